@@ -1,0 +1,129 @@
+"""feedback: make offline marketing measurable with a QR code per touchpoint and a short survey."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application; `config` overrides settings read from the environment (tests use it)."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    load_settings(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    apply_proxy_fix(app)
+    return app
+
+
+def load_settings(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    """Read settings from the environment, then apply overrides."""
+    from feedback.config import from_environment, load_config
+
+    if overrides and "ENVIRON" in overrides:
+        settings = load_config(overrides["ENVIRON"], Path(app.instance_path))
+    else:
+        settings = from_environment(Path(app.instance_path))
+    app.config.update(settings)
+    if overrides:
+        app.config.update({k: v for k, v in overrides.items() if k != "ENVIRON"})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind database, migrations, CSRF, login, languages and rate limits to the app."""
+    from feedback import i18n
+    from feedback.auth.models import User
+    from feedback.extensions import configure_sqlite, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def _load_user(session_id: str) -> User | None:
+        user_id, _, version = session_id.partition(":")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount each feature's blueprint."""
+    from feedback import health
+    from feedback.auth import views as auth_views
+    from feedback.touchpoints import views as touchpoint_views
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(auth_views.members_bp)
+    app.register_blueprint(touchpoint_views.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Friendly error pages in the user's language."""
+    from feedback.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters and globals the templates use."""
+    from feedback import templating
+
+    templating.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Command-line commands (feedback serve, demo, create-user; db comes with Flask-Migrate)."""
+    from feedback import cli
+
+    cli.init_app(app)
+
+
+def apply_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-* headers from the configured number of reverse proxies."""
+    hops = int(app.config.get("PROXY_HOPS", 0))
+    if hops:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
+
+
+def database_is_sqlite(app: Flask) -> bool:
+    """True when the app runs on the embedded SQLite database."""
+    return sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "sqlite"

@@ -1,0 +1,165 @@
+"""Command line: `feedback serve`, `demo`, `create-user` (and `feedback db …` from Flask-Migrate)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+
+from feedback.extensions import db
+
+
+def default_workers() -> int:
+    """Worker processes for gunicorn: one per core, at least two, at most eight."""
+    return max(2, min(8, os.cpu_count() or 1))
+
+
+def _create_app(*_args: Any) -> Flask:
+    """Factory used by the `feedback` console script."""
+    from feedback import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    """Entry point of the `feedback` console script."""
+    cli = FlaskGroup(create_app=_create_app, add_version_option=False, load_dotenv=False)
+    cli.help = "feedback: QR codes, surveys and ratings for offline touchpoints."
+    cli.main(prog_name="feedback")
+
+
+def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the app with gunicorn; each worker builds its own app, so no connection crosses the fork."""
+    from gunicorn.app.base import BaseApplication
+
+    class FeedbackApplication(BaseApplication):
+        """gunicorn application that calls create_app() in every worker."""
+
+        def load_config(self) -> None:
+            """Apply our settings to gunicorn."""
+            settings = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "graceful_timeout": 30,
+                "timeout": 60,
+                "accesslog": "-",
+                # No client address in the access log: privacy by design.
+                "access_log_format": '"%(r)s" %(s)s %(b)s %(M)sms',
+                "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            """Build the app inside the worker."""
+            from feedback import create_app
+
+            return create_app()
+
+    FeedbackApplication().run()
+
+
+@click.command("serve")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all)."
+)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=None, type=click.IntRange(1, 64), help="gunicorn worker processes.")
+@click.option(
+    "--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Threads per worker."
+)
+@click.option("--demo", is_flag=True, help="Load demo data and print a login.")
+@with_appcontext
+def serve_command(host: str, port: int, workers: int | None, threads: int, demo: bool) -> None:
+    """Apply migrations, optionally load demo data, and serve with gunicorn."""
+    upgrade()
+    url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0', '::') else host}:{port}/"
+    if demo:
+        _print_demo_login(load_demo(), url)
+    else:
+        click.echo(f"feedback is starting at {url}")
+    db.session.remove()
+    db.engine.dispose()  # no pooled connection may cross gunicorn's fork
+    if sys.platform == "win32":  # gunicorn needs fork; the development server is enough to try things
+        current_app.run(host=host, port=port)
+        return
+    run_gunicorn(host, port, workers or default_workers(), threads)
+
+
+def load_demo(password: str | None = None) -> dict[str, str]:
+    """Create or refresh the demo workspace and return its login."""
+    from feedback.demo import DEMO_EMAIL, load_demo_data
+
+    password = password or secrets.token_urlsafe(9)
+    workspace = load_demo_data(password)
+    db.session.commit()
+    return {"email": DEMO_EMAIL, "password": password, "workspace": workspace.slug}
+
+
+def _print_demo_login(login: dict[str, str], url: str) -> None:
+    """Tell the operator where to go and how to log in."""
+    click.echo("")
+    click.echo(f"  feedback is starting at {url}")
+    click.echo(f"  Log in as {login['email']} with password {login['password']}")
+    click.echo("")
+
+
+@click.command("demo")
+@click.option("--password", default=None, help="Password for the demo login (default: a new random one).")
+@with_appcontext
+def demo_command(password: str | None) -> None:
+    """Load (or refresh) realistic demo data; safe to run again."""
+    upgrade()
+    login = load_demo(password)
+    click.echo(f"Demo workspace '{login['workspace']}' is ready.")
+    click.echo(f"Log in as {login['email']} with password {login['password']}")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", default="", help="Display name.")
+@click.option(
+    "--workspace", "workspace_name", default=None, help="Create a workspace with this user as owner."
+)
+@click.option("--locale", type=click.Choice(["de", "en"]), default="de", show_default=True)
+@click.password_option(help="Password (asked for when not given).")
+@with_appcontext
+def create_user_command(
+    email: str, name: str, workspace_name: str | None, locale: str, password: str
+) -> None:
+    """Create a dashboard user, optionally with a new workspace they own."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from feedback.auth import services
+    from feedback.errors import DomainError
+
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise click.BadParameter(str(error), param_hint="EMAIL") from None
+    try:
+        user = services.create_user(email, password, name, locale)
+        if workspace_name:
+            workspace = services.create_workspace(workspace_name, user)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    click.echo(f"Created user {user.email}.")
+    if workspace_name:
+        click.echo(f"Created workspace '{workspace.slug}' owned by {user.email}.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app's CLI."""
+    app.cli.add_command(serve_command)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(create_user_command)

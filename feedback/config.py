@@ -1,0 +1,130 @@
+"""Settings from the environment, validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ENVIRONMENTS = ("development", "production", "testing")
+#: Secrets that must never protect a production deployment.
+KNOWN_WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "test", "feedback"}
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The environment describes a configuration the service refuses to start with."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Map the usual spellings of a PostgreSQL URL to the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _public_base_url(value: str) -> str:
+    """Validate the base URL that printed QR codes point to and strip a trailing slash."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"PUBLIC_BASE_URL must be an absolute http(s) URL, got {value!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError("PUBLIC_BASE_URL must not contain credentials, a query or a fragment")
+    return value.rstrip("/")
+
+
+def _secret_key(environ: Mapping[str, str], env: str, instance_path: Path) -> str:
+    """Return SECRET_KEY from the environment, or a generated one kept in instance/ for local runs."""
+    key = environ.get("SECRET_KEY", "")
+    if env == "production":
+        if not key:
+            raise ConfigError("SECRET_KEY must be set when FEEDBACK_ENV=production")
+        if len(key) < MIN_SECRET_LENGTH or key.lower() in KNOWN_WEAK_SECRETS or len(set(key)) < 10:
+            raise ConfigError(
+                f"SECRET_KEY is too weak for production: use at least {MIN_SECRET_LENGTH} random characters, "
+                'e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        return key
+    if key:
+        return key
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    """Read a non-negative integer setting."""
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, object]:
+    """Build the Flask configuration from environment variables; raise ConfigError when it is unusable."""
+    env = environ.get("FEEDBACK_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"FEEDBACK_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    production = env == "production"
+
+    default_db = f"sqlite:///{instance_path / 'feedback.sqlite3'}"
+    database_url = normalise_database_url(environ.get("DATABASE_URL") or default_db)
+    if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise ConfigError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+
+    base_default = "" if production else "http://localhost:8000"
+    base_url = environ.get("PUBLIC_BASE_URL", base_default)
+    if not base_url:
+        raise ConfigError("PUBLIC_BASE_URL must be set when FEEDBACK_ENV=production (what QR codes point to)")
+
+    timezone = environ.get("DEFAULT_TIMEZONE", "Europe/Berlin")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"DEFAULT_TIMEZONE is not a known time zone: {timezone!r}") from None
+
+    return {
+        "FEEDBACK_ENV": env,
+        "SECRET_KEY": _secret_key(environ, env, instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PUBLIC_BASE_URL": _public_base_url(base_url),
+        "PROXY_HOPS": _int(environ, "PROXY_HOPS", 0),
+        "DEFAULT_TIMEZONE": timezone,
+        "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", 1024 * 1024, minimum=1024),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_NAME": "feedback_session",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "PERMANENT_SESSION_LIFETIME": _int(environ, "SESSION_LIFETIME_SECONDS", 8 * 3600, minimum=60),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "INVITATION_DAYS": _int(environ, "INVITATION_DAYS", 7, minimum=1),
+    }
+
+
+def from_environment(instance_path: Path) -> dict[str, object]:
+    """Load the configuration from this process's environment."""
+    return load_config(os.environ, instance_path)

@@ -1,0 +1,109 @@
+"""Domain exceptions and how they reach users: an HTML page in their language, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A domain rule refused an operation; `message` is shown to the user, `status` is the HTTP status."""
+
+    status = 400
+    message = _l("The request could not be carried out.")
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or str(self.message))
+        if message is not None:
+            self.message = message
+
+
+class NotFound(DomainError):
+    """The object does not exist, or belongs to a workspace the user cannot see."""
+
+    status = 404
+    message = _l("This page does not exist or you have no access to it.")
+
+
+class Forbidden(DomainError):
+    """The user's role does not allow the operation."""
+
+    status = 403
+    message = _l("Your role in this workspace does not allow this.")
+
+
+HTTP_MESSAGES = {
+    400: _l("The request was not understood. Please check your input and try again."),
+    403: _l("You are not allowed to do this."),
+    404: _l("This page does not exist or you have no access to it."),
+    405: _l("This action is not available here."),
+    410: _l("This page is no longer available."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many attempts. Please wait a moment and try again."),
+    500: _l("Something went wrong on our side. Your last action may not have been saved; please try again."),
+}
+
+TITLES = {
+    400: _l("Bad request"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Not available"),
+    410: _l("Gone"),
+    413: _l("Too large"),
+    429: _l("Slow down"),
+    500: _l("Error"),
+}
+
+
+#: Blueprints whose visitors are customers, not dashboard users: their errors use the respondent layout.
+PUBLIC_BLUEPRINTS = frozenset({"qr", "surveys", "referrals", "health"})
+
+
+def _layout() -> str:
+    """Dashboard layout for logged-in users on dashboard pages, the tiny respondent layout otherwise."""
+    try:
+        dashboard = current_user.is_authenticated and request.blueprint not in PUBLIC_BLUEPRINTS
+    except Exception:  # noqa: BLE001 - the user store may be what failed; fall back to the plain page
+        dashboard = False
+    return "base_dashboard.html" if dashboard else "base_respondent.html"
+
+
+def render_error(status: int, message: str | None = None):
+    """Render the error page for a status, in the visitor's language."""
+    text = message or str(HTTP_MESSAGES.get(status, HTTP_MESSAGES[500]))
+    title = str(TITLES.get(status, TITLES[500]))
+    return render_template(
+        "errors/error.html", status=status, title=title, message=text, layout=_layout()
+    ), status
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Map domain exceptions and HTTP errors to friendly pages."""
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        return render_error(error.status, str(error.message))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(_error: CSRFError):
+        return render_error(400, str(_l("The form expired. Please go back, reload the page and try again.")))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        status = error.code or 500
+        body, status = render_error(status)
+        allowed = getattr(error, "valid_methods", None)
+        headers = {"Allow": ", ".join(allowed)} if status == 405 and allowed else {}
+        return body, status, headers
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(500)

@@ -1,0 +1,33 @@
+"""Liveness and readiness endpoints for load balancers."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify
+
+from feedback.extensions import db, limiter
+
+bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.route("/healthz")
+@limiter.exempt
+def healthz():
+    """The process is alive and answering."""
+    return jsonify(status="ok")
+
+
+@bp.route("/readyz")
+@limiter.exempt
+def readyz():
+    """The database answers a query; a 503 tells the load balancer to send traffic elsewhere."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        log.exception("readiness check failed")
+        db.session.rollback()
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")

@@ -1,0 +1,69 @@
+"""Jinja filters and globals: numbers, money, dates and labels in the user's language."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Flask, g
+from flask_babel import format_currency, format_date, format_datetime, format_decimal
+from flask_babel import lazy_gettext as _l
+
+from feedback.touchpoints.forms import CHANNEL_LABELS, PHASE_LABELS
+from feedback.touchpoints.models import Channel, Phase
+
+ROLE_LABELS = {"owner": _l("Owner"), "editor": _l("Editor"), "viewer": _l("Viewer")}
+
+
+def money(value: Decimal | None, currency: str | None = None) -> str:
+    """An amount in the workspace's currency, or an en dash when unknown."""
+    if value is None:
+        return "–"
+    workspace = g.get("workspace")
+    return format_currency(value, currency or (workspace.currency if workspace else "EUR"))
+
+
+def number(value: int | float | Decimal | None) -> str:
+    """A number with the language's grouping, or an en dash when unknown."""
+    return "–" if value is None else format_decimal(value)
+
+
+def day(value: date | None) -> str:
+    """A calendar date in the language's medium format."""
+    return "–" if value is None else format_date(value, "medium")
+
+
+def local_time(value: datetime | None) -> str:
+    """A UTC timestamp shown in the workspace's time zone."""
+    if value is None:
+        return "–"
+    workspace = g.get("workspace")
+    zone = ZoneInfo(workspace.timezone if workspace else "Europe/Berlin")
+    return format_datetime(value.astimezone(zone).replace(tzinfo=None), "medium")
+
+
+def channel_label(value: str) -> str:
+    """Translated channel name."""
+    return str(CHANNEL_LABELS.get(Channel(value), value))
+
+
+def phase_label(value: str) -> str:
+    """Translated journey-phase name."""
+    return str(PHASE_LABELS.get(Phase(value), value))
+
+
+def role_label(value: str) -> str:
+    """Translated role name."""
+    return str(ROLE_LABELS.get(value, value))
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters."""
+    app.add_template_filter(money)
+    app.add_template_filter(number)
+    app.add_template_filter(day)
+    app.add_template_filter(local_time)
+    app.add_template_filter(channel_label)
+    app.add_template_filter(phase_label)
+    app.add_template_filter(role_label)

@@ -1,0 +1,104 @@
+"""Campaign and touchpoint forms: shape and ranges; uniqueness is checked by the services."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from feedback.forms import LocalisedForm
+from feedback.touchpoints.models import Channel, Phase
+
+MAX_MONEY = 10**10 - 1
+
+
+def channel_choices() -> list[tuple[str, str]]:
+    """Channels with translated labels."""
+    return [(c.value, str(CHANNEL_LABELS[c])) for c in Channel]
+
+
+def phase_choices() -> list[tuple[str, str]]:
+    """Journey phases with translated labels, in journey order."""
+    return [(p.value, str(PHASE_LABELS[p])) for p in Phase]
+
+
+CHANNEL_LABELS = {
+    Channel.PRINT_AD: _l("Print ad"),
+    Channel.FLYER: _l("Flyer"),
+    Channel.POSTER: _l("Poster"),
+    Channel.TRADE_FAIR: _l("Trade fair"),
+    Channel.EVENT: _l("Event"),
+    Channel.POSTAL_MAIL: _l("Postal mailing"),
+    Channel.PACKAGING: _l("Packaging"),
+    Channel.RECEIPT: _l("Receipt"),
+    Channel.STORE: _l("Store"),
+    Channel.TV_RADIO: _l("TV / radio"),
+    Channel.ONLINE: _l("Online"),
+    Channel.OTHER: _l("Other"),
+}
+
+PHASE_LABELS = {
+    Phase.AWARENESS: _l("Awareness"),
+    Phase.CONSIDERATION: _l("Consideration"),
+    Phase.DECISION: _l("Decision"),
+    Phase.RETENTION: _l("Retention"),
+    Phase.ADVOCACY: _l("Advocacy"),
+}
+
+
+class CampaignForm(LocalisedForm):
+    """Name, description, time window and budget of a campaign."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    starts_on = DateField(_l("Starts on"), validators=[Optional()])
+    ends_on = DateField(_l("Ends on"), validators=[Optional()])
+    budget = DecimalField(
+        _l("Budget"),
+        use_locale=True,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MAX_MONEY, message=_l("Enter an amount of 0 or more.")),
+        ],
+    )
+    submit = SubmitField(_l("Save campaign"))
+
+    def validate_ends_on(self, field: DateField) -> None:
+        """The end cannot lie before the start."""
+        if field.data and self.starts_on.data and field.data < self.starts_on.data:
+            raise ValidationError(_l("The end date must not be before the start date."))
+
+
+class TouchpointForm(LocalisedForm):
+    """What a touchpoint is, where it sits in the journey, what it costs and how many it reaches."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    channel = SelectField(_l("Channel"), choices=channel_choices, validators=[DataRequired()])
+    phase = SelectField(_l("Journey phase"), choices=phase_choices, validators=[DataRequired()])
+    cost = DecimalField(
+        _l("Cost"),
+        use_locale=True,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MAX_MONEY, message=_l("Enter an amount of 0 or more.")),
+        ],
+    )
+    reach = IntegerField(
+        _l("Reach"),
+        description=_l("Copies printed, visitors or recipients."),
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=2_000_000_000, message=_l("Enter a number of 0 or more.")),
+        ],
+    )
+    location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+    submit = SubmitField(_l("Save touchpoint"))

@@ -1,0 +1,123 @@
+"""Campaigns and their touchpoints: the hub every other feature points at."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from feedback.auth.models import Workspace
+from feedback.db_types import UTCDateTime, utcnow
+from feedback.extensions import db
+
+
+class Channel(enum.StrEnum):
+    """Where a touchpoint reaches people."""
+
+    PRINT_AD = "print_ad"
+    FLYER = "flyer"
+    POSTER = "poster"
+    TRADE_FAIR = "trade_fair"
+    EVENT = "event"
+    POSTAL_MAIL = "postal_mail"
+    PACKAGING = "packaging"
+    RECEIPT = "receipt"
+    STORE = "store"
+    TV_RADIO = "tv_radio"
+    ONLINE = "online"
+    OTHER = "other"
+
+
+class Phase(enum.StrEnum):
+    """The five phases of the customer journey, in order."""
+
+    AWARENESS = "awareness"
+    CONSIDERATION = "consideration"
+    DECISION = "decision"
+    RETENTION = "retention"
+    ADVOCACY = "advocacy"
+
+
+CHANNEL_VALUES = tuple(c.value for c in Channel)
+PHASE_VALUES = tuple(p.value for p in Phase)
+
+
+class Campaign(db.Model):
+    """A group of touchpoints with a time window and an optional budget."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (
+        sa.UniqueConstraint("workspace_id", "slug"),
+        sa.UniqueConstraint("workspace_id", "name"),
+        # Lets touchpoints reference (campaign, workspace) so both always belong to the same tenant.
+        sa.UniqueConstraint("id", "workspace_id"),
+        sa.CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="window"),
+        sa.CheckConstraint("budget IS NULL OR budget >= 0", name="budget_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    #: Stable, URL-safe name used in UTM parameters and on the command line.
+    slug: Mapped[str] = mapped_column(sa.String(80))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    starts_on: Mapped[date | None] = mapped_column(sa.Date)
+    ends_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: In the workspace's currency.
+    budget: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    workspace: Mapped[Workspace] = relationship()
+    touchpoints: Mapped[list[Touchpoint]] = relationship(
+        back_populates="campaign", order_by="Touchpoint.name", overlaps="touchpoints"
+    )
+
+    @property
+    def is_archived(self) -> bool:
+        """Archived campaigns are hidden from the default lists but keep all their data."""
+        return self.archived_at is not None
+
+
+class Touchpoint(db.Model):
+    """One place where the campaign meets people; every code resolves to exactly one touchpoint."""
+
+    __tablename__ = "touchpoint"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "name"),
+        sa.ForeignKeyConstraint(
+            ["campaign_id", "workspace_id"],
+            ["campaign.id", "campaign.workspace_id"],
+            name="fk_touchpoint_campaign_workspace",
+            ondelete="CASCADE",
+        ),
+        sa.CheckConstraint(f"channel IN {CHANNEL_VALUES!r}", name="channel"),
+        sa.CheckConstraint(f"phase IN {PHASE_VALUES!r}", name="phase"),
+        sa.CheckConstraint("cost IS NULL OR cost >= 0", name="cost_not_negative"),
+        sa.CheckConstraint("reach IS NULL OR reach >= 0", name="reach_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    campaign_id: Mapped[int] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    channel: Mapped[str] = mapped_column(sa.String(20))
+    phase: Mapped[str] = mapped_column(sa.String(20))
+    #: Total cost of the touchpoint (print run, booth, postage) in the workspace's currency.
+    cost: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    #: Copies printed, visitors or recipients: the denominator of the scan rate.
+    reach: Mapped[int | None] = mapped_column(sa.Integer)
+    location: Mapped[str] = mapped_column(sa.String(200), default="")
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    campaign: Mapped[Campaign] = relationship(back_populates="touchpoints", overlaps="workspace")
+
+    @property
+    def is_archived(self) -> bool:
+        """Archived touchpoints keep their codes answering; they only leave the default lists."""
+        return self.archived_at is not None

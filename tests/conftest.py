@@ -1,0 +1,210 @@
+"""Shared fixtures: one migrated database per run (SQLite, or PostgreSQL via TEST_DATABASE_URL), builders."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from feedback import create_app
+from feedback.auth import services as auth_services
+from feedback.auth.models import Membership, Role, User, Workspace
+from feedback.config import normalise_database_url
+from feedback.extensions import db
+from feedback.touchpoints import services as tp_services
+from feedback.touchpoints.models import Campaign, Channel, Phase, Touchpoint
+
+PASSWORD = "correct horse battery"
+PUBLIC_BASE_URL = "https://fb.example"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """TEST_DATABASE_URL (a throw-away PostgreSQL database) or a fresh SQLite file."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        url = normalise_database_url(url)
+        name = sa.engine.make_url(url).database or ""
+        if not name.startswith("feedback_test"):
+            pytest.exit(f"TEST_DATABASE_URL must name a throw-away database 'feedback_test…', got {name!r}")
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'feedback-test.sqlite3'}"
+
+
+def environ_for(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment a test app is built from (never the developer's own)."""
+    return {
+        "FEEDBACK_ENV": "testing",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-tests",
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def _migrated(database_url: str) -> None:
+    """Bring the test database to the migration head once per run."""
+    from flask_migrate import upgrade
+
+    app = create_app({"ENVIRON": environ_for(database_url)})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        upgrade()
+        db.engine.dispose()
+
+
+def _clean(app: Flask) -> None:
+    """Delete every row the test wrote, keeping the schema and the migration version."""
+    with app.app_context():
+        db.session.remove()
+        tables = db.metadata.sorted_tables
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(tables):
+                    conn.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_url: str, _migrated: None) -> Iterator[Callable[..., Flask]]:
+    """Build apps on the test database with extra config; rows are removed after the test."""
+    built: list[Flask] = []
+
+    def build(environ: dict[str, str] | None = None, **config: Any) -> Flask:
+        settings: dict[str, Any] = {"TESTING": True, "WTF_CSRF_ENABLED": False}
+        settings.update(config)
+        settings["ENVIRON"] = environ_for(database_url, **(environ or {}))
+        app = create_app(settings)
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    if built:
+        _clean(create_app({"ENVIRON": environ_for(database_url)}))
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    """The app under test with an application context pushed (so builders can use the session)."""
+    application = make_app()
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # noqa: ANN201
+    """A CLI runner for the app."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    """Create users: make_user(email=..., password=..., locale=...)."""
+    counter = iter(range(1, 10_000))
+
+    def build(email: str | None = None, password: str = PASSWORD, locale: str = "en", **kw: Any) -> User:
+        user = auth_services.create_user(email or f"user{next(counter)}@example.com", password, locale=locale, **kw)
+        db.session.commit()
+        return user
+
+    return build
+
+
+@pytest.fixture
+def make_workspace(app: Flask, make_user: Callable[..., User]) -> Callable[..., Workspace]:
+    """Create workspaces: make_workspace(name, owner=user, members={user: Role.VIEWER})."""
+    counter = iter(range(1, 10_000))
+
+    def build(name: str | None = None, owner: User | None = None, members: dict[User, Role] | None = None) -> Workspace:
+        workspace = auth_services.create_workspace(name or f"Workspace {next(counter)}", owner or make_user())
+        for user, role in (members or {}).items():
+            db.session.add(Membership(user=user, workspace=workspace, role=role.value))
+        db.session.commit()
+        return workspace
+
+    return build
+
+
+@pytest.fixture
+def make_campaign(app: Flask, make_workspace: Callable[..., Workspace]) -> Callable[..., Campaign]:
+    """Create campaigns: make_campaign(workspace=..., name=..., budget=...)."""
+    counter = iter(range(1, 10_000))
+
+    def build(workspace: Workspace | None = None, name: str | None = None, **kw: Any) -> Campaign:
+        ws = workspace or make_workspace()
+        data = tp_services.CampaignData(name=name or f"Campaign {next(counter)}", **kw)
+        campaign = tp_services.create_campaign(ws.id, data)
+        db.session.commit()
+        return campaign
+
+    return build
+
+
+@pytest.fixture
+def make_touchpoint(app: Flask, make_campaign: Callable[..., Campaign]) -> Callable[..., Touchpoint]:
+    """Create touchpoints: make_touchpoint(campaign=..., channel=Channel.FLYER, phase=Phase.AWARENESS)."""
+    counter = iter(range(1, 10_000))
+
+    def build(
+        campaign: Campaign | None = None,
+        name: str | None = None,
+        channel: Channel = Channel.FLYER,
+        phase: Phase = Phase.AWARENESS,
+        cost: Decimal | None = None,
+        reach: int | None = None,
+        **kw: Any,
+    ) -> Touchpoint:
+        data = tp_services.TouchpointData(
+            name=name or f"Touchpoint {next(counter)}", channel=channel, phase=phase, cost=cost, reach=reach, **kw
+        )
+        touchpoint = tp_services.create_touchpoint(campaign or make_campaign(), data)
+        db.session.commit()
+        return touchpoint
+
+    return build
+
+
+class AuthActions:
+    """Log a test client in and out."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, user_or_email: User | str, password: str = PASSWORD):  # noqa: ANN201
+        """Post the login form."""
+        email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):  # noqa: ANN201
+        """Post the logout form."""
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    """Login helper bound to the test client."""
+    return AuthActions(client)
