@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, has_request_context, request
 from flask_login import current_user
 
 from feedback.extensions import babel
@@ -23,7 +23,9 @@ def _explicit_choice() -> str | None:
 
 
 def select_locale() -> str:
-    """Pick the language of this request."""
+    """Pick the language of this request (English outside requests, e.g. on the command line)."""
+    if not has_request_context():
+        return "en"
     explicit = _explicit_choice()
     if explicit:
         locale = explicit

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -127,7 +126,9 @@ def make_user(app: Flask) -> Callable[..., User]:
     counter = iter(range(1, 10_000))
 
     def build(email: str | None = None, password: str = PASSWORD, locale: str = "en", **kw: Any) -> User:
-        user = auth_services.create_user(email or f"user{next(counter)}@example.com", password, locale=locale, **kw)
+        user = auth_services.create_user(
+            email or f"user{next(counter)}@example.com", password, locale=locale, **kw
+        )
         db.session.commit()
         return user
 
@@ -139,7 +140,9 @@ def make_workspace(app: Flask, make_user: Callable[..., User]) -> Callable[..., 
     """Create workspaces: make_workspace(name, owner=user, members={user: Role.VIEWER})."""
     counter = iter(range(1, 10_000))
 
-    def build(name: str | None = None, owner: User | None = None, members: dict[User, Role] | None = None) -> Workspace:
+    def build(
+        name: str | None = None, owner: User | None = None, members: dict[User, Role] | None = None
+    ) -> Workspace:
         workspace = auth_services.create_workspace(name or f"Workspace {next(counter)}", owner or make_user())
         for user, role in (members or {}).items():
             db.session.add(Membership(user=user, workspace=workspace, role=role.value))
@@ -179,7 +182,12 @@ def make_touchpoint(app: Flask, make_campaign: Callable[..., Campaign]) -> Calla
         **kw: Any,
     ) -> Touchpoint:
         data = tp_services.TouchpointData(
-            name=name or f"Touchpoint {next(counter)}", channel=channel, phase=phase, cost=cost, reach=reach, **kw
+            name=name or f"Touchpoint {next(counter)}",
+            channel=channel,
+            phase=phase,
+            cost=cost,
+            reach=reach,
+            **kw,
         )
         touchpoint = tp_services.create_touchpoint(campaign or make_campaign(), data)
         db.session.commit()

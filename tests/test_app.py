@@ -89,7 +89,11 @@ def test_proxy_fix_trusts_the_configured_number_of_hops(make_app) -> None:
 
     response = app.test_client().get(
         "/whoami",
-        headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "fb.example"},
+        headers={
+            "X-Forwarded-For": "203.0.113.9",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "fb.example",
+        },
     )
     assert response.get_data(as_text=True) == "203.0.113.9 https fb.example"
 
@@ -103,13 +107,17 @@ def test_without_proxy_hops_forwarded_headers_are_ignored(make_app) -> None:
 
         return f"{request.remote_addr} {request.scheme}"
 
-    response = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"})
+    response = app.test_client().get(
+        "/whoami", headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    )
     assert response.get_data(as_text=True) == "127.0.0.1 http"
 
 
 def test_session_cookie_is_httponly_and_samesite(client, make_user, auth) -> None:
     make_user(email="cookie@example.com")
     response = auth.login("cookie@example.com")
-    cookie = next(v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("feedback_session="))
+    cookie = next(
+        v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("feedback_session=")
+    )
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie

@@ -38,7 +38,8 @@ def test_production_requires_public_base_url(tmp_path: Path) -> None:
 
 def test_production_sets_secure_cookies(tmp_path: Path) -> None:
     cfg = load_config(
-        {"FEEDBACK_ENV": "production", "SECRET_KEY": STRONG, "PUBLIC_BASE_URL": "https://fb.example/"}, tmp_path
+        {"FEEDBACK_ENV": "production", "SECRET_KEY": STRONG, "PUBLIC_BASE_URL": "https://fb.example/"},
+        tmp_path,
     )
     assert cfg["SESSION_COOKIE_SECURE"] is True
     assert cfg["REMEMBER_COOKIE_SECURE"] is True
@@ -61,13 +62,17 @@ def test_production_sets_secure_cookies(tmp_path: Path) -> None:
         ("DEFAULT_TIMEZONE", "Mars/Olympus", "time zone"),
     ],
 )
-def test_bad_settings_are_refused_with_a_clear_message(tmp_path: Path, name: str, value: str, message: str) -> None:
+def test_bad_settings_are_refused_with_a_clear_message(
+    tmp_path: Path, name: str, value: str, message: str
+) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config({name: value}, tmp_path)
 
 
 def test_default_database_is_a_sqlite_file_under_instance(tmp_path: Path) -> None:
-    assert load_config({}, tmp_path)["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+    assert (
+        load_config({}, tmp_path)["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+    )
 
 
 @pytest.mark.parametrize(

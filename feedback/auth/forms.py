@@ -5,18 +5,19 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from feedback.auth.models import Role
 from feedback.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 
-def role_choices() -> list[tuple[str, str]]:
+def role_choices() -> list[SelectChoice]:
     """Role options with translated labels."""
     return [
-        (Role.VIEWER.value, str(_l("Viewer – can look and download"))),
-        (Role.EDITOR.value, str(_l("Editor – can change campaigns and touchpoints"))),
-        (Role.OWNER.value, str(_l("Owner – can also manage members"))),
+        SelectChoice(Role.VIEWER.value, str(_l("Viewer – can look and download"))),
+        SelectChoice(Role.EDITOR.value, str(_l("Editor – can change campaigns and touchpoints"))),
+        SelectChoice(Role.OWNER.value, str(_l("Owner – can also manage members"))),
     ]
 
 
@@ -47,7 +48,9 @@ class AccountForm(FlaskForm):
     """Name and dashboard language."""
 
     name = StringField(_l("Name"), validators=[Length(max=120)])
-    locale = SelectField(_l("Language"), choices=[("de", "Deutsch"), ("en", "English")])
+    locale = SelectField(
+        _l("Language"), choices=[SelectChoice("de", "Deutsch"), SelectChoice("en", "English")]
+    )
     submit = SubmitField(_l("Save"))
 
 

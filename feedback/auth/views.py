@@ -110,9 +110,10 @@ def account():
         except services.InvalidCredentials:
             password_form.current.errors.append(_("The current password is wrong."))
         else:
-            services.set_password(current_user, password_form.password.data or "")
+            user = current_user._get_current_object()
+            services.set_password(user, password_form.password.data or "")
             db.session.commit()
-            login_user(current_user)  # keep this session; all others end
+            login_user(user)  # keep this session with the new session version; all others end
             flash(_("Password changed. Other devices have been logged out."), "success")
             return redirect(url_for("auth.account"))
     return render_template(

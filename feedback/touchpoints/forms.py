@@ -12,6 +12,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from feedback.forms import LocalisedForm
@@ -20,14 +21,14 @@ from feedback.touchpoints.models import Channel, Phase
 MAX_MONEY = 10**10 - 1
 
 
-def channel_choices() -> list[tuple[str, str]]:
+def channel_choices() -> list[SelectChoice]:
     """Channels with translated labels."""
-    return [(c.value, str(CHANNEL_LABELS[c])) for c in Channel]
+    return [SelectChoice(c.value, str(CHANNEL_LABELS[c])) for c in Channel]
 
 
-def phase_choices() -> list[tuple[str, str]]:
+def phase_choices() -> list[SelectChoice]:
     """Journey phases with translated labels, in journey order."""
-    return [(p.value, str(PHASE_LABELS[p])) for p in Phase]
+    return [SelectChoice(p.value, str(PHASE_LABELS[p])) for p in Phase]
 
 
 CHANNEL_LABELS = {

@@ -1,0 +1,134 @@
+"""Tenant isolation: every dashboard route with an object id answers 404 for another workspace's objects."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from feedback.auth import services as auth_services
+from feedback.auth.models import Membership, Role
+from feedback.db_types import utcnow
+from feedback.extensions import db
+from feedback.touchpoints.models import Campaign, Touchpoint
+
+#: Blueprints whose routes live inside a workspace.
+SCOPED_BLUEPRINTS = {"touchpoints", "members"}
+
+
+@pytest.fixture
+def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):  # noqa: ANN201
+    """An attacker owning one workspace and a victim workspace full of objects."""
+    attacker, victim = make_user(email="attacker@example.com"), make_user(email="victim@example.com")
+    own = make_workspace("Attacker", owner=attacker)
+    foreign = make_workspace("Victim", owner=victim, members={make_user(): Role.EDITOR})
+    campaign = make_campaign(workspace=foreign, name="Secret launch")
+    touchpoint = make_touchpoint(campaign=campaign, name="Secret poster")
+    invitation, _token = auth_services.invite_member(
+        foreign, "x@example.com", Role.VIEWER, victim, utcnow(), 7
+    )
+    db.session.commit()
+    membership = db.session.scalar(sa.select(Membership).where(Membership.workspace_id == foreign.id))
+    ids = {
+        "campaign_id": campaign.id,
+        "touchpoint_id": touchpoint.id,
+        "membership_id": membership.id,
+        "invitation_id": invitation.id,
+    }
+    return attacker, own, foreign, ids
+
+
+def _scoped_rules(app):  # noqa: ANN202
+    return [r for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in SCOPED_BLUEPRINTS]
+
+
+def test_every_route_with_an_id_hides_other_workspaces_objects(client, auth, app, two_tenants) -> None:
+    attacker, own, foreign, ids = two_tenants
+    auth.login(attacker)
+    before = {
+        m: db.session.scalar(sa.select(sa.func.count()).select_from(m))
+        for m in (Campaign, Touchpoint, Membership)
+    }
+    checked = 0
+    for rule in _scoped_rules(app):
+        params = [a for a in rule.arguments if a != "ws"]
+        if not params:
+            continue
+        unknown = set(params) - ids.keys()
+        assert not unknown, f"{rule.rule}: add an object for {unknown} to this test"
+        path = rule.build({"ws": own.slug, **{p: ids[p] for p in params}}, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(
+                path, method=method, data={"name": "pwned", "role": "owner", "restore": "1"}
+            )
+            assert response.status_code == 404, f"{method} {path} answered {response.status_code}"
+            body = response.get_data(as_text=True)
+            assert "Secret" not in body and "victim@example.com" not in body
+            checked += 1
+    assert checked >= 10
+    after = {
+        m: db.session.scalar(sa.select(sa.func.count()).select_from(m))
+        for m in (Campaign, Touchpoint, Membership)
+    }
+    assert before == after
+    db.session.expire_all()
+    assert (
+        db.session.scalar(sa.select(Campaign.name).where(Campaign.id == ids["campaign_id"]))
+        == "Secret launch"
+    )
+
+
+def test_every_route_of_a_foreign_workspace_is_404(client, auth, app, two_tenants) -> None:
+    attacker, _own, foreign, ids = two_tenants
+    auth.login(attacker)
+    for rule in _scoped_rules(app):
+        path = rule.build({"ws": foreign.slug, **ids}, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            assert client.open(path, method=method).status_code == 404, f"{method} {path}"
+
+
+def test_revoked_membership_loses_access_at_once(client, auth, make_user, make_workspace) -> None:
+    owner, viewer = make_user(), make_user()
+    workspace = make_workspace(owner=owner, members={viewer: Role.VIEWER})
+    auth.login(viewer)
+    assert client.get(f"/w/{workspace.slug}/").status_code == 200
+    db.session.execute(sa.delete(Membership).where(Membership.user_id == viewer.id))
+    db.session.commit()
+    assert client.get(f"/w/{workspace.slug}/").status_code == 404
+
+
+def test_viewer_can_look_but_not_change_anything(
+    client, auth, app, make_user, make_workspace, make_campaign, make_touchpoint
+) -> None:
+    owner, viewer = make_user(), make_user()
+    workspace = make_workspace(owner=owner, members={viewer: Role.VIEWER})
+    campaign = make_campaign(workspace=workspace, name="Sichtbar")
+    touchpoint = make_touchpoint(campaign=campaign, name="Punkt")
+    ids = {"campaign_id": campaign.id, "touchpoint_id": touchpoint.id}
+    auth.login(viewer)
+    assert "Sichtbar" in client.get(f"/w/{workspace.slug}/").get_data(as_text=True)
+    assert "Punkt" in client.get(f"/w/{workspace.slug}/touchpoints/{touchpoint.id}").get_data(as_text=True)
+    for rule in _scoped_rules(app):
+        if rule.endpoint.split(".")[0] != "touchpoints":
+            continue
+        path = rule.build({"ws": workspace.slug, **ids}, append_unknown=False)[1]
+        if "POST" in rule.methods:
+            response = client.post(path, data={"name": "changed", "channel": "flyer", "phase": "awareness"})
+            assert response.status_code == 403, f"POST {path}"
+            assert "does not allow this" in response.get_data(as_text=True)
+        if rule.endpoint.startswith("touchpoints.create_") or rule.endpoint.startswith("touchpoints.edit_"):
+            assert client.get(path).status_code == 403, f"GET {path}"
+    db.session.expire_all()
+    assert db.session.get(Campaign, campaign.id).name == "Sichtbar"
+    assert db.session.get(Touchpoint, touchpoint.id).archived_at is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 1
+
+
+def test_owned_query_helper_filters_by_workspace(app, make_campaign) -> None:
+    from feedback.errors import NotFound
+    from feedback.tenancy import get_owned, owned
+
+    mine, theirs = make_campaign(name="Mine"), make_campaign(name="Theirs")
+    assert list(db.session.scalars(owned(Campaign, mine.workspace_id))) == [mine]
+    assert get_owned(Campaign, mine.workspace_id, mine.id) is mine
+    with pytest.raises(NotFound):
+        get_owned(Campaign, mine.workspace_id, theirs.id)
