@@ -66,5 +66,6 @@ def configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection):
         immediate = connection.get_execution_options().get("sqlite_immediate")
         if immediate is None:
-            immediate = not (has_request_context() and request.method in SAFE_METHODS)
+            # Unsafe HTTP methods write; elsewhere (reads, CLI, tests) a deferred BEGIN never blocks writers.
+            immediate = has_request_context() and request.method not in SAFE_METHODS
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 
 from feedback import create_app
@@ -78,6 +78,17 @@ def _clean(app: Flask) -> None:
         db.engine.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Gives every request a clean `g`, as in production, even while a test holds an app context open."""
+
+    def open(self, *args: Any, **kwargs: Any):  # noqa: ANN201
+        """Clear request-scoped caches (locale, user, workspace) left on `g` by the previous request."""
+        if has_app_context():
+            for name in list(vars(g)):
+                delattr(g, name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def make_app(database_url: str, _migrated: None) -> Iterator[Callable[..., Flask]]:
     """Build apps on the test database with extra config; rows are removed after the test."""
@@ -88,6 +99,7 @@ def make_app(database_url: str, _migrated: None) -> Iterator[Callable[..., Flask
         settings.update(config)
         settings["ENVIRON"] = environ_for(database_url, **(environ or {}))
         app = create_app(settings)
+        app.test_client_class = IsolatedClient
         built.append(app)
         return app
 

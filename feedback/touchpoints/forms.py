@@ -5,8 +5,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
-    DecimalField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -15,7 +13,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from feedback.forms import LocalisedForm
+from feedback.forms import AmountField, CountField, LocalisedForm
 from feedback.touchpoints.models import Channel, Phase
 
 MAX_MONEY = 10**10 - 1
@@ -62,9 +60,8 @@ class CampaignForm(LocalisedForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     starts_on = DateField(_l("Starts on"), validators=[Optional()])
     ends_on = DateField(_l("Ends on"), validators=[Optional()])
-    budget = DecimalField(
+    budget = AmountField(
         _l("Budget"),
-        use_locale=True,
         validators=[
             Optional(),
             NumberRange(min=0, max=MAX_MONEY, message=_l("Enter an amount of 0 or more.")),
@@ -84,15 +81,14 @@ class TouchpointForm(LocalisedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     channel = SelectField(_l("Channel"), choices=channel_choices, validators=[DataRequired()])
     phase = SelectField(_l("Journey phase"), choices=phase_choices, validators=[DataRequired()])
-    cost = DecimalField(
+    cost = AmountField(
         _l("Cost"),
-        use_locale=True,
         validators=[
             Optional(),
             NumberRange(min=0, max=MAX_MONEY, message=_l("Enter an amount of 0 or more.")),
         ],
     )
-    reach = IntegerField(
+    reach = CountField(
         _l("Reach"),
         description=_l("Copies printed, visitors or recipients."),
         validators=[

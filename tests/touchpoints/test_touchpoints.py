@@ -57,7 +57,8 @@ def test_campaign_page_shows_touchpoints_in_their_journey_phase(client, campaign
         ({"phase": "purchase"}, "Not a valid choice"),
         ({"cost": "-10"}, "Enter an amount of 0 or more."),
         ({"reach": "-1"}, "Enter a number of 0 or more."),
-        ({"reach": "1.5"}, "Not a valid integer value."),
+        ({"reach": "1.5"}, "Enter a whole number."),
+        ({"reach": "many"}, "Not a valid integer value."),
         ({"name": ""}, "This field is required."),
         ({"location": "x" * 201}, "Field cannot be longer than 200 characters."),
     ],
@@ -68,6 +69,23 @@ def test_bad_touchpoint_input_is_explained_and_nothing_is_stored(client, campaig
     )
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
+    assert count(Touchpoint) == 0
+
+
+def test_german_users_type_grouped_numbers(client, campaign) -> None:
+    client.post("/account", data={"account-name": "", "account-locale": "de", "account-submit": "1"})
+    data = {**VALID, "cost": "14.000,50", "reach": "40.000"}
+    assert client.post(_url(campaign, f"/campaigns/{campaign.id}/touchpoints/new"), data=data).status_code == 302
+    touchpoint = db.session.scalar(sa.select(Touchpoint))
+    assert (touchpoint.cost, touchpoint.reach) == (Decimal("14000.50"), 40000)
+    form = client.get(_url(campaign, f"/touchpoints/{touchpoint.id}/edit")).get_data(as_text=True)
+    assert 'value="40.000"' in form and 'value="14.000,5' in form
+
+
+def test_ambiguous_numbers_are_refused_rather_than_misread(client, campaign) -> None:
+    data = {**VALID, "cost": "1.234,50"}  # German format while the dashboard is in English
+    response = client.post(_url(campaign, f"/campaigns/{campaign.id}/touchpoints/new"), data=data)
+    assert "Not a valid decimal value." in response.get_data(as_text=True)
     assert count(Touchpoint) == 0
 
 

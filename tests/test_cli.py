@@ -1,0 +1,109 @@
+"""The command line: demo data, users, and `feedback serve` with gunicorn."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from feedback.auth.models import Membership, User, Workspace
+from feedback.extensions import db
+from feedback.touchpoints.models import Campaign, Phase, Touchpoint
+from tests.conftest import environ_for
+from tests.helpers import count
+
+
+def test_demo_creates_a_realistic_workspace_and_is_idempotent(runner) -> None:
+    first = runner.invoke(args=["demo", "--password", "demo-password-1"])
+    assert first.exit_code == 0, first.output
+    db.session.rollback()  # end this session's read snapshot; the command wrote through its own
+    assert "Log in as demo@example.com with password demo-password-1" in first.output
+    counts = (count(Workspace), count(Campaign), count(Touchpoint), count(User))
+    assert counts[:2] == (1, 2)
+    assert counts[2] >= 12
+    phases = set(db.session.scalars(sa.select(Touchpoint.phase)))
+    assert phases == {p.value for p in Phase}
+    assert len(set(db.session.scalars(sa.select(Touchpoint.channel)))) >= 6
+
+    second = runner.invoke(args=["demo", "--password", "another-password"])
+    assert second.exit_code == 0, second.output
+    db.session.rollback()
+    assert (count(Workspace), count(Campaign), count(Touchpoint), count(User)) == counts
+
+
+def test_demo_login_works_in_the_browser_flow(runner, client) -> None:
+    runner.invoke(args=["demo", "--password", "demo-password-1"])
+    response = client.post("/login", data={"email": "demo@example.com", "password": "demo-password-1"})
+    assert response.status_code == 302
+    html = client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "Frühjahr 2026: Neue Röstung" in html and "Messe &amp; Events 2026" in html
+
+
+def test_create_user_with_a_workspace(runner) -> None:
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "Chef@Example.com",
+            "--workspace",
+            "Bäckerei Schmidt",
+            "--password",
+            "long enough pw",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created workspace 'backerei-schmidt'" in result.output
+    user = db.session.scalar(sa.select(User))
+    assert user.email == "chef@example.com"
+    assert db.session.scalar(sa.select(Membership.role)) == "owner"
+
+
+def test_create_user_refuses_bad_input_and_changes_nothing(runner) -> None:
+    bad_email = runner.invoke(args=["create-user", "not-an-email", "--password", "long enough pw"])
+    assert bad_email.exit_code != 0 and "EMAIL" in bad_email.output
+    short = runner.invoke(args=["create-user", "a@example.com", "--password", "short"])
+    assert short.exit_code != 0 and "at least 10 characters" in short.output
+    runner.invoke(args=["create-user", "b@example.com", "--password", "long enough pw"])
+    taken = runner.invoke(args=["create-user", "B@example.com", "--password", "long enough pw"])
+    assert taken.exit_code != 0 and "already exists" in taken.output
+    assert count(User) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_migrates_loads_demo_and_answers_through_gunicorn(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        **environ_for(f"sqlite:///{tmp_path / 'serve.sqlite3'}"),
+        "FEEDBACK_ENV": "development",
+    }
+    command = [sys.executable, "-m", "feedback", "serve", "--demo", "--port", str(port), "--workers", "2"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        status = None
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                    status = response.status
+                    break
+            except OSError:
+                time.sleep(0.2)
+        assert status == 200
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert f"feedback is starting at http://localhost:{port}/" in output
+    assert "Log in as demo@example.com with password" in output
+    assert "Booting worker" in output
+    assert process.returncode == 0
