@@ -75,7 +75,9 @@ def test_bad_touchpoint_input_is_explained_and_nothing_is_stored(client, campaig
 def test_german_users_type_grouped_numbers(client, campaign) -> None:
     client.post("/account", data={"account-name": "", "account-locale": "de", "account-submit": "1"})
     data = {**VALID, "cost": "14.000,50", "reach": "40.000"}
-    assert client.post(_url(campaign, f"/campaigns/{campaign.id}/touchpoints/new"), data=data).status_code == 302
+    assert (
+        client.post(_url(campaign, f"/campaigns/{campaign.id}/touchpoints/new"), data=data).status_code == 302
+    )
     touchpoint = db.session.scalar(sa.select(Touchpoint))
     assert (touchpoint.cost, touchpoint.reach) == (Decimal("14000.50"), 40000)
     form = client.get(_url(campaign, f"/touchpoints/{touchpoint.id}/edit")).get_data(as_text=True)
