@@ -1,0 +1,1 @@
+"""Users, workspaces, roles, login and invitations."""

@@ -1,0 +1,1 @@
+"""Campaigns and touchpoints: the hub every other feature points at."""
