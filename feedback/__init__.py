@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -51,16 +50,16 @@ def register_extensions(app: Flask) -> None:
     from feedback import i18n
     from feedback.auth.models import User
     from feedback.extensions import configure_sqlite, csrf, db, limiter, login_manager, migrate
+    from feedback.qr import visitors
 
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
-    migrate.init_app(
-        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
-    )
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
+    visitors.init_app(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -86,12 +85,15 @@ def register_blueprints(app: Flask) -> None:
     """Mount each feature's blueprint."""
     from feedback import health
     from feedback.auth import views as auth_views
+    from feedback.qr import views as qr_views
     from feedback.touchpoints import views as touchpoint_views
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(qr_views.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(auth_views.members_bp)
     app.register_blueprint(touchpoint_views.bp)
+    app.register_blueprint(qr_views.codes_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -119,11 +121,4 @@ def apply_proxy_fix(app: Flask) -> None:
     """Trust X-Forwarded-* headers from the configured number of reverse proxies."""
     hops = int(app.config.get("PROXY_HOPS", 0))
     if hops:
-        app.wsgi_app = ProxyFix(
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
-        )
-
-
-def database_is_sqlite(app: Flask) -> bool:
-    """True when the app runs on the embedded SQLite database."""
-    return sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "sqlite"
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)

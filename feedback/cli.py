@@ -68,14 +68,10 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
 
 
 @click.command("serve")
-@click.option(
-    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all)."
-)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=None, type=click.IntRange(1, 64), help="gunicorn worker processes.")
-@click.option(
-    "--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Threads per worker."
-)
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Threads per worker.")
 @click.option("--demo", is_flag=True, help="Load demo data and print a login.")
 @with_appcontext
 def serve_command(host: str, port: int, workers: int | None, threads: int, demo: bool) -> None:
@@ -126,15 +122,11 @@ def demo_command(password: str | None) -> None:
 @click.command("create-user")
 @click.argument("email")
 @click.option("--name", default="", help="Display name.")
-@click.option(
-    "--workspace", "workspace_name", default=None, help="Create a workspace with this user as owner."
-)
+@click.option("--workspace", "workspace_name", default=None, help="Create a workspace with this user as owner.")
 @click.option("--locale", type=click.Choice(["de", "en"]), default="de", show_default=True)
 @click.password_option(help="Password (asked for when not given).")
 @with_appcontext
-def create_user_command(
-    email: str, name: str, workspace_name: str | None, locale: str, password: str
-) -> None:
+def create_user_command(email: str, name: str, workspace_name: str | None, locale: str, password: str) -> None:
     """Create a dashboard user, optionally with a new workspace they own."""
     from email_validator import EmailNotValidError, validate_email
 
@@ -160,6 +152,10 @@ def create_user_command(
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI."""
+    from feedback.qr.cli import codes_command, qr_command
+
+    app.cli.add_command(codes_command)
+    app.cli.add_command(qr_command)
     app.cli.add_command(serve_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(create_user_command)

@@ -53,9 +53,7 @@ CAMPAIGNS: list[tuple[tp.CampaignData, list[tp.TouchpointData]]] = [
                 3000,
                 "Café Nordlicht, Schanze",
             ),
-            tp.TouchpointData(
-                "Kassenbon-QR", Channel.RECEIPT, Phase.DECISION, Decimal("150"), 12000, "All shops"
-            ),
+            tp.TouchpointData("Kassenbon-QR", Channel.RECEIPT, Phase.DECISION, Decimal("150"), 12000, "All shops"),
             tp.TouchpointData("Verpackung 250 g", Channel.PACKAGING, Phase.RETENTION, Decimal("1800"), 20000),
             tp.TouchpointData(
                 "Kundenkarte-Mailing",
@@ -114,9 +112,7 @@ def _demo_workspace(user: User) -> Workspace:
     """The demo workspace, owned by the demo user."""
     workspace = db.session.scalar(sa.select(Workspace).where(Workspace.slug == DEMO_WORKSPACE_SLUG))
     if workspace is None:
-        workspace = Workspace(
-            slug=DEMO_WORKSPACE_SLUG, name="Nordlicht Kaffeerösterei", timezone="Europe/Berlin"
-        )
+        workspace = Workspace(slug=DEMO_WORKSPACE_SLUG, name="Nordlicht Kaffeerösterei", timezone="Europe/Berlin")
         db.session.add(workspace)
         db.session.flush()
     membership = db.session.scalar(
@@ -136,15 +132,11 @@ def load_demo_data(password: str) -> Workspace:
     db.session.flush()
     for campaign_data, touchpoints in CAMPAIGNS:
         campaign = db.session.scalar(
-            sa.select(Campaign).where(
-                Campaign.workspace_id == workspace.id, Campaign.name == campaign_data.name
-            )
+            sa.select(Campaign).where(Campaign.workspace_id == workspace.id, Campaign.name == campaign_data.name)
         )
         if campaign is None:
             campaign = tp.create_campaign(workspace.id, campaign_data)
-        existing = set(
-            db.session.scalars(sa.select(Touchpoint.name).where(Touchpoint.campaign_id == campaign.id))
-        )
+        existing = set(db.session.scalars(sa.select(Touchpoint.name).where(Touchpoint.campaign_id == campaign.id)))
         for touchpoint_data in touchpoints:
             if touchpoint_data.name not in existing:
                 tp.create_touchpoint(campaign, touchpoint_data)

@@ -79,9 +79,7 @@ def render_error(status: int, message: str | None = None):
     """Render the error page for a status, in the visitor's language."""
     text = message or str(HTTP_MESSAGES.get(status, HTTP_MESSAGES[500]))
     title = str(TITLES.get(status, TITLES[500]))
-    return render_template(
-        "errors/error.html", status=status, title=title, message=text, layout=_layout()
-    ), status
+    return render_template("errors/error.html", status=status, title=title, message=text, layout=_layout()), status
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, g, has_request_context, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 from feedback.extensions import babel
@@ -37,6 +38,11 @@ def select_locale() -> str:
     return locale
 
 
+def current_language() -> str:
+    """The language of the current request ('de' or 'en')."""
+    return str(get_locale() or "en")
+
+
 def _remember_choice(response: Response) -> Response:
     """Store the language picked with the switch so the next pages keep it."""
     chosen = g.get("set_lang_cookie")
@@ -56,3 +62,4 @@ def init_app(app: Flask) -> None:
     """Bind Flask-Babel with our locale selector."""
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     app.after_request(_remember_choice)
+    app.add_template_global(current_language)

@@ -10,10 +10,19 @@ from flask import Flask, g
 from flask_babel import format_currency, format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
 
+from feedback.qr.codes import group
 from feedback.touchpoints.forms import CHANNEL_LABELS, PHASE_LABELS
 from feedback.touchpoints.models import Channel, Phase
 
 ROLE_LABELS = {"owner": _l("Owner"), "editor": _l("Editor"), "viewer": _l("Viewer")}
+CODE_STATE_LABELS = {"active": _l("active"), "paused": _l("paused"), "expired": _l("expired")}
+DEVICE_LABELS = {
+    "mobile": _l("Phone"),
+    "tablet": _l("Tablet"),
+    "desktop": _l("Desktop"),
+    "bot": _l("Bot"),
+    "other": _l("Other"),
+}
 
 
 def money(value: Decimal | None, currency: str | None = None) -> str:
@@ -34,12 +43,12 @@ def day(value: date | None) -> str:
     return "–" if value is None else format_date(value, "medium")
 
 
-def local_time(value: datetime | None) -> str:
-    """A UTC timestamp shown in the workspace's time zone."""
+def local_time(value: datetime | None, timezone: str | None = None) -> str:
+    """A UTC timestamp shown in the given or the current workspace's time zone."""
     if value is None:
         return "–"
     workspace = g.get("workspace")
-    zone = ZoneInfo(workspace.timezone if workspace else "Europe/Berlin")
+    zone = ZoneInfo(timezone or (workspace.timezone if workspace else "Europe/Berlin"))
     return format_datetime(value.astimezone(zone).replace(tzinfo=None), "medium")
 
 
@@ -58,6 +67,16 @@ def role_label(value: str) -> str:
     return str(ROLE_LABELS.get(value, value))
 
 
+def code_state_label(value: str) -> str:
+    """Translated state of a code."""
+    return str(CODE_STATE_LABELS.get(value, value))
+
+
+def device_label(value: str) -> str:
+    """Translated device class."""
+    return str(DEVICE_LABELS.get(value, value))
+
+
 def init_app(app: Flask) -> None:
     """Register the filters."""
     app.add_template_filter(money)
@@ -67,3 +86,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(channel_label)
     app.add_template_filter(phase_label)
     app.add_template_filter(role_label)
+    app.add_template_filter(code_state_label)
+    app.add_template_filter(device_label)
+    app.add_template_filter(group, "code_group")

@@ -82,11 +82,20 @@ class IsolatedClient(FlaskClient):
     """Gives every request a clean `g`, as in production, even while a test holds an app context open."""
 
     def open(self, *args: Any, **kwargs: Any):  # noqa: ANN201
-        """Clear request-scoped caches (locale, user, workspace) left on `g` by the previous request."""
-        if has_app_context():
-            for name in list(vars(g)):
-                delattr(g, name)
-        return super().open(*args, **kwargs)
+        """End the test's own transaction and clear what the previous request left on `g` (locale, user, workspace).
+
+        In production every request starts with a fresh session; here the test shares one with the app, so an
+        open read transaction of the test would otherwise carry a stale SQLite snapshot into the request.
+        """
+        if not has_app_context():
+            return super().open(*args, **kwargs)
+        db.session.commit()
+        for name in list(vars(g)):
+            delattr(g, name)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            db.session.rollback()  # what the app's teardown does to the request's session
 
 
 @pytest.fixture
@@ -138,9 +147,7 @@ def make_user(app: Flask) -> Callable[..., User]:
     counter = iter(range(1, 10_000))
 
     def build(email: str | None = None, password: str = PASSWORD, locale: str = "en", **kw: Any) -> User:
-        user = auth_services.create_user(
-            email or f"user{next(counter)}@example.com", password, locale=locale, **kw
-        )
+        user = auth_services.create_user(email or f"user{next(counter)}@example.com", password, locale=locale, **kw)
         db.session.commit()
         return user
 
@@ -152,9 +159,7 @@ def make_workspace(app: Flask, make_user: Callable[..., User]) -> Callable[..., 
     """Create workspaces: make_workspace(name, owner=user, members={user: Role.VIEWER})."""
     counter = iter(range(1, 10_000))
 
-    def build(
-        name: str | None = None, owner: User | None = None, members: dict[User, Role] | None = None
-    ) -> Workspace:
+    def build(name: str | None = None, owner: User | None = None, members: dict[User, Role] | None = None) -> Workspace:
         workspace = auth_services.create_workspace(name or f"Workspace {next(counter)}", owner or make_user())
         for user, role in (members or {}).items():
             db.session.add(Membership(user=user, workspace=workspace, role=role.value))

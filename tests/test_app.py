@@ -116,8 +116,6 @@ def test_without_proxy_hops_forwarded_headers_are_ignored(make_app) -> None:
 def test_session_cookie_is_httponly_and_samesite(client, make_user, auth) -> None:
     make_user(email="cookie@example.com")
     response = auth.login("cookie@example.com")
-    cookie = next(
-        v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("feedback_session=")
-    )
+    cookie = next(v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("feedback_session="))
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie

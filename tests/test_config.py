@@ -62,17 +62,13 @@ def test_production_sets_secure_cookies(tmp_path: Path) -> None:
         ("DEFAULT_TIMEZONE", "Mars/Olympus", "time zone"),
     ],
 )
-def test_bad_settings_are_refused_with_a_clear_message(
-    tmp_path: Path, name: str, value: str, message: str
-) -> None:
+def test_bad_settings_are_refused_with_a_clear_message(tmp_path: Path, name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config({name: value}, tmp_path)
 
 
 def test_default_database_is_a_sqlite_file_under_instance(tmp_path: Path) -> None:
-    assert (
-        load_config({}, tmp_path)["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
-    )
+    assert load_config({}, tmp_path)["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
 
 
 @pytest.mark.parametrize(

@@ -23,9 +23,7 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
     foreign = make_workspace("Victim", owner=victim, members={make_user(): Role.EDITOR})
     campaign = make_campaign(workspace=foreign, name="Secret launch")
     touchpoint = make_touchpoint(campaign=campaign, name="Secret poster")
-    invitation, _token = auth_services.invite_member(
-        foreign, "x@example.com", Role.VIEWER, victim, utcnow(), 7
-    )
+    invitation, _token = auth_services.invite_member(foreign, "x@example.com", Role.VIEWER, victim, utcnow(), 7)
     db.session.commit()
     membership = db.session.scalar(sa.select(Membership).where(Membership.workspace_id == foreign.id))
     ids = {
@@ -45,8 +43,7 @@ def test_every_route_with_an_id_hides_other_workspaces_objects(client, auth, app
     attacker, own, foreign, ids = two_tenants
     auth.login(attacker)
     before = {
-        m: db.session.scalar(sa.select(sa.func.count()).select_from(m))
-        for m in (Campaign, Touchpoint, Membership)
+        m: db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Campaign, Touchpoint, Membership)
     }
     checked = 0
     for rule in _scoped_rules(app):
@@ -57,24 +54,18 @@ def test_every_route_with_an_id_hides_other_workspaces_objects(client, auth, app
         assert not unknown, f"{rule.rule}: add an object for {unknown} to this test"
         path = rule.build({"ws": own.slug, **{p: ids[p] for p in params}}, append_unknown=False)[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            response = client.open(
-                path, method=method, data={"name": "pwned", "role": "owner", "restore": "1"}
-            )
+            response = client.open(path, method=method, data={"name": "pwned", "role": "owner", "restore": "1"})
             assert response.status_code == 404, f"{method} {path} answered {response.status_code}"
             body = response.get_data(as_text=True)
             assert "Secret" not in body and "victim@example.com" not in body
             checked += 1
     assert checked >= 10
     after = {
-        m: db.session.scalar(sa.select(sa.func.count()).select_from(m))
-        for m in (Campaign, Touchpoint, Membership)
+        m: db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Campaign, Touchpoint, Membership)
     }
     assert before == after
     db.session.expire_all()
-    assert (
-        db.session.scalar(sa.select(Campaign.name).where(Campaign.id == ids["campaign_id"]))
-        == "Secret launch"
-    )
+    assert db.session.scalar(sa.select(Campaign.name).where(Campaign.id == ids["campaign_id"])) == "Secret launch"
 
 
 def test_every_route_of_a_foreign_workspace_is_404(client, auth, app, two_tenants) -> None:

@@ -48,9 +48,7 @@ class AccountForm(FlaskForm):
     """Name and dashboard language."""
 
     name = StringField(_l("Name"), validators=[Length(max=120)])
-    locale = SelectField(
-        _l("Language"), choices=[SelectChoice("de", "Deutsch"), SelectChoice("en", "English")]
-    )
+    locale = SelectField(_l("Language"), choices=[SelectChoice("de", "Deutsch"), SelectChoice("en", "English")])
     submit = SubmitField(_l("Save"))
 
 

@@ -81,9 +81,7 @@ class Workspace(db.Model):
     currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    memberships: Mapped[list[Membership]] = relationship(
-        back_populates="workspace", cascade="all, delete-orphan"
-    )
+    memberships: Mapped[list[Membership]] = relationship(back_populates="workspace", cascade="all, delete-orphan")
 
 
 class Membership(db.Model):

@@ -159,10 +159,7 @@ def workspaces_of(user: User) -> list[Membership]:
     """The user's memberships, ordered by workspace name."""
     return list(
         db.session.scalars(
-            sa.select(Membership)
-            .join(Workspace)
-            .where(Membership.user_id == user.id)
-            .order_by(Workspace.name)
+            sa.select(Membership).join(Workspace).where(Membership.user_id == user.id).order_by(Workspace.name)
         )
     )
 
@@ -222,9 +219,7 @@ def accept_invitation(invitation: WorkspaceInvitation, user: User, now: datetime
         raise InvitationForOtherEmail()
     invitation.accepted_at = now
     membership = db.session.scalar(
-        sa.select(Membership).where(
-            Membership.workspace_id == invitation.workspace_id, Membership.user_id == user.id
-        )
+        sa.select(Membership).where(Membership.workspace_id == invitation.workspace_id, Membership.user_id == user.id)
     )
     if membership is None:
         membership = Membership(user=user, workspace_id=invitation.workspace_id, role=invitation.role)
@@ -263,10 +258,7 @@ def members(workspace: Workspace) -> list[Membership]:
     """Memberships of the workspace ordered by e-mail."""
     return list(
         db.session.scalars(
-            sa.select(Membership)
-            .join(User)
-            .where(Membership.workspace_id == workspace.id)
-            .order_by(User.email)
+            sa.select(Membership).join(User).where(Membership.workspace_id == workspace.id).order_by(User.email)
         )
     )
 

@@ -116,9 +116,7 @@ def account():
             login_user(user)  # keep this session with the new session version; all others end
             flash(_("Password changed. Other devices have been logged out."), "success")
             return redirect(url_for("auth.account"))
-    return render_template(
-        "auth/account.html", form=form, password_form=password_form, logout_form=ConfirmForm()
-    )
+    return render_template("auth/account.html", form=form, password_form=password_form, logout_form=ConfirmForm())
 
 
 @bp.route("/account/logout-everywhere", methods=["POST"])

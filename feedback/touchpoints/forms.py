@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
+    DateTimeLocalField,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
+    URLField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
@@ -99,3 +101,30 @@ class TouchpointForm(LocalisedForm):
     location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
     submit = SubmitField(_l("Save touchpoint"))
+
+
+class LandingForm(LocalisedForm):
+    """The page a scan leads to: texts in German and English, calls to action, or a redirect."""
+
+    headline_de = StringField(_l("Headline (German)"), validators=[Optional(), Length(max=160)])
+    headline_en = StringField(_l("Headline (English)"), validators=[Optional(), Length(max=160)])
+    body_de = TextAreaField(_l("Text (German)"), validators=[Optional(), Length(max=4000)])
+    body_en = TextAreaField(_l("Text (English)"), validators=[Optional(), Length(max=4000)])
+    destination_url = URLField(
+        _l("Redirect to"),
+        description=_l(
+            "Optional. Scans go straight to this https:// address (with UTM parameters) instead of the page."
+        ),
+        validators=[Optional(), Length(max=2000)],
+    )
+    cta_url = URLField(_l("Button link"), validators=[Optional(), Length(max=2000)])
+    cta_label = StringField(_l("Button text"), validators=[Optional(), Length(max=60)])
+    phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=40)])
+    social_url = URLField(_l("Social media profile"), validators=[Optional(), Length(max=2000)])
+    event_starts_at = DateTimeLocalField(
+        _l("Event starts"),
+        description=_l("Trade fairs and events only: visitors can add the date to their calendar."),
+        validators=[Optional()],
+    )
+    event_ends_at = DateTimeLocalField(_l("Event ends"), validators=[Optional()])
+    submit = SubmitField(_l("Save landing page"))

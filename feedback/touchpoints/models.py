@@ -88,6 +88,11 @@ class Touchpoint(db.Model):
     __tablename__ = "touchpoint"
     __table_args__ = (
         sa.UniqueConstraint("campaign_id", "name"),
+        # Lets codes and scans reference (touchpoint, workspace) so both always belong to the same tenant.
+        sa.UniqueConstraint("id", "workspace_id"),
+        sa.CheckConstraint(
+            "event_ends_at IS NULL OR event_starts_at IS NULL OR event_ends_at > event_starts_at", name="event_window"
+        ),
         sa.ForeignKeyConstraint(
             ["campaign_id", "workspace_id"],
             ["campaign.id", "campaign.workspace_id"],
@@ -115,9 +120,42 @@ class Touchpoint(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    # Landing page shown after a scan (German and/or English; the other language is the fallback).
+    headline_de: Mapped[str] = mapped_column(sa.String(160), default="")
+    headline_en: Mapped[str] = mapped_column(sa.String(160), default="")
+    body_de: Mapped[str] = mapped_column(sa.Text, default="")
+    body_en: Mapped[str] = mapped_column(sa.Text, default="")
+    #: When set, a scan redirects here (with UTM parameters) instead of showing the landing page.
+    destination_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    #: Optional calls to action on the landing page.
+    cta_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    cta_label: Mapped[str] = mapped_column(sa.String(60), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    social_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    #: For trade fairs and events: visitors can add the date to their calendar (.ics).
+    event_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    event_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
     campaign: Mapped[Campaign] = relationship(back_populates="touchpoints", overlaps="workspace")
 
     @property
     def is_archived(self) -> bool:
         """Archived touchpoints keep their codes answering; they only leave the default lists."""
         return self.archived_at is not None
+
+    def headline(self, language: str) -> str:
+        """Landing headline in the visitor's language, falling back to the other one, then the name."""
+        first, second = (
+            (self.headline_de, self.headline_en) if language == "de" else (self.headline_en, self.headline_de)
+        )
+        return first or second or self.name
+
+    def body(self, language: str) -> str:
+        """Landing text in the visitor's language, falling back to the other one."""
+        first, second = (self.body_de, self.body_en) if language == "de" else (self.body_en, self.body_de)
+        return first or second
+
+    @property
+    def has_event(self) -> bool:
+        """Trade fairs and events with a date offer a calendar entry."""
+        return self.event_starts_at is not None

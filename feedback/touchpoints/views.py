@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -9,10 +12,12 @@ from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
 from feedback.extensions import db
+from feedback.qr import services as qr_services
+from feedback.qr.forms import CodeForm
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
-from feedback.touchpoints import services
-from feedback.touchpoints.forms import CampaignForm, TouchpointForm
-from feedback.touchpoints.models import Channel, Phase
+from feedback.touchpoints import landing, services
+from feedback.touchpoints.forms import CampaignForm, LandingForm, TouchpointForm
+from feedback.touchpoints.models import Channel, Phase, Touchpoint
 
 bp = Blueprint("touchpoints", __name__, url_prefix="/w/<ws>")
 scope_blueprint(bp)
@@ -143,14 +148,71 @@ def create_touchpoint(campaign_id: int):
 
 @bp.route("/touchpoints/<int:touchpoint_id>")
 def show_touchpoint(touchpoint_id: int):
-    """A touchpoint's details."""
+    """A touchpoint's details, its printed codes with their scans, and the latest scans."""
     touchpoint = services.get_touchpoint(current_workspace().id, touchpoint_id)
     return render_template(
         "touchpoints/touchpoint.html",
         touchpoint=touchpoint,
         campaign=touchpoint.campaign,
+        codes=qr_services.codes_of(touchpoint),
+        code_stats=qr_services.code_stats(touchpoint),
+        recent_scans=qr_services.recent_scans(touchpoint),
+        now=utcnow(),
+        code_form=CodeForm(),
         can_edit=current_role().allows(Role.EDITOR),
         confirm_form=ConfirmForm(),
+    )
+
+
+def _local(value: datetime | None) -> datetime | None:
+    """A datetime typed in the workspace's time zone, as aware UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=ZoneInfo(current_workspace().timezone)).astimezone(UTC)
+
+
+def _landing_form(touchpoint: Touchpoint) -> LandingForm:
+    """The landing form, showing stored event times in the workspace's time zone."""
+    form = LandingForm(obj=touchpoint)
+    if request.method == "GET":
+        zone = ZoneInfo(current_workspace().timezone)
+        for field in (form.event_starts_at, form.event_ends_at):
+            if field.data is not None:
+                field.data = field.data.astimezone(zone).replace(tzinfo=None)
+    return form
+
+
+@bp.route("/touchpoints/<int:touchpoint_id>/landing", methods=["GET", "POST"])
+def edit_landing(touchpoint_id: int):
+    """Edit the page a scan of this touchpoint's codes leads to."""
+    require_role(Role.EDITOR)
+    touchpoint = services.get_touchpoint(current_workspace().id, touchpoint_id)
+    form = _landing_form(touchpoint)
+    if form.validate_on_submit():
+        data = landing.LandingData(
+            headline_de=form.headline_de.data or "",
+            headline_en=form.headline_en.data or "",
+            body_de=form.body_de.data or "",
+            body_en=form.body_en.data or "",
+            destination_url=form.destination_url.data or "",
+            cta_url=form.cta_url.data or "",
+            cta_label=form.cta_label.data or "",
+            phone=form.phone.data or "",
+            social_url=form.social_url.data or "",
+            event_starts_at=_local(form.event_starts_at.data),
+            event_ends_at=_local(form.event_ends_at.data),
+        )
+        try:
+            landing.update_landing(touchpoint, data)
+        except landing.LandingError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("Landing page saved."), "success")
+            return redirect(url_for("touchpoints.show_touchpoint", touchpoint_id=touchpoint.id))
+    return render_template(
+        "touchpoints/landing_form.html", form=form, touchpoint=touchpoint, campaign=touchpoint.campaign
     )
 
 

@@ -73,14 +73,11 @@ def test_login_follows_a_local_next_path(client, make_user) -> None:
 def test_login_is_rate_limited(client, make_user) -> None:
     make_user(email="target@example.com")
     statuses = [
-        client.post("/login", data={"email": "target@example.com", "password": "guess"}).status_code
-        for _ in range(12)
+        client.post("/login", data={"email": "target@example.com", "password": "guess"}).status_code for _ in range(12)
     ]
     assert statuses[:10] == [401] * 10
     assert statuses[10:] == [429, 429]
-    assert "Too many attempts" in client.post("/login", data={"email": "x@y.z", "password": "a"}).get_data(
-        as_text=True
-    )
+    assert "Too many attempts" in client.post("/login", data={"email": "x@y.z", "password": "a"}).get_data(as_text=True)
 
 
 def test_logout_needs_post_and_ends_the_session(client, auth, make_user) -> None:

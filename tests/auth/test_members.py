@@ -23,9 +23,7 @@ def _invite(client, slug: str, email: str, role: str = "editor") -> str:
     return match.group(1)
 
 
-def test_owner_invites_a_new_colleague_who_signs_up_through_the_link(
-    make_app, make_user, make_workspace
-) -> None:
+def test_owner_invites_a_new_colleague_who_signs_up_through_the_link(make_app, make_user, make_workspace) -> None:
     app = make_app()
     with app.app_context():
         owner = make_user(email="owner@example.com")
@@ -84,9 +82,7 @@ def test_invitation_for_another_address_is_refused(make_app, make_user, make_wor
     assert intruder.get(f"/w/{slug}/").status_code == 404
 
 
-def test_expired_and_unknown_invitation_links_are_friendly_404s(
-    client, app, make_user, make_workspace
-) -> None:
+def test_expired_and_unknown_invitation_links_are_friendly_404s(client, app, make_user, make_workspace) -> None:
     owner = make_user()
     workspace = make_workspace(owner=owner)
     from feedback.auth import services
@@ -104,9 +100,7 @@ def test_inviting_an_existing_member_says_so(client, auth, make_user, make_works
     owner = make_user(email="boss@example.com")
     workspace = make_workspace(owner=owner)
     auth.login(owner)
-    response = client.post(
-        f"/w/{workspace.slug}/members/", data={"email": "boss@example.com", "role": "viewer"}
-    )
+    response = client.post(f"/w/{workspace.slug}/members/", data={"email": "boss@example.com", "role": "viewer"})
     assert "already a member" in response.get_data(as_text=True)
     assert count(WorkspaceInvitation) == 0
 
@@ -115,9 +109,7 @@ def test_invalid_email_is_refused_next_to_the_field(client, auth, make_user, mak
     owner = make_user()
     workspace = make_workspace(owner=owner)
     auth.login(owner)
-    response = client.post(
-        f"/w/{workspace.slug}/members/", data={"email": "not-an-address", "role": "viewer"}
-    )
+    response = client.post(f"/w/{workspace.slug}/members/", data={"email": "not-an-address", "role": "viewer"})
     assert "Invalid email address" in response.get_data(as_text=True)
     assert count(WorkspaceInvitation) == 0
 
@@ -165,15 +157,11 @@ def test_editors_and_viewers_cannot_manage_members(client, auth, make_user, make
     owner_membership = db.session.scalar(sa.select(Membership).where(Membership.user_id == owner.id))
     assert client.get(f"/w/{workspace.slug}/members/").status_code == 200
     assert (
-        client.post(
-            f"/w/{workspace.slug}/members/", data={"email": "x@example.com", "role": "owner"}
-        ).status_code
+        client.post(f"/w/{workspace.slug}/members/", data={"email": "x@example.com", "role": "owner"}).status_code
         == 403
     )
     assert (
-        client.post(
-            f"/w/{workspace.slug}/members/{owner_membership.id}/role", data={"role": "viewer"}
-        ).status_code
+        client.post(f"/w/{workspace.slug}/members/{owner_membership.id}/role", data={"role": "viewer"}).status_code
         == 403
     )
     assert client.post(f"/w/{workspace.slug}/members/{owner_membership.id}/remove").status_code == 403

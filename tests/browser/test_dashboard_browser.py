@@ -19,9 +19,7 @@ def test_marketer_creates_a_campaign_and_touchpoint_in_german(
 ) -> None:
     user = make_user(email=f"marketing-{size}@example.com", locale="de")
     make_workspace("Nordlicht Kaffee", owner=user)
-    context = browser.new_context(
-        **context_args, locale="de-DE", extra_http_headers={"Accept-Language": "de-DE"}
-    )
+    context = browser.new_context(**context_args, locale="de-DE", extra_http_headers={"Accept-Language": "de-DE"})
     page = context.new_page()
     page.goto(f"{live_server}/login")
     screenshot(page, f"login-{size}")

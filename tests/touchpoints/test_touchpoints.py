@@ -64,9 +64,7 @@ def test_campaign_page_shows_touchpoints_in_their_journey_phase(client, campaign
     ],
 )
 def test_bad_touchpoint_input_is_explained_and_nothing_is_stored(client, campaign, change, message) -> None:
-    response = client.post(
-        _url(campaign, f"/campaigns/{campaign.id}/touchpoints/new"), data={**VALID, **change}
-    )
+    response = client.post(_url(campaign, f"/campaigns/{campaign.id}/touchpoints/new"), data={**VALID, **change})
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
     assert count(Touchpoint) == 0
@@ -75,9 +73,7 @@ def test_bad_touchpoint_input_is_explained_and_nothing_is_stored(client, campaig
 def test_german_users_type_grouped_numbers(client, campaign) -> None:
     client.post("/account", data={"account-name": "", "account-locale": "de", "account-submit": "1"})
     data = {**VALID, "cost": "14.000,50", "reach": "40.000"}
-    assert (
-        client.post(_url(campaign, f"/campaigns/{campaign.id}/touchpoints/new"), data=data).status_code == 302
-    )
+    assert client.post(_url(campaign, f"/campaigns/{campaign.id}/touchpoints/new"), data=data).status_code == 302
     touchpoint = db.session.scalar(sa.select(Touchpoint))
     assert (touchpoint.cost, touchpoint.reach) == (Decimal("14000.50"), 40000)
     form = client.get(_url(campaign, f"/touchpoints/{touchpoint.id}/edit")).get_data(as_text=True)
@@ -143,9 +139,7 @@ def test_database_ties_a_touchpoint_to_its_campaigns_workspace(app, make_campaig
     campaign = make_campaign()
     other = make_workspace()
     db.session.add(
-        Touchpoint(
-            workspace_id=other.id, campaign_id=campaign.id, name="X", channel="flyer", phase="awareness"
-        )
+        Touchpoint(workspace_id=other.id, campaign_id=campaign.id, name="X", channel="flyer", phase="awareness")
     )
     with pytest.raises(sa.exc.IntegrityError):
         db.session.commit()

@@ -1,0 +1,1 @@
+"""QR codes for touchpoints: codes, rendering, scan recording and the printed /t target."""

@@ -1,0 +1,127 @@
+"""Operator commands: `feedback codes` lists every printed code; `feedback qr CODE` renders one."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import with_appcontext
+
+from feedback.auth.models import Workspace
+from feedback.db_types import utcnow
+from feedback.extensions import db
+from feedback.qr.codes import InvalidCode, normalise_code
+from feedback.qr.models import Code, Scan, ScanOutcome
+from feedback.qr.rendering import QrOptions, RenderError, qr_url, render_png, render_svg
+from feedback.touchpoints.models import Campaign, Touchpoint
+
+CODE_COLUMNS = [
+    "workspace",
+    "campaign",
+    "touchpoint",
+    "label",
+    "code",
+    "url",
+    "state",
+    "scans",
+    "unique_visitors",
+]
+
+
+def code_rows(campaign_slug: str | None = None, workspace_slug: str | None = None) -> list[dict[str, object]]:
+    """One row per code with its scan counts (people only; bots excluded), counted by the database."""
+    counted = sa.and_(Scan.is_bot.is_(False), Scan.outcome == ScanOutcome.OK.value)
+    counts = (
+        sa.select(
+            Scan.code_id,
+            sa.func.count().filter(counted).label("scans"),
+            sa.func.count(sa.distinct(sa.case((counted, Scan.visitor_key)))).label("unique_visitors"),
+        )
+        .group_by(Scan.code_id)
+        .subquery()
+    )
+    query = (
+        sa.select(Code, Workspace.slug, Campaign.slug, Touchpoint.name, counts.c.scans, counts.c.unique_visitors)
+        .join(Touchpoint, Touchpoint.id == Code.touchpoint_id)
+        .join(Campaign, Campaign.id == Touchpoint.campaign_id)
+        .join(Workspace, Workspace.id == Code.workspace_id)
+        .outerjoin(counts, counts.c.code_id == Code.id)
+        .order_by(Workspace.slug, Campaign.slug, Touchpoint.name, Code.id)
+    )
+    if campaign_slug:
+        query = query.where(Campaign.slug == campaign_slug)
+    if workspace_slug:
+        query = query.where(Workspace.slug == workspace_slug)
+    base = current_app.config["PUBLIC_BASE_URL"]
+    now = utcnow()
+    return [
+        {
+            "workspace": workspace,
+            "campaign": campaign,
+            "touchpoint": touchpoint,
+            "label": code.label,
+            "code": code.code,
+            "url": f"{base}/t/{code.code}",
+            "state": code.state(now).value,
+            "scans": scans or 0,
+            "unique_visitors": unique or 0,
+        }
+        for code, workspace, campaign, touchpoint, scans, unique in db.session.execute(query)
+    ]
+
+
+@click.command("codes")
+@click.option("--campaign", "campaign_slug", default=None, help="Only codes of the campaign with this slug.")
+@click.option("--workspace", "workspace_slug", default=None, help="Only codes of the workspace with this slug.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@with_appcontext
+def codes_command(campaign_slug: str | None, workspace_slug: str | None, fmt: str) -> None:
+    """List printed codes with workspace, campaign, touchpoint, label, URL, state, scans and unique visitors."""
+    rows = code_rows(campaign_slug, workspace_slug)
+    if (
+        campaign_slug
+        and not rows
+        and not db.session.scalar(sa.select(Campaign.id).where(Campaign.slug == campaign_slug))
+    ):
+        raise click.ClickException(f"no campaign with the slug {campaign_slug!r}")
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=CODE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+@click.command("qr")
+@click.argument("code")
+@click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True)
+@click.option("--size-mm", type=float, default=40.0, show_default=True, help="Printed width at 300 dpi.")
+@click.option("--ec", type=click.Choice(["L", "M", "Q", "H"]), default="M", show_default=True, help="Error correction.")
+@click.option("--no-caption", is_flag=True, help="Leave out the code text under the symbol.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True)
+@with_appcontext
+def qr_command(code: str, fmt: str, size_mm: float, ec: str, no_caption: bool, output: Path) -> None:
+    """Render one code as PNG or SVG for print."""
+    from feedback.qr.codes import group
+
+    try:
+        token = normalise_code(code)
+    except InvalidCode:
+        raise click.BadParameter("not a code (8 letters and digits)", param_hint="CODE") from None
+    if db.session.scalar(sa.select(Code.id).where(Code.code == token)) is None:
+        raise click.ClickException(f"no code {token}")
+    try:
+        options = QrOptions(size_mm=size_mm, error_correction=ec, caption=None if no_caption else group(token))
+    except RenderError as error:
+        raise click.BadParameter(str(error.message)) from None
+    url = qr_url(current_app.config["PUBLIC_BASE_URL"], token)
+    if fmt == "png":
+        output.write_bytes(render_png(url, options))
+    else:
+        output.write_text(render_svg(url, options), encoding="utf-8")
+    click.echo(f"{output} ({fmt.upper()}, {size_mm:g} mm) encodes {url}")

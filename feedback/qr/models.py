@@ -1,0 +1,125 @@
+"""Printed codes, their scans, hits of unknown codes, and the daily salt behind visitor keys."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from feedback.db_types import UTCDateTime, utcnow
+from feedback.extensions import db
+from feedback.touchpoints.models import Touchpoint
+
+#: 64-bit ids on PostgreSQL; SQLite needs INTEGER for its rowid alias (it is 64-bit there anyway).
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class CodeState(enum.StrEnum):
+    """What a scan of the code leads to."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    EXPIRED = "expired"
+
+
+class ScanOutcome(enum.StrEnum):
+    """What the visitor got; only `ok` scans reach the landing page."""
+
+    OK = "ok"
+    PAUSED = "paused"
+    EXPIRED = "expired"
+
+
+OUTCOME_VALUES = tuple(o.value for o in ScanOutcome)
+DEVICE_CLASSES = ("mobile", "tablet", "desktop", "bot", "other")
+
+
+class Code(db.Model):
+    """A printed token that resolves to exactly one touchpoint, forever (codes are never reused or deleted)."""
+
+    __tablename__ = "code"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["touchpoint_id", "workspace_id"],
+            ["touchpoint.id", "touchpoint.workspace_id"],
+            name="fk_code_touchpoint_workspace",
+            ondelete="CASCADE",
+        ),
+        sa.CheckConstraint("length(code) >= 8", name="code_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    touchpoint_id: Mapped[int] = mapped_column(index=True)
+    #: Crockford base32, upper case, unique across all workspaces.
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    #: Placement or variant, e.g. "Hall B, counter" or "Variant A".
+    label: Mapped[str] = mapped_column(sa.String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    touchpoint: Mapped[Touchpoint] = relationship(overlaps="workspace")
+
+    def state(self, now: datetime) -> CodeState:
+        """Expired wins over paused; both still answer politely."""
+        if self.expires_at is not None and self.expires_at <= now:
+            return CodeState.EXPIRED
+        if self.paused_at is not None:
+            return CodeState.PAUSED
+        return CodeState.ACTIVE
+
+
+class Scan(db.Model):
+    """One resolution of a code. No IP address is stored: the visitor key is a keyed hash or a cookie id's hash."""
+
+    __tablename__ = "scan"
+    __table_args__ = (
+        sa.Index("ix_scan_touchpoint_time", "touchpoint_id", "scanned_at"),
+        sa.Index("ix_scan_code_time", "code_id", "scanned_at"),
+        sa.Index("ix_scan_workspace_time", "workspace_id", "scanned_at"),
+        sa.CheckConstraint(f"outcome IN {OUTCOME_VALUES!r}", name="outcome"),
+        sa.CheckConstraint(f"device_class IN {DEVICE_CLASSES!r}", name="device_class"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"))
+    touchpoint_id: Mapped[int] = mapped_column(sa.ForeignKey("touchpoint.id", ondelete="CASCADE"))
+    code_id: Mapped[int] = mapped_column(sa.ForeignKey("code.id", ondelete="CASCADE"))
+    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: 32 hex characters; equal for the same visitor on the same day (or for the same first-party cookie).
+    visitor_key: Mapped[str] = mapped_column(sa.String(32))
+    #: True when the key comes from a first-party cookie (stable across days) rather than the daily hash.
+    visitor_from_cookie: Mapped[bool] = mapped_column(default=False)
+    device_class: Mapped[str] = mapped_column(sa.String(10))
+    os: Mapped[str] = mapped_column(sa.String(40), default="")
+    browser: Mapped[str] = mapped_column(sa.String(40), default="")
+    #: Preferred language from Accept-Language, e.g. "de".
+    language: Mapped[str] = mapped_column(sa.String(8), default="")
+    #: Link-preview fetchers, crawlers and HEAD requests: served, but excluded from counts.
+    is_bot: Mapped[bool] = mapped_column(default=False)
+    outcome: Mapped[str] = mapped_column(sa.String(8), default=ScanOutcome.OK.value)
+
+
+class UnknownCodeHit(db.Model):
+    """Attempts to open a code that does not exist, by typed text, so misprints can be found."""
+
+    __tablename__ = "unknown_code_hit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: What was requested, with control characters removed, at most 40 characters.
+    text: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    hits: Mapped[int] = mapped_column(default=1)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DailySalt(db.Model):
+    """The secret that keys visitor hashes for one UTC day; deleted once the day is over."""
+
+    __tablename__ = "daily_salt"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    salt: Mapped[str] = mapped_column(sa.String(64))

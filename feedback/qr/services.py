@@ -1,0 +1,237 @@
+"""Use cases for codes and scans."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql, sqlite
+
+from feedback.auth.models import Workspace
+from feedback.errors import DomainError
+from feedback.extensions import db
+from feedback.qr.codes import CODE_LENGTH, InvalidCode, generate_code, normalise_code
+from feedback.qr.models import Code, CodeState, Scan, ScanOutcome, UnknownCodeHit
+from feedback.qr.visitors import Visit
+from feedback.tenancy import get_owned, owned
+from feedback.touchpoints.models import Campaign, Touchpoint
+
+log = logging.getLogger(__name__)
+MAX_LABEL = 80
+
+
+class DuplicateLabel(DomainError):
+    """Labels tell a touchpoint's codes apart, so they are unique per touchpoint."""
+
+    status = 409
+    message = _l("This touchpoint already has a code with this label.")
+
+
+@dataclass(frozen=True)
+class ResolvedCode:
+    """What the scan path needs about a code, loaded in one query."""
+
+    code: Code
+    touchpoint: Touchpoint
+    campaign_slug: str
+
+
+@dataclass(frozen=True)
+class CodeStats:
+    """Scan counts of one code; bots are never counted."""
+
+    scans: int
+    unique_visitors: int
+    bot_scans: int
+    blocked_scans: int
+    last_scan: datetime | None
+
+
+def create_code(touchpoint: Touchpoint, label: str = "") -> Code:
+    """Give a touchpoint a new printed code with a fresh random token; the caller commits.
+
+    :raises DuplicateLabel: another code of the touchpoint has this label.
+    """
+    label = label.strip()[:MAX_LABEL]
+    if label and db.session.scalar(
+        owned(
+            Code,
+            touchpoint.workspace_id,
+            Code.touchpoint_id == touchpoint.id,
+            sa.func.lower(Code.label) == label.lower(),
+        )
+    ):
+        raise DuplicateLabel()
+    while True:  # 40 random bits: a collision is rare, but a printed code must never be reused
+        token = generate_code(CODE_LENGTH)
+        if db.session.scalar(sa.select(Code.id).where(Code.code == token)) is None:
+            break
+    code = Code(workspace_id=touchpoint.workspace_id, touchpoint_id=touchpoint.id, code=token, label=label)
+    db.session.add(code)
+    db.session.flush()
+    return code
+
+
+def set_paused(code: Code, paused: bool, now: datetime) -> None:
+    """Pause or resume a code; a paused code answers with a 'campaign has ended' page."""
+    code.paused_at = now if paused else None
+
+
+def end_of_day(day: date, timezone: str) -> datetime:
+    """The first instant after `day` in the workspace's time zone, as UTC."""
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(timezone))
+
+
+def set_expiry(code: Code, day: date | None, workspace: Workspace) -> None:
+    """Let a code expire at the end of `day` (workspace time), or never when `day` is None."""
+    code.expires_at = None if day is None else end_of_day(day, workspace.timezone)
+
+
+def codes_of(touchpoint: Touchpoint) -> list[Code]:
+    """The touchpoint's codes, oldest first."""
+    return list(
+        db.session.scalars(owned(Code, touchpoint.workspace_id, Code.touchpoint_id == touchpoint.id).order_by(Code.id))
+    )
+
+
+def get_code(workspace_id: int, code_id: int) -> Code:
+    """One code of the workspace or NotFound."""
+    return get_owned(Code, workspace_id, code_id)
+
+
+def _write(statement: sa.Executable) -> None:
+    """Run one write in its own short transaction that takes the write lock first (SQLite: BEGIN IMMEDIATE).
+
+    Separate from the request's session, so the scan path's read never turns into a lock upgrade (which SQLite
+    refuses at once when another writer came in between) and the loaded touchpoint is not expired by a commit.
+    """
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(sqlite_immediate=True)
+        with connection.begin():
+            connection.execute(statement)
+
+
+def resolve_code(typed: str) -> ResolvedCode | None:
+    """The code a visitor typed or scanned, with its touchpoint, in one indexed query; None when unknown."""
+    try:
+        token = normalise_code(typed)
+    except InvalidCode:
+        return None
+    row = db.session.execute(
+        sa.select(Code, Touchpoint, Campaign.slug)
+        .join(Touchpoint, Touchpoint.id == Code.touchpoint_id)
+        .join(Campaign, Campaign.id == Touchpoint.campaign_id)
+        .where(Code.code == token)
+    ).first()
+    if row is None:
+        return None
+    return ResolvedCode(code=row[0], touchpoint=row[1], campaign_slug=row[2])
+
+
+def outcome_for(code: Code, now: datetime) -> ScanOutcome:
+    """What a scan of the code leads to now."""
+    return {
+        CodeState.ACTIVE: ScanOutcome.OK,
+        CodeState.PAUSED: ScanOutcome.PAUSED,
+        CodeState.EXPIRED: ScanOutcome.EXPIRED,
+    }[code.state(now)]
+
+
+def record_scan(resolved: ResolvedCode, visit: Visit, outcome: ScanOutcome, now: datetime) -> bool:
+    """Store one scan and commit; True when stored. A failed write is logged, never shown to the visitor."""
+    code = resolved.code
+    statement = sa.insert(Scan).values(
+        workspace_id=code.workspace_id,
+        touchpoint_id=code.touchpoint_id,
+        code_id=code.id,
+        scanned_at=now,
+        visitor_key=visit.visitor_key,
+        visitor_from_cookie=visit.from_cookie,
+        device_class=visit.device_class,
+        os=visit.os,
+        browser=visit.browser,
+        language=visit.language,
+        is_bot=visit.is_bot,
+        outcome=outcome.value,
+    )
+    try:
+        _write(statement)
+    except sa.exc.SQLAlchemyError:
+        log.exception("scan of code %s could not be stored", code.code)
+        return False
+    return True
+
+
+def _printable(text: str) -> str:
+    """The typed text without control characters, at most 40 characters."""
+    return "".join(c for c in text if c.isprintable())[:40]
+
+
+def record_unknown(typed: str, now: datetime) -> None:
+    """Count an attempt to open a code that does not exist (by its text, so misprints can be found)."""
+    text = _printable(typed)
+    if not text:
+        return
+    insert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(UnknownCodeHit)
+    statement = insert.values(text=text, hits=1, first_seen=now, last_seen=now).on_conflict_do_update(
+        index_elements=["text"],
+        set_={"hits": UnknownCodeHit.hits + 1, "last_seen": now},
+    )
+    try:
+        _write(statement)
+    except sa.exc.SQLAlchemyError:
+        log.exception("unknown-code hit could not be counted")
+
+
+def _counted() -> list[sa.ColumnElement[bool]]:
+    """Scans that count: people (no bots) who reached the landing page."""
+    return [Scan.is_bot.is_(False), Scan.outcome == ScanOutcome.OK.value]
+
+
+def code_stats(touchpoint: Touchpoint) -> dict[int, CodeStats]:
+    """Scan counts per code of a touchpoint (GROUP BY in the database)."""
+    human_ok = sa.and_(*_counted())
+    rows = db.session.execute(
+        sa.select(
+            Scan.code_id,
+            sa.func.count().filter(human_ok),
+            sa.func.count(sa.distinct(sa.case((human_ok, Scan.visitor_key)))),
+            sa.func.count().filter(Scan.is_bot.is_(True)),
+            sa.func.count().filter(Scan.is_bot.is_(False), Scan.outcome != ScanOutcome.OK.value),
+            sa.func.max(Scan.scanned_at),
+        )
+        .where(Scan.workspace_id == touchpoint.workspace_id, Scan.touchpoint_id == touchpoint.id)
+        .group_by(Scan.code_id)
+    )
+    stats = {}
+    for code_id, scans, unique, bots, blocked, last in rows:
+        last_scan = last if last is None or last.tzinfo else last.replace(tzinfo=ZoneInfo("UTC"))
+        stats[code_id] = CodeStats(scans, unique, bots, blocked, last_scan)
+    return stats
+
+
+def recent_scans(touchpoint: Touchpoint, limit: int = 20) -> list[tuple[Scan, str]]:
+    """The touchpoint's latest scans with their code text, newest first."""
+    rows = db.session.execute(
+        owned(Scan, touchpoint.workspace_id, Scan.touchpoint_id == touchpoint.id)
+        .add_columns(Code.code)
+        .join(Code, Code.id == Scan.code_id)
+        .order_by(Scan.scanned_at.desc(), Scan.id.desc())
+        .limit(limit)
+    )
+    return [(scan, code) for scan, code in rows]
+
+
+def campaign_codes(campaign: Campaign) -> list[tuple[Code, Touchpoint]]:
+    """Every code of the campaign's active touchpoints, in journey order, for the print sheet."""
+    from feedback.touchpoints.services import touchpoints_of
+
+    touchpoints = touchpoints_of(campaign)
+    by_id = {t.id: t for t in touchpoints}
+    codes = db.session.scalars(owned(Code, campaign.workspace_id, Code.touchpoint_id.in_(by_id)).order_by(Code.id))
+    order = {t.id: i for i, t in enumerate(touchpoints)}
+    return sorted(((c, by_id[c.touchpoint_id]) for c in codes), key=lambda pair: (order[pair[1].id], pair[0].id))

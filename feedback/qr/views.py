@@ -1,0 +1,287 @@
+"""The printed target /t/<code> (public) and code management in the dashboard."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from icalendar import Calendar, Event
+
+from feedback.auth.forms import ConfirmForm
+from feedback.auth.models import Role
+from feedback.db_types import utcnow
+from feedback.errors import DomainError
+from feedback.extensions import db, limiter
+from feedback.i18n import current_language
+from feedback.qr import services
+from feedback.qr.codes import InvalidCode, group, normalise_code
+from feedback.qr.forms import CodeForm, ExpiryForm
+from feedback.qr.models import Code, ScanOutcome
+from feedback.qr.rendering import QrOptions, RenderError, qr_url, render_png, render_svg
+from feedback.qr.sheet import SheetItem, print_sheet
+from feedback.qr.visitors import describe_visit
+from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
+from feedback.touchpoints import services as touchpoint_services
+
+bp = Blueprint("qr", __name__)
+codes_bp = Blueprint("codes", __name__, url_prefix="/w/<ws>")
+scope_blueprint(codes_bp)
+
+#: Per client address: unknown codes are counted against this; valid scans are not.
+UNKNOWN_CODE_LIMIT = "60 per minute"
+
+
+def with_utm(destination: str, medium: str, campaign: str, content: str) -> str:
+    """The destination URL with our UTM parameters (replacing any it already had)."""
+    parts = urlsplit(destination)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
+    query += [("utm_source", "qr"), ("utm_medium", medium), ("utm_campaign", campaign), ("utm_content", content)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _no_store(response: Response) -> Response:
+    """Scan responses must never come from a cache, or the scan would not be counted."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _unknown(typed: str) -> Response:
+    """The friendly page for a code we do not know (counted by its text)."""
+    services.record_unknown(typed, utcnow())
+    html = render_template("qr/unknown.html", typed=typed[:40])
+    return _no_store(make_response(html, 404))
+
+
+def _only_unknown_counts(response: Response) -> bool:
+    """Rate-limit attempts on unknown codes only, so real visitors behind one address are never blocked."""
+    return response.status_code == 404
+
+
+@bp.route("/T/<raw>", methods=["GET", "HEAD"])  # what printed symbols encode (alphanumeric mode)
+@bp.route("/t/<raw>", methods=["GET", "HEAD"])  # registered first, so url_for builds the lower-case form
+@limiter.limit(UNKNOWN_CODE_LIMIT, deduct_when=_only_unknown_counts)
+def scan(raw: str) -> Response:
+    """The printed QR target: record the scan, then show the landing page or redirect to the destination."""
+    now = utcnow()
+    visit = describe_visit(request, now.date())
+    resolved = services.resolve_code(raw)
+    if resolved is None:
+        return _unknown(raw)
+    outcome = services.outcome_for(resolved.code, now)
+    services.record_scan(resolved, visit, outcome, now)
+    touchpoint = resolved.touchpoint
+    if outcome is ScanOutcome.EXPIRED:
+        return _no_store(make_response(render_template("qr/ended.html", touchpoint=touchpoint, expired=True), 410))
+    if outcome is ScanOutcome.PAUSED:
+        return _no_store(make_response(render_template("qr/ended.html", touchpoint=touchpoint, expired=False)))
+    if touchpoint.destination_url:
+        target = with_utm(touchpoint.destination_url, touchpoint.channel, resolved.campaign_slug, resolved.code.code)
+        return _no_store(redirect(target, 302))
+    html = render_template("qr/landing.html", touchpoint=touchpoint, code=resolved.code, language=current_language())
+    return _no_store(make_response(html))
+
+
+@bp.route("/T", methods=["GET"])
+@bp.route("/t", methods=["GET"])
+def enter_code() -> Response:
+    """A form for people who type the printed code instead of scanning it."""
+    typed = request.args.get("code", "")
+    error = None
+    if typed:
+        try:
+            return redirect(url_for("qr.scan", raw=normalise_code(typed)), 303)
+        except InvalidCode:
+            services.record_unknown(typed, utcnow())
+            error = _("This does not look like one of our codes. It has 8 letters and digits, e.g. 7K3Q-X9PM.")
+    return _no_store(make_response(render_template("qr/enter.html", typed=typed[:40], error=error)))
+
+
+@bp.route("/t/<raw>/event.ics")
+def calendar_entry(raw: str) -> Response:
+    """An iCalendar file for a trade-fair or event touchpoint, so visitors can keep the date."""
+    resolved = services.resolve_code(raw)
+    if resolved is None or not resolved.touchpoint.has_event:
+        return _unknown(raw)
+    touchpoint = resolved.touchpoint
+    language = current_language()
+    calendar = Calendar()
+    calendar.add("prodid", "-//feedback//touchpoint event//EN")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"touchpoint-{touchpoint.id}@{urlsplit(current_app.config['PUBLIC_BASE_URL']).hostname}")
+    event.add("summary", touchpoint.headline(language))
+    event.add("dtstart", touchpoint.event_starts_at)
+    event.add("dtend", touchpoint.event_ends_at or touchpoint.event_starts_at + timedelta(hours=1))
+    event.add("dtstamp", utcnow())
+    if touchpoint.location:
+        event.add("location", touchpoint.location)
+    if touchpoint.body(language):
+        event.add("description", touchpoint.body(language))
+    calendar.add_component(event)
+    response = make_response(calendar.to_ical())
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="event.ics"'
+    return response
+
+
+# --- dashboard -----------------------------------------------------------------------------------------------
+
+
+@codes_bp.route("/touchpoints/<int:touchpoint_id>/codes", methods=["POST"])
+def create_code(touchpoint_id: int) -> Response:
+    """Give a touchpoint another code (placement or variant)."""
+    require_role(Role.EDITOR)
+    touchpoint = touchpoint_services.get_touchpoint(current_workspace().id, touchpoint_id)
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            code = services.create_code(touchpoint, form.label.data or "")
+        except services.DuplicateLabel as error:
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("Code %(code)s created.", code=group(code.code)), "success")
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("touchpoints.show_touchpoint", touchpoint_id=touchpoint.id) + "#codes")
+
+
+@codes_bp.route("/codes/<int:code_id>")
+def show_code(code_id: int) -> str:
+    """A code: its printed URL, download options and state."""
+    code = services.get_code(current_workspace().id, code_id)
+    base = current_app.config["PUBLIC_BASE_URL"]
+    return render_template(
+        "qr/code.html",
+        code=code,
+        touchpoint=code.touchpoint,
+        campaign=code.touchpoint.campaign,
+        encoded_url=qr_url(base, code.code),
+        display_url=f"{base}/t/{code.code}",
+        state=code.state(utcnow()),
+        stats=services.code_stats(code.touchpoint).get(code.id),
+        expiry_form=ExpiryForm(expires_on=code.expires_at.date() if code.expires_at else None),
+        confirm_form=ConfirmForm(),
+        can_edit=current_role().allows(Role.EDITOR),
+    )
+
+
+@codes_bp.route("/codes/<int:code_id>/pause", methods=["POST"])
+def pause_code(code_id: int) -> Response:
+    """Pause (or with resume=1 resume) a code."""
+    require_role(Role.EDITOR)
+    code = services.get_code(current_workspace().id, code_id)
+    if ConfirmForm().validate_on_submit():
+        resume = request.form.get("resume") == "1"
+        services.set_paused(code, not resume, utcnow())
+        db.session.commit()
+        flash(_("Code resumed.") if resume else _("Code paused. Visitors see that the campaign has ended."), "success")
+    return redirect(url_for("codes.show_code", code_id=code.id))
+
+
+@codes_bp.route("/codes/<int:code_id>/expiry", methods=["POST"])
+def set_expiry(code_id: int) -> Response:
+    """Set or clear the last day a code works."""
+    require_role(Role.EDITOR)
+    code = services.get_code(current_workspace().id, code_id)
+    form = ExpiryForm()
+    if form.validate_on_submit():
+        services.set_expiry(code, form.expires_on.data, current_workspace())
+        db.session.commit()
+        flash(_("Expiry saved.") if form.expires_on.data else _("The code no longer expires."), "success")
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("codes.show_code", code_id=code.id))
+
+
+def _options_from_request(caption: str) -> QrOptions:
+    """Image options from the query string; RenderError with a reason for anything unusable."""
+    args = request.args
+
+    def number(name: str, kind: type) -> float | int | None:
+        raw = args.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            return kind(raw)
+        except ValueError:
+            raise RenderError(_("“%(name)s” must be a number.", name=name)) from None
+
+    size_mm, size_px = number("size_mm", float), number("size_px", int)
+    if size_mm is None and size_px is None:
+        size_mm = 40.0
+    return QrOptions(
+        size_mm=size_mm,
+        size_px=size_px,
+        dpi=int(number("dpi", int) or 300),
+        error_correction=args.get("ec", "M").upper()[:1] or "M",
+        foreground=args.get("fg", "#000000")[:7],
+        background=args.get("bg", "#FFFFFF")[:7],
+        border=int(number("border", int) or 4),
+        caption=caption if args.get("caption", "1") == "1" else None,
+    )
+
+
+@codes_bp.route("/codes/<int:code_id>/qr.<any(png, svg):fmt>")
+def download_code(code_id: int, fmt: str) -> Response:
+    """The code as PNG (print size at 300 dpi, or pixels) or SVG; bad options get 400 with the reason."""
+    code = services.get_code(current_workspace().id, code_id)
+    try:
+        options = _options_from_request(group(code.code))
+    except RenderError as error:
+        raise DomainError(str(error.message)) from None
+    url = qr_url(current_app.config["PUBLIC_BASE_URL"], code.code)
+    name = _download_name(code, fmt)
+    if fmt == "png":
+        response = make_response(render_png(url, options))
+        response.headers["Content-Type"] = "image/png"
+    else:
+        response = make_response(render_svg(url, options))
+        response.headers["Content-Type"] = "image/svg+xml; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _download_name(code: Code, fmt: str) -> str:
+    """A file name that says which touchpoint and placement the file belongs to."""
+    from slugify import slugify
+
+    parts = [slugify(code.touchpoint.name, max_length=40), slugify(code.label, max_length=30), code.code]
+    return "-".join(p for p in parts if p) + f".{fmt}"
+
+
+@codes_bp.route("/campaigns/<int:campaign_id>/codes.pdf")
+def campaign_sheet(campaign_id: int) -> Response:
+    """An A4 print sheet with every code of the campaign's active touchpoints."""
+    campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
+    base = current_app.config["PUBLIC_BASE_URL"]
+    host = base.split("://", 1)[1]
+    items = [
+        SheetItem(
+            url=qr_url(base, code.code),
+            display_url=f"{host}/t/{code.code}",
+            code_text=group(code.code),
+            title=touchpoint.name,
+            subtitle=code.label or "",
+        )
+        for code, touchpoint in services.campaign_codes(campaign)
+    ]
+    pdf = print_sheet(_("%(campaign)s – QR codes", campaign=campaign.name), items)
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{campaign.slug}-qr-codes.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

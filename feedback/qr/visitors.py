@@ -1,0 +1,146 @@
+"""Who scanned, without storing who: visitor keys from an anonymised address under a daily salt, device classes.
+
+The salt for a UTC day lives in the database (shared by every instance) and is deleted when the day is over, so
+yesterday's keys can no longer be linked to an address. Each process caches today's salt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import re
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+import crawleruseragents
+import sqlalchemy as sa
+from flask import Flask, Request, current_app
+from sqlalchemy.dialects import postgresql, sqlite
+from ua_parser import parse as parse_user_agent
+
+from feedback.extensions import db
+from feedback.qr.models import DailySalt
+
+VISITOR_COOKIE = "fb_vid"
+MAX_USER_AGENT = 512
+_COOKIE_ID = re.compile(r"^[0-9a-f]{32}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_TABLET_HINTS = ("ipad", "tablet", "kindle", "silk", "playbook", "nexus 7", "nexus 9", "nexus 10")
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What a scan row records about the visitor."""
+
+    visitor_key: str
+    from_cookie: bool
+    device_class: str
+    os: str
+    browser: str
+    language: str
+    is_bot: bool
+
+
+@lru_cache(maxsize=8192)
+def classify_user_agent(user_agent: str) -> tuple[str, str, str, bool]:
+    """(device class, OS family, browser family, is a bot) for a User-Agent; cached, as phones repeat a lot."""
+    if not user_agent.strip() or crawleruseragents.is_crawler(user_agent):
+        parsed = parse_user_agent(user_agent) if user_agent.strip() else None
+        browser = parsed.user_agent.family if parsed and parsed.user_agent else "bot"
+        return "bot", "", browser[:40], True
+    parsed = parse_user_agent(user_agent)
+    os_family = parsed.os.family if parsed.os else "Other"
+    browser = parsed.user_agent.family if parsed.user_agent else "Other"
+    device = (parsed.device.family if parsed.device else "") or ""
+    brand = (parsed.device.brand if parsed.device else "") or ""
+    lowered = f"{device} {brand} {user_agent}".lower()
+    if any(hint in lowered for hint in _TABLET_HINTS) or (os_family == "Android" and "mobile" not in lowered):
+        device_class = "tablet"
+    elif os_family in ("iOS", "Android") or "mobile" in lowered:
+        device_class = "mobile"
+    elif os_family in ("Windows", "Mac OS X", "Linux", "Ubuntu", "Chrome OS", "Fedora", "FreeBSD", "macOS"):
+        device_class = "desktop"
+    else:
+        device_class = "other"
+    return device_class, os_family[:40], browser[:40], False
+
+
+def anonymise_ip(address: str | None) -> str:
+    """Drop the host part before hashing: IPv4 to its /24, IPv6 to its /48; unknown text to ''."""
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return ""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
+
+
+def preferred_language(request: Request) -> str:
+    """The visitor's first Accept-Language entry as a short code ('de'), or ''."""
+    for value, _quality in request.accept_languages:
+        primary = value.split("-")[0].split("_")[0].lower()
+        if _LANGUAGE.match(primary):
+            return primary
+    return ""
+
+
+class SaltKeeper:
+    """Today's salt for visitor keys, fetched once per process and day; older salts are deleted."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._day: date | None = None
+        self._salt = b""
+
+    def salt_for(self, day: date) -> bytes:
+        """The salt of `day`, created by whichever instance asks first."""
+        if self._day == day:
+            return self._salt
+        with self._lock:
+            if self._day != day:
+                self._salt = self._load(day)
+                self._day = day
+        return self._salt
+
+    @staticmethod
+    def _load(day: date) -> bytes:
+        """Get or create the day's salt in the database and destroy older ones (own short transaction)."""
+        with db.engine.begin() as conn:
+            insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(DailySalt)
+            conn.execute(insert.values(day=day, salt=secrets.token_hex(32)).on_conflict_do_nothing())
+            conn.execute(sa.delete(DailySalt).where(DailySalt.day < day))
+            salt = conn.execute(sa.select(DailySalt.salt).where(DailySalt.day == day)).scalar_one()
+        return bytes.fromhex(salt)
+
+
+def _keyed_hash(key: bytes, message: str) -> str:
+    """32 hex characters of HMAC-SHA256."""
+    return hmac.new(key, message.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
+
+
+def describe_visit(request: Request, day: date) -> Visit:
+    """Everything a scan row records about the visitor, from the request alone."""
+    user_agent = request.headers.get("User-Agent", "")[:MAX_USER_AGENT]
+    device_class, os_family, browser, is_bot = classify_user_agent(user_agent)
+    if request.method == "HEAD":
+        is_bot, device_class = True, "bot"
+    cookie = request.cookies.get(VISITOR_COOKIE, "")
+    if _COOKIE_ID.match(cookie):
+        key = _keyed_hash(current_app.config["SECRET_KEY"].encode(), f"cookie:{cookie}")
+        from_cookie = True
+    else:
+        salt = current_app.extensions["feedback_salts"].salt_for(day)
+        key = _keyed_hash(salt, f"{anonymise_ip(request.remote_addr)}|{user_agent}")
+        from_cookie = False
+    return Visit(key, from_cookie, device_class, os_family, browser, preferred_language(request), is_bot)
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its per-process salt cache."""
+    app.extensions["feedback_salts"] = SaltKeeper()
