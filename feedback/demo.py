@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import random
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -10,6 +11,8 @@ import sqlalchemy as sa
 from feedback.auth import services as auth
 from feedback.auth.models import Membership, Role, User, Workspace
 from feedback.extensions import db
+from feedback.qr import services as qr
+from feedback.qr.models import Code, Scan
 from feedback.touchpoints import services as tp
 from feedback.touchpoints.models import Campaign, Channel, Phase, Touchpoint
 
@@ -125,6 +128,78 @@ def _demo_workspace(user: User) -> Workspace:
     return workspace
 
 
+#: Code labels per touchpoint name (placements and print variants); others get one unlabelled code.
+CODE_LABELS = {
+    "Plakat Hauptbahnhof": ["Variante A: Bohnen", "Variante B: Tasse"],
+    "Messestand INTERNORGA": ["Theke", "Eingang Halle B6"],
+    "Flyer Wochenmarkt": ["Samstag", "Mittwoch"],
+}
+#: Rough scan volume per touchpoint (scans over the campaign window).
+SCAN_VOLUME = {
+    "poster": 420,
+    "print_ad": 180,
+    "flyer": 260,
+    "store": 150,
+    "receipt": 520,
+    "packaging": 380,
+    "postal_mail": 210,
+    "trade_fair": 340,
+    "event": 90,
+}
+DEVICES = [
+    ("mobile", "iOS", "Mobile Safari", 0.46),
+    ("mobile", "Android", "Chrome Mobile", 0.41),
+    ("tablet", "iOS", "Mobile Safari", 0.05),
+    ("desktop", "Windows", "Edge", 0.03),
+    ("bot", "", "WhatsApp", 0.05),
+]
+
+
+def _demo_codes(touchpoints: list[Touchpoint]) -> list[Code]:
+    """Codes for the demo touchpoints (once)."""
+    codes = []
+    for touchpoint in touchpoints:
+        existing = qr.codes_of(touchpoint)
+        if existing:
+            codes.extend(existing)
+            continue
+        for label in CODE_LABELS.get(touchpoint.name, [""]):
+            codes.append(qr.create_code(touchpoint, label))
+    return codes
+
+
+def _demo_scans(campaign: Campaign, codes: list[Code], rng: random.Random) -> None:
+    """Synthetic scans spread over the campaign window, with weekday rhythm, device mix and some bots."""
+    start = datetime.combine(campaign.starts_on or date(2026, 3, 1), datetime.min.time(), tzinfo=UTC)
+    days = max(7, ((campaign.ends_on or date(2026, 6, 30)) - start.date()).days)
+    rows = []
+    for code in codes:
+        touchpoint = db.session.get(Touchpoint, code.touchpoint_id)
+        volume = int(SCAN_VOLUME.get(touchpoint.channel, 150) * rng.uniform(0.6, 1.3) / max(1, len(codes) / 8))
+        visitors = [f"{rng.getrandbits(128):032x}" for _ in range(max(1, int(volume * 0.8)))]
+        for _ in range(volume):
+            moment = start + timedelta(days=rng.triangular(0, days, days * 0.3), hours=rng.gauss(14, 3))
+            device, os_family, browser, _weight = rng.choices(DEVICES, weights=[d[3] for d in DEVICES])[0]
+            rows.append(
+                {
+                    "workspace_id": code.workspace_id,
+                    "touchpoint_id": code.touchpoint_id,
+                    "code_id": code.id,
+                    "scanned_at": moment,
+                    "visitor_key": rng.choice(visitors),
+                    "visitor_from_cookie": False,
+                    "device_class": device,
+                    "os": os_family,
+                    "browser": browser,
+                    "language": rng.choices(["de", "en", "tr", "pl"], weights=[85, 10, 3, 2])[0],
+                    "is_bot": device == "bot",
+                    "outcome": "ok",
+                }
+            )
+    if rows:
+        db.session.execute(sa.insert(Scan), rows)
+
+
 def load_demo_data(password: str) -> Workspace:
     """Create whatever part of the demo data is missing; the caller commits."""
     user = _demo_user(password)
@@ -140,5 +215,11 @@ def load_demo_data(password: str) -> Workspace:
         for touchpoint_data in touchpoints:
             if touchpoint_data.name not in existing:
                 tp.create_touchpoint(campaign, touchpoint_data)
+        db.session.flush()
+        codes = _demo_codes(tp.touchpoints_of(campaign))
+        db.session.flush()
+        has_scans = db.session.scalar(sa.select(Scan.id).where(Scan.code_id.in_([c.id for c in codes])).limit(1))
+        if not has_scans:
+            _demo_scans(campaign, codes, random.Random(f"demo-{campaign.slug}"))
     db.session.flush()
     return workspace

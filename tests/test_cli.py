@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from feedback.auth.models import Membership, User, Workspace
 from feedback.extensions import db
+from feedback.qr.models import Code, Scan
 from feedback.touchpoints.models import Campaign, Phase, Touchpoint
 from tests.conftest import environ_for
 from tests.helpers import count
@@ -30,11 +31,14 @@ def test_demo_creates_a_realistic_workspace_and_is_idempotent(runner) -> None:
     phases = set(db.session.scalars(sa.select(Touchpoint.phase)))
     assert phases == {p.value for p in Phase}
     assert len(set(db.session.scalars(sa.select(Touchpoint.channel)))) >= 6
+    assert count(Code) >= 15 and count(Scan) >= 2000
+    assert 0 < db.session.scalar(sa.select(sa.func.count()).where(Scan.is_bot.is_(True))) < count(Scan) / 10
+    counts = (*counts, count(Code), count(Scan))
 
     second = runner.invoke(args=["demo", "--password", "another-password"])
     assert second.exit_code == 0, second.output
     db.session.rollback()
-    assert (count(Workspace), count(Campaign), count(Touchpoint), count(User)) == counts
+    assert (count(Workspace), count(Campaign), count(Touchpoint), count(User), count(Code), count(Scan)) == counts
 
 
 def test_demo_login_works_in_the_browser_flow(runner, client) -> None:

@@ -31,3 +31,34 @@ def test_revisions_do_not_import_application_code() -> None:
     for path in (Path(__file__).parent.parent / "migrations" / "versions").glob("*.py"):
         text = path.read_text()
         assert "feedback." not in text and "import feedback" not in text, path.name
+
+
+def test_upgrading_keeps_existing_campaigns_and_touchpoints(tmp_path) -> None:
+    """A database created by the first release migrates to the head without losing rows."""
+    from flask_migrate import upgrade
+
+    from feedback import create_app
+    from tests.conftest import environ_for
+
+    app = create_app({"ENVIRON": environ_for(f"sqlite:///{tmp_path / 'old.sqlite3'}")})
+    with app.app_context():
+        upgrade(revision="9b00250fb202")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO workspace (id, slug, name, timezone, currency, created_at) "
+                "VALUES (1, 'w', 'W', 'Europe/Berlin', 'EUR', '2026-01-01 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO campaign (id, workspace_id, name, slug, description, created_at) "
+                "VALUES (1, 1, 'C', 'c', '', '2026-01-01 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO touchpoint (id, workspace_id, campaign_id, name, channel, phase, "
+                "location, notes, created_at) VALUES (1, 1, 1, 'T', 'flyer', 'awareness', '', '', "
+                "'2026-01-01 00:00:00')"
+            )
+        upgrade()
+        with db.engine.connect() as conn:
+            row = conn.exec_driver_sql("SELECT name, headline_de, phone FROM touchpoint").one()
+        assert tuple(row) == ("T", "", "")
+        db.engine.dispose()

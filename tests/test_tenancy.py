@@ -9,10 +9,12 @@ from feedback.auth import services as auth_services
 from feedback.auth.models import Membership, Role
 from feedback.db_types import utcnow
 from feedback.extensions import db
+from feedback.qr import services as qr_services
+from feedback.qr.models import Code
 from feedback.touchpoints.models import Campaign, Touchpoint
 
 #: Blueprints whose routes live inside a workspace.
-SCOPED_BLUEPRINTS = {"touchpoints", "members"}
+SCOPED_BLUEPRINTS = {"touchpoints", "members", "codes"}
 
 
 @pytest.fixture
@@ -24,6 +26,7 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
     campaign = make_campaign(workspace=foreign, name="Secret launch")
     touchpoint = make_touchpoint(campaign=campaign, name="Secret poster")
     invitation, _token = auth_services.invite_member(foreign, "x@example.com", Role.VIEWER, victim, utcnow(), 7)
+    code = qr_services.create_code(touchpoint, "Secret placement")
     db.session.commit()
     membership = db.session.scalar(sa.select(Membership).where(Membership.workspace_id == foreign.id))
     ids = {
@@ -31,6 +34,8 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
         "touchpoint_id": touchpoint.id,
         "membership_id": membership.id,
         "invitation_id": invitation.id,
+        "code_id": code.id,
+        "fmt": "png",
     }
     return attacker, own, foreign, ids
 
@@ -48,7 +53,7 @@ def test_every_route_with_an_id_hides_other_workspaces_objects(client, auth, app
     checked = 0
     for rule in _scoped_rules(app):
         params = [a for a in rule.arguments if a != "ws"]
-        if not params:
+        if not set(params) - {"fmt"}:
             continue
         unknown = set(params) - ids.keys()
         assert not unknown, f"{rule.rule}: add an object for {unknown} to this test"
@@ -94,12 +99,14 @@ def test_viewer_can_look_but_not_change_anything(
     workspace = make_workspace(owner=owner, members={viewer: Role.VIEWER})
     campaign = make_campaign(workspace=workspace, name="Sichtbar")
     touchpoint = make_touchpoint(campaign=campaign, name="Punkt")
-    ids = {"campaign_id": campaign.id, "touchpoint_id": touchpoint.id}
+    code = qr_services.create_code(touchpoint, "Eingang")
+    db.session.commit()
+    ids = {"campaign_id": campaign.id, "touchpoint_id": touchpoint.id, "code_id": code.id, "fmt": "png"}
     auth.login(viewer)
     assert "Sichtbar" in client.get(f"/w/{workspace.slug}/").get_data(as_text=True)
     assert "Punkt" in client.get(f"/w/{workspace.slug}/touchpoints/{touchpoint.id}").get_data(as_text=True)
     for rule in _scoped_rules(app):
-        if rule.endpoint.split(".")[0] != "touchpoints":
+        if rule.endpoint.split(".")[0] not in {"touchpoints", "codes"}:
             continue
         path = rule.build({"ws": workspace.slug, **ids}, append_unknown=False)[1]
         if "POST" in rule.methods:
@@ -112,6 +119,9 @@ def test_viewer_can_look_but_not_change_anything(
     assert db.session.get(Campaign, campaign.id).name == "Sichtbar"
     assert db.session.get(Touchpoint, touchpoint.id).archived_at is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Code)) == 1
+    assert db.session.get(Code, code.id).paused_at is None
+    assert client.get(f"/w/{workspace.slug}/codes/{code.id}/qr.png").status_code == 200  # viewers may download
 
 
 def test_owned_query_helper_filters_by_workspace(app, make_campaign) -> None:

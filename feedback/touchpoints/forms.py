@@ -19,6 +19,8 @@ from feedback.forms import AmountField, CountField, LocalisedForm
 from feedback.touchpoints.models import Channel, Phase
 
 MAX_MONEY = 10**10 - 1
+#: What <input type="datetime-local"> sends and accepts (the first format is used to render).
+HTML_DATETIME = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
 def channel_choices() -> list[SelectChoice]:
@@ -123,8 +125,9 @@ class LandingForm(LocalisedForm):
     social_url = URLField(_l("Social media profile"), validators=[Optional(), Length(max=2000)])
     event_starts_at = DateTimeLocalField(
         _l("Event starts"),
+        format=HTML_DATETIME,
         description=_l("Trade fairs and events only: visitors can add the date to their calendar."),
         validators=[Optional()],
     )
-    event_ends_at = DateTimeLocalField(_l("Event ends"), validators=[Optional()])
+    event_ends_at = DateTimeLocalField(_l("Event ends"), format=HTML_DATETIME, validators=[Optional()])
     submit = SubmitField(_l("Save landing page"))
