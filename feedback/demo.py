@@ -155,6 +155,47 @@ DEVICES = [
 ]
 
 
+#: Landing pages of some demo touchpoints: (headline de, headline en, text de, text en, extras).
+LANDINGS = {
+    "Plakat Hauptbahnhof": (
+        "Unsere Frühjahrsröstung ist da",
+        "Our spring roast has arrived",
+        "Fruchtig, hell und frisch geröstet in Hamburg. Verraten Sie uns in 30 Sekunden, wie Ihnen das Plakat gefällt.",
+        "Fruity, light and freshly roasted in Hamburg. Tell us in 30 seconds what you think.",
+        {"cta_url": "https://www.example.com/fruehjahr", "cta_label": "Zur Frühjahrsröstung"},
+    ),
+    "Messestand INTERNORGA": (
+        "Schön, dass Sie am Stand waren!",
+        "Thanks for visiting our stand!",
+        "Kaffee für Ihr Café, Büro oder Restaurant – direkt von der Rösterei. Wir melden uns gern mit einem Angebot.",
+        "Coffee for your café, office or restaurant, straight from the roastery.",
+        {"phone": "+49 40 1234567", "event": (datetime(2026, 3, 13, 8, tzinfo=UTC), 9)},
+    ),
+    "Kassenbon-QR": (
+        "Danke für Ihren Einkauf",
+        "Thank you for shopping with us",
+        "Wie war Ihr Besuch? Ihre Meinung hilft uns, noch besser zu werden.",
+        "How was your visit? Your opinion helps us get even better.",
+        {"social_url": "https://www.instagram.com/example"},
+    ),
+}
+
+
+def _demo_landing(touchpoint: Touchpoint) -> None:
+    """Fill the landing page of a demo touchpoint once (never over a marketer's own texts)."""
+    landing = LANDINGS.get(touchpoint.name)
+    if landing is None or touchpoint.headline_de or touchpoint.headline_en:
+        return
+    touchpoint.headline_de, touchpoint.headline_en, touchpoint.body_de, touchpoint.body_en, extras = landing
+    touchpoint.cta_url = extras.get("cta_url")
+    touchpoint.cta_label = extras.get("cta_label", "")
+    touchpoint.phone = extras.get("phone", "")
+    touchpoint.social_url = extras.get("social_url")
+    if "event" in extras:
+        starts, hours = extras["event"]
+        touchpoint.event_starts_at, touchpoint.event_ends_at = starts, starts + timedelta(hours=hours)
+
+
 def _demo_codes(touchpoints: list[Touchpoint]) -> list[Code]:
     """Codes for the demo touchpoints (once)."""
     codes = []
@@ -216,6 +257,8 @@ def load_demo_data(password: str) -> Workspace:
             if touchpoint_data.name not in existing:
                 tp.create_touchpoint(campaign, touchpoint_data)
         db.session.flush()
+        for touchpoint in tp.touchpoints_of(campaign):
+            _demo_landing(touchpoint)
         codes = _demo_codes(tp.touchpoints_of(campaign))
         db.session.flush()
         has_scans = db.session.scalar(sa.select(Scan.id).where(Scan.code_id.in_([c.id for c in codes])).limit(1))

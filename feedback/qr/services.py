@@ -38,6 +38,9 @@ class ResolvedCode:
     code: Code
     touchpoint: Touchpoint
     campaign_slug: str
+    #: The workspace's name: the brand customers know.
+    brand: str
+    timezone: str
 
 
 @dataclass(frozen=True)
@@ -122,14 +125,15 @@ def resolve_code(typed: str) -> ResolvedCode | None:
     except InvalidCode:
         return None
     row = db.session.execute(
-        sa.select(Code, Touchpoint, Campaign.slug)
+        sa.select(Code, Touchpoint, Campaign.slug, Workspace.name, Workspace.timezone)
         .join(Touchpoint, Touchpoint.id == Code.touchpoint_id)
         .join(Campaign, Campaign.id == Touchpoint.campaign_id)
+        .join(Workspace, Workspace.id == Code.workspace_id)
         .where(Code.code == token)
     ).first()
     if row is None:
         return None
-    return ResolvedCode(code=row[0], touchpoint=row[1], campaign_slug=row[2])
+    return ResolvedCode(code=row[0], touchpoint=row[1], campaign_slug=row[2], brand=row[3], timezone=row[4])
 
 
 def outcome_for(code: Code, now: datetime) -> ScanOutcome:

@@ -82,14 +82,14 @@ def scan(raw: str) -> Response:
     outcome = services.outcome_for(resolved.code, now)
     services.record_scan(resolved, visit, outcome, now)
     touchpoint = resolved.touchpoint
-    if outcome is ScanOutcome.EXPIRED:
-        return _no_store(make_response(render_template("qr/ended.html", touchpoint=touchpoint, expired=True), 410))
-    if outcome is ScanOutcome.PAUSED:
-        return _no_store(make_response(render_template("qr/ended.html", touchpoint=touchpoint, expired=False)))
+    if outcome is not ScanOutcome.OK:
+        expired = outcome is ScanOutcome.EXPIRED
+        html = render_template("qr/ended.html", brand=resolved.brand, expired=expired)
+        return _no_store(make_response(html, 410 if expired else 200))
     if touchpoint.destination_url:
         target = with_utm(touchpoint.destination_url, touchpoint.channel, resolved.campaign_slug, resolved.code.code)
         return _no_store(redirect(target, 302))
-    html = render_template("qr/landing.html", touchpoint=touchpoint, code=resolved.code, language=current_language())
+    html = render_template("qr/landing.html", resolved=resolved, touchpoint=touchpoint, language=current_language())
     return _no_store(make_response(html))
 
 
@@ -121,7 +121,7 @@ def calendar_entry(raw: str) -> Response:
     calendar.add("version", "2.0")
     event = Event()
     event.add("uid", f"touchpoint-{touchpoint.id}@{urlsplit(current_app.config['PUBLIC_BASE_URL']).hostname}")
-    event.add("summary", touchpoint.headline(language))
+    event.add("summary", touchpoint.headline(language, resolved.brand))
     event.add("dtstart", touchpoint.event_starts_at)
     event.add("dtend", touchpoint.event_ends_at or touchpoint.event_starts_at + timedelta(hours=1))
     event.add("dtstamp", utcnow())

@@ -143,12 +143,15 @@ class Touchpoint(db.Model):
         """Archived touchpoints keep their codes answering; they only leave the default lists."""
         return self.archived_at is not None
 
-    def headline(self, language: str) -> str:
-        """Landing headline in the visitor's language, falling back to the other one, then the name."""
+    def headline(self, language: str, brand: str = "") -> str:
+        """Landing headline in the visitor's language, falling back to the other one, then to the brand.
+
+        The touchpoint's own name is internal ("Poster main station, variant B") and never shown to customers.
+        """
         first, second = (
             (self.headline_de, self.headline_en) if language == "de" else (self.headline_en, self.headline_de)
         )
-        return first or second or self.name
+        return first or second or brand
 
     def body(self, language: str) -> str:
         """Landing text in the visitor's language, falling back to the other one."""
