@@ -43,13 +43,13 @@ def day(value: date | None) -> str:
     return "–" if value is None else format_date(value, "medium")
 
 
-def local_time(value: datetime | None, timezone: str | None = None) -> str:
+def local_time(value: datetime | None, timezone: str | None = None, style: str = "medium") -> str:
     """A UTC timestamp shown in the given or the current workspace's time zone."""
     if value is None:
         return "–"
     workspace = g.get("workspace")
     zone = ZoneInfo(timezone or (workspace.timezone if workspace else "Europe/Berlin"))
-    return format_datetime(value.astimezone(zone).replace(tzinfo=None), "medium")
+    return format_datetime(value.astimezone(zone).replace(tzinfo=None), style)
 
 
 def channel_label(value: str) -> str:

@@ -171,7 +171,7 @@ def render_png(url: str, options: QrOptions) -> bytes:
             anchor="ma",
         )
     out = io.BytesIO()
-    canvas.save(out, format="PNG", dpi=(options.dpi, options.dpi), optimize=True)
+    canvas.save(out, format="PNG", dpi=(options.dpi, options.dpi))
     return out.getvalue()
 
 

@@ -142,5 +142,6 @@ def describe_visit(request: Request, day: date) -> Visit:
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its per-process salt cache."""
+    """Give the app its per-process salt cache, and compile the user-agent patterns now, not on the first scan."""
     app.extensions["feedback_salts"] = SaltKeeper()
+    classify_user_agent("Mozilla/5.0 (start-up)")

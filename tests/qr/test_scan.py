@@ -261,3 +261,19 @@ def test_landing_page_is_tiny_and_loads_nothing_from_elsewhere(client, code) -> 
     assert len(html.encode()) < 30_000
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org", "")
     assert 'src="http' not in html and 'href="http' not in html.replace('href="https://shop', "")
+
+
+@pytest.mark.parametrize(
+    ("ua", "lang"),
+    [
+        ("A" * 20_000, "de-DE," * 3000),
+        ("Mozilla/5.0 \x00\x01 <script>alert(1)</script>", "<script>;q=1"),
+        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) 🙂 עברית", "ü-ÜÜ,zz-ZZ;q=0.1"),
+    ],
+)
+def test_hostile_user_agents_and_languages_are_bounded_and_stored_safely(client, code, ua: str, lang: str) -> None:
+    response = client.get(f"/t/{code.code}", headers={"User-Agent": ua, "Accept-Language": lang})
+    assert response.status_code == 200
+    scan = db.session.scalar(sa.select(Scan))
+    assert len(scan.os) <= 40 and len(scan.browser) <= 40 and len(scan.language) <= 8
+    assert "\x00" not in scan.browser + scan.os and "<" not in scan.language
