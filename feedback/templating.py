@@ -77,6 +77,14 @@ def device_label(value: str) -> str:
     return str(DEVICE_LABELS.get(value, value))
 
 
+def question_type_label(value: str) -> str:
+    """Translated question type."""
+    from feedback.surveys.forms import TYPE_LABELS
+    from feedback.surveys.questions import QuestionType
+
+    return str(TYPE_LABELS.get(QuestionType(value), value))
+
+
 def init_app(app: Flask) -> None:
     """Register the filters."""
     app.add_template_filter(money)
@@ -88,4 +96,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(role_label)
     app.add_template_filter(code_state_label)
     app.add_template_filter(device_label)
+    app.add_template_filter(question_type_label)
     app.add_template_filter(group, "code_group")

@@ -106,7 +106,7 @@ def get_code(workspace_id: int, code_id: int) -> Code:
     return get_owned(Code, workspace_id, code_id)
 
 
-def _write(statement: sa.Executable) -> None:
+def _write(statement: sa.Executable) -> object:
     """Run one write in its own short transaction that takes the write lock first (SQLite: BEGIN IMMEDIATE).
 
     Separate from the request's session, so the scan path's read never turns into a lock upgrade (which SQLite
@@ -115,7 +115,8 @@ def _write(statement: sa.Executable) -> None:
     with db.engine.connect() as connection:
         connection = connection.execution_options(sqlite_immediate=True)
         with connection.begin():
-            connection.execute(statement)
+            result = connection.execute(statement)
+            return result.scalar() if result.returns_rows else None
 
 
 def resolve_code(typed: str) -> ResolvedCode | None:
@@ -145,29 +146,32 @@ def outcome_for(code: Code, now: datetime) -> ScanOutcome:
     }[code.state(now)]
 
 
-def record_scan(resolved: ResolvedCode, visit: Visit, outcome: ScanOutcome, now: datetime) -> bool:
-    """Store one scan and commit; True when stored. A failed write is logged, never shown to the visitor."""
+def record_scan(resolved: ResolvedCode, visit: Visit, outcome: ScanOutcome, now: datetime) -> int | None:
+    """Store one scan and commit; its id, or None when the write failed (logged, never shown to the visitor)."""
     code = resolved.code
-    statement = sa.insert(Scan).values(
-        workspace_id=code.workspace_id,
-        touchpoint_id=code.touchpoint_id,
-        code_id=code.id,
-        scanned_at=now,
-        visitor_key=visit.visitor_key,
-        visitor_from_cookie=visit.from_cookie,
-        device_class=visit.device_class,
-        os=visit.os,
-        browser=visit.browser,
-        language=visit.language,
-        is_bot=visit.is_bot,
-        outcome=outcome.value,
+    statement = (
+        sa.insert(Scan)
+        .values(
+            workspace_id=code.workspace_id,
+            touchpoint_id=code.touchpoint_id,
+            code_id=code.id,
+            scanned_at=now,
+            visitor_key=visit.visitor_key,
+            visitor_from_cookie=visit.from_cookie,
+            device_class=visit.device_class,
+            os=visit.os,
+            browser=visit.browser,
+            language=visit.language,
+            is_bot=visit.is_bot,
+            outcome=outcome.value,
+        )
+        .returning(Scan.id)
     )
     try:
-        _write(statement)
+        return int(_write(statement))  # type: ignore[call-overload]
     except sa.exc.SQLAlchemyError:
         log.exception("scan of code %s could not be stored", code.code)
-        return False
-    return True
+        return None
 
 
 def _printable(text: str) -> str:

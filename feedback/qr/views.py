@@ -32,6 +32,7 @@ from feedback.qr.models import Code, ScanOutcome
 from feedback.qr.rendering import QrOptions, RenderError, qr_url, render_png, render_svg
 from feedback.qr.sheet import SheetItem, print_sheet
 from feedback.qr.visitors import describe_visit
+from feedback.surveys.views import landing_with_survey
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
 from feedback.touchpoints import services as touchpoint_services
 
@@ -80,7 +81,7 @@ def scan(raw: str) -> Response:
     if resolved is None:
         return _unknown(raw)
     outcome = services.outcome_for(resolved.code, now)
-    services.record_scan(resolved, visit, outcome, now)
+    scan_id = services.record_scan(resolved, visit, outcome, now)
     touchpoint = resolved.touchpoint
     if outcome is not ScanOutcome.OK:
         expired = outcome is ScanOutcome.EXPIRED
@@ -89,6 +90,9 @@ def scan(raw: str) -> Response:
     if touchpoint.destination_url:
         target = with_utm(touchpoint.destination_url, touchpoint.channel, resolved.campaign_slug, resolved.code.code)
         return _no_store(redirect(target, 302))
+    with_survey = landing_with_survey(resolved, scan_id, visit.visitor_key, now)
+    if with_survey is not None:
+        return with_survey
     html = render_template("qr/landing.html", resolved=resolved, touchpoint=touchpoint, language=current_language())
     return _no_store(make_response(html))
 

@@ -124,6 +124,11 @@ def _keyed_hash(key: bytes, message: str) -> str:
     return hmac.new(key, message.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
 
 
+def visitor_key_for_cookie(cookie_id: str) -> str:
+    """The visitor key of a first-party cookie id (stable across days; the id itself is not stored)."""
+    return _keyed_hash(current_app.config["SECRET_KEY"].encode(), f"cookie:{cookie_id}")
+
+
 def describe_visit(request: Request, day: date) -> Visit:
     """Everything a scan row records about the visitor, from the request alone."""
     user_agent = request.headers.get("User-Agent", "")[:MAX_USER_AGENT]
@@ -132,7 +137,7 @@ def describe_visit(request: Request, day: date) -> Visit:
         is_bot, device_class = True, "bot"
     cookie = request.cookies.get(VISITOR_COOKIE, "")
     if _COOKIE_ID.match(cookie):
-        key = _keyed_hash(current_app.config["SECRET_KEY"].encode(), f"cookie:{cookie}")
+        key = visitor_key_for_cookie(cookie)
         from_cookie = True
     else:
         salt = current_app.extensions["feedback_salts"].salt_for(day)

@@ -99,6 +99,10 @@ class Touchpoint(db.Model):
             name="fk_touchpoint_campaign_workspace",
             ondelete="CASCADE",
         ),
+        # The survey must belong to the touchpoint's own workspace.
+        sa.ForeignKeyConstraint(
+            ["survey_id", "workspace_id"], ["survey.id", "survey.workspace_id"], name="fk_touchpoint_survey_workspace"
+        ),
         sa.CheckConstraint(f"channel IN {CHANNEL_VALUES!r}", name="channel"),
         sa.CheckConstraint(f"phase IN {PHASE_VALUES!r}", name="phase"),
         sa.CheckConstraint("cost IS NULL OR cost >= 0", name="cost_not_negative"),
@@ -135,6 +139,8 @@ class Touchpoint(db.Model):
     #: For trade fairs and events: visitors can add the date to their calendar (.ics).
     event_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     event_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The survey shown on the landing page (its newest version).
+    survey_id: Mapped[int | None] = mapped_column(index=True)
 
     campaign: Mapped[Campaign] = relationship(back_populates="touchpoints", overlaps="workspace")
 

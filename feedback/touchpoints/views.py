@@ -14,6 +14,8 @@ from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.qr import services as qr_services
 from feedback.qr.forms import CodeForm
+from feedback.surveys import services as survey_services
+from feedback.surveys.models import Survey
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
 from feedback.touchpoints import landing, services
 from feedback.touchpoints.forms import CampaignForm, LandingForm, TouchpointForm
@@ -159,6 +161,8 @@ def show_touchpoint(touchpoint_id: int):
         recent_scans=qr_services.recent_scans(touchpoint),
         now=utcnow(),
         code_form=CodeForm(),
+        survey=db.session.get(Survey, touchpoint.survey_id) if touchpoint.survey_id else None,
+        surveys=[s for s, _used, _answered in survey_services.list_surveys(current_workspace().id)],
         can_edit=current_role().allows(Role.EDITOR),
         confirm_form=ConfirmForm(),
     )

@@ -1,0 +1,1 @@
+"""Surveys: builder, versions, questions, responses and the mobile respondent flow."""

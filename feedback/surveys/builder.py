@@ -1,0 +1,233 @@
+"""The survey builder in the dashboard (thin views over surveys.services)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug import Response
+
+from feedback.auth.forms import ConfirmForm
+from feedback.auth.models import Role
+from feedback.db_types import utcnow
+from feedback.errors import DomainError
+from feedback.extensions import db
+from feedback.qr.codes import generate_code
+from feedback.qr.models import Code
+from feedback.qr.services import ResolvedCode
+from feedback.surveys import respond, services
+from feedback.surveys.forms import AttachSurveyForm, NewSurveyForm, QuestionForm, SurveySettingsForm
+from feedback.tenancy import current_role, current_workspace, owned, require_role, scope_blueprint
+from feedback.touchpoints import services as touchpoint_services
+from feedback.touchpoints.models import Touchpoint
+
+bp = Blueprint("survey_builder", __name__, url_prefix="/w/<ws>")
+scope_blueprint(bp)
+
+
+@bp.route("/surveys/", methods=["GET", "POST"])
+def list_surveys() -> str | Response:
+    """Surveys of the workspace; editors create new ones from templates."""
+    form = NewSurveyForm()
+    if request.method == "POST":
+        require_role(Role.EDITOR)
+        if form.validate_on_submit():
+            try:
+                survey = services.create_survey(current_workspace().id, form.name.data or "", form.template.data)
+            except services.DuplicateSurvey as error:
+                form.name.errors.append(str(error.message))
+            else:
+                db.session.commit()
+                flash(_("Survey created. Attach it to touchpoints on their pages."), "success")
+                return redirect(url_for("survey_builder.show_survey", survey_id=survey.id))
+    show_archived = request.args.get("archived") == "1"
+    return render_template(
+        "surveys/list.html",
+        rows=services.list_surveys(current_workspace().id, include_archived=show_archived),
+        form=form,
+        show_archived=show_archived,
+        can_edit=current_role().allows(Role.EDITOR),
+    )
+
+
+def _survey(survey_id: int):  # noqa: ANN202
+    return services.get_survey(current_workspace().id, survey_id)
+
+
+@bp.route("/surveys/<int:survey_id>", methods=["GET", "POST"])
+def show_survey(survey_id: int) -> str | Response:
+    """A survey's questions, settings, versions and where it is used."""
+    survey = _survey(survey_id)
+    settings = SurveySettingsForm(obj=survey, prefix="settings")
+    if request.method == "POST":
+        require_role(Role.EDITOR)
+        if settings.validate_on_submit():
+            survey.name = (settings.name.data or "").strip()
+            survey.repeat_days = settings.repeat_days.data or 0
+            db.session.commit()
+            flash(_("Settings saved."), "success")
+            return redirect(url_for("survey_builder.show_survey", survey_id=survey.id))
+    touchpoints = list(db.session.scalars(owned(Touchpoint, survey.workspace_id, Touchpoint.survey_id == survey.id)))
+    version = survey.current
+    return render_template(
+        "surveys/survey.html",
+        survey=survey,
+        version=version,
+        answered=services.response_count(version),
+        settings=settings,
+        question_form=QuestionForm(formdata=None, prefix="new"),
+        touchpoints=touchpoints,
+        confirm_form=ConfirmForm(),
+        can_edit=current_role().allows(Role.EDITOR),
+    )
+
+
+def _changed(survey_id: int, version_before: int) -> None:
+    """Tell the editor when their change published a new version."""
+    survey = _survey(survey_id)
+    if survey.current.number != version_before:
+        flash(
+            _(
+                "Answers exist, so this change published version %(n)s. Earlier answers keep their version.",
+                n=survey.current.number,
+            ),
+            "info",
+        )
+
+
+@bp.route("/surveys/<int:survey_id>/questions", methods=["POST"])
+def add_question(survey_id: int) -> str | Response:
+    """Append a question."""
+    require_role(Role.EDITOR)
+    survey = _survey(survey_id)
+    form = QuestionForm(prefix="new")
+    before = survey.current.number
+    if form.validate_on_submit():
+        try:
+            services.add_question(survey, form.spec())
+        except DomainError as error:
+            db.session.rollback()
+            form.key.errors.append(str(error.message))
+        else:
+            db.session.commit()
+            _changed(survey.id, before)
+            return redirect(url_for("survey_builder.show_survey", survey_id=survey.id) + "#questions")
+    return render_template("surveys/question_form.html", survey=survey, form=form, key=None), 422
+
+
+@bp.route("/surveys/<int:survey_id>/questions/<key>/edit", methods=["GET", "POST"])
+def edit_question(survey_id: int, key: str) -> str | Response:
+    """Change a question (a new version when the current one has answers)."""
+    require_role(Role.EDITOR)
+    survey = _survey(survey_id)
+    current = next((q for q in survey.current.specs() if q.key == key), None)
+    if current is None:
+        flash(_("This question does not exist (any more)."), "error")
+        return redirect(url_for("survey_builder.show_survey", survey_id=survey.id))
+    form = QuestionForm()
+    if request.method == "GET":
+        form.fill(current)
+    before = survey.current.number
+    if form.validate_on_submit():
+        try:
+            services.update_question(survey, key, form.spec())
+        except DomainError as error:
+            db.session.rollback()
+            form.key.errors.append(str(error.message))
+        else:
+            db.session.commit()
+            _changed(survey.id, before)
+            flash(_("Question saved."), "success")
+            return redirect(url_for("survey_builder.show_survey", survey_id=survey.id) + "#questions")
+    return render_template("surveys/question_form.html", survey=survey, form=form, key=key)
+
+
+@bp.route("/surveys/<int:survey_id>/questions/<key>/<any(up, down, remove):action>", methods=["POST"])
+def change_question(survey_id: int, key: str, action: str) -> Response:
+    """Move a question up or down, or remove it."""
+    require_role(Role.EDITOR)
+    survey = _survey(survey_id)
+    before = survey.current.number
+    if ConfirmForm().validate_on_submit():
+        try:
+            if action == "remove":
+                services.remove_question(survey, key)
+            else:
+                services.move_question(survey, key, -1 if action == "up" else 1)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            _changed(survey.id, before)
+    return redirect(url_for("survey_builder.show_survey", survey_id=survey.id) + "#questions")
+
+
+@bp.route("/surveys/<int:survey_id>/preview")
+def preview(survey_id: int) -> str:
+    """The survey as a respondent sees it, at phone size (nothing is saved from here)."""
+    survey = _survey(survey_id)
+    return render_template("surveys/preview.html", survey=survey)
+
+
+@bp.route("/surveys/<int:survey_id>/preview/frame")
+def preview_frame(survey_id: int) -> Response:
+    """The respondent page itself, rendered for the preview frame."""
+    survey = _survey(survey_id)
+    version = survey.current
+    page = max(0, min(request.args.get("page", 0, type=int), len(respond.survey_pages(version)) - 1))
+    touchpoint = Touchpoint(name=survey.name, workspace_id=survey.workspace_id, headline_de="", headline_en="")
+    code = Code(code=generate_code(), workspace_id=survey.workspace_id)
+    resolved = ResolvedCode(code, touchpoint, "preview", current_workspace().name, current_workspace().timezone)
+    from feedback.surveys.views import render_survey_page
+
+    state = respond.FormState(respond.new_token(), version.id, None, 0, utcnow().timestamp())
+    response = render_survey_page(resolved, version, state, page, {})
+    response.headers["Content-Security-Policy"] = "form-action 'none'"  # a preview never submits
+    return response
+
+
+@bp.route("/surveys/<int:survey_id>/archive", methods=["POST"])
+def archive_survey(survey_id: int) -> Response:
+    """Archive or restore (restore=1) a survey."""
+    require_role(Role.EDITOR)
+    survey = _survey(survey_id)
+    if ConfirmForm().validate_on_submit():
+        restore = request.form.get("restore") == "1"
+        services.set_archived(survey, not restore, utcnow())
+        db.session.commit()
+        flash(_("Survey restored.") if restore else _("Survey archived."), "success")
+    return redirect(url_for("survey_builder.show_survey", survey_id=survey.id))
+
+
+@bp.route("/surveys/<int:survey_id>/delete", methods=["POST"])
+def delete_survey(survey_id: int) -> Response:
+    """Delete a survey that was never answered and is on no touchpoint."""
+    require_role(Role.EDITOR)
+    survey = _survey(survey_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.delete_survey(survey)
+        except services.SurveyInUse as error:
+            flash(str(error.message), "error")
+            return redirect(url_for("survey_builder.show_survey", survey_id=survey.id))
+        db.session.commit()
+        flash(_("Survey deleted."), "success")
+    return redirect(url_for("survey_builder.list_surveys"))
+
+
+@bp.route("/touchpoints/<int:touchpoint_id>/survey", methods=["POST"])
+def attach_survey(touchpoint_id: int) -> Response:
+    """Choose the survey a touchpoint shows (or none)."""
+    require_role(Role.EDITOR)
+    touchpoint = touchpoint_services.get_touchpoint(current_workspace().id, touchpoint_id)
+    form = AttachSurveyForm()
+    if form.validate_on_submit():
+        chosen = form.survey_id.data
+        survey = _survey(int(chosen)) if chosen and chosen.isdigit() else None
+        if chosen and survey is None:
+            flash(_("Please choose one of the surveys shown."), "error")
+        else:
+            services.attach(touchpoint, survey)
+            db.session.commit()
+            flash(_("Survey saved for this touchpoint."), "success")
+    return redirect(url_for("touchpoints.show_touchpoint", touchpoint_id=touchpoint.id))

@@ -1,0 +1,171 @@
+"""Builder forms: shape only; the services check what needs the survey's other questions."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from feedback.surveys.catalog import TEMPLATES
+from feedback.surveys.questions import Condition, Option, QuestionSpec, QuestionType
+
+TYPE_LABELS = {
+    QuestionType.NPS: _l("NPS (0–10, would you recommend us?)"),
+    QuestionType.CSAT: _l("Satisfaction, CSAT (1–5)"),
+    QuestionType.CES: _l("Effort, CES (1–7, agreement)"),
+    QuestionType.RATING: _l("Rating (1–5), e.g. repurchase intent"),
+    QuestionType.SINGLE_CHOICE: _l("Single choice"),
+    QuestionType.MULTI_CHOICE: _l("Multiple choice"),
+    QuestionType.TEXT: _l("Free text"),
+}
+
+
+def type_choices() -> list[SelectChoice]:
+    """Question types with explanations."""
+    return [SelectChoice(t.value, str(TYPE_LABELS[t])) for t in QuestionType]
+
+
+def template_choices() -> list[SelectChoice]:
+    """An empty survey or one of the templates."""
+    from flask_babel import get_locale
+
+    german = str(get_locale()) == "de"
+    return [SelectChoice("", str(_l("Empty survey")))] + [
+        SelectChoice(t.slug, t.name_de if german else t.name_en) for t in TEMPLATES
+    ]
+
+
+class NewSurveyForm(FlaskForm):
+    """A survey's name and the template it starts from."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    template = SelectField(_l("Start from"), choices=template_choices, validate_choice=True)
+    submit = SubmitField(_l("Create survey"))
+
+
+class SurveySettingsForm(FlaskForm):
+    """Name and the repeat rule."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    repeat_days = IntegerField(
+        _l("One answer per person and touchpoint within (days)"),
+        description=_l("0 allows answering again at any time."),
+        validators=[Optional(), NumberRange(0, 3650)],
+    )
+    submit = SubmitField(_l("Save settings"))
+
+
+class QuestionForm(FlaskForm):
+    """Everything about one question."""
+
+    key = StringField(
+        _l("Key"),
+        description=_l("Stable name used in exports and to compare versions, e.g. nps or reason."),
+        validators=[
+            DataRequired(),
+            Length(max=40),
+            Regexp(r"^[a-z][a-z0-9_]*$", message=_l("Use lower-case letters, digits and _; start with a letter.")),
+        ],
+    )
+    type = SelectField(_l("Type"), choices=type_choices)
+    required = BooleanField(_l("Answer required"), default=True)
+    text_de = StringField(_l("Question (German)"), validators=[Optional(), Length(max=300)])
+    text_en = StringField(_l("Question (English)"), validators=[Optional(), Length(max=300)])
+    low_label_de = StringField(_l("Low end (German)"), validators=[Optional(), Length(max=60)])
+    low_label_en = StringField(_l("Low end (English)"), validators=[Optional(), Length(max=60)])
+    high_label_de = StringField(_l("High end (German)"), validators=[Optional(), Length(max=60)])
+    high_label_en = StringField(_l("High end (English)"), validators=[Optional(), Length(max=60)])
+    options = TextAreaField(
+        _l("Options"),
+        description=_l("One per line: value | German | English, e.g. offer | Ja, mit Angebot | Yes, with an offer"),
+        validators=[Optional(), Length(max=4000)],
+    )
+    condition_key = StringField(_l("Show only if the answer to"), validators=[Optional(), Length(max=40)])
+    condition_low = IntegerField(_l("is at least"), validators=[Optional(), NumberRange(0, 10)])
+    condition_high = IntegerField(_l("and at most"), validators=[Optional(), NumberRange(0, 10)])
+    wording_key = StringField(
+        _l("Other wording depending on the NPS question"), validators=[Optional(), Length(max=40)]
+    )
+    detractor_de = StringField(_l("For detractors, 0–6 (German)"), validators=[Optional(), Length(max=300)])
+    detractor_en = StringField(_l("For detractors, 0–6 (English)"), validators=[Optional(), Length(max=300)])
+    promoter_de = StringField(_l("For promoters, 9–10 (German)"), validators=[Optional(), Length(max=300)])
+    promoter_en = StringField(_l("For promoters, 9–10 (English)"), validators=[Optional(), Length(max=300)])
+    submit = SubmitField(_l("Save question"))
+
+    def validate_options(self, field: TextAreaField) -> None:
+        """Each line must have a value."""
+        for line in (field.data or "").splitlines():
+            if line.strip() and not line.split("|")[0].strip():
+                raise ValidationError(_l("Each option line starts with its value."))
+
+    def validate_condition_high(self, field: IntegerField) -> None:
+        """A condition needs a key and a range in order."""
+        key, low, high = self.condition_key.data, self.condition_low.data, field.data
+        if any(v not in (None, "") for v in (key, low, high)):
+            if not key or low is None or high is None:
+                raise ValidationError(_l("A condition needs the question key and both limits."))
+            if low > high:
+                raise ValidationError(_l("The lower limit must not be above the upper limit."))
+
+    def spec(self) -> QuestionSpec:
+        """The validated form as a question value."""
+        options = []
+        for line in (self.options.data or "").splitlines():
+            parts = [p.strip() for p in line.split("|")]
+            if parts and parts[0]:
+                parts += ["", ""]
+                options.append(Option(parts[0][:60], parts[1][:120], parts[2][:120]))
+        condition = None
+        if self.condition_key.data:
+            condition = Condition(self.condition_key.data.strip(), self.condition_low.data, self.condition_high.data)
+        return QuestionSpec(
+            key=(self.key.data or "").strip(),
+            type=QuestionType(self.type.data),
+            required=bool(self.required.data),
+            text_de=(self.text_de.data or "").strip(),
+            text_en=(self.text_en.data or "").strip(),
+            low_label_de=(self.low_label_de.data or "").strip(),
+            low_label_en=(self.low_label_en.data or "").strip(),
+            high_label_de=(self.high_label_de.data or "").strip(),
+            high_label_en=(self.high_label_en.data or "").strip(),
+            options=tuple(options),
+            condition=condition,
+            wording_key=(self.wording_key.data or "").strip(),
+            detractor_de=(self.detractor_de.data or "").strip(),
+            detractor_en=(self.detractor_en.data or "").strip(),
+            promoter_de=(self.promoter_de.data or "").strip(),
+            promoter_en=(self.promoter_en.data or "").strip(),
+        )
+
+    def fill(self, spec: QuestionSpec) -> None:
+        """Show an existing question in the form."""
+        for name in (
+            "key",
+            "text_de",
+            "text_en",
+            "low_label_de",
+            "low_label_en",
+            "high_label_de",
+            "high_label_en",
+            "wording_key",
+            "detractor_de",
+            "detractor_en",
+            "promoter_de",
+            "promoter_en",
+        ):
+            getattr(self, name).data = getattr(spec, name)
+        self.type.data = spec.type.value
+        self.required.data = spec.required
+        self.options.data = "\n".join(f"{o.value} | {o.label_de} | {o.label_en}" for o in spec.options)
+        if spec.condition:
+            self.condition_key.data = spec.condition.key
+            self.condition_low.data, self.condition_high.data = spec.condition.low, spec.condition.high
+
+
+class AttachSurveyForm(FlaskForm):
+    """Which survey a touchpoint shows."""
+
+    survey_id = SelectField(_l("Survey"), coerce=str, validate_choice=False)
+    submit = SubmitField(_l("Save"))

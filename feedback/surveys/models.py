@@ -1,0 +1,205 @@
+"""Surveys, their versions and questions; responses and answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from feedback.db_types import UTCDateTime, utcnow
+from feedback.extensions import db
+from feedback.qr.models import BigId
+from feedback.surveys.questions import QUESTION_TYPE_VALUES, Condition, Option, QuestionSpec, QuestionType
+
+
+class Survey(db.Model):
+    """A named survey; what respondents answer is always one of its versions."""
+
+    __tablename__ = "survey"
+    __table_args__ = (
+        sa.UniqueConstraint("workspace_id", "name"),
+        sa.UniqueConstraint("id", "workspace_id"),
+        sa.CheckConstraint("repeat_days >= 0", name="repeat_days"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    #: A visitor who completed it at a touchpoint sees "already answered" there for this many days (0: no limit).
+    repeat_days: Mapped[int] = mapped_column(default=30)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    versions: Mapped[list[SurveyVersion]] = relationship(
+        back_populates="survey", order_by="SurveyVersion.number", overlaps="workspace"
+    )
+
+    @property
+    def current(self) -> SurveyVersion:
+        """The newest version: what respondents get now."""
+        return self.versions[-1]
+
+    @property
+    def is_archived(self) -> bool:
+        """Archived surveys keep their answers but cannot be attached to touchpoints."""
+        return self.archived_at is not None
+
+
+class SurveyVersion(db.Model):
+    """A frozen set of questions once it has answers; editing then publishes the next version."""
+
+    __tablename__ = "survey_version"
+    __table_args__ = (sa.UniqueConstraint("survey_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    survey_id: Mapped[int] = mapped_column(sa.ForeignKey("survey.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    survey: Mapped[Survey] = relationship(back_populates="versions")
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="version", order_by="Question.position", cascade="all, delete-orphan"
+    )
+
+    def specs(self) -> list[QuestionSpec]:
+        """The questions as the respondent flow uses them."""
+        return [q.spec() for q in self.questions]
+
+
+class Question(db.Model):
+    """One question of a survey version; `key` is stable across versions so analysis can match them."""
+
+    __tablename__ = "question"
+    __table_args__ = (
+        sa.UniqueConstraint("version_id", "key"),
+        sa.CheckConstraint(f"type IN {QUESTION_TYPE_VALUES!r}", name="type"),
+        sa.CheckConstraint("text_de <> '' OR text_en <> ''", name="has_text"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("survey_version.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    key: Mapped[str] = mapped_column(sa.String(40))
+    type: Mapped[str] = mapped_column(sa.String(20))
+    required: Mapped[bool] = mapped_column(default=True)
+    text_de: Mapped[str] = mapped_column(sa.String(300), default="")
+    text_en: Mapped[str] = mapped_column(sa.String(300), default="")
+    low_label_de: Mapped[str] = mapped_column(sa.String(60), default="")
+    low_label_en: Mapped[str] = mapped_column(sa.String(60), default="")
+    high_label_de: Mapped[str] = mapped_column(sa.String(60), default="")
+    high_label_en: Mapped[str] = mapped_column(sa.String(60), default="")
+    #: Choice options: [{"value": "offer", "de": "…", "en": "…"}, …]
+    options: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list)
+    #: Show only when an earlier scale answer lies in a range: {"key": "nps", "low": 0, "high": 6}
+    condition: Mapped[dict[str, object] | None] = mapped_column(sa.JSON)
+    #: Other wordings for detractors / promoters of the NPS question with this key.
+    wording_key: Mapped[str] = mapped_column(sa.String(40), default="")
+    detractor_de: Mapped[str] = mapped_column(sa.String(300), default="")
+    detractor_en: Mapped[str] = mapped_column(sa.String(300), default="")
+    promoter_de: Mapped[str] = mapped_column(sa.String(300), default="")
+    promoter_en: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    version: Mapped[SurveyVersion] = relationship(back_populates="questions")
+
+    def spec(self) -> QuestionSpec:
+        """This question as a pure value."""
+        condition = self.condition
+        return QuestionSpec(
+            key=self.key,
+            type=QuestionType(self.type),
+            required=self.required,
+            text_de=self.text_de,
+            text_en=self.text_en,
+            low_label_de=self.low_label_de,
+            low_label_en=self.low_label_en,
+            high_label_de=self.high_label_de,
+            high_label_en=self.high_label_en,
+            options=tuple(Option(o["value"], o.get("de", ""), o.get("en", "")) for o in self.options or []),
+            condition=Condition(str(condition["key"]), int(condition["low"]), int(condition["high"]))
+            if condition
+            else None,
+            wording_key=self.wording_key,
+            detractor_de=self.detractor_de,
+            detractor_en=self.detractor_en,
+            promoter_de=self.promoter_de,
+            promoter_en=self.promoter_en,
+        )
+
+    @classmethod
+    def from_spec(cls, spec: QuestionSpec, position: int) -> Question:
+        """A new question row from a pure value."""
+        return cls(
+            position=position,
+            key=spec.key,
+            type=spec.type.value,
+            required=spec.required,
+            text_de=spec.text_de,
+            text_en=spec.text_en,
+            low_label_de=spec.low_label_de,
+            low_label_en=spec.low_label_en,
+            high_label_de=spec.high_label_de,
+            high_label_en=spec.high_label_en,
+            options=[{"value": o.value, "de": o.label_de, "en": o.label_en} for o in spec.options],
+            condition={"key": spec.condition.key, "low": spec.condition.low, "high": spec.condition.high}
+            if spec.condition
+            else None,
+            wording_key=spec.wording_key,
+            detractor_de=spec.detractor_de,
+            detractor_en=spec.detractor_en,
+            promoter_de=spec.promoter_de,
+            promoter_en=spec.promoter_en,
+        )
+
+
+class Response(db.Model):
+    """One respondent's answers at one touchpoint; partial until completed."""
+
+    __tablename__ = "response"
+    __table_args__ = (
+        sa.Index("ix_response_touchpoint_time", "touchpoint_id", "started_at"),
+        sa.Index("ix_response_visitor", "touchpoint_id", "visitor_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    touchpoint_id: Mapped[int] = mapped_column(sa.ForeignKey("touchpoint.id", ondelete="CASCADE"))
+    code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("code.id", ondelete="SET NULL"))
+    scan_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("scan.id", ondelete="SET NULL"))
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("survey_version.id", ondelete="RESTRICT"), index=True)
+    #: Random token carried by the form: a double submit or a resend finds the same response.
+    token: Mapped[str] = mapped_column(sa.String(43), unique=True)
+    visitor_key: Mapped[str] = mapped_column(sa.String(32))
+    language: Mapped[str] = mapped_column(sa.String(8))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Likely a bot (honeypot filled, answered too fast): kept, but excluded from ratings.
+    flagged: Mapped[bool] = mapped_column(default=False)
+    flag_reason: Mapped[str] = mapped_column(sa.String(40), default="")
+
+    answers: Mapped[list[Answer]] = relationship(back_populates="response", cascade="all, delete-orphan")
+
+
+class Answer(db.Model):
+    """One answer value; a multiple-choice answer has one row per chosen option."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        sa.Index("ix_answer_response", "response_id"),
+        sa.Index("ix_answer_touchpoint_key", "touchpoint_id", "question_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    response_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("response.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"))
+    touchpoint_id: Mapped[int] = mapped_column(sa.ForeignKey("touchpoint.id", ondelete="CASCADE"))
+    question_key: Mapped[str] = mapped_column(sa.String(40))
+    question_type: Mapped[str] = mapped_column(sa.String(20))
+    #: Scale answers (NPS 0–10, CSAT 1–5, …).
+    value_number: Mapped[int | None]
+    #: Choices and free text (stored as typed, always escaped when shown).
+    value_text: Mapped[str | None] = mapped_column(sa.Text)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    response: Mapped[Response] = relationship(back_populates="answers")

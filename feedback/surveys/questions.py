@@ -1,0 +1,184 @@
+"""Question types and answer parsing, pure: raw form values in, a typed value or a clear error out."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+MAX_TEXT = 2000
+_DIGITS = re.compile(r"^[0-9]{1,2}$")  # plain ASCII digits only: no signs, spaces, fractions or other scripts
+
+
+class QuestionType(enum.StrEnum):
+    """The kinds of question a survey can ask."""
+
+    NPS = "nps"
+    CSAT = "csat"
+    CES = "ces"
+    RATING = "rating"
+    SINGLE_CHOICE = "single_choice"
+    MULTI_CHOICE = "multi_choice"
+    TEXT = "text"
+
+
+#: Inclusive answer range of the scale questions.
+SCALES: dict[QuestionType, tuple[int, int]] = {
+    QuestionType.NPS: (0, 10),
+    QuestionType.CSAT: (1, 5),
+    QuestionType.CES: (1, 7),
+    QuestionType.RATING: (1, 5),
+}
+CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE})
+QUESTION_TYPE_VALUES = tuple(t.value for t in QuestionType)
+
+
+class AnswerError(ValueError):
+    """An answer that cannot be accepted; `code` selects the message shown to the respondent."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a choice question."""
+
+    value: str
+    label_de: str = ""
+    label_en: str = ""
+
+    def label(self, language: str) -> str:
+        """The label in the visitor's language, falling back to the other one, then the value."""
+        first, second = (self.label_de, self.label_en) if language == "de" else (self.label_en, self.label_de)
+        return first or second or self.value
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Show a question only when an earlier scale answer lies in [low, high]."""
+
+    key: str
+    low: int
+    high: int
+
+    def holds(self, answers: dict[str, object]) -> bool:
+        """True when the referenced answer exists and lies in the range."""
+        value = answers.get(self.key)
+        return isinstance(value, int) and self.low <= value <= self.high
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """A question as the respondent flow needs it (independent of the database)."""
+
+    key: str
+    type: QuestionType
+    required: bool
+    text_de: str = ""
+    text_en: str = ""
+    low_label_de: str = ""
+    low_label_en: str = ""
+    high_label_de: str = ""
+    high_label_en: str = ""
+    options: tuple[Option, ...] = ()
+    condition: Condition | None = None
+    #: Other wording when the answer to the NPS question `wording_key` is a detractor (0–6) or a promoter (9–10),
+    #: e.g. "What should we improve?" versus "What did you like most?".
+    wording_key: str = ""
+    detractor_de: str = ""
+    detractor_en: str = ""
+    promoter_de: str = ""
+    promoter_en: str = ""
+
+    @property
+    def scale(self) -> tuple[int, int] | None:
+        """Inclusive range for scale questions, else None."""
+        return SCALES.get(self.type)
+
+    def text(self, language: str, answers: dict[str, object] | None = None) -> str:
+        """The question text in the visitor's language, worded for the respondent's earlier NPS answer."""
+        value = (answers or {}).get(self.wording_key) if self.wording_key else None
+        if isinstance(value, int):
+            variant = (self.detractor_de, self.detractor_en) if value <= 6 else None
+            if value >= 9:
+                variant = (self.promoter_de, self.promoter_en)
+            if variant:
+                first, second = variant if language == "de" else (variant[1], variant[0])
+                if first or second:
+                    return first or second
+        first, second = (self.text_de, self.text_en) if language == "de" else (self.text_en, self.text_de)
+        return first or second
+
+    def low_label(self, language: str) -> str:
+        """Label of the scale's low end."""
+        return (self.low_label_de if language == "de" else self.low_label_en) or self.low_label_en or self.low_label_de
+
+    def high_label(self, language: str) -> str:
+        """Label of the scale's high end."""
+        return (
+            (self.high_label_de if language == "de" else self.high_label_en) or self.high_label_en or self.high_label_de
+        )
+
+    def depends_on(self) -> set[str]:
+        """Keys of earlier answers this question's visibility or wording depends on."""
+        keys = {self.condition.key} if self.condition else set()
+        if self.wording_key:
+            keys.add(self.wording_key)
+        return keys
+
+    def visible(self, answers: dict[str, object]) -> bool:
+        """Whether the respondent sees this question, given the answers so far."""
+        return self.condition is None or self.condition.holds(answers)
+
+
+def parse_answer(question: QuestionSpec, raw: list[str]) -> int | str | tuple[str, ...] | None:
+    """Turn submitted form values into a typed answer; None when unanswered. Raises AnswerError."""
+    values = [v for v in raw if v != ""]
+    if question.type is QuestionType.MULTI_CHOICE:
+        allowed = {o.value for o in question.options}
+        chosen = tuple(dict.fromkeys(values))  # keep order, drop repeats
+        if any(v not in allowed for v in chosen):
+            raise AnswerError("invalid_choice")
+        return chosen or None
+    if len(values) > 1:
+        raise AnswerError("one_value")
+    if not values:
+        return None
+    value = values[0]
+    if question.scale is not None:
+        low, high = question.scale
+        if not _DIGITS.match(value) or not low <= int(value) <= high:
+            raise AnswerError("out_of_range", low=low, high=high)
+        return int(value)
+    if question.type is QuestionType.SINGLE_CHOICE:
+        if value not in {o.value for o in question.options}:
+            raise AnswerError("invalid_choice")
+        return value
+    text = value.replace("\r\n", "\n").strip()
+    if "\x00" in text:
+        raise AnswerError("invalid_text")
+    if len(text) > MAX_TEXT:
+        raise AnswerError("too_long", limit=MAX_TEXT)
+    return text or None
+
+
+def missing_required(questions: list[QuestionSpec], answers: dict[str, object]) -> list[str]:
+    """Keys of visible required questions without an answer."""
+    return [q.key for q in questions if q.required and q.visible(answers) and answers.get(q.key) in (None, (), "")]
+
+
+def pages(questions: list[QuestionSpec]) -> list[list[QuestionSpec]]:
+    """Split questions into pages: a question whose visibility or wording depends on an answer on the current
+    page starts a new page, so the flow works without JavaScript."""
+    result: list[list[QuestionSpec]] = [[]]
+    on_page: set[str] = set()
+    for question in questions:
+        if question.depends_on() & on_page:
+            result.append([])
+            on_page = set()
+        result[-1].append(question)
+        on_page.add(question.key)
+    return [page for page in result if page]

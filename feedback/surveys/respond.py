@@ -1,0 +1,247 @@
+"""The respondent flow: page by page, every answer saved as it arrives, one response per form token."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from feedback.errors import DomainError
+from feedback.extensions import db
+from feedback.surveys.models import Answer, Response, Survey, SurveyVersion
+from feedback.surveys.questions import AnswerError, QuestionSpec, missing_required, pages, parse_answer
+from feedback.touchpoints.models import Touchpoint
+
+#: Faster than this from showing the form to completing it is not a person reading the questions.
+MIN_FILL_SECONDS = 3
+HONEYPOT = "leave_empty"
+
+ANSWER_MESSAGES = {
+    "out_of_range": _l("Please choose a value from %(low)s to %(high)s."),
+    "invalid_choice": _l("Please choose one of the options shown."),
+    "one_value": _l("Please give one answer only."),
+    "invalid_text": _l("This text contains characters we cannot store."),
+    "too_long": _l("Please keep it under %(limit)s characters."),
+    "required": _l("Please answer this question."),
+}
+
+
+class SurveyChanged(DomainError):
+    """The form belongs to an older survey version than the touchpoint shows now."""
+
+    status = 409
+    message = _l("This survey was just updated. Please check your answers and send them again.")
+
+
+@dataclass(frozen=True)
+class FormState:
+    """What the signed hidden field of a survey form carries between requests."""
+
+    token: str
+    version_id: int
+    scan_id: int | None
+    code_id: int
+    shown_at: float  # POSIX seconds when the first page was shown
+
+
+@dataclass
+class PageResult:
+    """The outcome of submitting one page: errors per key, the answers so far, and where to go next."""
+
+    errors: dict[str, str]
+    answers: dict[str, object]
+    next_page: int | None
+    completed: bool
+    response: Response | None
+
+
+def new_token() -> str:
+    """A response token: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def current_version(touchpoint: Touchpoint) -> SurveyVersion | None:
+    """The survey version the touchpoint shows now (the survey's newest), or None without a survey."""
+    if touchpoint.survey_id is None:
+        return None
+    return db.session.scalar(
+        sa.select(SurveyVersion)
+        .where(SurveyVersion.survey_id == touchpoint.survey_id)
+        .order_by(SurveyVersion.number.desc())
+        .limit(1)
+    )
+
+
+def survey_pages(version: SurveyVersion) -> list[list[QuestionSpec]]:
+    """The version's questions split into pages."""
+    return pages(version.specs())
+
+
+def already_answered(touchpoint: Touchpoint, visitor_key: str, now: datetime) -> bool:
+    """True when this visitor completed the touchpoint's survey within the survey's repeat period."""
+    if touchpoint.survey_id is None:
+        return False
+    days = db.session.scalar(sa.select(Survey.repeat_days).where(Survey.id == touchpoint.survey_id)) or 0
+    query = sa.select(Response.id).where(
+        Response.touchpoint_id == touchpoint.id,
+        Response.visitor_key == visitor_key,
+        Response.completed_at.is_not(None),
+    )
+    if days:
+        query = query.where(Response.completed_at >= now - timedelta(days=days))
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def response_by_token(token: str) -> Response | None:
+    """The response a form token belongs to."""
+    return db.session.scalar(sa.select(Response).where(Response.token == token))
+
+
+def answers_of(response: Response | None) -> dict[str, object]:
+    """The response's answers by question key (multiple choice as a tuple)."""
+    if response is None:
+        return {}
+    collected: dict[str, object] = {}
+    for answer in sorted(response.answers, key=lambda a: a.id or 0):
+        value: object = answer.value_number if answer.value_number is not None else answer.value_text
+        if answer.question_type == "multi_choice":
+            collected[answer.question_key] = (*collected.get(answer.question_key, ()), value)  # type: ignore[misc]
+        else:
+            collected[answer.question_key] = value
+    return collected
+
+
+def _get_or_create(
+    touchpoint: Touchpoint, state: FormState, visitor_key: str, language: str, now: datetime
+) -> Response:
+    """The response for this form token, created on the first save (a double tap finds the same row)."""
+    response = response_by_token(state.token)
+    if response is not None:
+        return response
+    response = Response(
+        workspace_id=touchpoint.workspace_id,
+        touchpoint_id=touchpoint.id,
+        code_id=state.code_id,
+        scan_id=state.scan_id,
+        version_id=state.version_id,
+        token=state.token,
+        visitor_key=visitor_key,
+        language=language,
+        started_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(response)
+    except sa.exc.IntegrityError:  # the same token arrived twice at once: the other request created it
+        response = response_by_token(state.token)
+        if response is None:
+            raise
+    return response
+
+
+def _store(response: Response, question: QuestionSpec, value: object, now: datetime) -> None:
+    """Replace the stored answer of one question."""
+    for old in [a for a in response.answers if a.question_key == question.key]:
+        response.answers.remove(old)
+    values = value if isinstance(value, tuple) else ((value,) if value is not None else ())
+    for item in values:
+        response.answers.append(
+            Answer(
+                workspace_id=response.workspace_id,
+                touchpoint_id=response.touchpoint_id,
+                question_key=question.key,
+                question_type=question.type.value,
+                value_number=item if isinstance(item, int) else None,
+                value_text=item if isinstance(item, str) else None,
+                answered_at=now,
+            )
+        )
+
+
+def message_for(error: AnswerError) -> str:
+    """The respondent-facing text of an answer error, in the current language."""
+    return str(ANSWER_MESSAGES[error.code]) % error.params if error.params else str(ANSWER_MESSAGES[error.code])
+
+
+def submit_page(
+    touchpoint: Touchpoint,
+    version: SurveyVersion,
+    state: FormState,
+    page: int,
+    form: dict[str, list[str]],
+    visitor_key: str,
+    language: str,
+    now: datetime,
+) -> PageResult:
+    """Validate and save one page; complete the response after the last page. Nothing is saved on errors.
+
+    :raises SurveyChanged: the form was made for another version than the touchpoint shows now.
+    """
+    if state.version_id != version.id:
+        raise SurveyChanged()
+    all_pages = survey_pages(version)
+    page = max(0, min(page, len(all_pages) - 1))
+    existing = response_by_token(state.token)
+    answers = answers_of(existing)
+    if existing is not None and existing.completed_at is not None:
+        return PageResult({}, answers, None, True, existing)
+    errors: dict[str, str] = {}
+    parsed: dict[str, object] = {}
+    for question in all_pages[page]:
+        if not question.visible(answers):
+            continue
+        try:
+            parsed[question.key] = parse_answer(question, form.get(f"q_{question.key}", []))
+        except AnswerError as error:
+            errors[question.key] = message_for(error)
+    merged = {**answers, **parsed}
+    for key in missing_required([q for q in all_pages[page] if q.key not in errors], merged):
+        errors[key] = str(ANSWER_MESSAGES["required"])
+    if errors:
+        return PageResult(errors, merged, page, False, existing)
+    response = _get_or_create(touchpoint, state, visitor_key, language, now)
+    for question in all_pages[page]:
+        if question.key in parsed:
+            _store(response, question, parsed[question.key], now)
+    next_page = next((i for i in range(page + 1, len(all_pages)) if any(q.visible(merged) for q in all_pages[i])), None)
+    if next_page is None:
+        response.completed_at = now
+        reasons = []
+        if any(v.strip() for v in form.get(HONEYPOT, [])):
+            reasons.append("honeypot")
+        if now.timestamp() - state.shown_at < MIN_FILL_SECONDS:
+            reasons.append("too_fast")
+        response.flagged = bool(reasons)
+        response.flag_reason = ",".join(reasons)
+    db.session.commit()
+    return PageResult({}, merged, next_page, next_page is None, response)
+
+
+def save_single_answer(
+    touchpoint: Touchpoint,
+    version: SurveyVersion,
+    state: FormState,
+    key: str,
+    raw: list[str],
+    visitor_key: str,
+    language: str,
+    now: datetime,
+) -> None:
+    """Save one answer as it is given (JavaScript), creating the partial response on the first one.
+
+    :raises SurveyChanged: the form belongs to another version.
+    :raises AnswerError: the value is not acceptable for the question.
+    """
+    if state.version_id != version.id:
+        raise SurveyChanged()
+    question = next((q for q in version.specs() if q.key == key), None)
+    if question is None:
+        raise AnswerError("invalid_choice")
+    value = parse_answer(question, raw)
+    response = _get_or_create(touchpoint, state, visitor_key, language, now)
+    if response.completed_at is None:
+        _store(response, question, value, now)
+    db.session.commit()

@@ -1,0 +1,245 @@
+"""Use cases of the survey builder: create from templates, edit with versions, attach to touchpoints."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from feedback.errors import DomainError
+from feedback.extensions import db
+from feedback.surveys.catalog import template
+from feedback.surveys.models import Question, Response, Survey, SurveyVersion
+from feedback.surveys.questions import CHOICE_TYPES, QuestionSpec
+from feedback.tenancy import get_owned, owned
+from feedback.touchpoints.models import Touchpoint
+
+KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+class DuplicateSurvey(DomainError):
+    """Survey names are unique within a workspace."""
+
+    status = 409
+    message = _l("A survey with this name already exists.")
+
+
+class DuplicateKey(DomainError):
+    """Question keys are unique within a survey; analysis matches questions by key across versions."""
+
+    status = 409
+    message = _l("Another question of this survey already uses this key.")
+
+
+class InvalidQuestion(DomainError):
+    """A question the respondent flow could not show."""
+
+    message = _l("This question is incomplete.")
+
+    def __init__(self, message: object | None = None) -> None:
+        super().__init__(str(message) if message else None)
+
+
+class SurveyInUse(DomainError):
+    """Surveys with answers or touchpoints cannot be deleted, only archived."""
+
+    status = 409
+    message = _l("This survey has answers or is used by touchpoints. Archive it instead.")
+
+
+def create_survey(workspace_id: int, name: str, template_slug: str | None = None) -> Survey:
+    """A new survey with version 1, filled from a template when one is named; the caller commits.
+
+    :raises DuplicateSurvey: the name is in use in this workspace.
+    """
+    name = name.strip()
+    if db.session.scalar(owned(Survey, workspace_id, sa.func.lower(Survey.name) == name.lower())):
+        raise DuplicateSurvey()
+    survey = Survey(workspace_id=workspace_id, name=name)
+    version = SurveyVersion(workspace_id=workspace_id, survey=survey, number=1)
+    chosen = template(template_slug) if template_slug else None
+    for position, spec in enumerate(chosen.questions if chosen else ()):
+        version.questions.append(Question.from_spec(spec, position))
+    db.session.add_all([survey, version])
+    db.session.flush()
+    return survey
+
+
+def response_count(version: SurveyVersion) -> int:
+    """How many responses (complete or partial) use a version."""
+    return db.session.scalar(sa.select(sa.func.count()).where(Response.version_id == version.id)) or 0
+
+
+def editable_version(survey: Survey) -> SurveyVersion:
+    """The version to change: the current one while unanswered, otherwise a new copy (old answers keep theirs)."""
+    current = survey.current
+    if response_count(current) == 0:
+        return current
+    copies = [Question.from_spec(question.spec(), question.position) for question in current.questions]
+    version = SurveyVersion(workspace_id=survey.workspace_id, survey_id=survey.id, number=current.number + 1)
+    db.session.add(version)
+    version.questions.extend(copies)
+    db.session.flush()
+    db.session.expire(survey, ["versions"])
+    return version
+
+
+def _check(spec: QuestionSpec, others: list[QuestionSpec]) -> None:
+    """Rules a question must follow to be shown."""
+    if not KEY.match(spec.key):
+        raise InvalidQuestion(_l("Keys use lower-case letters, digits and _ and start with a letter."))
+    if not (spec.text_de.strip() or spec.text_en.strip()):
+        raise InvalidQuestion(_l("Write the question in German or English (or both)."))
+    if spec.type in CHOICE_TYPES and len(spec.options) < 2:
+        raise InvalidQuestion(_l("A choice question needs at least two options."))
+    if spec.type in CHOICE_TYPES and len({o.value for o in spec.options}) != len(spec.options):
+        raise InvalidQuestion(_l("Each option must be different."))
+    if any(o.key == spec.key for o in others):
+        raise DuplicateKey()
+    earlier = {o.key: o for o in others}
+    for reference in spec.depends_on():
+        if reference not in earlier or earlier[reference].scale is None:
+            raise InvalidQuestion(_l("Conditions and wordings can only refer to an earlier scale question."))
+
+
+def add_question(survey: Survey, spec: QuestionSpec) -> Question:
+    """Append a question (to a new version if the current one has answers); the caller commits."""
+    version = editable_version(survey)
+    _check(spec, version.specs())
+    question = Question.from_spec(spec, len(version.questions))
+    version.questions.append(question)
+    db.session.flush()
+    return question
+
+
+def _find(version: SurveyVersion, key: str) -> Question:
+    """A question of the version by key."""
+    for question in version.questions:
+        if question.key == key:
+            return question
+    raise InvalidQuestion(_l("This question does not exist (any more)."))
+
+
+def update_question(survey: Survey, key: str, spec: QuestionSpec) -> Question:
+    """Replace a question's content (in a new version if needed); its key may change only while unanswered."""
+    version = editable_version(survey)
+    question = _find(version, key)
+    earlier = [q.spec() for q in version.questions if q.position < question.position]
+    later_keys = {q.key for q in version.questions if q.position > question.position}
+    if spec.key != key and spec.key in later_keys:
+        raise DuplicateKey()
+    _check(spec, earlier)
+    replacement = Question.from_spec(spec, question.position)
+    for column in (
+        "key",
+        "type",
+        "required",
+        "text_de",
+        "text_en",
+        "low_label_de",
+        "low_label_en",
+        "high_label_de",
+        "high_label_en",
+        "options",
+        "condition",
+        "wording_key",
+        "detractor_de",
+        "detractor_en",
+        "promoter_de",
+        "promoter_en",
+    ):
+        setattr(question, column, getattr(replacement, column))
+    db.session.flush()
+    return question
+
+
+def remove_question(survey: Survey, key: str) -> None:
+    """Remove a question (from a new version if needed) and close the gap in the order."""
+    version = editable_version(survey)
+    question = _find(version, key)
+    if any(key in q.spec().depends_on() for q in version.questions if q.key != key):
+        raise InvalidQuestion(_l("Another question depends on this one. Change that question first."))
+    version.questions.remove(question)
+    db.session.flush()
+    for position, remaining in enumerate(version.questions):
+        remaining.position = position
+
+
+def move_question(survey: Survey, key: str, step: int) -> None:
+    """Move a question up (-1) or down (+1), keeping conditions after the questions they refer to."""
+    version = editable_version(survey)
+    ordered = list(version.questions)
+    keys = [q.key for q in ordered]
+    if key not in keys:
+        raise InvalidQuestion(_l("This question does not exist (any more)."))
+    index = keys.index(key)
+    target = index + step
+    if not 0 <= target < len(ordered):
+        return
+    ordered[index], ordered[target] = ordered[target], ordered[index]
+    seen: set[str] = set()
+    for question in ordered:
+        if not question.spec().depends_on() <= seen:
+            raise InvalidQuestion(_l("A question must stay after the question its condition or wording refers to."))
+        seen.add(question.key)
+    for position, question in enumerate(ordered):
+        question.position = position
+    db.session.flush()
+
+
+def list_surveys(workspace_id: int, include_archived: bool = False) -> list[tuple[Survey, int, int]]:
+    """Surveys with their number of touchpoints and of completed responses."""
+    touchpoints = (
+        sa.select(Touchpoint.survey_id, sa.func.count().label("n"))
+        .where(Touchpoint.workspace_id == workspace_id)
+        .group_by(Touchpoint.survey_id)
+        .subquery()
+    )
+    responses = (
+        sa.select(SurveyVersion.survey_id, sa.func.count(Response.id).label("n"))
+        .join(Response, Response.version_id == SurveyVersion.id)
+        .where(SurveyVersion.workspace_id == workspace_id, Response.completed_at.is_not(None))
+        .group_by(SurveyVersion.survey_id)
+        .subquery()
+    )
+    query = (
+        owned(Survey, workspace_id)
+        .add_columns(sa.func.coalesce(touchpoints.c.n, 0), sa.func.coalesce(responses.c.n, 0))
+        .outerjoin(touchpoints, touchpoints.c.survey_id == Survey.id)
+        .outerjoin(responses, responses.c.survey_id == Survey.id)
+        .order_by(Survey.archived_at.is_not(None), Survey.name)
+    )
+    if not include_archived:
+        query = query.where(Survey.archived_at.is_(None))
+    return [(survey, used, answered) for survey, used, answered in db.session.execute(query)]
+
+
+def get_survey(workspace_id: int, survey_id: int) -> Survey:
+    """One survey of the workspace or NotFound."""
+    return get_owned(Survey, workspace_id, survey_id)
+
+
+def attach(touchpoint: Touchpoint, survey: Survey | None) -> None:
+    """Show `survey` (or none) on the touchpoint's landing page."""
+    touchpoint.survey_id = survey.id if survey else None
+
+
+def set_archived(survey: Survey, archived: bool, now: datetime) -> None:
+    """Archive or restore a survey; archived surveys keep answering on touchpoints that use them."""
+    survey.archived_at = now if archived else None
+
+
+def delete_survey(survey: Survey) -> None:
+    """Delete a survey that was never answered and is on no touchpoint.
+
+    :raises SurveyInUse: it has responses or touchpoints.
+    """
+    used = db.session.scalar(sa.select(sa.func.count()).where(Touchpoint.survey_id == survey.id)) or 0
+    answered = sum(response_count(v) for v in survey.versions)
+    if used or answered:
+        raise SurveyInUse()
+    for version in survey.versions:
+        db.session.delete(version)
+    db.session.delete(survey)

@@ -1,0 +1,195 @@
+"""Respondent pages: the survey on the landing page, page submits, single-answer saves, thank-you."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict
+from datetime import datetime
+
+from flask import Blueprint, Response, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from feedback.db_types import utcnow
+from feedback.i18n import current_language
+from feedback.qr import services as qr_services
+from feedback.qr.services import ResolvedCode
+from feedback.qr.visitors import VISITOR_COOKIE, visitor_key_for_cookie
+from feedback.surveys import respond
+from feedback.surveys.models import SurveyVersion
+from feedback.surveys.questions import AnswerError
+
+bp = Blueprint("surveys", __name__)
+
+FORM_MAX_AGE = 2 * 24 * 3600  # a form left open over a weekend day still submits
+VISITOR_COOKIE_AGE = 365 * 24 * 3600
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    """Signs the hidden form state so nobody can change the scan, code or version it names."""
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="survey-form")
+
+
+def _sign(state: respond.FormState) -> str:
+    return _serializer().dumps(asdict(state))
+
+
+def _unsign(value: str) -> respond.FormState | None:
+    try:
+        data = _serializer().loads(value[:1000], max_age=FORM_MAX_AGE)
+        return respond.FormState(**data)
+    except (BadSignature, TypeError, ValueError):
+        return None
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def render_survey_page(
+    resolved: ResolvedCode,
+    version: SurveyVersion,
+    state: respond.FormState,
+    page: int,
+    answers: dict[str, object],
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> Response:
+    """The landing page with one page of the survey."""
+    all_pages = respond.survey_pages(version)
+    language = current_language()
+    questions = [q for q in all_pages[page] if q.visible(answers)]
+    html = render_template(
+        "qr/landing.html",
+        resolved=resolved,
+        touchpoint=resolved.touchpoint,
+        language=language,
+        survey={
+            "questions": questions,
+            "answers": answers,
+            "errors": errors or {},
+            "state": _sign(state),
+            "page": page,
+            "pages": len(all_pages),
+            "notice": notice,
+            "honeypot": respond.HONEYPOT,
+        },
+    )
+    return _no_store(make_response(html, status))
+
+
+def landing_with_survey(
+    resolved: ResolvedCode, scan_id: int | None, visitor_key: str, now: datetime
+) -> Response | None:
+    """The first survey page for a fresh scan, "already answered", or None when the touchpoint has no survey."""
+    version = respond.current_version(resolved.touchpoint)
+    if version is None or not version.questions:
+        return None
+    if respond.already_answered(resolved.touchpoint, visitor_key, now):
+        html = render_template("surveys/already.html", resolved=resolved, language=current_language())
+        return _no_store(make_response(html))
+    state = respond.FormState(respond.new_token(), version.id, scan_id, resolved.code.id, now.timestamp())
+    return render_survey_page(resolved, version, state, 0, {})
+
+
+def _respondent_key() -> tuple[str, str | None]:
+    """The visitor key for responses, and a new first-party cookie id to set when the visitor has none."""
+    cookie = request.cookies.get(VISITOR_COOKIE, "")
+    if len(cookie) == 32 and all(c in "0123456789abcdef" for c in cookie):
+        return visitor_key_for_cookie(cookie), None
+    fresh = secrets.token_hex(16)
+    return visitor_key_for_cookie(fresh), fresh
+
+
+def _with_cookie(response: Response, fresh: str | None) -> Response:
+    """Remember the respondent (first-party, functional: prevents answering twice)."""
+    if fresh:
+        response.set_cookie(
+            VISITOR_COOKIE, fresh, max_age=VISITOR_COOKIE_AGE, httponly=True, samesite="Lax", secure=request.is_secure
+        )
+    return response
+
+
+def _form_lists() -> dict[str, list[str]]:
+    return {key: request.form.getlist(key) for key in request.form}
+
+
+@bp.route("/T/<raw>", methods=["POST"])
+@bp.route("/t/<raw>", methods=["POST"])
+def submit(raw: str) -> Response:
+    """A survey page was sent: save it, then show the next page or the thank-you page."""
+    resolved = qr_services.resolve_code(raw)
+    state = _unsign(request.form.get("state", ""))
+    if resolved is None or state is None or state.code_id != resolved.code.id:
+        return redirect(url_for("qr.scan", raw=raw.upper()), 303)
+    now = utcnow()
+    version = respond.current_version(resolved.touchpoint)
+    if version is None:
+        return redirect(url_for("qr.scan", raw=resolved.code.code), 303)
+    visitor_key, fresh = _respondent_key()
+    existing = respond.response_by_token(state.token)
+    if existing is None and respond.already_answered(resolved.touchpoint, visitor_key, now):
+        html = render_template("surveys/already.html", resolved=resolved, language=current_language())
+        return _no_store(make_response(html))
+    try:
+        page = int(request.form.get("page", "0"))
+    except ValueError:
+        page = 0
+    try:
+        result = respond.submit_page(
+            resolved.touchpoint, version, state, page, _form_lists(), visitor_key, current_language(), now
+        )
+    except respond.SurveyChanged as error:
+        fresh_state = respond.FormState(respond.new_token(), version.id, state.scan_id, state.code_id, now.timestamp())
+        return render_survey_page(resolved, version, fresh_state, 0, {}, notice=str(error.message), status=409)
+    if result.errors:
+        return render_survey_page(resolved, version, state, page, result.answers, result.errors, status=422)
+    if result.completed:
+        target = url_for("surveys.thanks", raw=resolved.code.code, r=state.token)
+        return _no_store(_with_cookie(redirect(target, 303), fresh))
+    response = render_survey_page(resolved, version, state, result.next_page or 0, result.answers)
+    return _with_cookie(response, fresh)
+
+
+@bp.route("/t/<raw>/answer", methods=["POST"])
+def save_answer(raw: str) -> Response:
+    """Save one answer as it is given (progressive enhancement); JSON in, JSON out."""
+    resolved = qr_services.resolve_code(raw)
+    state = _unsign(request.form.get("state", ""))
+    if resolved is None or state is None or state.code_id != resolved.code.id:
+        return make_response(jsonify(error="unknown form"), 400)
+    version = respond.current_version(resolved.touchpoint)
+    if version is None:
+        return make_response(jsonify(error="no survey"), 409)
+    key = request.form.get("key", "")[:40]
+    visitor_key, fresh = _respondent_key()
+    try:
+        respond.save_single_answer(
+            resolved.touchpoint,
+            version,
+            state,
+            key,
+            request.form.getlist("value"),
+            visitor_key,
+            current_language(),
+            utcnow(),
+        )
+    except respond.SurveyChanged as error:
+        return make_response(jsonify(error=str(error.message)), 409)
+    except AnswerError as error:
+        return make_response(jsonify(error=respond.message_for(error)), 422)
+    return _with_cookie(make_response(jsonify(saved=key)), fresh)
+
+
+@bp.route("/t/<raw>/thanks")
+def thanks(raw: str) -> Response:
+    """What happens next, after a completed response."""
+    resolved = qr_services.resolve_code(raw)
+    response = respond.response_by_token(request.args.get("r", "")[:64])
+    if resolved is None or response is None or response.touchpoint_id != resolved.touchpoint.id:
+        return redirect(url_for("qr.scan", raw=raw.upper()), 303)
+    html = render_template(
+        "surveys/thanks.html", resolved=resolved, language=current_language(), completed=response.completed_at
+    )
+    return _no_store(make_response(html))
