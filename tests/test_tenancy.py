@@ -11,10 +11,11 @@ from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.qr import services as qr_services
 from feedback.qr.models import Code
+from feedback.surveys import services as survey_services
 from feedback.touchpoints.models import Campaign, Touchpoint
 
 #: Blueprints whose routes live inside a workspace.
-SCOPED_BLUEPRINTS = {"touchpoints", "members", "codes"}
+SCOPED_BLUEPRINTS = {"touchpoints", "members", "codes", "survey_builder"}
 
 
 @pytest.fixture
@@ -27,6 +28,7 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
     touchpoint = make_touchpoint(campaign=campaign, name="Secret poster")
     invitation, _token = auth_services.invite_member(foreign, "x@example.com", Role.VIEWER, victim, utcnow(), 7)
     code = qr_services.create_code(touchpoint, "Secret placement")
+    survey = survey_services.create_survey(foreign.id, "Secret survey", "nps-reason")
     db.session.commit()
     membership = db.session.scalar(sa.select(Membership).where(Membership.workspace_id == foreign.id))
     ids = {
@@ -36,6 +38,9 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
         "invitation_id": invitation.id,
         "code_id": code.id,
         "fmt": "png",
+        "survey_id": survey.id,
+        "key": "nps",
+        "action": "up",
     }
     return attacker, own, foreign, ids
 
@@ -53,7 +58,7 @@ def test_every_route_with_an_id_hides_other_workspaces_objects(client, auth, app
     checked = 0
     for rule in _scoped_rules(app):
         params = [a for a in rule.arguments if a != "ws"]
-        if not set(params) - {"fmt"}:
+        if not set(params) - {"fmt", "key", "action"}:
             continue
         unknown = set(params) - ids.keys()
         assert not unknown, f"{rule.rule}: add an object for {unknown} to this test"

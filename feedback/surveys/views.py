@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
+import hashlib
+import hmac
 from dataclasses import asdict
 from datetime import datetime
 
@@ -93,12 +94,17 @@ def landing_with_survey(
     return render_survey_page(resolved, version, state, 0, {})
 
 
-def _respondent_key() -> tuple[str, str | None]:
-    """The visitor key for responses, and a new first-party cookie id to set when the visitor has none."""
+def _respondent_key(token: str) -> tuple[str, str | None]:
+    """The visitor key for responses, and a first-party cookie id to set when the visitor has none.
+
+    The new id is derived from the form token, so requests of one form that overlap (answers saved as they are
+    given) all set the same cookie and the response's visitor key matches it.
+    """
     cookie = request.cookies.get(VISITOR_COOKIE, "")
     if len(cookie) == 32 and all(c in "0123456789abcdef" for c in cookie):
         return visitor_key_for_cookie(cookie), None
-    fresh = secrets.token_hex(16)
+    secret = current_app.config["SECRET_KEY"].encode()
+    fresh = hmac.new(secret, f"visitor-cookie:{token}".encode(), hashlib.sha256).hexdigest()[:32]
     return visitor_key_for_cookie(fresh), fresh
 
 
@@ -127,7 +133,7 @@ def submit(raw: str) -> Response:
     version = respond.current_version(resolved.touchpoint)
     if version is None:
         return redirect(url_for("qr.scan", raw=resolved.code.code), 303)
-    visitor_key, fresh = _respondent_key()
+    visitor_key, fresh = _respondent_key(state.token)
     existing = respond.response_by_token(state.token)
     if existing is None and respond.already_answered(resolved.touchpoint, visitor_key, now):
         html = render_template("surveys/already.html", resolved=resolved, language=current_language())
@@ -163,7 +169,7 @@ def save_answer(raw: str) -> Response:
     if version is None:
         return make_response(jsonify(error="no survey"), 409)
     key = request.form.get("key", "")[:40]
-    visitor_key, fresh = _respondent_key()
+    visitor_key, fresh = _respondent_key(state.token)
     try:
         respond.save_single_answer(
             resolved.touchpoint,

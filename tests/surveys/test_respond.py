@@ -207,3 +207,27 @@ def test_the_survey_page_is_light_and_self_contained(client, code) -> None:
     assert len(html.encode()) < 30_000
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert '<script src="/static/respond.js"' in html and "@import" not in html and "font-face" not in html
+
+
+def test_overlapping_first_saves_of_one_form_set_the_same_visitor_cookie(app, code) -> None:
+    visitor = app.test_client()
+    fields = open_form(visitor, code)
+    cookies = []
+    for key, value in (("nps", "9"), ("csat", "4")):
+        fresh = app.test_client()  # as if both requests left before the first cookie arrived
+        reply = fresh.post(f"/t/{code.code}/answer", data={"state": fields["state"], "key": key, "value": value})
+        cookies.append(reply.headers["Set-Cookie"].split(";")[0])
+    assert cookies[0] == cookies[1]
+    stored = db.session.scalar(sa.select(Response))
+    visitor.set_cookie("fb_vid", cookies[0].split("=", 1)[1])
+    answer_all(visitor, code, fields)
+    other_form = open_form_or_none(visitor, code)
+    assert other_form is None, "the same visitor now sees 'already answered'"
+    assert count(Response) == 1 and stored.completed_at is not None
+
+
+def open_form_or_none(client, code) -> dict[str, str] | None:  # noqa: ANN001
+    """The hidden fields of the survey form, or None when no form is shown."""
+    html = client.get(f"/t/{code.code}", headers=PHONE).get_data(as_text=True)
+    fields = dict(re.findall(r'name="(state|page|csrf_token)" value="([^"]*)"', html))
+    return fields or None
