@@ -13,6 +13,8 @@ from feedback.auth.models import Membership, Role, User, Workspace
 from feedback.extensions import db
 from feedback.qr import services as qr
 from feedback.qr.models import Code, Scan
+from feedback.surveys import services as survey_services
+from feedback.surveys.models import Answer, Response, Survey, SurveyVersion
 from feedback.touchpoints import services as tp
 from feedback.touchpoints.models import Campaign, Channel, Phase, Touchpoint
 
@@ -241,6 +243,116 @@ def _demo_scans(campaign: Campaign, codes: list[Code], rng: random.Random) -> No
         db.session.execute(sa.insert(Scan), rows)
 
 
+#: How well each demo touchpoint works: (share of scans that answer, chance of a promoter, of a detractor).
+QUALITY = {
+    "Messestand INTERNORGA": (0.32, 0.62, 0.08),
+    "Barista-Schulung": (0.45, 0.70, 0.05),
+    "Verkostung Bürotag": (0.30, 0.50, 0.12),
+    "Angebotsmappe": (0.15, 0.30, 0.25),
+    "Plakat Hauptbahnhof": (0.10, 0.35, 0.25),
+    "Anzeige Stadtmagazin": (0.08, 0.22, 0.40),
+    "Flyer Wochenmarkt": (0.18, 0.45, 0.18),
+    "Aufsteller im Café": (0.22, 0.55, 0.10),
+    "Kassenbon-QR": (0.20, 0.48, 0.15),
+    "Verpackung 250 g": (0.16, 0.52, 0.12),
+    "Kundenkarte-Mailing": (0.25, 0.58, 0.10),
+    "Empfehlungskarte": (0.35, 0.72, 0.04),
+}
+COMMENTS = {
+    "promoter": [
+        "Super Kaffee, sehr freundlich!",
+        "Beste Röstung in Hamburg.",
+        "Great coffee and service 👍",
+        "Tolle Beratung am Stand.",
+    ],
+    "passive": ["Ganz gut, etwas teuer.", "Okay, aber die Wartezeit war lang.", "Good, a bit pricey."],
+    "detractor": [
+        "Zu teuer für die Menge.",
+        "Plakat war kaum lesbar.",
+        "Der Code ging erst beim zweiten Mal.",
+        "Nobody at the stand had time.",
+    ],
+}
+
+
+def _demo_surveys(workspace: Workspace) -> dict[str, Survey]:
+    """The demo surveys (once): trade-fair visit for B2B, loyalty for the shops."""
+    surveys = {}
+    for name, template_slug in (
+        ("Messebesuch", "trade-fair"),
+        ("Kundenbindung", "loyalty"),
+        ("NPS + Grund", "nps-reason"),
+    ):
+        survey = db.session.scalar(sa.select(Survey).where(Survey.workspace_id == workspace.id, Survey.name == name))
+        surveys[template_slug] = survey or survey_services.create_survey(workspace.id, name, template_slug)
+    return surveys
+
+
+def _score(rng: random.Random, promoter: float, detractor: float) -> int:
+    """An NPS answer drawn for a touchpoint's quality."""
+    roll = rng.random()
+    if roll < promoter:
+        return rng.choice([9, 10, 10])
+    if roll < promoter + detractor:
+        return rng.choice([2, 4, 5, 6, 6])
+    return rng.choice([7, 8, 8])
+
+
+def _demo_responses(touchpoint: Touchpoint, version: SurveyVersion, rng: random.Random) -> None:
+    """Responses for a share of the touchpoint's human scans, answered in line with its quality."""
+    rate, promoter, detractor = QUALITY.get(touchpoint.name, (0.15, 0.4, 0.2))
+    scans = db.session.execute(
+        sa.select(Scan.id, Scan.code_id, Scan.scanned_at, Scan.visitor_key, Scan.language)
+        .where(Scan.touchpoint_id == touchpoint.id, Scan.is_bot.is_(False))
+        .order_by(Scan.id)
+    ).all()
+    keys = [q.key for q in version.questions]
+    for scan_id, code_id, scanned_at, visitor, language in scans:
+        if rng.random() > rate:
+            continue
+        nps = _score(rng, promoter, detractor)
+        group = "promoter" if nps >= 9 else "detractor" if nps <= 6 else "passive"
+        completed = rng.random() > 0.12
+        response = Response(
+            workspace_id=touchpoint.workspace_id,
+            touchpoint_id=touchpoint.id,
+            code_id=code_id,
+            scan_id=scan_id,
+            version_id=version.id,
+            token=f"demo-{scan_id}-{rng.getrandbits(64):016x}",
+            visitor_key=visitor,
+            language=language if language in ("de", "en") else "de",
+            started_at=scanned_at,
+            completed_at=scanned_at + timedelta(seconds=rng.randint(25, 90)) if completed else None,
+            flagged=rng.random() < 0.02,
+        )
+        response.flag_reason = "too_fast" if response.flagged else ""
+        values: dict[str, int | str] = {"nps": nps}
+        good = {"promoter": 1, "passive": 0, "detractor": -1}[group]
+        values["csat"] = max(1, min(5, 4 + good + rng.choice([-1, 0, 0, 1])))
+        values["ces"] = max(1, min(7, 5 + good + rng.choice([-2, -1, 0, 1])))
+        values["repurchase"] = max(1, min(5, 4 + good + rng.choice([-1, 0, 1])))
+        values["follow_up"] = rng.choices(["offer", "info", "no"], weights=[2 + good, 3, 4 - good])[0]
+        if rng.random() < 0.45:
+            values["reason"] = rng.choice(COMMENTS[group])
+        answered = keys if completed else keys[:1]
+        for key in answered:
+            if key in values:
+                value = values[key]
+                response.answers.append(
+                    Answer(
+                        workspace_id=touchpoint.workspace_id,
+                        touchpoint_id=touchpoint.id,
+                        question_key=key,
+                        question_type=next(q.type for q in version.questions if q.key == key),
+                        value_number=value if isinstance(value, int) else None,
+                        value_text=value if isinstance(value, str) else None,
+                        answered_at=scanned_at,
+                    )
+                )
+        db.session.add(response)
+
+
 def load_demo_data(password: str) -> Workspace:
     """Create whatever part of the demo data is missing; the caller commits."""
     user = _demo_user(password)
@@ -263,6 +375,20 @@ def load_demo_data(password: str) -> Workspace:
         db.session.flush()
         has_scans = db.session.scalar(sa.select(Scan.id).where(Scan.code_id.in_([c.id for c in codes])).limit(1))
         if not has_scans:
-            _demo_scans(campaign, codes, random.Random(f"demo-{campaign.slug}"))
+            rng = random.Random(f"demo-{campaign.slug}")
+            _demo_scans(campaign, codes, rng)
+            surveys = _demo_surveys(workspace)
+            db.session.flush()
+            for touchpoint in tp.touchpoints_of(campaign):
+                b2b = touchpoint.channel in ("trade_fair", "event") or campaign.name.startswith("Messe")
+                survey = surveys[
+                    "trade-fair"
+                    if b2b
+                    else "loyalty"
+                    if touchpoint.phase in ("retention", "advocacy")
+                    else "nps-reason"
+                ]
+                survey_services.attach(touchpoint, survey)
+                _demo_responses(touchpoint, survey.current, rng)
     db.session.flush()
     return workspace

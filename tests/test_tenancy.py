@@ -12,6 +12,7 @@ from feedback.extensions import db
 from feedback.qr import services as qr_services
 from feedback.qr.models import Code
 from feedback.surveys import services as survey_services
+from feedback.surveys.models import Response
 from feedback.touchpoints.models import Campaign, Touchpoint
 
 #: Blueprints whose routes live inside a workspace.
@@ -29,6 +30,17 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
     invitation, _token = auth_services.invite_member(foreign, "x@example.com", Role.VIEWER, victim, utcnow(), 7)
     code = qr_services.create_code(touchpoint, "Secret placement")
     survey = survey_services.create_survey(foreign.id, "Secret survey", "nps-reason")
+    db.session.flush()
+    response = Response(
+        workspace_id=foreign.id,
+        touchpoint_id=touchpoint.id,
+        version_id=survey.current.id,
+        token="secret-token",
+        visitor_key="v" * 32,
+        language="de",
+        started_at=utcnow(),
+    )
+    db.session.add(response)
     db.session.commit()
     membership = db.session.scalar(sa.select(Membership).where(Membership.workspace_id == foreign.id))
     ids = {
@@ -39,6 +51,7 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
         "code_id": code.id,
         "fmt": "png",
         "survey_id": survey.id,
+        "response_id": response.id,
         "key": "nps",
         "action": "up",
     }

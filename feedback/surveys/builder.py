@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from werkzeug import Response
 
@@ -10,6 +10,7 @@ from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
+from feedback.exports import csv_stream
 from feedback.extensions import db
 from feedback.qr.codes import generate_code
 from feedback.qr.models import Code
@@ -212,6 +213,52 @@ def delete_survey(survey_id: int) -> Response:
             return redirect(url_for("survey_builder.show_survey", survey_id=survey.id))
         db.session.commit()
         flash(_("Survey deleted."), "success")
+    return redirect(url_for("survey_builder.list_surveys"))
+
+
+EXPORT_COLUMNS = ["response_id", "touchpoint", "code", "language", "started_at", "completed_at", "completed", "flags"]
+
+
+@bp.route("/surveys/<int:survey_id>/responses")
+def list_responses(survey_id: int) -> str:
+    """Raw responses, newest first, with their answers; editors can delete one."""
+    survey = _survey(survey_id)
+    before = request.args.get("before", type=int)
+    responses = services.responses_page(survey, before)
+    return render_template(
+        "surveys/responses.html",
+        survey=survey,
+        responses=responses,
+        keys=services.question_keys(survey),
+        next_before=responses[-1].id if len(responses) == 50 else None,
+        confirm_form=ConfirmForm(),
+        can_edit=current_role().allows(Role.EDITOR),
+    )
+
+
+@bp.route("/surveys/<int:survey_id>/responses.csv")
+def export_responses(survey_id: int) -> Response:
+    """All raw responses as CSV for Excel: one row per response, one column per question key."""
+    survey = _survey(survey_id)
+    keys = services.question_keys(survey)
+    body = csv_stream(EXPORT_COLUMNS + keys, services.export_rows(survey, keys))
+    response = Response(stream_with_context(body), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="responses-{survey.id}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/responses/<int:response_id>/delete", methods=["POST"])
+def delete_response(response_id: int) -> Response:
+    """Erase one response with all its answers."""
+    require_role(Role.EDITOR)
+    target = request.form.get("survey_id", type=int)
+    if ConfirmForm().validate_on_submit():
+        services.delete_response(current_workspace().id, response_id)
+        db.session.commit()
+        flash(_("Response deleted."), "success")
+    if target:
+        return redirect(url_for("survey_builder.list_responses", survey_id=_survey(target).id))
     return redirect(url_for("survey_builder.list_surveys"))
 
 

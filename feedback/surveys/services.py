@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from feedback.errors import DomainError
 from feedback.extensions import db
 from feedback.surveys.catalog import template
-from feedback.surveys.models import Question, Response, Survey, SurveyVersion
+from feedback.surveys.models import Answer, Question, Response, Survey, SurveyVersion
 from feedback.surveys.questions import CHOICE_TYPES, QuestionSpec
 from feedback.tenancy import get_owned, owned
 from feedback.touchpoints.models import Touchpoint
@@ -243,3 +243,84 @@ def delete_survey(survey: Survey) -> None:
     for version in survey.versions:
         db.session.delete(version)
     db.session.delete(survey)
+
+
+def question_keys(survey: Survey) -> list[str]:
+    """Every question key of every version, in the order of the newest version, then older extras."""
+    keys: list[str] = []
+    for version in reversed(survey.versions):
+        for question in version.questions:
+            if question.key not in keys:
+                keys.append(question.key)
+    return keys
+
+
+def responses_page(survey: Survey, before_id: int | None, limit: int = 50) -> list[Response]:
+    """Responses to any version of the survey, newest first, `limit` at a time (keyset pagination)."""
+    query = (
+        sa.select(Response)
+        .join(SurveyVersion, SurveyVersion.id == Response.version_id)
+        .where(SurveyVersion.survey_id == survey.id, Response.workspace_id == survey.workspace_id)
+        .order_by(Response.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        query = query.where(Response.id < before_id)
+    return list(db.session.scalars(query))
+
+
+def delete_response(workspace_id: int, response_id: int) -> None:
+    """Erase one response and its answers (a respondent's right to deletion); the caller commits."""
+    response = get_owned(Response, workspace_id, response_id)
+    db.session.delete(response)
+
+
+def export_rows(survey: Survey, keys: list[str]):  # noqa: ANN201 - a generator of lists
+    """One row per response: id, touchpoint, code, language, started, completed, flags, one column per key.
+
+    Streams from one ordered query over answers, so memory stays flat however many responses there are.
+    """
+    from feedback.qr.models import Code
+
+    query = (
+        sa.select(
+            Response.id,
+            Touchpoint.name,
+            Code.code,
+            Response.language,
+            Response.started_at,
+            Response.completed_at,
+            Response.flag_reason,
+            Answer.question_key,
+            Answer.value_number,
+            Answer.value_text,
+        )
+        .join(SurveyVersion, SurveyVersion.id == Response.version_id)
+        .join(Touchpoint, Touchpoint.id == Response.touchpoint_id)
+        .outerjoin(Code, Code.id == Response.code_id)
+        .outerjoin(Answer, Answer.response_id == Response.id)
+        .where(SurveyVersion.survey_id == survey.id, Response.workspace_id == survey.workspace_id)
+        .order_by(Response.id, Answer.id)
+        .execution_options(yield_per=2000)
+    )
+    current: list[object] | None = None
+    values: dict[str, list[str]] = {}
+    for rid, touchpoint, code, language, started, completed, flags, key, number, text in db.session.execute(query):
+        if current is None or current[0] != rid:
+            if current is not None:
+                yield current + ["; ".join(values.get(k, [])) for k in keys]
+            current = [
+                rid,
+                touchpoint,
+                code or "",
+                language,
+                started.isoformat(),
+                completed.isoformat() if completed else "",
+                "yes" if completed else "no",
+                flags,
+            ]
+            values = {}
+        if key is not None:
+            values.setdefault(key, []).append(str(number) if number is not None else (text or ""))
+    if current is not None:
+        yield current + ["; ".join(values.get(k, [])) for k in keys]
