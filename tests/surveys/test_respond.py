@@ -231,3 +231,15 @@ def open_form_or_none(client, code) -> dict[str, str] | None:  # noqa: ANN001
     html = client.get(f"/t/{code.code}", headers=PHONE).get_data(as_text=True)
     fields = dict(re.findall(r'name="(state|page|csrf_token)" value="([^"]*)"', html))
     return fields or None
+
+
+def test_calls_to_action_wait_for_the_thank_you_page(client, code) -> None:
+    touchpoint = code.touchpoint
+    touchpoint.cta_url, touchpoint.cta_label = "https://shop.example.com/", "Zum Shop"
+    db.session.commit()
+    survey_page = client.get(f"/t/{code.code}", headers=PHONE).get_data(as_text=True)
+    assert "Zum Shop" not in survey_page, "no way out of the survey before it is answered"
+    fields = dict(re.findall(r'name="(state|page|csrf_token)" value="([^"]*)"', survey_page))
+    thanks = answer_all(client, code, fields)
+    html = client.get(thanks.headers["Location"], headers=PHONE).get_data(as_text=True)
+    assert 'href="https://shop.example.com/"' in html and "Zum Shop" in html

@@ -1,0 +1,27 @@
+"""Run the benchmarks, print absolute figures and ratios, and write bench/results.json."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bench import page_weight
+
+
+def main() -> None:
+    """Entry point of `python -m bench`."""
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="smaller loads, about a minute")
+    args = parser.parse_args()
+    results = {"page_weight": page_weight.run(quick=args.quick)}
+    width = max(len(k) for group in results.values() for k in group)
+    for group, figures in results.items():
+        print(f"\n{group}")
+        for key, value in figures.items():
+            print(f"  {key:<{width}}  {value:,.2f}" if isinstance(value, float) else f"  {key:<{width}}  {value:,}")
+    (Path(__file__).parent / "results.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
