@@ -57,7 +57,8 @@ def run(quick: bool = False) -> dict[str, float]:
         headers = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X)", "Accept-Language": "de"}
         page = client.get(f"/t/{code}", headers=headers)
         html = page.get_data()
-        script = client.get("/static/respond.js").get_data()
+        with client.get("/static/respond.js") as response:
+            script = response.get_data()
         external = re.findall(rb'(?:src|href)="(?:https?:)?//', html)
 
         def timed(path: str) -> float:
