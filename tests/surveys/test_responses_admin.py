@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -106,3 +107,36 @@ def test_viewers_cannot_delete_responses(client, auth, make_user, answered) -> N
     assert count(Response) == 2
     assert client.get(f"/w/{workspace.slug}/surveys/{survey.id}/responses.csv").status_code == 200
     assert PHONE
+
+
+def test_hostile_answers_are_escaped_on_the_responses_page(app, client, answered) -> None:
+    workspace, survey, code = answered
+    from feedback.surveys.questions import QuestionSpec, QuestionType
+
+    services.add_question(survey, QuestionSpec("comment", QuestionType.TEXT, False, text_en="Comment?"))
+    db.session.commit()
+    visitor = app.test_client()
+    answer_all(visitor, code, open_form(visitor, code), q_comment="<img src=x onerror=alert(1)>{{ 7*7 }}")
+    html = client.get(f"/w/{workspace.slug}/surveys/{survey.id}/responses").get_data(as_text=True)
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;{{ 7*7 }}" in html
+
+
+def test_survey_submits_need_the_csrf_token(make_app, make_touchpoint) -> None:
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        touchpoint = make_touchpoint()
+        services.attach(touchpoint, services.create_survey(touchpoint.workspace_id, "NPS", "nps-reason"))
+        code = qr_services.create_code(touchpoint).code
+        db.session.commit()
+        visitor = app.test_client()
+        html = visitor.get(f"/t/{code}", headers=PHONE).get_data(as_text=True)
+        fields = dict(re.findall(r'name="(state|page|csrf_token)" value="([^"]*)"', html))
+        without = {k: v for k, v in fields.items() if k != "csrf_token"}
+        assert visitor.post(f"/t/{code}", data={**without, "q_nps": "9"}, headers=PHONE).status_code == 400
+        assert (
+            visitor.post(f"/t/{code}/answer", data={"state": fields["state"], "key": "nps", "value": "9"}).status_code
+            == 400
+        )
+        assert count(Response) == 0
+        assert visitor.post(f"/t/{code}", data={**fields, "q_nps": "9"}, headers=PHONE).status_code == 200
+        assert count(Response) == 1
