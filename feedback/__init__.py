@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback import health
     from feedback.auth import views as auth_views
     from feedback.qr import views as qr_views
+    from feedback.referrals import views as referral_views
     from feedback.surveys import builder as survey_builder
     from feedback.surveys import views as survey_views
     from feedback.touchpoints import views as touchpoint_views
@@ -93,11 +94,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(qr_views.bp)
     app.register_blueprint(survey_views.bp)
+    app.register_blueprint(referral_views.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(auth_views.members_bp)
     app.register_blueprint(touchpoint_views.bp)
     app.register_blueprint(qr_views.codes_bp)
     app.register_blueprint(survey_builder.bp)
+    app.register_blueprint(referral_views.dashboard_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -85,6 +85,18 @@ def question_type_label(value: str) -> str:
     return str(TYPE_LABELS.get(QuestionType(value), value))
 
 
+INVITE_POLICY_LABELS = {
+    "everyone": _l("everyone who answers"),
+    "promoters": _l("promoters only (NPS 9–10)"),
+    "off": _l("nobody"),
+}
+
+
+def invite_policy_label(value: str) -> str:
+    """Translated invite policy."""
+    return str(INVITE_POLICY_LABELS.get(value, value))
+
+
 def init_app(app: Flask) -> None:
     """Register the filters."""
     app.add_template_filter(money)
@@ -97,4 +109,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(code_state_label)
     app.add_template_filter(device_label)
     app.add_template_filter(question_type_label)
+    app.add_template_filter(invite_policy_label)
     app.add_template_filter(group, "code_group")

@@ -99,6 +99,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild a table (copy, drop, rename). With foreign keys on, dropping the old table
+            # would cascade and delete the rows of every table pointing at it (touchpoints, codes, scans, ...).
+            # The pragma only works outside a transaction; integrity is checked before the migration commits.
+            # On the driver connection: through SQLAlchemy the pragma would open a transaction of its own.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -108,6 +115,15 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration would leave broken foreign keys: {broken[:5]}")
+        if sqlite:
+            if connection.in_transaction():
+                connection.commit()
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+            connection.invalidate()  # never hand this connection back to the pool
 
 
 if context.is_offline_mode():

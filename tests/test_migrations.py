@@ -62,3 +62,37 @@ def test_upgrading_keeps_existing_campaigns_and_touchpoints(tmp_path) -> None:
             row = conn.exec_driver_sql("SELECT name, headline_de, phone FROM touchpoint").one()
         assert tuple(row) == ("T", "", "")
         db.engine.dispose()
+
+
+def test_upgrading_keeps_codes_and_scans_when_tables_are_rebuilt(tmp_path) -> None:
+    """SQLite rebuilds tables in batch migrations; printed codes and their scans must survive it."""
+    from flask_migrate import upgrade
+
+    from feedback import create_app
+    from tests.conftest import environ_for
+
+    app = create_app({"ENVIRON": environ_for(f"sqlite:///{tmp_path / 'codes.sqlite3'}")})
+    with app.app_context():
+        upgrade(revision="eff3f792a62a")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO workspace (id, slug, name, timezone, currency, created_at) "
+                "VALUES (1, 'w', 'W', 'Europe/Berlin', 'EUR', '2026-01-01 00:00:00')",
+                "INSERT INTO campaign (id, workspace_id, name, slug, description, created_at) "
+                "VALUES (1, 1, 'C', 'c', '', '2026-01-01 00:00:00')",
+                "INSERT INTO touchpoint (id, workspace_id, campaign_id, name, channel, phase, location, notes, "
+                "created_at) VALUES (1, 1, 1, 'T', 'flyer', 'awareness', '', '', '2026-01-01 00:00:00')",
+                "INSERT INTO code (id, workspace_id, touchpoint_id, code, label, created_at) "
+                "VALUES (1, 1, 1, 'ABCD1234', '', '2026-01-01 00:00:00')",
+                "INSERT INTO scan (workspace_id, touchpoint_id, code_id, scanned_at, visitor_key, visitor_from_cookie, "
+                "device_class, os, browser, language, is_bot, outcome) VALUES (1, 1, 1, '2026-01-02 00:00:00', "
+                "'k', 0, 'mobile', '', '', '', 0, 'ok')",
+            ):
+                conn.exec_driver_sql(statement)
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT code FROM code").scalar_one() == "ABCD1234"
+            assert conn.exec_driver_sql("SELECT count(*) FROM scan").scalar_one() == 1
+            assert conn.exec_driver_sql("SELECT invite_policy FROM campaign").scalar_one() == "everyone"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+        db.engine.dispose()

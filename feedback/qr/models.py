@@ -87,7 +87,12 @@ class Scan(db.Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"))
     touchpoint_id: Mapped[int] = mapped_column(sa.ForeignKey("touchpoint.id", ondelete="CASCADE"))
-    code_id: Mapped[int] = mapped_column(sa.ForeignKey("code.id", ondelete="CASCADE"))
+    #: The printed code; empty for invite opens of a touchpoint that has no code.
+    code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("code.id", ondelete="CASCADE"))
+    #: Set when the visit came through a personal invite link (/i/<code>).
+    invite_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("invite.id", ondelete="SET NULL", use_alter=True), index=True
+    )
     scanned_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: 32 hex characters; equal for the same visitor on the same day (or for the same first-party cookie).
     visitor_key: Mapped[str] = mapped_column(sa.String(32))

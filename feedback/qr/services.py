@@ -106,7 +106,7 @@ def get_code(workspace_id: int, code_id: int) -> Code:
     return get_owned(Code, workspace_id, code_id)
 
 
-def _write(statement: sa.Executable) -> object:
+def write_in_own_transaction(statement: sa.Executable) -> object:
     """Run one write in its own short transaction that takes the write lock first (SQLite: BEGIN IMMEDIATE).
 
     Separate from the request's session, so the scan path's read never turns into a lock upgrade (which SQLite
@@ -168,7 +168,7 @@ def record_scan(resolved: ResolvedCode, visit: Visit, outcome: ScanOutcome, now:
         .returning(Scan.id)
     )
     try:
-        return int(_write(statement))  # type: ignore[call-overload]
+        return int(write_in_own_transaction(statement))  # type: ignore[call-overload]
     except sa.exc.SQLAlchemyError:
         log.exception("scan of code %s could not be stored", code.code)
         return None
@@ -190,7 +190,7 @@ def record_unknown(typed: str, now: datetime) -> None:
         set_={"hits": UnknownCodeHit.hits + 1, "last_seen": now},
     )
     try:
-        _write(statement)
+        write_in_own_transaction(statement)
     except sa.exc.SQLAlchemyError:
         log.exception("unknown-code hit could not be counted")
 

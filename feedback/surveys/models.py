@@ -168,6 +168,10 @@ class Response(db.Model):
     code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("code.id", ondelete="SET NULL"))
     scan_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("scan.id", ondelete="SET NULL"))
     version_id: Mapped[int] = mapped_column(sa.ForeignKey("survey_version.id", ondelete="RESTRICT"), index=True)
+    #: The invite the respondent came through, if any.
+    invite_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("invite.id", ondelete="SET NULL", use_alter=True), index=True
+    )
     #: Random token carried by the form: a double submit or a resend finds the same response.
     token: Mapped[str] = mapped_column(sa.String(43), unique=True)
     visitor_key: Mapped[str] = mapped_column(sa.String(32))

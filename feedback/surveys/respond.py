@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from feedback.errors import DomainError
 from feedback.extensions import db
+from feedback.referrals import services as referrals
 from feedback.surveys.models import Answer, Response, Survey, SurveyVersion
 from feedback.surveys.questions import AnswerError, QuestionSpec, missing_required, pages, parse_answer
 from feedback.touchpoints.models import Touchpoint
@@ -45,6 +46,8 @@ class FormState:
     scan_id: int | None
     code_id: int
     shown_at: float  # POSIX seconds when the first page was shown
+    #: The personal invite the visitor came through (/i/<code>), if any.
+    invite_id: int | None = None
 
 
 @dataclass
@@ -127,6 +130,7 @@ def _get_or_create(
         code_id=state.code_id,
         scan_id=state.scan_id,
         version_id=state.version_id,
+        invite_id=state.invite_id,
         token=state.token,
         visitor_key=visitor_key,
         language=language,
@@ -216,6 +220,8 @@ def submit_page(
             reasons.append("too_fast")
         response.flagged = bool(reasons)
         response.flag_reason = ",".join(reasons)
+        db.session.flush()
+        referrals.accept(response, now)
     db.session.commit()
     return PageResult({}, merged, next_page, next_page is None, response)
 

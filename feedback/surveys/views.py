@@ -195,7 +195,13 @@ def thanks(raw: str) -> Response:
     response = respond.response_by_token(request.args.get("r", "")[:64])
     if resolved is None or response is None or response.touchpoint_id != resolved.touchpoint.id:
         return redirect(url_for("qr.scan", raw=raw.upper()), 303)
+    from feedback.referrals.views import invite_panel  # the referral feature builds on the survey flow
+
     html = render_template(
-        "surveys/thanks.html", resolved=resolved, language=current_language(), completed=response.completed_at
+        "surveys/thanks.html",
+        resolved=resolved,
+        language=current_language(),
+        completed=response.completed_at,
+        invite=invite_panel(resolved, response.token),
     )
     return _no_store(make_response(html))

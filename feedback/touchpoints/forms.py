@@ -71,6 +71,20 @@ class CampaignForm(LocalisedForm):
             NumberRange(min=0, max=MAX_MONEY, message=_l("Enter an amount of 0 or more.")),
         ],
     )
+    incentive_text = StringField(
+        _l("Incentive for invites"),
+        description=_l("Shown with the personal invite, e.g. “10 % for you and your friend”."),
+        validators=[Optional(), Length(max=200)],
+    )
+    invite_policy = SelectField(
+        _l("Offer personal invites to"),
+        choices=lambda: [
+            SelectChoice("everyone", str(_l("everyone who answers"))),
+            SelectChoice("promoters", str(_l("promoters only (NPS 9–10)"))),
+            SelectChoice("off", str(_l("nobody"))),
+        ],
+        default="everyone",
+    )
     submit = SubmitField(_l("Save campaign"))
 
     def validate_ends_on(self, field: DateField) -> None:

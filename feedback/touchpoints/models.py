@@ -56,6 +56,7 @@ class Campaign(db.Model):
         sa.UniqueConstraint("id", "workspace_id"),
         sa.CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="window"),
         sa.CheckConstraint("budget IS NULL OR budget >= 0", name="budget_not_negative"),
+        sa.CheckConstraint("invite_policy IN ('everyone', 'promoters', 'off')", name="invite_policy"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,10 +71,21 @@ class Campaign(db.Model):
     budget: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Shown with the invite on the thank-you page, e.g. "10 % for you and your friend".
+    incentive_text: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: Who is offered a personal invite: everyone, only promoters (NPS 9–10), or nobody.
+    invite_policy: Mapped[str] = mapped_column(sa.String(10), default="everyone")
+    #: Where invited friends land; empty: the referrer's own touchpoint.
+    referral_touchpoint_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("touchpoint.id", ondelete="SET NULL", use_alter=True, name="fk_campaign_referral_touchpoint")
+    )
 
     workspace: Mapped[Workspace] = relationship()
     touchpoints: Mapped[list[Touchpoint]] = relationship(
-        back_populates="campaign", order_by="Touchpoint.name", overlaps="touchpoints"
+        back_populates="campaign",
+        order_by="Touchpoint.name",
+        overlaps="touchpoints",
+        foreign_keys="[Touchpoint.campaign_id, Touchpoint.workspace_id]",
     )
 
     @property
@@ -142,7 +154,11 @@ class Touchpoint(db.Model):
     #: The survey shown on the landing page (its newest version).
     survey_id: Mapped[int | None] = mapped_column(index=True)
 
-    campaign: Mapped[Campaign] = relationship(back_populates="touchpoints", overlaps="workspace")
+    campaign: Mapped[Campaign] = relationship(
+        back_populates="touchpoints",
+        overlaps="workspace",
+        foreign_keys="[Touchpoint.campaign_id, Touchpoint.workspace_id]",
+    )
 
     @property
     def is_archived(self) -> bool:

@@ -51,6 +51,8 @@ class CampaignData:
     starts_on: date | None = None
     ends_on: date | None = None
     budget: Decimal | None = None
+    incentive_text: str = ""
+    invite_policy: str = "everyone"
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,8 @@ def create_campaign(workspace_id: int, data: CampaignData) -> Campaign:
         starts_on=data.starts_on,
         ends_on=data.ends_on,
         budget=data.budget,
+        incentive_text=data.incentive_text.strip(),
+        invite_policy=data.invite_policy,
     )
     db.session.add(campaign)
     db.session.flush()
@@ -130,6 +134,8 @@ def update_campaign(campaign: Campaign, data: CampaignData) -> Campaign:
     campaign.starts_on = data.starts_on
     campaign.ends_on = data.ends_on
     campaign.budget = data.budget
+    campaign.incentive_text = data.incentive_text.strip()
+    campaign.invite_policy = data.invite_policy
     return campaign
 
 

@@ -33,6 +33,8 @@ def _campaign_data(form: CampaignForm) -> services.CampaignData:
         starts_on=form.starts_on.data,
         ends_on=form.ends_on.data,
         budget=form.budget.data,
+        incentive_text=form.incentive_text.data or "",
+        invite_policy=form.invite_policy.data or "everyone",
     )
 
 

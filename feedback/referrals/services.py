@@ -1,0 +1,264 @@
+"""Use cases for referrals: issue, resolve, open, accept, revoke, and the numbers analysis needs."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from feedback.extensions import db
+from feedback.qr.codes import InvalidCode, generate_code, normalise_code
+from feedback.qr.models import Code, Scan
+from feedback.referrals.models import INVITE_CODE_LENGTH, Invite, InviteAcceptance
+from feedback.surveys.models import Answer, Response
+from feedback.tenancy import get_owned, owned
+from feedback.touchpoints.models import Campaign, Touchpoint
+
+PROMOTER_MIN = 9
+
+
+@dataclass(frozen=True)
+class ResolvedInvite:
+    """An invite with what /i needs: the campaign and the touchpoint invited friends land on."""
+
+    invite: Invite
+    campaign: Campaign
+    landing: Touchpoint
+    code: Code | None
+
+
+@dataclass(frozen=True)
+class ReferralNumbers:
+    """Referral figures of one referring touchpoint (or a whole campaign)."""
+
+    invites: int
+    opens: int
+    unique_opens: int
+    acceptances: int
+    completed_responses: int
+    median_hours_to_accept: float | None
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        """Acceptances per unique open; None without opens."""
+        return self.acceptances / self.unique_opens if self.unique_opens else None
+
+    @property
+    def k_factor(self) -> float | None:
+        """Acceptances per completed response of the referring touchpoint (= invites per respondent × acceptances
+        per invite); None without responses."""
+        return self.acceptances / self.completed_responses if self.completed_responses else None
+
+
+def offers_invite(response: Response, campaign: Campaign) -> bool:
+    """Whether the campaign offers this respondent a personal invite."""
+    if response.completed_at is None or response.flagged or campaign.invite_policy == "off":
+        return False
+    if campaign.invite_policy == "promoters":
+        nps = db.session.scalar(
+            sa.select(Answer.value_number).where(Answer.response_id == response.id, Answer.question_type == "nps")
+        )
+        return nps is not None and nps >= PROMOTER_MIN
+    return True
+
+
+def invite_of(response: Response) -> Invite | None:
+    """The invite already issued for a response."""
+    return db.session.scalar(sa.select(Invite).where(Invite.response_id == response.id))
+
+
+def issue_invite(response: Response, campaign: Campaign, now: datetime) -> Invite:
+    """The respondent's personal invite (the same one when asked again); the caller commits."""
+    existing = invite_of(response)
+    if existing is not None:
+        return existing
+    parent = db.session.get(Invite, response.invite_id) if response.invite_id else None
+    while True:
+        token = generate_code(INVITE_CODE_LENGTH)
+        if db.session.scalar(sa.select(Invite.id).where(Invite.code == token)) is None:
+            break
+    invite = Invite(
+        workspace_id=response.workspace_id,
+        campaign_id=campaign.id,
+        touchpoint_id=response.touchpoint_id,
+        response_id=response.id,
+        code=token,
+        referrer_visitor_key=response.visitor_key,
+        generation=(parent.generation + 1) if parent else 1,
+        parent_invite_id=parent.id if parent else None,
+        created_at=now,
+    )
+    db.session.add(invite)
+    db.session.flush()
+    return invite
+
+
+def resolve_invite(typed: str) -> ResolvedInvite | None:
+    """The invite behind a typed or clicked code, with the touchpoint friends land on; None if unknown."""
+    try:
+        token = normalise_code(typed, INVITE_CODE_LENGTH)
+    except InvalidCode:
+        return None
+    row = db.session.execute(
+        sa.select(Invite, Campaign).join(Campaign, Campaign.id == Invite.campaign_id).where(Invite.code == token)
+    ).first()
+    if row is None:
+        return None
+    invite, campaign = row
+    landing = db.session.get(Touchpoint, campaign.referral_touchpoint_id or invite.touchpoint_id)
+    if landing is None:
+        return None
+    if landing.id == invite.touchpoint_id:
+        referrer_code = db.session.scalar(sa.select(Response.code_id).where(Response.id == invite.response_id))
+        code = db.session.get(Code, referrer_code) if referrer_code else None
+    else:
+        code = db.session.scalar(sa.select(Code).where(Code.touchpoint_id == landing.id).order_by(Code.id).limit(1))
+    return ResolvedInvite(invite, campaign, landing, code)
+
+
+def accept(response: Response, now: datetime) -> bool:
+    """Count a completed response that came through an invite; False for self-referrals and repeats."""
+    if response.invite_id is None or response.completed_at is None or response.flagged:
+        return False
+    invite = db.session.get(Invite, response.invite_id)
+    if invite is None or invite.revoked_at is not None or invite.referrer_visitor_key == response.visitor_key:
+        return False
+    if invite.response_id == response.id:
+        return False
+    dialect = db.session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(InviteAcceptance)
+    result = db.session.execute(
+        insert.values(
+            workspace_id=response.workspace_id,
+            invite_id=invite.id,
+            response_id=response.id,
+            visitor_key=response.visitor_key,
+            accepted_at=now,
+        ).on_conflict_do_nothing()
+    )
+    return bool(result.rowcount)
+
+
+def revoke(workspace_id: int, invite_id: int, now: datetime) -> Invite:
+    """Stop an invite from attributing anything new; the caller commits."""
+    invite = get_owned(Invite, workspace_id, invite_id)
+    invite.revoked_at = now
+    return invite
+
+
+def _median_hours(campaign: Campaign, touchpoint_id: int | None = None) -> float | None:
+    """Median time from issuing an invite to an acceptance, in hours."""
+    query = (
+        sa.select(Invite.created_at, InviteAcceptance.accepted_at)
+        .join(InviteAcceptance, InviteAcceptance.invite_id == Invite.id)
+        .where(Invite.campaign_id == campaign.id, Invite.workspace_id == campaign.workspace_id)
+    )
+    if touchpoint_id is not None:
+        query = query.where(Invite.touchpoint_id == touchpoint_id)
+    gaps = [(accepted - issued).total_seconds() / 3600 for issued, accepted in db.session.execute(query)]
+    return statistics.median(gaps) if gaps else None
+
+
+def referral_numbers(campaign: Campaign) -> tuple[dict[int, ReferralNumbers], ReferralNumbers]:
+    """Per referring touchpoint and for the whole campaign (counted by the database, GROUP BY touchpoint)."""
+    ws = campaign.workspace_id
+    invites = dict(
+        db.session.execute(
+            sa.select(Invite.touchpoint_id, sa.func.count())
+            .where(Invite.campaign_id == campaign.id, Invite.workspace_id == ws)
+            .group_by(Invite.touchpoint_id)
+        ).all()
+    )
+    opens = {
+        tp: (total, unique)
+        for tp, total, unique in db.session.execute(
+            sa.select(Invite.touchpoint_id, sa.func.count(Scan.id), sa.func.count(sa.distinct(Scan.visitor_key)))
+            .join(Scan, Scan.invite_id == Invite.id)
+            .where(Invite.campaign_id == campaign.id, Invite.workspace_id == ws, Scan.is_bot.is_(False))
+            .group_by(Invite.touchpoint_id)
+        )
+    }
+    accepted = dict(
+        db.session.execute(
+            sa.select(Invite.touchpoint_id, sa.func.count(InviteAcceptance.id))
+            .join(InviteAcceptance, InviteAcceptance.invite_id == Invite.id)
+            .where(Invite.campaign_id == campaign.id, Invite.workspace_id == ws)
+            .group_by(Invite.touchpoint_id)
+        ).all()
+    )
+    touchpoint_ids = list(
+        db.session.scalars(
+            owned(Touchpoint, ws, Touchpoint.campaign_id == campaign.id).with_only_columns(Touchpoint.id)
+        )
+    )
+    completed = dict(
+        db.session.execute(
+            sa.select(Response.touchpoint_id, sa.func.count())
+            .where(
+                Response.workspace_id == ws,
+                Response.touchpoint_id.in_(touchpoint_ids),
+                Response.completed_at.is_not(None),
+                Response.flagged.is_(False),
+            )
+            .group_by(Response.touchpoint_id)
+        ).all()
+    )
+    per_touchpoint = {
+        tp: ReferralNumbers(
+            invites=invites.get(tp, 0),
+            opens=opens.get(tp, (0, 0))[0],
+            unique_opens=opens.get(tp, (0, 0))[1],
+            acceptances=accepted.get(tp, 0),
+            completed_responses=completed.get(tp, 0),
+            median_hours_to_accept=_median_hours(campaign, tp) if accepted.get(tp) else None,
+        )
+        for tp in touchpoint_ids
+    }
+    total = ReferralNumbers(
+        invites=sum(n.invites for n in per_touchpoint.values()),
+        opens=sum(n.opens for n in per_touchpoint.values()),
+        unique_opens=sum(n.unique_opens for n in per_touchpoint.values()),
+        acceptances=sum(n.acceptances for n in per_touchpoint.values()),
+        completed_responses=sum(n.completed_responses for n in per_touchpoint.values()),
+        median_hours_to_accept=_median_hours(campaign),
+    )
+    return per_touchpoint, total
+
+
+def top_invites(campaign: Campaign, limit: int = 10) -> list[tuple[Invite, int, int]]:
+    """The invites that brought most friends (anonymous: code only), with unique opens and acceptances."""
+    opens = (
+        sa.select(Scan.invite_id, sa.func.count(sa.distinct(Scan.visitor_key)).label("n"))
+        .where(Scan.invite_id.is_not(None), Scan.is_bot.is_(False))
+        .group_by(Scan.invite_id)
+        .subquery()
+    )
+    accepted = (
+        sa.select(InviteAcceptance.invite_id, sa.func.count().label("n"))
+        .group_by(InviteAcceptance.invite_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        owned(Invite, campaign.workspace_id, Invite.campaign_id == campaign.id)
+        .add_columns(sa.func.coalesce(opens.c.n, 0), sa.func.coalesce(accepted.c.n, 0))
+        .outerjoin(opens, opens.c.invite_id == Invite.id)
+        .outerjoin(accepted, accepted.c.invite_id == Invite.id)
+        .order_by(sa.func.coalesce(accepted.c.n, 0).desc(), sa.func.coalesce(opens.c.n, 0).desc(), Invite.id)
+        .limit(limit)
+    )
+    return [(invite, unique_opens, acceptances) for invite, unique_opens, acceptances in rows]
+
+
+def generations(campaign: Campaign) -> list[tuple[int, int, int]]:
+    """The referral chain by generation: (generation, invites issued, acceptances)."""
+    rows = db.session.execute(
+        sa.select(Invite.generation, sa.func.count(sa.distinct(Invite.id)), sa.func.count(InviteAcceptance.id))
+        .outerjoin(InviteAcceptance, InviteAcceptance.invite_id == Invite.id)
+        .where(Invite.campaign_id == campaign.id, Invite.workspace_id == campaign.workspace_id)
+        .group_by(Invite.generation)
+        .order_by(Invite.generation)
+    )
+    return [(generation, issued, accepted) for generation, issued, accepted in rows]
