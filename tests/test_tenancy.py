@@ -11,6 +11,8 @@ from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.qr import services as qr_services
 from feedback.qr.models import Code
+from feedback.referrals import services as referral_services
+from feedback.referrals.models import Invite
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Response
 from feedback.touchpoints.models import Campaign, Touchpoint
@@ -31,6 +33,19 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
     code = qr_services.create_code(touchpoint, "Secret placement")
     survey = survey_services.create_survey(foreign.id, "Secret survey", "nps-reason")
     db.session.flush()
+    done = Response(
+        workspace_id=foreign.id,
+        touchpoint_id=touchpoint.id,
+        version_id=survey.current.id,
+        token="done-token",
+        visitor_key="w" * 32,
+        language="de",
+        started_at=utcnow(),
+        completed_at=utcnow(),
+    )
+    db.session.add(done)
+    db.session.flush()
+    invite = referral_services.issue_invite(done, campaign, utcnow())
     response = Response(
         workspace_id=foreign.id,
         touchpoint_id=touchpoint.id,
@@ -52,6 +67,7 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
         "fmt": "png",
         "survey_id": survey.id,
         "response_id": response.id,
+        "invite_id": invite.id,
         "key": "nps",
         "action": "up",
     }
@@ -59,7 +75,10 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
 
 
 def _scoped_rules(app):  # noqa: ANN202
-    return [r for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in SCOPED_BLUEPRINTS]
+    """Every route inside a workspace (/w/<ws>/…), whatever blueprint it belongs to."""
+    rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/w/<ws>")]
+    assert {r.endpoint.split(".")[0] for r in rules} >= SCOPED_BLUEPRINTS
+    return rules
 
 
 def test_every_route_with_an_id_hides_other_workspaces_objects(client, auth, app, two_tenants) -> None:
@@ -89,6 +108,7 @@ def test_every_route_with_an_id_hides_other_workspaces_objects(client, auth, app
     assert before == after
     db.session.expire_all()
     assert db.session.scalar(sa.select(Campaign.name).where(Campaign.id == ids["campaign_id"])) == "Secret launch"
+    assert db.session.get(Invite, ids["invite_id"]).revoked_at is None
 
 
 def test_every_route_of_a_foreign_workspace_is_404(client, auth, app, two_tenants) -> None:

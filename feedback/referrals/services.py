@@ -177,7 +177,12 @@ def referral_numbers(campaign: Campaign) -> tuple[dict[int, ReferralNumbers], Re
         for tp, total, unique in db.session.execute(
             sa.select(Invite.touchpoint_id, sa.func.count(Scan.id), sa.func.count(sa.distinct(Scan.visitor_key)))
             .join(Scan, Scan.invite_id == Invite.id)
-            .where(Invite.campaign_id == campaign.id, Invite.workspace_id == ws, Scan.is_bot.is_(False))
+            .where(
+                Invite.campaign_id == campaign.id,
+                Invite.workspace_id == ws,
+                Scan.is_bot.is_(False),
+                Scan.visitor_key != Invite.referrer_visitor_key,  # opening your own link is no referral
+            )
             .group_by(Invite.touchpoint_id)
         )
     }
@@ -232,7 +237,12 @@ def top_invites(campaign: Campaign, limit: int = 10) -> list[tuple[Invite, int, 
     """The invites that brought most friends (anonymous: code only), with unique opens and acceptances."""
     opens = (
         sa.select(Scan.invite_id, sa.func.count(sa.distinct(Scan.visitor_key)).label("n"))
-        .where(Scan.invite_id.is_not(None), Scan.is_bot.is_(False))
+        .join(Invite, Invite.id == Scan.invite_id)
+        .where(
+            Invite.campaign_id == campaign.id,
+            Scan.is_bot.is_(False),
+            Scan.visitor_key != Invite.referrer_visitor_key,
+        )
         .group_by(Scan.invite_id)
         .subquery()
     )

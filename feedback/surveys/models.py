@@ -26,7 +26,8 @@ class Survey(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(sa.String(120))
-    #: A visitor who completed it at a touchpoint sees "already answered" there for this many days (0: no limit).
+    #: A visitor who completed it at a touchpoint sees "already answered" there for this many days (0: may answer
+    #: again at any time).
     repeat_days: Mapped[int] = mapped_column(default=30)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from feedback.errors import DomainError
@@ -88,13 +89,14 @@ def already_answered(touchpoint: Touchpoint, visitor_key: str, now: datetime) ->
     if touchpoint.survey_id is None:
         return False
     days = db.session.scalar(sa.select(Survey.repeat_days).where(Survey.id == touchpoint.survey_id)) or 0
+    if days == 0:  # the survey allows answering again at any time
+        return False
     query = sa.select(Response.id).where(
         Response.touchpoint_id == touchpoint.id,
         Response.visitor_key == visitor_key,
         Response.completed_at.is_not(None),
+        Response.completed_at >= now - timedelta(days=days),
     )
-    if days:
-        query = query.where(Response.completed_at >= now - timedelta(days=days))
     return db.session.scalar(query.limit(1)) is not None
 
 
@@ -216,7 +218,7 @@ def submit_page(
         reasons = []
         if any(v.strip() for v in form.get(HONEYPOT, [])):
             reasons.append("honeypot")
-        if now.timestamp() - state.shown_at < MIN_FILL_SECONDS:
+        if now.timestamp() - state.shown_at < current_app.config.get("SURVEY_MIN_FILL_SECONDS", MIN_FILL_SECONDS):
             reasons.append("too_fast")
         response.flagged = bool(reasons)
         response.flag_reason = ",".join(reasons)

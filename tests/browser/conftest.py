@@ -13,13 +13,19 @@ from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "_artifacts"
+#: Headless Chromium says "HeadlessChrome", which crawler lists (rightly) flag as a bot; people's browsers don't.
+PHONE_UA = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
+)
+DESKTOP_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 PHONE = {
     "viewport": {"width": 390, "height": 844},
     "is_mobile": True,
     "has_touch": True,
     "device_scale_factor": 2,
+    "user_agent": PHONE_UA,
 }
-DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+DESKTOP = {"viewport": {"width": 1366, "height": 900}, "user_agent": DESKTOP_UA}
 
 
 @pytest.fixture(scope="session")
@@ -49,9 +55,15 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def live_server(make_app) -> Iterator[str]:
+def live_config() -> dict[str, object]:
+    """Extra settings for the live server's app (tests override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def live_server(make_app, live_config: dict[str, object]) -> Iterator[str]:
     """The app served on a free loopback port in a background thread; yields its base URL."""
-    app = make_app()
+    app = make_app(**live_config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
