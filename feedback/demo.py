@@ -353,6 +353,84 @@ def _demo_responses(touchpoint: Touchpoint, version: SurveyVersion, rng: random.
         db.session.add(response)
 
 
+def _demo_referrals(campaign: Campaign, rng: random.Random) -> None:
+    """Invites for some promoters, and friends who opened and answered (two generations)."""
+    from feedback.referrals import services as referrals
+    from feedback.referrals.models import InviteAcceptance
+
+    promoters = db.session.scalars(
+        sa.select(Response)
+        .join(Touchpoint, Touchpoint.id == Response.touchpoint_id)
+        .join(Answer, Answer.response_id == Response.id)
+        .where(
+            Touchpoint.campaign_id == campaign.id,
+            Response.completed_at.is_not(None),
+            Response.flagged.is_(False),
+            Answer.question_key == "nps",
+            Answer.value_number >= 9,
+        )
+        .order_by(Response.id)
+    ).all()
+    for response in promoters:
+        if rng.random() > 0.35:
+            continue
+        invite = referrals.issue_invite(response, campaign, response.completed_at)
+        db.session.flush()
+        for _friend in range(rng.choice([0, 0, 1, 1, 2, 3])):
+            opened = invite.created_at + timedelta(hours=rng.uniform(0.5, 72))
+            visitor = f"{rng.getrandbits(128):032x}"
+            db.session.add(
+                Scan(
+                    workspace_id=invite.workspace_id,
+                    touchpoint_id=invite.touchpoint_id,
+                    code_id=response.code_id,
+                    invite_id=invite.id,
+                    scanned_at=opened,
+                    visitor_key=visitor,
+                    device_class="mobile",
+                    os="iOS",
+                    browser="Mobile Safari",
+                    language="de",
+                )
+            )
+            if rng.random() < 0.55:
+                friend = Response(
+                    workspace_id=invite.workspace_id,
+                    touchpoint_id=invite.touchpoint_id,
+                    code_id=response.code_id,
+                    version_id=response.version_id,
+                    invite_id=invite.id,
+                    token=f"demo-friend-{rng.getrandbits(64):016x}",
+                    visitor_key=visitor,
+                    language="de",
+                    started_at=opened,
+                    completed_at=opened + timedelta(seconds=40),
+                )
+                friend.answers.append(
+                    Answer(
+                        workspace_id=invite.workspace_id,
+                        touchpoint_id=invite.touchpoint_id,
+                        question_key="nps",
+                        question_type="nps",
+                        value_number=rng.choice([8, 9, 10, 10]),
+                        answered_at=opened,
+                    )
+                )
+                db.session.add(friend)
+                db.session.flush()
+                db.session.add(
+                    InviteAcceptance(
+                        workspace_id=invite.workspace_id,
+                        invite_id=invite.id,
+                        response_id=friend.id,
+                        visitor_key=visitor,
+                        accepted_at=friend.completed_at,
+                    )
+                )
+                if rng.random() < 0.3:
+                    referrals.issue_invite(friend, campaign, friend.completed_at)
+
+
 def load_demo_data(password: str) -> Workspace:
     """Create whatever part of the demo data is missing; the caller commits."""
     user = _demo_user(password)
@@ -390,5 +468,7 @@ def load_demo_data(password: str) -> Workspace:
                 ]
                 survey_services.attach(touchpoint, survey)
                 _demo_responses(touchpoint, survey.current, rng)
+            db.session.flush()
+            _demo_referrals(campaign, rng)
     db.session.flush()
     return workspace

@@ -7,7 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g
-from flask_babel import format_currency, format_date, format_datetime, format_decimal
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
 
 from feedback.qr.codes import group
@@ -36,6 +36,16 @@ def money(value: Decimal | None, currency: str | None = None) -> str:
 def number(value: int | float | Decimal | None) -> str:
     """A number with the language's grouping, or an en dash when unknown."""
     return "–" if value is None else format_decimal(value)
+
+
+def percent(value: float | None) -> str:
+    """A share as a percentage in the user's language (44 % / 44%), or an en dash when undefined."""
+    return "–" if value is None else format_percent(value)
+
+
+def decimal2(value: float | None) -> str:
+    """A ratio with two decimals in the user's language (0,14 / 0.14), or an en dash when undefined."""
+    return "–" if value is None else format_decimal(value, format="0.00")
 
 
 def day(value: date | None) -> str:
@@ -101,6 +111,8 @@ def init_app(app: Flask) -> None:
     """Register the filters."""
     app.add_template_filter(money)
     app.add_template_filter(number)
+    app.add_template_filter(percent)
+    app.add_template_filter(decimal2)
     app.add_template_filter(day)
     app.add_template_filter(local_time)
     app.add_template_filter(channel_label)

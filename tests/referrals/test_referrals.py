@@ -174,7 +174,7 @@ def test_dashboard_shows_referral_numbers_and_revokes(app, client, auth, code) -
     slug = code.touchpoint.campaign.workspace.slug
     html = client.get(f"/w/{slug}/campaigns/{code.touchpoint.campaign_id}/referrals").get_data(as_text=True)
     invite = db.session.scalar(sa.select(Invite))
-    assert f"{invite.code[:4]}-{invite.code[4:8]}" in html and "0.50" in html and "100 %" in html
+    assert f"{invite.code[:4]}-{invite.code[4:8]}" in html and "0.50" in html and "100%" in html
     client.post(f"/w/{slug}/invites/{invite.id}/revoke")
     db.session.refresh(invite)
     assert invite.revoked_at is not None
