@@ -85,6 +85,13 @@ class CampaignForm(LocalisedForm):
         ],
         default="everyone",
     )
+    referral_touchpoint_id = SelectField(
+        _l("Invited friends land on"),
+        description=_l("Only touchpoints with a code can receive invited friends."),
+        choices=[SelectChoice("", "")],
+        default="",
+        validate_choice=True,
+    )
     submit = SubmitField(_l("Save campaign"))
 
     def validate_ends_on(self, field: DateField) -> None:

@@ -53,6 +53,8 @@ class CampaignData:
     budget: Decimal | None = None
     incentive_text: str = ""
     invite_policy: str = "everyone"
+    #: Where invited friends land; None: the referrer's own touchpoint.
+    referral_touchpoint_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,9 @@ def update_campaign(campaign: Campaign, data: CampaignData) -> Campaign:
     campaign.budget = data.budget
     campaign.incentive_text = data.incentive_text.strip()
     campaign.invite_policy = data.invite_policy
+    if data.referral_touchpoint_id is not None:
+        get_touchpoint(campaign.workspace_id, data.referral_touchpoint_id)  # NotFound for other workspaces' ids
+    campaign.referral_touchpoint_id = data.referral_touchpoint_id
     return campaign
 
 
@@ -240,6 +245,14 @@ def update_touchpoint(touchpoint: Touchpoint, data: TouchpointData) -> Touchpoin
 def set_touchpoint_archived(touchpoint: Touchpoint, archived: bool, now: datetime) -> None:
     """Archive or restore a touchpoint."""
     touchpoint.archived_at = now if archived else None
+
+
+def referral_targets(campaign: Campaign) -> list[Touchpoint]:
+    """Touchpoints of the campaign that can receive invited friends (those with at least one code)."""
+    from feedback.qr.models import Code
+
+    with_codes = sa.select(Code.touchpoint_id).where(Code.workspace_id == campaign.workspace_id)
+    return [t for t in touchpoints_of(campaign) if t.id in set(db.session.scalars(with_codes))]
 
 
 def touchpoints_of(campaign: Campaign, include_archived: bool = False) -> list[Touchpoint]:

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms.fields.choices import SelectChoice
 
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
@@ -19,7 +21,7 @@ from feedback.surveys.models import Survey
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
 from feedback.touchpoints import landing, services
 from feedback.touchpoints.forms import CampaignForm, LandingForm, TouchpointForm
-from feedback.touchpoints.models import Channel, Phase, Touchpoint
+from feedback.touchpoints.models import Campaign, Channel, Phase, Touchpoint
 
 bp = Blueprint("touchpoints", __name__, url_prefix="/w/<ws>")
 scope_blueprint(bp)
@@ -35,7 +37,20 @@ def _campaign_data(form: CampaignForm) -> services.CampaignData:
         budget=form.budget.data,
         incentive_text=form.incentive_text.data or "",
         invite_policy=form.invite_policy.data or "everyone",
+        referral_touchpoint_id=int(form.referral_touchpoint_id.data) if form.referral_touchpoint_id.data else None,
     )
+
+
+def _referral_choices(form: CampaignForm, campaign: Campaign | None) -> None:
+    """Offer the campaign's touchpoints with codes as the landing of invited friends."""
+    choices = [SelectChoice("", str(_l("the referrer's own touchpoint")))]
+    if campaign is not None:
+        choices += [SelectChoice(str(t.id), t.name) for t in services.referral_targets(campaign)]
+        if request.method == "GET":
+            form.referral_touchpoint_id.data = str(campaign.referral_touchpoint_id or "")
+    form.referral_touchpoint_id.choices = choices
+    if form.referral_touchpoint_id.data is None:  # WTForms leaves a missing value as None, not the empty choice
+        form.referral_touchpoint_id.data = ""
 
 
 def _touchpoint_data(form: TouchpointForm) -> services.TouchpointData:
@@ -69,6 +84,7 @@ def create_campaign():
     """Create a campaign."""
     require_role(Role.EDITOR)
     form = CampaignForm()
+    _referral_choices(form, None)
     if form.validate_on_submit():
         try:
             campaign = services.create_campaign(current_workspace().id, _campaign_data(form))
@@ -104,6 +120,7 @@ def edit_campaign(campaign_id: int):
     require_role(Role.EDITOR)
     campaign = services.get_campaign(current_workspace().id, campaign_id)
     form = CampaignForm(obj=campaign)
+    _referral_choices(form, campaign)
     if form.validate_on_submit():
         try:
             services.update_campaign(campaign, _campaign_data(form))

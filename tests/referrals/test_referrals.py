@@ -188,3 +188,44 @@ def test_opening_your_own_link_is_not_counted_as_an_open(app, code) -> None:
     _per_touchpoint, total = services.referral_numbers(code.touchpoint.campaign)
     assert (total.opens, total.unique_opens) == (0, 0)
     assert count(Scan) == before + 1  # the visit itself is still recorded
+
+
+def test_invited_friends_land_on_the_campaigns_referral_touchpoint(app, client, auth, code, make_touchpoint) -> None:
+    campaign = code.touchpoint.campaign
+    friends_page = make_touchpoint(campaign=campaign, name="Empfehlungsseite")
+    survey_services.attach(friends_page, survey_services.create_survey(campaign.workspace_id, "Freunde", "nps-reason"))
+    qr_services.create_code(friends_page)
+    without_code = make_touchpoint(campaign=campaign, name="Ohne Code")
+    db.session.commit()
+    from feedback.auth.models import Membership, User
+
+    owner = db.session.get(
+        User, db.session.scalar(sa.select(Membership.user_id).where(Membership.workspace_id == campaign.workspace_id))
+    )
+    auth.login(owner)
+    url = f"/w/{campaign.workspace.slug}/campaigns/{campaign.id}/edit"
+    form = client.get(url).get_data(as_text=True)
+    assert (
+        "Empfehlungsseite" in form
+        and "Ohne Code" not in form.split('id="referral_touchpoint_id"')[1].split("</select>")[0]
+    )
+    refused = client.post(
+        url, data={"name": campaign.name, "invite_policy": "everyone", "referral_touchpoint_id": str(without_code.id)}
+    )
+    assert refused.status_code == 200 and "Not a valid choice" in refused.get_data(as_text=True)
+    saved = client.post(
+        url, data={"name": campaign.name, "invite_policy": "everyone", "referral_touchpoint_id": str(friends_page.id)}
+    )
+    assert saved.status_code == 302
+    referrer, friend = app.test_client(), app.test_client()
+    path = take_invite(referrer, answer(referrer, f"/t/{code.code}")).replace("https://fb.example", "")
+    page = friend.get(path, headers=PHONE).get_data(as_text=True)
+    assert "Wie wahrscheinlich ist es" in page and 'name="q_nps"' in page
+    opened = db.session.scalar(sa.select(Scan).where(Scan.invite_id.is_not(None)))
+    assert opened.touchpoint_id == friends_page.id
+    fields = _fields(page)
+    done = friend.post(
+        re.search(r'action="(/t/[A-Z0-9]+)"', page).group(1), data={**fields, "q_nps": "9"}, headers=PHONE
+    )
+    assert done.status_code == 200  # page 2: the reason
+    assert count(InviteAcceptance) == 0  # accepted only once the survey is complete
