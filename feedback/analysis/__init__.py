@@ -1,0 +1,1 @@
+"""Ratings, comparisons, dashboards and downloads: what marketers come for."""

@@ -1,0 +1,269 @@
+"""Aggregates the database counts: GROUP BY a dimension (touchpoint, code, device, language, day) × answer value.
+
+Nothing here loads individual responses: every function returns a few rows per group. Bots' scans and flagged
+responses are excluded everywhere; every query is limited to one workspace and the given touchpoints.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from feedback.extensions import db
+from feedback.qr.models import Scan, ScanOutcome
+from feedback.surveys.models import Answer, Response
+from feedback.surveys.questions import QuestionType
+
+Key = int | str | date | None
+
+
+class Dimension(enum.StrEnum):
+    """What a roll-up groups by."""
+
+    TOUCHPOINT = "touchpoint"
+    CODE = "code"
+    DEVICE = "device"
+    LANGUAGE = "language"
+    DAY = "day"
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in UTC; either end open."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def where(self, column: sa.ColumnElement[datetime]) -> list[sa.ColumnElement[bool]]:
+        """Conditions limiting a time column to the period."""
+        conditions = []
+        if self.start is not None:
+            conditions.append(column >= self.start)
+        if self.end is not None:
+            conditions.append(column < self.end)
+        return conditions
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows an aggregate may see: one workspace, some touchpoints, a period."""
+
+    workspace_id: int
+    touchpoint_ids: tuple[int, ...]
+    period: Period = Period()
+
+
+@dataclass(frozen=True)
+class ScanCounts:
+    """Scans that reached the landing page (no bots) and distinct visitor keys among them."""
+
+    scans: int = 0
+    visitors: int = 0
+
+
+@dataclass(frozen=True)
+class ResponseCounts:
+    """Survey starts (responses with at least one saved answer) and completions, flagged ones excluded."""
+
+    starts: int = 0
+    completions: int = 0
+
+
+def _day(column: sa.ColumnElement[datetime]) -> sa.ColumnElement[date]:
+    # func.date works on both databases; SQLite answers with text, normalised in _key.
+    return sa.func.date(column)
+
+
+def _key(value: Key) -> Key:
+    return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 and value[4] == "-" else value
+
+
+def _scan_key(dimension: Dimension) -> sa.ColumnElement[Key]:
+    return {
+        Dimension.TOUCHPOINT: Scan.touchpoint_id,
+        Dimension.CODE: Scan.code_id,
+        Dimension.DEVICE: Scan.device_class,
+        Dimension.LANGUAGE: Scan.language,
+        Dimension.DAY: _day(Scan.scanned_at),
+    }[dimension]
+
+
+def _response_key(dimension: Dimension) -> sa.ColumnElement[Key]:
+    return {
+        Dimension.TOUCHPOINT: Response.touchpoint_id,
+        Dimension.CODE: Response.code_id,
+        Dimension.DEVICE: Scan.device_class,
+        Dimension.LANGUAGE: Response.language,
+        Dimension.DAY: _day(Response.started_at),
+    }[dimension]
+
+
+def _responses(query: sa.Select, scope: Scope, dimension: Dimension) -> sa.Select:
+    query = query.where(
+        Response.workspace_id == scope.workspace_id,
+        Response.touchpoint_id.in_(scope.touchpoint_ids),
+        Response.flagged.is_(False),
+        *scope.period.where(Response.started_at),
+    )
+    if dimension is Dimension.DEVICE:
+        query = query.outerjoin(Scan, Scan.id == Response.scan_id)
+    return query
+
+
+def scan_counts(scope: Scope, dimension: Dimension = Dimension.TOUCHPOINT) -> dict[Key, ScanCounts]:
+    """Scans and distinct visitors per group."""
+    key = _scan_key(dimension)
+    rows = db.session.execute(
+        sa.select(key, sa.func.count(), sa.func.count(sa.distinct(Scan.visitor_key)))
+        .where(
+            Scan.workspace_id == scope.workspace_id,
+            Scan.touchpoint_id.in_(scope.touchpoint_ids),
+            Scan.is_bot.is_(False),
+            Scan.outcome == ScanOutcome.OK.value,
+            *scope.period.where(Scan.scanned_at),
+        )
+        .group_by(key)
+    )
+    return {_key(k): ScanCounts(scans, visitors) for k, scans, visitors in rows}
+
+
+def response_counts(scope: Scope, dimension: Dimension = Dimension.TOUCHPOINT) -> dict[Key, ResponseCounts]:
+    """Starts and completions per group."""
+    key = _response_key(dimension)
+    query = sa.select(key, sa.func.count(), sa.func.count(Response.completed_at)).select_from(Response).group_by(key)
+    rows = db.session.execute(_responses(query, scope, dimension))
+    return {_key(k): ResponseCounts(starts, completions) for k, starts, completions in rows}
+
+
+#: {group: {question type: {value: count}}}
+AnswerCounts = dict[Key, dict[QuestionType, dict[int, int]]]
+
+SCALE_TYPES = (QuestionType.NPS, QuestionType.CSAT, QuestionType.CES, QuestionType.RATING)
+
+
+def scale_answer_counts(scope: Scope, dimension: Dimension = Dimension.TOUCHPOINT) -> AnswerCounts:
+    """Counts of each scale answer value per group and question type (all loyalty items pooled)."""
+    key = _response_key(dimension)
+    query = (
+        sa.select(key, Answer.question_type, Answer.value_number, sa.func.count())
+        .select_from(Answer)
+        .join(Response, Response.id == Answer.response_id)
+        .where(
+            Answer.workspace_id == scope.workspace_id,
+            Answer.question_type.in_([t.value for t in SCALE_TYPES]),
+            Answer.value_number.is_not(None),
+        )
+        .group_by(key, Answer.question_type, Answer.value_number)
+    )
+    result: AnswerCounts = defaultdict(lambda: defaultdict(dict))
+    for group, question_type, value, count in db.session.execute(_responses(query, scope, dimension)):
+        result[_key(group)][QuestionType(question_type)][int(value)] = count
+    return {k: dict(v) for k, v in result.items()}
+
+
+def item_answer_counts(scope: Scope, question_type: QuestionType) -> dict[int, dict[str, dict[int, int]]]:
+    """Per touchpoint and question key: counts of each answer value (the loyalty items one by one)."""
+    query = (
+        sa.select(Response.touchpoint_id, Answer.question_key, Answer.value_number, sa.func.count())
+        .select_from(Answer)
+        .join(Response, Response.id == Answer.response_id)
+        .where(
+            Answer.workspace_id == scope.workspace_id,
+            Answer.question_type == question_type.value,
+            Answer.value_number.is_not(None),
+        )
+        .group_by(Response.touchpoint_id, Answer.question_key, Answer.value_number)
+    )
+    result: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    for touchpoint_id, question_key, value, count in db.session.execute(_responses(query, scope, Dimension.TOUCHPOINT)):
+        result[touchpoint_id][question_key][int(value)] = count
+    return {k: dict(v) for k, v in result.items()}
+
+
+@dataclass(frozen=True)
+class TextAnswer:
+    """One free-text answer with the NPS answer of the same response (for filtering by score group)."""
+
+    response_id: int
+    question_key: str
+    text: str
+    answered_at: datetime
+    language: str
+    nps: int | None
+
+
+def text_answers(
+    scope: Scope, nps_range: tuple[int, int] | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[TextAnswer], int]:
+    """Free-text answers, newest first, optionally only of respondents whose NPS answer lies in a range."""
+    nps_answer = (
+        sa.select(Answer.response_id, sa.func.max(Answer.value_number).label("nps"))
+        .where(Answer.workspace_id == scope.workspace_id, Answer.question_type == QuestionType.NPS.value)
+        .group_by(Answer.response_id)
+        .subquery()
+    )
+    query = (
+        sa.select(
+            Answer.response_id,
+            Answer.question_key,
+            Answer.value_text,
+            Answer.answered_at,
+            Response.language,
+            nps_answer.c.nps,
+        )
+        .select_from(Answer)
+        .join(Response, Response.id == Answer.response_id)
+        .outerjoin(nps_answer, nps_answer.c.response_id == Answer.response_id)
+        .where(
+            Answer.workspace_id == scope.workspace_id,
+            Answer.question_type == QuestionType.TEXT.value,
+            Answer.value_text.is_not(None),
+            Answer.value_text != "",
+        )
+    )
+    query = _responses(query, scope, Dimension.TOUCHPOINT)
+    if nps_range is not None:
+        query = query.where(nps_answer.c.nps.between(*nps_range))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(query.order_by(Answer.answered_at.desc(), Answer.id.desc()).limit(limit).offset(offset))
+    return [TextAnswer(*row) for row in rows], total
+
+
+def returning_visitors(scope: Scope) -> dict[date, tuple[int, int]]:
+    """Cookie visitors by the day of their first scan: {day: (visitors, of whom came back on a later day)}.
+
+    Only scans with a first-party cookie key count: the daily hash of other visitors changes every day.
+    """
+    per_visitor = (
+        sa.select(
+            _day(sa.func.min(Scan.scanned_at)).label("first_day"),
+            sa.func.count(sa.distinct(_day(Scan.scanned_at))).label("days"),
+        )
+        .where(
+            Scan.workspace_id == scope.workspace_id,
+            Scan.touchpoint_id.in_(scope.touchpoint_ids),
+            Scan.visitor_from_cookie.is_(True),
+            Scan.is_bot.is_(False),
+            *scope.period.where(Scan.scanned_at),
+        )
+        .group_by(Scan.visitor_key)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(
+            per_visitor.c.first_day,
+            sa.func.count(),
+            sa.func.sum(sa.case((per_visitor.c.days > 1, 1), else_=0)),
+        ).group_by(per_visitor.c.first_day)
+    )
+    return {_key(day): (visitors, int(returned or 0)) for day, visitors, returned in rows}
+
+
+def touchpoint_ids_of(rows: Sequence[object]) -> tuple[int, ...]:
+    """Ids of touchpoint rows, as a Scope wants them."""
+    return tuple(row.id for row in rows)  # type: ignore[attr-defined]

@@ -1,0 +1,214 @@
+"""Use cases of analysis: a campaign's ratings, roll-ups and comparisons for a period, workspace-scoped."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+
+from feedback.analysis import queries, ratings
+from feedback.analysis.queries import Dimension, Key, Period, Scope
+from feedback.analysis.ratings import CampaignRatings, GroupCounts, Metric, Summary, TouchpointInput
+from feedback.errors import DomainError
+from feedback.extensions import db
+from feedback.qr.models import Code
+from feedback.referrals.services import referral_numbers
+from feedback.surveys.models import Survey
+from feedback.surveys.questions import QuestionType
+from feedback.tenancy import owned
+from feedback.touchpoints.models import Campaign, Touchpoint
+from feedback.touchpoints.services import touchpoints_of
+
+#: Longest period a report may span; anything longer is a typo (e.g. year 2205).
+MAX_PERIOD_DAYS = 3660
+EARLIEST = date(2000, 1, 1)
+
+
+class InvalidPeriod(DomainError):
+    """A date range that is reversed or absurd."""
+
+    status = 400
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Inclusive local dates as the marketer entered them; either end open."""
+
+    first: date | None = None
+    last: date | None = None
+
+    def period(self, timezone: str) -> Period:
+        """The UTC [start, end) of the local days."""
+        zone = ZoneInfo(timezone)
+        start = datetime.combine(self.first, time(), zone) if self.first else None
+        end = datetime.combine(self.last + timedelta(days=1), time(), zone) if self.last else None
+        return Period(start, end)
+
+
+def parse_range(first: str | None, last: str | None) -> DateRange:
+    """Dates in ISO form (YYYY-MM-DD), both optional; reversed, unreadable or absurd ranges are refused."""
+
+    def parse(value: str | None) -> date | None:
+        if not value:
+            return None
+        try:
+            day = date.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidPeriod(_l("“%(value)s” is not a date (use YYYY-MM-DD).", value=value[:20])) from None
+        if day < EARLIEST or day > date.today() + timedelta(days=MAX_PERIOD_DAYS):
+            raise InvalidPeriod(_l("%(value)s is outside the range feedback reports on.", value=day.isoformat()))
+        return day
+
+    result = DateRange(parse(first), parse(last))
+    if result.first and result.last:
+        if result.first > result.last:
+            raise InvalidPeriod(_l("The start date lies after the end date."))
+        if (result.last - result.first).days > MAX_PERIOD_DAYS:
+            raise InvalidPeriod(_l("A report can span at most ten years."))
+    return result
+
+
+def _scope(campaign: Campaign, touchpoints: list[Touchpoint], dates: DateRange) -> Scope:
+    return Scope(campaign.workspace_id, tuple(tp.id for tp in touchpoints), dates.period(campaign.workspace.timezone))
+
+
+def _asked_metrics(workspace_id: int, touchpoints: list[Touchpoint]) -> dict[int, frozenset[Metric]]:
+    """The metrics each touchpoint's current survey asks."""
+    survey_ids = {tp.survey_id for tp in touchpoints if tp.survey_id}
+    surveys = {s.id: s for s in db.session.scalars(owned(Survey, workspace_id, Survey.id.in_(survey_ids)))}
+    by_type = {t: m for m, t in ratings.METRIC_TYPES.items()}
+    asked: dict[int, frozenset[Metric]] = {}
+    for tp in touchpoints:
+        survey = surveys.get(tp.survey_id) if tp.survey_id else None
+        types = {q.type for q in survey.current.questions} if survey and survey.versions else set()
+        asked[tp.id] = frozenset(by_type[QuestionType(t)] for t in types if QuestionType(t) in by_type)
+    return asked
+
+
+def _group_counts(scope: Scope, dimension: Dimension) -> dict[Key, GroupCounts]:
+    scans = queries.scan_counts(scope, dimension)
+    responses = queries.response_counts(scope, dimension)
+    answers = queries.scale_answer_counts(scope, dimension)
+    keys = set(scans) | set(responses) | set(answers)
+    return {
+        key: GroupCounts(
+            scans=scans.get(key, queries.ScanCounts()).scans,
+            visitors=scans.get(key, queries.ScanCounts()).visitors,
+            starts=responses.get(key, queries.ResponseCounts()).starts,
+            completions=responses.get(key, queries.ResponseCounts()).completions,
+            answers=answers.get(key, {}),
+        )
+        for key in keys
+    }
+
+
+def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> CampaignRatings:
+    """Rating rows of every touchpoint of the campaign (archived ones too: their answers still count)."""
+    touchpoints = touchpoints_of(campaign, include_archived=True)
+    scope = _scope(campaign, touchpoints, dates)
+    counts = _group_counts(scope, Dimension.TOUCHPOINT)
+    loyalty_items = queries.item_answer_counts(scope, QuestionType.RATING)
+    asked = _asked_metrics(campaign.workspace_id, touchpoints)
+    referrals, _ = referral_numbers(campaign)
+    inputs = [
+        TouchpointInput(
+            id=tp.id,
+            name=tp.name,
+            channel=tp.channel,
+            phase=tp.phase,
+            cost=tp.cost,
+            reach=tp.reach,
+            counts=counts.get(tp.id, GroupCounts()),
+            asked=asked[tp.id] | frozenset(m for m in Metric if counts.get(tp.id, GroupCounts()).of(m)),
+            referrals=ratings.Referrals(
+                invites=referrals[tp.id].invites,
+                unique_opens=referrals[tp.id].unique_opens,
+                acceptances=referrals[tp.id].acceptances,
+                completed_responses=referrals[tp.id].completed_responses,
+            )
+            if tp.id in referrals
+            else ratings.Referrals(),
+            loyalty_items=loyalty_items.get(tp.id, {}),
+        )
+        for tp in touchpoints
+    ]
+    return ratings.rate_touchpoints(inputs)
+
+
+@dataclass(frozen=True)
+class RollupRow:
+    """One group of a roll-up: a key, what to call it, and its numbers."""
+
+    key: Key
+    label: str
+    summary: Summary
+
+
+def rollup_by_touchpoint_field(result: CampaignRatings, field: str) -> list[RollupRow]:
+    """Sum touchpoint counts by channel or phase (no second database round trip)."""
+    grouped: dict[str, GroupCounts] = defaultdict(GroupCounts)
+    for row in result.rows:
+        grouped[getattr(row.touchpoint, field)] += row.touchpoint.counts
+    return [RollupRow(key, key, ratings.summarise(counts)) for key, counts in sorted(grouped.items())]
+
+
+def rollup(campaign: Campaign, dimension: Dimension, dates: DateRange = DateRange()) -> list[RollupRow]:
+    """Numbers per code (print variant), device class, language or day of the campaign."""
+    touchpoints = touchpoints_of(campaign, include_archived=True)
+    counts = _group_counts(_scope(campaign, touchpoints, dates), dimension)
+    labels: dict[Key, str] = {}
+    if dimension is Dimension.CODE:
+        codes = db.session.execute(
+            owned(Code, campaign.workspace_id, Code.id.in_([k for k in counts if k is not None])).with_only_columns(
+                Code.id, Code.code, Code.label, Code.touchpoint_id
+            )
+        )
+        names = {tp.id: tp.name for tp in touchpoints}
+        labels = {
+            cid: f"{code} · {names.get(tp, '')}{' · ' + label if label else ''}" for cid, code, label, tp in codes
+        }
+    rows = [
+        RollupRow(key, labels.get(key, "" if key is None else str(key)), ratings.summarise(c))
+        for key, c in counts.items()
+    ]
+    return sorted(rows, key=lambda r: (r.key is None, str(r.key)))
+
+
+def weekly(campaign: Campaign, dates: DateRange = DateRange()) -> list[RollupRow]:
+    """Days folded into ISO weeks (Monday first), with empty weeks between the first and last kept as zeros."""
+    days = rollup(campaign, Dimension.DAY, dates)
+    grouped: dict[date, GroupCounts] = defaultdict(GroupCounts)
+    for row in days:
+        if isinstance(row.key, date):
+            grouped[row.key - timedelta(days=row.key.weekday())] += row.summary.counts
+    if not grouped:
+        return []
+    week, last = min(grouped), max(grouped)
+    rows = []
+    while week <= last:
+        year, number, _ = week.isocalendar()
+        rows.append(RollupRow(week, f"{year}-W{number:02d}", ratings.summarise(grouped.get(week, GroupCounts()))))
+        week += timedelta(days=7)
+    return rows
+
+
+def retention(campaign: Campaign, dates: DateRange = DateRange()) -> list[tuple[date, int, int]]:
+    """Weekly cohorts of first scans (first-party cookie visitors): (week, visitors, returned on a later day)."""
+    touchpoints = touchpoints_of(campaign, include_archived=True)
+    per_day = queries.returning_visitors(_scope(campaign, touchpoints, dates))
+    weeks: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    for day, (visitors, returned) in per_day.items():
+        week = weeks[day - timedelta(days=day.weekday())]
+        week[0] += visitors
+        week[1] += returned
+    return [(week, v, r) for week, (v, r) in sorted(weeks.items())]
+
+
+def campaign_touchpoint(campaign: Campaign, touchpoint_id: int) -> Touchpoint | None:
+    """A touchpoint of this campaign (and so of its workspace), or None."""
+    return db.session.scalar(
+        owned(Touchpoint, campaign.workspace_id, Touchpoint.id == touchpoint_id, Touchpoint.campaign_id == campaign.id)
+    )
