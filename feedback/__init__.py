@@ -84,6 +84,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount each feature's blueprint."""
     from feedback import health
+    from feedback.analysis import views as analysis_views
     from feedback.auth import views as auth_views
     from feedback.qr import views as qr_views
     from feedback.referrals import views as referral_views
@@ -101,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(qr_views.codes_bp)
     app.register_blueprint(survey_builder.bp)
     app.register_blueprint(referral_views.dashboard_bp)
+    app.register_blueprint(analysis_views.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

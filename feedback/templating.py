@@ -107,6 +107,44 @@ def invite_policy_label(value: str) -> str:
     return str(INVITE_POLICY_LABELS.get(value, value))
 
 
+ANALYSIS_LABELS = {
+    "effective": _l("effective"),
+    "promising": _l("promising"),
+    "costly": _l("costly"),
+    "weak": _l("weak"),
+    "keep": _l("keep"),
+    "grow": _l("grow"),
+    "improve": _l("improve"),
+    "cut": _l("cut"),
+    "measure": _l("measure longer"),
+    "no_data": _l("no data"),
+    "insufficient": _l("too few answers"),
+    "low_precision": _l("low precision (n < 30)"),
+    "ok": "",
+    "higher": _l("higher"),
+    "lower": _l("lower"),
+    "not_enough_evidence": _l("not enough evidence"),
+    "no_variation": _l("no variation"),
+    "too_few": _l("too few answers"),
+}
+
+
+def analysis_label(value: object) -> str:
+    """Translated quadrant, advice, sample flag or verdict."""
+    key = getattr(value, "value", value)
+    return str(ANALYSIS_LABELS.get(str(key), key or ""))
+
+
+def score(value: float | None) -> str:
+    """A rating or NPS rounded to whole points, or an en dash."""
+    return "–" if value is None else format_decimal(round(value))
+
+
+def mean2(value: float | None) -> str:
+    """A mean score with one decimal, or an en dash."""
+    return "–" if value is None else format_decimal(value, format="0.0")
+
+
 def init_app(app: Flask) -> None:
     """Register the filters."""
     app.add_template_filter(money)
@@ -123,3 +161,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(question_type_label)
     app.add_template_filter(invite_policy_label)
     app.add_template_filter(group, "code_group")
+    app.add_template_filter(analysis_label)
+    app.add_template_filter(score)
+    app.add_template_filter(mean2)

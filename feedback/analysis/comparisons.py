@@ -44,6 +44,8 @@ class Result:
     p_adjusted: float | None
     method: str
     verdict: Verdict
+    #: The value A was tested against (benchmark comparisons only).
+    benchmark: float | None = None
 
 
 def _verdict(diff: float | None, p_adjusted: float | None) -> Verdict:
@@ -132,13 +134,15 @@ def against_benchmark(a: Summary, benchmark: float) -> Result:
     """A's NPS against a benchmark NPS (e.g. the industry's), one-sided."""
     if not stats.testable(a.nps.n):
         diff = a.nps.nps - benchmark if a.nps.nps is not None else None
-        return _too_few(Comparison.BENCHMARK, a.nps.n, 0, diff)
+        return replace(_too_few(Comparison.BENCHMARK, a.nps.n, 0, diff), benchmark=benchmark)
     result = stats.nps_against_benchmark(a.nps, benchmark)
     assert result is not None
     verdict = (
         (Verdict.HIGHER if result.above else Verdict.LOWER) if result.p < stats.ALPHA else Verdict.NOT_ENOUGH_EVIDENCE
     )
-    return Result(Comparison.BENCHMARK, a.nps.n, 0, result.diff, None, result.p, result.p, "one_sided_z", verdict)
+    return Result(
+        Comparison.BENCHMARK, a.nps.n, 0, result.diff, None, result.p, result.p, "one_sided_z", verdict, benchmark
+    )
 
 
 def across(summaries: Sequence[Summary]) -> dict[Metric, stats.KruskalWallis]:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
-from feedback.analysis import queries, ratings
+from feedback.analysis import comparisons, queries, ratings, stats
 from feedback.analysis.queries import Dimension, Key, Period, Scope
 from feedback.analysis.ratings import CampaignRatings, GroupCounts, Metric, Summary, TouchpointInput
 from feedback.errors import DomainError
@@ -212,3 +212,66 @@ def campaign_touchpoint(campaign: Campaign, touchpoint_id: int) -> Touchpoint | 
     return db.session.scalar(
         owned(Touchpoint, campaign.workspace_id, Touchpoint.id == touchpoint_id, Touchpoint.campaign_id == campaign.id)
     )
+
+
+@dataclass(frozen=True)
+class CampaignReport:
+    """Everything the campaign overview shows for one period."""
+
+    campaign: Campaign
+    dates: DateRange
+    ratings: CampaignRatings
+    by_channel: list[RollupRow]
+    by_phase: list[RollupRow]
+    by_code: list[RollupRow]
+    by_device: list[RollupRow]
+    by_language: list[RollupRow]
+    weeks: list[RollupRow]
+    retention: list[tuple[date, int, int]]
+    across: dict[Metric, stats.KruskalWallis]
+    invites: int
+    acceptances: int
+
+
+def campaign_report(campaign: Campaign, dates: DateRange = DateRange()) -> CampaignReport:
+    """Ratings, roll-ups, trend, retention and the test across all touchpoints of a campaign."""
+    result = campaign_ratings(campaign, dates)
+    return CampaignReport(
+        campaign=campaign,
+        dates=dates,
+        ratings=result,
+        by_channel=rollup_by_touchpoint_field(result, "channel"),
+        by_phase=rollup_by_touchpoint_field(result, "phase"),
+        by_code=rollup(campaign, Dimension.CODE, dates),
+        by_device=rollup(campaign, Dimension.DEVICE, dates),
+        by_language=rollup(campaign, Dimension.LANGUAGE, dates),
+        weeks=weekly(campaign, dates),
+        retention=retention(campaign, dates),
+        across=comparisons.across([row.summary for row in result.rows]),
+        invites=sum(row.touchpoint.referrals.invites for row in result.rows),
+        acceptances=sum(row.touchpoint.referrals.acceptances for row in result.rows),
+    )
+
+
+#: What B can be in a comparison besides another touchpoint.
+REST = "rest"
+
+
+def compare_touchpoints(
+    result: CampaignRatings, a_id: int, b: int | str, benchmark: float | None = None
+) -> tuple[ratings.TouchpointRating, str, list[comparisons.Result]]:
+    """A against another touchpoint or the rest of the campaign (and optionally a benchmark NPS), Holm-adjusted."""
+    rows = {row.touchpoint.id: row for row in result.rows}
+    if a_id not in rows or (b != REST and b not in rows):
+        raise DomainError(_l("Choose two touchpoints of this campaign."))
+    a = rows[a_id]
+    if b == REST:
+        other = ratings.summarise(ratings.total(r.touchpoint.counts for r in result.rows) - a.touchpoint.counts)
+        b_name = str(_l("the rest of the campaign"))
+    else:
+        other = rows[b].summary  # type: ignore[index]
+        b_name = rows[b].touchpoint.name  # type: ignore[index]
+    results = comparisons.compare(a.summary, other)
+    if benchmark is not None:
+        results = comparisons.adjust([*results, comparisons.against_benchmark(a.summary, benchmark)])
+    return a, b_name, results

@@ -1,0 +1,200 @@
+"""Ratings and raw responses as files, shared by the dashboard and the command line."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from openpyxl import Workbook
+
+from feedback.analysis import exports, sentences
+from feedback.analysis.services import DateRange, campaign_ratings
+from feedback.errors import DomainError
+from feedback.exports import csv_stream, safe_cell
+from feedback.extensions import db
+from feedback.qr.models import Code
+from feedback.surveys.models import Answer, Question, Response, SurveyVersion
+from feedback.tenancy import owned
+from feedback.touchpoints.models import Campaign, Touchpoint
+
+RATING_FORMATS = ("csv", "xlsx", "json")
+RESPONSE_FORMATS = ("csv", "xlsx")
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+EXCEL_CURRENCY = {"EUR": '#,##0.00 "€"', "CHF": '#,##0.00 "CHF"', "GBP": '"£"#,##0.00', "USD": '"$"#,##0.00'}
+
+
+class UnknownFormat(DomainError):
+    """A download format we do not offer."""
+
+    status = 404
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file to send: its body (bytes or text chunks), type and name."""
+
+    body: bytes | Iterable[str]
+    mimetype: str
+    filename: str
+
+
+def _suffix(dates: DateRange) -> str:
+    if not dates.first and not dates.last:
+        return ""
+    return f"-{dates.first or 'start'}_{dates.last or 'today'}"
+
+
+def ratings_download(campaign: Campaign, dates: DateRange, fmt: str) -> Download:
+    """The campaign's rating rows (and comparisons with the rest of the campaign) as CSV, XLSX or JSON."""
+    if fmt not in RATING_FORMATS:
+        raise UnknownFormat(_("Downloads come as CSV, XLSX or JSON."))
+    result = campaign_ratings(campaign, dates)
+    filename = f"{campaign.slug}-ratings{_suffix(dates)}.{fmt}"
+    if fmt == "csv":
+        return Download(exports.ratings_csv(result), MIMETYPES[fmt], filename)
+    comparison = exports.comparison_rows(result, sentences.comparison)
+    if fmt == "json":
+        meta = {
+            "campaign": {"id": campaign.id, "name": campaign.name, "slug": campaign.slug},
+            "period": {
+                "from": dates.first.isoformat() if dates.first else None,
+                "to": dates.last.isoformat() if dates.last else None,
+                "timezone": campaign.workspace.timezone,
+            },
+            "currency": campaign.workspace.currency,
+        }
+        return Download(exports.ratings_json(result, meta, comparison), MIMETYPES[fmt], filename)
+    titles = {
+        "ratings": _("Ratings"),
+        "comparisons": _("Comparisons"),
+        "columns": _("Columns"),
+        "column": _("Column"),
+        "meaning": _("Meaning"),
+    }
+    currency = EXCEL_CURRENCY.get(campaign.workspace.currency, "#,##0.00")
+    return Download(exports.ratings_xlsx(result, comparison, titles, currency), MIMETYPES[fmt], filename)
+
+
+RESPONSE_HEADER = ["response_id", "touchpoint", "code", "language", "started_at", "completed_at", "completed", "flags"]
+
+
+def response_keys(campaign: Campaign) -> list[str]:
+    """Question keys of every survey version answered in the campaign, in question order."""
+    touchpoint_ids = sa.select(Touchpoint.id).where(
+        Touchpoint.campaign_id == campaign.id, Touchpoint.workspace_id == campaign.workspace_id
+    )
+    versions = (
+        sa.select(Response.version_id)
+        .where(Response.workspace_id == campaign.workspace_id, Response.touchpoint_id.in_(touchpoint_ids))
+        .distinct()
+    )
+    rows = db.session.execute(
+        sa.select(Question.key)
+        .join(SurveyVersion, SurveyVersion.id == Question.version_id)
+        .where(Question.version_id.in_(versions))
+        .order_by(SurveyVersion.survey_id, SurveyVersion.number.desc(), Question.position)
+    )
+    keys: list[str] = []
+    for (key,) in rows:
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def response_rows(campaign: Campaign, dates: DateRange, keys: list[str]) -> Iterator[list[object]]:
+    """One row per response (flagged ones included and marked), streamed in id order."""
+    touchpoint_ids = sa.select(Touchpoint.id).where(
+        Touchpoint.campaign_id == campaign.id, Touchpoint.workspace_id == campaign.workspace_id
+    )
+    period = dates.period(campaign.workspace.timezone)
+    query = (
+        sa.select(
+            Response.id,
+            Touchpoint.name,
+            Code.code,
+            Response.language,
+            Response.started_at,
+            Response.completed_at,
+            Response.flag_reason,
+            Response.flagged,
+            Answer.question_key,
+            Answer.value_number,
+            Answer.value_text,
+        )
+        .join(Touchpoint, Touchpoint.id == Response.touchpoint_id)
+        .outerjoin(Code, Code.id == Response.code_id)
+        .outerjoin(Answer, Answer.response_id == Response.id)
+        .where(Response.workspace_id == campaign.workspace_id, Response.touchpoint_id.in_(touchpoint_ids))
+        .where(*period.where(Response.started_at))
+        .order_by(Response.id, Answer.id)
+        .execution_options(yield_per=2000)
+    )
+    current: list[object] | None = None
+    values: dict[str, list[object]] = {}
+    for rid, touchpoint, code, language, started, completed, reason, flagged, key, number, text in db.session.execute(
+        query
+    ):
+        if current is None or current[0] != rid:
+            if current is not None:
+                yield current + [_joined(values.get(k)) for k in keys]
+            current = [
+                rid,
+                touchpoint,
+                code or "",
+                language,
+                started.isoformat(timespec="seconds"),
+                completed.isoformat(timespec="seconds") if completed else "",
+                "yes" if completed else "no",
+                (reason or "likely_bot") if flagged else "",
+            ]
+            values = {}
+        if key is not None:
+            values.setdefault(key, []).append(number if number is not None else text)
+    if current is not None:
+        yield current + [_joined(values.get(k)) for k in keys]
+
+
+def _joined(values: list[object] | None) -> object:
+    """A single answer keeps its type (numbers stay numbers); several choices are joined with '; '."""
+    if not values:
+        return ""
+    if len(values) == 1:
+        return values[0]
+    return "; ".join(str(v) for v in values)
+
+
+def responses_download(campaign: Campaign, dates: DateRange, fmt: str) -> Download:
+    """Raw responses of the campaign, one column per question key."""
+    if fmt not in RESPONSE_FORMATS:
+        raise UnknownFormat(_("Responses come as CSV or XLSX."))
+    keys = response_keys(campaign)
+    header = RESPONSE_HEADER + keys
+    rows = response_rows(campaign, dates, keys)
+    filename = f"{campaign.slug}-responses{_suffix(dates)}.{fmt}"
+    if fmt == "csv":
+        return Download(csv_stream(header, rows), MIMETYPES[fmt], filename)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Responses"))
+    sheet.freeze_panes = "A2"
+    sheet.append(header)
+    for row in rows:
+        sheet.append([safe_cell(v) for v in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return Download(buffer.getvalue(), MIMETYPES[fmt], filename)
+
+
+def campaign_by_slug_or_all(workspace_id: int, slug: str | None) -> list[Campaign]:
+    """One campaign by slug, or every campaign of the workspace."""
+    query = owned(Campaign, workspace_id).order_by(Campaign.id)
+    if slug:
+        query = query.where(Campaign.slug == slug)
+    return list(db.session.scalars(query))

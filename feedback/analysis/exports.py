@@ -1,0 +1,306 @@
+"""Downloads of ratings and comparisons: CSV (UTF-8 BOM), XLSX (typed cells, formats, frozen header) and JSON.
+
+Column names are a contract for operators' scripts: add columns at the end, never rename or drop one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from feedback.analysis import comparisons
+from feedback.analysis.ratings import CampaignRatings, TouchpointRating, summarise, total
+from feedback.analysis.stats import Interval
+from feedback.exports import csv_stream, safe_cell
+
+
+@dataclass(frozen=True)
+class Column:
+    """One export column: stable key, kind (int, share, number, money, text, bool) and what it means."""
+
+    key: str
+    kind: str
+    help: Any
+    value: Callable[[TouchpointRating], object]
+
+
+def _low(ci: Interval | None) -> float | None:
+    return None if ci is None else ci.low
+
+
+def _high(ci: Interval | None) -> float | None:
+    return None if ci is None else ci.high
+
+
+def _share(p: Any) -> float | None:
+    return None if p is None else p.share
+
+
+COLUMNS: list[Column] = [
+    Column(
+        "rank",
+        "int",
+        _l("Rank by the lower 90 % bound of the rating; empty when not ranked (fewer than 10 answers)."),
+        lambda r: r.rank,
+    ),
+    Column("touchpoint_id", "int", _l("Internal id of the touchpoint."), lambda r: r.touchpoint.id),
+    Column("touchpoint", "text", _l("Touchpoint name."), lambda r: r.touchpoint.name),
+    Column("channel", "text", _l("Channel key (flyer, poster, trade_fair …)."), lambda r: r.touchpoint.channel),
+    Column("phase", "text", _l("Customer-journey phase key."), lambda r: r.touchpoint.phase),
+    Column(
+        "rating",
+        "number",
+        _l("Composite rating 0–100 (NPS 40 %, CSAT, CES, loyalty 20 % each), shrunk toward the campaign."),
+        lambda r: r.rating,
+    ),
+    Column(
+        "rating_low", "number", _l("Lower end of the rating's approximate 95 % interval."), lambda r: _low(r.rating_ci)
+    ),
+    Column(
+        "rating_high",
+        "number",
+        _l("Upper end of the rating's approximate 95 % interval."),
+        lambda r: _high(r.rating_ci),
+    ),
+    Column("ranking_key", "number", _l("Rating − 1.645 × SD: what the rank sorts by."), lambda r: r.ranking_key),
+    Column(
+        "sample_flag",
+        "text",
+        _l("no_data, insufficient (1–9), low_precision (10–29) or ok, for the smallest metric asked."),
+        lambda r: r.flag.value,
+    ),
+    Column(
+        "quadrant",
+        "text",
+        _l("Touchpoint matrix: effective, promising, costly or weak (split at the campaign medians)."),
+        lambda r: r.quadrant.value if r.quadrant else None,
+    ),
+    Column("advice", "text", _l("keep, grow, improve, cut or measure."), lambda r: r.advice.value),
+    Column(
+        "scans", "int", _l("Scans that reached the landing page (bots excluded)."), lambda r: r.touchpoint.counts.scans
+    ),
+    Column(
+        "unique_visitors",
+        "int",
+        _l("Distinct visitors among those scans (per day, or per first-party cookie)."),
+        lambda r: r.touchpoint.counts.visitors,
+    ),
+    Column("reach", "int", _l("Copies printed, visitors or recipients as entered."), lambda r: r.touchpoint.reach),
+    Column("scan_rate", "share", _l("Unique visitors ÷ reach."), lambda r: _share(r.scan_rate)),
+    Column(
+        "starts",
+        "int",
+        _l("Survey starts (responses with at least one answer; flagged ones excluded)."),
+        lambda r: r.summary.counts.starts,
+    ),
+    Column("completions", "int", _l("Completed responses."), lambda r: r.summary.counts.completions),
+    Column("start_rate", "share", _l("Starts ÷ scans."), lambda r: _share(r.summary.start_rate)),
+    Column("completion_rate", "share", _l("Completions ÷ starts."), lambda r: _share(r.summary.completion_rate)),
+    Column(
+        "completion_rate_low",
+        "share",
+        _l("Wilson 95 % interval, lower end."),
+        lambda r: _low(r.summary.completion_rate.ci if r.summary.completion_rate else None),
+    ),
+    Column(
+        "completion_rate_high",
+        "share",
+        _l("Wilson 95 % interval, upper end."),
+        lambda r: _high(r.summary.completion_rate.ci if r.summary.completion_rate else None),
+    ),
+    Column("response_rate", "share", _l("Completions ÷ scans."), lambda r: _share(r.summary.response_rate)),
+    Column(
+        "response_rate_low",
+        "share",
+        _l("Wilson 95 % interval, lower end."),
+        lambda r: _low(r.summary.response_rate.ci if r.summary.response_rate else None),
+    ),
+    Column(
+        "response_rate_high",
+        "share",
+        _l("Wilson 95 % interval, upper end."),
+        lambda r: _high(r.summary.response_rate.ci if r.summary.response_rate else None),
+    ),
+    Column("nps_n", "int", _l("NPS answers."), lambda r: r.summary.nps.n),
+    Column("nps", "number", _l("Net Promoter Score in points (−100…100)."), lambda r: r.summary.nps.nps),
+    Column("nps_se", "number", _l("Standard error of the NPS in points (Wald)."), lambda r: r.summary.nps.se),
+    Column("nps_low", "number", _l("Adjusted-Wald 95 % interval, lower end."), lambda r: _low(r.summary.nps.ci)),
+    Column("nps_high", "number", _l("Adjusted-Wald 95 % interval, upper end."), lambda r: _high(r.summary.nps.ci)),
+    Column(
+        "nps_adj",
+        "number",
+        _l("Centre of the adjusted-Wald interval (pulled toward 0)."),
+        lambda r: r.summary.nps.nps_adj,
+    ),
+    Column("promoters_share", "share", _l("Share of 9–10 answers."), lambda r: r.summary.nps.promoter_share),
+    Column("passives_share", "share", _l("Share of 7–8 answers."), lambda r: r.summary.nps.passive_share),
+    Column("detractors_share", "share", _l("Share of 0–6 answers."), lambda r: r.summary.nps.detractor_share),
+    Column("csat_n", "int", _l("CSAT answers."), lambda r: r.summary.csat.n),
+    Column("csat", "share", _l("CSAT: share of 4–5 on the 1–5 scale."), lambda r: r.summary.csat.share),
+    Column("csat_low", "share", _l("Wilson 95 % interval, lower end."), lambda r: _low(r.summary.csat.ci)),
+    Column("csat_high", "share", _l("Wilson 95 % interval, upper end."), lambda r: _high(r.summary.csat.ci)),
+    Column("csat_mean", "number", _l("Mean satisfaction 1–5 (not the CSAT)."), lambda r: r.summary.csat_mean.mean),
+    Column("csat_mean_low", "number", _l("t 95 % interval, lower end."), lambda r: _low(r.summary.csat_mean.ci)),
+    Column("csat_mean_high", "number", _l("t 95 % interval, upper end."), lambda r: _high(r.summary.csat_mean.ci)),
+    Column("ces_n", "int", _l("CES answers."), lambda r: r.summary.ces.n),
+    Column("ces_mean", "number", _l("Customer effort score 1–7 (7 = easiest)."), lambda r: r.summary.ces.mean),
+    Column("ces_low", "number", _l("t 95 % interval, lower end."), lambda r: _low(r.summary.ces.ci)),
+    Column("ces_high", "number", _l("t 95 % interval, upper end."), lambda r: _high(r.summary.ces.ci)),
+    Column("loyalty_n", "int", _l("Loyalty answers (all 1–5 items pooled)."), lambda r: r.summary.loyalty.n),
+    Column("loyalty_mean", "number", _l("Mean of the loyalty items 1–5."), lambda r: r.summary.loyalty.mean),
+    Column("loyalty_low", "number", _l("t 95 % interval, lower end."), lambda r: _low(r.summary.loyalty.ci)),
+    Column("loyalty_high", "number", _l("t 95 % interval, upper end."), lambda r: _high(r.summary.loyalty.ci)),
+    Column(
+        "invites", "int", _l("Personal invites issued to respondents here."), lambda r: r.touchpoint.referrals.invites
+    ),
+    Column(
+        "acceptances",
+        "int",
+        _l("Invited friends who completed the survey."),
+        lambda r: r.touchpoint.referrals.acceptances,
+    ),
+    Column("acceptance_rate", "share", _l("Acceptances ÷ unique invite opens."), lambda r: _share(r.acceptance_rate)),
+    Column("k_factor", "number", _l("Acceptances ÷ completed responses here."), lambda r: r.k_factor),
+    Column("cost", "money", _l("Cost of the touchpoint as entered."), lambda r: r.touchpoint.cost),
+    Column("cost_per_scan", "money", _l("Cost ÷ scans."), lambda r: r.cost_per_scan),
+    Column("cost_per_completion", "money", _l("Cost ÷ completed responses."), lambda r: r.cost_per_completion),
+    Column("cost_per_promoter", "money", _l("Cost ÷ promoters (NPS 9–10)."), lambda r: r.cost_per_promoter),
+]
+COMPARISON_HEADER = [
+    "touchpoint",
+    "compared_with",
+    "metric",
+    "n_a",
+    "n_b",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p",
+    "p_holm",
+    "method",
+    "verdict",
+    "sentence",
+]
+
+
+def _plain(value: object) -> object:
+    """JSON/CSV form: Decimals as numbers, floats rounded to 6 places, None stays empty."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+def rating_rows(result: CampaignRatings) -> list[list[object]]:
+    """One list of typed values per touchpoint, in COLUMNS order."""
+    return [[_plain(column.value(row)) for column in COLUMNS] for row in result.rows]
+
+
+def comparison_rows(
+    result: CampaignRatings, sentence: Callable[[comparisons.Result, str, str], str]
+) -> list[list[object]]:
+    """Every touchpoint against the rest of its campaign, Holm-adjusted across the whole sheet."""
+    everything = total(r.touchpoint.counts for r in result.rows)
+    pairs: list[tuple[str, comparisons.Result]] = []
+    for row in result.rows:
+        rest = summarise(everything - row.touchpoint.counts)
+        pairs += [(row.touchpoint.name, r) for r in comparisons.compare(row.summary, rest)]
+    adjusted = comparisons.adjust([r for _, r in pairs])
+    rest_name = str(_l("rest of campaign"))
+    return [
+        [
+            name,
+            rest_name,
+            r.test.value,
+            r.n_a,
+            r.n_b,
+            _plain(r.diff),
+            _plain(_low(r.ci)),
+            _plain(_high(r.ci)),
+            _plain(r.p),
+            _plain(r.p_adjusted),
+            r.method,
+            r.verdict.value,
+            sentence(r, name, rest_name),
+        ]
+        for (name, _), r in zip(pairs, adjusted, strict=True)
+    ]
+
+
+def ratings_csv(result: CampaignRatings) -> Iterator[str]:
+    """Ratings as CSV text chunks."""
+    return csv_stream([c.key for c in COLUMNS], rating_rows(result))
+
+
+def ratings_json(result: CampaignRatings, meta: dict[str, object], comparison: list[list[object]]) -> str:
+    """Ratings, campaign totals and comparisons as one JSON document."""
+    document = {
+        **meta,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "campaign_rating": _plain(result.campaign_rating),
+        "touchpoints": [dict(zip([c.key for c in COLUMNS], row, strict=True)) for row in rating_rows(result)],
+        "comparisons": [dict(zip(COMPARISON_HEADER, row, strict=True)) for row in comparison],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False)
+
+
+FORMATS = {"share": "0.0%", "number": "0.00", "money": "#,##0.00", "int": "0"}
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor="0B5CAD")
+
+
+def _sheet_header(sheet: Any, header: list[str], widths: list[int]) -> None:
+    sheet.append(header)
+    for index, width in enumerate(widths, start=1):
+        cell = sheet.cell(row=1, column=index)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+
+
+def ratings_xlsx(
+    result: CampaignRatings, comparison: list[list[object]], titles: dict[str, str], currency_format: str
+) -> bytes:
+    """Workbook: ratings (typed numbers, % and decimal formats, frozen header), comparisons, column explanations."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = titles["ratings"]
+    _sheet_header(sheet, [c.key for c in COLUMNS], [max(10, min(28, len(c.key) + 3)) for c in COLUMNS])
+    for values in rating_rows(result):
+        sheet.append([safe_cell(v) for v in values])
+    for index, column in enumerate(COLUMNS, start=1):
+        number_format = currency_format if column.kind == "money" else FORMATS.get(column.kind)
+        if number_format:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = number_format
+    sheet.column_dimensions["C"].width = 32
+
+    compare_sheet = book.create_sheet(titles["comparisons"])
+    _sheet_header(compare_sheet, COMPARISON_HEADER, [28, 20, 14, 8, 8, 12, 10, 10, 10, 10, 22, 20, 100])
+    for values in comparison:
+        compare_sheet.append([safe_cell(v) for v in values])
+    for row in compare_sheet.iter_rows(min_row=2):
+        for cell, fmt in zip(row[5:10], ["0.000", "0.00", "0.00", "0.0000", "0.0000"], strict=True):
+            cell.number_format = fmt
+
+    help_sheet = book.create_sheet(titles["columns"])
+    _sheet_header(help_sheet, [titles["column"], titles["meaning"]], [24, 110])
+    for column in COLUMNS:
+        help_sheet.append([column.key, str(column.help)])
+    for row in help_sheet.iter_rows(min_row=2):
+        row[1].alignment = Alignment(wrap_text=True, vertical="top")
+
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,223 @@
+"""A one-page campaign summary for management (reportlab): ranking, journey map, key comparisons, advice."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from xml.sax.saxutils import escape
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepInFrame, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from feedback.analysis import comparisons, sentences
+from feedback.analysis.downloads import MIMETYPES, Download, _suffix
+from feedback.analysis.ratings import CampaignRatings, TouchpointRating
+from feedback.analysis.services import DateRange, campaign_ratings
+from feedback.analysis.stats import NpsEstimate
+from feedback.templating import money, number, percent
+from feedback.touchpoints.models import Campaign, Phase
+
+MAX_ROWS = 14
+#: The standard PDF fonts cover Latin-1 and a few more; map the rest to what they have.
+_TEXT_FIXES = str.maketrans({"−": "-", "→": "->", "≥": ">=", "≤": "<=", "×": "x", "÷": "/", "θ": "theta"})
+
+BASE = ParagraphStyle("base", fontName="Helvetica", fontSize=8, leading=10)
+SMALL = ParagraphStyle("small", parent=BASE, fontSize=7, leading=8.5, textColor=colors.HexColor("#5a636e"))
+TITLE = ParagraphStyle("title", parent=BASE, fontName="Helvetica-Bold", fontSize=15, leading=18)
+HEAD = ParagraphStyle(
+    "head", parent=BASE, fontName="Helvetica-Bold", fontSize=10, leading=13, spaceBefore=6, spaceAfter=3
+)
+
+
+def _p(text: str, style: ParagraphStyle = BASE) -> Paragraph:
+    return Paragraph(escape(text.translate(_TEXT_FIXES)), style)
+
+
+def _nps_text(nps: NpsEstimate) -> str:
+    if nps.nps is None or nps.ci is None:
+        return "–"
+    return f"{number(round(nps.nps))} ({number(round(nps.ci.low))}…{number(round(nps.ci.high))})"
+
+
+def _nps(row: TouchpointRating) -> str:
+    return _nps_text(row.summary.nps)
+
+
+def _rating(row: TouchpointRating) -> str:
+    ci = row.rating_ci
+    if row.rating is None or ci is None:
+        return "–"
+    return f"{number(round(row.rating))} ({number(round(ci.low))}…{number(round(ci.high))})"
+
+
+def _table(data: list[list[object]], widths: list[float], align_right_from: int) -> Table:
+    table = Table(data, colWidths=widths, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7.5),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8f1fb")),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#c5ccd3")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (align_right_from, 0), (-1, -1), "RIGHT"),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    return table
+
+
+def _key_comparisons(result: CampaignRatings) -> list[str]:
+    """Best against worst ranked touchpoint, then touchpoints that differ significantly from the rest."""
+    ranked = [row for row in result.rows if row.ranked]
+    lines: list[str] = []
+    if len(ranked) >= 2:
+        best, worst = ranked[0], ranked[-1]
+        found = comparisons.compare(best.summary, worst.summary)
+        lines += [sentences.comparison(r, best.touchpoint.name, worst.touchpoint.name) for r in found[:1]]
+    return lines
+
+
+def summary_pdf(campaign: Campaign, dates: DateRange, result: CampaignRatings) -> bytes:
+    """Render the summary; everything is scaled to stay on one A4 page."""
+    story: list[object] = []
+    period = (
+        f"{format_date(dates.first, 'medium') if dates.first else _('start')} – "
+        f"{format_date(dates.last, 'medium') if dates.last else _('today')}"
+    )
+    story.append(_p(_("%(campaign)s – campaign summary", campaign=campaign.name), TITLE))
+    story.append(
+        _p(
+            _(
+                "Period: %(period)s · created %(day)s · 95 %% intervals in brackets",
+                period=period,
+                day=format_date(datetime.now(UTC).date(), "medium"),
+            ),
+            SMALL,
+        )
+    )
+    total = result.total
+    facts = [
+        (_("Scans"), number(total.counts.scans)),
+        (_("Completed responses"), number(total.counts.completions)),
+        (
+            _("NPS"),
+            "–" if total.nps.nps is None else _nps_text(total.nps),
+        ),
+        (_("CSAT"), percent(total.csat.share)),
+        (_("Response rate"), percent(total.response_rate.share if total.response_rate else None)),
+        (_("Campaign rating"), "–" if result.campaign_rating is None else number(round(result.campaign_rating))),
+    ]
+    story.append(Spacer(1, 4))
+    facts_table = Table([[_p(k, SMALL) for k, _v in facts], [_p(v, HEAD) for _k, v in facts]], colWidths=[30 * mm] * 6)
+    story.append(facts_table)
+
+    story.append(_p(_("Ranking"), HEAD))
+    header = [
+        _("#"),
+        _("Touchpoint"),
+        _("Rating"),
+        _("NPS"),
+        _("n"),
+        _("CSAT"),
+        _("Response rate"),
+        _("Cost per promoter"),
+        _("Advice"),
+    ]
+    rows = [[_p(h, SMALL) for h in header]]
+    for row in result.rows[:MAX_ROWS]:
+        rows.append(
+            [
+                str(row.rank or "–"),
+                _p(row.touchpoint.name),
+                _rating(row),
+                _nps(row),
+                number(row.summary.nps.n),
+                percent(row.summary.csat.share),
+                percent(row.summary.response_rate.share if row.summary.response_rate else None),
+                money(row.cost_per_promoter, campaign.workspace.currency),
+                _p(_advice_word(row)),
+            ]
+        )
+    story.append(_table(rows, [7 * mm, 44 * mm, 22 * mm, 22 * mm, 10 * mm, 13 * mm, 17 * mm, 20 * mm, 25 * mm], 2))
+    if len(result.rows) > MAX_ROWS:
+        story.append(_p(_("%(n)s more touchpoints in the XLSX download.", n=len(result.rows) - MAX_ROWS), SMALL))
+    story.append(
+        _p(
+            _(
+                "Not ranked (–): fewer than 10 answers. Rating 0–100 combines NPS, CSAT, CES and loyalty, "
+                "pulled toward the campaign for small samples."
+            ),
+            SMALL,
+        )
+    )
+
+    story.append(_p(_("Customer journey"), HEAD))
+    by_phase = {p: [r for r in result.rows if r.touchpoint.phase == p.value] for p in Phase}
+    journey = [[_p(f"{i}. {_phase(p)}", SMALL) for i, p in enumerate(Phase, start=1)]]
+    journey.append(
+        [
+            [
+                _p(
+                    f"{r.touchpoint.name}: NPS {_nps_text(r.summary.nps)}, n={r.summary.nps.n}",
+                    SMALL,
+                )
+                for r in by_phase[p]
+            ]
+            or [_p("–", SMALL)]
+            for p in Phase
+        ]
+    )
+    story.append(_table(journey, [36 * mm] * 5, 5))
+
+    key = _key_comparisons(result)
+    if key:
+        story.append(_p(_("Key comparison"), HEAD))
+        story += [_p(line) for line in key]
+    story.append(_p(_("What to do"), HEAD))
+    for line in [sentences.advice(r, result.campaign_rating, money) for r in result.rows if r.ranked][:8]:
+        story.append(_p("• " + line))
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=12 * mm,
+        rightMargin=12 * mm,
+        topMargin=12 * mm,
+        bottomMargin=12 * mm,
+        title=_("%(campaign)s – campaign summary", campaign=campaign.name),
+        author="feedback",
+    )
+    doc.build([KeepInFrame(doc.width, doc.height, story, mode="shrink")])
+    return buffer.getvalue()
+
+
+def _phase(phase: Phase) -> str:
+    from feedback.templating import phase_label
+
+    return str(phase_label(phase.value))
+
+
+def _advice_word(row: TouchpointRating) -> str:
+    return {
+        "keep": _("keep"),
+        "grow": _("grow"),
+        "improve": _("improve"),
+        "cut": _("cut"),
+        "measure": _("measure longer"),
+    }[row.advice.value]
+
+
+def summary_download(campaign: Campaign, dates: DateRange) -> Download:
+    """The summary as a file to send."""
+    result = campaign_ratings(campaign, dates)
+    return Download(
+        summary_pdf(campaign, dates, result), MIMETYPES["pdf"], f"{campaign.slug}-summary{_suffix(dates)}.pdf"
+    )

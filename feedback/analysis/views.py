@@ -1,0 +1,303 @@
+"""Dashboard pages of analysis: campaign overview, touchpoint detail, comparisons and downloads."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask_babel import gettext as _
+
+from feedback.analysis import charts, pdf, sentences
+from feedback.analysis.downloads import Download, ratings_download, responses_download
+from feedback.analysis.queries import Scope, text_answers
+from feedback.analysis.services import (
+    REST,
+    DateRange,
+    InvalidPeriod,
+    campaign_report,
+    campaign_touchpoint,
+    compare_touchpoints,
+    parse_range,
+)
+from feedback.errors import DomainError, NotFound
+from feedback.templating import channel_label, device_label, money, number, percent, phase_label
+from feedback.tenancy import current_workspace, scope_blueprint
+from feedback.touchpoints import services as touchpoint_services
+from feedback.touchpoints.models import Phase
+
+bp = Blueprint("analysis", __name__, url_prefix="/w/<ws>")
+scope_blueprint(bp)
+
+#: Score groups the free-text answers can be filtered by.
+SCORE_GROUPS = {"detractors": (0, 6), "passives": (7, 8), "promoters": (9, 10)}
+TEXTS_PER_PAGE = 25
+
+
+def _dates() -> tuple[DateRange, str | None]:
+    """The period from the query string; an unreadable one falls back to everything, with the reason."""
+    try:
+        return parse_range(request.args.get("from"), request.args.get("to")), None
+    except InvalidPeriod as error:
+        return DateRange(), str(error.message)
+
+
+def _strict_dates() -> DateRange:
+    return parse_range(request.args.get("from"), request.args.get("to"))
+
+
+def _send(download: Download) -> Response:
+    body = download.body
+    if not isinstance(body, bytes):
+        body = stream_with_context(body)
+    response = Response(body, mimetype=download.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{download.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _score(value: float) -> str:
+    return number(round(value))
+
+
+@bp.route("/campaigns/<int:campaign_id>/ratings")
+def overview(campaign_id: int) -> str:
+    """The campaign at a glance: ranking, NPS distribution, journey, funnel, trend, matrix, advice, roll-ups."""
+    campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
+    dates, date_error = _dates()
+    report = campaign_report(campaign, dates)
+    result = report.ratings
+    rated = [row for row in result.rows if row.rating is not None and row.min_n > 0]
+    ranking_chart = (
+        charts.ranking(
+            [
+                charts.RankItem(
+                    label=row.touchpoint.name,
+                    value=row.rating,
+                    low=row.rating_ci.low,
+                    high=row.rating_ci.high,
+                    emphasised=row.ranked,
+                    note="" if row.ranked else " *",
+                )
+                for row in rated
+            ],
+            _("Touchpoint ranking"),
+            _(
+                "Composite rating 0–100 per touchpoint with its 95 % interval; * = too few answers to rank. "
+                "The table below lists the same numbers."
+            ),
+            _score,
+        )
+        if rated
+        else None
+    )
+    with_nps = [row for row in result.rows if row.summary.nps.n]
+    nps_chart = (
+        charts.nps_distribution(
+            [
+                charts.NpsItem(
+                    row.touchpoint.name,
+                    row.summary.nps.detractor_share or 0,
+                    row.summary.nps.passive_share or 0,
+                    row.summary.nps.promoter_share or 0,
+                    row.summary.nps.n,
+                )
+                for row in with_nps
+            ],
+            _("NPS answers per touchpoint"),
+            _("Shares of detractors (0–6), passives (7–8) and promoters (9–10) per touchpoint."),
+            percent,
+        )
+        if with_nps
+        else None
+    )
+    counts = result.total.counts
+    funnel_chart = (
+        charts.funnel(
+            [
+                (_("Scans"), counts.scans),
+                (_("Survey starts"), counts.starts),
+                (_("Completed"), counts.completions),
+                (_("Invites"), report.invites),
+                (_("Friends who answered"), report.acceptances),
+            ],
+            _("Funnel"),
+            _(
+                "From scans to invited friends who answered: %(scans)s scans, %(starts)s starts, %(done)s completed, "
+                "%(invites)s invites, %(accepted)s acceptances.",
+                scans=counts.scans,
+                starts=counts.starts,
+                done=counts.completions,
+                invites=report.invites,
+                accepted=report.acceptances,
+            ),
+            percent,
+        )
+        if counts.scans
+        else None
+    )
+    trend_chart = (
+        charts.trend(
+            [
+                charts.WeekItem(
+                    week.label,
+                    week.summary.counts.completions,
+                    week.summary.nps.nps if week.summary.nps.n >= 10 else None,
+                )
+                for week in report.weeks
+            ],
+            _("Weekly trend"),
+            _("Completed responses per week (columns) and the week's NPS where it had at least 10 answers (line)."),
+            _("NPS"),
+            _("Responses"),
+        )
+        if report.weeks
+        else None
+    )
+    matrix_rows = [row for row in result.rows if row.quadrant is not None]
+    matrix_chart = (
+        charts.matrix(
+            [
+                charts.MatrixPoint(row.touchpoint.name, row.touchpoint.counts.visitors, row.rating)
+                for row in matrix_rows
+            ],
+            result.median_visitors or 0,
+            result.median_rating or 0,
+            _("Touchpoint matrix"),
+            _(
+                "Rating against unique visitors, split at the campaign medians; "
+                "the table lists each touchpoint's quadrant."
+            ),
+            (_("Unique visitors (reach)"), _("Rating (performance)")),
+            (_("effective"), _("promising"), _("costly"), _("weak")),
+        )
+        if len(matrix_rows) >= 2
+        else None
+    )
+    advice = [
+        sentences.advice(row, result.campaign_rating, money)
+        for row in result.rows
+        if row.summary.counts.scans or row.min_n
+    ]
+    return render_template(
+        "analysis/overview.html",
+        campaign=campaign,
+        report=report,
+        result=result,
+        dates=dates,
+        date_error=date_error,
+        charts={
+            "ranking": ranking_chart,
+            "nps": nps_chart,
+            "funnel": funnel_chart,
+            "trend": trend_chart,
+            "matrix": matrix_chart,
+        },
+        advice=advice,
+        phases=list(Phase),
+        channel_label_filter=channel_label,
+        phase_label_filter=phase_label,
+        device_label_filter=device_label,
+        p_value=sentences.p_value,
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/compare")
+def compare(campaign_id: int) -> str:
+    """Two touchpoints (or one against the rest of the campaign, and a benchmark NPS) with plain sentences."""
+    campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
+    dates, date_error = _dates()
+    report = campaign_report(campaign, dates)
+    rows = report.ratings.rows
+    error, found = date_error, None
+    a_raw, b_raw, bench_raw = (
+        request.args.get("a", ""),
+        request.args.get("b", REST),
+        request.args.get("benchmark", "").strip(),
+    )
+    if a_raw:
+        try:
+            a_id = int(a_raw)
+            b: int | str = REST if b_raw == REST else int(b_raw)
+            benchmark = float(bench_raw.replace(",", ".")) if bench_raw else None
+            if benchmark is not None and not -100 <= benchmark <= 100:
+                raise ValueError
+            if b == a_id:
+                error = _("That is the same touchpoint twice: choose another one or the rest of the campaign.")
+            else:
+                a, b_name, results = compare_touchpoints(report.ratings, a_id, b, benchmark)
+                found = {
+                    "a": a,
+                    "b_name": b_name,
+                    "results": results,
+                    "sentences": [sentences.comparison(r, a.touchpoint.name, b_name) for r in results],
+                }
+        except ValueError:
+            error = _("Choose two touchpoints and, if you like, a benchmark NPS between −100 and 100.")
+        except DomainError as problem:
+            error = str(problem.message)
+    return render_template(
+        "analysis/compare.html",
+        campaign=campaign,
+        report=report,
+        rows=rows,
+        dates=dates,
+        error=error,
+        found=found,
+        args={"a": a_raw, "b": b_raw, "benchmark": bench_raw},
+        rest=REST,
+        p_value=sentences.p_value,
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/ratings/<int:touchpoint_id>")
+def touchpoint(campaign_id: int, touchpoint_id: int) -> str:
+    """One touchpoint's numbers, its comparison with the rest of the campaign and its free-text answers."""
+    campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
+    tp = campaign_touchpoint(campaign, touchpoint_id)
+    if tp is None:
+        raise NotFound()
+    dates, date_error = _dates()
+    report = campaign_report(campaign, dates)
+    row = next(r for r in report.ratings.rows if r.touchpoint.id == tp.id)
+    _row, _rest, results = compare_touchpoints(report.ratings, tp.id, REST)
+    group = request.args.get("group", "")
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    scope = Scope(campaign.workspace_id, (tp.id,), dates.period(campaign.workspace.timezone))
+    texts, total_texts = text_answers(scope, SCORE_GROUPS.get(group), TEXTS_PER_PAGE, (page - 1) * TEXTS_PER_PAGE)
+    rest_name = _("the rest of the campaign")
+    return render_template(
+        "analysis/touchpoint.html",
+        campaign=campaign,
+        touchpoint=tp,
+        row=row,
+        result=report.ratings,
+        dates=dates,
+        date_error=date_error,
+        results=results,
+        sentences=[sentences.comparison(r, tp.name, rest_name) for r in results],
+        texts=texts,
+        total_texts=total_texts,
+        group=group if group in SCORE_GROUPS else "",
+        page=page,
+        pages=max(1, -(-total_texts // TEXTS_PER_PAGE)),
+        p_value=sentences.p_value,
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/ratings.<fmt>")
+def download_ratings(campaign_id: int, fmt: str) -> Response:
+    """Ratings as CSV, XLSX or JSON for the chosen period."""
+    campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
+    return _send(ratings_download(campaign, _strict_dates(), fmt))
+
+
+@bp.route("/campaigns/<int:campaign_id>/responses.<fmt>")
+def download_responses(campaign_id: int, fmt: str) -> Response:
+    """Raw responses as CSV or XLSX, one column per question key."""
+    campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
+    return _send(responses_download(campaign, _strict_dates(), fmt))
+
+
+@bp.route("/campaigns/<int:campaign_id>/summary.pdf")
+def download_summary(campaign_id: int) -> Response:
+    """A one-page campaign summary for management."""
+    campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
+    return _send(pdf.summary_download(campaign, _strict_dates()))
