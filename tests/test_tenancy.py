@@ -18,7 +18,7 @@ from feedback.surveys.models import Response
 from feedback.touchpoints.models import Campaign, Touchpoint
 
 #: Blueprints whose routes live inside a workspace.
-SCOPED_BLUEPRINTS = {"touchpoints", "members", "codes", "survey_builder"}
+SCOPED_BLUEPRINTS = {"touchpoints", "members", "codes", "survey_builder", "referral_admin", "analysis"}
 
 
 @pytest.fixture
