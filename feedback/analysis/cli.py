@@ -1,0 +1,113 @@
+"""Operator commands: `feedback ratings` and `feedback responses`, the dashboard's downloads on the command line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+from flask_babel import force_locale
+
+from feedback.analysis.downloads import (
+    RATING_FORMATS,
+    RESPONSE_FORMATS,
+    Download,
+    ratings_download,
+    responses_download,
+)
+from feedback.analysis.services import DateRange, InvalidPeriod, parse_range
+from feedback.auth.models import Workspace
+from feedback.extensions import db
+from feedback.touchpoints.models import Campaign
+
+
+def _campaign(campaign_slug: str | None, workspace_slug: str | None) -> Campaign:
+    """The one campaign the options point at, or a usage error that lists the choices."""
+    query = (
+        sa.select(Campaign)
+        .join(Workspace, Workspace.id == Campaign.workspace_id)
+        .order_by(Workspace.slug, Campaign.slug)
+    )
+    if campaign_slug:
+        query = query.where(Campaign.slug == campaign_slug)
+    if workspace_slug:
+        query = query.where(Workspace.slug == workspace_slug)
+    found = list(db.session.scalars(query))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise click.UsageError(f"no campaign matches (campaign={campaign_slug!r}, workspace={workspace_slug!r})")
+    choices = ", ".join(f"{c.workspace.slug}/{c.slug}" for c in found[:20])
+    raise click.UsageError(f"several campaigns match; choose one with --campaign (and --workspace): {choices}")
+
+
+def _dates(first: str | None, last: str | None) -> DateRange:
+    try:
+        return parse_range(first, last)
+    except InvalidPeriod as error:
+        raise click.BadParameter(str(error.message), param_hint="--from/--to") from None
+
+
+def _write(download: Download, output: str | None) -> None:
+    body = download.body
+    if output in (None, "-"):
+        if isinstance(body, bytes):
+            if sys.stdout.isatty():
+                raise click.UsageError("binary output: write it to a file with -o FILE")
+            sys.stdout.buffer.write(body)
+        else:
+            for chunk in body:
+                sys.stdout.write(chunk)
+        return
+    path = Path(output)
+    if isinstance(body, bytes):
+        path.write_bytes(body)
+    else:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            for chunk in body:
+                handle.write(chunk)
+    click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)", err=True)
+
+
+def _command(name: str, formats: tuple[str, ...], make: Callable[[Campaign, DateRange, str], Download], doc: str):
+    @click.command(name, help=doc)
+    @click.option("--campaign", "campaign_slug", default=None, help="Campaign slug (needed when there are several).")
+    @click.option("--workspace", "workspace_slug", default=None, help="Workspace slug, when slugs repeat.")
+    @click.option("--from", "first", default=None, help="First day, YYYY-MM-DD (workspace time zone).")
+    @click.option("--to", "last", default=None, help="Last day, YYYY-MM-DD (inclusive).")
+    @click.option("--format", "fmt", type=click.Choice(formats), default="csv", show_default=True)
+    @click.option("-o", "--output", default=None, help="File to write; standard output when omitted.")
+    @click.option("--lang", type=click.Choice(["de", "en"]), default="en", show_default=True, help="Language of texts.")
+    @with_appcontext
+    def command(
+        campaign_slug: str | None,
+        workspace_slug: str | None,
+        first: str | None,
+        last: str | None,
+        fmt: str,
+        output: str | None,
+        lang: str,
+    ) -> None:
+        dates = _dates(first, last)
+        campaign = _campaign(campaign_slug, workspace_slug)
+        with force_locale(lang):
+            _write(make(campaign, dates, fmt), output)
+
+    return command
+
+
+ratings_command = _command(
+    "ratings",
+    RATING_FORMATS,
+    ratings_download,
+    "Touchpoint ratings of a campaign (the dashboard's CSV / XLSX / JSON download).",
+)
+responses_command = _command(
+    "responses",
+    RESPONSE_FORMATS,
+    responses_download,
+    "Raw responses of a campaign: one row per response, one column per question key.",
+)
