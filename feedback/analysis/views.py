@@ -171,11 +171,7 @@ def overview(campaign_id: int) -> str:
         if len(matrix_rows) >= 2
         else None
     )
-    advice = [
-        sentences.advice(row, result.campaign_rating, money)
-        for row in result.rows
-        if row.summary.counts.scans or row.min_n
-    ]
+    advice = [sentences.advice(row, result.campaign_rating, money) for row in result.rows]
     return render_template(
         "analysis/overview.html",
         campaign=campaign,

@@ -1,0 +1,270 @@
+"""Ratings pages, downloads and commands on a seeded campaign: numbers as SciPy computes them, files that open."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from scipy import stats as sps
+
+from feedback.analysis.services import DateRange, campaign_ratings
+from feedback.touchpoints.models import Channel, Phase
+from tests.analysis.conftest import WHEN
+
+BOOTH_NPS = [10] * 12 + [9] * 6 + [8] * 5 + [5] * 4
+FLYER_NPS = [9] * 3 + [7] * 6 + [4] * 8 + [2] * 5
+HOSTILE = '=HYPERLINK("http://evil.example","click")'
+
+
+@pytest.fixture
+def seeded(make_user, make_workspace, make_campaign, make_touchpoint, with_survey, add_scans, add_response):
+    """A campaign with a well-rated booth, a poorly rated flyer with a hostile name, and an empty poster."""
+    owner = make_user(locale="en")
+    workspace = make_workspace(owner=owner, name="Rösterei")
+    campaign = make_campaign(workspace=workspace, name="Frühjahr")
+    booth = with_survey(
+        make_touchpoint(campaign, "Messestand", Channel.TRADE_FAIR, Phase.AWARENESS, Decimal("900"), 2000)
+    )
+    flyer = with_survey(make_touchpoint(campaign, HOSTILE, Channel.FLYER, Phase.CONSIDERATION, Decimal("300"), 5000))
+    poster = with_survey(make_touchpoint(campaign, "Plakat", Channel.POSTER, Phase.AWARENESS))
+    add_scans(booth, 40, visitors=30)
+    add_scans(booth, 5, bot=True)
+    add_scans(flyer, 25)
+    for i, value in enumerate(BOOTH_NPS):
+        extra = {"reason": f"Booth reason {i} <b>bold</b>"} if i in (0, 25) else {}
+        add_response(booth, when=WHEN + timedelta(hours=i), nps=value, **extra)
+    add_response(booth, flagged=True, nps=0)
+    add_response(booth, completed=False, nps=10)
+    for value in FLYER_NPS:
+        add_response(flyer, nps=value)
+    add_response(flyer, nps=3, reason="<script>alert(1)</script>")
+    return {
+        "owner": owner,
+        "workspace": workspace,
+        "campaign": campaign,
+        "booth": booth,
+        "flyer": flyer,
+        "poster": poster,
+    }
+
+
+def _nps(values: list[int]) -> float:
+    s = np.where(np.array(values) >= 9, 1, np.where(np.array(values) <= 6, -1, 0))
+    return 100 * s.mean()
+
+
+def test_ratings_count_people_not_bots_or_flagged_responses(seeded) -> None:
+    """Scans exclude bots; NPS includes the partial response's answer and excludes the flagged one."""
+    result = campaign_ratings(seeded["campaign"])
+    rows = {row.touchpoint.id: row for row in result.rows}
+    booth = rows[seeded["booth"].id]
+    assert booth.touchpoint.counts.scans == 40 and booth.touchpoint.counts.visitors == 30
+    assert booth.summary.counts.starts == len(BOOTH_NPS) + 1 and booth.summary.counts.completions == len(BOOTH_NPS)
+    assert booth.summary.nps.nps == pytest.approx(_nps(BOOTH_NPS + [10]))
+    flyer = rows[seeded["flyer"].id]
+    assert flyer.summary.nps.nps == pytest.approx(_nps(FLYER_NPS + [3]))
+    assert booth.rank == 1 and flyer.rank == 2
+    assert rows[seeded["poster"].id].summary.nps.n == 0 and rows[seeded["poster"].id].rank is None
+    assert booth.cost_per_scan == Decimal("22.50")
+
+
+def test_the_ratings_page_shows_ranking_charts_and_sentences(client, auth, seeded) -> None:
+    """The overview renders every section with escaped names and the n = 0 touchpoint as 'no data'."""
+    auth.login(seeded["owner"])
+    page = client.get(f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/ratings")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for heading in (
+        "Ranking",
+        "NPS answers per touchpoint",
+        "Customer journey",
+        "Funnel",
+        "Touchpoint matrix",
+        "Weekly trend",
+        "By channel",
+        "Where the budget should go",
+    ):
+        assert heading in html
+    assert f"<strong>{round(_nps(BOOTH_NPS + [10]))}</strong>" in html
+    assert "<title>Touchpoint ranking</title>" in html and "<desc>" in html
+    assert HOSTILE not in html and "=HYPERLINK(&#34;http://evil.example&#34;" in html
+    assert "no data" in html
+    assert "Plakat: measure longer" in html
+
+
+def test_a_period_limits_every_number(client, auth, seeded) -> None:
+    """A range after all activity shows empty numbers; a reversed range is explained and ignored."""
+    auth.login(seeded["owner"])
+    base = f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/ratings"
+    later = client.get(base + "?from=2026-06-01&to=2026-06-30").get_data(as_text=True)
+    assert "No answers in this period yet" in later
+    reversed_ = client.get(base + "?from=2026-06-30&to=2026-06-01")
+    assert reversed_.status_code == 200
+    assert "The start date lies after the end date." in reversed_.get_data(as_text=True)
+    assert "Showing all time instead." in reversed_.get_data(as_text=True)
+    assert client.get(base + ".csv?from=2026-06-30&to=2026-06-01").status_code == 400
+    assert client.get(base + ".csv?from=banana").status_code == 400
+    result = campaign_ratings(seeded["campaign"], DateRange(WHEN.date(), WHEN.date()))
+    booth = next(r for r in result.rows if r.touchpoint.id == seeded["booth"].id)
+    assert booth.summary.nps.n == 11 + 1  # hours 0–10 end before midnight in Berlin (23:00 UTC), plus the partial
+
+
+def test_xlsx_has_typed_numbers_formats_and_three_sheets(client, auth, seeded) -> None:
+    """openpyxl reads numbers back as numbers, with % formats, a frozen header and neutralised formulas."""
+    auth.login(seeded["owner"])
+    response = client.get(f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/ratings.xlsx")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].endswith('.xlsx"')
+    book = load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["Ratings", "Comparisons", "Columns"]
+    sheet = book["Ratings"]
+    assert sheet.freeze_panes == "A2"
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, [c for c in row], strict=True)) for row in sheet.iter_rows(min_row=2)]
+    booth = next(r for r in rows if r["touchpoint"].value == "Messestand")
+    assert isinstance(booth["scans"].value, int) and booth["scans"].value == 40
+    assert booth["nps"].value == pytest.approx(_nps(BOOTH_NPS + [10]), abs=1e-6)
+    assert booth["promoters_share"].number_format == "0.0%"
+    assert booth["cost_per_scan"].value == 22.5 and "€" in booth["cost_per_scan"].number_format
+    flyer = next(r for r in rows if r["touchpoint"].value.endswith('"click")'))
+    assert flyer["touchpoint"].value == "'" + HOSTILE and flyer["touchpoint"].data_type == "s"
+    comparisons = list(book["Comparisons"].iter_rows(min_row=2, values_only=True))
+    assert any(row[2] == "nps" and row[9] is not None for row in comparisons)
+    assert [c.value for c in book["Columns"]["A"]][1:4] == ["rank", "touchpoint_id", "touchpoint"]
+
+
+def test_csv_and_json_match_the_ratings(client, auth, seeded) -> None:
+    """CSV with BOM and the contract's header; JSON with the same numbers and no NaN."""
+    auth.login(seeded["owner"])
+    base = f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/ratings"
+    text = client.get(base + ".csv").get_data(as_text=True)
+    assert text.startswith("\ufeffrank,touchpoint_id,touchpoint,channel,phase,rating,")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert {r["touchpoint"] for r in rows} == {"Messestand", "'" + HOSTILE, "Plakat"}
+    document = json.loads(client.get(base + ".json").get_data(as_text=True))
+    booth = next(t for t in document["touchpoints"] if t["touchpoint"] == "Messestand")
+    assert booth["nps"] == pytest.approx(_nps(BOOTH_NPS + [10]), abs=1e-5)
+    assert booth["nps_n"] == len(BOOTH_NPS) + 1
+    poster = next(t for t in document["touchpoints"] if t["touchpoint"] == "Plakat")
+    assert poster["nps"] is None and poster["sample_flag"] == "no_data"
+    assert document["period"] == {"from": None, "to": None, "timezone": "Europe/Berlin"}
+    assert client.get(base + ".exe").status_code == 404
+
+
+def test_raw_responses_have_one_column_per_question_key(client, auth, seeded) -> None:
+    """Flagged responses are included and marked; free text is neutralised and kept."""
+    auth.login(seeded["owner"])
+    base = f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/responses"
+    rows = list(csv.DictReader(io.StringIO(client.get(base + ".csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == len(BOOTH_NPS) + 2 + len(FLYER_NPS) + 1
+    assert set(rows[0]) >= {"response_id", "touchpoint", "code", "completed", "flags", "nps", "reason"}
+    assert sum(1 for r in rows if r["flags"] == "too_fast") == 1
+    assert any(r["reason"] == "<script>alert(1)</script>" for r in rows)
+    book = load_workbook(io.BytesIO(client.get(base + ".xlsx").data))
+    values = list(book.active.iter_rows(values_only=True))
+    header = values[0]
+    assert isinstance(values[1][header.index("nps")], int)
+
+
+def test_summary_pdf_is_one_page(client, auth, seeded) -> None:
+    """The management summary fits on one A4 page and names the campaign and its best touchpoint."""
+    auth.login(seeded["owner"])
+    response = client.get(f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/summary.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.data))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    assert "Frühjahr" in text and "Messestand" in text and "keep" in text
+
+
+def test_touchpoint_page_lists_free_text_escaped_and_filtered(client, auth, seeded) -> None:
+    """Newest first; the detractor filter shows only detractors' answers; text is escaped."""
+    auth.login(seeded["owner"])
+    ws, campaign = seeded["workspace"].slug, seeded["campaign"].id
+    html = client.get(f"/w/{ws}/campaigns/{campaign}/ratings/{seeded['booth'].id}").get_data(as_text=True)
+    assert html.index("Booth reason 25") < html.index("Booth reason 0")
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold</b>" not in html
+    assert "Compared with the rest of the campaign" in html and "higher NPS" in html
+    detractors = client.get(f"/w/{ws}/campaigns/{campaign}/ratings/{seeded['booth'].id}?group=detractors")
+    text = detractors.get_data(as_text=True)
+    assert "Booth reason 25" in text and "Booth reason 0" not in text  # 25th answer is a 5, the first a 10
+    flyer = client.get(f"/w/{ws}/campaigns/{campaign}/ratings/{seeded['flyer'].id}").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in flyer and "<script>alert(1)" not in flyer
+
+
+def test_compare_page_states_results_and_refuses_nonsense(client, auth, seeded, make_campaign, make_touchpoint) -> None:
+    """A vs B in a sentence with Holm; the same touchpoint twice, foreign ids and bad benchmarks are refused."""
+    auth.login(seeded["owner"])
+    base = f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/compare"
+    booth, flyer = seeded["booth"].id, seeded["flyer"].id
+    html = client.get(f"{base}?a={booth}&b={flyer}&benchmark=20").get_data(as_text=True)
+    assert "Messestand has a higher NPS than" in html
+    assert "Holm-adjusted" in html and "the benchmark (20)" in html
+    same = client.get(f"{base}?a={booth}&b={booth}").get_data(as_text=True)
+    assert "same touchpoint twice" in same
+    other = make_touchpoint(make_campaign(workspace=seeded["workspace"]), "Elsewhere")
+    assert "Choose two touchpoints of this campaign." in client.get(f"{base}?a={booth}&b={other.id}").get_data(
+        as_text=True
+    )
+    assert "benchmark NPS between" in client.get(f"{base}?a={booth}&benchmark=500").get_data(as_text=True)
+    assert "benchmark NPS between" in client.get(f"{base}?a=abc").get_data(as_text=True)
+
+
+def test_other_workspaces_campaigns_are_invisible(client, auth, seeded, make_user, make_workspace) -> None:
+    """A member of another workspace gets 404 for every analysis URL of this campaign."""
+    stranger = make_user()
+    make_workspace(owner=stranger)
+    auth.login(stranger)
+    ws, campaign = seeded["workspace"].slug, seeded["campaign"].id
+    for path in (
+        "ratings",
+        "ratings.csv",
+        "ratings.xlsx",
+        "summary.pdf",
+        "responses.csv",
+        f"ratings/{seeded['booth'].id}",
+    ):
+        assert client.get(f"/w/{ws}/campaigns/{campaign}/{path}").status_code == 404
+
+
+def test_commands_write_the_same_downloads(runner, seeded, tmp_path) -> None:
+    """feedback ratings / responses with --campaign, --from/--to, --format and -o."""
+    slug = seeded["campaign"].slug
+    out = tmp_path / "r.json"
+    result = runner.invoke(args=["ratings", "--campaign", slug, "--format", "json", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert next(t for t in document["touchpoints"] if t["touchpoint"] == "Messestand")["scans"] == 40
+    xlsx = tmp_path / "r.xlsx"
+    assert runner.invoke(args=["ratings", "--campaign", slug, "--format", "xlsx", "-o", str(xlsx)]).exit_code == 0
+    assert load_workbook(xlsx)["Ratings"]["M2"].value is not None
+    responses = runner.invoke(args=["responses", "--campaign", slug, "--from", "2026-03-10", "--to", "2026-03-10"])
+    assert responses.exit_code == 0
+    assert responses.output.startswith("\ufeffresponse_id,touchpoint,code,language,started_at")
+    bad = runner.invoke(args=["ratings", "--campaign", slug, "--from", "2026-05-01", "--to", "2026-01-01"])
+    assert bad.exit_code == 2 and "start date lies after the end date" in bad.output
+    assert runner.invoke(args=["ratings", "--campaign", "nope"]).exit_code == 2
+
+
+def test_mann_whitney_on_the_page_matches_scipy(seeded) -> None:
+    """The booth-vs-flyer NPS answers as SciPy's Mann–Whitney would see them (sanity check of the counts path)."""
+    from feedback.analysis import stats
+
+    booth = np.array(BOOTH_NPS + [10])
+    flyer = np.array(FLYER_NPS + [3])
+    expected = sps.mannwhitneyu(booth, flyer, alternative="two-sided")
+    result = campaign_ratings(seeded["campaign"])
+    rows = {r.touchpoint.id: r for r in result.rows}
+    from feedback.analysis.ratings import Metric
+
+    found = stats.mann_whitney(
+        rows[seeded["booth"].id].summary.counts.of(Metric.NPS), rows[seeded["flyer"].id].summary.counts.of(Metric.NPS)
+    )
+    assert found.p == pytest.approx(expected.pvalue)
