@@ -118,8 +118,9 @@ def nps_distribution(items: Sequence[NpsItem], title: str, desc: str, pct: Calla
 
 def funnel(steps: Sequence[tuple[str, int]], title: str, desc: str, fmt: Callable[[float], str]) -> Markup:
     """Horizontal bars narrowing from scans to acceptances, each with its count and share of the first step."""
-    left, right, row = 210, 130, 34
-    span = WIDTH - left - right
+    width = 560
+    left, right, row = 215, 105, 34
+    span = width - left - right
     top = max((v for _, v in steps), default=0) or 1
     body = []
     for i, (label, value) in enumerate(steps):
@@ -132,7 +133,7 @@ def funnel(steps: Sequence[tuple[str, int]], title: str, desc: str, fmt: Callabl
         )
         share = f" ({fmt(value / steps[0][1])})" if steps and steps[0][1] and i else ""
         body.append(_text(left + max(w, 1) + 6, y + 20, f"{value:,}".replace(",", " ") + share, "start", 12, INK, "b"))
-    return _svg(12 + row * len(steps), title, desc, body)
+    return _svg(12 + row * len(steps), title, desc, body, width)
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ class WeekItem:
 
 def trend(weeks: Sequence[WeekItem], title: str, desc: str, nps_label: str, count_label: str) -> Markup:
     """Columns of completed responses per week with the week's NPS as a line (right axis −100…100)."""
-    left, right, top, bottom = 48, 48, 18, 40
+    left, right, top, bottom = 60, 48, 18, 40
     height = 240
     plot_h = height - top - bottom
     span = WIDTH - left - right
@@ -154,7 +155,7 @@ def trend(weeks: Sequence[WeekItem], title: str, desc: str, nps_label: str, coun
     step = span / n
     peak = max((w.completions for w in weeks), default=0) or 1
     body = [
-        _text(left - 6, 12, count_label, "end", 10, MUTED),
+        _text(4, 12, count_label, "start", 10, MUTED),
         _text(WIDTH - right + 6, 12, nps_label, "start", 10, MUTED),
     ]
     for tick in (-100, 0, 100):
@@ -207,9 +208,10 @@ def matrix(
 ) -> Markup:
     """Scatter of rating over visitors, split at the medians; quadrant names in the corners
     (top right, top left, bottom right, bottom left)."""
-    left, right, top, bottom = 56, 20, 16, 44
-    height = 380
-    plot_w, plot_h = WIDTH - left - right, height - top - bottom
+    width = 560
+    left, right, top, bottom = 40, 14, 16, 40
+    height = 400
+    plot_w, plot_h = width - left - right, height - top - bottom
     x_max = max([p.visitors for p in points] + [median_visitors, 1]) * 1.08
     y_lo = min([p.rating for p in points] + [median_rating]) - 5
     y_hi = max([p.rating for p in points] + [median_rating]) + 5
@@ -244,9 +246,31 @@ def matrix(
         _text(left - 4, top + 10, f"{y_hi:.0f}", "end", 10, MUTED),
         _text(left - 4, top + plot_h, f"{y_lo:.0f}", "end", 10, MUTED),
     ]
-    for p in points:
+    placed: list[tuple[float, float, float, float]] = []
+    for p in sorted(points, key=lambda p: sy(p.rating)):
         x, y = sx(p.visitors), sy(p.rating)
-        anchor, dx = ("end", -7) if x > left + plot_w * 0.7 else ("start", 7)
+        label = _short(p.label, 24)
+        anchor, dx = ("end", -7) if x > left + plot_w * 0.6 else ("start", 7)
+        ly = _free_line(x + dx, y + 4, 6.0 * len(label), anchor, placed)
         body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{ACCENT}" stroke="#fff" stroke-width="1.5"/>')
-        body.append(_text(x + dx, y + 4, _short(p.label, 24), anchor, 11))
-    return _svg(height, title, desc, body)
+        if abs(ly - (y + 4)) > 1:
+            body.append(
+                f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x + dx:.1f}" y2="{ly - 4:.1f}" '
+                f'stroke="{MUTED}" stroke-width=".6"/>'
+            )
+        body.append(_text(x + dx, ly, label, anchor, 11))
+    return _svg(height, title, desc, body, width)
+
+
+def _free_line(
+    x: float, y: float, length: float, anchor: str, placed: list[tuple[float, float, float, float]]
+) -> float:
+    """A baseline near y where a label of this length overlaps no label placed before (greedy, 13 px steps)."""
+    x0 = x - length if anchor == "end" else x
+    for shift in (0, 13, -13, 26, -26, 39, -39, 52):
+        box = (x0, y + shift - 11, x0 + length, y + shift + 2)
+        if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+            placed.append(box)
+            return y + shift
+    placed.append((x0, y - 11, x0 + length, y + 2))
+    return y

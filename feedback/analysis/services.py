@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -19,7 +20,7 @@ from feedback.referrals.services import referral_numbers
 from feedback.surveys.models import Survey
 from feedback.surveys.questions import QuestionType
 from feedback.tenancy import owned
-from feedback.touchpoints.models import Campaign, Touchpoint
+from feedback.touchpoints.models import Campaign, Phase, Touchpoint
 from feedback.touchpoints.services import touchpoints_of
 
 #: Longest period a report may span; anything longer is a typo (e.g. year 2205).
@@ -152,7 +153,11 @@ def rollup_by_touchpoint_field(result: CampaignRatings, field: str) -> list[Roll
     grouped: dict[str, GroupCounts] = defaultdict(GroupCounts)
     for row in result.rows:
         grouped[getattr(row.touchpoint, field)] += row.touchpoint.counts
-    return [RollupRow(key, key, ratings.summarise(counts)) for key, counts in sorted(grouped.items())]
+    order = {phase.value: i for i, phase in enumerate(Phase)}
+    return [
+        RollupRow(key, key, ratings.summarise(counts))
+        for key, counts in sorted(grouped.items(), key=lambda item: (order.get(item[0], 99), item[0]))
+    ]
 
 
 def rollup(campaign: Campaign, dimension: Dimension, dates: DateRange = DateRange()) -> list[RollupRow]:
@@ -257,21 +262,41 @@ def campaign_report(campaign: Campaign, dates: DateRange = DateRange()) -> Campa
 REST = "rest"
 
 
-def compare_touchpoints(
-    result: CampaignRatings, a_id: int, b: int | str, benchmark: float | None = None
-) -> tuple[ratings.TouchpointRating, str, list[comparisons.Result]]:
-    """A against another touchpoint or the rest of the campaign (and optionally a benchmark NPS), Holm-adjusted."""
-    rows = {row.touchpoint.id: row for row in result.rows}
-    if a_id not in rows or (b != REST and b not in rows):
-        raise DomainError(_l("Choose two touchpoints of this campaign."))
-    a = rows[a_id]
+class GroupKind(enum.StrEnum):
+    """What the compare page compares."""
+
+    TOUCHPOINT = "touchpoint"
+    CODE = "code"  # print variants
+    CHANNEL = "channel"
+    PHASE = "phase"
+
+
+def comparison_groups(report: CampaignReport, kind: GroupKind) -> dict[str, tuple[str, Summary]]:
+    """The groups of one kind with their labels (channel and phase labels are keys, translated by the view)."""
+    if kind is GroupKind.TOUCHPOINT:
+        return {str(row.touchpoint.id): (row.touchpoint.name, row.summary) for row in report.ratings.rows}
+    rows = {GroupKind.CODE: report.by_code, GroupKind.CHANNEL: report.by_channel, GroupKind.PHASE: report.by_phase}
+    return {str(row.key): (row.label, row.summary) for row in rows[kind] if row.key is not None}
+
+
+def compare_groups(
+    report: CampaignReport, groups: dict[str, tuple[str, Summary]], a: str, b: str, benchmark: float | None = None
+) -> tuple[str, str, list[comparisons.Result]]:
+    """A against B (or the rest of the campaign), and optionally A against a benchmark NPS; Holm across them all.
+
+    :raises DomainError: A or B is not one of the groups, or both are the same.
+    """
+    if a not in groups or (b != REST and b not in groups):
+        raise DomainError(_l("Choose two of the listed groups of this campaign."))
+    if a == b:
+        raise DomainError(_l("That is the same touchpoint twice: choose another one or the rest of the campaign."))
+    a_name, a_summary = groups[a]
     if b == REST:
-        other = ratings.summarise(ratings.total(r.touchpoint.counts for r in result.rows) - a.touchpoint.counts)
+        other = ratings.summarise(report.ratings.total.counts - a_summary.counts)
         b_name = str(_l("the rest of the campaign"))
     else:
-        other = rows[b].summary  # type: ignore[index]
-        b_name = rows[b].touchpoint.name  # type: ignore[index]
-    results = comparisons.compare(a.summary, other)
+        b_name, other = groups[b]
+    results = comparisons.compare(a_summary, other)
     if benchmark is not None:
-        results = comparisons.adjust([*results, comparisons.against_benchmark(a.summary, benchmark)])
-    return a, b_name, results
+        results = comparisons.adjust([*results, comparisons.against_benchmark(a_summary, benchmark)])
+    return a_name, b_name, results

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from feedback.analysis import charts, pdf, sentences
 from feedback.analysis.downloads import Download, ratings_download, responses_download
@@ -11,10 +12,12 @@ from feedback.analysis.queries import Scope, text_answers
 from feedback.analysis.services import (
     REST,
     DateRange,
+    GroupKind,
     InvalidPeriod,
     campaign_report,
     campaign_touchpoint,
-    compare_touchpoints,
+    compare_groups,
+    comparison_groups,
     parse_range,
 )
 from feedback.errors import DomainError, NotFound
@@ -179,6 +182,11 @@ def overview(campaign_id: int) -> str:
         result=result,
         dates=dates,
         date_error=date_error,
+        shown={
+            "csat": result.total.csat.n > 0,
+            "ces": result.total.ces.n > 0,
+            "loyalty": result.total.loyalty.n > 0,
+        },
         charts={
             "ranking": ranking_chart,
             "nps": nps_chart,
@@ -195,36 +203,47 @@ def overview(campaign_id: int) -> str:
     )
 
 
+KIND_LABELS = {
+    GroupKind.TOUCHPOINT: _l("Touchpoints"),
+    GroupKind.CODE: _l("Print variants (codes)"),
+    GroupKind.CHANNEL: _l("Channels"),
+    GroupKind.PHASE: _l("Journey phases"),
+}
+
+
+def _group_label(kind: GroupKind, label: str) -> str:
+    if kind is GroupKind.CHANNEL:
+        return channel_label(label)
+    if kind is GroupKind.PHASE:
+        return phase_label(label)
+    return label
+
+
 @bp.route("/campaigns/<int:campaign_id>/compare")
 def compare(campaign_id: int) -> str:
-    """Two touchpoints (or one against the rest of the campaign, and a benchmark NPS) with plain sentences."""
+    """Two touchpoints, print variants, channels or phases (or one against the rest, and a benchmark NPS)."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
     dates, date_error = _dates()
     report = campaign_report(campaign, dates)
-    rows = report.ratings.rows
+    kind = GroupKind(request.args.get("kind")) if request.args.get("kind") in set(GroupKind) else GroupKind.TOUCHPOINT
+    groups = {
+        key: (_group_label(kind, label), summary) for key, (label, summary) in comparison_groups(report, kind).items()
+    }
+    args = {k: request.args.get(k, "").strip() for k in ("a", "b", "benchmark")}
+    args["b"] = args["b"] or REST
     error, found = date_error, None
-    a_raw, b_raw, bench_raw = (
-        request.args.get("a", ""),
-        request.args.get("b", REST),
-        request.args.get("benchmark", "").strip(),
-    )
-    if a_raw:
+    if args["a"]:
         try:
-            a_id = int(a_raw)
-            b: int | str = REST if b_raw == REST else int(b_raw)
-            benchmark = float(bench_raw.replace(",", ".")) if bench_raw else None
+            benchmark = float(args["benchmark"].replace(",", ".").replace("−", "-")) if args["benchmark"] else None
             if benchmark is not None and not -100 <= benchmark <= 100:
-                raise ValueError
-            if b == a_id:
-                error = _("That is the same touchpoint twice: choose another one or the rest of the campaign.")
-            else:
-                a, b_name, results = compare_touchpoints(report.ratings, a_id, b, benchmark)
-                found = {
-                    "a": a,
-                    "b_name": b_name,
-                    "results": results,
-                    "sentences": [sentences.comparison(r, a.touchpoint.name, b_name) for r in results],
-                }
+                raise ValueError(args["benchmark"])
+            a_name, b_name, results = compare_groups(report, groups, args["a"], args["b"], benchmark)
+            found = {
+                "a_name": a_name,
+                "b_name": b_name,
+                "results": results,
+                "sentences": [sentences.comparison(r, a_name, b_name) for r in results],
+            }
         except ValueError:
             error = _("Choose two touchpoints and, if you like, a benchmark NPS between −100 and 100.")
         except DomainError as problem:
@@ -232,12 +251,13 @@ def compare(campaign_id: int) -> str:
     return render_template(
         "analysis/compare.html",
         campaign=campaign,
-        report=report,
-        rows=rows,
+        groups=groups,
+        kind=kind,
+        kinds=KIND_LABELS,
         dates=dates,
         error=error,
         found=found,
-        args={"a": a_raw, "b": b_raw, "benchmark": bench_raw},
+        args=args,
         rest=REST,
         p_value=sentences.p_value,
     )
@@ -253,7 +273,8 @@ def touchpoint(campaign_id: int, touchpoint_id: int) -> str:
     dates, date_error = _dates()
     report = campaign_report(campaign, dates)
     row = next(r for r in report.ratings.rows if r.touchpoint.id == tp.id)
-    _row, _rest, results = compare_touchpoints(report.ratings, tp.id, REST)
+    groups = comparison_groups(report, GroupKind.TOUCHPOINT)
+    _a, _rest, results = compare_groups(report, groups, str(tp.id), REST)
     group = request.args.get("group", "")
     page = max(1, request.args.get("page", 1, type=int) or 1)
     scope = Scope(campaign.workspace_id, (tp.id,), dates.period(campaign.workspace.timezone))

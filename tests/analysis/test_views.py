@@ -210,11 +210,15 @@ def test_compare_page_states_results_and_refuses_nonsense(client, auth, seeded, 
     same = client.get(f"{base}?a={booth}&b={booth}").get_data(as_text=True)
     assert "same touchpoint twice" in same
     other = make_touchpoint(make_campaign(workspace=seeded["workspace"]), "Elsewhere")
-    assert "Choose two touchpoints of this campaign." in client.get(f"{base}?a={booth}&b={other.id}").get_data(
+    assert "Choose two of the listed groups of this campaign." in client.get(f"{base}?a={booth}&b={other.id}").get_data(
         as_text=True
     )
     assert "benchmark NPS between" in client.get(f"{base}?a={booth}&benchmark=500").get_data(as_text=True)
-    assert "benchmark NPS between" in client.get(f"{base}?a=abc").get_data(as_text=True)
+    assert "Choose two of the listed groups" in client.get(f"{base}?a=abc").get_data(as_text=True)
+    channels = client.get(f"{base}?kind=channel&a=trade_fair&b=flyer").get_data(as_text=True)
+    assert "has a higher NPS than" in channels
+    codes = client.get(f"{base}?kind=code").get_data(as_text=True)
+    assert "Messestand" in codes and 'name="kind" value="code"' in codes
 
 
 def test_other_workspaces_campaigns_are_invisible(client, auth, seeded, make_user, make_workspace) -> None:
