@@ -87,10 +87,9 @@ def _key_comparisons(result: CampaignRatings) -> list[str]:
 def summary_pdf(campaign: Campaign, dates: DateRange, result: CampaignRatings) -> bytes:
     """Render the summary; everything is scaled to stay on one A4 page."""
     story: list[object] = []
-    period = (
-        f"{format_date(dates.first, 'medium') if dates.first else _('start')} – "
-        f"{format_date(dates.last, 'medium') if dates.last else _('today')}"
-    )
+    start = format_date(dates.first, "medium") if dates.first else _("first scan")
+    end = format_date(dates.last, "medium") if dates.last else _("today")
+    period = f"{start} – {end}"
     story.append(_p(_("%(campaign)s – campaign summary", campaign=campaign.name), TITLE))
     story.append(
         _p(
@@ -115,7 +114,10 @@ def summary_pdf(campaign: Campaign, dates: DateRange, result: CampaignRatings) -
         (_("Campaign rating"), "–" if result.campaign_rating is None else number(round(result.campaign_rating))),
     ]
     story.append(Spacer(1, 4))
-    facts_table = Table([[_p(k, SMALL) for k, _v in facts], [_p(v, HEAD) for _k, v in facts]], colWidths=[30 * mm] * 6)
+    facts_table = Table(
+        [[_p(k, SMALL) for k, _v in facts], [_p(v, HEAD) for _k, v in facts]],
+        colWidths=[27 * mm, 33 * mm, 30 * mm, 22 * mm, 27 * mm, 37 * mm],
+    )
     story.append(facts_table)
 
     story.append(_p(_("Ranking"), HEAD))
@@ -145,7 +147,7 @@ def summary_pdf(campaign: Campaign, dates: DateRange, result: CampaignRatings) -
                 _p(_advice_word(row)),
             ]
         )
-    story.append(_table(rows, [7 * mm, 44 * mm, 22 * mm, 22 * mm, 10 * mm, 13 * mm, 17 * mm, 20 * mm, 25 * mm], 2))
+    story.append(_table(rows, [7 * mm, 42 * mm, 22 * mm, 22 * mm, 10 * mm, 13 * mm, 20 * mm, 20 * mm, 24 * mm], 2))
     if len(result.rows) > MAX_ROWS:
         story.append(_p(_("%(n)s more touchpoints in the XLSX download.", n=len(result.rows) - MAX_ROWS), SMALL))
     story.append(

@@ -16,6 +16,19 @@ def p_value(p: float | None) -> str:
     return "p < " + format_decimal(0.001, format="0.000") if p < 0.001 else "p = " + format_decimal(p, format="0.000")
 
 
+def method_label(method: str) -> str:
+    """The test's name as a reader knows it."""
+    return {
+        "adjusted_wald_z": _("z-test (adjusted Wald)"),
+        "mann_whitney_asymptotic": _("Mann–Whitney U (asymptotic)"),
+        "mann_whitney_exact": _("Mann–Whitney U (exact)"),
+        "chi2": _("χ² test"),
+        "fisher": _("Fisher's exact test"),
+        "one_sided_z": _("one-sided z-test against the benchmark"),
+        "none": _("none"),
+    }.get(method, method or "–")
+
+
 def _points(value: float) -> str:
     return format_decimal(value, format="+0;−0")
 

@@ -200,6 +200,7 @@ def overview(campaign_id: int) -> str:
         phase_label_filter=phase_label,
         device_label_filter=device_label,
         p_value=sentences.p_value,
+        method_label=sentences.method_label,
     )
 
 
@@ -260,6 +261,7 @@ def compare(campaign_id: int) -> str:
         args=args,
         rest=REST,
         p_value=sentences.p_value,
+        method_label=sentences.method_label,
     )
 
 
@@ -296,6 +298,7 @@ def touchpoint(campaign_id: int, touchpoint_id: int) -> str:
         page=page,
         pages=max(1, -(-total_texts // TEXTS_PER_PAGE)),
         p_value=sentences.p_value,
+        method_label=sentences.method_label,
     )
 
 
