@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bench import page_weight
+from bench import analysis_scale, page_weight
 
 
 def main() -> None:
@@ -14,12 +14,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="smaller loads, about a minute")
     args = parser.parse_args()
-    results = {"page_weight": page_weight.run(quick=args.quick)}
+    results = {
+        "page_weight": page_weight.run(quick=args.quick),
+        "analysis_scale": analysis_scale.run(quick=args.quick),
+    }
     width = max(len(k) for group in results.values() for k in group)
     for group, figures in results.items():
         print(f"\n{group}")
         for key, value in figures.items():
-            print(f"  {key:<{width}}  {value:,.2f}" if isinstance(value, float) else f"  {key:<{width}}  {value:,}")
+            shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else value
+            print(f"  {key:<{width}}  {shown}")
     (Path(__file__).parent / "results.json").write_text(json.dumps(results, indent=2))
 
 

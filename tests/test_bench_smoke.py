@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from bench import page_weight
+from bench import analysis_scale, page_weight
 
 
 def test_page_weight_benchmark_runs_and_the_page_stays_light() -> None:
     figures = page_weight.run(quick=True)
     assert figures["respondent_page_with_script_bytes"] <= page_weight.WEIGHT_LIMIT
     assert figures["respondent_page_external_requests"] == 0
+
+
+def test_analysis_scale_benchmark_runs_and_counts_every_answer() -> None:
+    figures = analysis_scale.run(size={"scans": 2_000, "responses": 500})
+    assert figures["page_status"] == 200
+    # every 97th response is flagged and left out; the rest answered NPS
+    assert figures["nps_answers_counted"] == 500 - len(range(0, 500, 97))
