@@ -118,14 +118,14 @@ def adjust(results: Sequence[Result]) -> list[Result]:
 def compare(a: Summary, b: Summary) -> list[Result]:
     """NPS, CSAT, CES, loyalty and response rate of A against B, each where both sides were asked."""
     results = [_response_rate(a, b)]
-    if a.nps.n or b.nps.n:
+    if a.nps.n and b.nps.n:
         results.insert(0, _nps(a, b))
     for test, metric, mean_a, mean_b in (
         (Comparison.CSAT, Metric.CSAT, a.csat.share, b.csat.share),
         (Comparison.CES, Metric.CES, a.ces.mean, b.ces.mean),
         (Comparison.LOYALTY, Metric.LOYALTY, a.loyalty.mean, b.loyalty.mean),
     ):
-        if a.n(metric) or b.n(metric):
+        if a.n(metric) and b.n(metric):  # a metric one side never asked is no comparison
             results.append(_ordinal(test, metric, mean_a, mean_b, a, b))
     return adjust(results)
 

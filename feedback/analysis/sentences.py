@@ -51,8 +51,8 @@ def _difference(result: Result) -> str:
         if result.ci is not None:
             text += " " + _(
                 "(95 %% CI %(low)s to %(high)s)",
-                low=format_decimal(result.ci.low, format="0"),
-                high=format_decimal(result.ci.high, format="0"),
+                low=format_decimal(result.ci.low, format="0;−0"),
+                high=format_decimal(result.ci.high, format="0;−0"),
             )
         return text
     if result.test in (Comparison.CSAT, Comparison.RESPONSE_RATE):
