@@ -113,7 +113,7 @@ def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> Camp
     counts = _group_counts(scope, Dimension.TOUCHPOINT)
     loyalty_items = queries.item_answer_counts(scope, QuestionType.RATING)
     asked = _asked_metrics(campaign.workspace_id, touchpoints)
-    referrals, _ = referral_numbers(campaign)
+    referrals, _ = referral_numbers(campaign, (scope.period.start, scope.period.end))
     inputs = [
         TouchpointInput(
             id=tp.id,

@@ -149,12 +149,21 @@ def revoke(workspace_id: int, invite_id: int, now: datetime) -> Invite:
     return invite
 
 
-def _median_hours(campaign: Campaign, touchpoint_id: int | None = None) -> float | None:
-    """Median time from issuing an invite to an acceptance, in hours."""
+def _within(column: sa.ColumnElement[datetime], period: tuple[datetime | None, datetime | None]) -> list:
+    """Conditions limiting a time column to [start, end)."""
+    start, end = period
+    return [c for c in (column >= start if start else None, column < end if end else None) if c is not None]
+
+
+def _median_hours(
+    campaign: Campaign, touchpoint_id: int | None = None, period: tuple[datetime | None, datetime | None] = (None, None)
+) -> float | None:
+    """Median time from issuing an invite to an acceptance (accepted within the period), in hours."""
     query = (
         sa.select(Invite.created_at, InviteAcceptance.accepted_at)
         .join(InviteAcceptance, InviteAcceptance.invite_id == Invite.id)
         .where(Invite.campaign_id == campaign.id, Invite.workspace_id == campaign.workspace_id)
+        .where(*_within(InviteAcceptance.accepted_at, period))
     )
     if touchpoint_id is not None:
         query = query.where(Invite.touchpoint_id == touchpoint_id)
@@ -162,13 +171,18 @@ def _median_hours(campaign: Campaign, touchpoint_id: int | None = None) -> float
     return statistics.median(gaps) if gaps else None
 
 
-def referral_numbers(campaign: Campaign) -> tuple[dict[int, ReferralNumbers], ReferralNumbers]:
-    """Per referring touchpoint and for the whole campaign (counted by the database, GROUP BY touchpoint)."""
+def referral_numbers(
+    campaign: Campaign, period: tuple[datetime | None, datetime | None] = (None, None)
+) -> tuple[dict[int, ReferralNumbers], ReferralNumbers]:
+    """Per referring touchpoint and for the whole campaign (counted by the database, GROUP BY touchpoint).
+
+    :param period: UTC [start, end): invites issued, opens, acceptances and responses within it; open by default.
+    """
     ws = campaign.workspace_id
     invites = dict(
         db.session.execute(
             sa.select(Invite.touchpoint_id, sa.func.count())
-            .where(Invite.campaign_id == campaign.id, Invite.workspace_id == ws)
+            .where(Invite.campaign_id == campaign.id, Invite.workspace_id == ws, *_within(Invite.created_at, period))
             .group_by(Invite.touchpoint_id)
         ).all()
     )
@@ -182,6 +196,7 @@ def referral_numbers(campaign: Campaign) -> tuple[dict[int, ReferralNumbers], Re
                 Invite.workspace_id == ws,
                 Scan.is_bot.is_(False),
                 Scan.visitor_key != Invite.referrer_visitor_key,  # opening your own link is no referral
+                *_within(Scan.scanned_at, period),
             )
             .group_by(Invite.touchpoint_id)
         )
@@ -191,6 +206,7 @@ def referral_numbers(campaign: Campaign) -> tuple[dict[int, ReferralNumbers], Re
             sa.select(Invite.touchpoint_id, sa.func.count(InviteAcceptance.id))
             .join(InviteAcceptance, InviteAcceptance.invite_id == Invite.id)
             .where(Invite.campaign_id == campaign.id, Invite.workspace_id == ws)
+            .where(*_within(InviteAcceptance.accepted_at, period))
             .group_by(Invite.touchpoint_id)
         ).all()
     )
@@ -207,6 +223,7 @@ def referral_numbers(campaign: Campaign) -> tuple[dict[int, ReferralNumbers], Re
                 Response.touchpoint_id.in_(touchpoint_ids),
                 Response.completed_at.is_not(None),
                 Response.flagged.is_(False),
+                *_within(Response.started_at, period),
             )
             .group_by(Response.touchpoint_id)
         ).all()
@@ -218,7 +235,7 @@ def referral_numbers(campaign: Campaign) -> tuple[dict[int, ReferralNumbers], Re
             unique_opens=opens.get(tp, (0, 0))[1],
             acceptances=accepted.get(tp, 0),
             completed_responses=completed.get(tp, 0),
-            median_hours_to_accept=_median_hours(campaign, tp) if accepted.get(tp) else None,
+            median_hours_to_accept=_median_hours(campaign, tp, period) if accepted.get(tp) else None,
         )
         for tp in touchpoint_ids
     }
@@ -228,7 +245,7 @@ def referral_numbers(campaign: Campaign) -> tuple[dict[int, ReferralNumbers], Re
         unique_opens=sum(n.unique_opens for n in per_touchpoint.values()),
         acceptances=sum(n.acceptances for n in per_touchpoint.values()),
         completed_responses=sum(n.completed_responses for n in per_touchpoint.values()),
-        median_hours_to_accept=_median_hours(campaign),
+        median_hours_to_accept=_median_hours(campaign, None, period),
     )
     return per_touchpoint, total
 

@@ -272,3 +272,22 @@ def test_mann_whitney_on_the_page_matches_scipy(seeded) -> None:
         rows[seeded["booth"].id].summary.counts.of(Metric.NPS), rows[seeded["flyer"].id].summary.counts.of(Metric.NPS)
     )
     assert found.p == pytest.approx(expected.pvalue)
+
+
+def test_referral_numbers_follow_the_period(seeded, add_response) -> None:
+    """Invites issued inside the period count there, not in a period before them."""
+    from feedback.extensions import db
+    from feedback.referrals import services as referrals
+
+    response = add_response(seeded["booth"], nps=10)
+    referrals.issue_invite(response, seeded["campaign"], WHEN + timedelta(days=1))
+    db.session.commit()
+    day = (WHEN + timedelta(days=1)).date()
+    inside = campaign_ratings(seeded["campaign"], DateRange(day, day))
+    before = campaign_ratings(seeded["campaign"], DateRange(WHEN.date() - timedelta(days=5), WHEN.date()))
+    everything = campaign_ratings(seeded["campaign"])
+
+    def invites(result) -> int:  # noqa: ANN001
+        return next(r for r in result.rows if r.touchpoint.id == seeded["booth"].id).touchpoint.referrals.invites
+
+    assert (invites(inside), invites(before), invites(everything)) == (1, 0, 1)
