@@ -7,7 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_percent
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 
 from feedback.qr.codes import group
@@ -41,6 +41,15 @@ def number(value: int | float | Decimal | None) -> str:
 def percent(value: float | None) -> str:
     """A share as a percentage in the user's language (44 % / 44%), or an en dash when undefined."""
     return "–" if value is None else format_percent(value)
+
+
+def percent1(value: float | None) -> str:
+    """A share with one decimal in the user's language (16,4 % / 16.4%), or an en dash when undefined."""
+    if value is None:
+        return "–"
+    pattern = get_locale().percent_formats[None].pattern  # "#,##0 %" in German, "#,##0%" in English
+    last = pattern.rfind("0")
+    return format_percent(value, format=pattern[: last + 1] + ".0" + pattern[last + 1 :])
 
 
 def decimal2(value: float | None) -> str:
@@ -150,6 +159,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(money)
     app.add_template_filter(number)
     app.add_template_filter(percent)
+    app.add_template_filter(percent1)
     app.add_template_filter(decimal2)
     app.add_template_filter(day)
     app.add_template_filter(local_time)

@@ -89,10 +89,11 @@ def test_dashboard_follows_the_users_language(client, auth, make_user, make_work
 def test_ratios_and_percentages_are_written_the_way_each_language_writes_them(app) -> None:
     from flask_babel import refresh
 
-    from feedback.templating import decimal2, percent
+    from feedback.templating import decimal2, percent, percent1
 
     with app.test_request_context("/?lang=de"):
         assert (decimal2(0.1449), percent(0.5), decimal2(None)) == ("0,14", "50\u00a0%", "–")
+        assert (percent1(0.0091), percent1(None)) == ("0,9\u00a0%", "–")
     with app.test_request_context("/?lang=en"):
         refresh()  # the test's app context outlives one request; production gets a fresh one per request
-        assert (decimal2(0.1449), percent(0.5)) == ("0.14", "50%")
+        assert (decimal2(0.1449), percent(0.5), percent1(0.0091)) == ("0.14", "50%", "0.9%")
