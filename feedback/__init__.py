@@ -48,6 +48,7 @@ def load_settings(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind database, migrations, CSRF, login, languages and rate limits to the app."""
     from feedback import i18n
+    from feedback.analysis import rollups
     from feedback.auth.models import User
     from feedback.extensions import configure_sqlite, csrf, db, limiter, login_manager, migrate
     from feedback.qr import visitors
@@ -60,6 +61,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     i18n.init_app(app)
     visitors.init_app(app)
+    rollups.init_app()
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -51,11 +51,15 @@ class Period:
 
 @dataclass(frozen=True)
 class Scope:
-    """Which rows an aggregate may see: one workspace, some touchpoints, a period."""
+    """Which rows an aggregate may see: one workspace, some touchpoints, a period (UTC instants and the
+    workspace-local days it was made of)."""
 
     workspace_id: int
     touchpoint_ids: tuple[int, ...]
     period: Period = Period()
+    timezone: str = "UTC"
+    first: date | None = None
+    last: date | None = None
 
 
 @dataclass(frozen=True)

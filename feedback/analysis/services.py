@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
-from feedback.analysis import comparisons, queries, ratings, stats
+from feedback.analysis import comparisons, queries, ratings, rollups, stats
 from feedback.analysis.queries import Dimension, Key, Period, Scope
 from feedback.analysis.ratings import CampaignRatings, GroupCounts, Metric, Summary, TouchpointInput
 from feedback.errors import DomainError
@@ -73,7 +73,15 @@ def parse_range(first: str | None, last: str | None) -> DateRange:
 
 
 def _scope(campaign: Campaign, touchpoints: list[Touchpoint], dates: DateRange) -> Scope:
-    return Scope(campaign.workspace_id, tuple(tp.id for tp in touchpoints), dates.period(campaign.workspace.timezone))
+    timezone = campaign.workspace.timezone
+    return Scope(
+        campaign.workspace_id,
+        tuple(tp.id for tp in touchpoints),
+        dates.period(timezone),
+        timezone,
+        dates.first,
+        dates.last,
+    )
 
 
 def _asked_metrics(workspace_id: int, touchpoints: list[Touchpoint]) -> dict[int, frozenset[Metric]]:
@@ -89,21 +97,52 @@ def _asked_metrics(workspace_id: int, touchpoints: list[Touchpoint]) -> dict[int
     return asked
 
 
+def _key(dimension: Dimension, count: rollups.Count) -> Key:
+    """The typed group key of a roll-up row."""
+    if dimension is Dimension.TOUCHPOINT:
+        return count.touchpoint_id
+    if dimension is Dimension.DAY:
+        return count.day
+    if dimension is Dimension.CODE:
+        return int(count.key) if count.key not in ("", "0") else None
+    return count.key or None
+
+
 def _group_counts(scope: Scope, dimension: Dimension) -> dict[Key, GroupCounts]:
-    scans = queries.scan_counts(scope, dimension)
-    responses = queries.response_counts(scope, dimension)
-    answers = queries.scale_answer_counts(scope, dimension)
-    keys = set(scans) | set(responses) | set(answers)
+    """Scans, visitors (per day), starts, completions and scale answers per group, from the daily counts."""
+    totals: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    answers: dict[Key, dict[QuestionType, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    rows = rollups.daily_counts(
+        scope.workspace_id, scope.touchpoint_ids, scope.timezone, scope.first, scope.last, dimension.value
+    )
+    for count in rows:
+        key = _key(dimension, count)
+        if count.measure in ("scans", "visitors", "starts", "completions"):
+            totals[key][count.measure] += count.n
+        else:
+            values = answers[key][QuestionType(count.measure)]
+            values[count.value] = values.get(count.value, 0) + count.n
     return {
         key: GroupCounts(
-            scans=scans.get(key, queries.ScanCounts()).scans,
-            visitors=scans.get(key, queries.ScanCounts()).visitors,
-            starts=responses.get(key, queries.ResponseCounts()).starts,
-            completions=responses.get(key, queries.ResponseCounts()).completions,
-            answers=answers.get(key, {}),
+            scans=totals[key]["scans"],
+            visitors=totals[key]["visitors"],
+            starts=totals[key]["starts"],
+            completions=totals[key]["completions"],
+            answers={t: dict(v) for t, v in answers[key].items()},
         )
-        for key in keys
+        for key in set(totals) | set(answers)
     }
+
+
+def _item_counts(scope: Scope) -> dict[int, dict[str, dict[int, int]]]:
+    """Loyalty items one by one: {touchpoint: {question key: {value: count}}}."""
+    result: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    for count in rollups.daily_counts(
+        scope.workspace_id, scope.touchpoint_ids, scope.timezone, scope.first, scope.last, "item"
+    ):
+        values = result[count.touchpoint_id][count.key]
+        values[count.value] = values.get(count.value, 0) + count.n
+    return {tp: dict(items) for tp, items in result.items()}
 
 
 def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> CampaignRatings:
@@ -111,7 +150,7 @@ def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> Camp
     touchpoints = touchpoints_of(campaign, include_archived=True)
     scope = _scope(campaign, touchpoints, dates)
     counts = _group_counts(scope, Dimension.TOUCHPOINT)
-    loyalty_items = queries.item_answer_counts(scope, QuestionType.RATING)
+    loyalty_items = _item_counts(scope)
     asked = _asked_metrics(campaign.workspace_id, touchpoints)
     referrals, _ = referral_numbers(campaign, (scope.period.start, scope.period.end))
     inputs = [

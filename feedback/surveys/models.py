@@ -161,6 +161,7 @@ class Response(db.Model):
     __table_args__ = (
         sa.Index("ix_response_touchpoint_time", "touchpoint_id", "started_at"),
         sa.Index("ix_response_visitor", "touchpoint_id", "visitor_key"),
+        sa.Index("ix_response_workspace_time", "workspace_id", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

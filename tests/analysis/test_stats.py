@@ -224,6 +224,8 @@ def test_mean_of_one_answer_and_of_identical_answers() -> None:
         ([5, 4, 4, 3, 5, 2, 5, 4, 1, 5, 4, 4], [3, 2, 4, 3, 1, 2, 3, 3, 5, 2]),
         ([1, 2, 3], [4, 5, 6, 7]),  # small, no ties: exact
         (list(np.random.default_rng(1).integers(1, 6, 300)), list(np.random.default_rng(2).integers(1, 6, 250))),
+        ([1] * 5000 + [5] * 20, [3] * 10 + [5] * 2),  # very unbalanced, values missing on one side
+        ([4, 4, 5], [1, 2, 4, 4]),  # small with ties: asymptotic, as SciPy's 'auto' chooses
     ],
 )
 def test_mann_whitney_matches_scipy(x: list[int], y: list[int]) -> None:
@@ -234,7 +236,7 @@ def test_mann_whitney_matches_scipy(x: list[int], y: list[int]) -> None:
     assert result.p == pytest.approx(expected.pvalue)
     assert result.prob_superiority == pytest.approx(expected.statistic / (len(x) * len(y)))
     assert result.rank_biserial == pytest.approx(2 * expected.statistic / (len(x) * len(y)) - 1)
-    assert result.method == ("exact" if len(x) == 3 else "asymptotic")
+    assert result.method == ("exact" if x == [1, 2, 3] else "asymptotic")
 
 
 def test_mann_whitney_with_identical_answers_short_circuits() -> None:

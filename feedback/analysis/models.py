@@ -1,0 +1,49 @@
+"""Daily roll-ups: exact counts per workspace-local day, so ratings read a few rows per touchpoint and day.
+
+A day is rolled up once it is over (two days ago or older), lazily on first read; any write that touches a
+rolled-up day removes it again (see rollups.py), so the next read rebuilds it from the raw rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from feedback.extensions import db
+
+
+class RolledUpDay(db.Model):
+    """Marks a workspace-local day whose counts are in `daily_count` (all touchpoints of the workspace)."""
+
+    __tablename__ = "rolled_up_day"
+
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    #: The time zone the day was cut in; a workspace that changes its zone gets its days rebuilt.
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+
+
+class DailyCount(db.Model):
+    """One count of one day: e.g. (touchpoint 7, 2026-03-10, "code", "12", "nps", 9) → 31 answers."""
+
+    __tablename__ = "daily_count"
+    __table_args__ = (
+        sa.Index("ix_daily_count_read", "workspace_id", "dimension", "day"),
+        sa.Index("ix_daily_count_day", "workspace_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"))
+    touchpoint_id: Mapped[int] = mapped_column(sa.ForeignKey("touchpoint.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(sa.Date)
+    #: touchpoint | code | device | language | item (loyalty items by question key)
+    dimension: Mapped[str] = mapped_column(sa.String(10))
+    #: The group within the dimension ("" for touchpoint); code ids are written as text.
+    key: Mapped[str] = mapped_column(sa.String(40))
+    #: scans | visitors | starts | completions | an answer type (nps, csat, ces, rating)
+    measure: Mapped[str] = mapped_column(sa.String(12))
+    #: The answer value for answer measures, 0 otherwise.
+    value: Mapped[int] = mapped_column(default=0)
+    n: Mapped[int] = mapped_column(sa.BigInteger)

@@ -1,0 +1,364 @@
+"""Exact counts per workspace-local day: rolled up once a day is over, computed live for the days still open.
+
+Every number analysis shows is a sum over days of (touchpoint, day, dimension, key, measure, value) counts.
+Days older than `OPEN_DAYS` are stored in `daily_count` the first time someone reads them; the days after that
+are counted live with the same queries, so both paths agree by construction. A write that touches a rolled-up
+day (a late answer, a flag, a deleted response) removes that day's roll-up in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from feedback.analysis.models import DailyCount, RolledUpDay
+from feedback.extensions import db
+from feedback.qr.models import Scan, ScanOutcome
+from feedback.surveys.models import Answer, Response
+from feedback.surveys.questions import QuestionType
+
+#: Today and the day before stay live: responses started late in the evening are still being completed.
+OPEN_DAYS = 2
+SCALE_TYPES = (QuestionType.NPS, QuestionType.CSAT, QuestionType.CES, QuestionType.RATING)
+DIMENSIONS = ("touchpoint", "code", "device", "language")
+
+
+@dataclass(frozen=True)
+class Count:
+    """One row of counts, rolled up or live."""
+
+    touchpoint_id: int
+    day: date
+    dimension: str
+    key: str
+    measure: str
+    value: int
+    n: int
+
+
+def _utc(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant at which a local day starts."""
+    return datetime.combine(day, time(), zone).astimezone(UTC)
+
+
+def _offset_minutes(day: date, zone: ZoneInfo) -> int:
+    offset = datetime.combine(day, time(), zone).utcoffset() or timedelta()
+    return int(offset.total_seconds() // 60)
+
+
+def _segments(first: date, last: date, zone: ZoneInfo) -> Iterator[tuple[date, date, int | None]]:
+    """Runs of days with one UTC offset all day long (day = date(utc + offset)); a day on which the offset
+    changes (daylight saving) is a run of its own, cut by its exact bounds (offset None)."""
+    day = first
+    while day <= last:
+        offset = _offset_minutes(day, zone)
+        if _offset_minutes(day + timedelta(days=1), zone) != offset:
+            yield day, day, None
+            day += timedelta(days=1)
+            continue
+        end = day
+        while end < last and _offset_minutes(end + timedelta(days=2), zone) == offset:
+            end += timedelta(days=1)
+        yield day, end, offset
+        day = end + timedelta(days=1)
+
+
+def _local_day(column: sa.ColumnElement[datetime], segment_first: date, offset: int | None) -> sa.ColumnElement:
+    if offset is None:
+        return sa.literal(segment_first.isoformat())
+    if db.engine.dialect.name == "postgresql":
+        return sa.cast(column + sa.literal(timedelta(minutes=offset)), sa.Date)
+    return sa.func.date(column, f"{offset:+d} minutes")
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _count_segment(
+    connection: sa.Connection, workspace_id: int, first: date, last: date, offset: int | None, zone: ZoneInfo
+) -> list[Count]:
+    """Every count of the workspace's local days [first, last], straight from the raw rows."""
+    start, end = _utc(first, zone), _utc(last + timedelta(days=1), zone)
+    rows: list[Count] = []
+    scan_day = _local_day(Scan.scanned_at, first, offset)
+    scan_keys = {
+        "touchpoint": sa.literal(""),
+        "code": sa.cast(sa.func.coalesce(Scan.code_id, 0), sa.String),
+        "device": Scan.device_class,
+        "language": Scan.language,
+    }
+    for dimension, key in scan_keys.items():
+        query = (
+            sa.select(Scan.touchpoint_id, scan_day, key, sa.func.count(), sa.func.count(sa.distinct(Scan.visitor_key)))
+            .where(
+                Scan.workspace_id == workspace_id,
+                Scan.scanned_at >= start,
+                Scan.scanned_at < end,
+                Scan.is_bot.is_(False),
+                Scan.outcome == ScanOutcome.OK.value,
+            )
+            .group_by(Scan.touchpoint_id, scan_day, key)
+        )
+        for tp, day, k, scans, visitors in connection.execute(query):
+            rows.append(Count(tp, _as_date(day), dimension, str(k or ""), "scans", 0, scans))
+            rows.append(Count(tp, _as_date(day), dimension, str(k or ""), "visitors", 0, visitors))
+    response_day = _local_day(Response.started_at, first, offset)
+    response_keys = {
+        "touchpoint": sa.literal(""),
+        "code": sa.cast(sa.func.coalesce(Response.code_id, 0), sa.String),
+        "device": sa.func.coalesce(Scan.device_class, ""),
+        "language": Response.language,
+    }
+    in_period = (
+        Response.workspace_id == workspace_id,
+        Response.started_at >= start,
+        Response.started_at < end,
+        Response.flagged.is_(False),
+    )
+    for dimension, key in response_keys.items():
+        query = (
+            sa.select(Response.touchpoint_id, response_day, key, sa.func.count(), sa.func.count(Response.completed_at))
+            .select_from(Response)
+            .where(*in_period)
+            .group_by(Response.touchpoint_id, response_day, key)
+        )
+        if dimension == "device":
+            query = query.outerjoin(Scan, Scan.id == Response.scan_id)
+        for tp, day, k, starts, completions in connection.execute(query):
+            rows.append(Count(tp, _as_date(day), dimension, str(k or ""), "starts", 0, starts))
+            rows.append(Count(tp, _as_date(day), dimension, str(k or ""), "completions", 0, completions))
+    answer_keys = {**response_keys, "item": Answer.question_key}
+    for dimension, key in answer_keys.items():
+        types = [QuestionType.RATING.value] if dimension == "item" else [t.value for t in SCALE_TYPES]
+        query = (
+            sa.select(
+                Response.touchpoint_id, response_day, key, Answer.question_type, Answer.value_number, sa.func.count()
+            )
+            .select_from(Answer)
+            .join(Response, Response.id == Answer.response_id)
+            .where(*in_period, Answer.question_type.in_(types), Answer.value_number.is_not(None))
+            .group_by(Response.touchpoint_id, response_day, key, Answer.question_type, Answer.value_number)
+        )
+        if dimension == "device":
+            query = query.outerjoin(Scan, Scan.id == Response.scan_id)
+        for tp, day, k, question_type, value, n in connection.execute(query):
+            rows.append(Count(tp, _as_date(day), dimension, str(k or ""), question_type, int(value), n))
+    return rows
+
+
+def _count_live(connection: sa.Connection, workspace_id: int, first: date, last: date, zone: ZoneInfo) -> list[Count]:
+    rows: list[Count] = []
+    for seg_first, seg_last, offset in _segments(first, last, zone):
+        rows += _count_segment(connection, workspace_id, seg_first, seg_last, offset, zone)
+    return rows
+
+
+def _roll_up(workspace_id: int, first: date, last: date, timezone: str) -> None:
+    """Store the counts of the local days [first, last] that are not rolled up yet (own short transaction)."""
+    zone = ZoneInfo(timezone)
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(sqlite_immediate=True)
+        try:
+            with connection.begin():
+                done = set(
+                    connection.scalars(
+                        sa.select(RolledUpDay.day).where(
+                            RolledUpDay.workspace_id == workspace_id,
+                            RolledUpDay.day.between(first, last),
+                            RolledUpDay.timezone == timezone,
+                        )
+                    )
+                )
+                missing = [d for d in _days(first, last) if d not in done]
+                if not missing:
+                    return
+                connection.execute(
+                    sa.delete(RolledUpDay).where(RolledUpDay.workspace_id == workspace_id, RolledUpDay.day.in_(missing))
+                )
+                connection.execute(
+                    sa.delete(DailyCount).where(DailyCount.workspace_id == workspace_id, DailyCount.day.in_(missing))
+                )
+                for run_first, run_last in _runs(missing):
+                    counts = _count_live(connection, workspace_id, run_first, run_last, zone)
+                    _insert(connection, workspace_id, counts)
+                connection.execute(
+                    sa.insert(RolledUpDay),
+                    [{"workspace_id": workspace_id, "day": d, "timezone": timezone} for d in missing],
+                )
+        except IntegrityError:
+            return  # another request rolled the same days up at the same moment
+
+
+def _insert(connection: sa.Connection, workspace_id: int, counts: list[Count]) -> None:
+    batch = [
+        {
+            "workspace_id": workspace_id,
+            "touchpoint_id": c.touchpoint_id,
+            "day": c.day,
+            "dimension": c.dimension,
+            "key": c.key,
+            "measure": c.measure,
+            "value": c.value,
+            "n": c.n,
+        }
+        for c in counts
+    ]
+    for start in range(0, len(batch), 5000):
+        connection.execute(sa.insert(DailyCount), batch[start : start + 5000])
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
+    """Consecutive runs of sorted days."""
+    start = previous = days[0]
+    for day in days[1:]:
+        if day != previous + timedelta(days=1):
+            yield start, previous
+            start = day
+        previous = day
+    yield start, previous
+
+
+def _data_days(connection: sa.Connection, workspace_id: int, zone: ZoneInfo) -> tuple[date, date] | None:
+    """The workspace's first and last local day with a scan or a response (indexed min/max lookups)."""
+    found = []
+    for column in (Scan.scanned_at, Response.started_at):
+        table = column.class_
+        row = connection.execute(
+            sa.select(sa.func.min(column), sa.func.max(column)).where(table.workspace_id == workspace_id)
+        ).one()
+        found += [v if v.tzinfo else v.replace(tzinfo=UTC) for v in row if v is not None]
+    if not found:
+        return None
+    return min(found).astimezone(zone).date(), max(found).astimezone(zone).date()
+
+
+def daily_counts(
+    workspace_id: int,
+    touchpoint_ids: Iterable[int],
+    timezone: str,
+    first: date | None,
+    last: date | None,
+    dimension: str,
+    today: date | None = None,
+) -> list[Count]:
+    """Counts of one dimension for the local days [first, last] (open ends: all data, up to today)."""
+    zone = ZoneInfo(timezone)
+    today = today or datetime.now(zone).date()
+    wanted = set(touchpoint_ids)
+    with db.engine.connect() as connection:
+        data = _data_days(connection, workspace_id, zone)
+    if data is None or not wanted:
+        return []
+    first = max(first or data[0], data[0])
+    last = min(last or today, today, data[1])
+    if first > last:
+        return []
+    closed_until = today - timedelta(days=OPEN_DAYS)
+    rows: list[Count] = []
+    if first <= closed_until:
+        rolled_last = min(last, closed_until)
+        _roll_up(workspace_id, first, rolled_last, timezone)
+        with db.engine.connect() as connection:
+            query = (
+                sa.select(
+                    DailyCount.touchpoint_id,
+                    DailyCount.key,
+                    DailyCount.measure,
+                    DailyCount.value,
+                    sa.func.sum(DailyCount.n),
+                    *([DailyCount.day] if dimension == "day" else []),
+                )
+                .where(
+                    DailyCount.workspace_id == workspace_id,
+                    DailyCount.dimension == ("touchpoint" if dimension == "day" else dimension),
+                    DailyCount.day.between(first, rolled_last),
+                    DailyCount.touchpoint_id.in_(wanted),
+                )
+                .group_by(
+                    DailyCount.touchpoint_id,
+                    DailyCount.key,
+                    DailyCount.measure,
+                    DailyCount.value,
+                    *([DailyCount.day] if dimension == "day" else []),
+                )
+            )
+            for tp, key, measure, value, n, *day in connection.execute(query):
+                if tp in wanted:
+                    rows.append(Count(tp, _as_date(day[0]) if day else first, dimension, key, measure, value, int(n)))
+        first = rolled_last + timedelta(days=1)
+    if first <= last:
+        with db.engine.connect() as connection:
+            source = "touchpoint" if dimension == "day" else dimension
+            for c in _count_live(connection, workspace_id, first, last, zone):
+                if c.dimension == source and c.touchpoint_id in wanted:
+                    rows.append(c)
+    return rows
+
+
+def forget_days(session: Session, workspace_id: int, instants: Iterable[datetime | None]) -> None:
+    """Drop the roll-ups of the local days these instants may fall on (any time zone: UTC day ± 1)."""
+    days = set()
+    for instant in instants:
+        if not isinstance(instant, datetime):
+            continue  # None, or a SQL expression such as now(): today is never rolled up
+        utc_day = instant.astimezone(UTC).date() if instant.tzinfo else instant.date()
+        days |= {utc_day - timedelta(days=1), utc_day, utc_day + timedelta(days=1)}
+    if not days:
+        return
+    session.execute(
+        sa.delete(RolledUpDay).where(RolledUpDay.workspace_id == workspace_id, RolledUpDay.day.in_(sorted(days)))
+    )
+    session.execute(
+        sa.delete(DailyCount).where(DailyCount.workspace_id == workspace_id, DailyCount.day.in_(sorted(days)))
+    )
+
+
+def _touched(session: Session) -> dict[int, set[datetime | None]]:
+    """Workspace → instants of rolled-up rows this flush creates, changes or deletes."""
+    touched: dict[int, set[datetime | None]] = defaultdict(set)
+    with session.no_autoflush:
+        for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+            _note(session, obj, touched)
+    return touched
+
+
+def _note(session: Session, obj: object, touched: dict[int, set[datetime | None]]) -> None:
+    """Add the instants that decide the local day of one changed object."""
+    if isinstance(obj, Scan):
+        touched[obj.workspace_id].add(obj.scanned_at)
+    elif isinstance(obj, Response):
+        touched[obj.workspace_id].add(obj.started_at)
+        touched[obj.workspace_id].update(sa.inspect(obj).attrs.started_at.history.deleted or ())
+    elif isinstance(obj, Answer):
+        started = obj.response.started_at if obj.response is not None else None
+        if started is None and obj.response_id is not None:
+            started = session.scalar(sa.select(Response.started_at).where(Response.id == obj.response_id))
+        touched[obj.workspace_id].update({started, obj.answered_at})
+
+
+def init_app() -> None:
+    """Keep roll-ups exact: every ORM write to scans, responses or answers forgets the days it touches."""
+    if event.contains(Session, "before_flush", _before_flush):
+        return
+    event.listen(Session, "before_flush", _before_flush)
+
+
+def _before_flush(session: Session, _context: object, _instances: object) -> None:
+    for workspace_id, instants in _touched(session).items():
+        if workspace_id is not None:
+            forget_days(session, workspace_id, instants)
