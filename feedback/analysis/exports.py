@@ -92,7 +92,7 @@ COLUMNS: list[Column] = [
     Column(
         "unique_visitors",
         "int",
-        _l("Distinct visitors among those scans (per day, or per first-party cookie)."),
+        _l("Distinct visitors per day, summed over the days (without our cookie a visitor is new every day)."),
         lambda r: r.touchpoint.counts.visitors,
     ),
     Column("reach", "int", _l("Copies printed, visitors or recipients as entered."), lambda r: r.touchpoint.reach),
