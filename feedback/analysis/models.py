@@ -25,18 +25,24 @@ class RolledUpDay(db.Model):
     timezone: Mapped[str] = mapped_column(sa.String(64))
 
 
-class DailyCount(db.Model):
-    """One count of one day: e.g. (touchpoint 7, 2026-03-10, "code", "12", "nps", 9) → 31 answers."""
+class RolledUpMonth(db.Model):
+    """Marks a month whose daily counts are also summed up in `monthly_count` (read for whole months)."""
 
-    __tablename__ = "daily_count"
-    __table_args__ = (
-        sa.Index("ix_daily_count_read", "workspace_id", "dimension", "day"),
-        sa.Index("ix_daily_count_day", "workspace_id", "day"),
-    )
+    __tablename__ = "rolled_up_month"
+
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True)
+    #: The first day of the month.
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+
+
+class _Counts:
+    """The columns of a count row."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"))
     touchpoint_id: Mapped[int] = mapped_column(sa.ForeignKey("touchpoint.id", ondelete="CASCADE"))
+    #: The local day (daily counts) or the first day of the month (monthly counts).
     day: Mapped[date] = mapped_column(sa.Date)
     #: touchpoint | code | device | language | item (loyalty items by question key)
     dimension: Mapped[str] = mapped_column(sa.String(10))
@@ -47,3 +53,23 @@ class DailyCount(db.Model):
     #: The answer value for answer measures, 0 otherwise.
     value: Mapped[int] = mapped_column(default=0)
     n: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class DailyCount(_Counts, db.Model):
+    """One count of one day: e.g. (touchpoint 7, 2026-03-10, "code", "12", "nps", 9) → 31 answers."""
+
+    __tablename__ = "daily_count"
+    __table_args__ = (
+        sa.Index("ix_daily_count_read", "workspace_id", "dimension", "day"),
+        sa.Index("ix_daily_count_day", "workspace_id", "day"),
+    )
+
+
+class MonthlyCount(_Counts, db.Model):
+    """The daily counts of a whole month summed, so long periods read a month in one row."""
+
+    __tablename__ = "monthly_count"
+    __table_args__ = (
+        sa.Index("ix_monthly_count_read", "workspace_id", "dimension", "day"),
+        sa.Index("ix_monthly_count_day", "workspace_id", "day"),
+    )

@@ -251,7 +251,7 @@ def returning_visitors(scope: Scope) -> dict[date, tuple[int, int]]:
         .where(
             Scan.workspace_id == scope.workspace_id,
             Scan.touchpoint_id.in_(scope.touchpoint_ids),
-            Scan.visitor_from_cookie.is_(True),
+            Scan.visitor_from_cookie == sa.true(),  # "= 1", as the partial index ix_scan_cookie_visitor says
             Scan.is_bot.is_(False),
             *scope.period.where(Scan.scanned_at),
         )

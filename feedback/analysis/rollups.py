@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from feedback.analysis.models import DailyCount, RolledUpDay
+from feedback.analysis.models import DailyCount, MonthlyCount, RolledUpDay, RolledUpMonth
 from feedback.extensions import db
 from feedback.qr.models import Scan, ScanOutcome
 from feedback.surveys.models import Answer, Response
@@ -237,14 +237,101 @@ def _data_days(connection: sa.Connection, workspace_id: int, zone: ZoneInfo) -> 
     """The workspace's first and last local day with a scan or a response (indexed min/max lookups)."""
     found = []
     for column in (Scan.scanned_at, Response.started_at):
-        table = column.class_
-        row = connection.execute(
-            sa.select(sa.func.min(column), sa.func.max(column)).where(table.workspace_id == workspace_id)
-        ).one()
-        found += [v if v.tzinfo else v.replace(tzinfo=UTC) for v in row if v is not None]
+        for edge in (sa.func.min, sa.func.max):  # one aggregate per query: SQLite then reads one index entry
+            value = connection.scalar(sa.select(edge(column)).where(column.class_.workspace_id == workspace_id))
+            if value is not None:
+                found.append(value if value.tzinfo else value.replace(tzinfo=UTC))
     if not found:
         return None
     return min(found).astimezone(zone).date(), max(found).astimezone(zone).date()
+
+
+def _month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _whole_months(first: date, last: date) -> list[date]:
+    """First days of the months that lie entirely within [first, last]."""
+    month = first if first.day == 1 else _month_end(first) + timedelta(days=1)
+    months = []
+    while _month_end(month) <= last:
+        months.append(month)
+        month = _month_end(month) + timedelta(days=1)
+    return months
+
+
+def _roll_up_months(workspace_id: int, months: list[date], timezone: str) -> None:
+    """Sum the (already rolled-up) days of whole months into `monthly_count` (own short transaction)."""
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(sqlite_immediate=True)
+        try:
+            with connection.begin():
+                done = set(
+                    connection.scalars(
+                        sa.select(RolledUpMonth.month).where(
+                            RolledUpMonth.workspace_id == workspace_id,
+                            RolledUpMonth.month.in_(months),
+                            RolledUpMonth.timezone == timezone,
+                        )
+                    )
+                )
+                missing = [m for m in months if m not in done]
+                if not missing:
+                    return
+                connection.execute(
+                    sa.delete(RolledUpMonth).where(
+                        RolledUpMonth.workspace_id == workspace_id, RolledUpMonth.month.in_(missing)
+                    )
+                )
+                connection.execute(
+                    sa.delete(MonthlyCount).where(
+                        MonthlyCount.workspace_id == workspace_id, MonthlyCount.day.in_(missing)
+                    )
+                )
+                columns = ("touchpoint_id", "dimension", "key", "measure", "value")
+                for month in missing:
+                    summed = sa.select(
+                        DailyCount.workspace_id,
+                        sa.literal(month, sa.Date),
+                        *(getattr(DailyCount, c) for c in columns),
+                        sa.func.sum(DailyCount.n),
+                    ).where(DailyCount.workspace_id == workspace_id, DailyCount.day.between(month, _month_end(month)))
+                    summed = summed.group_by(DailyCount.workspace_id, *(getattr(DailyCount, c) for c in columns))
+                    connection.execute(
+                        sa.insert(MonthlyCount).from_select(["workspace_id", "day", *columns, "n"], summed)
+                    )
+                connection.execute(
+                    sa.insert(RolledUpMonth),
+                    [{"workspace_id": workspace_id, "month": m, "timezone": timezone} for m in missing],
+                )
+        except IntegrityError:
+            return
+
+
+def _read(
+    connection: sa.Connection,
+    table: type[DailyCount] | type[MonthlyCount],
+    workspace_id: int,
+    wanted: set[int],
+    dimension: str,
+    days: sa.ColumnElement[bool],
+) -> Iterator[Count]:
+    by_day = dimension == "day"
+    group = [table.touchpoint_id, table.key, table.measure, table.value, *([table.day] if by_day else [])]
+    query = (
+        sa.select(*group, sa.func.sum(table.n))
+        .where(
+            table.workspace_id == workspace_id,
+            table.dimension == ("touchpoint" if by_day else dimension),
+            days,
+            table.touchpoint_id.in_(wanted),
+        )
+        .group_by(*group)
+    )
+    for row in connection.execute(query):
+        tp, key, measure, value = row[:4]
+        day = _as_date(row[4]) if by_day else date.min
+        yield Count(tp, day, dimension, key, measure, value, int(row[-1]))
 
 
 def daily_counts(
@@ -256,7 +343,11 @@ def daily_counts(
     dimension: str,
     today: date | None = None,
 ) -> list[Count]:
-    """Counts of one dimension for the local days [first, last] (open ends: all data, up to today)."""
+    """Counts of one dimension for the local days [first, last] (open ends: all data, up to today).
+
+    Closed days come from the roll-ups (whole months from `monthly_count`, other days from `daily_count`), the
+    days still open are counted live; the "day" dimension keeps one row per day.
+    """
     zone = ZoneInfo(timezone)
     today = today or datetime.now(zone).date()
     wanted = set(touchpoint_ids)
@@ -273,33 +364,17 @@ def daily_counts(
     if first <= closed_until:
         rolled_last = min(last, closed_until)
         _roll_up(workspace_id, first, rolled_last, timezone)
+        months = [] if dimension == "day" else _whole_months(first, rolled_last)
+        if months:
+            _roll_up_months(workspace_id, months, timezone)
         with db.engine.connect() as connection:
-            query = (
-                sa.select(
-                    DailyCount.touchpoint_id,
-                    DailyCount.key,
-                    DailyCount.measure,
-                    DailyCount.value,
-                    sa.func.sum(DailyCount.n),
-                    *([DailyCount.day] if dimension == "day" else []),
-                )
-                .where(
-                    DailyCount.workspace_id == workspace_id,
-                    DailyCount.dimension == ("touchpoint" if dimension == "day" else dimension),
-                    DailyCount.day.between(first, rolled_last),
-                    DailyCount.touchpoint_id.in_(wanted),
-                )
-                .group_by(
-                    DailyCount.touchpoint_id,
-                    DailyCount.key,
-                    DailyCount.measure,
-                    DailyCount.value,
-                    *([DailyCount.day] if dimension == "day" else []),
-                )
-            )
-            for tp, key, measure, value, n, *day in connection.execute(query):
-                if tp in wanted:
-                    rows.append(Count(tp, _as_date(day[0]) if day else first, dimension, key, measure, value, int(n)))
+            if months:
+                rows += _read(connection, MonthlyCount, workspace_id, wanted, dimension, MonthlyCount.day.in_(months))
+                outside = sa.or_(DailyCount.day < months[0], DailyCount.day > _month_end(months[-1]))
+            else:
+                outside = sa.true()
+            days = sa.and_(DailyCount.day.between(first, rolled_last), outside)
+            rows += _read(connection, DailyCount, workspace_id, wanted, dimension, days)
         first = rolled_last + timedelta(days=1)
     if first <= last:
         with db.engine.connect() as connection:
@@ -325,6 +400,13 @@ def forget_days(session: Session, workspace_id: int, instants: Iterable[datetime
     )
     session.execute(
         sa.delete(DailyCount).where(DailyCount.workspace_id == workspace_id, DailyCount.day.in_(sorted(days)))
+    )
+    months = sorted({day.replace(day=1) for day in days})
+    session.execute(
+        sa.delete(RolledUpMonth).where(RolledUpMonth.workspace_id == workspace_id, RolledUpMonth.month.in_(months))
+    )
+    session.execute(
+        sa.delete(MonthlyCount).where(MonthlyCount.workspace_id == workspace_id, MonthlyCount.day.in_(months))
     )
 
 

@@ -152,7 +152,11 @@ def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> Camp
     counts = _group_counts(scope, Dimension.TOUCHPOINT)
     loyalty_items = _item_counts(scope)
     asked = _asked_metrics(campaign.workspace_id, touchpoints)
-    referrals, _ = referral_numbers(campaign, (scope.period.start, scope.period.end))
+    referrals, _ = referral_numbers(
+        campaign,
+        (scope.period.start, scope.period.end),
+        completed={tp: c.completions for tp, c in counts.items() if isinstance(tp, int)},
+    )
     inputs = [
         TouchpointInput(
             id=tp.id,

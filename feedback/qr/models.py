@@ -80,6 +80,21 @@ class Scan(db.Model):
         sa.Index("ix_scan_touchpoint_time", "touchpoint_id", "scanned_at"),
         sa.Index("ix_scan_code_time", "code_id", "scanned_at"),
         sa.Index("ix_scan_workspace_time", "workspace_id", "scanned_at"),
+        # Partial indexes: few scans come through invites or carry our cookie, and only those are looked up.
+        sa.Index(
+            "ix_scan_invite_open",
+            "invite_id",
+            sqlite_where=sa.text("invite_id IS NOT NULL"),
+            postgresql_where=sa.text("invite_id IS NOT NULL"),
+        ),
+        sa.Index(
+            "ix_scan_cookie_visitor",
+            "workspace_id",
+            "visitor_key",
+            "scanned_at",
+            sqlite_where=sa.text("visitor_from_cookie = 1"),
+            postgresql_where=sa.text("visitor_from_cookie"),
+        ),
         sa.CheckConstraint(f"outcome IN {OUTCOME_VALUES!r}", name="outcome"),
         sa.CheckConstraint(f"device_class IN {DEVICE_CLASSES!r}", name="device_class"),
     )
@@ -90,9 +105,7 @@ class Scan(db.Model):
     #: The printed code; empty for invite opens of a touchpoint that has no code.
     code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("code.id", ondelete="CASCADE"))
     #: Set when the visit came through a personal invite link (/i/<code>).
-    invite_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("invite.id", ondelete="SET NULL", use_alter=True), index=True
-    )
+    invite_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invite.id", ondelete="SET NULL", use_alter=True))
     scanned_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: 32 hex characters; equal for the same visitor on the same day (or for the same first-party cookie).
     visitor_key: Mapped[str] = mapped_column(sa.String(32))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -172,11 +173,14 @@ def _median_hours(
 
 
 def referral_numbers(
-    campaign: Campaign, period: tuple[datetime | None, datetime | None] = (None, None)
+    campaign: Campaign,
+    period: tuple[datetime | None, datetime | None] = (None, None),
+    completed: Mapping[int, int] | None = None,
 ) -> tuple[dict[int, ReferralNumbers], ReferralNumbers]:
     """Per referring touchpoint and for the whole campaign (counted by the database, GROUP BY touchpoint).
 
     :param period: UTC [start, end): invites issued, opens, acceptances and responses within it; open by default.
+    :param completed: completed responses per touchpoint when the caller has counted them already.
     """
     ws = campaign.workspace_id
     invites = dict(
@@ -215,18 +219,22 @@ def referral_numbers(
             owned(Touchpoint, ws, Touchpoint.campaign_id == campaign.id).with_only_columns(Touchpoint.id)
         )
     )
-    completed = dict(
-        db.session.execute(
-            sa.select(Response.touchpoint_id, sa.func.count())
-            .where(
-                Response.workspace_id == ws,
-                Response.touchpoint_id.in_(touchpoint_ids),
-                Response.completed_at.is_not(None),
-                Response.flagged.is_(False),
-                *_within(Response.started_at, period),
-            )
-            .group_by(Response.touchpoint_id)
-        ).all()
+    completed = (
+        completed
+        if completed is not None
+        else dict(
+            db.session.execute(
+                sa.select(Response.touchpoint_id, sa.func.count())
+                .where(
+                    Response.workspace_id == ws,
+                    Response.touchpoint_id.in_(touchpoint_ids),
+                    Response.completed_at.is_not(None),
+                    Response.flagged.is_(False),
+                    *_within(Response.started_at, period),
+                )
+                .group_by(Response.touchpoint_id)
+            ).all()
+        )
     )
     per_touchpoint = {
         tp: ReferralNumbers(

@@ -115,3 +115,39 @@ def test_another_time_zone_rebuilds_the_days(dst_campaign) -> None:
     new_york = rollups.daily_counts(campaign.workspace_id, [touchpoint.id], "America/New_York", None, None, "day")
     assert _by_day(berlin, "starts") == _expected_by_day(INSTANTS)
     assert _by_day(new_york, "starts") == Counter(i.astimezone(ZoneInfo("America/New_York")).date() for i in INSTANTS)
+
+
+def test_whole_months_are_read_from_monthly_sums_and_stay_exact(
+    make_campaign, make_touchpoint, with_survey, add_response
+) -> None:
+    """February in Berlin, read as one monthly row per count, equals the raw answers, also after a late one."""
+    from feedback.analysis.models import MonthlyCount
+
+    campaign = make_campaign()
+    touchpoint = with_survey(make_touchpoint(campaign, "Flyer"))
+    instants = {
+        datetime(2026, 1, 31, 22, 30, tzinfo=UTC): 10,  # 23:30 on 31 January in Berlin
+        datetime(2026, 1, 31, 23, 30, tzinfo=UTC): 9,  # 00:30 on 1 February
+        datetime(2026, 2, 15, 12, 0, tzinfo=UTC): 3,
+        datetime(2026, 2, 28, 22, 30, tzinfo=UTC): 7,  # 23:30 on 28 February
+        datetime(2026, 2, 28, 23, 30, tzinfo=UTC): 0,  # 00:30 on 1 March
+    }
+    for when, score in instants.items():
+        add_response(touchpoint, when=when, nps=score)
+
+    def february() -> Counter:
+        rows = rollups.daily_counts(
+            campaign.workspace_id, [touchpoint.id], "Europe/Berlin", date(2026, 1, 20), date(2026, 3, 5), "touchpoint"
+        )
+        db.session.commit()
+        return Counter({(r.measure, r.value): r.n for r in rows if r.measure == "nps"})
+
+    in_range = Counter({("nps", s): 1 for s in instants.values()})
+    assert february() == in_range
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MonthlyCount)) > 0
+    add_response(touchpoint, when=datetime(2026, 2, 10, 9, 0, tzinfo=UTC), nps=3)
+    assert february() == in_range + Counter({("nps", 3): 1})
+    only_february = rollups.daily_counts(
+        campaign.workspace_id, [touchpoint.id], "Europe/Berlin", date(2026, 2, 1), date(2026, 2, 28), "touchpoint"
+    )
+    assert sorted(r.value for r in only_february if r.measure == "nps" for _ in range(r.n)) == [3, 3, 7, 9]
