@@ -317,7 +317,9 @@ def _read(
     days: sa.ColumnElement[bool],
 ) -> Iterator[Count]:
     by_day = dimension == "day"
-    group = [table.touchpoint_id, table.key, table.measure, table.value, *([table.day] if by_day else [])]
+    # Per touchpoint only where the caller needs it; other dimensions sum over the touchpoints asked for.
+    touchpoint = table.touchpoint_id if dimension in ("touchpoint", "item") else sa.literal(0)
+    group = [touchpoint, table.key, table.measure, table.value, *([table.day] if by_day else [])]
     query = (
         sa.select(*group, sa.func.sum(table.n))
         .where(

@@ -7,6 +7,7 @@ handled here and nowhere else. Nulls are `None`, never NaN.
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -317,6 +318,12 @@ class MeanEstimate:
         return sample_flag(self.n)
 
 
+@functools.lru_cache(maxsize=4096)
+def _t975(df: int) -> float:
+    """The t quantile of a two-sided 95 % interval (cached: SciPy's ppf is slow to call thousands of times)."""
+    return float(sps.t.ppf(0.975, df))
+
+
 def mean_estimate(counts: Counts, low: int, high: int) -> MeanEstimate:
     """Mean with t interval from answer counts; n = 1 has no SD, identical answers give [mean, mean]."""
     n = _check_counts(counts)
@@ -331,7 +338,7 @@ def mean_estimate(counts: Counts, low: int, high: int) -> MeanEstimate:
     sd = math.sqrt(squares / (n - 1))
     if sum(1 for c in counts.values() if c) == 1:
         return MeanEstimate(n, mean, 0.0, Interval(mean, mean), no_variation=True)
-    half = float(sps.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+    half = _t975(n - 1) * sd / math.sqrt(n)
     return MeanEstimate(n, mean, sd, Interval(_clip(mean - half, low, high), _clip(mean + half, low, high)), False)
 
 
