@@ -29,6 +29,7 @@ from feedback.surveys.questions import QuestionType
 OPEN_DAYS = 2
 SCALE_TYPES = (QuestionType.NPS, QuestionType.CSAT, QuestionType.CES, QuestionType.RATING)
 DIMENSIONS = ("touchpoint", "code", "device", "language")
+TREND_MEASURES = ("scans", "visitors", "starts", "completions", QuestionType.NPS.value)
 
 
 @dataclass(frozen=True)
@@ -327,6 +328,8 @@ def _read(
             table.dimension == ("touchpoint" if by_day else dimension),
             days,
             table.touchpoint_id.in_(wanted),
+            # the trend shows scans, responses and NPS per day: leave the other answers unread
+            table.measure.in_(TREND_MEASURES) if by_day else sa.true(),
         )
         .group_by(*group)
     )
@@ -383,7 +386,8 @@ def daily_counts(
             source = "touchpoint" if dimension == "day" else dimension
             for c in _count_live(connection, workspace_id, first, last, zone):
                 if c.dimension == source and c.touchpoint_id in wanted:
-                    rows.append(c)
+                    if dimension != "day" or c.measure in TREND_MEASURES:
+                        rows.append(c)
     return rows
 
 
