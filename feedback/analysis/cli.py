@@ -111,3 +111,21 @@ responses_command = _command(
     responses_download,
     "Raw responses of a campaign: one row per response, one column per question key.",
 )
+
+
+@click.command("rollup")
+@click.option("--workspace", "workspace_slug", default=None, help="Only this workspace.")
+@with_appcontext
+def rollup_command(workspace_slug: str | None) -> None:
+    """Build the daily roll-ups of every closed day now (otherwise the first dashboard visit builds them)."""
+    from feedback.analysis import rollups
+
+    query = sa.select(Workspace).order_by(Workspace.slug)
+    if workspace_slug:
+        query = query.where(Workspace.slug == workspace_slug)
+    workspaces = list(db.session.scalars(query))
+    if not workspaces:
+        raise click.UsageError(f"no workspace {workspace_slug!r}")
+    for workspace in workspaces:
+        days = rollups.build(workspace.id, workspace.timezone)
+        click.echo(f"{workspace.slug}: days rolled up: {days}")

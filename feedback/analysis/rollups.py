@@ -450,3 +450,27 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
     for workspace_id, instants in _touched(session).items():
         if workspace_id is not None:
             forget_days(session, workspace_id, instants)
+
+
+def build(workspace_id: int, timezone: str, today: date | None = None) -> int:
+    """Roll up every closed day (and whole month) of a workspace now; returns how many days are rolled up."""
+    zone = ZoneInfo(timezone)
+    today = today or datetime.now(zone).date()
+    with db.engine.connect() as connection:
+        data = _data_days(connection, workspace_id, zone)
+    if data is None:
+        return 0
+    last = min(data[1], today - timedelta(days=OPEN_DAYS))
+    if data[0] > last:
+        return 0
+    _roll_up(workspace_id, data[0], last, timezone)
+    months = _whole_months(data[0], last)
+    if months:
+        _roll_up_months(workspace_id, months, timezone)
+    with db.engine.connect() as connection:
+        return (
+            connection.scalar(
+                sa.select(sa.func.count()).select_from(RolledUpDay).where(RolledUpDay.workspace_id == workspace_id)
+            )
+            or 0
+        )

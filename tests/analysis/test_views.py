@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from scipy import stats as sps
@@ -291,3 +292,19 @@ def test_referral_numbers_follow_the_period(seeded, add_response) -> None:
         return next(r for r in result.rows if r.touchpoint.id == seeded["booth"].id).touchpoint.referrals.invites
 
     assert (invites(inside), invites(before), invites(everything)) == (1, 0, 1)
+
+
+def test_rollup_command_builds_every_closed_day(runner, seeded) -> None:
+    """feedback rollup rolls up the seeded day so the first dashboard visit has nothing left to build."""
+    from feedback.analysis.models import RolledUpDay
+    from feedback.extensions import db
+
+    result = runner.invoke(args=["rollup", "--workspace", seeded["workspace"].slug])
+    assert result.exit_code == 0, result.output
+    assert f"{seeded['workspace'].slug}: days rolled up: 2" in result.output  # answers run into the next day
+    db.session.commit()  # written on the command's own connection: start a new read
+    assert db.session.scalars(sa.select(RolledUpDay.day).order_by(RolledUpDay.day)).all() == [
+        WHEN.date(),
+        WHEN.date() + timedelta(days=1),
+    ]
+    assert runner.invoke(args=["rollup", "--workspace", "nope"]).exit_code == 2
