@@ -105,6 +105,17 @@ def response_by_token(token: str) -> Response | None:
     return db.session.scalar(sa.select(Response).where(Response.token == token))
 
 
+def _response_for_update(token: str) -> Response | None:
+    """The response of a form token, locked until this request commits (PostgreSQL: FOR UPDATE).
+
+    A page submit and the script's answer-by-answer saves of the same response can arrive at the same moment; the
+    lock makes the second wait and then read the first one's answers, so neither replaces answers the other just
+    wrote. SQLite needs no lock: its write transactions already run one at a time (BEGIN IMMEDIATE).
+    """
+    query = sa.select(Response).where(Response.token == token).with_for_update()
+    return db.session.scalar(query.execution_options(populate_existing=True))
+
+
 def answers_of(response: Response | None) -> dict[str, object]:
     """The response's answers by question key (multiple choice as a tuple)."""
     if response is None:
@@ -123,7 +134,7 @@ def _get_or_create(
     touchpoint: Touchpoint, state: FormState, visitor_key: str, language: str, now: datetime
 ) -> Response:
     """The response for this form token, created on the first save (a double tap finds the same row)."""
-    response = response_by_token(state.token)
+    response = _response_for_update(state.token)
     if response is not None:
         return response
     response = Response(
@@ -142,7 +153,7 @@ def _get_or_create(
         with db.session.begin_nested():
             db.session.add(response)
     except sa.exc.IntegrityError:  # the same token arrived twice at once: the other request created it
-        response = response_by_token(state.token)
+        response = _response_for_update(state.token)
         if response is None:
             raise
     return response
@@ -190,7 +201,7 @@ def submit_page(
         raise SurveyChanged()
     all_pages = survey_pages(version)
     page = max(0, min(page, len(all_pages) - 1))
-    existing = response_by_token(state.token)
+    existing = _response_for_update(state.token)
     answers = answers_of(existing)
     if existing is not None and existing.completed_at is not None:
         return PageResult({}, answers, None, True, existing)

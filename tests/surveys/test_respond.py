@@ -243,3 +243,28 @@ def test_calls_to_action_wait_for_the_thank_you_page(client, code) -> None:
     thanks = answer_all(client, code, fields)
     html = client.get(thanks.headers["Location"], headers=PHONE).get_data(as_text=True)
     assert 'href="https://shop.example.com/"' in html and "Zum Shop" in html
+
+
+def test_saves_of_one_response_lock_it_on_postgresql(client, code) -> None:
+    """A page submit and the script's answer saves of one response run one after the other, never interleaved.
+
+    SQLite serialises every write transaction already (BEGIN IMMEDIATE); PostgreSQL needs the row lock, without
+    which a submit deleted answers a concurrent save had just replaced (seen as a flaky browser test).
+    """
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs write transactions one at a time")
+    fields = open_form(client, code)
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        client.post(f"/t/{code.code}/answer", data={"state": fields["state"], "key": "nps", "value": "10"})
+        answer_all(client, code, fields)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", remember)
+    locks = [s for s in statements if s.startswith("SELECT") and "FROM response" in s and s.endswith("FOR UPDATE")]
+    assert len(locks) >= 2
+    assert count(Response) == 1 and count(Answer) == 4
