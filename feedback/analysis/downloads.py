@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -15,8 +15,8 @@ from feedback.analysis.services import DateRange, campaign_ratings
 from feedback.errors import DomainError
 from feedback.exports import csv_stream, safe_cell
 from feedback.extensions import db
-from feedback.qr.models import Code
-from feedback.surveys.models import Answer, Question, Response, SurveyVersion
+from feedback.surveys.models import Question, Response, SurveyVersion
+from feedback.surveys.services import RESPONSE_COLUMNS, response_rows
 from feedback.tenancy import owned
 from feedback.touchpoints.models import Campaign, Touchpoint
 
@@ -83,9 +83,6 @@ def ratings_download(campaign: Campaign, dates: DateRange, fmt: str) -> Download
     return Download(exports.ratings_xlsx(result, comparison, titles, currency), MIMETYPES[fmt], filename)
 
 
-RESPONSE_HEADER = ["response_id", "touchpoint", "code", "language", "started_at", "completed_at", "completed", "flags"]
-
-
 def response_keys(campaign: Campaign) -> list[str]:
     """Question keys of every survey version answered in the campaign, in question order."""
     touchpoint_ids = sa.select(Touchpoint.id).where(
@@ -109,75 +106,19 @@ def response_keys(campaign: Campaign) -> list[str]:
     return keys
 
 
-def response_rows(campaign: Campaign, dates: DateRange, keys: list[str]) -> Iterator[list[object]]:
-    """One row per response (flagged ones included and marked), streamed in id order."""
-    touchpoint_ids = sa.select(Touchpoint.id).where(
-        Touchpoint.campaign_id == campaign.id, Touchpoint.workspace_id == campaign.workspace_id
-    )
-    period = dates.period(campaign.workspace.timezone)
-    query = (
-        sa.select(
-            Response.id,
-            Touchpoint.name,
-            Code.code,
-            Response.language,
-            Response.started_at,
-            Response.completed_at,
-            Response.flag_reason,
-            Response.flagged,
-            Answer.question_key,
-            Answer.value_number,
-            Answer.value_text,
-        )
-        .join(Touchpoint, Touchpoint.id == Response.touchpoint_id)
-        .outerjoin(Code, Code.id == Response.code_id)
-        .outerjoin(Answer, Answer.response_id == Response.id)
-        .where(Response.workspace_id == campaign.workspace_id, Response.touchpoint_id.in_(touchpoint_ids))
-        .where(*period.where(Response.started_at))
-        .order_by(Response.id, Answer.id)
-        .execution_options(yield_per=2000)
-    )
-    current: list[object] | None = None
-    values: dict[str, list[object]] = {}
-    for rid, touchpoint, code, language, started, completed, reason, flagged, key, number, text in db.session.execute(
-        query
-    ):
-        if current is None or current[0] != rid:
-            if current is not None:
-                yield current + [_joined(values.get(k)) for k in keys]
-            current = [
-                rid,
-                touchpoint,
-                code or "",
-                language,
-                started.isoformat(timespec="seconds"),
-                completed.isoformat(timespec="seconds") if completed else "",
-                "yes" if completed else "no",
-                (reason or "likely_bot") if flagged else "",
-            ]
-            values = {}
-        if key is not None:
-            values.setdefault(key, []).append(number if number is not None else text)
-    if current is not None:
-        yield current + [_joined(values.get(k)) for k in keys]
-
-
-def _joined(values: list[object] | None) -> object:
-    """A single answer keeps its type (numbers stay numbers); several choices are joined with '; '."""
-    if not values:
-        return ""
-    if len(values) == 1:
-        return values[0]
-    return "; ".join(str(v) for v in values)
-
-
 def responses_download(campaign: Campaign, dates: DateRange, fmt: str) -> Download:
     """Raw responses of the campaign, one column per question key."""
     if fmt not in RESPONSE_FORMATS:
         raise UnknownFormat(_("Responses come as CSV or XLSX."))
     keys = response_keys(campaign)
-    header = RESPONSE_HEADER + keys
-    rows = response_rows(campaign, dates, keys)
+    header = RESPONSE_COLUMNS + keys
+    touchpoint_ids = sa.select(Touchpoint.id).where(
+        Touchpoint.campaign_id == campaign.id, Touchpoint.workspace_id == campaign.workspace_id
+    )
+    period = dates.period(campaign.workspace.timezone)
+    rows = response_rows(
+        campaign.workspace_id, keys, Response.touchpoint_id.in_(touchpoint_ids), *period.where(Response.started_at)
+    )
     filename = f"{campaign.slug}-responses{_suffix(dates)}.{fmt}"
     if fmt == "csv":
         return Download(csv_stream(header, rows), MIMETYPES[fmt], filename)

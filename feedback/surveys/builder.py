@@ -216,9 +216,6 @@ def delete_survey(survey_id: int) -> Response:
     return redirect(url_for("survey_builder.list_surveys"))
 
 
-EXPORT_COLUMNS = ["response_id", "touchpoint", "code", "language", "started_at", "completed_at", "completed", "flags"]
-
-
 @bp.route("/surveys/<int:survey_id>/responses")
 def list_responses(survey_id: int) -> str:
     """Raw responses, newest first, with their answers; editors can delete one."""
@@ -241,7 +238,9 @@ def export_responses(survey_id: int) -> Response:
     """All raw responses as CSV for Excel: one row per response, one column per question key."""
     survey = _survey(survey_id)
     keys = services.question_keys(survey)
-    body = csv_stream(EXPORT_COLUMNS + keys, services.export_rows(survey, keys))
+    body = csv_stream(
+        services.RESPONSE_COLUMNS + keys, services.response_rows(survey.workspace_id, keys, survey_id=survey.id)
+    )
     response = Response(stream_with_context(body), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="responses-{survey.id}.csv"'
     response.headers["Cache-Control"] = "no-store"

@@ -275,8 +275,20 @@ def delete_response(workspace_id: int, response_id: int) -> None:
     db.session.delete(response)
 
 
-def export_rows(survey: Survey, keys: list[str]):  # noqa: ANN201 - a generator of lists
-    """One row per response: id, touchpoint, code, language, started, completed, flags, one column per key.
+#: The leading columns of every raw response export (then one column per question key).
+RESPONSE_COLUMNS = ["response_id", "touchpoint", "code", "language", "started_at", "completed_at", "completed", "flags"]
+
+
+def _joined(values: list[object] | None) -> object:
+    """A single answer keeps its type (numbers stay numbers); several choices are joined with '; '."""
+    if not values:
+        return ""
+    return values[0] if len(values) == 1 else "; ".join(str(v) for v in values)
+
+
+def response_rows(workspace_id: int, keys: list[str], *criteria: sa.ColumnElement[bool], survey_id: int | None = None):  # noqa: ANN201 - a generator of lists
+    """One row per response of the workspace matching `criteria` (or one survey): RESPONSE_COLUMNS, then one
+    column per key. Flagged responses are included and say why.
 
     Streams from one ordered query over answers, so memory stays flat however many responses there are.
     """
@@ -291,36 +303,42 @@ def export_rows(survey: Survey, keys: list[str]):  # noqa: ANN201 - a generator 
             Response.started_at,
             Response.completed_at,
             Response.flag_reason,
+            Response.flagged,
             Answer.question_key,
             Answer.value_number,
             Answer.value_text,
         )
-        .join(SurveyVersion, SurveyVersion.id == Response.version_id)
         .join(Touchpoint, Touchpoint.id == Response.touchpoint_id)
         .outerjoin(Code, Code.id == Response.code_id)
         .outerjoin(Answer, Answer.response_id == Response.id)
-        .where(SurveyVersion.survey_id == survey.id, Response.workspace_id == survey.workspace_id)
+        .where(Response.workspace_id == workspace_id, *criteria)
         .order_by(Response.id, Answer.id)
         .execution_options(yield_per=2000)
     )
+    if survey_id is not None:
+        query = query.join(SurveyVersion, SurveyVersion.id == Response.version_id).where(
+            SurveyVersion.survey_id == survey_id
+        )
     current: list[object] | None = None
-    values: dict[str, list[str]] = {}
-    for rid, touchpoint, code, language, started, completed, flags, key, number, text in db.session.execute(query):
+    values: dict[str, list[object]] = {}
+    for rid, touchpoint, code, language, started, completed, reason, flagged, key, number, text in db.session.execute(
+        query
+    ):
         if current is None or current[0] != rid:
             if current is not None:
-                yield current + ["; ".join(values.get(k, [])) for k in keys]
+                yield current + [_joined(values.get(k)) for k in keys]
             current = [
                 rid,
                 touchpoint,
                 code or "",
                 language,
-                started.isoformat(),
-                completed.isoformat() if completed else "",
+                started.isoformat(timespec="seconds"),
+                completed.isoformat(timespec="seconds") if completed else "",
                 "yes" if completed else "no",
-                flags,
+                (reason or "likely_bot") if flagged else "",
             ]
             values = {}
         if key is not None:
-            values.setdefault(key, []).append(str(number) if number is not None else (text or ""))
+            values.setdefault(key, []).append(number if number is not None else (text or ""))
     if current is not None:
-        yield current + ["; ".join(values.get(k, [])) for k in keys]
+        yield current + [_joined(values.get(k)) for k in keys]
