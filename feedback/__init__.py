@@ -87,6 +87,8 @@ def register_blueprints(app: Flask) -> None:
     """Mount each feature's blueprint."""
     from feedback import health
     from feedback.analysis import views as analysis_views
+    from feedback.api import admin as api_admin
+    from feedback.api import views as api_views
     from feedback.auth import views as auth_views
     from feedback.qr import views as qr_views
     from feedback.referrals import views as referral_views
@@ -105,6 +107,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(survey_builder.bp)
     app.register_blueprint(referral_views.dashboard_bp)
     app.register_blueprint(analysis_views.bp)
+    app.register_blueprint(api_views.bp)
+    app.register_blueprint(api_admin.bp)
+    app.register_blueprint(api_admin.docs_bp)
+    api_views.spec.register(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -41,22 +41,28 @@ class Forbidden(DomainError):
 
 HTTP_MESSAGES = {
     400: _l("The request was not understood. Please check your input and try again."),
+    401: _l("Please authenticate."),
     403: _l("You are not allowed to do this."),
     404: _l("This page does not exist or you have no access to it."),
     405: _l("This action is not available here."),
+    409: _l("This conflicts with what already exists."),
     410: _l("This page is no longer available."),
     413: _l("What you sent is too large."),
+    422: _l("Some values are not valid."),
     429: _l("Too many attempts. Please wait a moment and try again."),
     500: _l("Something went wrong on our side. Your last action may not have been saved; please try again."),
 }
 
 TITLES = {
     400: _l("Bad request"),
+    401: _l("Not authenticated"),
     403: _l("Not allowed"),
     404: _l("Not found"),
     405: _l("Not available"),
+    409: _l("Conflict"),
     410: _l("Gone"),
     413: _l("Too large"),
+    422: _l("Invalid values"),
     429: _l("Slow down"),
     500: _l("Error"),
 }
@@ -75,8 +81,29 @@ def _layout() -> str:
     return "base_dashboard.html" if dashboard else "base_respondent.html"
 
 
+def problem(status: int, detail: str | None = None, **extra: object) -> Response:
+    """An RFC 9457 problem+json response (the API's errors)."""
+    body = {
+        "type": "about:blank",
+        "title": str(TITLES.get(status, TITLES[500])),
+        "status": status,
+        "detail": detail or str(HTTP_MESSAGES.get(status, HTTP_MESSAGES[500])),
+        **extra,
+    }
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
 def render_error(status: int, message: str | None = None):
-    """Render the error page for a status, in the visitor's language."""
+    """Render the error page for a status, in the visitor's language (problem+json on the API)."""
+    if _is_api():
+        return problem(status, message), status
     text = message or str(HTTP_MESSAGES.get(status, HTTP_MESSAGES[500]))
     title = str(TITLES.get(status, TITLES[500]))
     return render_template("errors/error.html", status=status, title=title, message=text, layout=_layout()), status

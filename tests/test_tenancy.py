@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from feedback.api import services as api_services
+from feedback.api.models import Scope
 from feedback.auth import services as auth_services
 from feedback.auth.models import Membership, Role
 from feedback.db_types import utcnow
@@ -18,7 +20,7 @@ from feedback.surveys.models import Response
 from feedback.touchpoints.models import Campaign, Touchpoint
 
 #: Blueprints whose routes live inside a workspace.
-SCOPED_BLUEPRINTS = {"touchpoints", "members", "codes", "survey_builder", "referral_admin", "analysis"}
+SCOPED_BLUEPRINTS = {"touchpoints", "members", "codes", "survey_builder", "referral_admin", "analysis", "api_tokens"}
 
 
 @pytest.fixture
@@ -56,6 +58,7 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
         started_at=utcnow(),
     )
     db.session.add(response)
+    api_token, _plain = api_services.create_token(foreign.id, "Secret CRM", Scope.WRITE, victim.id, utcnow())
     db.session.commit()
     membership = db.session.scalar(sa.select(Membership).where(Membership.workspace_id == foreign.id))
     ids = {
@@ -70,6 +73,7 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
         "invite_id": invite.id,
         "key": "nps",
         "action": "up",
+        "token_id": api_token.id,
     }
     return attacker, own, foreign, ids
 

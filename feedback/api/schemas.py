@@ -1,0 +1,208 @@
+"""Request and response bodies of the API (pydantic); the OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from feedback.touchpoints.models import Channel, Phase
+
+Name = Annotated[str, Field(min_length=1, max_length=120, examples=["Frühjahr 2026"])]
+Money = Annotated[Decimal, Field(ge=0, le=Decimal("9999999999.99"), decimal_places=2, examples=["12500.00"])]
+
+
+class Strict(BaseModel):
+    """Bodies refuse unknown fields, so a typo is an error instead of being ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457 problem details)."""
+
+    type: str = Field(examples=["about:blank"])
+    title: str = Field(examples=["Not found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["This page does not exist or you have no access to it."])
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="Field errors of a request that did not validate."
+    )
+
+
+class Campaign(BaseModel):
+    """A campaign of the token's workspace."""
+
+    id: int
+    name: str
+    slug: str = Field(description="Stable, URL-safe name used in UTM parameters and on the command line.")
+    description: str
+    starts_on: date | None
+    ends_on: date | None
+    budget: Decimal | None
+    incentive_text: str
+    invite_policy: Literal["everyone", "promoters", "off"]
+    archived: bool
+    created_at: datetime
+
+
+class CampaignCreate(Strict):
+    """A new campaign."""
+
+    name: Name
+    description: str = Field(default="", max_length=5000)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    budget: Money | None = None
+    incentive_text: str = Field(default="", max_length=200)
+    invite_policy: Literal["everyone", "promoters", "off"] = "everyone"
+
+
+class CampaignUpdate(Strict):
+    """Changed fields of a campaign (others stay as they are)."""
+
+    name: Name | None = None
+    description: str | None = Field(default=None, max_length=5000)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    budget: Money | None = None
+    incentive_text: str | None = Field(default=None, max_length=200)
+    invite_policy: Literal["everyone", "promoters", "off"] | None = None
+    archived: bool | None = None
+
+
+class CampaignList(BaseModel):
+    """Campaigns, oldest first."""
+
+    items: list[Campaign]
+
+
+class Touchpoint(BaseModel):
+    """A touchpoint of a campaign."""
+
+    id: int
+    campaign_id: int
+    name: str
+    channel: Channel
+    phase: Phase
+    cost: Decimal | None
+    reach: int | None
+    location: str
+    notes: str
+    survey_id: int | None
+    archived: bool
+    created_at: datetime
+
+
+class TouchpointCreate(Strict):
+    """A new touchpoint."""
+
+    name: Name
+    channel: Channel
+    phase: Phase
+    cost: Money | None = None
+    reach: int | None = Field(default=None, ge=0, le=2_000_000_000)
+    location: str = Field(default="", max_length=200)
+    notes: str = Field(default="", max_length=5000)
+
+
+class TouchpointUpdate(Strict):
+    """Changed fields of a touchpoint."""
+
+    name: Name | None = None
+    channel: Channel | None = None
+    phase: Phase | None = None
+    cost: Money | None = None
+    reach: int | None = Field(default=None, ge=0, le=2_000_000_000)
+    location: str | None = Field(default=None, max_length=200)
+    notes: str | None = Field(default=None, max_length=5000)
+    archived: bool | None = None
+
+
+class TouchpointList(BaseModel):
+    """Touchpoints in journey order."""
+
+    items: list[Touchpoint]
+
+
+class Code(BaseModel):
+    """A printed code."""
+
+    id: int
+    touchpoint_id: int
+    code: str = Field(examples=["7K3QX9PM"])
+    label: str
+    url: str = Field(examples=["https://fb.example.com/T/7K3QX9PM"])
+    state: Literal["active", "paused", "expired"]
+    created_at: datetime
+
+
+class CodeCreate(Strict):
+    """A new code for a touchpoint (e.g. a print variant)."""
+
+    label: str = Field(default="", max_length=80, examples=["Variant A"])
+
+
+class CodeList(BaseModel):
+    """Codes of a touchpoint, oldest first."""
+
+    items: list[Code]
+
+
+class Period(Strict):
+    """Optional period of local days (workspace time zone), both inclusive."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: date | None = Field(default=None, alias="from", examples=["2026-03-01"])
+    to: date | None = Field(default=None, examples=["2026-03-31"])
+
+
+class Ratings(BaseModel):
+    """The dashboard's rating rows (columns as in the CSV/XLSX download) and comparisons with the rest."""
+
+    campaign: dict[str, Any]
+    period: dict[str, Any]
+    currency: str
+    generated_at: datetime
+    campaign_rating: float | None
+    touchpoints: list[dict[str, Any]] = Field(description="One object per touchpoint; keys are the export columns.")
+    comparisons: list[dict[str, Any]] = Field(
+        description="Each touchpoint against the rest of its campaign, Holm-adjusted."
+    )
+
+
+class ResponseQuery(Strict):
+    """Filters and paging of the response list."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    touchpoint_id: int | None = Field(default=None, ge=1)
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
+    completed: bool | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=200, description="next_cursor of the previous page.")
+
+
+class SurveyResponse(BaseModel):
+    """One respondent's answers at one touchpoint."""
+
+    id: int
+    touchpoint_id: int
+    code: str | None
+    language: str
+    started_at: datetime
+    completed_at: datetime | None
+    flagged: bool
+    flag_reason: str
+    answers: dict[str, Any] = Field(description="By question key: a number, a text, or a list of chosen options.")
+
+
+class ResponseList(BaseModel):
+    """Responses, newest first."""
+
+    items: list[SurveyResponse]
+    next_cursor: str | None

@@ -1,0 +1,94 @@
+"""Use cases of API tokens: create (shown once), list, revoke, and authenticate a request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from feedback.api.models import ApiToken, Scope
+from feedback.errors import DomainError
+from feedback.extensions import db
+from feedback.qr.services import write_in_own_transaction
+from feedback.tenancy import get_owned, owned
+
+TOKEN_PREFIX = "fbk_"
+#: last_used_at is written at most this often per token.
+USE_RESOLUTION = timedelta(minutes=1)
+
+
+class InvalidTokenName(DomainError):
+    """A token needs a name of 1–80 characters."""
+
+    message = _l("Give the token a name of up to 80 characters, e.g. “CRM sync”.")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(
+    workspace_id: int, name: str, scope: Scope, user_id: int | None, now: datetime
+) -> tuple[ApiToken, str]:
+    """A new token; returns the row and the plain token, which is never shown again. The caller commits.
+
+    :raises InvalidTokenName: the name is empty or too long.
+    """
+    name = " ".join(name.split())
+    if not name or len(name) > 80:
+        raise InvalidTokenName()
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        workspace_id=workspace_id,
+        name=name,
+        prefix=plain[:10],
+        token_hash=_hash(plain),
+        scope=scope.value,
+        created_by_id=user_id,
+        created_at=now,
+    )
+    db.session.add(token)
+    db.session.flush()
+    return token, plain
+
+
+def list_tokens(workspace_id: int) -> list[ApiToken]:
+    """The workspace's tokens, active first, newest first."""
+    return list(
+        db.session.scalars(
+            owned(ApiToken, workspace_id).order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
+        )
+    )
+
+
+def revoke_token(workspace_id: int, token_id: int, now: datetime) -> ApiToken:
+    """Revoke a token at once; the caller commits."""
+    token = get_owned(ApiToken, workspace_id, token_id)
+    if token.revoked_at is None:
+        token.revoked_at = now
+    return token
+
+
+def authenticate(header: str | None, now: datetime, writing: bool = False) -> ApiToken | None:
+    """The active token of an `Authorization: Bearer …` header, or None; notes its use (at most once a minute).
+
+    :param writing: the request already holds the write lock (unsafe methods): note the use in its transaction.
+    """
+    if not header:
+        return None
+    kind, _, plain = header.strip().partition(" ")
+    plain = plain.strip()
+    if kind.lower() != "bearer" or not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
+        return None
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _hash(plain)))
+    if token is None or not token.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= USE_RESOLUTION:
+        if writing:
+            token.last_used_at = now
+        else:  # its own short write, so a GET stays a read for the request's session
+            write_in_own_transaction(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    return token

@@ -1,0 +1,416 @@
+"""/api/v1: the dashboard's data and actions for integrators, scoped to the bearer token's workspace."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, g, request
+from itsdangerous import BadSignature, URLSafeSerializer
+from spectree import Response as Resp
+from spectree import SecurityScheme, SpecTree
+from spectree.models import SecureType, SecuritySchemeData
+
+from feedback.analysis.downloads import ratings_download
+from feedback.analysis.services import DateRange, InvalidPeriod
+from feedback.api import schemas
+from feedback.api.models import ApiToken, Scope
+from feedback.api.services import authenticate
+from feedback.auth.models import Workspace
+from feedback.db_types import utcnow
+from feedback.errors import DomainError, problem
+from feedback.extensions import csrf, db
+from feedback.qr import services as qr_services
+from feedback.qr.models import Code
+from feedback.qr.rendering import QrOptions, RenderError, qr_url, render_png, render_svg
+from feedback.surveys.models import Response as SurveyResponseRow
+from feedback.tenancy import get_owned, owned
+from feedback.touchpoints import services as tp
+from feedback.touchpoints.models import Campaign, Touchpoint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+ERRORS = {"HTTP_401": schemas.Problem, "HTTP_404": schemas.Problem, "HTTP_422": schemas.Problem}
+WRITE_ERRORS = {**ERRORS, "HTTP_403": schemas.Problem, "HTTP_409": schemas.Problem}
+
+
+def _validation_problem(_req: Any, resp: Any, error: Exception | None, _instance: Any, _adapter: Any) -> None:
+    """Turn spectree's 422 list of field errors into problem+json (in place: spectree then aborts with it)."""
+    if error is None or resp is None:
+        return
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in json.loads(resp.get_data() or b"[]")
+    ]
+    body = problem(422, "The request does not match the API's schema; see errors.", errors=errors).get_data()
+    resp.set_data(body)
+    resp.mimetype = "application/problem+json"
+
+
+#: The OpenAPI 3.1 document is generated from the validated routes below (`/api/openapi.json`).
+spec = SpecTree(
+    "flask",
+    title="feedback API",
+    version="1.0",
+    description="Campaigns, touchpoints, codes, responses and ratings of one workspace. Authenticate with "
+    "`Authorization: Bearer fbk_…` (create tokens in the dashboard under Members → API tokens, or with "
+    "`feedback token create`). Errors are `application/problem+json`.",
+    # spectree leaves routes under its own path out of the document, so its copy lives apart; /api/openapi.json
+    # (api_docs.openapi) is the published address.
+    path="api-spec",
+    filename="openapi.json",
+    page_templates={},
+    mode="strict",
+    annotations=True,
+    security_schemes=[
+        SecurityScheme(
+            name="bearer",
+            data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer", description="An API token: fbk_…"),
+        )
+    ],
+    security={"bearer": []},
+    before=_validation_problem,
+)
+
+
+@bp.before_request
+def _authenticate() -> Response | None:
+    """Every API request needs an active token; writes need a write token."""
+    writing = request.method not in ("GET", "HEAD", "OPTIONS")
+    token = authenticate(request.headers.get("Authorization"), utcnow(), writing)
+    if token is None:
+        response = problem(401, "Send an active API token: Authorization: Bearer fbk_…")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="feedback"'
+        return response
+    needed = Scope.WRITE if writing else Scope.READ
+    if not token.allows(needed):
+        return problem(403, "This token may only read; create a write token to change data.")
+    g.api_token = token
+    g.workspace = db.session.get(Workspace, token.workspace_id)
+    return None
+
+
+def _ws() -> int:
+    token: ApiToken = g.api_token
+    return token.workspace_id
+
+
+# --- serialisers ------------------------------------------------------------------------------------------------
+
+
+def _campaign(c: Campaign) -> schemas.Campaign:
+    return schemas.Campaign(
+        id=c.id,
+        name=c.name,
+        slug=c.slug,
+        description=c.description,
+        starts_on=c.starts_on,
+        ends_on=c.ends_on,
+        budget=c.budget,
+        incentive_text=c.incentive_text,
+        invite_policy=c.invite_policy,  # type: ignore[arg-type]
+        archived=c.archived_at is not None,
+        created_at=c.created_at,
+    )
+
+
+def _touchpoint(t: Touchpoint) -> schemas.Touchpoint:
+    return schemas.Touchpoint(
+        id=t.id,
+        campaign_id=t.campaign_id,
+        name=t.name,
+        channel=t.channel,  # type: ignore[arg-type]
+        phase=t.phase,  # type: ignore[arg-type]
+        cost=t.cost,
+        reach=t.reach,
+        location=t.location,
+        notes=t.notes,
+        survey_id=t.survey_id,
+        archived=t.archived_at is not None,
+        created_at=t.created_at,
+    )
+
+
+def _code(c: Code) -> schemas.Code:
+    return schemas.Code(
+        id=c.id,
+        touchpoint_id=c.touchpoint_id,
+        code=c.code,
+        label=c.label,
+        url=qr_url(current_app.config["PUBLIC_BASE_URL"], c.code),
+        state=c.state(utcnow()).value,  # type: ignore[arg-type]
+        created_at=c.created_at,
+    )
+
+
+def _json(model: Any, status: int = 200) -> Response:
+    return Response(model.model_dump_json(by_alias=True), status=status, mimetype="application/json")
+
+
+# --- campaigns --------------------------------------------------------------------------------------------------
+
+
+@bp.get("/campaigns")
+@spec.validate(resp=Resp(HTTP_200=schemas.CampaignList, **ERRORS), tags=["campaigns"])
+def list_campaigns() -> Response:
+    """All campaigns of the workspace, archived ones included."""
+    campaigns = db.session.scalars(owned(Campaign, _ws()).order_by(Campaign.id))
+    return _json(schemas.CampaignList(items=[_campaign(c) for c in campaigns]))
+
+
+@bp.post("/campaigns")
+@spec.validate(json=schemas.CampaignCreate, resp=Resp(HTTP_201=schemas.Campaign, **WRITE_ERRORS), tags=["campaigns"])
+def create_campaign(json: schemas.CampaignCreate) -> Response:
+    """Create a campaign."""
+    campaign = tp.create_campaign(_ws(), tp.CampaignData(**json.model_dump()))
+    db.session.commit()
+    return _json(_campaign(campaign), 201)
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@spec.validate(resp=Resp(HTTP_200=schemas.Campaign, **ERRORS), tags=["campaigns"])
+def get_campaign(campaign_id: int) -> Response:
+    """One campaign."""
+    return _json(_campaign(tp.get_campaign(_ws(), campaign_id)))
+
+
+@bp.patch("/campaigns/<int:campaign_id>")
+@spec.validate(json=schemas.CampaignUpdate, resp=Resp(HTTP_200=schemas.Campaign, **WRITE_ERRORS), tags=["campaigns"])
+def update_campaign(campaign_id: int, json: schemas.CampaignUpdate) -> Response:
+    """Change fields of a campaign; `archived: true` archives it, `false` restores it."""
+    campaign = tp.get_campaign(_ws(), campaign_id)
+    changes = json.model_dump(exclude_unset=True)
+    archived = changes.pop("archived", None)
+    current = tp.CampaignData(
+        name=campaign.name,
+        description=campaign.description,
+        starts_on=campaign.starts_on,
+        ends_on=campaign.ends_on,
+        budget=campaign.budget,
+        incentive_text=campaign.incentive_text,
+        invite_policy=campaign.invite_policy,
+        referral_touchpoint_id=campaign.referral_touchpoint_id,
+    )
+    for key in ("name", "description", "incentive_text", "invite_policy"):
+        if key in changes and changes[key] is None:
+            raise DomainError(f"{key} cannot be null.")
+    tp.update_campaign(campaign, replace(current, **changes))
+    if archived is not None:
+        tp.set_campaign_archived(campaign, archived, utcnow())
+    db.session.commit()
+    return _json(_campaign(campaign))
+
+
+# --- touchpoints ------------------------------------------------------------------------------------------------
+
+
+@bp.get("/campaigns/<int:campaign_id>/touchpoints")
+@spec.validate(resp=Resp(HTTP_200=schemas.TouchpointList, **ERRORS), tags=["touchpoints"])
+def list_touchpoints(campaign_id: int) -> Response:
+    """Touchpoints of a campaign in journey order, archived ones included."""
+    campaign = tp.get_campaign(_ws(), campaign_id)
+    touchpoints = tp.touchpoints_of(campaign, include_archived=True)
+    return _json(schemas.TouchpointList(items=[_touchpoint(t) for t in touchpoints]))
+
+
+@bp.post("/campaigns/<int:campaign_id>/touchpoints")
+@spec.validate(
+    json=schemas.TouchpointCreate, resp=Resp(HTTP_201=schemas.Touchpoint, **WRITE_ERRORS), tags=["touchpoints"]
+)
+def create_touchpoint(campaign_id: int, json: schemas.TouchpointCreate) -> Response:
+    """Add a touchpoint to a campaign."""
+    campaign = tp.get_campaign(_ws(), campaign_id)
+    touchpoint = tp.create_touchpoint(campaign, tp.TouchpointData(**json.model_dump()))
+    db.session.commit()
+    return _json(_touchpoint(touchpoint), 201)
+
+
+@bp.get("/touchpoints/<int:touchpoint_id>")
+@spec.validate(resp=Resp(HTTP_200=schemas.Touchpoint, **ERRORS), tags=["touchpoints"])
+def get_touchpoint(touchpoint_id: int) -> Response:
+    """One touchpoint."""
+    return _json(_touchpoint(tp.get_touchpoint(_ws(), touchpoint_id)))
+
+
+@bp.patch("/touchpoints/<int:touchpoint_id>")
+@spec.validate(
+    json=schemas.TouchpointUpdate, resp=Resp(HTTP_200=schemas.Touchpoint, **WRITE_ERRORS), tags=["touchpoints"]
+)
+def update_touchpoint(touchpoint_id: int, json: schemas.TouchpointUpdate) -> Response:
+    """Change fields of a touchpoint; `archived: true` archives it."""
+    touchpoint = tp.get_touchpoint(_ws(), touchpoint_id)
+    changes = json.model_dump(exclude_unset=True)
+    archived = changes.pop("archived", None)
+    for key in ("name", "channel", "phase", "location", "notes"):
+        if key in changes and changes[key] is None:
+            raise DomainError(f"{key} cannot be null.")
+    current = tp.TouchpointData(
+        name=touchpoint.name,
+        channel=touchpoint.channel,  # type: ignore[arg-type]
+        phase=touchpoint.phase,  # type: ignore[arg-type]
+        cost=touchpoint.cost,
+        reach=touchpoint.reach,
+        location=touchpoint.location,
+        notes=touchpoint.notes,
+    )
+    tp.update_touchpoint(touchpoint, replace(current, **changes))
+    if archived is not None:
+        tp.set_touchpoint_archived(touchpoint, archived, utcnow())
+    db.session.commit()
+    return _json(_touchpoint(touchpoint))
+
+
+# --- codes ------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/touchpoints/<int:touchpoint_id>/codes")
+@spec.validate(resp=Resp(HTTP_200=schemas.CodeList, **ERRORS), tags=["codes"])
+def list_codes(touchpoint_id: int) -> Response:
+    """The printed codes of a touchpoint."""
+    touchpoint = tp.get_touchpoint(_ws(), touchpoint_id)
+    codes = db.session.scalars(owned(Code, _ws(), Code.touchpoint_id == touchpoint.id).order_by(Code.id))
+    return _json(schemas.CodeList(items=[_code(c) for c in codes]))
+
+
+@bp.post("/touchpoints/<int:touchpoint_id>/codes")
+@spec.validate(json=schemas.CodeCreate, resp=Resp(HTTP_201=schemas.Code, **WRITE_ERRORS), tags=["codes"])
+def create_code(touchpoint_id: int, json: schemas.CodeCreate) -> Response:
+    """A new code for a touchpoint (another print variant or placement)."""
+    touchpoint = tp.get_touchpoint(_ws(), touchpoint_id)
+    code = qr_services.create_code(touchpoint, json.label.strip())
+    db.session.commit()
+    return _json(_code(code), 201)
+
+
+@bp.get("/codes/<int:code_id>")
+@spec.validate(resp=Resp(HTTP_200=schemas.Code, **ERRORS), tags=["codes"])
+def get_code(code_id: int) -> Response:
+    """One code."""
+    return _json(_code(get_owned(Code, _ws(), code_id)))
+
+
+@bp.get("/codes/<int:code_id>/qr.<any(png, svg):fmt>")
+@spec.validate(resp=Resp("HTTP_200", **ERRORS), tags=["codes"])
+def code_image(code_id: int, fmt: str) -> Response:
+    """The QR symbol as PNG (`?size_mm=40&dpi=300`) or SVG, with the code printed under it."""
+    code = get_owned(Code, _ws(), code_id)
+    try:
+        size = float(request.args.get("size_mm", "40"))
+        options = QrOptions(size_mm=size, caption=code.code)
+        url = qr_url(current_app.config["PUBLIC_BASE_URL"], code.code)
+        if fmt == "png":
+            return Response(render_png(url, options), mimetype="image/png")
+        return Response(render_svg(url, options), mimetype="image/svg+xml")
+    except (ValueError, RenderError) as error:
+        return problem(422, str(error) or "size_mm must be a number between 10 and 500.")
+
+
+# --- ratings ----------------------------------------------------------------------------------------------------
+
+
+@bp.get("/campaigns/<int:campaign_id>/ratings")
+@spec.validate(query=schemas.Period, resp=Resp(HTTP_200=schemas.Ratings, **ERRORS), tags=["ratings"])
+def ratings(campaign_id: int, query: schemas.Period) -> Response:
+    """The dashboard's ratings with intervals, and each touchpoint against the rest of its campaign."""
+    campaign = tp.get_campaign(_ws(), campaign_id)
+    if query.from_ and query.to and query.from_ > query.to:
+        raise InvalidPeriod("The start date lies after the end date.")
+    download = ratings_download(campaign, DateRange(query.from_, query.to), "json")
+    return Response(download.body, mimetype="application/json")  # type: ignore[arg-type]
+
+
+# --- responses --------------------------------------------------------------------------------------------------
+
+
+def _cursor_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="api-response-cursor")
+
+
+def _answers(response: SurveyResponseRow) -> dict[str, Any]:
+    values: dict[str, list[Any]] = {}
+    for answer in sorted(response.answers, key=lambda a: a.id):
+        values.setdefault(answer.question_key, []).append(
+            answer.value_number if answer.value_number is not None else answer.value_text
+        )
+    return {key: v[0] if len(v) == 1 and answer_single(response, key) else v for key, v in values.items()}
+
+
+def answer_single(response: SurveyResponseRow, key: str) -> bool:
+    """Multiple-choice answers stay lists even with one option chosen."""
+    return not any(a.question_key == key and a.question_type == "multi_choice" for a in response.answers)
+
+
+def _response(r: SurveyResponseRow, codes: dict[int, str]) -> schemas.SurveyResponse:
+    return schemas.SurveyResponse(
+        id=r.id,
+        touchpoint_id=r.touchpoint_id,
+        code=codes.get(r.code_id) if r.code_id else None,
+        language=r.language,
+        started_at=r.started_at,
+        completed_at=r.completed_at,
+        flagged=r.flagged,
+        flag_reason=r.flag_reason,
+        answers=_answers(r),
+    )
+
+
+@bp.get("/responses")
+@spec.validate(query=schemas.ResponseQuery, resp=Resp(HTTP_200=schemas.ResponseList, **ERRORS), tags=["responses"])
+def list_responses(query: schemas.ResponseQuery) -> Response:
+    """Responses of the workspace, newest first, `limit` at a time; follow `next_cursor` for the next page."""
+    statement = owned(SurveyResponseRow, _ws()).order_by(SurveyResponseRow.id.desc())
+    if query.cursor:
+        try:
+            before = int(_cursor_serializer().loads(query.cursor))
+        except (BadSignature, ValueError, TypeError):
+            return problem(400, "The cursor is not one this API gave out.")
+        statement = statement.where(SurveyResponseRow.id < before)
+    if query.touchpoint_id is not None:
+        statement = statement.where(SurveyResponseRow.touchpoint_id == query.touchpoint_id)
+    if query.completed is not None:
+        statement = statement.where(
+            SurveyResponseRow.completed_at.is_not(None) if query.completed else SurveyResponseRow.completed_at.is_(None)
+        )
+    if query.from_ or query.to:
+        if query.from_ and query.to and query.from_ > query.to:
+            return problem(400, "The start date lies after the end date.")
+        period = DateRange(query.from_, query.to).period(g.workspace.timezone)
+        statement = statement.where(*period_conditions(period))
+    rows = list(db.session.scalars(statement.limit(query.limit + 1)))
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    codes = _code_texts({r.code_id for r in rows if r.code_id})
+    cursor = _cursor_serializer().dumps(rows[-1].id) if more and rows else None
+    return _json(schemas.ResponseList(items=[_response(r, codes) for r in rows], next_cursor=cursor))
+
+
+def period_conditions(period: Any) -> list[sa.ColumnElement[bool]]:
+    """Started within a period."""
+    return period.where(SurveyResponseRow.started_at)
+
+
+def _code_texts(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(owned(Code, _ws(), Code.id.in_(ids)).with_only_columns(Code.id, Code.code)).all())
+
+
+@bp.get("/responses/<int:response_id>")
+@spec.validate(resp=Resp(HTTP_200=schemas.SurveyResponse, **ERRORS), tags=["responses"])
+def get_response(response_id: int) -> Response:
+    """One response with its answers."""
+    row = get_owned(SurveyResponseRow, _ws(), response_id)
+    return _json(_response(row, _code_texts({row.code_id} if row.code_id else set())))
+
+
+@bp.delete("/responses/<int:response_id>")
+@spec.validate(resp=Resp("HTTP_204", **WRITE_ERRORS), tags=["responses"])
+def delete_response(response_id: int) -> Response:
+    """Erase a response and its answers (a respondent's right to deletion)."""
+    row = get_owned(SurveyResponseRow, _ws(), response_id)
+    db.session.delete(row)
+    db.session.commit()
+    return Response(status=204)

@@ -1,0 +1,257 @@
+"""/api/v1: tokens, scopes, problem+json errors, resources and the generated OpenAPI document."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from feedback.api import services
+from feedback.api.models import ApiToken, Scope
+from feedback.db_types import utcnow
+from feedback.extensions import db
+from feedback.surveys import services as survey_services
+from feedback.surveys.models import Answer, Response
+from feedback.touchpoints.models import Campaign
+from tests.helpers import csrf_token_from
+
+
+@pytest.fixture
+def api(make_user, make_workspace):  # noqa: ANN201
+    """A workspace with a write and a read token; returns (workspace, owner, headers by scope)."""
+    owner = make_user()
+    workspace = make_workspace("Rösterei", owner=owner)
+    _w, write = services.create_token(workspace.id, "CRM", Scope.WRITE, owner.id, utcnow())
+    _r, read = services.create_token(workspace.id, "BI", Scope.READ, owner.id, utcnow())
+    db.session.commit()
+    return (
+        workspace,
+        owner,
+        {"write": {"Authorization": f"Bearer {write}"}, "read": {"Authorization": f"Bearer {read}"}},
+    )
+
+
+def _problem(response, status: int) -> dict:  # noqa: ANN001
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status and body["detail"]
+    return body
+
+
+def test_requests_without_a_valid_token_get_401(client, api) -> None:
+    """Missing, malformed, unknown and revoked tokens: 401 with WWW-Authenticate, nothing else."""
+    workspace, _owner, headers = api
+    for header in (
+        {},
+        {"Authorization": "Bearer nope"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer fbk_" + "x" * 43},
+    ):
+        response = client.get("/api/v1/campaigns", headers=header)
+        _problem(response, 401)
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.name == "BI"))
+    services.revoke_token(workspace.id, token.id, utcnow())
+    db.session.commit()
+    _problem(client.get("/api/v1/campaigns", headers=headers["read"]), 401)
+
+
+def test_tokens_are_stored_as_hashes_and_note_their_use(client, api) -> None:
+    """The plain token is nowhere in the database; last use is recorded."""
+    _workspace, _owner, headers = api
+    plain = headers["write"]["Authorization"].split()[1]
+    assert client.get("/api/v1/campaigns", headers=headers["write"]).status_code == 200
+    db.session.expire_all()
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.name == "CRM"))
+    assert token.token_hash != plain and plain not in (token.prefix + token.token_hash)
+    assert token.prefix == plain[:10] and token.last_used_at is not None
+
+
+def test_campaigns_and_touchpoints_through_the_api(client, api) -> None:
+    """Create, read, change and archive; unknown fields, bad values and duplicates are refused."""
+    _workspace, _owner, headers = api
+    write = headers["write"]
+    created = client.post("/api/v1/campaigns", json={"name": "Frühjahr", "budget": "12500.00"}, headers=write)
+    assert created.status_code == 201
+    campaign = created.get_json()
+    assert campaign["slug"] == "fruhjahr" and campaign["budget"] == "12500.00" and not campaign["archived"]
+    body = _problem(client.post("/api/v1/campaigns", json={"name": "", "colour": "red"}, headers=write), 422)
+    assert {tuple(e["loc"]) for e in body["errors"]} == {("name",), ("colour",)}
+    _problem(client.post("/api/v1/campaigns", json={"name": "Frühjahr"}, headers=write), 409)
+    _problem(
+        client.post("/api/v1/campaigns", data="{not json", headers={**write, "Content-Type": "application/json"}), 422
+    )
+    _problem(client.post("/api/v1/campaigns", json={"name": "X"}, headers=headers["read"]), 403)
+    changed = client.patch(
+        f"/api/v1/campaigns/{campaign['id']}", json={"archived": True, "description": "Neu"}, headers=write
+    )
+    assert changed.status_code == 200 and changed.get_json()["archived"] and changed.get_json()["description"] == "Neu"
+    _problem(client.patch(f"/api/v1/campaigns/{campaign['id']}", json={"name": None}, headers=write), 400)
+
+    url = f"/api/v1/campaigns/{campaign['id']}/touchpoints"
+    touchpoint = client.post(
+        url, json={"name": "Messe", "channel": "trade_fair", "phase": "awareness", "reach": 3500}, headers=write
+    )
+    assert touchpoint.status_code == 201 and touchpoint.get_json()["channel"] == "trade_fair"
+    _problem(client.post(url, json={"name": "Y", "channel": "telepathy", "phase": "awareness"}, headers=write), 422)
+    listed = client.get(url, headers=headers["read"]).get_json()["items"]
+    assert [t["name"] for t in listed] == ["Messe"]
+    patched = client.patch(f"/api/v1/touchpoints/{listed[0]['id']}", json={"cost": "900.00"}, headers=write)
+    assert patched.get_json()["cost"] == "900.00" and patched.get_json()["reach"] == 3500
+
+
+def test_codes_and_their_images(client, api, make_campaign, make_touchpoint) -> None:
+    """New codes for a touchpoint; PNG and SVG of a code; absurd sizes are a clear 422."""
+    workspace, _owner, headers = api
+    touchpoint = make_touchpoint(make_campaign(workspace=workspace), "Plakat")
+    code = client.post(
+        f"/api/v1/touchpoints/{touchpoint.id}/codes", json={"label": "Variante A"}, headers=headers["write"]
+    )
+    assert code.status_code == 201
+    body = code.get_json()
+    assert body["url"].endswith("/T/" + body["code"]) and body["state"] == "active"
+    png = client.get(f"/api/v1/codes/{body['id']}/qr.png?size_mm=30", headers=headers["read"])
+    assert png.mimetype == "image/png" and Image.open(io.BytesIO(png.data)).size[0] > 100
+    svg = client.get(f"/api/v1/codes/{body['id']}/qr.svg", headers=headers["read"])
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    _problem(client.get(f"/api/v1/codes/{body['id']}/qr.png?size_mm=banana", headers=headers["read"]), 422)
+
+
+def test_other_workspaces_ids_are_404(client, api, make_campaign, make_touchpoint) -> None:
+    """A token sees only its workspace: every foreign id is 404, and nothing changes."""
+    _workspace, _owner, headers = api
+    foreign = make_campaign(name="Fremd")
+    foreign_tp = make_touchpoint(foreign, "Fremder Stand")
+    for method, path in (
+        ("GET", f"/api/v1/campaigns/{foreign.id}"),
+        ("PATCH", f"/api/v1/campaigns/{foreign.id}"),
+        ("GET", f"/api/v1/campaigns/{foreign.id}/touchpoints"),
+        ("GET", f"/api/v1/campaigns/{foreign.id}/ratings"),
+        ("GET", f"/api/v1/touchpoints/{foreign_tp.id}"),
+        ("POST", f"/api/v1/touchpoints/{foreign_tp.id}/codes"),
+    ):
+        _problem(client.open(path, method=method, json={} if method != "GET" else None, headers=headers["write"]), 404)
+    assert db.session.get(Campaign, foreign.id).archived_at is None
+
+
+def test_responses_page_with_a_signed_cursor_and_can_be_deleted(client, api, make_campaign, make_touchpoint) -> None:
+    """Newest first, two at a time; a tampered cursor is 400; delete erases answers too."""
+    workspace, _owner, headers = api
+    touchpoint = make_touchpoint(make_campaign(workspace=workspace), "Stand")
+    survey = survey_services.create_survey(workspace.id, "NPS", "nps-reason")
+    db.session.flush()
+    start = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    for i in range(5):
+        response = Response(
+            workspace_id=workspace.id,
+            touchpoint_id=touchpoint.id,
+            version_id=survey.current.id,
+            token=f"api-{i}",
+            visitor_key=f"{i:032d}",
+            language="de",
+            started_at=start + timedelta(hours=i),
+            completed_at=start + timedelta(hours=i, minutes=1) if i % 2 == 0 else None,
+        )
+        response.answers.append(
+            Answer(
+                workspace_id=workspace.id,
+                touchpoint_id=touchpoint.id,
+                question_key="nps",
+                question_type="nps",
+                value_number=i + 5,
+                answered_at=start,
+            )
+        )
+        db.session.add(response)
+    db.session.commit()
+    seen, cursor = [], None
+    while True:
+        page = client.get(
+            "/api/v1/responses",
+            query_string={"limit": 2, **({"cursor": cursor} if cursor else {})},
+            headers=headers["read"],
+        ).get_json()
+        seen += [r["answers"]["nps"] for r in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [9, 8, 7, 6, 5]
+    done = client.get("/api/v1/responses", query_string={"completed": "true"}, headers=headers["read"]).get_json()
+    assert [r["answers"]["nps"] for r in done["items"]] == [9, 7, 5]
+    _problem(client.get("/api/v1/responses", query_string={"cursor": "forged"}, headers=headers["read"]), 400)
+    _problem(client.get("/api/v1/responses", query_string={"limit": 100000}, headers=headers["read"]), 422)
+    first = db.session.scalar(sa.select(Response.id).order_by(Response.id))
+    assert client.delete(f"/api/v1/responses/{first}", headers=headers["write"]).status_code == 204
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 4
+    _problem(client.get(f"/api/v1/responses/{first}", headers=headers["read"]), 404)
+
+
+def test_ratings_are_the_dashboards_numbers(client, api, make_campaign) -> None:
+    """Same document as the JSON download; a reversed period is a clear 400."""
+    workspace, _owner, headers = api
+    campaign = make_campaign(workspace=workspace, name="Leer")
+    body = client.get(f"/api/v1/campaigns/{campaign.id}/ratings", headers=headers["read"]).get_json()
+    assert body["campaign"]["slug"] == campaign.slug and body["touchpoints"] == []
+    reversed_ = client.get(
+        f"/api/v1/campaigns/{campaign.id}/ratings?from=2026-05-01&to=2026-01-01", headers=headers["read"]
+    )
+    _problem(reversed_, 400)
+
+
+def test_openapi_document_is_generated_and_documented(client) -> None:
+    """OpenAPI 3.1 with every route, bearer security and the problem schema; a readable docs page."""
+    document = client.get("/api/openapi.json").get_json()
+    assert document["openapi"].startswith("3.1")
+    assert {"/api/v1/campaigns", "/api/v1/responses", "/api/v1/campaigns/{campaign_id}/ratings"} <= set(
+        document["paths"]
+    )
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert "422" in document["paths"]["/api/v1/campaigns"]["post"]["responses"]
+    html = client.get("/api/docs").get_data(as_text=True)
+    assert "/api/v1/campaigns/{campaign_id}/touchpoints" in html
+
+
+def test_owners_create_tokens_in_the_dashboard_and_see_them_once(client, auth, make_user, make_workspace) -> None:
+    """The new token is shown on the page that created it, never again; editors cannot create tokens."""
+    owner, editor = make_user(), make_user()
+    from feedback.auth.models import Role
+
+    workspace = make_workspace(owner=owner, members={editor: Role.EDITOR})
+    auth.login(owner)
+    page = client.get(f"/w/{workspace.slug}/api-tokens/")
+    created = client.post(
+        f"/w/{workspace.slug}/api-tokens/",
+        data={"csrf_token": csrf_token_from(page.get_data(as_text=True)), "name": "CRM", "scope": "write"},
+    )
+    html = created.get_data(as_text=True)
+    assert created.status_code == 200, html[:3000]
+    assert created.headers["Cache-Control"] == "no-store"
+    plain = html.split('readonly value="')[1].split('"')[0]
+    assert (
+        plain.startswith("fbk_")
+        and client.get("/api/v1/campaigns", headers={"Authorization": f"Bearer {plain}"}).status_code == 200
+    )
+    assert plain not in client.get(f"/w/{workspace.slug}/api-tokens/").get_data(as_text=True)
+    auth.logout()
+    auth.login(editor)
+    page = client.get(f"/w/{workspace.slug}/api-tokens/")
+    refused = client.post(
+        f"/w/{workspace.slug}/api-tokens/",
+        data={"csrf_token": csrf_token_from(page.get_data(as_text=True)), "name": "Mine"},
+    )
+    assert refused.status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 1
+
+
+def test_token_command_prints_a_working_token(runner, client, make_workspace) -> None:
+    """feedback token create --workspace SLUG --scope read."""
+    workspace = make_workspace("Skripte")
+    result = runner.invoke(args=["token", "create", "--workspace", workspace.slug, "--scope", "read"])
+    assert result.exit_code == 0, result.output
+    plain = result.output.strip().splitlines()[0]
+    assert client.get("/api/v1/campaigns", headers={"Authorization": f"Bearer {plain}"}).status_code == 200
+    assert runner.invoke(args=["token", "create", "--workspace", "nope"]).exit_code == 2
