@@ -114,7 +114,9 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
-        return render_error(error.status, str(error.message))
+        # the API answers a rule the values break (end before start, a name in use …) as 422 / 409, not 400
+        status = 422 if error.status == 400 and _is_api() else error.status
+        return render_error(status, str(error.message))
 
     @app.errorhandler(CSRFError)
     def _csrf_error(_error: CSRFError):

@@ -49,6 +49,22 @@ class DateRange:
         return Period(start, end)
 
 
+def checked_range(first: date | None, last: date | None) -> DateRange:
+    """A range of real dates feedback can report on; reversed or absurd ones are refused.
+
+    :raises InvalidPeriod: a date before 2000 or far in the future, the start after the end, or over ten years.
+    """
+    for day in (first, last):
+        if day is not None and (day < EARLIEST or day > date.today() + timedelta(days=MAX_PERIOD_DAYS)):
+            raise InvalidPeriod(_l("%(value)s is outside the range feedback reports on.", value=day.isoformat()))
+    if first and last:
+        if first > last:
+            raise InvalidPeriod(_l("The start date lies after the end date."))
+        if (last - first).days > MAX_PERIOD_DAYS:
+            raise InvalidPeriod(_l("A report can span at most ten years."))
+    return DateRange(first, last)
+
+
 def parse_range(first: str | None, last: str | None) -> DateRange:
     """Dates in ISO form (YYYY-MM-DD), both optional; reversed, unreadable or absurd ranges are refused."""
 
@@ -56,20 +72,11 @@ def parse_range(first: str | None, last: str | None) -> DateRange:
         if not value:
             return None
         try:
-            day = date.fromisoformat(value.strip())
+            return date.fromisoformat(value.strip())
         except ValueError:
             raise InvalidPeriod(_l("“%(value)s” is not a date (use YYYY-MM-DD).", value=value[:20])) from None
-        if day < EARLIEST or day > date.today() + timedelta(days=MAX_PERIOD_DAYS):
-            raise InvalidPeriod(_l("%(value)s is outside the range feedback reports on.", value=day.isoformat()))
-        return day
 
-    result = DateRange(parse(first), parse(last))
-    if result.first and result.last:
-        if result.first > result.last:
-            raise InvalidPeriod(_l("The start date lies after the end date."))
-        if (result.last - result.first).days > MAX_PERIOD_DAYS:
-            raise InvalidPeriod(_l("A report can span at most ten years."))
-    return result
+    return checked_range(parse(first), parse(last))
 
 
 def _scope(campaign: Campaign, touchpoints: list[Touchpoint], dates: DateRange) -> Scope:

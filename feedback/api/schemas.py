@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from feedback.touchpoints.models import Channel, Phase
 
 Name = Annotated[str, Field(min_length=1, max_length=120, examples=["Frühjahr 2026"])]
-Money = Annotated[Decimal, Field(ge=0, le=Decimal("9999999999.99"), decimal_places=2, examples=["12500.00"])]
+
+
+def _money(value: object) -> object:
+    """Amounts travel as strings ("12500.00"), so no float ever rounds a cent away."""
+    if not isinstance(value, str | Decimal) or not MONEY_PATTERN.fullmatch(str(value)):
+        raise ValueError('an amount as a string with up to 10 digits and 2 decimals, e.g. "12500.00"')
+    return Decimal(str(value))
+
+
+MONEY_PATTERN = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,10}(\.[0-9]{1,2})?$", "examples": ["12500.00"]}),
+]
 
 
 class Strict(BaseModel):

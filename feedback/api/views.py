@@ -14,7 +14,7 @@ from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 
 from feedback.analysis.downloads import ratings_download
-from feedback.analysis.services import DateRange, InvalidPeriod
+from feedback.analysis.services import checked_range
 from feedback.api import schemas
 from feedback.api.models import ApiToken, Scope
 from feedback.api.services import authenticate
@@ -74,6 +74,20 @@ spec = SpecTree(
     security={"bearer": []},
     before=_validation_problem,
 )
+
+
+def published_spec() -> dict[str, Any]:
+    """The OpenAPI document as published: error responses are documented as application/problem+json."""
+    import copy
+
+    document = copy.deepcopy(spec.spec)
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status.isdigit() and int(status) >= 400 and "application/json" in content:
+                    content["application/problem+json"] = content.pop("application/json")
+    return document
 
 
 @bp.before_request
@@ -316,9 +330,7 @@ def code_image(code_id: int, fmt: str) -> Response:
 def ratings(campaign_id: int, query: schemas.Period) -> Response:
     """The dashboard's ratings with intervals, and each touchpoint against the rest of its campaign."""
     campaign = tp.get_campaign(_ws(), campaign_id)
-    if query.from_ and query.to and query.from_ > query.to:
-        raise InvalidPeriod("The start date lies after the end date.")
-    download = ratings_download(campaign, DateRange(query.from_, query.to), "json")
+    download = ratings_download(campaign, checked_range(query.from_, query.to), "json")
     return Response(download.body, mimetype="application/json")  # type: ignore[arg-type]
 
 
@@ -366,7 +378,7 @@ def list_responses(query: schemas.ResponseQuery) -> Response:
         try:
             before = int(_cursor_serializer().loads(query.cursor))
         except (BadSignature, ValueError, TypeError):
-            return problem(400, "The cursor is not one this API gave out.")
+            return problem(422, "The cursor is not one this API gave out.")
         statement = statement.where(SurveyResponseRow.id < before)
     if query.touchpoint_id is not None:
         statement = statement.where(SurveyResponseRow.touchpoint_id == query.touchpoint_id)
@@ -375,9 +387,7 @@ def list_responses(query: schemas.ResponseQuery) -> Response:
             SurveyResponseRow.completed_at.is_not(None) if query.completed else SurveyResponseRow.completed_at.is_(None)
         )
     if query.from_ or query.to:
-        if query.from_ and query.to and query.from_ > query.to:
-            return problem(400, "The start date lies after the end date.")
-        period = DateRange(query.from_, query.to).period(g.workspace.timezone)
+        period = checked_range(query.from_, query.to).period(g.workspace.timezone)
         statement = statement.where(*period_conditions(period))
     rows = list(db.session.scalars(statement.limit(query.limit + 1)))
     more = len(rows) > query.limit

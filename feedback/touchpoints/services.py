@@ -80,7 +80,9 @@ def _check_campaign(data: CampaignData) -> None:
 
 def _campaign_name_taken(workspace_id: int, name: str, except_id: int | None = None) -> bool:
     """True when another campaign of the workspace has this name (case-insensitively)."""
-    query = owned(Campaign, workspace_id, sa.func.lower(Campaign.name) == name.lower())
+    # the exact name too: SQLite's lower() folds ASCII only, so "Àpfel" must still meet "Àpfel"
+    same = sa.or_(Campaign.name == name, sa.func.lower(Campaign.name) == name.lower())
+    query = owned(Campaign, workspace_id, same)
     if except_id is not None:
         query = query.where(Campaign.id != except_id)
     return db.session.scalar(query) is not None
@@ -191,7 +193,7 @@ def _touchpoint_name_taken(campaign: Campaign, name: str, except_id: int | None 
         Touchpoint,
         campaign.workspace_id,
         Touchpoint.campaign_id == campaign.id,
-        sa.func.lower(Touchpoint.name) == name.lower(),
+        sa.or_(Touchpoint.name == name, sa.func.lower(Touchpoint.name) == name.lower()),
     )
     if except_id is not None:
         query = query.where(Touchpoint.id != except_id)

@@ -156,3 +156,14 @@ def test_database_refuses_a_window_that_ends_before_it_starts(app, make_workspac
     with pytest.raises(sa.exc.IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def test_a_name_with_non_ascii_capitals_is_a_duplicate_not_a_crash(app, make_workspace) -> None:
+    """SQLite's lower() folds ASCII only: "Àpfel" twice must still be refused politely (found by the API fuzzer)."""
+    from feedback.touchpoints import services
+
+    workspace = make_workspace()
+    services.create_campaign(workspace.id, services.CampaignData("Àpfel"))
+    db.session.commit()
+    with pytest.raises(services.DuplicateCampaign):
+        services.create_campaign(workspace.id, services.CampaignData("Àpfel"))
