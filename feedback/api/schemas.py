@@ -221,3 +221,52 @@ class ResponseList(BaseModel):
 
     items: list[SurveyResponse]
     next_cursor: str | None
+
+
+class Question(BaseModel):
+    """One question of a survey version; `key` is stable across versions and names the answer columns."""
+
+    key: str
+    type: str = Field(examples=["nps"])
+    required: bool
+    text_de: str
+    text_en: str
+    options: list[dict[str, str]] = Field(description="Choices: value and labels in German and English.")
+    condition: dict[str, Any] | None = Field(description="Shown only when an earlier scale answer lies in a range.")
+
+
+class Survey(BaseModel):
+    """A survey with the questions of its newest version."""
+
+    id: int
+    name: str
+    version: int
+    archived: bool
+    questions: list[Question]
+
+
+class SurveyList(BaseModel):
+    """Surveys of the workspace."""
+
+    items: list[Survey]
+
+
+class ReferralNumbers(BaseModel):
+    """Referral figures of one referring touchpoint or the whole campaign."""
+
+    touchpoint_id: int | None = Field(description="None for the campaign total.")
+    invites: int
+    opens: int
+    unique_opens: int
+    acceptances: int
+    completed_responses: int
+    acceptance_rate: float | None = Field(description="Acceptances ÷ unique opens.")
+    k_factor: float | None = Field(description="Acceptances ÷ completed responses of the referring touchpoint.")
+    median_hours_to_accept: float | None
+
+
+class Referrals(BaseModel):
+    """Referral numbers per referring touchpoint and for the campaign."""
+
+    total: ReferralNumbers
+    touchpoints: list[ReferralNumbers]

@@ -25,7 +25,9 @@ from feedback.extensions import csrf, db
 from feedback.qr import services as qr_services
 from feedback.qr.models import Code
 from feedback.qr.rendering import QrOptions, RenderError, qr_url, render_png, render_svg
+from feedback.referrals.services import ReferralNumbers, referral_numbers
 from feedback.surveys.models import Response as SurveyResponseRow
+from feedback.surveys.models import Survey
 from feedback.tenancy import get_owned, owned
 from feedback.touchpoints import services as tp
 from feedback.touchpoints.models import Campaign, Touchpoint
@@ -424,3 +426,72 @@ def delete_response(response_id: int) -> Response:
     db.session.delete(row)
     db.session.commit()
     return Response(status=204)
+
+
+# --- surveys and referrals --------------------------------------------------------------------------------------
+
+
+def _survey(survey: Survey) -> schemas.Survey:
+    version = survey.current
+    return schemas.Survey(
+        id=survey.id,
+        name=survey.name,
+        version=version.number,
+        archived=survey.archived_at is not None,
+        questions=[
+            schemas.Question(
+                key=q.key,
+                type=q.type,
+                required=q.required,
+                text_de=q.text_de,
+                text_en=q.text_en,
+                options=list(q.options or []),
+                condition=q.condition,
+            )
+            for q in version.questions
+        ],
+    )
+
+
+@bp.get("/surveys")
+@spec.validate(resp=Resp(HTTP_200=schemas.SurveyList, **ERRORS), tags=["surveys"])
+def list_surveys() -> Response:
+    """Surveys of the workspace with the questions of their newest version."""
+    surveys = db.session.scalars(owned(Survey, _ws()).order_by(Survey.id))
+    return _json(schemas.SurveyList(items=[_survey(s) for s in surveys]))
+
+
+@bp.get("/surveys/<int:survey_id>")
+@spec.validate(resp=Resp(HTTP_200=schemas.Survey, **ERRORS), tags=["surveys"])
+def get_survey(survey_id: int) -> Response:
+    """One survey."""
+    return _json(_survey(get_owned(Survey, _ws(), survey_id)))
+
+
+def _numbers(touchpoint_id: int | None, n: ReferralNumbers) -> schemas.ReferralNumbers:
+    return schemas.ReferralNumbers(
+        touchpoint_id=touchpoint_id,
+        invites=n.invites,
+        opens=n.opens,
+        unique_opens=n.unique_opens,
+        acceptances=n.acceptances,
+        completed_responses=n.completed_responses,
+        acceptance_rate=n.acceptance_rate,
+        k_factor=n.k_factor,
+        median_hours_to_accept=n.median_hours_to_accept,
+    )
+
+
+@bp.get("/campaigns/<int:campaign_id>/referrals")
+@spec.validate(query=schemas.Period, resp=Resp(HTTP_200=schemas.Referrals, **ERRORS), tags=["referrals"])
+def referrals(campaign_id: int, query: schemas.Period) -> Response:
+    """Invites, opens, acceptances, acceptance rate and k-factor per referring touchpoint (optionally a period)."""
+    campaign = tp.get_campaign(_ws(), campaign_id)
+    period = checked_range(query.from_, query.to).period(g.workspace.timezone)
+    per_touchpoint, total = referral_numbers(campaign, (period.start, period.end))
+    return _json(
+        schemas.Referrals(
+            total=_numbers(None, total),
+            touchpoints=[_numbers(tp_id, n) for tp_id, n in sorted(per_touchpoint.items())],
+        )
+    )

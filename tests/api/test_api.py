@@ -257,3 +257,18 @@ def test_token_command_prints_a_working_token(runner, client, make_workspace) ->
     plain = result.output.strip().splitlines()[0]
     assert client.get("/api/v1/campaigns", headers={"Authorization": f"Bearer {plain}"}).status_code == 200
     assert runner.invoke(args=["token", "create", "--workspace", "nope"]).exit_code == 2
+
+
+def test_surveys_and_referral_numbers(client, api, make_campaign, make_touchpoint) -> None:
+    """Surveys with their questions; referral numbers with nulls where nothing happened yet."""
+    workspace, _owner, headers = api
+    survey = survey_services.create_survey(workspace.id, "Messe", "trade-fair")
+    db.session.commit()
+    body = client.get(f"/api/v1/surveys/{survey.id}", headers=headers["read"]).get_json()
+    assert body["version"] == 1 and [q["key"] for q in body["questions"]] == ["nps", "csat", "ces", "follow_up"]
+    assert len(client.get("/api/v1/surveys", headers=headers["read"]).get_json()["items"]) == 1
+    campaign = make_campaign(workspace=workspace)
+    make_touchpoint(campaign, "Stand")
+    numbers = client.get(f"/api/v1/campaigns/{campaign.id}/referrals", headers=headers["read"]).get_json()
+    assert numbers["total"]["invites"] == 0 and numbers["total"]["k_factor"] is None
+    assert len(numbers["touchpoints"]) == 1
