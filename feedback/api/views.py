@@ -75,6 +75,9 @@ spec = SpecTree(
     ],
     security={"bearer": []},
     before=_validation_problem,
+    # plain class names (unique in api.schemas) read better in clients than spectree's hashed ones
+    naming_strategy=lambda model: model.__name__,
+    nested_naming_strategy=lambda _parent, child: child,
 )
 
 
