@@ -194,7 +194,7 @@ class ResponseQuery(Strict):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    touchpoint_id: int | None = Field(default=None, ge=1)
+    touchpoint_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
     completed: bool | None = None

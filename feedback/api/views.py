@@ -413,7 +413,7 @@ def _code_texts(ids: set[int]) -> dict[int, str]:
     return dict(db.session.execute(owned(Code, _ws(), Code.id.in_(ids)).with_only_columns(Code.id, Code.code)).all())
 
 
-@bp.get("/responses/<int:response_id>")
+@bp.get("/responses/<int(max=9223372036854775807):response_id>")
 @spec.validate(resp=Resp(HTTP_200=schemas.SurveyResponse, **ERRORS), tags=["responses"])
 def get_response(response_id: int) -> Response:
     """One response with its answers."""
@@ -421,7 +421,7 @@ def get_response(response_id: int) -> Response:
     return _json(_response(row, _code_texts({row.code_id} if row.code_id else set())))
 
 
-@bp.delete("/responses/<int:response_id>")
+@bp.delete("/responses/<int(max=9223372036854775807):response_id>")
 @spec.validate(resp=Resp("HTTP_204", **WRITE_ERRORS), tags=["responses"])
 def delete_response(response_id: int) -> Response:
     """Erase a response and its answers (a respondent's right to deletion)."""

@@ -247,7 +247,7 @@ def export_responses(survey_id: int) -> Response:
     return response
 
 
-@bp.route("/responses/<int:response_id>/delete", methods=["POST"])
+@bp.route("/responses/<int(max=9223372036854775807):response_id>/delete", methods=["POST"])
 def delete_response(response_id: int) -> Response:
     """Erase one response with all its answers."""
     require_role(Role.EDITOR)

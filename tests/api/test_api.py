@@ -272,3 +272,33 @@ def test_surveys_and_referral_numbers(client, api, make_campaign, make_touchpoin
     numbers = client.get(f"/api/v1/campaigns/{campaign.id}/referrals", headers=headers["read"]).get_json()
     assert numbers["total"]["invites"] == 0 and numbers["total"]["k_factor"] is None
     assert len(numbers["touchpoints"]) == 1
+
+
+def test_nul_characters_are_refused_everywhere(client, api, auth) -> None:
+    """PostgreSQL cannot store NUL: the API answers 422, forms 400, and nothing is written (found by the fuzzer)."""
+    workspace, owner, headers = api
+    body = _problem(client.post("/api/v1/campaigns", json={"name": "X\u0000Y"}, headers=headers["write"]), 422)
+    assert "control characters" in body["detail"]
+    auth.login(owner)
+    page = client.get(f"/w/{workspace.slug}/campaigns/new")
+    form = client.post(
+        f"/w/{workspace.slug}/campaigns/new",
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "name": "Früh\u0000jahr",
+            "invite_policy": "everyone",
+        },
+    )
+    assert form.status_code == 400 and "control characters" in form.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 0
+
+
+def test_ids_beyond_the_database_range_are_404(client, api, auth) -> None:
+    """A 12-digit id is no id: 404 on the API and the dashboard, not a database error (found by the fuzzer)."""
+    workspace, owner, headers = api
+    _problem(client.get("/api/v1/campaigns/99999999999", headers=headers["read"]), 404)
+    _problem(
+        client.get("/api/v1/responses", query_string={"touchpoint_id": 8960114772958211}, headers=headers["read"]), 422
+    )
+    auth.login(owner)
+    assert client.get(f"/w/{workspace.slug}/campaigns/99999999999").status_code == 404
