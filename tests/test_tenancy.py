@@ -11,6 +11,7 @@ from feedback.auth import services as auth_services
 from feedback.auth.models import Membership, Role
 from feedback.db_types import utcnow
 from feedback.extensions import db
+from feedback.qr import personal
 from feedback.qr import services as qr_services
 from feedback.qr.models import Code
 from feedback.referrals import services as referral_services
@@ -33,6 +34,7 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
     touchpoint = make_touchpoint(campaign=campaign, name="Secret poster")
     invitation, _token = auth_services.invite_member(foreign, "x@example.com", Role.VIEWER, victim, utcnow(), 7)
     code = qr_services.create_code(touchpoint, "Secret placement")
+    batch = personal.create_batch(touchpoint, "Secret mailing", ["SECRET-CUSTOMER-1"])
     survey = survey_services.create_survey(foreign.id, "Secret survey", "nps-reason")
     db.session.flush()
     done = Response(
@@ -67,6 +69,7 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
         "membership_id": membership.id,
         "invitation_id": invitation.id,
         "code_id": code.id,
+        "batch_id": batch.id,
         "fmt": "png",
         "survey_id": survey.id,
         "response_id": response.id,
@@ -142,8 +145,11 @@ def test_viewer_can_look_but_not_change_anything(
     campaign = make_campaign(workspace=workspace, name="Sichtbar")
     touchpoint = make_touchpoint(campaign=campaign, name="Punkt")
     code = qr_services.create_code(touchpoint, "Eingang")
+    batch = personal.create_batch(touchpoint, "Mailing", ["K-1"])
     db.session.commit()
-    ids = {"campaign_id": campaign.id, "touchpoint_id": touchpoint.id, "code_id": code.id, "fmt": "png"}
+    codes = db.session.scalar(sa.select(sa.func.count()).select_from(Code))
+    ids = {"campaign_id": campaign.id, "touchpoint_id": touchpoint.id, "code_id": code.id, "batch_id": batch.id}
+    ids["fmt"] = "png"
     auth.login(viewer)
     assert "Sichtbar" in client.get(f"/w/{workspace.slug}/").get_data(as_text=True)
     assert "Punkt" in client.get(f"/w/{workspace.slug}/touchpoints/{touchpoint.id}").get_data(as_text=True)
@@ -161,7 +167,7 @@ def test_viewer_can_look_but_not_change_anything(
     assert db.session.get(Campaign, campaign.id).name == "Sichtbar"
     assert db.session.get(Touchpoint, touchpoint.id).archived_at is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 1
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Code)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Code)) == codes
     assert db.session.get(Code, code.id).paused_at is None
     assert client.get(f"/w/{workspace.slug}/codes/{code.id}/qr.png").status_code == 200  # viewers may download
 

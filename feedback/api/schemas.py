@@ -152,6 +152,11 @@ class Code(BaseModel):
     url: str = Field(examples=["https://fb.example.com/T/7K3QX9PM"])
     state: Literal["active", "paused", "expired"]
     created_at: datetime
+    batch_id: int | None = Field(description="The mailing batch of a personal code; None for shared codes.")
+    reference: str | None = Field(
+        description="The recipient's external reference of a personal code (answers are not anonymous).",
+        examples=["CRM-004711"],
+    )
 
 
 class CodeCreate(Strict):
@@ -164,6 +169,51 @@ class CodeList(BaseModel):
     """Codes of a touchpoint, oldest first."""
 
     items: list[Code]
+    next_cursor: str | None = Field(default=None, description="Give as `cursor` for the next page; None at the end.")
+
+
+class CodeQuery(Strict):
+    """Filters and paging of a touchpoint's codes."""
+
+    batch_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="Only the codes of this batch.")
+    personal: bool | None = Field(default=None, description="Only personal (true) or only shared (false) codes.")
+    limit: int = Field(default=1000, ge=1, le=5000)
+    cursor: str | None = Field(default=None, max_length=200, description="next_cursor of the previous page.")
+
+
+class CodeBatch(BaseModel):
+    """Personalised codes of one mailing: one code per recipient reference."""
+
+    id: int
+    touchpoint_id: int
+    name: str
+    size: int
+    created_at: datetime
+    mailmerge_csv: str = Field(description="Address of the mail-merge CSV: reference, code, code_display, url.")
+    codes_zip: str = Field(description="Address of the ZIP of PNG and SVG images (and the mail-merge CSV).")
+
+
+class CodeBatchCreate(Strict):
+    """A mailing: either the recipients' references (one code each) or a count of numbered codes (00001, …)."""
+
+    name: str = Field(default="", max_length=80, examples=["Customer mailing March"])
+    references: list[Annotated[str, Field(min_length=1, max_length=120)]] | None = Field(
+        default=None, min_length=1, max_length=10_000, examples=[["CRM-004711", "CRM-004712"]]
+    )
+    count: int | None = Field(default=None, ge=1, le=10_000, examples=[100])
+
+
+class CodeBatchList(BaseModel):
+    """Mailing batches of a touchpoint, newest first."""
+
+    items: list[CodeBatch]
+
+
+class ZipQuery(Strict):
+    """Image formats in the ZIP."""
+
+    formats: Literal["png,svg", "png", "svg"] = "png,svg"
+    size_mm: float = Field(default=40, ge=10, le=300)
 
 
 class Period(Strict):
@@ -198,6 +248,12 @@ class ResponseQuery(Strict):
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
     completed: bool | None = None
+    reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=120,
+        description="Only answers through the personal code of this reference.",
+    )
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = Field(default=None, max_length=200, description="next_cursor of the previous page.")
 
@@ -208,6 +264,7 @@ class SurveyResponse(BaseModel):
     id: int
     touchpoint_id: int
     code: str | None
+    reference: str | None = Field(description="The recipient's reference when answered through a personal code.")
     language: str
     started_at: datetime
     completed_at: datetime | None

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, g, request, stream_with_context
 from itsdangerous import BadSignature, URLSafeSerializer
 from spectree import Response as Resp
 from spectree import SecurityScheme, SpecTree
@@ -22,8 +22,9 @@ from feedback.auth.models import Workspace
 from feedback.db_types import utcnow
 from feedback.errors import DomainError, problem
 from feedback.extensions import csrf, db
+from feedback.qr import personal
 from feedback.qr import services as qr_services
-from feedback.qr.models import Code
+from feedback.qr.models import Code, CodeBatch
 from feedback.qr.rendering import QrOptions, RenderError, qr_url, render_png, render_svg
 from feedback.referrals.services import ReferralNumbers, referral_numbers
 from feedback.surveys.models import Response as SurveyResponseRow
@@ -162,6 +163,21 @@ def _code(c: Code) -> schemas.Code:
         url=qr_url(current_app.config["PUBLIC_BASE_URL"], c.code),
         state=c.state(utcnow()).value,  # type: ignore[arg-type]
         created_at=c.created_at,
+        batch_id=c.batch_id,
+        reference=c.reference,
+    )
+
+
+def _batch(b: CodeBatch) -> schemas.CodeBatch:
+    base = request.host_url.rstrip("/") + "/api/v1"
+    return schemas.CodeBatch(
+        id=b.id,
+        touchpoint_id=b.touchpoint_id,
+        name=b.name,
+        size=b.size,
+        created_at=b.created_at,
+        mailmerge_csv=f"{base}/code-batches/{b.id}/mailmerge.csv",
+        codes_zip=f"{base}/code-batches/{b.id}/codes.zip",
     )
 
 
@@ -286,12 +302,25 @@ def update_touchpoint(touchpoint_id: int, json: schemas.TouchpointUpdate) -> Res
 
 
 @bp.get("/touchpoints/<int:touchpoint_id>/codes")
-@spec.validate(resp=Resp(HTTP_200=schemas.CodeList, **ERRORS), tags=["codes"])
-def list_codes(touchpoint_id: int) -> Response:
-    """The printed codes of a touchpoint."""
+@spec.validate(query=schemas.CodeQuery, resp=Resp(HTTP_200=schemas.CodeList, **ERRORS), tags=["codes"])
+def list_codes(touchpoint_id: int, query: schemas.CodeQuery) -> Response:
+    """The codes of a touchpoint, oldest first, `limit` at a time; filter by batch or personal/shared."""
     touchpoint = tp.get_touchpoint(_ws(), touchpoint_id)
-    codes = db.session.scalars(owned(Code, _ws(), Code.touchpoint_id == touchpoint.id).order_by(Code.id))
-    return _json(schemas.CodeList(items=[_code(c) for c in codes]))
+    statement = owned(Code, _ws(), Code.touchpoint_id == touchpoint.id).order_by(Code.id)
+    if query.cursor:
+        after = _cursor(query.cursor, "codes")
+        if after is None:
+            return problem(422, "The cursor is not one this API gave out.")
+        statement = statement.where(Code.id > after)
+    if query.batch_id is not None:
+        statement = statement.where(Code.batch_id == query.batch_id)
+    if query.personal is not None:
+        statement = statement.where(Code.reference.is_not(None) if query.personal else Code.reference.is_(None))
+    rows = list(db.session.scalars(statement.limit(query.limit + 1)))
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    cursor = _cursor_serializer().dumps(["codes", rows[-1].id]) if more and rows else None
+    return _json(schemas.CodeList(items=[_code(c) for c in rows], next_cursor=cursor))
 
 
 @bp.post("/touchpoints/<int:touchpoint_id>/codes")
@@ -327,6 +356,58 @@ def code_image(code_id: int, fmt: str) -> Response:
         return problem(422, str(error) or "size_mm must be a number between 10 and 500.")
 
 
+# --- personalised codes for mailings ----------------------------------------------------------------------------
+
+
+@bp.get("/touchpoints/<int:touchpoint_id>/code-batches")
+@spec.validate(resp=Resp(HTTP_200=schemas.CodeBatchList, **ERRORS), tags=["codes"])
+def list_batches(touchpoint_id: int) -> Response:
+    """The touchpoint's mailing batches of personalised codes, newest first."""
+    touchpoint = tp.get_touchpoint(_ws(), touchpoint_id)
+    return _json(schemas.CodeBatchList(items=[_batch(b) for b in personal.batches_of(touchpoint)]))
+
+
+@bp.post("/touchpoints/<int:touchpoint_id>/code-batches")
+@spec.validate(json=schemas.CodeBatchCreate, resp=Resp(HTTP_201=schemas.CodeBatch, **WRITE_ERRORS), tags=["codes"])
+def create_batch(touchpoint_id: int, json: schemas.CodeBatchCreate) -> Response:
+    """Personalised codes for a mailing: one per reference (or `count` numbered ones). Answers through them carry
+    the reference, so the touchpoint is no longer anonymous. Fetch the codes with `GET …/codes?batch_id=`."""
+    touchpoint = tp.get_touchpoint(_ws(), touchpoint_id)
+    if (json.references is None) == (json.count is None):
+        return problem(422, "Give either references or count.")
+    references = json.references or personal.serial_references(touchpoint, json.count or 0)
+    batch = personal.create_batch(touchpoint, json.name, references)
+    db.session.commit()
+    return _json(_batch(batch), 201)
+
+
+@bp.get("/code-batches/<int:batch_id>")
+@spec.validate(resp=Resp(HTTP_200=schemas.CodeBatch, **ERRORS), tags=["codes"])
+def get_batch(batch_id: int) -> Response:
+    """One mailing batch."""
+    return _json(_batch(personal.get_batch(_ws(), batch_id)))
+
+
+@bp.get("/code-batches/<int:batch_id>/mailmerge.csv")
+@spec.validate(resp=Resp("HTTP_200", **ERRORS), tags=["codes"])
+def batch_mailmerge(batch_id: int) -> Response:
+    """The mail-merge CSV: reference, code, code_display, url (UTF-8 with BOM)."""
+    batch = personal.get_batch(_ws(), batch_id)
+    body = personal.mailmerge_csv(batch, current_app.config["PUBLIC_BASE_URL"])
+    return Response(stream_with_context(body), mimetype="text/csv")
+
+
+@bp.get("/code-batches/<int:batch_id>/codes.zip")
+@spec.validate(query=schemas.ZipQuery, resp=Resp("HTTP_200", **ERRORS), tags=["codes"])
+def batch_zip(batch_id: int, query: schemas.ZipQuery) -> Response:
+    """Every code of the batch as PNG and/or SVG (named reference_code), with the mail-merge CSV; streamed."""
+    batch = personal.get_batch(_ws(), batch_id)
+    options = QrOptions(size_mm=query.size_mm, caption="-")
+    formats = tuple(query.formats.split(","))
+    body = personal.batch_zip(batch, current_app.config["PUBLIC_BASE_URL"], formats, options)
+    return Response(stream_with_context(body), mimetype="application/zip")
+
+
 # --- ratings ----------------------------------------------------------------------------------------------------
 
 
@@ -346,6 +427,17 @@ def _cursor_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="api-response-cursor")
 
 
+def _cursor(raw: str, kind: str) -> int | None:
+    """The id a cursor of this kind carries; None when it was not given out by us (or for another list)."""
+    try:
+        value = _cursor_serializer().loads(raw)
+    except BadSignature:
+        return None
+    if not (isinstance(value, list) and len(value) == 2 and value[0] == kind and isinstance(value[1], int)):
+        return None
+    return value[1]
+
+
 def _answers(response: SurveyResponseRow) -> dict[str, Any]:
     values: dict[str, list[Any]] = {}
     for answer in sorted(response.answers, key=lambda a: a.id):
@@ -360,11 +452,12 @@ def answer_single(response: SurveyResponseRow, key: str) -> bool:
     return not any(a.question_key == key and a.question_type == "multi_choice" for a in response.answers)
 
 
-def _response(r: SurveyResponseRow, codes: dict[int, str]) -> schemas.SurveyResponse:
+def _response(r: SurveyResponseRow, codes: dict[int, tuple[str, str | None]]) -> schemas.SurveyResponse:
     return schemas.SurveyResponse(
         id=r.id,
         touchpoint_id=r.touchpoint_id,
-        code=codes.get(r.code_id) if r.code_id else None,
+        code=codes[r.code_id][0] if r.code_id in codes else None,
+        reference=codes[r.code_id][1] if r.code_id in codes else None,
         language=r.language,
         started_at=r.started_at,
         completed_at=r.completed_at,
@@ -380,11 +473,13 @@ def list_responses(query: schemas.ResponseQuery) -> Response:
     """Responses of the workspace, newest first, `limit` at a time; follow `next_cursor` for the next page."""
     statement = owned(SurveyResponseRow, _ws()).order_by(SurveyResponseRow.id.desc())
     if query.cursor:
-        try:
-            before = int(_cursor_serializer().loads(query.cursor))
-        except (BadSignature, ValueError, TypeError):
+        before = _cursor(query.cursor, "responses")
+        if before is None:
             return problem(422, "The cursor is not one this API gave out.")
         statement = statement.where(SurveyResponseRow.id < before)
+    if query.reference is not None:
+        personal_codes = owned(Code, _ws(), Code.reference == query.reference).with_only_columns(Code.id)
+        statement = statement.where(SurveyResponseRow.code_id.in_(personal_codes))
     if query.touchpoint_id is not None:
         statement = statement.where(SurveyResponseRow.touchpoint_id == query.touchpoint_id)
     if query.completed is not None:
@@ -398,7 +493,7 @@ def list_responses(query: schemas.ResponseQuery) -> Response:
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     codes = _code_texts({r.code_id for r in rows if r.code_id})
-    cursor = _cursor_serializer().dumps(rows[-1].id) if more and rows else None
+    cursor = _cursor_serializer().dumps(["responses", rows[-1].id]) if more and rows else None
     return _json(schemas.ResponseList(items=[_response(r, codes) for r in rows], next_cursor=cursor))
 
 
@@ -407,10 +502,14 @@ def period_conditions(period: Any) -> list[sa.ColumnElement[bool]]:
     return period.where(SurveyResponseRow.started_at)
 
 
-def _code_texts(ids: set[int]) -> dict[int, str]:
+def _code_texts(ids: set[int]) -> dict[int, tuple[str, str | None]]:
+    """Code text and reference by code id."""
     if not ids:
         return {}
-    return dict(db.session.execute(owned(Code, _ws(), Code.id.in_(ids)).with_only_columns(Code.id, Code.code)).all())
+    rows = db.session.execute(
+        owned(Code, _ws(), Code.id.in_(ids)).with_only_columns(Code.id, Code.code, Code.reference)
+    )
+    return {code_id: (text, reference) for code_id, text, reference in rows}
 
 
 @bp.get("/responses/<int(max=9223372036854775807):response_id>")

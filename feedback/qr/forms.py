@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField, SubmitField
-from wtforms.validators import Length, Optional
+from flask_wtf.file import FileField
+from wtforms import DateField, IntegerField, StringField, SubmitField
+from wtforms.validators import Length, NumberRange, Optional
 
 
 class CodeForm(FlaskForm):
@@ -24,3 +25,26 @@ class ExpiryForm(FlaskForm):
 
     expires_on = DateField(_l("Valid until"), validators=[Optional()])
     submit = SubmitField(_l("Save"))
+
+
+class BatchForm(FlaskForm):
+    """Personalised codes for a mailing: a CSV of recipient references, or a number of numbered codes."""
+
+    name = StringField(
+        _l("Name of the mailing"),
+        description=_l("E.g. “Customer mailing March”."),
+        validators=[Optional(), Length(max=80)],
+    )
+    references = FileField(
+        _l("CSV of recipient references"),
+        description=_l(
+            "One reference per line (customer number, CRM id), or a column headed “reference”. "
+            "Comma, semicolon or tab separated; UTF-8 or Excel's Windows encoding."
+        ),
+    )
+    count = IntegerField(
+        _l("… or this many numbered codes"),
+        description=_l("References 00001, 00002, … for a mail house that matches codes to its list by row."),
+        validators=[Optional(), NumberRange(min=1, max=10_000)],
+    )
+    submit = SubmitField(_l("Create personalised codes"))

@@ -36,6 +36,35 @@ OUTCOME_VALUES = tuple(o.value for o in ScanOutcome)
 DEVICE_CLASSES = ("mobile", "tablet", "desktop", "bot", "other")
 
 
+REFERENCE_LENGTH = 120
+
+
+class CodeBatch(db.Model):
+    """Personalised codes created together for one mailing: one code per recipient reference."""
+
+    __tablename__ = "code_batch"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["touchpoint_id", "workspace_id"],
+            ["touchpoint.id", "touchpoint.workspace_id"],
+            name="fk_code_batch_touchpoint_workspace",
+            ondelete="CASCADE",
+        ),
+        # Lets codes reference (batch, workspace) so both always belong to the same tenant.
+        sa.UniqueConstraint("id", "workspace_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    touchpoint_id: Mapped[int] = mapped_column(index=True)
+    #: What the mailing is called, e.g. "Customer mailing March".
+    name: Mapped[str] = mapped_column(sa.String(80))
+    size: Mapped[int] = mapped_column(sa.Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    touchpoint: Mapped[Touchpoint] = relationship(overlaps="workspace")
+
+
 class Code(db.Model):
     """A printed token that resolves to exactly one touchpoint, forever (codes are never reused or deleted)."""
 
@@ -47,7 +76,15 @@ class Code(db.Model):
             name="fk_code_touchpoint_workspace",
             ondelete="CASCADE",
         ),
+        sa.ForeignKeyConstraint(
+            ["batch_id", "workspace_id"],
+            ["code_batch.id", "code_batch.workspace_id"],
+            name="fk_code_batch_workspace",
+            ondelete="CASCADE",
+        ),
         sa.CheckConstraint("length(code) >= 8", name="code_length"),
+        # A recipient's reference identifies one code of the touchpoint (NULLs, i.e. shared codes, never clash).
+        sa.UniqueConstraint("touchpoint_id", "reference", name="uq_code_touchpoint_reference"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,8 +97,17 @@ class Code(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Personalised codes (one per mailing recipient) belong to the batch they were created in ...
+    batch_id: Mapped[int | None] = mapped_column(index=True)
+    #: ... and carry the recipient's external reference (CRM id, customer number); None for shared codes.
+    reference: Mapped[str | None] = mapped_column(sa.String(REFERENCE_LENGTH))
 
     touchpoint: Mapped[Touchpoint] = relationship(overlaps="workspace")
+
+    @property
+    def is_personal(self) -> bool:
+        """Answers through a personal code can be tied back to one recipient: they are not anonymous."""
+        return self.reference is not None
 
     def state(self, now: datetime) -> CodeState:
         """Expired wins over paused; both still answer politely."""

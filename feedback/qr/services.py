@@ -95,9 +95,13 @@ def set_expiry(code: Code, day: date | None, workspace: Workspace) -> None:
 
 
 def codes_of(touchpoint: Touchpoint) -> list[Code]:
-    """The touchpoint's codes, oldest first."""
+    """The touchpoint's shared codes (not the personal ones of mailing batches), oldest first."""
     return list(
-        db.session.scalars(owned(Code, touchpoint.workspace_id, Code.touchpoint_id == touchpoint.id).order_by(Code.id))
+        db.session.scalars(
+            owned(Code, touchpoint.workspace_id, Code.touchpoint_id == touchpoint.id, Code.batch_id.is_(None)).order_by(
+                Code.id
+            )
+        )
     )
 
 
@@ -235,11 +239,14 @@ def recent_scans(touchpoint: Touchpoint, limit: int = 20) -> list[tuple[Scan, st
 
 
 def campaign_codes(campaign: Campaign) -> list[tuple[Code, Touchpoint]]:
-    """Every code of the campaign's active touchpoints, in journey order, for the print sheet."""
+    """Every shared code of the campaign's active touchpoints, in journey order, for the print sheet (personal codes
+    of mailings go to the mail house as a mail-merge file instead)."""
     from feedback.touchpoints.services import touchpoints_of
 
     touchpoints = touchpoints_of(campaign)
     by_id = {t.id: t for t in touchpoints}
-    codes = db.session.scalars(owned(Code, campaign.workspace_id, Code.touchpoint_id.in_(by_id)).order_by(Code.id))
+    codes = db.session.scalars(
+        owned(Code, campaign.workspace_id, Code.touchpoint_id.in_(by_id), Code.batch_id.is_(None)).order_by(Code.id)
+    )
     order = {t.id: i for i, t in enumerate(touchpoints)}
     return sorted(((c, by_id[c.touchpoint_id]) for c in codes), key=lambda pair: (order[pair[1].id], pair[0].id))

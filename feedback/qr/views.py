@@ -14,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,9 +26,9 @@ from feedback.db_types import utcnow
 from feedback.errors import DomainError
 from feedback.extensions import db, limiter
 from feedback.i18n import current_language
-from feedback.qr import services
+from feedback.qr import personal, services
 from feedback.qr.codes import InvalidCode, group, normalise_code
-from feedback.qr.forms import CodeForm, ExpiryForm
+from feedback.qr.forms import BatchForm, CodeForm, ExpiryForm
 from feedback.qr.models import Code, ScanOutcome
 from feedback.qr.rendering import QrOptions, RenderError, qr_url, render_png, render_svg
 from feedback.qr.sheet import SheetItem, print_sheet
@@ -287,5 +288,96 @@ def campaign_sheet(campaign_id: int) -> Response:
     response = make_response(pdf)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{campaign.slug}-qr-codes.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- personalised codes for mailings ----------------------------------------------------------------------------
+
+
+@codes_bp.route("/touchpoints/<int:touchpoint_id>/batches", methods=["POST"])
+def create_batch(touchpoint_id: int) -> Response:
+    """Personalised codes from an uploaded CSV of recipient references, or a number of numbered codes."""
+    require_role(Role.EDITOR)
+    touchpoint = touchpoint_services.get_touchpoint(current_workspace().id, touchpoint_id)
+    form = BatchForm()
+    back = url_for("touchpoints.show_touchpoint", touchpoint_id=touchpoint.id) + "#mailings"
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(back)
+    upload = form.references.data
+    try:
+        if upload and upload.filename:
+            references = personal.parse_references(upload.read())  # MAX_CONTENT_LENGTH bounds it
+        elif form.count.data:
+            references = personal.serial_references(touchpoint, form.count.data)
+        else:
+            raise personal.BatchError(_("Choose a CSV file of references or give a number of codes."))
+        batch = personal.create_batch(touchpoint, form.name.data or "", references)
+    except personal.BatchError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(back)
+    db.session.commit()
+    flash(_("%(n)s personalised codes created in “%(name)s”.", n=f"{batch.size:,}", name=batch.name), "success")
+    return redirect(url_for("codes.show_batch", batch_id=batch.id))
+
+
+@codes_bp.route("/batches/<int:batch_id>")
+def show_batch(batch_id: int) -> str:
+    """A mailing batch: downloads for the mail house, how it did, and its codes (searchable by reference)."""
+    batch = personal.get_batch(current_workspace().id, batch_id)
+    search = request.args.get("q", "").strip()[:120]
+    try:
+        page = max(1, min(int(request.args.get("page", "1")), 10_000))
+    except ValueError:
+        page = 1
+    codes, more = personal.batch_page(batch, search, page)
+    return render_template(
+        "qr/batch.html",
+        batch=batch,
+        touchpoint=batch.touchpoint,
+        campaign=batch.touchpoint.campaign,
+        stats=personal.batch_stats(batch.touchpoint).get(batch.id),
+        codes=codes,
+        code_activity=personal.code_activity(batch, [c.id for c in codes]),
+        search=search,
+        page=page,
+        more=more,
+        now=utcnow(),
+    )
+
+
+@codes_bp.route("/batches/<int:batch_id>/mailmerge.csv")
+def batch_mailmerge(batch_id: int) -> Response:
+    """reference, code, code_display, url: one row per recipient, for the mail merge."""
+    batch = personal.get_batch(current_workspace().id, batch_id)
+    body = personal.mailmerge_csv(batch, current_app.config["PUBLIC_BASE_URL"])
+    response = Response(stream_with_context(body), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{personal.file_stem(batch)}-mailmerge.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def batch_formats(raw: str | None) -> tuple[str, ...]:
+    """`png`, `svg` or both (default), from a comma-separated query value; DomainError for anything else."""
+    formats = tuple(sorted({part.strip().lower() for part in (raw or "png,svg").split(",") if part.strip()}))
+    if not formats or not set(formats) <= {"png", "svg"}:
+        raise DomainError(_("Formats must be png, svg or png,svg."))
+    return formats
+
+
+@codes_bp.route("/batches/<int:batch_id>/codes.zip")
+def batch_zip(batch_id: int) -> Response:
+    """Every code of the batch as PNG and/or SVG, named reference_code, with the mail-merge CSV; streamed."""
+    batch = personal.get_batch(current_workspace().id, batch_id)
+    formats = batch_formats(request.args.get("formats"))
+    try:
+        options = _options_from_request("-")
+    except RenderError as error:
+        raise DomainError(str(error.message)) from None
+    body = personal.batch_zip(batch, current_app.config["PUBLIC_BASE_URL"], formats, options)
+    response = Response(stream_with_context(body), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{personal.file_stem(batch)}-codes.zip"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -112,11 +112,14 @@ def resolve_invite(typed: str) -> ResolvedInvite | None:
     landing = db.session.get(Touchpoint, campaign.referral_touchpoint_id or invite.touchpoint_id)
     if landing is None:
         return None
+    code = None
     if landing.id == invite.touchpoint_id:
         referrer_code = db.session.scalar(sa.select(Response.code_id).where(Response.id == invite.response_id))
         code = db.session.get(Code, referrer_code) if referrer_code else None
-    else:
-        code = db.session.scalar(sa.select(Code).where(Code.touchpoint_id == landing.id).order_by(Code.id).limit(1))
+    if code is None or code.is_personal:  # a friend must never answer under the referrer's personal reference
+        code = db.session.scalar(
+            sa.select(Code).where(Code.touchpoint_id == landing.id, Code.batch_id.is_(None)).order_by(Code.id).limit(1)
+        )
     return ResolvedInvite(invite, campaign, landing, code)
 
 

@@ -276,7 +276,18 @@ def delete_response(workspace_id: int, response_id: int) -> None:
 
 
 #: The leading columns of every raw response export (then one column per question key).
-RESPONSE_COLUMNS = ["response_id", "touchpoint", "code", "language", "started_at", "completed_at", "completed", "flags"]
+#: Fixed columns of the raw export (a contract: only ever append); one column per question key follows.
+RESPONSE_COLUMNS = [
+    "response_id",
+    "touchpoint",
+    "code",
+    "language",
+    "started_at",
+    "completed_at",
+    "completed",
+    "flags",
+    "reference",
+]
 
 
 def _joined(values: list[object] | None) -> object:
@@ -299,6 +310,7 @@ def response_rows(workspace_id: int, keys: list[str], *criteria: sa.ColumnElemen
             Response.id,
             Touchpoint.name,
             Code.code,
+            Code.reference,
             Response.language,
             Response.started_at,
             Response.completed_at,
@@ -321,9 +333,8 @@ def response_rows(workspace_id: int, keys: list[str], *criteria: sa.ColumnElemen
         )
     current: list[object] | None = None
     values: dict[str, list[object]] = {}
-    for rid, touchpoint, code, language, started, completed, reason, flagged, key, number, text in db.session.execute(
-        query
-    ):
+    rows = db.session.execute(query)
+    for rid, touchpoint, code, reference, language, started, completed, reason, flagged, key, number, text in rows:
         if current is None or current[0] != rid:
             if current is not None:
                 yield current + [_joined(values.get(k)) for k in keys]
@@ -336,6 +347,7 @@ def response_rows(workspace_id: int, keys: list[str], *criteria: sa.ColumnElemen
                 completed.isoformat(timespec="seconds") if completed else "",
                 "yes" if completed else "no",
                 (reason or "likely_bot") if flagged else "",
+                reference or "",
             ]
             values = {}
         if key is not None:

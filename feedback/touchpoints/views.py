@@ -14,8 +14,9 @@ from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
 from feedback.extensions import db
+from feedback.qr import personal
 from feedback.qr import services as qr_services
-from feedback.qr.forms import CodeForm
+from feedback.qr.forms import BatchForm, CodeForm
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Survey
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
@@ -107,6 +108,7 @@ def show_campaign(campaign_id: int):
         "touchpoints/campaign.html",
         campaign=campaign,
         touchpoints=touchpoints,
+        personalised=personal.personalised_touchpoints(campaign.workspace_id, [t.id for t in touchpoints]),
         phases=list(Phase),
         show_archived=show_archived,
         can_edit=current_role().allows(Role.EDITOR),
@@ -180,6 +182,9 @@ def show_touchpoint(touchpoint_id: int):
         recent_scans=qr_services.recent_scans(touchpoint),
         now=utcnow(),
         code_form=CodeForm(),
+        batch_form=BatchForm(),
+        batches=personal.batches_of(touchpoint),
+        batch_stats=personal.batch_stats(touchpoint),
         survey=db.session.get(Survey, touchpoint.survey_id) if touchpoint.survey_id else None,
         surveys=[s for s, _used, _answered in survey_services.list_surveys(current_workspace().id)],
         can_edit=current_role().allows(Role.EDITOR),

@@ -13,10 +13,13 @@ from feedback.api import services
 from feedback.api.models import ApiToken, Scope
 from feedback.db_types import utcnow
 from feedback.extensions import db
+from feedback.qr import personal
+from feedback.qr import services as qr_services
+from feedback.qr.models import Code
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Answer, Response
 from feedback.touchpoints.models import Campaign
-from tests.helpers import csrf_token_from
+from tests.helpers import count, csrf_token_from
 
 
 @pytest.fixture
@@ -121,21 +124,63 @@ def test_codes_and_their_images(client, api, make_campaign, make_touchpoint) -> 
     _problem(client.get(f"/api/v1/codes/{body['id']}/qr.png?size_mm=banana", headers=headers["read"]), 422)
 
 
-def test_other_workspaces_ids_are_404(client, api, make_campaign, make_touchpoint) -> None:
-    """A token sees only its workspace: every foreign id is 404, and nothing changes."""
+#: A valid body per writing endpoint, so the answer is about the id, not the body.
+VALID_BODIES = {
+    "api.update_campaign": {"name": "Neu"},
+    "api.create_touchpoint": {"name": "Neu", "channel": "flyer", "phase": "awareness"},
+    "api.update_touchpoint": {"name": "Neu"},
+    "api.create_code": {"label": "Neu"},
+    "api.create_batch": {"count": 1},
+}
+
+
+def test_other_workspaces_ids_are_404(app, client, api, make_campaign, make_touchpoint) -> None:
+    """Every /api/v1 route with an id, replayed with another workspace's ids: 404 each time, nothing changes.
+
+    Fails when a new route has an id this test does not know yet.
+    """
     _workspace, _owner, headers = api
     foreign = make_campaign(name="Fremd")
     foreign_tp = make_touchpoint(foreign, "Fremder Stand")
-    for method, path in (
-        ("GET", f"/api/v1/campaigns/{foreign.id}"),
-        ("PATCH", f"/api/v1/campaigns/{foreign.id}"),
-        ("GET", f"/api/v1/campaigns/{foreign.id}/touchpoints"),
-        ("GET", f"/api/v1/campaigns/{foreign.id}/ratings"),
-        ("GET", f"/api/v1/touchpoints/{foreign_tp.id}"),
-        ("POST", f"/api/v1/touchpoints/{foreign_tp.id}/codes"),
-    ):
-        _problem(client.open(path, method=method, json={} if method != "GET" else None, headers=headers["write"]), 404)
-    assert db.session.get(Campaign, foreign.id).archived_at is None
+    code = qr_services.create_code(foreign_tp, "Fremd")
+    batch = personal.create_batch(foreign_tp, "Fremdes Mailing", ["FREMD-1"])
+    survey = survey_services.create_survey(foreign.workspace_id, "Fremd", "nps-reason")
+    db.session.flush()
+    response = Response(
+        workspace_id=foreign.workspace_id,
+        touchpoint_id=foreign_tp.id,
+        version_id=survey.current.id,
+        token="fremd",
+        visitor_key="f" * 32,
+        language="de",
+        started_at=utcnow(),
+    )
+    db.session.add(response)
+    db.session.commit()
+    ids = {
+        "campaign_id": foreign.id,
+        "touchpoint_id": foreign_tp.id,
+        "code_id": code.id,
+        "batch_id": batch.id,
+        "survey_id": survey.id,
+        "response_id": response.id,
+        "fmt": "png",
+    }
+    before = (count(Code), count(Response))
+    replayed = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api.") or not rule.arguments:
+            continue
+        unknown = set(rule.arguments) - ids.keys()
+        assert not unknown, f"{rule.rule}: add an object for {unknown} to this test"
+        path = rule.build({k: ids[k] for k in rule.arguments})[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            body = VALID_BODIES.get(rule.endpoint) if method in ("POST", "PATCH") else None
+            reply = client.open(path, method=method, json=body, headers=headers["write"])
+            assert reply.status_code == 404, f"{method} {path}: {reply.status_code}"
+            replayed += 1
+    assert replayed >= 20
+    assert db.session.get(Campaign, foreign.id).archived_at is None and (count(Code), count(Response)) == before
 
 
 def test_responses_page_with_a_signed_cursor_and_can_be_deleted(client, api, make_campaign, make_touchpoint) -> None:
@@ -302,3 +347,71 @@ def test_ids_beyond_the_database_range_are_404(client, api, auth) -> None:
     )
     auth.login(owner)
     assert client.get(f"/w/{workspace.slug}/campaigns/99999999999").status_code == 404
+
+
+def test_personalised_codes_for_a_mailing_through_the_api(client, api, make_campaign, make_touchpoint) -> None:
+    """A batch from references or a count, paged codes by batch, the mail-merge CSV, refusals that change nothing."""
+    workspace, _owner, headers = api
+    touchpoint = make_touchpoint(make_campaign(workspace=workspace), "Mailing")
+    path = f"/api/v1/touchpoints/{touchpoint.id}/code-batches"
+    created = client.post(path, json={"name": "März", "references": ["K-1", "K-2", "K-3"]}, headers=headers["write"])
+    assert created.status_code == 201, created.get_data(as_text=True)
+    batch = created.get_json()
+    assert (batch["name"], batch["size"]) == ("März", 3) and batch["mailmerge_csv"].endswith("/mailmerge.csv")
+    numbered = client.post(path, json={"count": 2}, headers=headers["write"]).get_json()
+    assert numbered["size"] == 2
+    codes_path = f"/api/v1/touchpoints/{touchpoint.id}/codes"
+    seen, cursor = [], None
+    while True:
+        query = {"batch_id": batch["id"], "limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get(codes_path, query_string=query, headers=headers["read"]).get_json()
+        seen += [(c["reference"], c["batch_id"]) for c in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [("K-1", batch["id"]), ("K-2", batch["id"]), ("K-3", batch["id"])]
+    shared = client.get(codes_path, query_string={"personal": "false"}, headers=headers["read"]).get_json()
+    assert [c["label"] for c in shared["items"]] == ["Invited friends"]
+    mailmerge = client.get(f"/api/v1/code-batches/{batch['id']}/mailmerge.csv", headers=headers["read"])
+    assert mailmerge.mimetype == "text/csv" and mailmerge.get_data(as_text=True).count("\r\n") == 4
+    listed = client.get(path, headers=headers["read"]).get_json()
+    assert [b["size"] for b in listed["items"]] == [2, 3]
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Code))
+    _problem(client.post(path, json={"references": ["K-1"]}, headers=headers["write"]), 422)  # already used
+    _problem(client.post(path, json={"references": ["A"], "count": 1}, headers=headers["write"]), 422)
+    _problem(client.post(path, json={}, headers=headers["write"]), 422)
+    _problem(client.post(path, json={"references": ["x"] * 10_001}, headers=headers["write"]), 422)
+    _problem(client.post(path, json={"count": 2}, headers=headers["read"]), 403)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Code)) == before
+
+
+def test_responses_carry_the_reference_of_a_personal_code(client, api, make_campaign, make_touchpoint) -> None:
+    workspace, _owner, headers = api
+    touchpoint = make_touchpoint(make_campaign(workspace=workspace), "Mailing")
+    survey = survey_services.create_survey(workspace.id, "NPS", "nps-reason")
+    client.post(
+        f"/api/v1/touchpoints/{touchpoint.id}/code-batches", json={"references": ["K-9"]}, headers=headers["write"]
+    )
+    code = db.session.scalar(sa.select(Code).where(Code.reference == "K-9"))
+    for i, code_id in enumerate((code.id, None)):
+        db.session.add(
+            Response(
+                workspace_id=workspace.id,
+                touchpoint_id=touchpoint.id,
+                code_id=code_id,
+                version_id=survey.current.id,
+                token=f"ref-{i}",
+                visitor_key=f"{i:032d}",
+                language="de",
+                started_at=utcnow(),
+            )
+        )
+    db.session.commit()
+    items = client.get("/api/v1/responses", headers=headers["read"]).get_json()["items"]
+    assert sorted((r["code"], r["reference"]) for r in items if r["code"]) == [(code.code, "K-9")]
+    only = client.get("/api/v1/responses", query_string={"reference": "K-9"}, headers=headers["read"]).get_json()
+    assert [r["reference"] for r in only["items"]] == ["K-9"]
+    codes_cursor = client.get(
+        f"/api/v1/touchpoints/{touchpoint.id}/codes", query_string={"limit": 1}, headers=headers["read"]
+    ).get_json()["next_cursor"]
+    _problem(client.get("/api/v1/responses", query_string={"cursor": codes_cursor}, headers=headers["read"]), 422)
