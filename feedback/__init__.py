@@ -64,6 +64,9 @@ def register_extensions(app: Flask) -> None:
     guards.init_app(app)
     guards.install_converters(app)
     rollups.init_app()
+    from feedback.webhooks import hooks
+
+    hooks.install()
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -97,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback.surveys import builder as survey_builder
     from feedback.surveys import views as survey_views
     from feedback.touchpoints import views as touchpoint_views
+    from feedback.webhooks import views as webhook_views
 
     app.register_blueprint(health.bp)
     app.register_blueprint(qr_views.bp)
@@ -112,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_views.bp)
     app.register_blueprint(api_admin.bp)
     app.register_blueprint(api_admin.docs_bp)
+    app.register_blueprint(webhook_views.bp)
     api_views.spec.register(app)
 
 

@@ -61,8 +61,11 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
         def load(self) -> Flask:
             """Build the app inside the worker."""
             from feedback import create_app
+            from feedback.webhooks.delivery import start_dispatcher
 
-            return create_app()
+            app = create_app()
+            start_dispatcher(app)  # each worker sends webhooks too, so nothing else has to run
+            return app
 
     FeedbackApplication().run()
 
@@ -85,6 +88,9 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, demo:
     db.session.remove()
     db.engine.dispose()  # no pooled connection may cross gunicorn's fork
     if sys.platform == "win32":  # gunicorn needs fork; the development server is enough to try things
+        from feedback.webhooks.delivery import start_dispatcher
+
+        start_dispatcher(current_app._get_current_object())  # type: ignore[attr-defined]
         current_app.run(host=host, port=port)
         return
     run_gunicorn(host, port, workers or default_workers(), threads)
@@ -155,6 +161,7 @@ def init_app(app: Flask) -> None:
     from feedback.analysis.cli import ratings_command, responses_command, rollup_command
     from feedback.api.cli import token_group
     from feedback.qr.cli import codes_command, qr_command
+    from feedback.webhooks.cli import webhooks_group
 
     app.cli.add_command(codes_command)
     app.cli.add_command(qr_command)
@@ -162,6 +169,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(responses_command)
     app.cli.add_command(rollup_command)
     app.cli.add_command(token_group)
+    app.cli.add_command(webhooks_group)
     app.cli.add_command(serve_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(create_user_command)

@@ -75,6 +75,18 @@ def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) 
     return value
 
 
+def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    """Read a yes/no setting: 1/0, true/false, yes/no, on/off."""
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (true/false), got {raw!r}")
+
+
 def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, object]:
     """Build the Flask configuration from environment variables; raise ConfigError when it is unusable."""
     env = environ.get("FEEDBACK_ENV", "development")
@@ -122,6 +134,10 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, ob
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "INVITATION_DAYS": _int(environ, "INVITATION_DAYS", 7, minimum=1),
+        # Webhooks never go to loopback, private or link-local addresses unless the operator allows it.
+        "WEBHOOKS_ALLOW_PRIVATE": _bool(environ, "WEBHOOKS_ALLOW_PRIVATE", False),
+        "WEBHOOK_POLL_SECONDS": _int(environ, "WEBHOOK_POLL_SECONDS", 5, minimum=1),
+        "WEBHOOK_LOG_DAYS": _int(environ, "WEBHOOK_LOG_DAYS", 30, minimum=1),
     }
 
 

@@ -19,9 +19,20 @@ from feedback.referrals.models import Invite
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Response
 from feedback.touchpoints.models import Campaign, Touchpoint
+from feedback.webhooks import services as webhook_services
+from feedback.webhooks.models import WebhookEndpoint
 
 #: Blueprints whose routes live inside a workspace.
-SCOPED_BLUEPRINTS = {"touchpoints", "members", "codes", "survey_builder", "referral_admin", "analysis", "api_tokens"}
+SCOPED_BLUEPRINTS = {
+    "touchpoints",
+    "members",
+    "codes",
+    "survey_builder",
+    "referral_admin",
+    "analysis",
+    "api_tokens",
+    "webhooks",
+}
 
 
 @pytest.fixture
@@ -61,6 +72,12 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
     )
     db.session.add(response)
     api_token, _plain = api_services.create_token(foreign.id, "Secret CRM", Scope.WRITE, victim.id, utcnow())
+    endpoint = WebhookEndpoint(
+        workspace_id=foreign.id, url="https://secret.example.com/hook", events="ping", secret="whsec_secret"
+    )
+    db.session.add(endpoint)
+    db.session.flush()
+    sent = webhook_services.ping(endpoint, utcnow())
     db.session.commit()
     membership = db.session.scalar(sa.select(Membership).where(Membership.workspace_id == foreign.id))
     ids = {
@@ -70,6 +87,8 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
         "invitation_id": invitation.id,
         "code_id": code.id,
         "batch_id": batch.id,
+        "endpoint_id": endpoint.id,
+        "delivery_id": sent.id,
         "fmt": "png",
         "survey_id": survey.id,
         "response_id": response.id,

@@ -29,6 +29,7 @@ from feedback.qr.rendering import QrOptions, RenderError, qr_url, render_png, re
 from feedback.referrals.services import ReferralNumbers, referral_numbers
 from feedback.surveys.models import Response as SurveyResponseRow
 from feedback.surveys.models import Survey
+from feedback.surveys.services import answers_by_key
 from feedback.tenancy import get_owned, owned
 from feedback.touchpoints import services as tp
 from feedback.touchpoints.models import Campaign, Touchpoint
@@ -438,32 +439,24 @@ def _cursor(raw: str, kind: str) -> int | None:
     return value[1]
 
 
-def _answers(response: SurveyResponseRow) -> dict[str, Any]:
-    values: dict[str, list[Any]] = {}
-    for answer in sorted(response.answers, key=lambda a: a.id):
-        values.setdefault(answer.question_key, []).append(
-            answer.value_number if answer.value_number is not None else answer.value_text
-        )
-    return {key: v[0] if len(v) == 1 and answer_single(response, key) else v for key, v in values.items()}
-
-
-def answer_single(response: SurveyResponseRow, key: str) -> bool:
-    """Multiple-choice answers stay lists even with one option chosen."""
-    return not any(a.question_key == key and a.question_type == "multi_choice" for a in response.answers)
-
-
 def _response(r: SurveyResponseRow, codes: dict[int, tuple[str, str | None]]) -> schemas.SurveyResponse:
+    code, reference = codes.get(r.code_id, (None, None)) if r.code_id else (None, None)
+    return response_schema(r, code, reference)
+
+
+def response_schema(r: SurveyResponseRow, code: str | None, reference: str | None) -> schemas.SurveyResponse:
+    """A response as the API (and the response.completed webhook) shows it."""
     return schemas.SurveyResponse(
         id=r.id,
         touchpoint_id=r.touchpoint_id,
-        code=codes[r.code_id][0] if r.code_id in codes else None,
-        reference=codes[r.code_id][1] if r.code_id in codes else None,
+        code=code,
+        reference=reference,
         language=r.language,
         started_at=r.started_at,
         completed_at=r.completed_at,
         flagged=r.flagged,
         flag_reason=r.flag_reason,
-        answers=_answers(r),
+        answers=answers_by_key(r),
     )
 
 

@@ -19,6 +19,7 @@ from feedback.qr.models import Code, CodeState, Scan, ScanOutcome, UnknownCodeHi
 from feedback.qr.visitors import Visit
 from feedback.tenancy import get_owned, owned
 from feedback.touchpoints.models import Campaign, Touchpoint
+from feedback.webhooks.services import has_scan_subscribers
 
 log = logging.getLogger(__name__)
 MAX_LABEL = 80
@@ -171,11 +172,31 @@ def record_scan(resolved: ResolvedCode, visit: Visit, outcome: ScanOutcome, now:
         )
         .returning(Scan.id)
     )
+    notify = outcome is ScanOutcome.OK and not visit.is_bot and has_scan_subscribers(code.workspace_id)
     try:
-        return int(write_in_own_transaction(statement))  # type: ignore[call-overload]
+        if not notify:
+            return int(write_in_own_transaction(statement))  # type: ignore[call-overload]
+        return _scan_with_event(resolved, statement, visit, now)
     except sa.exc.SQLAlchemyError:
         log.exception("scan of code %s could not be stored", code.code)
         return None
+
+
+def _scan_with_event(resolved: ResolvedCode, statement: sa.Executable, visit: Visit, now: datetime) -> int:
+    """The scan and its code.scanned outbox rows in one short transaction (both or neither)."""
+    from feedback.webhooks.delivery import wake_dispatchers
+    from feedback.webhooks.payloads import code_scanned
+    from feedback.webhooks.services import scan_deliveries
+
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(sqlite_immediate=True)
+        with connection.begin():
+            scan_id = int(connection.execute(statement).scalar_one())
+            data = code_scanned(scan_id, resolved.code, resolved.touchpoint, now, visit.device_class, visit.language)
+            queued = scan_deliveries(connection, resolved.code.workspace_id, data, now)
+    if queued:
+        wake_dispatchers()
+    return scan_id
 
 
 def _printable(text: str) -> str:

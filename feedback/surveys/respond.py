@@ -13,9 +13,13 @@ from flask_babel import lazy_gettext as _l
 from feedback.errors import DomainError
 from feedback.extensions import db
 from feedback.referrals import services as referrals
+from feedback.referrals.models import Invite
 from feedback.surveys.models import Answer, Response, Survey, SurveyVersion
 from feedback.surveys.questions import AnswerError, QuestionSpec, missing_required, pages, parse_answer
 from feedback.touchpoints.models import Touchpoint
+from feedback.webhooks import payloads
+from feedback.webhooks import services as webhooks
+from feedback.webhooks.models import Event
 
 #: Faster than this from showing the form to completing it is not a person reading the questions.
 MIN_FILL_SECONDS = 3
@@ -234,9 +238,23 @@ def submit_page(
         response.flagged = bool(reasons)
         response.flag_reason = ",".join(reasons)
         db.session.flush()
-        referrals.accept(response, now)
+        accepted = referrals.accept(response, now)
+        _emit_completion(response, accepted, now)
     db.session.commit()
     return PageResult({}, merged, next_page, next_page is None, response)
+
+
+def _emit_completion(response: Response, accepted: bool, now: datetime) -> None:
+    """Webhook events of a completion, in its transaction; likely bots (flagged) tell no one."""
+    if response.flagged:
+        return
+    webhooks.emit(response.workspace_id, Event.RESPONSE_COMPLETED, payloads.response_completed(response), now)
+    if accepted and response.invite_id is not None:
+        invite = db.session.get(Invite, response.invite_id)
+        if invite is not None:
+            webhooks.emit(
+                response.workspace_id, Event.INVITE_ACCEPTED, payloads.invite_accepted(invite, response, now), now
+            )
 
 
 def save_single_answer(

@@ -354,3 +354,14 @@ def response_rows(workspace_id: int, keys: list[str], *criteria: sa.ColumnElemen
             values.setdefault(key, []).append(number if number is not None else (text or ""))
     if current is not None:
         yield current + [_joined(values.get(k)) for k in keys]
+
+
+def answers_by_key(response: Response) -> dict[str, object]:
+    """A response's answers by question key: a number, a text, or (multiple choice) a list of chosen options."""
+    values: dict[str, list[object]] = {}
+    multi = {a.question_key for a in response.answers if a.question_type == "multi_choice"}
+    for answer in sorted(response.answers, key=lambda a: a.id):
+        values.setdefault(answer.question_key, []).append(
+            answer.value_number if answer.value_number is not None else answer.value_text
+        )
+    return {key: v if key in multi or len(v) > 1 else v[0] for key, v in values.items()}
