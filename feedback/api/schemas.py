@@ -121,6 +121,7 @@ class TouchpointCreate(Strict):
     reach: int | None = Field(default=None, ge=0, le=2_000_000_000)
     location: str = Field(default="", max_length=200)
     notes: str = Field(default="", max_length=5000)
+    survey_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="The survey scans show.")
 
 
 class TouchpointUpdate(Strict):
@@ -133,6 +134,7 @@ class TouchpointUpdate(Strict):
     reach: int | None = Field(default=None, ge=0, le=2_000_000_000)
     location: str | None = Field(default=None, max_length=200)
     notes: str | None = Field(default=None, max_length=5000)
+    survey_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="null: no survey.")
     archived: bool | None = None
 
 
@@ -302,6 +304,13 @@ class Survey(BaseModel):
     questions: list[Question]
 
 
+class SurveyCreate(Strict):
+    """A new survey filled from one of the built-in templates (both languages); edit it in the dashboard."""
+
+    name: Name
+    template: Literal["nps-reason", "csat-purchase", "trade-fair", "loyalty"] = Field(examples=["nps-reason"])
+
+
 class SurveyList(BaseModel):
     """Surveys of the workspace."""
 
@@ -327,3 +336,67 @@ class Referrals(BaseModel):
 
     total: ReferralNumbers
     touchpoints: list[ReferralNumbers]
+
+
+WebhookEventName = Literal["response.completed", "invite.accepted", "code.scanned"]
+
+
+class Webhook(BaseModel):
+    """An endpoint of yours that receives signed events (see the dashboard's Integrations page for verifying)."""
+
+    id: int
+    url: str
+    description: str
+    events: list[WebhookEventName]
+    paused: bool
+    created_at: datetime
+
+
+class WebhookCreated(Webhook):
+    """A new endpoint, with the secret its deliveries are signed with (HMAC-SHA256)."""
+
+    secret: str = Field(examples=["whsec_…"])
+
+
+class WebhookCreate(Strict):
+    """Where to send which events; code.scanned is one event per scan, so opt in only when needed."""
+
+    url: str = Field(min_length=1, max_length=2000, examples=["https://crm.example.com/hooks/feedback"])
+    events: list[WebhookEventName] = Field(min_length=1, max_length=3)
+    description: str = Field(default="", max_length=120)
+
+
+class WebhookUpdate(Strict):
+    """Changed fields of an endpoint."""
+
+    url: str | None = Field(default=None, min_length=1, max_length=2000)
+    events: list[WebhookEventName] | None = Field(default=None, min_length=1, max_length=3)
+    description: str | None = Field(default=None, max_length=120)
+    paused: bool | None = None
+
+
+class WebhookList(BaseModel):
+    """Endpoints of the workspace."""
+
+    items: list[Webhook]
+
+
+class WebhookDelivery(BaseModel):
+    """One event sent (or to be sent) to an endpoint."""
+
+    id: int
+    event: str
+    event_id: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    created_at: datetime
+    last_attempt_at: datetime | None
+    last_status: int | None
+    last_error: str
+    next_attempt_at: datetime | None = Field(description="When the next attempt is due (pending only).")
+
+
+class WebhookDeliveryList(BaseModel):
+    """The newest deliveries of an endpoint."""
+
+    items: list[WebhookDelivery]

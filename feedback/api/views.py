@@ -27,12 +27,15 @@ from feedback.qr import services as qr_services
 from feedback.qr.models import Code, CodeBatch
 from feedback.qr.rendering import QrOptions, RenderError, qr_url, render_png, render_svg
 from feedback.referrals.services import ReferralNumbers, referral_numbers
+from feedback.surveys import services as survey_services
 from feedback.surveys.models import Response as SurveyResponseRow
 from feedback.surveys.models import Survey
-from feedback.surveys.services import answers_by_key
+from feedback.surveys.services import answers_by_key, attach
 from feedback.tenancy import get_owned, owned
 from feedback.touchpoints import services as tp
 from feedback.touchpoints.models import Campaign, Touchpoint
+from feedback.webhooks import services as webhook_services
+from feedback.webhooks.models import WebhookEndpoint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -259,7 +262,11 @@ def list_touchpoints(campaign_id: int) -> Response:
 def create_touchpoint(campaign_id: int, json: schemas.TouchpointCreate) -> Response:
     """Add a touchpoint to a campaign."""
     campaign = tp.get_campaign(_ws(), campaign_id)
-    touchpoint = tp.create_touchpoint(campaign, tp.TouchpointData(**json.model_dump()))
+    fields = json.model_dump()
+    survey = _survey_or_none(fields.pop("survey_id"))
+    touchpoint = tp.create_touchpoint(campaign, tp.TouchpointData(**fields))
+    if survey is not None:
+        attach(touchpoint, survey)
     db.session.commit()
     return _json(_touchpoint(touchpoint), 201)
 
@@ -280,6 +287,8 @@ def update_touchpoint(touchpoint_id: int, json: schemas.TouchpointUpdate) -> Res
     touchpoint = tp.get_touchpoint(_ws(), touchpoint_id)
     changes = json.model_dump(exclude_unset=True)
     archived = changes.pop("archived", None)
+    if "survey_id" in changes:
+        attach(touchpoint, _survey_or_none(changes.pop("survey_id")))
     for key in ("name", "channel", "phase", "location", "notes"):
         if key in changes and changes[key] is None:
             raise DomainError(f"{key} cannot be null.")
@@ -556,6 +565,20 @@ def list_surveys() -> Response:
     return _json(schemas.SurveyList(items=[_survey(s) for s in surveys]))
 
 
+@bp.post("/surveys")
+@spec.validate(json=schemas.SurveyCreate, resp=Resp(HTTP_201=schemas.Survey, **WRITE_ERRORS), tags=["surveys"])
+def create_survey(json: schemas.SurveyCreate) -> Response:
+    """A new survey from a built-in template; attach it to touchpoints with `survey_id`."""
+    survey = survey_services.create_survey(_ws(), json.name, json.template)
+    db.session.commit()
+    return _json(_survey(survey), 201)
+
+
+def _survey_or_none(survey_id: int | None) -> Survey | None:
+    """The workspace's survey with this id (404 for another workspace's), or None."""
+    return get_owned(Survey, _ws(), survey_id) if survey_id is not None else None
+
+
 @bp.get("/surveys/<int:survey_id>")
 @spec.validate(resp=Resp(HTTP_200=schemas.Survey, **ERRORS), tags=["surveys"])
 def get_survey(survey_id: int) -> Response:
@@ -590,3 +613,95 @@ def referrals(campaign_id: int, query: schemas.Period) -> Response:
             touchpoints=[_numbers(tp_id, n) for tp_id, n in sorted(per_touchpoint.items())],
         )
     )
+
+
+# --- webhooks ---------------------------------------------------------------------------------------------------
+
+
+def _webhook(e: WebhookEndpoint) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "url": e.url,
+        "description": e.description,
+        "events": e.events.split(),
+        "paused": e.paused_at is not None,
+        "created_at": e.created_at,
+    }
+
+
+@bp.get("/webhooks")
+@spec.validate(resp=Resp(HTTP_200=schemas.WebhookList, **ERRORS), tags=["webhooks"])
+def list_webhooks() -> Response:
+    """The workspace's webhook endpoints."""
+    items = [schemas.Webhook(**_webhook(e)) for e in webhook_services.endpoints_of(_ws())]
+    return _json(schemas.WebhookList(items=items))
+
+
+@bp.post("/webhooks")
+@spec.validate(
+    json=schemas.WebhookCreate, resp=Resp(HTTP_201=schemas.WebhookCreated, **WRITE_ERRORS), tags=["webhooks"]
+)
+def create_webhook(json: schemas.WebhookCreate) -> Response:
+    """A new endpoint; the answer carries its signing secret. Loopback and private addresses are refused (after
+    DNS resolution, at every delivery) unless the operator allows them."""
+    token: ApiToken = g.api_token
+    endpoint = webhook_services.create_endpoint(_ws(), json.url, json.events, json.description, token.created_by_id)
+    db.session.commit()
+    return _json(schemas.WebhookCreated(**_webhook(endpoint), secret=endpoint.secret), 201)
+
+
+@bp.get("/webhooks/<int:endpoint_id>")
+@spec.validate(resp=Resp(HTTP_200=schemas.Webhook, **ERRORS), tags=["webhooks"])
+def get_webhook(endpoint_id: int) -> Response:
+    """One endpoint (without its secret)."""
+    return _json(schemas.Webhook(**_webhook(webhook_services.get_endpoint(_ws(), endpoint_id))))
+
+
+@bp.patch("/webhooks/<int:endpoint_id>")
+@spec.validate(json=schemas.WebhookUpdate, resp=Resp(HTTP_200=schemas.Webhook, **WRITE_ERRORS), tags=["webhooks"])
+def update_webhook(endpoint_id: int, json: schemas.WebhookUpdate) -> Response:
+    """Change an endpoint; `paused: true` stops new events for it."""
+    endpoint = webhook_services.get_endpoint(_ws(), endpoint_id)
+    webhook_services.update_endpoint(
+        endpoint,
+        json.url if json.url is not None else endpoint.url,
+        json.events if json.events is not None else endpoint.events.split(),
+        json.description if json.description is not None else endpoint.description,
+    )
+    if json.paused is not None:
+        webhook_services.set_paused(endpoint, json.paused, utcnow())
+    db.session.commit()
+    return _json(schemas.Webhook(**_webhook(endpoint)))
+
+
+@bp.delete("/webhooks/<int:endpoint_id>")
+@spec.validate(resp=Resp("HTTP_204", **WRITE_ERRORS), tags=["webhooks"])
+def delete_webhook(endpoint_id: int) -> Response:
+    """Remove an endpoint and its delivery log."""
+    webhook_services.delete_endpoint(webhook_services.get_endpoint(_ws(), endpoint_id))
+    db.session.commit()
+    return Response(status=204)
+
+
+@bp.get("/webhooks/<int:endpoint_id>/deliveries")
+@spec.validate(resp=Resp(HTTP_200=schemas.WebhookDeliveryList, **ERRORS), tags=["webhooks"])
+def webhook_deliveries(endpoint_id: int) -> Response:
+    """The endpoint's 50 newest deliveries with their state."""
+    endpoint = webhook_services.get_endpoint(_ws(), endpoint_id)
+    rows, _more = webhook_services.deliveries_of(endpoint, None, None)
+    items = [
+        schemas.WebhookDelivery(
+            id=d.id,
+            event=d.event,
+            event_id=d.event_id,
+            status=d.status,  # type: ignore[arg-type]
+            attempts=d.attempts,
+            created_at=d.created_at,
+            last_attempt_at=d.last_attempt_at,
+            last_status=d.last_status,
+            last_error=d.last_error,
+            next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
+        )
+        for d in rows
+    ]
+    return _json(schemas.WebhookDeliveryList(items=items))

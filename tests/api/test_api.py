@@ -19,6 +19,7 @@ from feedback.qr.models import Code
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Answer, Response
 from feedback.touchpoints.models import Campaign
+from feedback.webhooks.models import WebhookEndpoint
 from tests.helpers import count, csrf_token_from
 
 
@@ -131,6 +132,7 @@ VALID_BODIES = {
     "api.update_touchpoint": {"name": "Neu"},
     "api.create_code": {"label": "Neu"},
     "api.create_batch": {"count": 1},
+    "api.update_webhook": {"description": "x"},
 }
 
 
@@ -156,8 +158,13 @@ def test_other_workspaces_ids_are_404(app, client, api, make_campaign, make_touc
         started_at=utcnow(),
     )
     db.session.add(response)
+    endpoint = WebhookEndpoint(
+        workspace_id=foreign.workspace_id, url="https://fremd.example.com/hook", events="ping", secret="whsec_x"
+    )
+    db.session.add(endpoint)
     db.session.commit()
     ids = {
+        "endpoint_id": endpoint.id,
         "campaign_id": foreign.id,
         "touchpoint_id": foreign_tp.id,
         "code_id": code.id,
@@ -415,3 +422,50 @@ def test_responses_carry_the_reference_of_a_personal_code(client, api, make_camp
         f"/api/v1/touchpoints/{touchpoint.id}/codes", query_string={"limit": 1}, headers=headers["read"]
     ).get_json()["next_cursor"]
     _problem(client.get("/api/v1/responses", query_string={"cursor": codes_cursor}, headers=headers["read"]), 422)
+
+
+def test_surveys_from_templates_and_webhooks_through_the_api(client, api, make_campaign, make_workspace) -> None:
+    """A survey attached by id (another workspace's is 404); webhooks refuse private targets and need write."""
+    workspace, _owner, headers = api
+    campaign = make_campaign(workspace=workspace)
+    survey = client.post("/api/v1/surveys", json={"name": "NPS", "template": "nps-reason"}, headers=headers["write"])
+    assert survey.status_code == 201 and [q["key"] for q in survey.get_json()["questions"]] == ["nps", "reason"]
+    _problem(
+        client.post("/api/v1/surveys", json={"name": "NPS", "template": "nps-reason"}, headers=headers["write"]), 409
+    )
+    _problem(client.post("/api/v1/surveys", json={"name": "X", "template": "nope"}, headers=headers["write"]), 422)
+    foreign = survey_services.create_survey(make_workspace().id, "Fremd", "loyalty")
+    db.session.commit()
+    path = f"/api/v1/campaigns/{campaign.id}/touchpoints"
+    body = {"name": "Stand", "channel": "trade_fair", "phase": "awareness"}
+    _problem(client.post(path, json={**body, "survey_id": foreign.id}, headers=headers["write"]), 404)
+    created = client.post(path, json={**body, "survey_id": survey.get_json()["id"]}, headers=headers["write"])
+    assert created.status_code == 201 and created.get_json()["survey_id"] == survey.get_json()["id"]
+    detached = client.patch(
+        f"/api/v1/touchpoints/{created.get_json()['id']}", json={"survey_id": None}, headers=headers["write"]
+    )
+    assert detached.get_json()["survey_id"] is None
+
+    hooks = "/api/v1/webhooks"
+    for url in ("http://127.0.0.1:9/x", "http://169.254.169.254/", "ftp://crm.example.com/"):
+        _problem(client.post(hooks, json={"url": url, "events": ["response.completed"]}, headers=headers["write"]), 422)
+    _problem(client.post(hooks, json={"url": "https://crm.example.com/h", "events": []}, headers=headers["write"]), 422)
+    _problem(
+        client.post(hooks, json={"url": "https://crm.example.com/h", "events": ["ping"]}, headers=headers["write"]), 422
+    )
+    _problem(
+        client.post(
+            hooks, json={"url": "https://crm.example.com/h", "events": ["code.scanned"]}, headers=headers["read"]
+        ),
+        403,
+    )
+    made = client.post(
+        hooks, json={"url": "https://crm.example.com/h", "events": ["code.scanned"]}, headers=headers["write"]
+    ).get_json()
+    assert made["secret"].startswith("whsec_") and made["events"] == ["code.scanned"]
+    listed = client.get(hooks, headers=headers["read"]).get_json()["items"]
+    assert [h["url"] for h in listed] == ["https://crm.example.com/h"] and "secret" not in listed[0]
+    paused = client.patch(f"{hooks}/{made['id']}", json={"paused": True}, headers=headers["write"]).get_json()
+    assert paused["paused"] is True
+    assert client.delete(f"{hooks}/{made['id']}", headers=headers["write"]).status_code == 204
+    assert client.get(hooks, headers=headers["read"]).get_json()["items"] == []
