@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
                 message.string = tuple(value) if isinstance(value, list) else value
     missing = [m.id for m in catalog if m.id and not (all(m.string) if isinstance(m.string, tuple) else m.string)]
     with PO.open("wb") as handle:
-        write_po(handle, catalog, width=76, omit_header=False, sort_output=True, include_previous=False)
+        write_po(handle, catalog, width=76, sort_output=True, ignore_obsolete=True)
     with PO.with_suffix(".mo").open("wb") as handle:
         write_mo(handle, catalog)
     for message_id in missing:

@@ -61,7 +61,11 @@ def show_endpoint(endpoint_id: int) -> Response | str:
     """One webhook: its settings, secret (owners), and the delivery log, newest first."""
     workspace = current_workspace()
     endpoint = services.get_endpoint(workspace.id, endpoint_id)
-    form = EndpointForm(obj=endpoint, events=endpoint.events.split()) if request.method == "GET" else EndpointForm()
+    form = EndpointForm()
+    if request.method == "GET":
+        form = EndpointForm(
+            data={"url": endpoint.url, "description": endpoint.description, "events": endpoint.events.split()}
+        )
     if request.method == "POST":
         require_role(Role.OWNER)
         if form.validate_on_submit():

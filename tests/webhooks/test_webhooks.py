@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from datetime import timedelta
@@ -292,6 +293,9 @@ def test_owners_add_webhooks_and_see_the_log_and_secret(app, client, auth, shop,
     html = page.get_data(as_text=True)
     assert endpoint.secret in html and page.headers["Cache-Control"] == "no-store"
     assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
+    checked = set(re.findall(r'<input checked id="events-\d" name="events" type="checkbox" value="([a-z.]+)"', html))
+    assert checked == {"response.completed", "code.scanned"}  # the settings form shows what is subscribed
+    assert "t=TIME,v1=SIGNATURE" in html
     client.post(f"{base}/{endpoint.id}/ping")
     delivery.run_once(app)
     html = client.get(f"{base}/{endpoint.id}").get_data(as_text=True)
@@ -341,3 +345,18 @@ def test_the_run_command_sends_what_is_due(app, runner, shop, receiver) -> None:
     result = runner.invoke(args=["webhooks", "run", "--once"])
     assert result.exit_code == 0 and "1 delivery attempt(s)" in result.output
     assert json.loads(receiver.wait_for(1)[0].body)["type"] == "ping"
+
+
+def test_the_readmes_verification_snippet_accepts_our_signatures() -> None:
+    """Receivers copy the README's code: it must agree with what we send."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    snippet = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(snippet, namespace)  # noqa: S102 - our own documentation
+    verify = namespace["verify"]
+    body = b'{"type":"response.completed"}'
+    header = delivery.sign("whsec_abc", int(time.time()), body)
+    assert verify("whsec_abc", header, body) is True  # type: ignore[operator]
+    assert verify("whsec_abc", header, body + b"x") is False  # type: ignore[operator]
