@@ -222,25 +222,52 @@ def _demo_scans(campaign: Campaign, codes: list[Code], rng: random.Random) -> No
         visitors = [f"{rng.getrandbits(128):032x}" for _ in range(max(1, int(volume * 0.8)))]
         for _ in range(volume):
             moment = start + timedelta(days=rng.triangular(0, days, days * 0.3), hours=rng.gauss(14, 3))
-            device, os_family, browser, _weight = rng.choices(DEVICES, weights=[d[3] for d in DEVICES])[0]
-            rows.append(
-                {
-                    "workspace_id": code.workspace_id,
-                    "touchpoint_id": code.touchpoint_id,
-                    "code_id": code.id,
-                    "scanned_at": moment,
-                    "visitor_key": rng.choice(visitors),
-                    "visitor_from_cookie": False,
-                    "device_class": device,
-                    "os": os_family,
-                    "browser": browser,
-                    "language": rng.choices(["de", "en", "tr", "pl"], weights=[85, 10, 3, 2])[0],
-                    "is_bot": device == "bot",
-                    "outcome": "ok",
-                }
-            )
+            rows.append(_scan_row(code, moment, rng.choice(visitors), rng))
     if rows:
         db.session.execute(sa.insert(Scan), rows)
+
+
+def _scan_row(code: Code, moment: datetime, visitor: str, rng: random.Random) -> dict[str, object]:
+    """One synthetic scan of a code with a drawn device and language."""
+    device, os_family, browser, _weight = rng.choices(DEVICES, weights=[d[3] for d in DEVICES])[0]
+    return {
+        "workspace_id": code.workspace_id,
+        "touchpoint_id": code.touchpoint_id,
+        "code_id": code.id,
+        "scanned_at": moment,
+        "visitor_key": visitor,
+        "visitor_from_cookie": False,
+        "device_class": device,
+        "os": os_family,
+        "browser": browser,
+        "language": rng.choices(["de", "en", "tr", "pl"], weights=[85, 10, 3, 2])[0],
+        "is_bot": device == "bot",
+        "outcome": "ok",
+    }
+
+
+#: The loyalty-card mailing went to 400 customers with one personal code each (references as in the CRM).
+MAILING = ("Kundenkarte-Mailing", "Kundenkarte Frühjahr", [f"KK-{100001 + i}" for i in range(400)])
+
+
+def _demo_mailing(campaign: Campaign, rng: random.Random) -> None:
+    """Personal codes for the mailing's recipients (once); about a quarter of them scan their letter."""
+    from feedback.qr import personal
+
+    touchpoint = next((t for t in tp.touchpoints_of(campaign) if t.name == MAILING[0]), None)
+    if touchpoint is None or personal.batches_of(touchpoint):
+        return
+    batch = personal.create_batch(touchpoint, MAILING[1], MAILING[2])
+    db.session.flush()
+    start = datetime.combine(campaign.starts_on or date(2026, 3, 1), datetime.min.time(), tzinfo=UTC)
+    rows = []
+    for code in personal.batch_codes(batch):
+        if rng.random() < 0.27:
+            visitor = f"{rng.getrandbits(128):032x}"
+            for _ in range(rng.choice([1, 1, 1, 2])):
+                moment = start + timedelta(days=rng.expovariate(1 / 6) + 10, hours=rng.gauss(18, 2))
+                rows.append(_scan_row(code, moment, visitor, rng))
+    db.session.execute(sa.insert(Scan), rows)
 
 
 #: How well each demo touchpoint works: (share of scans that answer, chance of a promoter, of a detractor).
@@ -455,6 +482,7 @@ def load_demo_data(password: str) -> Workspace:
         if not has_scans:
             rng = random.Random(f"demo-{campaign.slug}")
             _demo_scans(campaign, codes, rng)
+            _demo_mailing(campaign, rng)
             surveys = _demo_surveys(workspace)
             db.session.flush()
             for touchpoint in tp.touchpoints_of(campaign):

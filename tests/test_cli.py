@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from feedback.auth.models import Membership, User, Workspace
 from feedback.extensions import db
 from feedback.qr.models import Code, Scan
+from feedback.surveys.models import Response
 from feedback.touchpoints.models import Campaign, Phase, Touchpoint
 from tests.conftest import environ_for
 from tests.helpers import count
@@ -34,6 +35,14 @@ def test_demo_creates_a_realistic_workspace_and_is_idempotent(runner) -> None:
     assert count(Code) >= 15 and count(Scan) >= 2000
     assert 0 < db.session.scalar(sa.select(sa.func.count()).where(Scan.is_bot.is_(True))) < count(Scan) / 10
     counts = (*counts, count(Code), count(Scan))
+    personal_answers = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Response)
+        .join(Code, Code.id == Response.code_id)
+        .where(Code.reference.is_not(None), Response.completed_at.is_not(None))
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).where(Code.reference.like("KK-%"))) == 400
+    assert personal_answers >= 10  # the loyalty-card mailing shows answers tied to customer numbers
 
     second = runner.invoke(args=["demo", "--password", "another-password"])
     assert second.exit_code == 0, second.output

@@ -227,6 +227,7 @@ def list_responses(survey_id: int) -> str:
         survey=survey,
         responses=responses,
         keys=services.question_keys(survey),
+        references=services.references_of(survey.workspace_id, responses),
         next_before=responses[-1].id if len(responses) == 50 else None,
         confirm_form=ConfirmForm(),
         can_edit=current_role().allows(Role.EDITOR),

@@ -365,3 +365,19 @@ def answers_by_key(response: Response) -> dict[str, object]:
             answer.value_number if answer.value_number is not None else answer.value_text
         )
     return {key: v if key in multi or len(v) > 1 else v[0] for key, v in values.items()}
+
+
+def references_of(workspace_id: int, responses: list[Response]) -> dict[int, str]:
+    """The recipient reference of each response that came through a personal code (one query)."""
+    from feedback.qr.models import Code
+
+    code_ids = {r.code_id for r in responses if r.code_id}
+    if not code_ids:
+        return {}
+    rows = db.session.execute(
+        owned(Code, workspace_id, Code.id.in_(code_ids), Code.reference.is_not(None)).with_only_columns(
+            Code.id, Code.reference
+        )
+    )
+    by_code = dict(rows.all())
+    return {r.id: by_code[r.code_id] for r in responses if r.code_id in by_code}

@@ -237,6 +237,8 @@ def test_answers_through_a_personal_code_carry_the_reference_and_the_respondent_
     export = client.get(f"{_ws(mailing)}/surveys/{survey.id}/responses.csv").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(export.lstrip("\ufeff"))))
     assert rows[0]["reference"] == "K-1001" and rows[0]["code"] == code.code
+    listed = client.get(f"{_ws(mailing)}/surveys/{survey.id}/responses").get_data(as_text=True)
+    assert "badge--personal" in listed and "K-1001" in listed
     batch_page = client.get(f"{_ws(mailing)}/batches/{code.batch_id}").get_data(as_text=True)
     assert "Recipients who scanned" in batch_page
     stats = personal.batch_stats(mailing)[code.batch_id]
