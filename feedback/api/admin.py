@@ -49,6 +49,16 @@ class TokenForm(FlaskForm):
         ],
         default=Scope.READ.value,
     )
+    valid_days = SelectField(
+        _l("Valid for"),
+        choices=[
+            SelectChoice("30", _l("30 days")),
+            SelectChoice("90", _l("90 days")),
+            SelectChoice("365", _l("1 year")),
+            SelectChoice("0", _l("until revoked")),
+        ],
+        default="365",
+    )
     submit = SubmitField(_l("Create token"))
 
 
@@ -63,7 +73,12 @@ def list_tokens() -> Response | str:
         if form.validate_on_submit():
             try:
                 _token, new_token = services.create_token(
-                    workspace.id, form.name.data or "", Scope(form.scope.data), current_user.id, utcnow()
+                    workspace.id,
+                    form.name.data or "",
+                    Scope(form.scope.data),
+                    current_user.id,
+                    utcnow(),
+                    int(form.valid_days.data or 0) or None,
                 )
             except services.InvalidTokenName as error:
                 form.name.errors = [str(error.message)]
@@ -77,6 +92,7 @@ def list_tokens() -> Response | str:
         new_token=new_token,
         confirm_form=ConfirmForm(),
         is_owner=current_role().allows(Role.OWNER),
+        now=utcnow(),
         base_url=current_app.config["PUBLIC_BASE_URL"],
     )
     response = make_response(html, 200 if not form.errors else 400)

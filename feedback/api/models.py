@@ -39,11 +39,12 @@ class ApiToken(db.Model):
     #: Updated at most once a minute, so reads stay reads.
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: After this moment the token no longer works; None: until revoked.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    @property
-    def is_active(self) -> bool:
-        """Revoked tokens are kept for the record but no longer work."""
-        return self.revoked_at is None
+    def is_active(self, now: datetime) -> bool:
+        """Revoked and expired tokens are kept for the record but no longer work."""
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
     def allows(self, needed: Scope) -> bool:
         """Write tokens may also read."""

@@ -154,6 +154,7 @@ class Code(BaseModel):
     url: str = Field(examples=["https://fb.example.com/T/7K3QX9PM"])
     state: Literal["active", "paused", "expired"]
     created_at: datetime
+    expires_at: datetime | None = Field(description="When the code stops leading to its page (None: never).")
     batch_id: int | None = Field(description="The mailing batch of a personal code; None for shared codes.")
     reference: str | None = Field(
         description="The recipient's external reference of a personal code (answers are not anonymous).",
@@ -165,6 +166,16 @@ class CodeCreate(Strict):
     """A new code for a touchpoint (e.g. a print variant)."""
 
     label: str = Field(default="", max_length=80, examples=["Variant A"])
+
+
+class CodeUpdate(Strict):
+    """Changed fields of a code; codes are never deleted (they are printed), but can be paused or expire."""
+
+    label: str | None = Field(default=None, max_length=80)
+    paused: bool | None = Field(default=None, description="Paused codes show a polite 'campaign has ended' page.")
+    expires_on: date | None = Field(
+        default=None, description="Last day (workspace time) the code leads to its page; null: never expires."
+    )
 
 
 class CodeList(BaseModel):

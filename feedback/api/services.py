@@ -31,9 +31,11 @@ def _hash(token: str) -> str:
 
 
 def create_token(
-    workspace_id: int, name: str, scope: Scope, user_id: int | None, now: datetime
+    workspace_id: int, name: str, scope: Scope, user_id: int | None, now: datetime, valid_days: int | None = None
 ) -> tuple[ApiToken, str]:
     """A new token; returns the row and the plain token, which is never shown again. The caller commits.
+
+    :param valid_days: the token stops working after this many days; None: until revoked.
 
     :raises InvalidTokenName: the name is empty or too long.
     """
@@ -49,6 +51,7 @@ def create_token(
         scope=scope.value,
         created_by_id=user_id,
         created_at=now,
+        expires_at=now + timedelta(days=valid_days) if valid_days else None,
     )
     db.session.add(token)
     db.session.flush()
@@ -84,7 +87,7 @@ def authenticate(header: str | None, now: datetime, writing: bool = False) -> Ap
     if kind.lower() != "bearer" or not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
         return None
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _hash(plain)))
-    if token is None or not token.is_active:
+    if token is None or not token.is_active(now):
         return None
     if token.last_used_at is None or now - token.last_used_at >= USE_RESOLUTION:
         if writing:

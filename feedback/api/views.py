@@ -167,6 +167,7 @@ def _code(c: Code) -> schemas.Code:
         url=qr_url(current_app.config["PUBLIC_BASE_URL"], c.code),
         state=c.state(utcnow()).value,  # type: ignore[arg-type]
         created_at=c.created_at,
+        expires_at=c.expires_at,
         batch_id=c.batch_id,
         reference=c.reference,
     )
@@ -348,6 +349,22 @@ def create_code(touchpoint_id: int, json: schemas.CodeCreate) -> Response:
 def get_code(code_id: int) -> Response:
     """One code."""
     return _json(_code(get_owned(Code, _ws(), code_id)))
+
+
+@bp.patch("/codes/<int:code_id>")
+@spec.validate(json=schemas.CodeUpdate, resp=Resp(HTTP_200=schemas.Code, **WRITE_ERRORS), tags=["codes"])
+def update_code(code_id: int, json: schemas.CodeUpdate) -> Response:
+    """Relabel, pause/resume, or set the last day of a code."""
+    code = get_owned(Code, _ws(), code_id)
+    changes = json.model_dump(exclude_unset=True)
+    if changes.get("label") is not None:
+        qr_services.relabel(code, changes["label"])
+    if changes.get("paused") is not None:
+        qr_services.set_paused(code, changes["paused"], utcnow())
+    if "expires_on" in changes:
+        qr_services.set_expiry(code, changes["expires_on"], g.workspace)
+    db.session.commit()
+    return _json(_code(code))
 
 
 @bp.get("/codes/<int:code_id>/qr.<any(png, svg):fmt>")

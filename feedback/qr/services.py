@@ -61,14 +61,7 @@ def create_code(touchpoint: Touchpoint, label: str = "") -> Code:
     :raises DuplicateLabel: another code of the touchpoint has this label.
     """
     label = label.strip()[:MAX_LABEL]
-    if label and db.session.scalar(
-        owned(
-            Code,
-            touchpoint.workspace_id,
-            Code.touchpoint_id == touchpoint.id,
-            sa.func.lower(Code.label) == label.lower(),
-        )
-    ):
+    if _label_taken(touchpoint.workspace_id, touchpoint.id, label):
         raise DuplicateLabel()
     while True:  # 40 random bits: a collision is rare, but a printed code must never be reused
         token = generate_code(CODE_LENGTH)
@@ -78,6 +71,27 @@ def create_code(touchpoint: Touchpoint, label: str = "") -> Code:
     db.session.add(code)
     db.session.flush()
     return code
+
+
+def relabel(code: Code, label: str) -> None:
+    """Give a code another label; the caller commits.
+
+    :raises DuplicateLabel: another code of the touchpoint has this label.
+    """
+    label = label.strip()[:MAX_LABEL]
+    if _label_taken(code.workspace_id, code.touchpoint_id, label, but=code.id):
+        raise DuplicateLabel()
+    code.label = label
+
+
+def _label_taken(workspace_id: int, touchpoint_id: int, label: str, but: int | None = None) -> bool:
+    """Whether another code of the touchpoint has this label (case does not matter; empty labels never clash)."""
+    if not label:
+        return False
+    query = owned(Code, workspace_id, Code.touchpoint_id == touchpoint_id, sa.func.lower(Code.label) == label.lower())
+    if but is not None:
+        query = query.where(Code.id != but)
+    return db.session.scalar(query.with_only_columns(Code.id).limit(1)) is not None
 
 
 def set_paused(code: Code, paused: bool, now: datetime) -> None:

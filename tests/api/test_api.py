@@ -469,3 +469,35 @@ def test_surveys_from_templates_and_webhooks_through_the_api(client, api, make_c
     assert paused["paused"] is True
     assert client.delete(f"{hooks}/{made['id']}", headers=headers["write"]).status_code == 204
     assert client.get(hooks, headers=headers["read"]).get_json()["items"] == []
+
+
+def test_codes_are_relabelled_paused_and_expired_through_the_api(client, api, make_campaign, make_touchpoint) -> None:
+    workspace, _owner, headers = api
+    touchpoint = make_touchpoint(make_campaign(workspace=workspace), "Plakat")
+    first = client.post(f"/api/v1/touchpoints/{touchpoint.id}/codes", json={"label": "A"}, headers=headers["write"])
+    second = client.post(f"/api/v1/touchpoints/{touchpoint.id}/codes", json={"label": "B"}, headers=headers["write"])
+    path = f"/api/v1/codes/{second.get_json()['id']}"
+    _problem(client.patch(path, json={"label": "a"}, headers=headers["write"]), 409)
+    paused = client.patch(path, json={"paused": True, "label": "B2"}, headers=headers["write"]).get_json()
+    assert (paused["state"], paused["label"]) == ("paused", "B2")
+    expired = client.patch(
+        path, json={"paused": False, "expires_on": "2020-01-31"}, headers=headers["write"]
+    ).get_json()
+    assert expired["state"] == "expired" and expired["expires_at"].startswith("2020-01-31T23:00:00")  # Berlin midnight
+    assert client.get(f"/t/{second.get_json()['code']}").status_code == 410
+    again = client.patch(path, json={"expires_on": None}, headers=headers["write"]).get_json()
+    assert again["state"] == "active" and again["expires_at"] is None
+    _problem(client.patch(path, json={"paused": True}, headers=headers["read"]), 403)
+    assert first.get_json()["label"] == "A"
+
+
+def test_expired_tokens_get_401(client, api, runner) -> None:
+    workspace, _owner, _headers = api
+    printed = runner.invoke(args=["token", "create", "--workspace", workspace.slug, "--days", "30"])
+    token = printed.output.split()[0]
+    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.prefix == token[:10]))
+    assert 29 <= (row.expires_at - utcnow()).days <= 30
+    assert client.get("/api/v1/campaigns", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    _problem(client.get("/api/v1/campaigns", headers={"Authorization": f"Bearer {token}"}), 401)
