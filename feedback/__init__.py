@@ -95,6 +95,8 @@ def register_blueprints(app: Flask) -> None:
     from feedback.api import admin as api_admin
     from feedback.api import views as api_views
     from feedback.auth import views as auth_views
+    from feedback.leads import views as lead_views
+    from feedback.offers import views as offer_views
     from feedback.qr import views as qr_views
     from feedback.referrals import views as referral_views
     from feedback.surveys import builder as survey_builder
@@ -117,6 +119,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_admin.bp)
     app.register_blueprint(api_admin.docs_bp)
     app.register_blueprint(webhook_views.bp)
+    app.register_blueprint(offer_views.bp)
+    app.register_blueprint(lead_views.bp)
+    app.register_blueprint(lead_views.dashboard_bp)
     api_views.spec.register(app)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -69,6 +69,15 @@ def local_time(value: datetime | None, timezone: str | None = None, style: str =
     workspace = g.get("workspace")
     zone = ZoneInfo(timezone or (workspace.timezone if workspace else "Europe/Berlin"))
     return format_datetime(value.astimezone(zone).replace(tzinfo=None), style)
+
+
+def last_day(value: datetime | None, timezone: str | None = None) -> str:
+    """The last local day before an exclusive end (an expiry at midnight means "valid until the day before")."""
+    if value is None:
+        return "–"
+    workspace = g.get("workspace")
+    zone = ZoneInfo(timezone or (workspace.timezone if workspace else "Europe/Berlin"))
+    return format_date((value.astimezone(zone) - timedelta(seconds=1)).date(), "medium")
 
 
 def channel_label(value: str) -> str:
@@ -163,6 +172,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(decimal2)
     app.add_template_filter(day)
     app.add_template_filter(local_time)
+    app.add_template_filter(last_day)
     app.add_template_filter(channel_label)
     app.add_template_filter(phase_label)
     app.add_template_filter(role_label)

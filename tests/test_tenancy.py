@@ -11,6 +11,8 @@ from feedback.auth import services as auth_services
 from feedback.auth.models import Membership, Role
 from feedback.db_types import utcnow
 from feedback.extensions import db
+from feedback.leads.models import Contact
+from feedback.offers.models import Offer
 from feedback.qr import personal
 from feedback.qr import services as qr_services
 from feedback.qr.models import Code
@@ -32,6 +34,8 @@ SCOPED_BLUEPRINTS = {
     "analysis",
     "api_tokens",
     "webhooks",
+    "offers",
+    "leads",
 }
 
 
@@ -78,6 +82,16 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
     db.session.add(endpoint)
     db.session.flush()
     sent = webhook_services.ping(endpoint, utcnow())
+    offer = Offer(workspace_id=foreign.id, campaign_id=campaign.id, name="Secret offer", text_de="Geheim")
+    contact = Contact(
+        workspace_id=foreign.id,
+        email="secret@example.com",
+        consent_text="ok",
+        consent_language="de",
+        consented_at=utcnow(),
+    )
+    db.session.add_all([offer, contact])
+    db.session.flush()
     db.session.commit()
     membership = db.session.scalar(sa.select(Membership).where(Membership.workspace_id == foreign.id))
     ids = {
@@ -88,6 +102,8 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
         "code_id": code.id,
         "batch_id": batch.id,
         "endpoint_id": endpoint.id,
+        "offer_id": offer.id,
+        "contact_id": contact.id,
         "delivery_id": sent.id,
         "fmt": "png",
         "survey_id": survey.id,

@@ -175,6 +175,54 @@ COLUMNS: list[Column] = [
     Column("cost_per_scan", "money", _l("Cost ÷ scans."), lambda r: r.cost_per_scan),
     Column("cost_per_completion", "money", _l("Cost ÷ completed responses."), lambda r: r.cost_per_completion),
     Column("cost_per_promoter", "money", _l("Cost ÷ promoters (NPS 9–10)."), lambda r: r.cost_per_promoter),
+    Column(
+        "coupons_issued",
+        "int",
+        _l("Coupons issued to respondents here."),
+        lambda r: r.touchpoint.outcomes.coupons_issued,
+    ),
+    Column("redemptions", "int", _l("Of those, redeemed."), lambda r: r.touchpoint.outcomes.redemptions),
+    Column(
+        "redemption_rate",
+        "share",
+        _l("Redemptions ÷ completed responses: the share of respondents who redeemed."),
+        lambda r: _share(r.touchpoint.redemption_rate),
+    ),
+    Column(
+        "redemption_rate_low",
+        "share",
+        _l("Wilson 95 % interval, lower end."),
+        lambda r: _low(r.touchpoint.redemption_rate.ci if r.touchpoint.redemption_rate else None),
+    ),
+    Column(
+        "redemption_rate_high",
+        "share",
+        _l("Wilson 95 % interval, upper end."),
+        lambda r: _high(r.touchpoint.redemption_rate.ci if r.touchpoint.redemption_rate else None),
+    ),
+    Column("revenue", "money", _l("Order values of the redeemed coupons."), lambda r: r.touchpoint.outcomes.revenue),
+    Column("revenue_per_scan", "money", _l("Revenue ÷ scans."), lambda r: r.touchpoint.revenue_per_scan),
+    Column(
+        "return_on_cost",
+        "number",
+        _l("Revenue ÷ cost of the touchpoint (1 = it paid for itself)."),
+        lambda r: r.touchpoint.return_on_cost,
+    ),
+    Column(
+        "leads",
+        "int",
+        _l("People who left their contact details here, with consent."),
+        lambda r: r.touchpoint.outcomes.leads,
+    ),
+    Column(
+        "leads_qualified",
+        "int",
+        _l("Of those, marketing-qualified or sales-ready now."),
+        lambda r: r.touchpoint.outcomes.leads_qualified,
+    ),
+    Column(
+        "leads_sales_ready", "int", _l("Of those, sales-ready now."), lambda r: r.touchpoint.outcomes.leads_sales_ready
+    ),
 ]
 COMPARISON_HEADER = [
     "touchpoint",

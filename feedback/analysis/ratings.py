@@ -171,6 +171,19 @@ class Referrals:
 
 
 @dataclass(frozen=True)
+class Outcomes:
+    """What a touchpoint brought in: coupons and the revenue of redeemed ones, and consented leads."""
+
+    coupons_issued: int = 0
+    redemptions: int = 0
+    revenue: Decimal = Decimal("0.00")
+    leads: int = 0
+    #: Marketing-qualified or better.
+    leads_qualified: int = 0
+    leads_sales_ready: int = 0
+
+
+@dataclass(frozen=True)
 class TouchpointInput:
     """One touchpoint with what the database counted for it."""
 
@@ -186,6 +199,24 @@ class TouchpointInput:
     referrals: Referrals = Referrals()
     #: Loyalty items one by one: {question key: {value: count}}.
     loyalty_items: Mapping[str, Counts] = field(default_factory=dict)
+    outcomes: Outcomes = Outcomes()
+
+    @property
+    def redemption_rate(self) -> Proportion | None:
+        """Share of completed responses whose coupon was redeemed, with Wilson interval."""
+        return rate(self.outcomes.redemptions, self.counts.completions) if self.counts.completions else None
+
+    @property
+    def revenue_per_scan(self) -> Decimal | None:
+        """Redeemed order value ÷ scans."""
+        return _per(self.outcomes.revenue, self.counts.scans) if self.outcomes.coupons_issued else None
+
+    @property
+    def return_on_cost(self) -> float | None:
+        """Redeemed order value ÷ the touchpoint's cost (1.0 = the touchpoint paid for itself)."""
+        if self.cost is None or self.cost <= 0 or not self.outcomes.coupons_issued:
+            return None
+        return float(self.outcomes.revenue / self.cost)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from feedback.analysis.queries import Dimension, Key, Period, Scope
 from feedback.analysis.ratings import CampaignRatings, GroupCounts, Metric, Summary, TouchpointInput
 from feedback.errors import DomainError
 from feedback.extensions import db
+from feedback.leads.services import LeadNumbers, lead_numbers
+from feedback.offers.services import Revenue, revenue_numbers
 from feedback.qr.models import Code
 from feedback.referrals.services import referral_numbers
 from feedback.surveys.models import Survey
@@ -152,6 +154,18 @@ def _item_counts(scope: Scope) -> dict[int, dict[str, dict[int, int]]]:
     return {tp: dict(items) for tp, items in result.items()}
 
 
+def _outcomes(revenue: Revenue | None, leads: LeadNumbers | None) -> ratings.Outcomes:
+    revenue, leads = revenue or Revenue(), leads or LeadNumbers()
+    return ratings.Outcomes(
+        coupons_issued=revenue.issued,
+        redemptions=revenue.redeemed,
+        revenue=revenue.revenue,
+        leads=leads.contacts,
+        leads_qualified=leads.marketing_qualified,
+        leads_sales_ready=leads.sales_ready,
+    )
+
+
 def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> CampaignRatings:
     """Rating rows of every touchpoint of the campaign (archived ones too: their answers still count)."""
     touchpoints = touchpoints_of(campaign, include_archived=True)
@@ -164,6 +178,9 @@ def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> Camp
         (scope.period.start, scope.period.end),
         completed={tp: c.completions for tp, c in counts.items() if isinstance(tp, int)},
     )
+    ids = [tp.id for tp in touchpoints]
+    revenue = revenue_numbers(campaign.workspace_id, ids, scope.period.start, scope.period.end)
+    leads = lead_numbers(campaign.workspace_id, ids, scope.period.start, scope.period.end)
     inputs = [
         TouchpointInput(
             id=tp.id,
@@ -183,6 +200,7 @@ def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> Camp
             if tp.id in referrals
             else ratings.Referrals(),
             loyalty_items=loyalty_items.get(tp.id, {}),
+            outcomes=_outcomes(revenue.get(tp.id), leads.get(tp.id)),
         )
         for tp in touchpoints
     ]

@@ -59,6 +59,7 @@ class Campaign(BaseModel):
     budget: Decimal | None
     incentive_text: str
     invite_policy: Literal["everyone", "promoters", "off"]
+    ask_contact: bool = Field(description="Respondents are asked, with consent, whether they may be contacted.")
     archived: bool
     created_at: datetime
 
@@ -73,6 +74,7 @@ class CampaignCreate(Strict):
     budget: Money | None = None
     incentive_text: str = Field(default="", max_length=200)
     invite_policy: Literal["everyone", "promoters", "off"] = "everyone"
+    ask_contact: bool = False
 
 
 class CampaignUpdate(Strict):
@@ -85,6 +87,7 @@ class CampaignUpdate(Strict):
     budget: Money | None = None
     incentive_text: str | None = Field(default=None, max_length=200)
     invite_policy: Literal["everyone", "promoters", "off"] | None = None
+    ask_contact: bool | None = None
     archived: bool | None = None
 
 
@@ -349,7 +352,7 @@ class Referrals(BaseModel):
     touchpoints: list[ReferralNumbers]
 
 
-WebhookEventName = Literal["response.completed", "invite.accepted", "code.scanned"]
+WebhookEventName = Literal["response.completed", "invite.accepted", "lead.qualified", "code.scanned"]
 
 
 class Webhook(BaseModel):
@@ -373,7 +376,7 @@ class WebhookCreate(Strict):
     """Where to send which events; code.scanned is one event per scan, so opt in only when needed."""
 
     url: str = Field(min_length=1, max_length=2000, examples=["https://crm.example.com/hooks/feedback"])
-    events: list[WebhookEventName] = Field(min_length=1, max_length=3)
+    events: list[WebhookEventName] = Field(min_length=1, max_length=4)
     description: str = Field(default="", max_length=120)
 
 
@@ -381,7 +384,7 @@ class WebhookUpdate(Strict):
     """Changed fields of an endpoint."""
 
     url: str | None = Field(default=None, min_length=1, max_length=2000)
-    events: list[WebhookEventName] | None = Field(default=None, min_length=1, max_length=3)
+    events: list[WebhookEventName] | None = Field(default=None, min_length=1, max_length=4)
     description: str | None = Field(default=None, max_length=120)
     paused: bool | None = None
 
@@ -411,3 +414,63 @@ class WebhookDeliveryList(BaseModel):
     """The newest deliveries of an endpoint."""
 
     items: list[WebhookDelivery]
+
+
+class CouponState(BaseModel):
+    """A coupon and whether it can still be redeemed."""
+
+    code: str = Field(examples=["K7Q3X9PM4T"])
+    offer_id: int
+    offer: str
+    touchpoint_id: int
+    issued_at: datetime
+    expires_at: datetime | None
+    redeemed_at: datetime | None
+    order_value: Decimal | None = Field(description="The redeemed order value, as a string with two decimals.")
+    redeemable: bool
+
+
+class Redemption(Strict):
+    """The order a coupon is redeemed with."""
+
+    order_value: Money = Field(description='Order value in the workspace currency, e.g. "23.50"; 0 to 1,000,000.')
+
+
+StageName = Literal["new", "marketing_qualified", "sales_ready"]
+
+
+class ContactOut(BaseModel):
+    """A person who agreed to be contacted, with the consent they gave and their lead score."""
+
+    id: int
+    name: str
+    email: str
+    phone: str
+    score: int
+    stage: StageName
+    touchpoint_id: int | None
+    consented_at: str
+    consent_language: str
+    consent_text: str
+    created_at: str
+
+
+class ContactQuery(Strict):
+    """Filter of the contact list."""
+
+    stage: StageName | None = None
+    limit: int = Field(default=200, ge=1, le=1000)
+
+
+class ContactList(BaseModel):
+    """Contacts, best score first."""
+
+    items: list[ContactOut]
+
+
+class ContactExport(BaseModel):
+    """Everything stored about a person (GDPR Art. 15)."""
+
+    contact: ContactOut
+    score_history: list[dict[str, Any]]
+    responses: list[dict[str, Any]]

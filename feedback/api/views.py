@@ -22,6 +22,9 @@ from feedback.auth.models import Workspace
 from feedback.db_types import utcnow
 from feedback.errors import DomainError, problem
 from feedback.extensions import csrf, db
+from feedback.leads import services as lead_services
+from feedback.offers import services as offer_services
+from feedback.offers.models import Coupon, Offer
 from feedback.qr import personal
 from feedback.qr import services as qr_services
 from feedback.qr.models import Code, CodeBatch
@@ -136,6 +139,7 @@ def _campaign(c: Campaign) -> schemas.Campaign:
         budget=c.budget,
         incentive_text=c.incentive_text,
         invite_policy=c.invite_policy,  # type: ignore[arg-type]
+        ask_contact=c.ask_contact,
         archived=c.archived_at is not None,
         created_at=c.created_at,
     )
@@ -233,8 +237,9 @@ def update_campaign(campaign_id: int, json: schemas.CampaignUpdate) -> Response:
         incentive_text=campaign.incentive_text,
         invite_policy=campaign.invite_policy,
         referral_touchpoint_id=campaign.referral_touchpoint_id,
+        ask_contact=campaign.ask_contact,
     )
-    for key in ("name", "description", "incentive_text", "invite_policy"):
+    for key in ("name", "description", "incentive_text", "invite_policy", "ask_contact"):
         if key in changes and changes[key] is None:
             raise DomainError(f"{key} cannot be null.")
     tp.update_campaign(campaign, replace(current, **changes))
@@ -722,3 +727,90 @@ def webhook_deliveries(endpoint_id: int) -> Response:
         for d in rows
     ]
     return _json(schemas.WebhookDeliveryList(items=items))
+
+
+# --- coupons and leads ------------------------------------------------------------------------------------------
+
+
+def _coupon(coupon: Coupon) -> schemas.CouponState:
+    offer = db.session.get(Offer, coupon.offer_id)
+    now = utcnow()
+    return schemas.CouponState(
+        code=coupon.code,
+        offer_id=coupon.offer_id,
+        offer=offer.name if offer else "",
+        touchpoint_id=coupon.touchpoint_id,
+        issued_at=coupon.issued_at,
+        expires_at=coupon.expires_at,
+        redeemed_at=coupon.redeemed_at,
+        order_value=coupon.order_value,
+        redeemable=coupon.redeemed_at is None and (coupon.expires_at is None or now < coupon.expires_at),
+    )
+
+
+def _refusal(error: offer_services.CouponRefused) -> Response:
+    response = problem(error.status, str(error.message))
+    body = json.loads(response.get_data())
+    body["reason"] = error.reason
+    response.set_data(json.dumps(body))
+    return response
+
+
+@bp.get("/coupons/<code>")
+@spec.validate(resp=Resp(HTTP_200=schemas.CouponState, **ERRORS), tags=["coupons"])
+def get_coupon(code: str) -> Response:
+    """Look a coupon up before redeeming it (separators and confusable letters are forgiven)."""
+    try:
+        return _json(_coupon(offer_services.find_coupon(_ws(), code)))
+    except offer_services.CouponRefused as error:
+        return _refusal(error)
+
+
+@bp.post("/coupons/<code>/redeem")
+@spec.validate(
+    json=schemas.Redemption,
+    resp=Resp(HTTP_200=schemas.CouponState, HTTP_410=schemas.Problem, **WRITE_ERRORS),
+    tags=["coupons"],
+)
+def redeem_coupon(code: str, json: schemas.Redemption) -> Response:
+    """Redeem a coupon once with the order value; refusals say why in `reason`: unknown, malformed,
+    already_redeemed (409), expired (410), order_value (422)."""
+    try:
+        coupon = offer_services.redeem(_ws(), code, json.order_value, utcnow(), "api")
+    except offer_services.CouponRefused as error:
+        db.session.rollback()
+        return _refusal(error)
+    db.session.commit()
+    return _json(_coupon(coupon))
+
+
+@bp.get("/contacts")
+@spec.validate(query=schemas.ContactQuery, resp=Resp(HTTP_200=schemas.ContactList, **ERRORS), tags=["leads"])
+def list_contacts(query: schemas.ContactQuery) -> Response:
+    """Consented contacts (leads), best score first, optionally of one stage."""
+    rows = lead_services.leads(_ws(), query.stage, limit=query.limit)
+    return _json(schemas.ContactList(items=[schemas.ContactOut(**lead_services.contact_data(c)) for c, _t, _c in rows]))
+
+
+@bp.get("/contacts/<int:contact_id>")
+@spec.validate(resp=Resp(HTTP_200=schemas.ContactOut, **ERRORS), tags=["leads"])
+def get_contact(contact_id: int) -> Response:
+    """One contact with their consent and score."""
+    return _json(schemas.ContactOut(**lead_services.contact_data(lead_services.get_contact(_ws(), contact_id))))
+
+
+@bp.get("/contacts/<int:contact_id>/export")
+@spec.validate(resp=Resp(HTTP_200=schemas.ContactExport, **ERRORS), tags=["leads"])
+def export_contact(contact_id: int) -> Response:
+    """Everything stored about the person (GDPR Art. 15)."""
+    data = lead_services.export(lead_services.get_contact(_ws(), contact_id))
+    return _json(schemas.ContactExport(**data))
+
+
+@bp.delete("/contacts/<int:contact_id>")
+@spec.validate(resp=Resp("HTTP_204", **WRITE_ERRORS), tags=["leads"])
+def erase_contact(contact_id: int) -> Response:
+    """Erase the person (GDPR Art. 17): details, consent and score; their answers stay, anonymous."""
+    lead_services.erase(lead_services.get_contact(_ws(), contact_id))
+    db.session.commit()
+    return Response(status=204)

@@ -245,13 +245,19 @@ def submit_page(
 
 
 def _emit_completion(response: Response, accepted: bool, now: datetime) -> None:
-    """Webhook events of a completion, in its transaction; likely bots (flagged) tell no one."""
+    """What a completion sets off, in its transaction: the coupon of the offer, lead points for the referrer, and
+    webhook events. Likely bots (flagged) get and set off nothing."""
     if response.flagged:
         return
+    from feedback.leads.services import on_invite_accepted
+    from feedback.offers.services import issue_coupon
+
+    issue_coupon(response, now)
     webhooks.emit(response.workspace_id, Event.RESPONSE_COMPLETED, payloads.response_completed(response), now)
     if accepted and response.invite_id is not None:
         invite = db.session.get(Invite, response.invite_id)
         if invite is not None:
+            on_invite_accepted(invite.response_id, response.id, invite.touchpoint_id, now)
             webhooks.emit(
                 response.workspace_id, Event.INVITE_ACCEPTED, payloads.invite_accepted(invite, response, now), now
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime
 
@@ -11,13 +12,16 @@ from flask import Blueprint, Response, current_app, jsonify, make_response, redi
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from feedback.db_types import utcnow
+from feedback.extensions import db
 from feedback.i18n import current_language
 from feedback.qr import services as qr_services
 from feedback.qr.services import ResolvedCode
 from feedback.qr.visitors import VISITOR_COOKIE, visitor_key_for_cookie
 from feedback.surveys import respond
+from feedback.surveys.models import Response as SurveyResponseRow
 from feedback.surveys.models import SurveyVersion
 from feedback.surveys.questions import AnswerError
+from feedback.touchpoints.models import Campaign
 
 bp = Blueprint("surveys", __name__)
 
@@ -195,13 +199,33 @@ def thanks(raw: str) -> Response:
     response = respond.response_by_token(request.args.get("r", "")[:64])
     if resolved is None or response is None or response.touchpoint_id != resolved.touchpoint.id:
         return redirect(url_for("qr.scan", raw=raw.upper()), 303)
-    from feedback.referrals.views import invite_panel  # the referral feature builds on the survey flow
+    return render_thanks(resolved, response)
 
+
+def render_thanks(
+    resolved: ResolvedCode,
+    response: SurveyResponseRow,
+    contact_errors: dict[str, str] | None = None,
+    contact_values: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """The thank-you page: the invite, the offer with its coupon, and the contact step, as the campaign has them."""
+    # these features build on the survey flow, so they are asked here rather than imported at the top
+    from feedback.leads.views import contact_panel
+    from feedback.offers.views import offer_panel
+    from feedback.referrals.views import invite_panel
+
+    language = current_language()
+    campaign = db.session.get(Campaign, resolved.touchpoint.campaign_id)
     html = render_template(
         "surveys/thanks.html",
         resolved=resolved,
-        language=current_language(),
+        language=language,
         completed=response.completed_at,
         invite=invite_panel(resolved, response.token),
+        offer=offer_panel(response, resolved.touchpoint, language),
+        contact=contact_panel(campaign, response, resolved.brand, language) if campaign else None,
+        contact_errors=contact_errors or {},
+        contact_values=contact_values or {},
     )
-    return _no_store(make_response(html))
+    return _no_store(make_response(html, status))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     SelectField,
@@ -91,6 +92,12 @@ class CampaignForm(LocalisedForm):
         choices=[SelectChoice("", "")],
         default="",
         validate_choice=True,
+    )
+    ask_contact = BooleanField(
+        _l("Ask respondents for their contact details"),
+        description=_l(
+            "After the survey, an optional step with an unticked consent box; only consented details are kept."
+        ),
     )
     submit = SubmitField(_l("Save campaign"))
 

@@ -75,6 +75,8 @@ class Campaign(db.Model):
     incentive_text: Mapped[str] = mapped_column(sa.String(200), default="")
     #: Who is offered a personal invite: everyone, only promoters (NPS 9–10), or nobody.
     invite_policy: Mapped[str] = mapped_column(sa.String(10), default="everyone")
+    #: Ask respondents, after the survey, whether they may be contacted (with explicit consent).
+    ask_contact: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: Where invited friends land; empty: the referrer's own touchpoint.
     referral_touchpoint_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("touchpoint.id", ondelete="SET NULL", use_alter=True, name="fk_campaign_referral_touchpoint")

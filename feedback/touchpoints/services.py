@@ -55,6 +55,8 @@ class CampaignData:
     invite_policy: str = "everyone"
     #: Where invited friends land; None: the referrer's own touchpoint.
     referral_touchpoint_id: int | None = None
+    #: Ask respondents after the survey whether they may be contacted.
+    ask_contact: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def create_campaign(workspace_id: int, data: CampaignData) -> Campaign:
         budget=data.budget,
         incentive_text=data.incentive_text.strip(),
         invite_policy=data.invite_policy,
+        ask_contact=data.ask_contact,
     )
     db.session.add(campaign)
     db.session.flush()
@@ -140,6 +143,7 @@ def update_campaign(campaign: Campaign, data: CampaignData) -> Campaign:
     campaign.budget = data.budget
     campaign.incentive_text = data.incentive_text.strip()
     campaign.invite_policy = data.invite_policy
+    campaign.ask_contact = data.ask_contact
     if data.referral_touchpoint_id is not None:
         get_touchpoint(campaign.workspace_id, data.referral_touchpoint_id)  # NotFound for other workspaces' ids
     campaign.referral_touchpoint_id = data.referral_touchpoint_id

@@ -39,6 +39,7 @@ def _campaign_data(form: CampaignForm) -> services.CampaignData:
         incentive_text=form.incentive_text.data or "",
         invite_policy=form.invite_policy.data or "everyone",
         referral_touchpoint_id=int(form.referral_touchpoint_id.data) if form.referral_touchpoint_id.data else None,
+        ask_contact=bool(form.ask_contact.data),
     )
 
 

@@ -32,6 +32,9 @@ class EndpointForm(FlaskForm):
         choices=[
             SelectChoice(Event.RESPONSE_COMPLETED.value, _l("response.completed – a survey was answered")),
             SelectChoice(Event.INVITE_ACCEPTED.value, _l("invite.accepted – an invited friend answered")),
+            SelectChoice(
+                Event.LEAD_QUALIFIED.value, _l("lead.qualified – a contact became marketing-qualified or sales-ready")
+            ),
             SelectChoice(Event.CODE_SCANNED.value, _l("code.scanned – every scan by a person (can be many)")),
         ],
         default=[Event.RESPONSE_COMPLETED.value, Event.INVITE_ACCEPTED.value],

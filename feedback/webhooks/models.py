@@ -20,11 +20,13 @@ class Event(enum.StrEnum):
     INVITE_ACCEPTED = "invite.accepted"
     #: One event per scan: opt-in, as it can be many.
     CODE_SCANNED = "code.scanned"
+    #: A consented contact's lead score reached a higher stage.
+    LEAD_QUALIFIED = "lead.qualified"
     #: Sent on request from the dashboard, to try an endpoint.
     PING = "ping"
 
 
-SUBSCRIBABLE = (Event.RESPONSE_COMPLETED, Event.INVITE_ACCEPTED, Event.CODE_SCANNED)
+SUBSCRIBABLE = (Event.RESPONSE_COMPLETED, Event.INVITE_ACCEPTED, Event.LEAD_QUALIFIED, Event.CODE_SCANNED)
 
 
 class DeliveryStatus(enum.StrEnum):

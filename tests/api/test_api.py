@@ -13,6 +13,8 @@ from feedback.api import services
 from feedback.api.models import ApiToken, Scope
 from feedback.db_types import utcnow
 from feedback.extensions import db
+from feedback.leads.models import Contact
+from feedback.offers.models import Coupon, Offer
 from feedback.qr import personal
 from feedback.qr import services as qr_services
 from feedback.qr.models import Code
@@ -133,6 +135,7 @@ VALID_BODIES = {
     "api.create_code": {"label": "Neu"},
     "api.create_batch": {"count": 1},
     "api.update_webhook": {"description": "x"},
+    "api.redeem_coupon": {"order_value": "10.00"},
 }
 
 
@@ -162,8 +165,28 @@ def test_other_workspaces_ids_are_404(app, client, api, make_campaign, make_touc
         workspace_id=foreign.workspace_id, url="https://fremd.example.com/hook", events="ping", secret="whsec_x"
     )
     db.session.add(endpoint)
+    offer = Offer(workspace_id=foreign.workspace_id, campaign_id=foreign.id, name="Fremd", text_de="10 %")
+    db.session.add(offer)
+    db.session.flush()
+    coupon = Coupon(
+        workspace_id=foreign.workspace_id,
+        offer_id=offer.id,
+        touchpoint_id=foreign_tp.id,
+        code="FREMD12345",
+        issued_at=utcnow(),
+    )
+    contact = Contact(
+        workspace_id=foreign.workspace_id,
+        email="fremd@example.com",
+        consent_text="ok",
+        consent_language="de",
+        consented_at=utcnow(),
+    )
+    db.session.add_all([coupon, contact])
     db.session.commit()
     ids = {
+        "code": coupon.code,
+        "contact_id": contact.id,
         "endpoint_id": endpoint.id,
         "campaign_id": foreign.id,
         "touchpoint_id": foreign_tp.id,
@@ -188,6 +211,8 @@ def test_other_workspaces_ids_are_404(app, client, api, make_campaign, make_touc
             replayed += 1
     assert replayed >= 20
     assert db.session.get(Campaign, foreign.id).archived_at is None and (count(Code), count(Response)) == before
+    db.session.commit()
+    assert db.session.get(Coupon, coupon.id).redeemed_at is None and db.session.get(Contact, contact.id) is not None
 
 
 def test_responses_page_with_a_signed_cursor_and_can_be_deleted(client, api, make_campaign, make_touchpoint) -> None:

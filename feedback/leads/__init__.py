@@ -1,0 +1,1 @@
+"""Consented contacts and lead scoring: from a survey to the sales team."""

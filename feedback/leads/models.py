@@ -1,0 +1,110 @@
+"""Contacts who agreed to be contacted, their lead score and its history, and the workspace's scoring rules."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from feedback.db_types import UTCDateTime, utcnow
+from feedback.extensions import db
+from feedback.qr.models import BigId
+
+
+class Stage(enum.StrEnum):
+    """Where a lead stands, by its score against the workspace's thresholds."""
+
+    NEW = "new"
+    MARKETING_QUALIFIED = "marketing_qualified"
+    SALES_READY = "sales_ready"
+
+
+STAGE_VALUES = tuple(s.value for s in Stage)
+
+
+class Activity(enum.StrEnum):
+    """What earns a lead points."""
+
+    SCAN = "scan"
+    COMPLETED = "completed"
+    PROMOTER = "promoter"
+    FOLLOW_UP = "follow_up"
+    INVITE_ACCEPTED = "invite_accepted"
+    COUPON_REDEEMED = "coupon_redeemed"
+
+
+#: Points per activity unless the workspace sets its own.
+DEFAULT_POINTS = {
+    Activity.SCAN: 1,
+    Activity.COMPLETED: 5,
+    Activity.PROMOTER: 10,
+    Activity.FOLLOW_UP: 20,
+    Activity.INVITE_ACCEPTED: 10,
+    Activity.COUPON_REDEEMED: 25,
+}
+DEFAULT_MQL, DEFAULT_SALES_READY = 15, 35
+
+
+class Contact(db.Model):
+    """A person who ticked the consent box; one per e-mail address (or phone number) and workspace."""
+
+    __tablename__ = "contact"
+    __table_args__ = (
+        sa.CheckConstraint(f"stage IN {STAGE_VALUES!r}", name="stage"),
+        sa.CheckConstraint("email <> '' OR phone <> ''", name="reachable"),
+        sa.Index("ix_contact_workspace_stage", "workspace_id", "stage", "score"),
+        sa.Index("ix_contact_workspace_email", "workspace_id", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    #: Where the person first left their details.
+    touchpoint_id: Mapped[int | None] = mapped_column(sa.ForeignKey("touchpoint.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(sa.String(120), default="")
+    #: Lower-cased, as validated.
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    #: What the person agreed to, word for word, in the language it was shown, and when (the latest consent).
+    consent_text: Mapped[str] = mapped_column(sa.Text)
+    consent_language: Mapped[str] = mapped_column(sa.String(8))
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    score: Mapped[int] = mapped_column(default=0)
+    stage: Mapped[str] = mapped_column(sa.String(20), default=Stage.NEW.value)
+    stage_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ScoreEvent(db.Model):
+    """One activity that changed a contact's score (the score's history)."""
+
+    __tablename__ = "score_event"
+    __table_args__ = (
+        # An activity counts once per response (or coupon, or acceptance): replays add nothing.
+        sa.UniqueConstraint("contact_id", "activity", "source", name="uq_score_event_source"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contact.id", ondelete="CASCADE"), index=True)
+    activity: Mapped[str] = mapped_column(sa.String(20))
+    points: Mapped[int] = mapped_column()
+    #: What earned it, e.g. "response:42", "coupon:7".
+    source: Mapped[str] = mapped_column(sa.String(40))
+    touchpoint_id: Mapped[int | None] = mapped_column(sa.ForeignKey("touchpoint.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LeadSettings(db.Model):
+    """A workspace's points per activity, stage thresholds and the consent wording it asks for."""
+
+    __tablename__ = "lead_settings"
+
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True)
+    #: JSON object: activity → points.
+    points: Mapped[str] = mapped_column(sa.Text, default="{}")
+    mql_at: Mapped[int] = mapped_column(default=DEFAULT_MQL)
+    sales_ready_at: Mapped[int] = mapped_column(default=DEFAULT_SALES_READY)
+    purpose_de: Mapped[str] = mapped_column(sa.Text, default="")
+    purpose_en: Mapped[str] = mapped_column(sa.Text, default="")

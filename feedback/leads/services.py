@@ -1,0 +1,473 @@
+"""Consented contacts and lead scoring.
+
+A contact exists only with consent: the form's unticked box must be ticked, and the wording agreed to is stored
+with the language and time. Points come from activities (see models.Activity); each counts once per source. The
+stage follows the score against the workspace's thresholds; a rise fires the `lead.qualified` webhook.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+
+from feedback.errors import DomainError
+from feedback.extensions import db
+from feedback.leads.models import (
+    DEFAULT_MQL,
+    DEFAULT_POINTS,
+    DEFAULT_SALES_READY,
+    Activity,
+    Contact,
+    LeadSettings,
+    ScoreEvent,
+    Stage,
+)
+from feedback.surveys.models import Answer, Response
+from feedback.tenancy import get_owned, owned
+from feedback.touchpoints.models import Touchpoint
+
+PROMOTER_MIN = 9
+#: Answers of the follow-up question that mean "interested".
+FOLLOW_UP_INTEREST = frozenset({"offer", "info", "call", "yes"})
+PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 ()/-]{4,30}")
+STAGE_ORDER = [Stage.NEW, Stage.MARKETING_QUALIFIED, Stage.SALES_READY]
+
+DEFAULT_PURPOSE = {
+    "de": "Ich bin einverstanden, dass {brand} mich zu meinem Feedback und zu passenden Angeboten per E-Mail oder "
+    "Telefon kontaktiert. Meine Angaben werden nur dafür genutzt; ich kann die Einwilligung jederzeit widerrufen.",
+    "en": "I agree that {brand} may contact me by e-mail or phone about my feedback and matching offers. My details "
+    "are used only for this; I can withdraw my consent at any time.",
+}
+
+
+class ContactInvalid(DomainError):
+    """What a respondent entered cannot be stored; `errors` maps field names to messages. Nothing is stored."""
+
+    status = 422
+    message = _l("Please check your details.")
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors
+
+
+class SettingsInvalid(DomainError):
+    """Scoring settings that do not make sense."""
+
+    status = 422
+
+
+# --- settings ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The scoring rules in force for a workspace."""
+
+    points: dict[Activity, int]
+    mql_at: int
+    sales_ready_at: int
+    purpose_de: str
+    purpose_en: str
+
+    def stage_for(self, score: int) -> Stage:
+        if score >= self.sales_ready_at:
+            return Stage.SALES_READY
+        if score >= self.mql_at:
+            return Stage.MARKETING_QUALIFIED
+        return Stage.NEW
+
+    def purpose(self, language: str, brand: str) -> str:
+        """The consent wording shown (and stored) in the respondent's language."""
+        own = self.purpose_de if language == "de" else self.purpose_en
+        return own.strip() or DEFAULT_PURPOSE["de" if language == "de" else "en"].format(brand=brand)
+
+
+def rules_for(workspace_id: int) -> Rules:
+    """The workspace's rules: its own settings over the defaults."""
+    settings = db.session.get(LeadSettings, workspace_id)
+    points = dict(DEFAULT_POINTS)
+    if settings is not None:
+        stored = json.loads(settings.points or "{}")
+        points |= {Activity(k): int(v) for k, v in stored.items() if k in Activity.__members__.values()}
+    return Rules(
+        points=points,
+        mql_at=settings.mql_at if settings else DEFAULT_MQL,
+        sales_ready_at=settings.sales_ready_at if settings else DEFAULT_SALES_READY,
+        purpose_de=settings.purpose_de if settings else "",
+        purpose_en=settings.purpose_en if settings else "",
+    )
+
+
+def save_rules(
+    workspace_id: int, points: dict[str, int], mql_at: int, sales_ready_at: int, purpose_de: str, purpose_en: str
+) -> None:
+    """Store the workspace's rules; scores already earned stay, stages follow at the next activity.
+
+    :raises SettingsInvalid: thresholds out of order or points out of range.
+    """
+    if not 1 <= mql_at < sales_ready_at <= 10_000:
+        raise SettingsInvalid(str(_l("The sales-ready threshold must be above the marketing-qualified one.")))
+    if any(not -100 <= v <= 1000 for v in points.values()):
+        raise SettingsInvalid(str(_l("Points per activity must lie between −100 and 1,000.")))
+    settings = db.session.get(LeadSettings, workspace_id) or LeadSettings(workspace_id=workspace_id)
+    settings.points = json.dumps({Activity(k).value: int(v) for k, v in points.items()})
+    settings.mql_at, settings.sales_ready_at = mql_at, sales_ready_at
+    settings.purpose_de, settings.purpose_en = purpose_de.strip()[:2000], purpose_en.strip()[:2000]
+    db.session.add(settings)
+
+
+# --- capturing a contact -----------------------------------------------------------------------------------------
+
+
+def clean_details(name: str, email: str, phone: str, consent: bool) -> tuple[str, str, str]:
+    """Name, normalised e-mail and phone, or ContactInvalid naming each problem (in the respondent's language)."""
+    errors: dict[str, str] = {}
+    name, email, phone = " ".join(name.split())[:120], email.strip(), " ".join(phone.split())
+    if not consent:
+        errors["consent"] = str(_l("Please tick the box if we may contact you; otherwise we store nothing."))
+    if not email and not phone:
+        errors["email"] = str(_l("Enter an e-mail address or a phone number."))
+    if email:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            errors["email"] = str(_l("This is not an e-mail address, e.g. name@example.com."))
+    if phone and not PHONE_PATTERN.fullmatch(phone):
+        errors["phone"] = str(_l("Enter a phone number with digits only, e.g. +49 40 1234567."))
+    if errors:
+        raise ContactInvalid(errors)
+    return name, email, phone[:40]
+
+
+def capture(
+    response: Response, name: str, email: str, phone: str, consent: bool, language: str, brand: str, now: datetime
+) -> Contact:
+    """Store the respondent's contact with their consent, link it to the response and score what they did.
+
+    The same e-mail address (or, without one, phone number) in the workspace is the same contact: details and
+    consent are renewed and the new activities add up. The caller commits.
+
+    :raises ContactInvalid: no consent, nothing to reach them by, or malformed details. Nothing is stored.
+    """
+    name, email, phone = clean_details(name, email, phone, consent)
+    rules = rules_for(response.workspace_id)
+    contact = _existing(response.workspace_id, email, phone)
+    if contact is None:
+        contact = Contact(
+            workspace_id=response.workspace_id,
+            touchpoint_id=response.touchpoint_id,
+            score=0,
+            stage=Stage.NEW.value,
+            created_at=now,
+        )
+        db.session.add(contact)
+    contact.name = name or contact.name
+    contact.email = email or contact.email
+    contact.phone = phone or contact.phone
+    contact.consent_text = rules.purpose(language, brand)
+    contact.consent_language = language
+    contact.consented_at = now
+    db.session.flush()
+    response.contact_id = contact.id
+    for activity in _response_activities(response):
+        _add(contact, activity, f"response:{response.id}", response.touchpoint_id, rules, now)
+    _restage(contact, rules, now)
+    return contact
+
+
+def _existing(workspace_id: int, email: str, phone: str) -> Contact | None:
+    if email:
+        return db.session.scalar(owned(Contact, workspace_id, Contact.email == email).order_by(Contact.id).limit(1))
+    return db.session.scalar(
+        owned(Contact, workspace_id, Contact.email == "", Contact.phone == phone).order_by(Contact.id).limit(1)
+    )
+
+
+def _response_activities(response: Response) -> list[Activity]:
+    """What the response itself earns: the scan, the completion, a promoter answer, interest in a follow-up."""
+    found = []
+    if response.scan_id is not None:
+        found.append(Activity.SCAN)
+    if response.completed_at is not None and not response.flagged:
+        found.append(Activity.COMPLETED)
+    answers = db.session.execute(
+        sa.select(Answer.question_type, Answer.question_key, Answer.value_number, Answer.value_text).where(
+            Answer.response_id == response.id
+        )
+    ).all()
+    if any(kind == "nps" and number is not None and number >= PROMOTER_MIN for kind, _k, number, _t in answers):
+        found.append(Activity.PROMOTER)
+    if any(key == "follow_up" and (text or "") in FOLLOW_UP_INTEREST for _kind, key, _n, text in answers):
+        found.append(Activity.FOLLOW_UP)
+    return found
+
+
+def _add(
+    contact: Contact, activity: Activity, source: str, touchpoint_id: int | None, rules: Rules, now: datetime
+) -> bool:
+    """Score one activity once per source; False when it was already counted."""
+    exists = db.session.scalar(
+        sa.select(ScoreEvent.id).where(
+            ScoreEvent.contact_id == contact.id, ScoreEvent.activity == activity.value, ScoreEvent.source == source
+        )
+    )
+    if exists is not None:
+        return False
+    points = rules.points.get(activity, 0)
+    db.session.add(
+        ScoreEvent(
+            workspace_id=contact.workspace_id,
+            contact_id=contact.id,
+            activity=activity.value,
+            points=points,
+            source=source,
+            touchpoint_id=touchpoint_id,
+            created_at=now,
+        )
+    )
+    contact.score += points
+    return True
+
+
+def _restage(contact: Contact, rules: Rules, now: datetime) -> None:
+    """Move the contact to the stage its score reaches; a rise tells the webhooks (lead.qualified)."""
+    stage = rules.stage_for(contact.score)
+    if stage.value == contact.stage:
+        return
+    rose = STAGE_ORDER.index(stage) > STAGE_ORDER.index(Stage(contact.stage))
+    previous = contact.stage
+    contact.stage = stage.value
+    contact.stage_changed_at = now
+    if rose:
+        from feedback.webhooks import services as webhooks
+        from feedback.webhooks.models import Event
+
+        webhooks.emit(
+            contact.workspace_id,
+            Event.LEAD_QUALIFIED,
+            {"contact": contact_data(contact), "previous_stage": previous},
+            now,
+        )
+
+
+def _score_for_response(
+    response_id: int | None, activity: Activity, source: str, touchpoint_id: int | None, now: datetime
+) -> None:
+    if response_id is None:
+        return
+    contact_id = db.session.scalar(sa.select(Response.contact_id).where(Response.id == response_id))
+    contact = db.session.get(Contact, contact_id) if contact_id else None
+    if contact is None:
+        return
+    rules = rules_for(contact.workspace_id)
+    if _add(contact, activity, source, touchpoint_id, rules, now):
+        _restage(contact, rules, now)
+
+
+def on_coupon_redeemed(coupon: Any, now: datetime) -> None:
+    """A redeemed coupon scores for the contact of the response it was issued for."""
+    _score_for_response(coupon.response_id, Activity.COUPON_REDEEMED, f"coupon:{coupon.id}", coupon.touchpoint_id, now)
+
+
+def on_invite_accepted(referrer_response_id: int, friend_response_id: int, touchpoint_id: int, now: datetime) -> None:
+    """A friend who answered through an invite scores for the contact of the response that invited them."""
+    _score_for_response(
+        referrer_response_id, Activity.INVITE_ACCEPTED, f"friend:{friend_response_id}", touchpoint_id, now
+    )
+
+
+# --- reading, exporting, erasing -------------------------------------------------------------------------------
+
+
+def contact_of(response: Response) -> Contact | None:
+    """The contact a response is linked to."""
+    return db.session.get(Contact, response.contact_id) if response.contact_id else None
+
+
+def get_contact(workspace_id: int, contact_id: int) -> Contact:
+    """One contact of the workspace or NotFound."""
+    return get_owned(Contact, workspace_id, contact_id)
+
+
+def leads(
+    workspace_id: int, stage: str | None, limit: int = 200, after: int | None = None
+) -> list[tuple[Contact, str, str]]:
+    """Contacts (of one stage or all), best score first, with the touchpoint and campaign they came from."""
+    from feedback.touchpoints.models import Campaign
+
+    query = (
+        owned(Contact, workspace_id)
+        .add_columns(sa.func.coalesce(Touchpoint.name, ""), sa.func.coalesce(Campaign.name, ""))
+        .outerjoin(Touchpoint, Touchpoint.id == Contact.touchpoint_id)
+        .outerjoin(Campaign, Campaign.id == Touchpoint.campaign_id)
+        .order_by(Contact.score.desc(), Contact.id.desc())
+    )
+    if stage in {s.value for s in Stage}:
+        query = query.where(Contact.stage == stage)
+    if after is not None:
+        query = query.where(Contact.id != after)
+    return [(c, tp, campaign) for c, tp, campaign in db.session.execute(query.limit(limit))]
+
+
+def stage_counts(workspace_id: int) -> dict[str, int]:
+    """Contacts per stage."""
+    rows = db.session.execute(
+        sa.select(Contact.stage, sa.func.count()).where(Contact.workspace_id == workspace_id).group_by(Contact.stage)
+    )
+    return {stage: n for stage, n in rows}
+
+
+def history(contact: Contact) -> list[ScoreEvent]:
+    """How the score came about, oldest first."""
+    return list(
+        db.session.scalars(
+            owned(ScoreEvent, contact.workspace_id, ScoreEvent.contact_id == contact.id).order_by(ScoreEvent.id)
+        )
+    )
+
+
+def contact_data(contact: Contact) -> dict[str, Any]:
+    """A contact as the API and webhooks show it."""
+    return {
+        "id": contact.id,
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "score": contact.score,
+        "stage": contact.stage,
+        "touchpoint_id": contact.touchpoint_id,
+        "consented_at": contact.consented_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "consent_language": contact.consent_language,
+        "consent_text": contact.consent_text,
+        "created_at": contact.created_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }
+
+
+def export(contact: Contact) -> dict[str, Any]:
+    """Everything stored about the person (GDPR Art. 15): details, consent, score history, their answers."""
+    from feedback.surveys.services import answers_by_key
+
+    responses = db.session.scalars(
+        owned(Response, contact.workspace_id, Response.contact_id == contact.id).order_by(Response.id)
+    )
+    return {
+        "contact": contact_data(contact),
+        "score_history": [
+            {
+                "activity": e.activity,
+                "points": e.points,
+                "source": e.source,
+                "at": e.created_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            }
+            for e in history(contact)
+        ],
+        "responses": [
+            {
+                "id": r.id,
+                "touchpoint_id": r.touchpoint_id,
+                "started_at": r.started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                "completed_at": r.completed_at.isoformat(timespec="seconds").replace("+00:00", "Z")
+                if r.completed_at
+                else None,
+                "answers": answers_by_key(r),
+            }
+            for r in responses
+        ],
+    }
+
+
+def erase(contact: Contact) -> None:
+    """Delete the person (GDPR Art. 17): contact, consent and score history; their answers stay, anonymous again.
+    Webhook deliveries that named them are deleted too. The caller commits."""
+    from feedback.webhooks.models import WebhookDelivery
+
+    db.session.execute(
+        sa.update(Response)
+        .where(Response.workspace_id == contact.workspace_id, Response.contact_id == contact.id)
+        .values(contact_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.delete(WebhookDelivery)
+        .where(WebhookDelivery.workspace_id == contact.workspace_id, WebhookDelivery.event == "lead.qualified")
+        .where(WebhookDelivery.payload.contains(f'"contact":{{"id":{contact.id},'))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.delete(contact)
+
+
+CSV_COLUMNS = [
+    "contact_id",
+    "name",
+    "email",
+    "phone",
+    "stage",
+    "score",
+    "touchpoint",
+    "campaign",
+    "consented_at",
+    "consent_language",
+    "consent_text",
+    "created_at",
+]
+
+
+def csv_rows(workspace_id: int, stage: str | None) -> list[list[object]]:
+    """One row per lead for a CRM import (columns CSV_COLUMNS, a contract: only ever append)."""
+    return [
+        [
+            c.id,
+            c.name,
+            c.email,
+            c.phone,
+            c.stage,
+            c.score,
+            tp,
+            campaign,
+            c.consented_at.isoformat(timespec="seconds"),
+            c.consent_language,
+            c.consent_text,
+            c.created_at.isoformat(timespec="seconds"),
+        ]
+        for c, tp, campaign in leads(workspace_id, stage, limit=100_000)
+    ]
+
+
+@dataclass(frozen=True)
+class LeadNumbers:
+    """Contacts a touchpoint brought; qualified ones include the sales-ready."""
+
+    contacts: int = 0
+    marketing_qualified: int = 0
+    sales_ready: int = 0
+
+
+def lead_numbers(
+    workspace_id: int, touchpoint_ids: list[int], start: datetime | None, end: datetime | None
+) -> dict[int, LeadNumbers]:
+    """Per touchpoint: contacts first captured there within the period, and how many are qualified now."""
+    if not touchpoint_ids:
+        return {}
+    query = (
+        sa.select(
+            Contact.touchpoint_id,
+            sa.func.count(),
+            sa.func.count().filter(Contact.stage.in_([Stage.MARKETING_QUALIFIED.value, Stage.SALES_READY.value])),
+            sa.func.count().filter(Contact.stage == Stage.SALES_READY.value),
+        )
+        .where(Contact.workspace_id == workspace_id, Contact.touchpoint_id.in_(touchpoint_ids))
+        .group_by(Contact.touchpoint_id)
+    )
+    if start is not None:
+        query = query.where(Contact.created_at >= start)
+    if end is not None:
+        query = query.where(Contact.created_at < end)
+    return {tp: LeadNumbers(n, mql, sales) for tp, n, mql, sales in db.session.execute(query)}

@@ -1,0 +1,242 @@
+"""The "May we contact you?" step after a survey, and leads in the dashboard (by stage, export, erase, settings)."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import IntegerField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, NumberRange, Optional
+
+from feedback.auth.forms import ConfirmForm
+from feedback.auth.models import Role, Workspace
+from feedback.db_types import utcnow
+from feedback.exports import csv_stream
+from feedback.extensions import db, limiter
+from feedback.forms import LocalisedForm
+from feedback.i18n import current_language
+from feedback.leads import services
+from feedback.leads.models import Activity, Stage
+from feedback.qr import services as qr_services
+from feedback.surveys import respond
+from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
+from feedback.touchpoints.models import Campaign
+
+bp = Blueprint("contact", __name__)
+dashboard_bp = Blueprint("leads", __name__, url_prefix="/w/<ws>")
+scope_blueprint(dashboard_bp)
+
+CONTACT_LIMIT = "10 per minute"
+STAGE_LABELS = {
+    Stage.NEW.value: _l("New"),
+    Stage.MARKETING_QUALIFIED.value: _l("Marketing-qualified"),
+    Stage.SALES_READY.value: _l("Sales-ready"),
+}
+ACTIVITY_LABELS = {
+    Activity.SCAN.value: _l("Scanned a code"),
+    Activity.COMPLETED.value: _l("Completed a survey"),
+    Activity.PROMOTER.value: _l("Promoter answer (NPS 9–10)"),
+    Activity.FOLLOW_UP.value: _l("Asked for an offer or information"),
+    Activity.INVITE_ACCEPTED.value: _l("A friend they invited answered"),
+    Activity.COUPON_REDEEMED.value: _l("Redeemed a coupon"),
+}
+
+
+# --- the respondent's side -------------------------------------------------------------------------------------
+
+
+def contact_panel(campaign: Campaign, response: object, brand: str, language: str) -> dict[str, object] | None:
+    """What the thank-you page needs for the contact step; None when the campaign does not ask."""
+    if not campaign.ask_contact or response.completed_at is None or response.flagged:  # type: ignore[attr-defined]
+        return None
+    return {
+        "done": response.contact_id is not None,  # type: ignore[attr-defined]
+        "purpose": services.rules_for(campaign.workspace_id).purpose(language, brand),
+        "token": response.token,  # type: ignore[attr-defined]
+    }
+
+
+@bp.route("/t/<raw>/contact", methods=["POST"])
+@limiter.limit(CONTACT_LIMIT)
+def leave_contact(raw: str) -> Response:
+    """Store the respondent's contact details, only with the consent box ticked."""
+    resolved = qr_services.resolve_code(raw)
+    response = respond.response_by_token(request.form.get("r", "")[:64])
+    if resolved is None or response is None or response.touchpoint_id != resolved.touchpoint.id:
+        return redirect(url_for("qr.scan", raw=raw.upper()), 303)
+    campaign = db.session.get(Campaign, resolved.touchpoint.campaign_id)
+    thanks = url_for("surveys.thanks", raw=resolved.code.code, r=response.token)
+    if campaign is None or not campaign.ask_contact or response.completed_at is None or response.flagged:
+        return redirect(thanks, 303)
+    try:
+        services.capture(
+            response,
+            request.form.get("name", "")[:200],
+            request.form.get("email", "")[:300],
+            request.form.get("phone", "")[:60],
+            request.form.get("consent") == "yes",
+            current_language(),
+            resolved.brand,
+            utcnow(),
+        )
+    except services.ContactInvalid as error:
+        db.session.rollback()
+        from feedback.surveys.views import render_thanks
+
+        return render_thanks(resolved, response, contact_errors=error.errors, contact_values=request.form, status=422)
+    db.session.commit()
+    return redirect(thanks + "#contact", 303)
+
+
+# --- the dashboard ----------------------------------------------------------------------------------------------
+
+
+@dashboard_bp.route("/leads/")
+def list_leads() -> str:
+    """Leads by stage, best score first, with the touchpoint they came from."""
+    workspace = current_workspace()
+    stage = request.args.get("stage") or None
+    if stage not in {s.value for s in Stage}:
+        stage = None
+    return render_template(
+        "leads/list.html",
+        leads=services.leads(workspace.id, stage),
+        counts=services.stage_counts(workspace.id),
+        stage=stage,
+        stage_labels=STAGE_LABELS,
+        rules=services.rules_for(workspace.id),
+    )
+
+
+@dashboard_bp.route("/leads.csv")
+def export_leads() -> Response:
+    """Leads (of one stage or all) as CSV for a CRM import."""
+    workspace = current_workspace()
+    stage = request.args.get("stage") or None
+    body = csv_stream(services.CSV_COLUMNS, services.csv_rows(workspace.id, stage))
+    response = Response(body, mimetype="text/csv")
+    name = f"leads-{stage or 'all'}.csv" if stage in {s.value for s in Stage} or stage is None else "leads.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@dashboard_bp.route("/contacts/<int:contact_id>")
+def show_contact(contact_id: int) -> Response:
+    """A contact: details, what they agreed to and when, and how the score came about."""
+    contact = services.get_contact(current_workspace().id, contact_id)
+    html = render_template(
+        "leads/contact.html",
+        contact=contact,
+        history=services.history(contact),
+        stage_labels=STAGE_LABELS,
+        activity_labels=ACTIVITY_LABELS,
+        confirm_form=ConfirmForm(),
+        can_edit=current_role().allows(Role.EDITOR),
+    )
+    response = make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@dashboard_bp.route("/contacts/<int:contact_id>/export.json")
+def export_contact(contact_id: int) -> Response:
+    """Everything stored about the person, as JSON (GDPR Art. 15)."""
+    contact = services.get_contact(current_workspace().id, contact_id)
+    body = json.dumps(services.export(contact), ensure_ascii=False, indent=2, default=str)
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="contact-{contact.id}.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@dashboard_bp.route("/contacts/<int:contact_id>/erase", methods=["POST"])
+def erase_contact(contact_id: int) -> Response:
+    """Delete the person and their consent and score (GDPR Art. 17); their answers stay anonymous."""
+    require_role(Role.EDITOR)
+    contact = services.get_contact(current_workspace().id, contact_id)
+    if ConfirmForm().validate_on_submit():
+        services.erase(contact)
+        db.session.commit()
+        flash(_("Contact erased. Their answers remain, without any link to them."), "success")
+        return redirect(url_for("leads.list_leads"))
+    return redirect(url_for("leads.show_contact", contact_id=contact.id))
+
+
+class SettingsForm(LocalisedForm):
+    """Points per activity, stage thresholds and the consent wording."""
+
+    scan = IntegerField(ACTIVITY_LABELS[Activity.SCAN.value], validators=[InputRequired(), NumberRange(-100, 1000)])
+    completed = IntegerField(
+        ACTIVITY_LABELS[Activity.COMPLETED.value], validators=[InputRequired(), NumberRange(-100, 1000)]
+    )
+    promoter = IntegerField(
+        ACTIVITY_LABELS[Activity.PROMOTER.value], validators=[InputRequired(), NumberRange(-100, 1000)]
+    )
+    follow_up = IntegerField(
+        ACTIVITY_LABELS[Activity.FOLLOW_UP.value], validators=[InputRequired(), NumberRange(-100, 1000)]
+    )
+    invite_accepted = IntegerField(
+        ACTIVITY_LABELS[Activity.INVITE_ACCEPTED.value], validators=[InputRequired(), NumberRange(-100, 1000)]
+    )
+    coupon_redeemed = IntegerField(
+        ACTIVITY_LABELS[Activity.COUPON_REDEEMED.value], validators=[InputRequired(), NumberRange(-100, 1000)]
+    )
+    mql_at = IntegerField(_l("Marketing-qualified from (points)"), validators=[InputRequired(), NumberRange(1, 10_000)])
+    sales_ready_at = IntegerField(_l("Sales-ready from (points)"), validators=[InputRequired(), NumberRange(1, 10_000)])
+    purpose_de = TextAreaField(
+        _l("Consent text (German)"), description=_l("Empty: the standard wording."), validators=[Optional()]
+    )
+    purpose_en = TextAreaField(
+        _l("Consent text (English)"), description=_l("Empty: the standard wording."), validators=[Optional()]
+    )
+    submit = SubmitField(_l("Save scoring"))
+
+
+@dashboard_bp.route("/leads/settings", methods=["GET", "POST"])
+def lead_settings() -> Response | str:
+    """Owners set the points, thresholds and consent wording."""
+    workspace: Workspace = current_workspace()
+    rules = services.rules_for(workspace.id)
+    form = (
+        SettingsForm(
+            data={
+                **{a.value: p for a, p in rules.points.items()},
+                "mql_at": rules.mql_at,
+                "sales_ready_at": rules.sales_ready_at,
+                "purpose_de": rules.purpose_de,
+                "purpose_en": rules.purpose_en,
+            }
+        )
+        if request.method == "GET"
+        else SettingsForm()
+    )
+    if request.method == "POST":
+        require_role(Role.OWNER)
+        if form.validate_on_submit():
+            try:
+                services.save_rules(
+                    workspace.id,
+                    {a.value: getattr(form, a.value).data for a in Activity},
+                    form.mql_at.data,
+                    form.sales_ready_at.data,
+                    form.purpose_de.data or "",
+                    form.purpose_en.data or "",
+                )
+            except services.SettingsInvalid as error:
+                db.session.rollback()
+                form.sales_ready_at.errors = [str(error.message)]
+            else:
+                db.session.commit()
+                flash(_("Scoring saved."), "success")
+                return redirect(url_for("leads.list_leads"))
+    html = render_template(
+        "leads/settings.html",
+        form=form,
+        default_de=services.DEFAULT_PURPOSE["de"].format(brand=workspace.name),
+        default_en=services.DEFAULT_PURPOSE["en"].format(brand=workspace.name),
+        is_owner=current_role().allows(Role.OWNER),
+    )
+    return make_response(html, 422 if form.errors else 200)

@@ -1,0 +1,1 @@
+"""Offers with unique coupons, and their redemption: from a scan to revenue."""
