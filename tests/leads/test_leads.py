@@ -1,0 +1,239 @@
+"""Consented contacts and lead scoring: from a survey to a sales-ready lead (issue 8's second done-when)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from feedback.auth.models import Membership, Role
+from feedback.extensions import db
+from feedback.leads import services
+from feedback.leads.models import Contact, ScoreEvent
+from feedback.offers.models import Coupon
+from feedback.qr import services as qr_services
+from feedback.surveys import services as survey_services
+from feedback.surveys.models import Response
+from feedback.touchpoints.models import Channel
+from feedback.webhooks import services as webhook_services
+from feedback.webhooks.models import WebhookDelivery
+from tests.helpers import count
+
+PHONE = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148", "Accept-Language": "de"}
+
+
+@pytest.fixture
+def app(make_app):  # noqa: ANN001, ANN201
+    application = make_app(SURVEY_MIN_FILL_SECONDS=0)
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def fair(client, auth, make_user, make_workspace, make_campaign, make_touchpoint):  # noqa: ANN201
+    """A trade-fair booth asking for contact details after the survey; the owner is logged in."""
+    owner = make_user(locale="de")
+    workspace = make_workspace("Nordlicht Kaffee", owner=owner)
+    campaign = make_campaign(workspace=workspace, name="Messe 2026", ask_contact=True)
+    booth = make_touchpoint(campaign=campaign, name="Messestand", channel=Channel.TRADE_FAIR, cost=Decimal("14000"))
+    survey_services.attach(booth, survey_services.create_survey(workspace.id, "Messebesuch", "trade-fair"))
+    code = qr_services.create_code(booth)
+    webhook_services.create_endpoint(workspace.id, "https://crm.example.com/leads", ["lead.qualified"], "CRM", None)
+    db.session.commit()
+    auth.login(owner)
+    return workspace, campaign, booth, code
+
+
+def _survey(visitor, code, nps: str = "10", follow_up: str = "offer") -> tuple[str, str]:  # noqa: ANN001
+    """Scan, answer the trade-fair survey; returns the thank-you URL and its HTML."""
+    html = visitor.get(f"/t/{code.code}", headers=PHONE).get_data(as_text=True)
+    fields = dict(re.findall(r'name="(state|page|csrf_token)" value="([^"]*)"', html))
+    data = {**fields, "q_nps": nps, "q_csat": "5", "q_ces": "6", "q_follow_up": follow_up}
+    sent = visitor.post(f"/t/{code.code}", data=data, headers=PHONE)
+    assert sent.status_code == 303
+    return sent.headers["Location"], visitor.get(sent.headers["Location"], headers=PHONE).get_data(as_text=True)
+
+
+def _leave(visitor, code, thanks_html: str, **form: str):  # noqa: ANN001, ANN202, ANN003
+    fields = dict(re.findall(r'name="(csrf_token|r)" value="([^"]*)"', thanks_html.split('id="contact"', 1)[1]))
+    return visitor.post(f"/t/{code.code}/contact", data={**fields, **form}, headers=PHONE)
+
+
+def test_a_respondent_becomes_a_sales_ready_lead_with_consent_on_record(app, client, fair) -> None:
+    workspace, campaign, booth, code = fair
+    visitor = app.test_client()
+    _url, thanks = _survey(visitor, code)
+    assert "Dürfen wir Sie kontaktieren?" in thanks
+    assert (
+        '<input type="checkbox" name="consent" value="yes"' in thanks
+        and "checked" not in thanks.split('name="consent"')[1][:60]
+    )
+    assert "Nordlicht Kaffee mich zu meinem Feedback" in thanks  # the consent wording names the brand
+
+    without = _leave(visitor, code, thanks, name="Anna Berg", email="anna@example.com", phone="")
+    assert without.status_code == 422 and "Bitte setzen Sie den Haken" in without.get_data(as_text=True)
+    assert 'value="anna@example.com"' in without.get_data(as_text=True)  # what they typed is kept
+    not_an_address = _leave(visitor, code, thanks, name="Anna", email="anna(at)example", consent="yes")
+    assert not_an_address.status_code == 422 and "Das ist keine E-Mail-Adresse" in not_an_address.get_data(as_text=True)
+    nothing = _leave(visitor, code, thanks, name="Anna", consent="yes")
+    assert nothing.status_code == 422 and "E-Mail-Adresse oder eine Telefonnummer" in nothing.get_data(as_text=True)
+    assert count(Contact) == 0 and count(ScoreEvent) == 0  # nothing stored without consent and a way to reach her
+
+    done = _leave(
+        visitor, code, thanks, name="Anna Berg", email=" Anna@Example.com ", phone="+49 40 123456", consent="yes"
+    )
+    assert done.status_code == 303
+    db.session.commit()
+    contact = db.session.scalar(sa.select(Contact))
+    assert (contact.name, contact.email, contact.phone) == ("Anna Berg", "anna@example.com", "+49 40 123456")
+    assert contact.consent_language == "de" and contact.consent_text.startswith(
+        "Ich bin einverstanden, dass Nordlicht Kaffee"
+    )
+    # scan 1 + completed 5 + promoter 10 + asked for an offer 20 = 36 ≥ 35: sales-ready at once
+    assert (contact.score, contact.stage) == (36, "sales_ready")
+    assert sorted(e.activity for e in services.history(contact)) == ["completed", "follow_up", "promoter", "scan"]
+    assert db.session.scalar(sa.select(Response.contact_id)) == contact.id
+    event = json.loads(
+        db.session.scalar(sa.select(WebhookDelivery.payload).where(WebhookDelivery.event == "lead.qualified"))
+    )
+    assert event["data"]["contact"]["email"] == "anna@example.com" and event["data"]["previous_stage"] == "new"
+    assert "wir haben Ihre Angaben" in visitor.get(done.headers["Location"], headers=PHONE).get_data(as_text=True)
+
+    # the sales team sees her, with the touchpoint she came from, and can export her for the CRM
+    listed = client.get(f"/w/{workspace.slug}/leads/?stage=sales_ready").get_data(as_text=True)
+    assert "Anna Berg" in listed and "Messestand" in listed
+    exported = client.get(f"/w/{workspace.slug}/leads.csv?stage=sales_ready").get_data(as_text=True)
+    (row,) = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
+    assert (row["email"], row["stage"], row["score"], row["touchpoint"]) == (
+        "anna@example.com",
+        "sales_ready",
+        "36",
+        "Messestand",
+    )
+    assert row["consent_text"] == contact.consent_text and row["consent_language"] == "de"
+    ratings = client.get(f"/w/{workspace.slug}/campaigns/{campaign.id}/ratings.csv").get_data(as_text=True)
+    (rating,) = list(csv.DictReader(io.StringIO(ratings.lstrip("\ufeff"))))
+    assert (rating["leads"], rating["leads_qualified"], rating["leads_sales_ready"]) == ("1", "1", "1")
+
+
+def test_contacts_can_be_exported_and_erased_without_a_trace(app, client, fair) -> None:
+    workspace, _campaign, _booth, code = fair
+    visitor = app.test_client()
+    _url, thanks = _survey(visitor, code)
+    _leave(visitor, code, thanks, name="Ben", email="ben@example.com", consent="yes")
+    db.session.commit()
+    contact = db.session.scalar(sa.select(Contact))
+    export = client.get(f"/w/{workspace.slug}/contacts/{contact.id}/export.json").get_json()
+    assert export["contact"]["email"] == "ben@example.com" and export["responses"][0]["answers"]["follow_up"] == "offer"
+    assert {e["activity"] for e in export["score_history"]} == {"scan", "completed", "promoter", "follow_up"}
+    assert count(WebhookDelivery) == 1
+    erased = client.post(f"/w/{workspace.slug}/contacts/{contact.id}/erase")
+    assert erased.status_code == 302
+    db.session.commit()
+    assert count(Contact) == 0 and count(ScoreEvent) == 0 and count(WebhookDelivery) == 0
+    assert db.session.scalar(sa.select(Response.contact_id)) is None and count(Response) == 1  # answers stay anonymous
+    assert client.get(f"/w/{workspace.slug}/contacts/{contact.id}").status_code == 404
+
+
+def test_scores_add_up_across_touchpoints_friends_and_coupons(app, client, fair, make_touchpoint) -> None:
+    workspace, campaign, _booth, code = fair
+    services.save_rules(workspace.id, {"scan": 0, "completed": 5, "promoter": 0, "follow_up": 0, "invite_accepted": 10,
+                                       "coupon_redeemed": 25, }, 12, 40, "", "")  # fmt: skip
+    db.session.commit()
+    visitor = app.test_client()
+    _url, thanks = _survey(visitor, code, nps="8", follow_up="no")
+    _leave(visitor, code, thanks, email="cara@example.com", consent="yes")
+    db.session.commit()
+    contact = db.session.scalar(sa.select(Contact))
+    assert (contact.score, contact.stage) == (5, "new")
+
+    # the same person at another touchpoint of the workspace is the same contact
+    tasting = make_touchpoint(campaign=campaign, name="Verkostung", channel=Channel.EVENT)
+    survey_services.attach(tasting, survey_services.create_survey(workspace.id, "Verkostung", "trade-fair"))
+    other = qr_services.create_code(tasting)
+    db.session.commit()
+    again = app.test_client()
+    _url, thanks = _survey(again, other, nps="8", follow_up="no")
+    _leave(again, other, thanks, email="CARA@example.com", name="Cara", consent="yes")
+    db.session.commit()
+    db.session.refresh(contact)
+    assert count(Contact) == 1 and (contact.score, contact.stage, contact.name) == (10, "new", "Cara")
+
+    # a coupon of her response redeemed at the till: +25 → 35, marketing-qualified, one webhook
+    response = db.session.scalar(sa.select(Response).where(Response.contact_id == contact.id).order_by(Response.id))
+    from feedback.offers import services as offers
+    from feedback.offers.models import Offer
+
+    offer = Offer(workspace_id=workspace.id, campaign_id=campaign.id, name="x", text_de="x", with_coupon=True)
+    db.session.add(offer)
+    db.session.flush()
+    coupon = offers.issue_coupon(response, response.completed_at)
+    db.session.commit()
+    client.post(f"/w/{workspace.slug}/redeem", data={"code": coupon.code, "order_value": "12,00"})
+    db.session.commit()
+    db.session.refresh(contact)
+    assert (contact.score, contact.stage) == (35, "marketing_qualified")
+    assert db.session.scalar(sa.select(Coupon.redeemed_at)) is not None
+    qualified = db.session.scalars(
+        sa.select(WebhookDelivery.payload).where(WebhookDelivery.event == "lead.qualified")
+    ).all()
+    assert [json.loads(p)["data"]["contact"]["stage"] for p in qualified] == ["marketing_qualified"]
+
+
+def test_scoring_settings_are_for_owners_and_must_make_sense(app, client, auth, fair, make_user) -> None:
+    workspace, _campaign, _booth, _code = fair
+    base = f"/w/{workspace.slug}/leads/settings"
+    form = {"scan": "1", "completed": "5", "promoter": "10", "follow_up": "20", "invite_accepted": "10",
+            "coupon_redeemed": "25", "mql_at": "50", "sales_ready_at": "40"}  # fmt: skip
+    bad = client.post(base, data=form)
+    assert bad.status_code == 422 and "muss über der" in bad.get_data(as_text=True)
+    assert services.rules_for(workspace.id).mql_at == 15  # unchanged defaults
+    good = client.post(base, data={**form, "mql_at": "20", "sales_ready_at": "60", "purpose_de": "Wir melden uns."})
+    assert good.status_code == 302
+    rules = services.rules_for(workspace.id)
+    assert (rules.mql_at, rules.sales_ready_at, rules.purpose("de", "x")) == (20, 60, "Wir melden uns.")
+    editor = make_user()
+    db.session.add(Membership(user=editor, workspace=workspace, role=Role.EDITOR.value))
+    db.session.commit()
+    auth.logout()
+    auth.login(editor)
+    assert client.post(base, data=form).status_code == 403
+
+
+def test_the_api_lists_exports_and_erases_contacts(app, client, fair) -> None:
+    from feedback.api import services as api_services
+    from feedback.api.models import Scope
+    from feedback.db_types import utcnow
+
+    workspace, _campaign, _booth, code = fair
+    visitor = app.test_client()
+    _url, thanks = _survey(visitor, code)
+    _leave(visitor, code, thanks, email="dora@example.com", consent="yes")
+    _token, plain = api_services.create_token(workspace.id, "CRM", Scope.WRITE, None, utcnow())
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {plain}"}
+    items = client.get("/api/v1/contacts?stage=sales_ready", headers=headers).get_json()["items"]
+    assert [(c["email"], c["stage"]) for c in items] == [("dora@example.com", "sales_ready")]
+    exported = client.get(f"/api/v1/contacts/{items[0]['id']}/export", headers=headers).get_json()
+    assert exported["contact"]["consent_text"] and exported["responses"]
+    assert client.delete(f"/api/v1/contacts/{items[0]['id']}", headers=headers).status_code == 204
+    assert client.get("/api/v1/contacts", headers=headers).get_json()["items"] == []
+
+
+def test_campaigns_that_do_not_ask_show_no_contact_step_and_refuse_posts(app, fair) -> None:
+    _workspace, campaign, _booth, code = fair
+    campaign.ask_contact = False
+    db.session.commit()
+    visitor = app.test_client()
+    _url, thanks = _survey(visitor, code)
+    assert "Dürfen wir Sie kontaktieren?" not in thanks
+    token = re.search(r"r=([A-Za-z0-9_-]+)", _url).group(1)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', thanks)
+    data = {"r": token, "email": "x@example.com", "consent": "yes", **({"csrf_token": csrf.group(1)} if csrf else {})}
+    visitor.post(f"/t/{code.code}/contact", data=data, headers=PHONE)
+    assert count(Contact) == 0
