@@ -402,6 +402,12 @@ def _demo_referrals(campaign: Campaign, rng: random.Random) -> None:
         if rng.random() > 0.35:
             continue
         invite = referrals.issue_invite(response, campaign, response.completed_at)
+        # friends answer through the touchpoint's shared code, never under a mailing recipient's personal one
+        friend_code = response.code_id
+        if db.session.scalar(sa.select(Code.reference).where(Code.id == response.code_id)) is not None:
+            friend_code = db.session.scalar(
+                sa.select(Code.id).where(Code.touchpoint_id == response.touchpoint_id, Code.batch_id.is_(None)).limit(1)
+            )
         db.session.flush()
         for _friend in range(rng.choice([0, 0, 1, 1, 2, 3])):
             opened = invite.created_at + timedelta(hours=rng.uniform(0.5, 72))
@@ -410,7 +416,7 @@ def _demo_referrals(campaign: Campaign, rng: random.Random) -> None:
                 Scan(
                     workspace_id=invite.workspace_id,
                     touchpoint_id=invite.touchpoint_id,
-                    code_id=response.code_id,
+                    code_id=friend_code,
                     invite_id=invite.id,
                     scanned_at=opened,
                     visitor_key=visitor,
@@ -424,7 +430,7 @@ def _demo_referrals(campaign: Campaign, rng: random.Random) -> None:
                 friend = Response(
                     workspace_id=invite.workspace_id,
                     touchpoint_id=invite.touchpoint_id,
-                    code_id=response.code_id,
+                    code_id=friend_code,
                     version_id=response.version_id,
                     invite_id=invite.id,
                     token=f"demo-friend-{rng.getrandbits(64):016x}",
@@ -456,6 +462,57 @@ def _demo_referrals(campaign: Campaign, rng: random.Random) -> None:
                 )
                 if rng.random() < 0.3:
                     referrals.issue_invite(friend, campaign, friend.completed_at)
+
+
+DEMO_PEOPLE = [
+    "Anna Becker", "Jonas Weber", "Leonie Schulz", "Mehmet Yılmaz", "Sophie Wagner", "Lukas Hoffmann", "Marie Koch",
+    "Paul Richter", "Emma Klein", "Felix Wolf", "Hannah Neumann", "Tim Schröder", "Lea Zimmermann", "Ben Krüger",
+]  # fmt: skip
+
+
+def _demo_offers_and_leads(workspace: Workspace, campaign: Campaign, rng: random.Random) -> None:
+    """The spring campaign gives coupons (a third redeemed at the till); the trade-fair campaign collects leads."""
+    from feedback.leads import services as leads
+    from feedback.offers.models import Offer
+    from feedback.offers.services import issue_coupon
+
+    completed = db.session.scalars(
+        sa.select(Response)
+        .join(Touchpoint, Touchpoint.id == Response.touchpoint_id)
+        .where(Touchpoint.campaign_id == campaign.id, Response.completed_at.is_not(None), Response.flagged.is_(False))
+        .order_by(Response.id)
+    ).all()
+    if campaign.name.startswith("Messe"):
+        campaign.ask_contact = True
+        for response in completed:
+            follow_up = db.session.scalar(
+                sa.select(Answer.value_text).where(
+                    Answer.response_id == response.id, Answer.question_key == "follow_up"
+                )
+            )
+            if follow_up in ("offer", "info") and rng.random() < 0.3:
+                name = rng.choice(DEMO_PEOPLE)
+                email = f"{name.split()[0].lower()}.{rng.randint(1, 999)}@example.com"
+                leads.capture(response, name, email, "", True, "de", workspace.name, response.completed_at)
+        return
+    offer = Offer(
+        workspace_id=workspace.id,
+        campaign_id=campaign.id,
+        name="Frühjahrs-Gutschein",
+        text_de="10 % auf Ihren nächsten Einkauf in unseren Läden.",
+        text_en="10 % off your next purchase in our shops.",
+        with_coupon=True,
+        valid_days=60,
+        created_at=datetime.combine(campaign.starts_on or date(2026, 3, 1), datetime.min.time(), tzinfo=UTC),
+    )
+    db.session.add(offer)
+    db.session.flush()
+    for response in completed:
+        coupon = issue_coupon(response, response.completed_at)
+        if coupon is not None and rng.random() < 0.34:
+            coupon.redeemed_at = coupon.issued_at + timedelta(days=rng.uniform(1, 25))
+            coupon.order_value = Decimal(str(round(rng.uniform(6, 58), 2)))
+            coupon.redeemed_via = "dashboard"
 
 
 def load_demo_data(password: str) -> Workspace:
@@ -498,5 +555,7 @@ def load_demo_data(password: str) -> Workspace:
                 _demo_responses(touchpoint, survey.current, rng)
             db.session.flush()
             _demo_referrals(campaign, rng)
+            db.session.flush()
+            _demo_offers_and_leads(workspace, campaign, rng)
     db.session.flush()
     return workspace

@@ -14,6 +14,8 @@ import sqlalchemy as sa
 
 from feedback.auth.models import Membership, User, Workspace
 from feedback.extensions import db
+from feedback.leads.models import Contact
+from feedback.offers.models import Coupon
 from feedback.qr.models import Code, Scan
 from feedback.surveys.models import Response
 from feedback.touchpoints.models import Campaign, Phase, Touchpoint
@@ -43,6 +45,16 @@ def test_demo_creates_a_realistic_workspace_and_is_idempotent(runner) -> None:
     )
     assert db.session.scalar(sa.select(sa.func.count()).where(Code.reference.like("KK-%"))) == 400
     assert personal_answers >= 10  # the loyalty-card mailing shows answers tied to customer numbers
+    redeemed = db.session.scalar(sa.select(sa.func.count()).select_from(Coupon).where(Coupon.redeemed_at.is_not(None)))
+    assert count(Coupon) >= 50 and 0.2 < redeemed / count(Coupon) < 0.5
+    assert count(Contact) >= 5 and db.session.scalar(sa.select(sa.func.max(Contact.score))) >= 15
+    friends_with_references = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Response)
+        .join(Code, Code.id == Response.code_id)
+        .where(Response.invite_id.is_not(None), Code.reference.is_not(None))
+    )
+    assert friends_with_references == 0  # invited friends never answer under a recipient's reference
 
     second = runner.invoke(args=["demo", "--password", "another-password"])
     assert second.exit_code == 0, second.output
