@@ -8,6 +8,7 @@ from flask import Blueprint, Response, flash, make_response, redirect, render_te
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -18,6 +19,7 @@ from feedback.extensions import db, limiter
 from feedback.forms import AmountField, LocalisedForm
 from feedback.offers import services
 from feedback.offers.models import MAX_ORDER_VALUE, Coupon, Offer
+from feedback.qr.rendering import QrOptions, render_svg
 from feedback.surveys.models import Response as SurveyResponse
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
 from feedback.touchpoints import services as touchpoint_services
@@ -176,6 +178,8 @@ class OfferPanel:
     text: str
     coupon: str | None
     expires_at: object | None
+    #: The coupon as a QR symbol (an inline SVG of the bare code) for the till's scanner.
+    qr: Markup | None = None
 
 
 def offer_panel(response: SurveyResponse, touchpoint: Touchpoint, language: str) -> OfferPanel | None:
@@ -183,7 +187,10 @@ def offer_panel(response: SurveyResponse, touchpoint: Touchpoint, language: str)
     coupon = services.coupon_of(response)
     if coupon is not None:
         offer = db.session.get(Offer, coupon.offer_id)
-        return OfferPanel(offer.text(language) if offer else "", services.display(coupon.code), coupon.expires_at)
+        symbol = Markup(render_svg(coupon.code, QrOptions(size_mm=25)))  # noqa: S704 - our own SVG of [0-9A-Z]
+        return OfferPanel(
+            offer.text(language) if offer else "", services.display(coupon.code), coupon.expires_at, symbol
+        )
     if response.completed_at is None or response.flagged:
         return None
     offer = services.offer_for(touchpoint, utcnow())

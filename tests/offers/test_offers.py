@@ -9,7 +9,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import resvg_py
 import sqlalchemy as sa
+import zxingcpp
+from PIL import Image
 
 from feedback.api import services as api_services
 from feedback.api.models import Scope
@@ -91,6 +94,11 @@ def test_a_customer_goes_from_scan_to_coupon_to_redemption_and_revenue(app, clie
     coupon = db.session.scalar(sa.select(Coupon))
     assert shown == f"{coupon.code[:5]}-{coupon.code[5:]}" and coupon.touchpoint_id == touchpoint.id
     assert 29 <= (coupon.expires_at - coupon.issued_at).days <= 30
+    svg = thanks.split('class="coupon__qr"', 1)[1].split("</svg>", 1)[0] + "</svg>"
+    svg = svg[svg.index("<svg") :]
+    png = bytes(resvg_py.svg_to_bytes(svg_string=svg, dpi=300))
+    decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+    assert decoded == [coupon.code]  # the till's scanner reads the bare code
     _answer(app, code, nps="3")  # a second respondent gets another, different coupon
     assert count(Coupon) == 2 and len(set(db.session.scalars(sa.select(Coupon.code)))) == 2
 
