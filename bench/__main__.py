@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bench import analysis_scale, page_weight
+from bench import analysis_scale, page_weight, scan_path
 
 
 def main() -> None:
@@ -17,6 +17,7 @@ def main() -> None:
     results = {
         "page_weight": page_weight.run(quick=args.quick),
         "analysis_scale": analysis_scale.run(quick=args.quick),
+        "scan_path": scan_path.run(quick=args.quick),
     }
     width = max(len(k) for group in results.values() for k in group)
     for group, figures in results.items():

@@ -1,0 +1,116 @@
+"""Load on loopback: gunicorn servers started for a benchmark, and wrk (Debian's package) driving them.
+
+Every figure is taken in the same run as its baseline, so the ratios say something on any machine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
+WORKERS, THREADS, CONNECTIONS = 2, 4, 32
+
+
+def wrk_path() -> str:
+    """wrk, installed from Debian's packages when missing (the benchmark needs a real load generator)."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True,
+                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})  # fmt: skip
+    return shutil.which("wrk") or "wrk"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str] | None = None, workers: int = WORKERS) -> Iterator[str]:
+    """Serve a WSGI app ("module:callable" or "module:factory()") on loopback; yields its base URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(THREADS),
+               "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+               "--backlog", "2048", app]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})}, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"gunicorn did not start: {app}") from None
+                time.sleep(0.1)
+        time.sleep(1.0)  # the workers boot after the master listens
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@dataclass(frozen=True)
+class Load:
+    """What wrk measured."""
+
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx_3xx: int
+    socket_errors: int
+
+    @property
+    def acknowledged(self) -> int:
+        """Answers the clients got with a success or redirect status."""
+        return self.requests - self.non_2xx_3xx
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def run_wrk(url: str, seconds: int, connections: int = CONNECTIONS, threads: int = 2) -> Load:
+    """wrk against one URL for `seconds`, with a phone's User-Agent."""
+    out = subprocess.run(
+        [wrk_path(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
+         "-H", f"User-Agent: {PHONE_UA}", "-H", "Accept-Language: de-DE", url],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    total = re.search(r"(\d+) requests in ([\d.]+)(s|m)", out)
+    assert total, out
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
+    assert "99" in latency, out
+    non_ok = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    duration = float(total.group(2)) * (60 if total.group(3) == "m" else 1)
+    return Load(
+        requests=int(total.group(1)),
+        seconds=duration,
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        p50_ms=_ms(latency["50"]),
+        p99_ms=_ms(latency["99"]),
+        non_2xx_3xx=int(non_ok.group(1)) if non_ok else 0,
+        socket_errors=sum(int(g) for g in errors.groups()) if errors else 0,
+    )

@@ -1,0 +1,93 @@
+"""The scan path /t/<code> under load (gunicorn, 2 workers, 32 connections from wrk, SQLite WAL), against bare
+WSGI baselines measured in the same run; and whether every acknowledged scan was stored."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from bench.load import Load, gunicorn, run_wrk
+
+SECRET = "bench-secret-" * 4
+
+
+def _prepare(database: Path) -> tuple[dict[str, str], str, str, bytes]:
+    """A workspace with a redirect touchpoint and a landing-page touchpoint; the env to serve it, both codes and the
+    landing page's bytes."""
+    from flask_migrate import upgrade
+
+    from feedback import create_app
+    from feedback.auth import services as auth
+    from feedback.extensions import db
+    from feedback.qr import services as qr
+    from feedback.touchpoints import services as tp
+    from feedback.touchpoints.models import Channel, Phase
+
+    env = {"DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": SECRET, "PUBLIC_BASE_URL": "https://fb.example.com"}
+    app = create_app({"ENVIRON": env})
+    with app.app_context():
+        upgrade()
+        workspace = auth.create_workspace("Bench GmbH", auth.create_user("bench@example.com", "bench-password-1"))
+        campaign = tp.create_campaign(workspace.id, tp.CampaignData(name="TV-Spot"))
+        redirecting = tp.create_touchpoint(campaign, tp.TouchpointData("Spot", Channel.TV_RADIO, Phase.AWARENESS))
+        redirecting.destination_url = "https://example.com/fruehling"
+        showing = tp.create_touchpoint(campaign, tp.TouchpointData("Plakat", Channel.POSTER, Phase.AWARENESS))
+        showing.headline_de = "Frühlingsröstung: jetzt probieren"
+        showing.body_de = "Zeigen Sie diese Seite in einem unserer Läden und erhalten Sie einen Espresso gratis."
+        redirect_code, landing_code = qr.create_code(redirecting).code, qr.create_code(showing).code
+        db.session.commit()
+        page = app.test_client().get(f"/t/{landing_code}", headers={"User-Agent": "Mozilla/5.0 (iPhone) Mobile"})
+        body = page.get_data()
+        db.engine.dispose()
+    return env, redirect_code, landing_code, body
+
+
+def _rows(database: Path, code: str) -> int:
+    with sqlite3.connect(database) as connection:
+        return int(
+            connection.execute(
+                "SELECT count(*) FROM scan JOIN code ON code.id = scan.code_id WHERE code.code = ?", (code,)
+            ).fetchone()[0]
+        )
+
+
+def _figures(prefix: str, load: Load) -> dict[str, object]:
+    return {
+        f"{prefix}_rps": round(load.rps, 1),
+        f"{prefix}_p50_ms": round(load.p50_ms, 2),
+        f"{prefix}_p99_ms": round(load.p99_ms, 2),
+        f"{prefix}_errors": load.non_2xx_3xx + load.socket_errors,
+    }
+
+
+def run(quick: bool = False, seconds: int | None = None) -> dict[str, object]:
+    """Baselines, then both kinds of touchpoint; ratios and lost-scan counts."""
+    seconds = seconds or (5 if quick else 20)
+    with tempfile.TemporaryDirectory() as tmp:
+        database = Path(tmp) / "scan.sqlite3"
+        env, redirect_code, landing_code, body = _prepare(database)
+        landing_file = Path(tmp) / "landing.html"
+        landing_file.write_bytes(body)
+        with gunicorn("bench.servers:redirect") as base:
+            bare_302 = run_wrk(f"{base}/t/{redirect_code}", seconds)
+        with gunicorn("bench.servers:landing", {"BENCH_LANDING_FILE": str(landing_file)}) as base:
+            bare_page = run_wrk(f"{base}/t/{landing_code}", seconds)
+        with gunicorn("feedback:create_app()", env) as base:
+            redirect = run_wrk(f"{base}/t/{redirect_code}", seconds)
+            landing = run_wrk(f"{base}/t/{landing_code}", seconds)
+        stored_redirect, stored_landing = _rows(database, redirect_code), _rows(database, landing_code)
+    return {
+        **_figures("bare_wsgi_302", bare_302),
+        **_figures("bare_wsgi_page", bare_page),
+        **_figures("scan_redirect", redirect),
+        **_figures("scan_landing", landing),
+        "landing_page_bytes": len(body),
+        "ratio_scan_redirect_vs_bare_302_rps": round(redirect.rps / bare_302.rps, 3),
+        "ratio_scan_landing_vs_bare_page_rps": round(landing.rps / bare_page.rps, 3),
+        "ratio_scan_redirect_vs_bare_302_p99": round(redirect.p99_ms / bare_302.p99_ms, 2),
+        "ratio_scan_landing_vs_bare_page_p99": round(landing.p99_ms / bare_page.p99_ms, 2),
+        "scans_acknowledged": redirect.acknowledged + landing.acknowledged,
+        "scans_stored": stored_redirect + stored_landing,
+        "scans_lost": max(0, redirect.acknowledged - stored_redirect) + max(0, landing.acknowledged - stored_landing),
+    }
