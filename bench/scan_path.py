@@ -3,7 +3,6 @@ WSGI baselines measured in the same run; and whether every acknowledged scan was
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from bench.load import Load, gunicorn, run_wrk
 SECRET = "bench-secret-" * 4
 
 
-def _prepare(database: Path) -> tuple[dict[str, str], str, str, bytes]:
+def _prepare(database_url: str) -> tuple[dict[str, str], str, str, bytes]:
     """A workspace with a redirect touchpoint and a landing-page touchpoint; the env to serve it, both codes and the
     landing page's bytes."""
     from flask_migrate import upgrade
@@ -24,7 +23,7 @@ def _prepare(database: Path) -> tuple[dict[str, str], str, str, bytes]:
     from feedback.touchpoints import services as tp
     from feedback.touchpoints.models import Channel, Phase
 
-    env = {"DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": SECRET, "PUBLIC_BASE_URL": "https://fb.example.com"}
+    env = {"DATABASE_URL": database_url, "SECRET_KEY": SECRET, "PUBLIC_BASE_URL": "https://fb.example.com"}
     app = create_app({"ENVIRON": env})
     with app.app_context():
         upgrade()
@@ -39,17 +38,44 @@ def _prepare(database: Path) -> tuple[dict[str, str], str, str, bytes]:
         db.session.commit()
         page = app.test_client().get(f"/t/{landing_code}", headers={"User-Agent": "Mozilla/5.0 (iPhone) Mobile"})
         body = page.get_data()
+        db.session.remove()
         db.engine.dispose()
     return env, redirect_code, landing_code, body
 
 
-def _rows(database: Path, code: str) -> int:
-    with sqlite3.connect(database) as connection:
-        return int(
-            connection.execute(
-                "SELECT count(*) FROM scan JOIN code ON code.id = scan.code_id WHERE code.code = ?", (code,)
-            ).fetchone()[0]
+def _rows(database_url: str, code: str) -> int:
+    import sqlalchemy as sa
+
+    from feedback.config import normalise_database_url
+
+    engine = sa.create_engine(normalise_database_url(database_url))
+    with engine.connect() as connection:
+        found = connection.execute(
+            sa.text("SELECT count(*) FROM scan JOIN code ON code.id = scan.code_id WHERE code.code = :c"), {"c": code}
+        ).scalar_one()
+    engine.dispose()
+    return int(found)
+
+
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+POSTGRES_BENCH = "postgresql://postgres@127.0.0.1:5432/feedback_bench"
+
+
+def _fresh_postgres() -> str | None:
+    """A new, empty benchmark database on the local PostgreSQL, or None when there is none."""
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(
+            POSTGRES_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
         )
+        with engine.connect() as connection:
+            connection.execute(sa.text("DROP DATABASE IF EXISTS feedback_bench WITH (FORCE)"))
+            connection.execute(sa.text("CREATE DATABASE feedback_bench"))
+        engine.dispose()
+    except sa.exc.OperationalError:
+        return None
+    return POSTGRES_BENCH
 
 
 def _figures(prefix: str, load: Load) -> dict[str, object]:
@@ -61,33 +87,42 @@ def _figures(prefix: str, load: Load) -> dict[str, object]:
     }
 
 
+def _measure(database_url: str, seconds: int, tmp: Path, prefix: str) -> dict[str, object]:
+    """Baselines, then both kinds of touchpoint on one database; ratios and lost-scan counts."""
+    env, redirect_code, landing_code, body = _prepare(database_url)
+    landing_file = tmp / "landing.html"
+    landing_file.write_bytes(body)
+    with gunicorn("bench.servers:redirect") as base:
+        bare_302 = run_wrk(f"{base}/t/{redirect_code}", seconds)
+    with gunicorn("bench.servers:landing", {"BENCH_LANDING_FILE": str(landing_file)}) as base:
+        bare_page = run_wrk(f"{base}/t/{landing_code}", seconds)
+    with gunicorn("feedback:create_app()", env) as base:
+        redirect = run_wrk(f"{base}/t/{redirect_code}", seconds)
+        landing = run_wrk(f"{base}/t/{landing_code}", seconds)
+    stored_redirect, stored_landing = _rows(database_url, redirect_code), _rows(database_url, landing_code)
+    return {
+        **_figures(f"{prefix}_bare_wsgi_302", bare_302),
+        **_figures(f"{prefix}_bare_wsgi_page", bare_page),
+        **_figures(f"{prefix}_scan_redirect", redirect),
+        **_figures(f"{prefix}_scan_landing", landing),
+        f"{prefix}_landing_page_bytes": len(body),
+        f"{prefix}_ratio_scan_redirect_vs_bare_302_rps": round(redirect.rps / bare_302.rps, 3),
+        f"{prefix}_ratio_scan_landing_vs_bare_page_rps": round(landing.rps / bare_page.rps, 3),
+        f"{prefix}_ratio_scan_redirect_vs_bare_302_p99": round(redirect.p99_ms / bare_302.p99_ms, 2),
+        f"{prefix}_ratio_scan_landing_vs_bare_page_p99": round(landing.p99_ms / bare_page.p99_ms, 2),
+        f"{prefix}_scans_acknowledged": redirect.acknowledged + landing.acknowledged,
+        f"{prefix}_scans_stored": stored_redirect + stored_landing,
+        f"{prefix}_scans_lost": max(0, redirect.acknowledged - stored_redirect)
+        + max(0, landing.acknowledged - stored_landing),
+    }
+
+
 def run(quick: bool = False, seconds: int | None = None) -> dict[str, object]:
-    """Baselines, then both kinds of touchpoint; ratios and lost-scan counts."""
+    """The scan path on SQLite (WAL) and, where a local server answers, on PostgreSQL."""
     seconds = seconds or (5 if quick else 20)
     with tempfile.TemporaryDirectory() as tmp:
-        database = Path(tmp) / "scan.sqlite3"
-        env, redirect_code, landing_code, body = _prepare(database)
-        landing_file = Path(tmp) / "landing.html"
-        landing_file.write_bytes(body)
-        with gunicorn("bench.servers:redirect") as base:
-            bare_302 = run_wrk(f"{base}/t/{redirect_code}", seconds)
-        with gunicorn("bench.servers:landing", {"BENCH_LANDING_FILE": str(landing_file)}) as base:
-            bare_page = run_wrk(f"{base}/t/{landing_code}", seconds)
-        with gunicorn("feedback:create_app()", env) as base:
-            redirect = run_wrk(f"{base}/t/{redirect_code}", seconds)
-            landing = run_wrk(f"{base}/t/{landing_code}", seconds)
-        stored_redirect, stored_landing = _rows(database, redirect_code), _rows(database, landing_code)
-    return {
-        **_figures("bare_wsgi_302", bare_302),
-        **_figures("bare_wsgi_page", bare_page),
-        **_figures("scan_redirect", redirect),
-        **_figures("scan_landing", landing),
-        "landing_page_bytes": len(body),
-        "ratio_scan_redirect_vs_bare_302_rps": round(redirect.rps / bare_302.rps, 3),
-        "ratio_scan_landing_vs_bare_page_rps": round(landing.rps / bare_page.rps, 3),
-        "ratio_scan_redirect_vs_bare_302_p99": round(redirect.p99_ms / bare_302.p99_ms, 2),
-        "ratio_scan_landing_vs_bare_page_p99": round(landing.p99_ms / bare_page.p99_ms, 2),
-        "scans_acknowledged": redirect.acknowledged + landing.acknowledged,
-        "scans_stored": stored_redirect + stored_landing,
-        "scans_lost": max(0, redirect.acknowledged - stored_redirect) + max(0, landing.acknowledged - stored_landing),
-    }
+        figures = _measure(f"sqlite:///{Path(tmp) / 'scan.sqlite3'}", seconds, Path(tmp), "sqlite")
+        postgres = _fresh_postgres()
+        if postgres is not None:
+            figures |= _measure(postgres, seconds, Path(tmp), "postgres")
+    return figures

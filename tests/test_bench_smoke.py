@@ -16,3 +16,16 @@ def test_analysis_scale_benchmark_runs_and_counts_every_answer() -> None:
     assert figures["page_status"] == 200
     # every 97th response is flagged and left out; the rest answered NPS
     assert figures["nps_answers_counted"] == 500 - len(range(0, 500, 97))
+
+
+def test_scan_path_benchmark_runs_and_loses_no_acknowledged_scan() -> None:
+    """One second of wrk per server (SQLite, and PostgreSQL where it answers): every acknowledged scan is stored."""
+    from bench import scan_path
+
+    figures = scan_path.run(seconds=1)
+    for prefix in ("sqlite", "postgres"):
+        if f"{prefix}_scans_acknowledged" not in figures:
+            continue
+        assert figures[f"{prefix}_scans_acknowledged"] > 0
+        assert figures[f"{prefix}_scans_lost"] == 0
+        assert figures[f"{prefix}_scans_stored"] >= figures[f"{prefix}_scans_acknowledged"]
