@@ -80,11 +80,13 @@ class Load:
     p99_ms: float
     non_2xx_3xx: int
     socket_errors: int
+    #: Warm-up requests sent before wrk started (all answered; counted as acknowledged).
+    warmup: int = 0
 
     @property
     def acknowledged(self) -> int:
-        """Answers the clients got with a success or redirect status."""
-        return self.requests - self.non_2xx_3xx
+        """Answers the clients got with a success or redirect status, warm-up included."""
+        return self.requests - self.non_2xx_3xx + self.warmup
 
 
 def _ms(text: str) -> float:
@@ -92,8 +94,27 @@ def _ms(text: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
+WARMUP = 20
+
+
+def warm(url: str, requests: int = WARMUP) -> None:
+    """A few requests first, so every worker has loaded what the first request loads (not a cold start)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    for _ in range(requests):
+        connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+        try:
+            connection.request("GET", parts.path, headers={"User-Agent": PHONE_UA})
+            connection.getresponse().read()
+        finally:
+            connection.close()
+
+
 def run_wrk(url: str, seconds: int, connections: int = CONNECTIONS, threads: int = 2) -> Load:
-    """wrk against one URL for `seconds`, with a phone's User-Agent."""
+    """wrk against one (warmed) URL for `seconds`, with a phone's User-Agent."""
+    warm(url)
     out = subprocess.run(
         [wrk_path(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
          "-H", f"User-Agent: {PHONE_UA}", "-H", "Accept-Language: de-DE", url],
@@ -114,4 +135,5 @@ def run_wrk(url: str, seconds: int, connections: int = CONNECTIONS, threads: int
         p99_ms=_ms(latency["99"]),
         non_2xx_3xx=int(non_ok.group(1)) if non_ok else 0,
         socket_errors=sum(int(g) for g in errors.groups()) if errors else 0,
+        warmup=WARMUP,
     )

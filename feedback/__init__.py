@@ -47,7 +47,7 @@ def load_settings(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind database, migrations, CSRF, login, languages and rate limits to the app."""
-    from feedback import guards, i18n
+    from feedback import guards, headers, i18n
     from feedback.analysis import rollups
     from feedback.auth.models import User
     from feedback.extensions import configure_sqlite, csrf, db, limiter, login_manager, migrate
@@ -62,6 +62,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     visitors.init_app(app)
     guards.init_app(app)
+    headers.init_app(app)
     guards.install_converters(app)
     rollups.init_app()
     from feedback.webhooks import hooks

@@ -12,6 +12,7 @@ from feedback.db_types import utcnow
 from feedback.errors import DomainError
 from feedback.exports import csv_stream
 from feedback.extensions import db
+from feedback.headers import policy
 from feedback.qr.codes import generate_code
 from feedback.qr.models import Code
 from feedback.qr.services import ResolvedCode
@@ -183,7 +184,8 @@ def preview_frame(survey_id: int) -> Response:
 
     state = respond.FormState(respond.new_token(), version.id, None, 0, utcnow().timestamp())
     response = render_survey_page(resolved, version, state, page, {})
-    response.headers["Content-Security-Policy"] = "form-action 'none'"  # a preview never submits
+    # a preview never submits, and only our own builder page may frame it
+    response.headers["Content-Security-Policy"] = policy(**{"form-action": "'none'", "frame-ancestors": "'self'"})
     return response
 
 
