@@ -297,9 +297,7 @@ def get_contact(workspace_id: int, contact_id: int) -> Contact:
     return get_owned(Contact, workspace_id, contact_id)
 
 
-def leads(
-    workspace_id: int, stage: str | None, limit: int = 200, after: int | None = None
-) -> list[tuple[Contact, str, str]]:
+def leads(workspace_id: int, stage: str | None, limit: int = 200) -> list[tuple[Contact, str, str]]:
     """Contacts (of one stage or all), best score first, with the touchpoint and campaign they came from."""
     from feedback.touchpoints.models import Campaign
 
@@ -312,8 +310,6 @@ def leads(
     )
     if stage in {s.value for s in Stage}:
         query = query.where(Contact.stage == stage)
-    if after is not None:
-        query = query.where(Contact.id != after)
     return [(c, tp, campaign) for c, tp, campaign in db.session.execute(query.limit(limit))]
 
 

@@ -114,11 +114,10 @@ def list_leads() -> str:
 def export_leads() -> Response:
     """Leads (of one stage or all) as CSV for a CRM import."""
     workspace = current_workspace()
-    stage = request.args.get("stage") or None
+    stage = request.args.get("stage") if request.args.get("stage") in {s.value for s in Stage} else None
     body = csv_stream(services.CSV_COLUMNS, services.csv_rows(workspace.id, stage))
     response = Response(body, mimetype="text/csv")
-    name = f"leads-{stage or 'all'}.csv" if stage in {s.value for s in Stage} or stage is None else "leads.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="leads-{stage or "all"}.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
