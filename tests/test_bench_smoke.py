@@ -29,3 +29,11 @@ def test_scan_path_benchmark_runs_and_loses_no_acknowledged_scan() -> None:
         assert figures[f"{prefix}_scans_acknowledged"] > 2 * 20  # more than the warm-up of both touchpoints
         assert figures[f"{prefix}_scans_lost"] == 0
         assert figures[f"{prefix}_scans_stored"] >= figures[f"{prefix}_scans_acknowledged"]
+
+
+def test_qr_benchmark_runs_and_makes_a_print_sheet() -> None:
+    from bench import qr_render
+
+    figures = qr_render.run(count=3)
+    assert figures["png_px"] > 300 and figures["print_sheet_100_codes_bytes"] > 10_000
+    assert set(figures) >= {"ratio_png_ours_vs_segno", "ratio_svg_ours_vs_segno", "print_sheet_100_codes_s"}
