@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from feedback.auth.models import Workspace
 from feedback.errors import DomainError
 from feedback.extensions import db
+from feedback.qr import scanwriter
 from feedback.qr.codes import CODE_LENGTH, InvalidCode, generate_code, normalise_code
 from feedback.qr.models import Code, CodeState, Scan, ScanOutcome, UnknownCodeHit
 from feedback.qr.visitors import Visit
@@ -168,29 +169,25 @@ def outcome_for(code: Code, now: datetime) -> ScanOutcome:
 def record_scan(resolved: ResolvedCode, visit: Visit, outcome: ScanOutcome, now: datetime) -> int | None:
     """Store one scan and commit; its id, or None when the write failed (logged, never shown to the visitor)."""
     code = resolved.code
-    statement = (
-        sa.insert(Scan)
-        .values(
-            workspace_id=code.workspace_id,
-            touchpoint_id=code.touchpoint_id,
-            code_id=code.id,
-            scanned_at=now,
-            visitor_key=visit.visitor_key,
-            visitor_from_cookie=visit.from_cookie,
-            device_class=visit.device_class,
-            os=visit.os,
-            browser=visit.browser,
-            language=visit.language,
-            is_bot=visit.is_bot,
-            outcome=outcome.value,
-        )
-        .returning(Scan.id)
-    )
+    values = {
+        "workspace_id": code.workspace_id,
+        "touchpoint_id": code.touchpoint_id,
+        "code_id": code.id,
+        "scanned_at": now,
+        "visitor_key": visit.visitor_key,
+        "visitor_from_cookie": visit.from_cookie,
+        "device_class": visit.device_class,
+        "os": visit.os,
+        "browser": visit.browser,
+        "language": visit.language,
+        "is_bot": visit.is_bot,
+        "outcome": outcome.value,
+    }
     notify = outcome is ScanOutcome.OK and not visit.is_bot and has_scan_subscribers(code.workspace_id)
     try:
-        if not notify:
-            return int(write_in_own_transaction(statement))  # type: ignore[call-overload]
-        return _scan_with_event(resolved, statement, visit, now)
+        if not notify:  # group commit: concurrent scans of this process share one transaction
+            return scanwriter.store(db.engine, Scan.__table__, values)
+        return _scan_with_event(resolved, sa.insert(Scan).values(**values).returning(Scan.id), visit, now)
     except sa.exc.SQLAlchemyError:
         log.exception("scan of code %s could not be stored", code.code)
         return None
