@@ -96,7 +96,7 @@ def _measure(database_url: str, seconds: int, tmp: Path, prefix: str) -> dict[st
         bare_302 = run_wrk(f"{base}/t/{redirect_code}", seconds)
     with gunicorn("bench.servers:landing", {"BENCH_LANDING_FILE": str(landing_file)}) as base:
         bare_page = run_wrk(f"{base}/t/{landing_code}", seconds)
-    with gunicorn("feedback:create_app()", env) as base:
+    with gunicorn("wsgi:app", env) as base:  # the production entry point
         redirect = run_wrk(f"{base}/t/{redirect_code}", seconds)
         landing = run_wrk(f"{base}/t/{landing_code}", seconds)
     stored_redirect, stored_landing = _rows(database_url, redirect_code), _rows(database_url, landing_code)

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+import os
 import random
 import socket
 import threading
@@ -306,16 +307,27 @@ class Dispatcher:
                 purge_delivered(now, int(self.app.config["WEBHOOK_LOG_DAYS"]))
 
 
-_dispatchers: dict[int, Dispatcher] = {}
+_dispatchers: dict[tuple[int, int], Dispatcher] = {}
 
 
 def start_dispatcher(app: Flask) -> Dispatcher:
-    """Start (once per app in this process) the thread that sends webhooks."""
-    dispatcher = _dispatchers.get(id(app))
+    """Start (once per app and process: a forked worker starts its own) the thread that sends webhooks."""
+    key = (os.getpid(), id(app))
+    dispatcher = _dispatchers.get(key)
     if dispatcher is None:
-        dispatcher = _dispatchers[id(app)] = Dispatcher(app, float(app.config["WEBHOOK_POLL_SECONDS"]))
+        dispatcher = _dispatchers[key] = Dispatcher(app, float(app.config["WEBHOOK_POLL_SECONDS"]))
         dispatcher.start()
     return dispatcher
+
+
+def dispatch_from_each_process(app: Flask) -> None:
+    """Send webhooks from every process that serves the app, started by its first request (after any fork, so
+    `gunicorn --preload` works too)."""
+
+    def _start() -> None:
+        start_dispatcher(app)  # a dictionary lookup once it runs
+
+    app.before_request(_start)
 
 
 def wake_dispatchers() -> None:

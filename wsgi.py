@@ -1,0 +1,7 @@
+"""The WSGI entry point: `gunicorn wsgi:app` (`feedback serve` builds the same app in each of its workers)."""
+
+from feedback import create_app
+from feedback.webhooks.delivery import dispatch_from_each_process
+
+app = create_app()
+dispatch_from_each_process(app)
