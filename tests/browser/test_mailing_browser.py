@@ -65,4 +65,15 @@ def test_mailing_upload_download_and_the_recipients_notice(
     assert recipient.get_by_text("Dieser Link wurde Ihnen persönlich zugeschickt").is_visible()
     assert code.code in rows[0]["url"]
     screenshot(recipient, "mailing-recipient-phone")
+    editor_phone = browser.new_context(**PHONE, locale="de-DE", extra_http_headers={"Accept-Language": "de-DE"})
+    touchpoint_page = editor_phone.new_page()
+    touchpoint_page.goto(f"{live_server}/login")
+    touchpoint_page.get_by_label("E-Mail").fill(editor.email)
+    touchpoint_page.get_by_label("Passwort").fill(PASSWORD)
+    touchpoint_page.get_by_role("button", name="Anmelden").click()
+    touchpoint_page.wait_for_url("**/w/**")
+    touchpoint_page.goto(f"{live_server}/w/{workspace.slug}/touchpoints/{touchpoint.id}")
+    screenshot(touchpoint_page, "mailing-touchpoint-phone")
+    assert touchpoint_page.evaluate("() => document.documentElement.scrollWidth") <= 390, "scrolls sideways"
+    editor_phone.close()
     phone.close()
