@@ -27,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    install_fast_lane(app)
     apply_proxy_fix(app)
     return app
 
@@ -145,6 +146,13 @@ def register_commands(app: Flask) -> None:
     from feedback import cli
 
     cli.init_app(app)
+
+
+def install_fast_lane(app: Flask) -> None:
+    """Repeat scans of an active code are answered without Flask (see feedback.qr.fastpath)."""
+    from feedback.qr import fastpath
+
+    fastpath.install(app)
 
 
 def apply_proxy_fix(app: Flask) -> None:

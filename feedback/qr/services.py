@@ -166,13 +166,14 @@ def outcome_for(code: Code, now: datetime) -> ScanOutcome:
     }[code.state(now)]
 
 
-def record_scan(resolved: ResolvedCode, visit: Visit, outcome: ScanOutcome, now: datetime) -> int | None:
-    """Store one scan and commit; its id, or None when the write failed (logged, never shown to the visitor)."""
-    code = resolved.code
-    values = {
-        "workspace_id": code.workspace_id,
-        "touchpoint_id": code.touchpoint_id,
-        "code_id": code.id,
+def scan_values(
+    workspace_id: int, touchpoint_id: int, code_id: int, visit: Visit, outcome: ScanOutcome, now: datetime
+) -> dict[str, object]:
+    """The columns of one scan row."""
+    return {
+        "workspace_id": workspace_id,
+        "touchpoint_id": touchpoint_id,
+        "code_id": code_id,
         "scanned_at": now,
         "visitor_key": visit.visitor_key,
         "visitor_from_cookie": visit.from_cookie,
@@ -183,6 +184,12 @@ def record_scan(resolved: ResolvedCode, visit: Visit, outcome: ScanOutcome, now:
         "is_bot": visit.is_bot,
         "outcome": outcome.value,
     }
+
+
+def record_scan(resolved: ResolvedCode, visit: Visit, outcome: ScanOutcome, now: datetime) -> int | None:
+    """Store one scan and commit; its id, or None when the write failed (logged, never shown to the visitor)."""
+    code = resolved.code
+    values = scan_values(code.workspace_id, code.touchpoint_id, code.id, visit, outcome, now)
     notify = outcome is ScanOutcome.OK and not visit.is_bot and has_scan_subscribers(code.workspace_id)
     try:
         if not notify:  # group commit: concurrent scans of this process share one transaction

@@ -26,7 +26,7 @@ from feedback.db_types import utcnow
 from feedback.errors import DomainError
 from feedback.extensions import db, limiter
 from feedback.i18n import current_language
-from feedback.qr import personal, services
+from feedback.qr import fastpath, personal, services
 from feedback.qr.codes import InvalidCode, group, normalise_code
 from feedback.qr.forms import BatchForm, CodeForm, ExpiryForm
 from feedback.qr.models import Code, ScanOutcome
@@ -36,6 +36,7 @@ from feedback.qr.visitors import describe_visit
 from feedback.surveys.views import landing_with_survey
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
 from feedback.touchpoints import services as touchpoint_services
+from feedback.webhooks.services import has_scan_subscribers
 
 bp = Blueprint("qr", __name__)
 codes_bp = Blueprint("codes", __name__, url_prefix="/w/<ws>")
@@ -90,12 +91,21 @@ def scan(raw: str) -> Response:
         return _no_store(make_response(html, 410 if expired else 200))
     if touchpoint.destination_url:
         target = with_utm(touchpoint.destination_url, touchpoint.channel, resolved.campaign_slug, resolved.code.code)
-        return _no_store(redirect(target, 302))
+        return _replayable(_no_store(redirect(target, 302)), resolved)
     with_survey = landing_with_survey(resolved, scan_id, visit.visitor_key, now)
     if with_survey is not None:
         return with_survey
     html = render_template("qr/landing.html", resolved=resolved, touchpoint=touchpoint, language=current_language())
-    return _no_store(make_response(html))
+    return _replayable(_no_store(make_response(html)), resolved)
+
+
+def _replayable(response: Response, resolved: services.ResolvedCode) -> Response:
+    """Offer the answer of an active code to the fast lane, which sends it to the next visitors of the code."""
+    code = resolved.code
+    if not has_scan_subscribers(code.workspace_id):  # their webhook events go with the scan: full path only
+        offered = fastpath.Offer(code.workspace_id, code.touchpoint_id, code.id, code.expires_at, current_language())
+        fastpath.offer(request.environ, offered)
+    return response
 
 
 @bp.route("/T", methods=["GET"])

@@ -21,12 +21,15 @@ import sqlalchemy as sa
 from flask import Flask, Request, current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from ua_parser import parse as parse_user_agent
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from feedback.extensions import db
 from feedback.qr.models import DailySalt
 
 VISITOR_COOKIE = "fb_vid"
 MAX_USER_AGENT = 512
+MAX_HEADER = 1024
 _COOKIE_ID = re.compile(r"^[0-9a-f]{32}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _TABLET_HINTS = ("ipad", "tablet", "kindle", "silk", "playbook", "nexus 7", "nexus 9", "nexus 10")
@@ -83,7 +86,13 @@ def anonymise_ip(address: str | None) -> str:
 
 def preferred_language(request: Request) -> str:
     """The visitor's first Accept-Language entry as a short code ('de'), or ''."""
-    for value, _quality in request.accept_languages:
+    return _first_language(request.headers.get("Accept-Language", ""))
+
+
+@lru_cache(maxsize=1024)
+def _first_language(header: str) -> str:
+    """The first entry of an Accept-Language header as a short code; cached, as the same headers repeat."""
+    for value, _quality in parse_accept_header(header[:MAX_HEADER], LanguageAccept):
         primary = value.split("-")[0].split("_")[0].lower()
         if _LANGUAGE.match(primary):
             return primary
@@ -97,6 +106,10 @@ class SaltKeeper:
         self._lock = threading.Lock()
         self._day: date | None = None
         self._salt = b""
+
+    def cached(self, day: date) -> bytes | None:
+        """The salt of `day` if this process has it already (no database access)."""
+        return self._salt if self._day == day else None
 
     def salt_for(self, day: date) -> bytes:
         """The salt of `day`, created by whichever instance asks first."""
@@ -124,26 +137,38 @@ def _keyed_hash(key: bytes, message: str) -> str:
     return hmac.new(key, message.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
 
 
-def visitor_key_for_cookie(cookie_id: str) -> str:
+def visitor_key_for_cookie(cookie_id: str, secret: str | None = None) -> str:
     """The visitor key of a first-party cookie id (stable across days; the id itself is not stored)."""
-    return _keyed_hash(current_app.config["SECRET_KEY"].encode(), f"cookie:{cookie_id}")
+    return _keyed_hash((secret or current_app.config["SECRET_KEY"]).encode(), f"cookie:{cookie_id}")
+
+
+def visit_of(
+    *, user_agent: str, cookie: str, address: str | None, accept_language: str, method: str, salt: bytes, secret: str
+) -> Visit:
+    """Everything a scan row records about the visitor, from the request's parts (the fast lane has no Flask
+    request); `salt` is the day's salt, `secret` the app's secret key."""
+    user_agent = user_agent[:MAX_USER_AGENT]
+    device_class, os_family, browser, is_bot = classify_user_agent(user_agent)
+    if method == "HEAD":
+        is_bot, device_class = True, "bot"
+    if _COOKIE_ID.match(cookie):
+        key, from_cookie = visitor_key_for_cookie(cookie, secret), True
+    else:
+        key, from_cookie = _keyed_hash(salt, f"{anonymise_ip(address)}|{user_agent}"), False
+    return Visit(key, from_cookie, device_class, os_family, browser, _first_language(accept_language), is_bot)
 
 
 def describe_visit(request: Request, day: date) -> Visit:
     """Everything a scan row records about the visitor, from the request alone."""
-    user_agent = request.headers.get("User-Agent", "")[:MAX_USER_AGENT]
-    device_class, os_family, browser, is_bot = classify_user_agent(user_agent)
-    if request.method == "HEAD":
-        is_bot, device_class = True, "bot"
-    cookie = request.cookies.get(VISITOR_COOKIE, "")
-    if _COOKIE_ID.match(cookie):
-        key = visitor_key_for_cookie(cookie)
-        from_cookie = True
-    else:
-        salt = current_app.extensions["feedback_salts"].salt_for(day)
-        key = _keyed_hash(salt, f"{anonymise_ip(request.remote_addr)}|{user_agent}")
-        from_cookie = False
-    return Visit(key, from_cookie, device_class, os_family, browser, preferred_language(request), is_bot)
+    return visit_of(
+        user_agent=request.headers.get("User-Agent", ""),
+        cookie=request.cookies.get(VISITOR_COOKIE, ""),
+        address=request.remote_addr,
+        accept_language=request.headers.get("Accept-Language", ""),
+        method=request.method,
+        salt=current_app.extensions["feedback_salts"].salt_for(day),
+        secret=current_app.config["SECRET_KEY"],
+    )
 
 
 def init_app(app: Flask) -> None:

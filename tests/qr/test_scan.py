@@ -218,9 +218,9 @@ def test_people_type_the_printed_code_at_t(client, code) -> None:
     assert wrong.status_code == 200 and "8 Buchstaben und Ziffern" in wrong.get_data(as_text=True)
 
 
-def test_the_scan_path_does_one_lookup_and_one_insert(app, client, code) -> None:
-    path = f"/t/{code.code}"
-    visit(client, path)  # warm up: today's salt is fetched once per process
+def _statements_of(client, path: str) -> list[str]:  # noqa: ANN001
+    """The SQL statements (first words) one visit runs through SQLAlchemy, transaction control left out (the scan
+    writer's inserts go to the driver directly; the tests count their rows)."""
     statements: list[str] = []
 
     def remember(conn, cursor, statement, *args) -> None:  # noqa: ANN001
@@ -233,7 +233,21 @@ def test_the_scan_path_does_one_lookup_and_one_insert(app, client, code) -> None
         visit(client, path)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", remember)
-    assert statements == ["SELECT", "INSERT"]
+    return statements
+
+
+def _scans_of(code) -> int:  # noqa: ANN001
+    return db.session.scalar(sa.select(sa.func.count()).where(Scan.code_id == code.id)) or 0
+
+
+def test_the_scan_path_does_one_lookup_and_one_insert(app, client, code, make_touchpoint) -> None:
+    other = services.create_code(make_touchpoint(name="Plakat"))
+    db.session.commit()
+    visit(client, f"/t/{other.code}")  # warm up: today's salt is fetched once per process
+    assert _statements_of(client, f"/t/{code.code}") == ["SELECT"]
+    assert _scans_of(code) == 1
+    assert _statements_of(client, f"/t/{code.code}") == []  # a repeat scan: the fast lane looks nothing up
+    assert _scans_of(code) == 2
 
 
 def test_landing_page_offers_calls_to_action_and_a_calendar_entry(client, make_touchpoint) -> None:

@@ -1,0 +1,249 @@
+"""The scan path's fast lane: repeat scans of an active code are answered from a per-process snapshot of what the
+full Flask path answered last time, without Flask, the ORM or a template.
+
+A TV spot sends thousands of people to one code in the same minute; they all get the same redirect or the same
+landing page. The first scan of a code (per language) goes through the full path (`qr.views.scan`), which offers
+its answer here when it may be replayed: active code, redirect or landing page without a survey form, no cookie
+set, no `code.scanned` webhook. Later scans of that code only describe the visit, hand the scan row to the group
+commit (`scanwriter`, acknowledged only after the commit) and send the same status, headers and body.
+
+Anything else goes to Flask: unknown, paused or expired codes, HEAD, a query string (`?lang=`), a dashboard
+session cookie, survey pages (their form carries a per-visitor CSRF token), and every snapshot older than
+`TTL_SECONDS` — so a change made by another process or instance (pause, expiry, new destination) is seen within
+that time. A change committed by this process drops every snapshot at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header, parse_cookie
+
+from feedback.db_types import utcnow
+
+#: How long a snapshot is replayed before the full path looks at the code again.
+TTL_SECONDS = 1.0
+#: Where the full path leaves its offer for the fast lane in the WSGI environ.
+OFFER_KEY = "feedback.fastpath.offer"
+#: The most snapshots one process keeps (codes × languages); beyond that, the oldest half is dropped.
+MAX_SNAPSHOTS = 4096
+_WATCHED_TABLES = {"code", "touchpoint", "campaign", "workspace", "survey", "survey_version", "webhook_endpoint"}
+#: Headers that belong to the first visitor's answer only (rate-limit state) or are set anew for every answer.
+_SKIPPED_HEADERS = {"content-length", "date", "server", "retry-after"}
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What the full path says about an answer it may let the fast lane replay."""
+
+    workspace_id: int
+    touchpoint_id: int
+    code_id: int
+    expires_at: datetime | None
+    language: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One replayable answer for one code in one language."""
+
+    offer: Offer
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    taken_at: float
+    generation: int
+
+
+_generation = 0
+_generation_lock = threading.Lock()
+
+
+def changed() -> None:
+    """Something a scan answer depends on was changed in this process: no snapshot taken before is replayed."""
+    global _generation
+    with _generation_lock:
+        _generation += 1
+
+
+def offer(environ: dict[str, Any], offered: Offer) -> None:
+    """Let the fast lane replay the answer the full path is about to send for this scan."""
+    environ[OFFER_KEY] = offered
+
+
+@lru_cache(maxsize=1024)
+def page_language(accept_language: str) -> str:
+    """The page language for an Accept-Language header, as `feedback.i18n.select_locale` picks it."""
+    from feedback.i18n import LANGUAGES
+
+    return parse_accept_header(accept_language[:1024], LanguageAccept).best_match(LANGUAGES) or "en"
+
+
+def _code_of(path: str) -> str | None:
+    """The code of a `/t/<code>` or `/T/<code>` path in its canonical form, or None."""
+    from feedback.qr.codes import InvalidCode, normalise_code
+
+    if len(path) < 4 or path[0] != "/" or path[1] not in "tT" or path[2] != "/" or "/" in path[3:]:
+        return None
+    try:
+        return normalise_code(path[3:])
+    except InvalidCode:
+        return None
+
+
+class FastPath:
+    """WSGI middleware in front of the Flask app that replays snapshots of scan answers."""
+
+    def __init__(self, app: Flask, wsgi_app: WsgiApp, clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.clock = clock
+        self.snapshots: dict[tuple[str, str], Snapshot] = {}
+        #: Scans this process answered in the fast lane (for tests and the benchmark's notes).
+        self.served = 0
+        self._engine: sa.Engine | None = None
+        self._secret = str(app.config["SECRET_KEY"])
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        key = self._key(environ)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        snapshot = self.snapshots.get(key)
+        if snapshot is not None:
+            answered = self._replay(snapshot, environ, start_response)
+            if answered is not None:
+                return answered
+        return self._learn(key, environ, start_response)
+
+    def _key(self, environ: dict[str, Any]) -> tuple[str, str] | None:
+        """(code, page language) of a scan the fast lane may answer, or None for anything else."""
+        if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
+            return None
+        code = _code_of(environ.get("PATH_INFO", ""))
+        if code is None:
+            return None
+        cookies = parse_cookie(environ.get("HTTP_COOKIE", "")) if environ.get("HTTP_COOKIE") else {}
+        if self.app.config["SESSION_COOKIE_NAME"] in cookies:  # a logged-in marketer sees their own language
+            return None
+        from feedback.i18n import LANG_COOKIE, LANGUAGES
+
+        chosen = cookies.get(LANG_COOKIE)
+        language = chosen if chosen in LANGUAGES else page_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+        environ["feedback.fastpath.cookies"] = cookies
+        return code, language
+
+    def _replay(
+        self, snapshot: Snapshot, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes] | None:
+        """Record the scan and send the snapshot's answer; None when the snapshot may not be used (any more)."""
+        from feedback.qr import scanwriter
+        from feedback.qr.models import Scan, ScanOutcome
+        from feedback.qr.services import scan_values
+        from feedback.qr.visitors import VISITOR_COOKIE, visit_of
+
+        if snapshot.generation != _generation or self.clock() - snapshot.taken_at > TTL_SECONDS:
+            return None
+        now = utcnow()
+        offered = snapshot.offer
+        if offered.expires_at is not None and offered.expires_at <= now:
+            return None
+        salt = self.app.extensions["feedback_salts"].cached(now.date())
+        if salt is None:  # a new day: the full path fetches its salt
+            return None
+        visit = visit_of(
+            user_agent=environ.get("HTTP_USER_AGENT", ""),
+            cookie=environ["feedback.fastpath.cookies"].get(VISITOR_COOKIE, ""),
+            address=environ.get("REMOTE_ADDR"),
+            accept_language=environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+            method="GET",
+            salt=salt,
+            secret=self._secret,
+        )
+        values = scan_values(offered.workspace_id, offered.touchpoint_id, offered.code_id, visit, ScanOutcome.OK, now)
+        scanwriter.store(self._engine_for_scans(), Scan.__table__, values, want_id=False)  # a failure is logged
+        self.served += 1
+        start_response(snapshot.status, [*snapshot.headers, ("Content-Length", str(len(snapshot.body)))])
+        return [snapshot.body]
+
+    def _learn(self, key: tuple[str, str], environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Let Flask answer, and keep its answer when the full path offered it."""
+        generation = _generation
+        seen: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            seen["status"], seen["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        answer = self.wsgi_app(environ, capture)
+        offered = environ.get(OFFER_KEY)
+        if not isinstance(offered, Offer) or offered.language != key[1]:
+            return answer
+        try:
+            body = b"".join(answer)
+        finally:
+            close = getattr(answer, "close", None)
+            if close is not None:
+                close()
+        headers = [
+            (name, value)
+            for name, value in seen["headers"]
+            if name.lower() not in _SKIPPED_HEADERS and not name.lower().startswith("x-ratelimit")
+        ]
+        if seen["status"][:3] in ("200", "302") and not any(name.lower() == "set-cookie" for name, _ in headers):
+            if len(self.snapshots) >= MAX_SNAPSHOTS:
+                for old in list(self.snapshots)[: MAX_SNAPSHOTS // 2]:
+                    self.snapshots.pop(old, None)
+            self.snapshots[key] = Snapshot(offered, seen["status"], headers, body, self.clock(), generation)
+        return [body]
+
+    def _engine_for_scans(self) -> sa.Engine:
+        if self._engine is None:
+            from feedback.extensions import db
+
+            with self.app.app_context():
+                self._engine = db.engine
+        return self._engine
+
+
+def _watch_changes(session: sa.orm.Session, *_args: Any) -> None:
+    """After a flush: did it touch anything a scan answer depends on? Then no snapshot is replayed, now and again
+    after the commit (a request that read the old rows in between must not keep them)."""
+    touched = (*session.new, *session.dirty, *session.deleted)
+    if any(getattr(getattr(obj, "__table__", None), "name", "") in _WATCHED_TABLES for obj in touched):
+        session.info["fastpath_changed"] = True
+        changed()
+
+
+def _after_commit(session: sa.orm.Session) -> None:
+    if session.info.pop("fastpath_changed", False):
+        changed()
+
+
+def _watch_bulk(execute_state: sa.orm.ORMExecuteState) -> None:
+    """ORM-enabled UPDATE/DELETE statements on watched tables count as changes too."""
+    if execute_state.is_update or execute_state.is_delete:
+        table = getattr(execute_state.statement, "table", None)
+        if getattr(table, "name", "") in _WATCHED_TABLES:
+            execute_state.session.info["fastpath_changed"] = True
+            changed()
+
+
+def install(app: Flask) -> None:
+    """Put the fast lane in front of the app (inside any proxy fix, so REMOTE_ADDR is already the client's)."""
+    if not sa.event.contains(sa.orm.Session, "after_flush", _watch_changes):
+        sa.event.listen(sa.orm.Session, "after_flush", _watch_changes)
+        sa.event.listen(sa.orm.Session, "after_commit", _after_commit)
+        sa.event.listen(sa.orm.Session, "do_orm_execute", _watch_bulk)
+    app.wsgi_app = FastPath(app, app.wsgi_app)  # type: ignore[method-assign]
