@@ -1,24 +1,18 @@
-"""QR images, pure: a URL and options in, PNG/SVG bytes out (qrcode + Pillow); print sheets as PDF (reportlab)."""
+"""QR images, pure: a URL and options in, PNG/SVG bytes out (segno for the symbol, Pillow for PNG pixels); print
+sheets as PDF (reportlab, in sheet.py)."""
 
 from __future__ import annotations
 
 import io
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
-import qrcode
-import qrcode.constants
-import qrcode.image.svg
+import segno
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageDraw, ImageFont
 
-ERROR_CORRECTION = {
-    "L": qrcode.constants.ERROR_CORRECT_L,
-    "M": qrcode.constants.ERROR_CORRECT_M,
-    "Q": qrcode.constants.ERROR_CORRECT_Q,
-    "H": qrcode.constants.ERROR_CORRECT_H,
-}
+ERROR_CORRECTION = ("L", "M", "Q", "H")
 MIN_BORDER = 4  # modules of quiet zone the standard requires
 MIN_SIZE_MM, MAX_SIZE_MM = 10.0, 300.0
 MIN_SIZE_PX, MAX_SIZE_PX = 64, 4000
@@ -129,17 +123,19 @@ class QrOptions:
         return round((self.size_mm or 40.0) / 25.4 * self.dpi)
 
 
-def make_symbol(url: str, error_correction: str = "M", border: int = MIN_BORDER) -> qrcode.QRCode:
-    """Encode a URL in the smallest symbol version that fits."""
-    symbol = qrcode.QRCode(error_correction=ERROR_CORRECTION[error_correction], border=border, box_size=1)
-    symbol.add_data(url)
-    symbol.make(fit=True)
-    return symbol
+def make_symbol(url: str, error_correction: str = "M") -> segno.QRCode:
+    """Encode a URL in the smallest (non-micro) symbol version that fits, at exactly the chosen error correction."""
+    return segno.make(url, error=error_correction.lower(), micro=False, boost_error=False)
 
 
 def symbol_version(url: str, error_correction: str = "M") -> int:
     """The QR version (1 … 40) a URL needs."""
-    return make_symbol(url, error_correction).version
+    return int(make_symbol(url, error_correction).version)
+
+
+def module_rows(url: str, error_correction: str = "M", border: int = MIN_BORDER) -> list[bytes]:
+    """The symbol with its quiet zone as rows of 0 (light) and 1 (dark)."""
+    return [bytes(row) for row in make_symbol(url, error_correction).matrix_iter(scale=1, border=border)]
 
 
 def _caption_font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
@@ -148,19 +144,20 @@ def _caption_font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 
 def render_png(url: str, options: QrOptions) -> bytes:
-    """A PNG of the symbol at the requested size, with the caption under it when asked for."""
-    symbol = make_symbol(url, options.error_correction, options.border)
-    modules = symbol.modules_count + 2 * options.border
+    """A PNG of the symbol at the requested size (centred, whole pixels per module), with the caption under it when
+    asked for. Without a caption it is a two-colour palette image: small files, fast to write."""
+    rows = module_rows(url, options.error_correction, options.border)
+    modules = len(rows)
     target = options.pixels
     box = max(1, target // modules)
-    symbol.box_size = box
-    image = symbol.make_image(fill_color=options.foreground, back_color=options.background).get_image()
-    image = image.convert("RGB")
+    symbol = Image.frombytes("P", (modules, modules), b"".join(rows)).resize((modules * box,) * 2, Image.NEAREST)
     caption_height = round(target * 0.14) if options.caption else 0
-    canvas = Image.new("RGB", (target, target + caption_height), options.background)
-    offset = (target - image.width) // 2
-    canvas.paste(image, (offset, offset))
+    canvas = Image.new("P", (target, target + caption_height), 0)
+    canvas.putpalette([*_rgb(options.background), *_rgb(options.foreground)])
+    offset = (target - modules * box) // 2
+    canvas.paste(symbol, (offset, offset))
     if options.caption:
+        canvas = canvas.convert("RGB")  # anti-aliased text needs the colours in between
         draw = ImageDraw.Draw(canvas)
         font = _caption_font(round(target * 0.08))
         draw.text(
@@ -176,34 +173,32 @@ def render_png(url: str, options: QrOptions) -> bytes:
 
 
 def render_svg(url: str, options: QrOptions) -> str:
-    """A vector SVG of the symbol (for print shops), sized in mm, with the caption under it when asked for."""
-    symbol = make_symbol(url, options.error_correction, options.border)
-    symbol.box_size = 10  # qrcode's SVG unit is box_size / 10 mm per module
-    symbol.image_factory = qrcode.image.svg.SvgPathImage
-    root = ET.fromstring(symbol.make_image().to_string(encoding="unicode"))
-    side = float(root.get("viewBox", "0 0 1 1").split()[2])  # the symbol's own units
+    """A vector SVG of the symbol (for print shops), sized in mm, with the caption under it when asked for.
+
+    segno writes the modules (one stroked path, one unit per module); we give the picture its printed size, a
+    background for the whole picture and the caption.
+    """
+    symbol = make_symbol(url, options.error_correction)
+    out = io.BytesIO()
+    symbol.save(
+        out, kind="svg", border=options.border, dark=options.foreground, light=None, xmldecl=False, svgns=True,
+        svgclass=None, lineclass=None, omitsize=True, nl=False,
+    )  # fmt: skip
+    svg = out.getvalue().decode()
+    side = symbol.symbol_size(scale=1, border=options.border)[0]
     height = side * (1.14 if options.caption else 1)
     size_mm = options.size_mm if options.size_mm is not None else (options.size_px or 472) / options.dpi * 25.4
-    root.set("width", f"{size_mm:g}mm")
-    root.set("height", f"{size_mm * height / side:g}mm")
-    root.set("viewBox", f"0 0 {side:g} {height:g}")
-    root.insert(0, ET.Element(f"{{{SVG_NS}}}rect", {"width": "100%", "height": "100%", "fill": options.background}))
-    for path in root.iter(f"{{{SVG_NS}}}path"):
-        path.set("fill", options.foreground)
-        path.attrib.pop("id", None)
+    opening, _, body = svg.partition(">")
+    assert opening.startswith("<svg") and f'viewBox="0 0 {side} {side}"' in opening, opening
+    head = (
+        f'<svg xmlns="{SVG_NS}" width="{size_mm:g}mm" height="{size_mm * height / side:g}mm" '
+        f'viewBox="0 0 {side:g} {height:g}"><rect width="100%" height="100%" fill="{options.background}"/>'
+    )
+    caption = ""
     if options.caption:
-        text = ET.SubElement(
-            root,
-            f"{{{SVG_NS}}}text",
-            {
-                "x": f"{side / 2:g}",
-                "y": f"{side + (height - side) * 0.7:g}",
-                "text-anchor": "middle",
-                "font-family": "DejaVu Sans Mono, Menlo, Consolas, monospace",
-                "font-size": f"{side * 0.08:.3f}",
-                "fill": options.foreground,
-            },
+        caption = (
+            f'<text x="{side / 2:g}" y="{side + (height - side) * 0.7:g}" text-anchor="middle" '
+            f'font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="{side * 0.08:.3f}" '
+            f'fill="{options.foreground}">{escape(options.caption)}</text>'
         )
-        text.text = options.caption
-    ET.register_namespace("", SVG_NS)  # plain <svg>, not <svg:svg>; qrcode registers the prefixed form
-    return ET.tostring(root, encoding="unicode")
+    return head + body.removesuffix("</svg>") + caption + "</svg>"

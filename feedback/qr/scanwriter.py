@@ -1,28 +1,31 @@
-"""Group commit for the scan path: request threads hand their scan to one writer per process and engine, which
-stores everything waiting in one transaction (one fsync) and then releases them.
+"""Group commit for the scan path: concurrent scans of one process share one transaction (one fsync).
+
+A request thread that finds no commit under way becomes the leader: it takes every scan waiting, stores them in
+one transaction, and releases their threads; scans that arrive meanwhile wait for the next leader, who is one of
+them. No thread of its own, so no hand-over to it and back on every scan.
 
 Durability is unchanged: a request gets its scan id only after the transaction that holds the row has committed,
-so no scan is acknowledged before it is stored. What changes is that concurrent scans share the commit.
+so no scan is acknowledged before it is stored.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
-import queue
+import sqlite3
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+
+from feedback.extensions import SQLITE_BUSY_TIMEOUT_MS
 
 log = logging.getLogger(__name__)
 
 #: Most scans one transaction takes; more wait for the next one.
 MAX_BATCH = 256
-#: A writer with nothing to do for this long ends; the next scan starts a new one.
-IDLE_SECONDS = 5.0
 #: A request waits at most this long for its commit before it gives up (the scan counts as not stored).
 WAIT_SECONDS = 10.0
 
@@ -32,7 +35,7 @@ class _Pending:
     values: dict[str, Any]
     #: The full path needs the new row's id (a survey form names its scan); the fast lane does not.
     want_id: bool = True
-    done: threading.Event = field(default_factory=threading.Event)
+    done: bool = False
     scan_id: int | None = None
     stored: bool = False
 
@@ -64,81 +67,41 @@ class _Statement:
         return tuple(converted[name] for name in self.order) if self.positional else converted
 
 
-class _Turns:
-    """Whose turn it is to write scans to one SQLite file, across the processes of this machine.
-
-    Every gunicorn worker has its own writer. SQLite lets a writer that finds the file locked sleep and retry
-    (busy_timeout) in steps of up to 100 ms, so two writers taking turns hundreds of times a second would mostly
-    sleep. A lock file taken with flock() first makes them queue in the kernel instead, which wakes the next one the
-    moment the other commits. PostgreSQL needs none of this (row inserts do not block each other).
-    """
-
-    def __init__(self, path: str | None) -> None:
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600) if path else None
-
-    @classmethod
-    def for_engine(cls, engine: sa.Engine) -> _Turns:
-        database = engine.url.database if engine.dialect.name == "sqlite" else None
-        if not database or database == ":memory:" or database.startswith("file:"):
-            return cls(None)
-        return cls(f"{database}-scanlock")
-
-    def take(self) -> None:
-        if self.fd is not None:
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-
-    def give_back(self) -> None:
-        if self.fd is not None:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-
-
 class ScanWriter:
-    """One thread that commits batches of scans for one database engine in one process, on a connection of its
-    own that it keeps (and replaces when it breaks)."""
+    """The group commit of one database engine in one process. Its connection is kept while scans keep coming and
+    goes back to the pool when none waits (and is replaced when it breaks)."""
 
     def __init__(self, engine: sa.Engine, table: sa.Table) -> None:
         self.engine = engine
         self.statement = _Statement(engine, table)
         self.sqlite = engine.dialect.name == "sqlite"
-        self.turns = _Turns.for_engine(engine)
-        self.pending: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._run, name="scan-writer", daemon=True)
-        self.alive = True
+        self.changed = threading.Condition()
+        self.pending: list[_Pending] = []
+        self.leading = False
         self._connection: Any = None
 
-    def _batch(self) -> list[_Pending] | None:
-        try:
-            first = self.pending.get(timeout=IDLE_SECONDS)
-        except queue.Empty:
-            return None
-        batch = [first]
-        while len(batch) < MAX_BATCH:
+    def store(self, item: _Pending) -> bool:
+        """Wait until the item is committed (or failed); lead the commit when nobody else does. False when it was
+        still waiting after WAIT_SECONDS."""
+        with self.changed:
+            self.pending.append(item)
+        while True:
+            with self.changed:
+                while self.leading and not item.done:
+                    if not self.changed.wait(WAIT_SECONDS):
+                        return item.done
+                if item.done:
+                    return True
+                self.leading = True
+                batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
             try:
-                batch.append(self.pending.get_nowait())
-            except queue.Empty:
-                break
-        return batch
-
-    def _run(self) -> None:
-        try:
-            while True:
-                batch = self._batch()
-                if batch is None:
-                    with _lock:
-                        if self.pending.empty():  # nobody handed anything in meanwhile: end
-                            self.alive = False
-                            _writers.pop((os.getpid(), id(self.engine)), None)
-                            return
-                    continue
                 self._commit(batch)
-        finally:
-            self._close()
-            self.turns.close()
+            finally:
+                with self.changed:
+                    self.leading = False
+                    if not self.pending:
+                        self._give_back()
+                    self.changed.notify_all()
 
     def _commit(self, batch: list[_Pending]) -> None:
         """One transaction for the batch; if it fails, each scan on its own, so one bad row costs only itself."""
@@ -159,7 +122,7 @@ class ScanWriter:
         for item, scan_id in zip(batch, ids, strict=True):
             item.scan_id = scan_id if item.want_id else None
             item.stored = scan_id is not None
-            item.done.set()
+            item.done = True
 
     def _insert(self, batch: list[_Pending]) -> list[int | None]:
         """Insert and commit the batch; an id for every row (0 where none was asked for). Raises when it failed,
@@ -167,9 +130,10 @@ class ScanWriter:
         connection = self._connection
         if connection is None:
             connection = self._connection = self.engine.raw_connection()
+            if self.sqlite:
+                connection.driver_connection.execute("PRAGMA busy_timeout=0")
         cursor = connection.cursor()
         try:
-            self.turns.take()
             if self.sqlite:
                 return self._insert_sqlite(cursor, batch)
             ids: list[int | None] = [0] * len(batch)
@@ -186,7 +150,6 @@ class ScanWriter:
             self._abandon(connection)
             raise
         finally:
-            self.turns.give_back()
             try:
                 cursor.close()
             except Exception:  # noqa: S110 - a broken connection's cursor; the connection is replaced anyway
@@ -195,15 +158,27 @@ class ScanWriter:
     def _insert_sqlite(self, cursor: Any, batch: list[_Pending]) -> list[int | None]:
         """The whole batch as one multi-row INSERT in the driver's autocommit mode: one statement is one
         transaction (all rows or none, one fsync), and one call into SQLite instead of BEGIN, a call per row and
-        COMMIT, each of which would give up and wait for the interpreter lock again while holding the file's.
+        COMMIT, each of which would have to wait for the interpreter lock again.
 
+        The writer's connection does not wait in SQLite's busy handler, which sleeps 1, 2, 5 … up to 100 ms when
+        another process holds the write lock (each gunicorn worker has a writer, and they take turns hundreds of
+        times a second); it retries after 0.1 ms, doubling up to 2 ms. A refused statement wrote nothing.
         SQLite gives new rows the next rowid in the order of VALUES, so the returned ids, sorted, are the batch's.
         """
         row = "(" + ", ".join("?" * len(self.statement.order)) + ")"
         sql = self.statement.sql.partition(" VALUES ")[0] + " VALUES " + ", ".join([row] * len(batch)) + " RETURNING id"
         parameters = [value for item in batch for value in self.statement.parameters(item.values)]
-        ids = sorted(int(found) for (found,) in cursor.execute(sql, parameters).fetchall())
-        return list(ids)
+        deadline, pause = time.monotonic() + WAIT_SECONDS, 0.0001
+        while True:
+            try:
+                found = cursor.execute(sql, parameters).fetchall()
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
+            else:
+                return sorted(int(scan_id) for (scan_id,) in found)
 
     def _abandon(self, connection: Any) -> None:
         """Roll back; a connection that cannot even do that is thrown away and replaced at the next batch."""
@@ -215,6 +190,17 @@ class ScanWriter:
                 connection.rollback()
         except Exception:
             self._close()
+
+    def _give_back(self) -> None:
+        """Nothing waits: return the connection to the pool (a test app's engine disposes of it)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                if self.sqlite:  # the pool's next user waits for the lock as everywhere else
+                    connection.driver_connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                connection.close()
+            except Exception:  # noqa: S110 - the pool drops a connection it cannot reset
+                pass
 
     def _close(self) -> None:
         connection, self._connection = self._connection, None
@@ -230,17 +216,15 @@ _lock = threading.Lock()
 
 
 def store(engine: sa.Engine, table: sa.Table, values: dict[str, Any], want_id: bool = True) -> int | None:
-    """Store one scan through this process's writer for the engine and return once it is committed: its id (or 0
-    with `want_id=False`); None when the write failed (logged). A forked worker starts its own writer."""
+    """Store one scan through this process's group commit for the engine and return once it is committed: its id
+    (or 0 with `want_id=False`); None when the write failed (logged). A forked worker gets a writer of its own."""
     item = _Pending(values, want_id)
     key = (os.getpid(), id(engine))
-    with _lock:  # the writer decides to end under the same lock, so no scan is handed to a writer that is leaving
-        writer = _writers.get(key)
-        if writer is None or not writer.alive:
-            writer = _writers[key] = ScanWriter(engine, table)
-            writer.thread.start()
-        writer.pending.put(item)
-    if not item.done.wait(WAIT_SECONDS):
+    writer = _writers.get(key)
+    if writer is None:
+        with _lock:
+            writer = _writers.setdefault(key, ScanWriter(engine, table))
+    if not writer.store(item):
         log.error("scan not committed within %s s", WAIT_SECONDS)
         return None
     if not item.stored:

@@ -9,7 +9,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from feedback.qr.rendering import make_symbol
+from feedback.qr.rendering import module_rows
 
 COLUMNS, ROWS = 3, 4
 MARGIN = 12 * mm
@@ -38,7 +38,7 @@ def _fit(canvas: Canvas, text: str, font: str, size: float, width: float) -> str
 
 def _draw_symbol(canvas: Canvas, url: str, x: float, y: float, size: float) -> None:
     """Draw the symbol's dark modules as filled rectangles, merging runs on each row."""
-    matrix = make_symbol(url, "M").get_matrix()  # includes the 4-module quiet zone
+    matrix = module_rows(url, "M")  # includes the 4-module quiet zone
     module = size / len(matrix)
     path = canvas.beginPath()
     for row_index, row in enumerate(matrix):

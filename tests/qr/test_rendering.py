@@ -41,7 +41,7 @@ def test_png_decodes_to_the_url_at_every_error_correction_level(ec: str) -> None
 
 
 def test_png_has_the_printed_size_at_300_dpi_and_a_quiet_zone() -> None:
-    image = Image.open(io.BytesIO(render_png(URL, QrOptions(size_mm=40))))
+    image = Image.open(io.BytesIO(render_png(URL, QrOptions(size_mm=40)))).convert("RGB")
     assert image.size == (472, 472)  # 40 mm at 300 dpi
     assert round(image.info["dpi"][0]) == 300
     width = image.width
