@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bench import analysis_scale, page_weight, qr_render, scan_path
+from bench import analysis_scale, page_weight, qr_render, scan_path, survey_submit
 
 
 def main() -> None:
@@ -18,6 +18,7 @@ def main() -> None:
         "page_weight": page_weight.run(quick=args.quick),
         "analysis_scale": analysis_scale.run(quick=args.quick),
         "scan_path": scan_path.run(quick=args.quick),
+        "survey_submit": survey_submit.run(quick=args.quick),
         "qr_render": qr_render.run(quick=args.quick),
     }
     width = max(len(k) for group in results.values() for k in group)

@@ -112,14 +112,25 @@ def warm(url: str, requests: int = WARMUP) -> None:
             connection.close()
 
 
-def run_wrk(url: str, seconds: int, connections: int = CONNECTIONS, threads: int = 2) -> Load:
-    """wrk against one (warmed) URL for `seconds`, with a phone's User-Agent."""
-    warm(url)
-    out = subprocess.run(
-        [wrk_path(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
-         "-H", f"User-Agent: {PHONE_UA}", "-H", "Accept-Language: de-DE", url],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
+def run_wrk(
+    url: str,
+    seconds: int,
+    connections: int = CONNECTIONS,
+    threads: int = 2,
+    script: Path | None = None,
+    script_args: tuple[str, ...] = (),
+) -> Load:
+    """wrk against one URL for `seconds`, with a phone's User-Agent; warmed up first unless a Lua `script` makes
+    the requests (each of its requests is one of a kind, e.g. a survey form, and must not be spent on warming)."""
+    if script is None:
+        warm(url)
+    command = [wrk_path(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
+               "-H", f"User-Agent: {PHONE_UA}", "-H", "Accept-Language: de-DE"]  # fmt: skip
+    if script is not None:
+        command += ["-s", str(script), url, "--", *script_args]
+    else:
+        command.append(url)
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     total = re.search(r"(\d+) requests in ([\d.]+)(s|m)", out)
     assert total, out
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
@@ -135,5 +146,5 @@ def run_wrk(url: str, seconds: int, connections: int = CONNECTIONS, threads: int
         p99_ms=_ms(latency["99"]),
         non_2xx_3xx=int(non_ok.group(1)) if non_ok else 0,
         socket_errors=sum(int(g) for g in errors.groups()) if errors else 0,
-        warmup=WARMUP,
+        warmup=WARMUP if script is None else 0,
     )

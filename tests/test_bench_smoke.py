@@ -37,3 +37,17 @@ def test_qr_benchmark_runs_and_makes_a_print_sheet() -> None:
     figures = qr_render.run(count=3)
     assert figures["png_px"] > 300 and figures["print_sheet_100_codes_bytes"] > 10_000
     assert set(figures) >= {"ratio_png_ours_vs_segno", "ratio_svg_ours_vs_segno", "print_sheet_100_codes_s"}
+
+
+def test_survey_submit_benchmark_runs_and_loses_no_acknowledged_response() -> None:
+    """Two seconds of wrk posting fresh forms: every acknowledged submit is a stored response with its five answers."""
+    from bench import survey_submit
+
+    figures = survey_submit.run(seconds=2)
+    for prefix in ("sqlite", "postgres"):
+        if f"{prefix}_survey_submits_acknowledged" not in figures:
+            continue
+        assert figures[f"{prefix}_survey_submits_acknowledged"] > 0
+        assert figures[f"{prefix}_survey_responses_lost"] == 0
+        assert figures[f"{prefix}_survey_answers_missing"] == 0
+        assert figures[f"{prefix}_survey_submit_errors"] == 0

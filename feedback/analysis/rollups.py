@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from feedback.analysis.models import DailyCount, MonthlyCount, RolledUpDay, RolledUpMonth
+from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.qr.models import Scan, ScanOutcome
 from feedback.surveys.models import Answer, Response
@@ -392,11 +393,18 @@ def daily_counts(
 
 
 def forget_days(session: Session, workspace_id: int, instants: Iterable[datetime | None]) -> None:
-    """Drop the roll-ups of the local days these instants may fall on (any time zone: UTC day ± 1)."""
+    """Drop the roll-ups of the local days these instants may fall on (any time zone: UTC day ± 1).
+
+    An instant of the last 24 hours falls on today or yesterday in every time zone, and those days are still open
+    (never rolled up while fewer than OPEN_DAYS have passed): the answers coming in now cost no DELETE.
+    """
     days = set()
+    recent = utcnow() - timedelta(days=OPEN_DAYS - 1)
     for instant in instants:
         if not isinstance(instant, datetime):
             continue  # None, or a SQL expression such as now(): today is never rolled up
+        if (instant if instant.tzinfo else instant.replace(tzinfo=UTC)) > recent:
+            continue
         utc_day = instant.astimezone(UTC).date() if instant.tzinfo else instant.date()
         days |= {utc_day - timedelta(days=1), utc_day, utc_day + timedelta(days=1)}
     if not days:

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from feedback.extensions import SQLITE_BUSY_TIMEOUT_MS
+from feedback.extensions import when_unlocked
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +128,6 @@ class ScanWriter:
         connection = self._connection
         if connection is None:
             connection = self._connection = self.engine.raw_connection()
-            if self.sqlite:
-                connection.driver_connection.execute("PRAGMA busy_timeout=0")
         cursor = connection.cursor()
         try:
             if self.sqlite:
@@ -160,25 +156,15 @@ class ScanWriter:
         transaction (all rows or none, one fsync), and one call into SQLite instead of BEGIN, a call per row and
         COMMIT, each of which would have to wait for the interpreter lock again.
 
-        The writer's connection does not wait in SQLite's busy handler, which sleeps 1, 2, 5 … up to 100 ms when
-        another process holds the write lock (each gunicorn worker has a writer, and they take turns hundreds of
-        times a second); it retries after 0.1 ms, doubling up to 2 ms. A refused statement wrote nothing.
+        Each gunicorn worker has a writer, and they take turns hundreds of times a second: `when_unlocked` retries
+        within a fraction of a millisecond where SQLite's busy handler would sleep up to 100 ms.
         SQLite gives new rows the next rowid in the order of VALUES, so the returned ids, sorted, are the batch's.
         """
         row = "(" + ", ".join("?" * len(self.statement.order)) + ")"
         sql = self.statement.sql.partition(" VALUES ")[0] + " VALUES " + ", ".join([row] * len(batch)) + " RETURNING id"
         parameters = [value for item in batch for value in self.statement.parameters(item.values)]
-        deadline, pause = time.monotonic() + WAIT_SECONDS, 0.0001
-        while True:
-            try:
-                found = cursor.execute(sql, parameters).fetchall()
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() > deadline:
-                    raise
-                time.sleep(pause)
-                pause = min(pause * 2, 0.002)
-            else:
-                return sorted(int(scan_id) for (scan_id,) in found)
+        found = when_unlocked(cursor.connection, lambda: cursor.execute(sql, parameters).fetchall())
+        return sorted(int(scan_id) for (scan_id,) in found)
 
     def _abandon(self, connection: Any) -> None:
         """Roll back; a connection that cannot even do that is thrown away and replaced at the next batch."""
@@ -196,8 +182,6 @@ class ScanWriter:
         connection, self._connection = self._connection, None
         if connection is not None:
             try:
-                if self.sqlite:  # the pool's next user waits for the lock as everywhere else
-                    connection.driver_connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
                 connection.close()
             except Exception:  # noqa: S110 - the pool drops a connection it cannot reset
                 pass
