@@ -15,12 +15,15 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from feedback.cli import DEFAULT_THREADS
+
 ROOT = Path(__file__).resolve().parent.parent
+THREADS = DEFAULT_THREADS  # what `feedback serve` runs with
 PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
-WORKERS, THREADS, CONNECTIONS = 2, 4, 32
+WORKERS, CONNECTIONS = 2, 32
 
 
 def wrk_path() -> str:
@@ -95,6 +98,7 @@ def _ms(text: str) -> float:
 
 
 WARMUP = 20
+WARMUP_SECONDS = 2
 
 
 def warm(url: str, requests: int = WARMUP) -> None:
@@ -121,9 +125,20 @@ def run_wrk(
     script_args: tuple[str, ...] = (),
 ) -> Load:
     """wrk against one URL for `seconds`, with a phone's User-Agent; warmed up first unless a Lua `script` makes
-    the requests (each of its requests is one of a kind, e.g. a survey form, and must not be spent on warming)."""
+    the requests (each of its requests is one of a kind, e.g. a survey form, and must not be spent on warming):
+    a few single requests, then WARMUP_SECONDS of the same load, so every server is measured warm (a fresh SQLite
+    file grows its WAL and first pages during the first second)."""
+    warmed = 0
     if script is None:
         warm(url)
+        warmed = WARMUP + _wrk(url, WARMUP_SECONDS, connections, threads, script, script_args).acknowledged
+    load = _wrk(url, seconds, connections, threads, script, script_args)
+    return replace(load, warmup=warmed)
+
+
+def _wrk(
+    url: str, seconds: int, connections: int, threads: int, script: Path | None, script_args: tuple[str, ...]
+) -> Load:
     command = [wrk_path(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
                "-H", f"User-Agent: {PHONE_UA}", "-H", "Accept-Language: de-DE"]  # fmt: skip
     if script is not None:
@@ -146,5 +161,4 @@ def run_wrk(
         p99_ms=_ms(latency["99"]),
         non_2xx_3xx=int(non_ok.group(1)) if non_ok else 0,
         socket_errors=sum(int(g) for g in errors.groups()) if errors else 0,
-        warmup=WARMUP if script is None else 0,
     )
