@@ -9,6 +9,14 @@ from pathlib import Path
 from bench import analysis_scale, page_weight, qr_render, scan_path, survey_submit
 
 
+def analysis_scale_on_postgres(quick: bool) -> dict[str, object]:
+    """The ratings benchmark again on a fresh database of the local PostgreSQL server (skipped without one)."""
+    url = scan_path.fresh_postgres()
+    if url is None:
+        return {"skipped": "no PostgreSQL server on 127.0.0.1:5432"}
+    return analysis_scale.run(quick=quick, url=url)
+
+
 def main() -> None:
     """Entry point of `python -m bench`."""
     parser = argparse.ArgumentParser(prog="python -m bench")
@@ -17,6 +25,7 @@ def main() -> None:
     results = {
         "page_weight": page_weight.run(quick=args.quick),
         "analysis_scale": analysis_scale.run(quick=args.quick),
+        "analysis_scale_postgres": analysis_scale_on_postgres(args.quick),
         "scan_path": scan_path.run(quick=args.quick),
         "survey_submit": survey_submit.run(quick=args.quick),
         "qr_render": qr_render.run(quick=args.quick),

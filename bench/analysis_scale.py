@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import random
+import resource
 import statistics
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -188,6 +190,11 @@ def run(quick: bool = False, url: str | None = None, size: dict[str, int] | None
             xlsx = _best(lambda: ratings_download(campaign, _all(), "xlsx").body, repeats)
             result = campaign_ratings(campaign)
             answers = sum(row.summary.nps.n for row in result.rows)
+            tracemalloc.start()  # after the timings: tracing slows everything down
+            campaign_ratings(campaign)
+            ratings_download(campaign, _all(), "xlsx")
+            peak_python_mb = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
         client = app.test_client()
         client.post("/login", data={"email": "bench@example.com", "password": "bench-password-1"})
         page = _best(lambda: client.get(f"/w/{slug}/campaigns/{campaign_id}/ratings").status_code, repeats)
@@ -209,6 +216,8 @@ def run(quick: bool = False, url: str | None = None, size: dict[str, int] | None
         "ratings_ratio": ratings / base,
         "ratings_page_ratio": page / base,
         "xlsx_ratio": xlsx / base,
+        "ratings_and_xlsx_peak_python_mb": round(peak_python_mb, 1),
+        "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 

@@ -61,7 +61,7 @@ POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 POSTGRES_BENCH = "postgresql://postgres@127.0.0.1:5432/feedback_bench"
 
 
-def _fresh_postgres() -> str | None:
+def fresh_postgres() -> str | None:
     """A new, empty benchmark database on the local PostgreSQL, or None when there is none."""
     import sqlalchemy as sa
 
@@ -117,12 +117,37 @@ def _measure(database_url: str, seconds: int, tmp: Path, prefix: str) -> dict[st
     }
 
 
+#: The spike: as many connections as wrk keeps open on this machine without starving the server of CPU.
+SPIKE_CONNECTIONS = 256
+
+
+def spike(seconds: int, tmp: Path) -> dict[str, object]:
+    """A TV spot: `seconds` of the heaviest load wrk makes here against one redirecting code (SQLite, one 2-worker
+    instance): errors, lost scans, p99, and how many scans per minute the instance absorbs."""
+    database_url = f"sqlite:///{tmp / 'spike.sqlite3'}"
+    env, redirect_code, _landing_code, _body = _prepare(database_url)
+    with gunicorn("wsgi:app", env) as base:
+        load = run_wrk(f"{base}/t/{redirect_code}", seconds, connections=SPIKE_CONNECTIONS)
+    stored = _rows(database_url, redirect_code)
+    return {
+        "spike_seconds": seconds,
+        "spike_connections": SPIKE_CONNECTIONS,
+        **_figures("spike", load),
+        "spike_scans_per_minute": round(load.rps * 60),
+        "spike_scans_acknowledged": load.acknowledged,
+        "spike_scans_stored": stored,
+        "spike_scans_lost": max(0, load.acknowledged - stored),
+    }
+
+
 def run(quick: bool = False, seconds: int | None = None) -> dict[str, object]:
     """The scan path on SQLite (WAL) and, where a local server answers, on PostgreSQL."""
     seconds = seconds or (5 if quick else 20)
     with tempfile.TemporaryDirectory() as tmp:
         figures = _measure(f"sqlite:///{Path(tmp) / 'scan.sqlite3'}", seconds, Path(tmp), "sqlite")
-        postgres = _fresh_postgres()
+        postgres = fresh_postgres()
         if postgres is not None:
             figures |= _measure(postgres, seconds, Path(tmp), "postgres")
+        if seconds >= 5:  # not in the suite's smoke run
+            figures |= spike(10 if quick else 60, Path(tmp))
     return figures

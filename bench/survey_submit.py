@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from bench.load import PHONE_UA, Load, gunicorn, run_wrk
-from bench.scan_path import SECRET, _fresh_postgres
+from bench.scan_path import SECRET, fresh_postgres
 
 #: Forms signed per second of load: more than the server can take, so no form is sent twice.
 FORMS_PER_SECOND = 2500
@@ -180,7 +180,7 @@ def run(quick: bool = False, seconds: int | None = None) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         figures = _measure(f"sqlite:///{tmp / 'submit.sqlite3'}", seconds, tmp, "sqlite")
-        postgres = _fresh_postgres()
+        postgres = fresh_postgres()
         if postgres is not None:
             figures |= _measure(postgres, seconds, tmp, "postgres")
     return figures

@@ -15,6 +15,7 @@ from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.i18n import current_language
 from feedback.qr import services as qr_services
+from feedback.qr.codes import normalise_code
 from feedback.qr.services import ResolvedCode
 from feedback.qr.visitors import VISITOR_COOKIE, visitor_key_for_cookie
 from feedback.surveys import respond
@@ -156,8 +157,8 @@ def submit(raw: str) -> Response:
         return render_survey_page(resolved, version, fresh_state, 0, {}, notice=str(error.message), status=409)
     if result.errors:
         return render_survey_page(resolved, version, state, page, result.answers, result.errors, status=422)
-    if result.completed:
-        target = url_for("surveys.thanks", raw=resolved.code.code, r=state.token)
+    if result.completed:  # the code's text from the form state's check: the commit expired the loaded rows
+        target = url_for("surveys.thanks", raw=normalise_code(raw), r=state.token)
         return _no_store(_with_cookie(redirect(target, 303), fresh))
     response = render_survey_page(resolved, version, state, result.next_page or 0, result.answers)
     return _with_cookie(response, fresh)
