@@ -142,12 +142,12 @@ def spike(seconds: int, tmp: Path) -> dict[str, object]:
 
 def run(quick: bool = False, seconds: int | None = None) -> dict[str, object]:
     """The scan path on SQLite (WAL) and, where a local server answers, on PostgreSQL."""
-    seconds = seconds or (5 if quick else 20)
+    seconds = seconds or (3 if quick else 20)
     with tempfile.TemporaryDirectory() as tmp:
         figures = _measure(f"sqlite:///{Path(tmp) / 'scan.sqlite3'}", seconds, Path(tmp), "sqlite")
         postgres = fresh_postgres()
         if postgres is not None:
             figures |= _measure(postgres, seconds, Path(tmp), "postgres")
-        if seconds >= 5:  # not in the suite's smoke run
-            figures |= spike(10 if quick else 60, Path(tmp))
+        if seconds >= 3:  # not in the suite's smoke run
+            figures |= spike(5 if quick else 60, Path(tmp))
     return figures

@@ -176,7 +176,7 @@ def _measure(database_url: str, seconds: int, tmp: Path, prefix: str) -> dict[st
 
 def run(quick: bool = False, seconds: int | None = None) -> dict[str, object]:
     """Survey submits on SQLite (WAL) and, where a local server answers, on PostgreSQL."""
-    seconds = seconds or (5 if quick else 20)
+    seconds = seconds or (3 if quick else 20)
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         figures = _measure(f"sqlite:///{tmp / 'submit.sqlite3'}", seconds, tmp, "sqlite")

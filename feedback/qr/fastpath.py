@@ -42,6 +42,7 @@ _SKIPPED_HEADERS = {"content-length", "date", "server", "retry-after"}
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+Key = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ class FastPath:
         self.app = app
         self.wsgi_app = wsgi_app
         self.clock = clock
-        self.snapshots: dict[tuple[str, str], Snapshot] = {}
+        self.snapshots: dict[Key, Snapshot] = {}
         #: Scans this process answered in the fast lane (for tests and the benchmark's notes).
         self.served = 0
         self._engine: sa.Engine | None = None
@@ -127,8 +128,9 @@ class FastPath:
                 return answered
         return self._learn(key, environ, start_response)
 
-    def _key(self, environ: dict[str, Any]) -> tuple[str, str] | None:
-        """(code, page language) of a scan the fast lane may answer, or None for anything else."""
+    def _key(self, environ: dict[str, Any]) -> Key | None:
+        """(code, page language, mount point) of a scan the fast lane may answer, or None for anything else (the
+        mount point is in the page's links when a proxy serves us under a prefix)."""
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
             return None
         code = _code_of(environ.get("PATH_INFO", ""))
@@ -142,7 +144,7 @@ class FastPath:
         chosen = cookies.get(LANG_COOKIE)
         language = chosen if chosen in LANGUAGES else page_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
         environ["feedback.fastpath.cookies"] = cookies
-        return code, language
+        return code, language, environ.get("SCRIPT_NAME", "")
 
     def _replay(
         self, snapshot: Snapshot, environ: dict[str, Any], start_response: StartResponse
@@ -177,7 +179,7 @@ class FastPath:
         start_response(snapshot.status, [*snapshot.headers, ("Content-Length", str(len(snapshot.body)))])
         return [snapshot.body]
 
-    def _learn(self, key: tuple[str, str], environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def _learn(self, key: Key, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Let Flask answer, and keep its answer when the full path offered it."""
         generation = _generation
         seen: dict[str, Any] = {}
