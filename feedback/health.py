@@ -16,8 +16,11 @@ log = logging.getLogger(__name__)
 @bp.route("/healthz")
 @limiter.exempt
 def healthz():
-    """The process is alive and answering."""
-    return jsonify(status="ok")
+    """The process is alive and answering; and how many scans it served without storing them (database read-only
+    or unreachable), which a monitor should alert on."""
+    from feedback.qr.services import scans_not_stored
+
+    return jsonify(status="ok", scans_not_stored=scans_not_stored())
 
 
 @bp.route("/readyz")

@@ -152,7 +152,7 @@ class FastPath:
         """Record the scan and send the snapshot's answer; None when the snapshot may not be used (any more)."""
         from feedback.qr import scanwriter
         from feedback.qr.models import Scan, ScanOutcome
-        from feedback.qr.services import scan_values
+        from feedback.qr.services import scan_not_stored, scan_values
         from feedback.qr.visitors import VISITOR_COOKIE, visit_of
 
         if snapshot.generation != _generation or self.clock() - snapshot.taken_at > TTL_SECONDS:
@@ -174,7 +174,8 @@ class FastPath:
             secret=self._secret,
         )
         values = scan_values(offered.workspace_id, offered.touchpoint_id, offered.code_id, visit, ScanOutcome.OK, now)
-        scanwriter.store(self._engine_for_scans(), Scan.__table__, values, want_id=False)  # a failure is logged
+        if scanwriter.store(self._engine_for_scans(), Scan.__table__, values, want_id=False) is None:
+            scan_not_stored()  # logged by the writer; the visitor is served all the same
         self.served += 1
         start_response(snapshot.status, [*snapshot.headers, ("Content-Length", str(len(snapshot.body)))])
         return [snapshot.body]

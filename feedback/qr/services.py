@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -193,11 +194,30 @@ def record_scan(resolved: ResolvedCode, visit: Visit, outcome: ScanOutcome, now:
     notify = outcome is ScanOutcome.OK and not visit.is_bot and has_scan_subscribers(code.workspace_id)
     try:
         if not notify:  # group commit: concurrent scans of this process share one transaction
-            return scanwriter.store(db.engine, Scan.__table__, values)
-        return _scan_with_event(resolved, sa.insert(Scan).values(**values).returning(Scan.id), visit, now)
+            scan_id = scanwriter.store(db.engine, Scan.__table__, values)
+        else:
+            scan_id = _scan_with_event(resolved, sa.insert(Scan).values(**values).returning(Scan.id), visit, now)
     except sa.exc.SQLAlchemyError:
         log.exception("scan of code %s could not be stored", code.code)
-        return None
+        scan_id = None
+    if scan_id is None:
+        scan_not_stored()
+    return scan_id
+
+
+_lost = {"scans": 0}
+_lost_lock = threading.Lock()
+
+
+def scan_not_stored() -> None:
+    """Count a scan whose visitor was served but whose row could not be written (the error is logged)."""
+    with _lost_lock:
+        _lost["scans"] += 1
+
+
+def scans_not_stored() -> int:
+    """Scans this process served without storing them since it started (shown by /healthz)."""
+    return _lost["scans"]
 
 
 def _scan_with_event(resolved: ResolvedCode, statement: sa.Executable, visit: Visit, now: datetime) -> int:

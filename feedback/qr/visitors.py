@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -27,7 +29,9 @@ from werkzeug.http import parse_accept_header
 from feedback.extensions import db
 from feedback.qr.models import DailySalt
 
+log = logging.getLogger(__name__)
 VISITOR_COOKIE = "fb_vid"
+SALT_RETRY_SECONDS = 60.0
 MAX_USER_AGENT = 512
 MAX_HEADER = 1024
 _COOKIE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -106,18 +110,28 @@ class SaltKeeper:
         self._lock = threading.Lock()
         self._day: date | None = None
         self._salt = b""
+        #: While the database refuses the salt, a salt of this process only, and when to ask the database again.
+        self._retry_at = 0.0
 
     def cached(self, day: date) -> bytes | None:
-        """The salt of `day` if this process has it already (no database access)."""
-        return self._salt if self._day == day else None
+        """The salt of `day` if this process has it from the database already (no database access)."""
+        return self._salt if self._day == day and not self._retry_at else None
 
     def salt_for(self, day: date) -> bytes:
         """The salt of `day`, created by whichever instance asks first."""
-        if self._day == day:
+        if self._day == day and not self._retry_at:
             return self._salt
         with self._lock:
-            if self._day != day:
-                self._salt = self._load(day)
+            if self._day != day or (self._retry_at and time.monotonic() >= self._retry_at):
+                try:
+                    self._salt, self._retry_at = self._load(day), 0.0
+                except sa.exc.SQLAlchemyError:
+                    # A read-only or unreachable database must not stop printed codes from working: keys stay
+                    # keyed hashes, only not shared with other processes until the database takes the salt again.
+                    log.exception("the day's salt could not be stored; using one of this process for now")
+                    if self._day != day or not self._retry_at:
+                        self._salt = secrets.token_bytes(32)
+                    self._retry_at = time.monotonic() + SALT_RETRY_SECONDS
                 self._day = day
         return self._salt
 
