@@ -42,7 +42,7 @@ def qr_url(public_base_url: str, code: str) -> str:
 
 def _rgb(value: str) -> tuple[int, int, int]:
     """Parse #RGB or #RRGGBB."""
-    if not _HEX.match(value):
+    if not _HEX.fullmatch(value):
         raise RenderError(_l("Colours must look like #1A2B3C."))
     digits = value[1:]
     if len(digits) == 3:

@@ -98,7 +98,7 @@ def _first_language(header: str) -> str:
     """The first entry of an Accept-Language header as a short code; cached, as the same headers repeat."""
     for value, _quality in parse_accept_header(header[:MAX_HEADER], LanguageAccept):
         primary = value.split("-")[0].split("_")[0].lower()
-        if _LANGUAGE.match(primary):
+        if _LANGUAGE.fullmatch(primary):
             return primary
     return ""
 
@@ -165,7 +165,7 @@ def visit_of(
     device_class, os_family, browser, is_bot = classify_user_agent(user_agent)
     if method == "HEAD":
         is_bot, device_class = True, "bot"
-    if _COOKIE_ID.match(cookie):
+    if _COOKIE_ID.fullmatch(cookie):
         key, from_cookie = visitor_key_for_cookie(cookie, secret), True
     else:
         key, from_cookie = _keyed_hash(salt, f"{anonymise_ip(address)}|{user_agent}"), False

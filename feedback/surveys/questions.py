@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 
 MAX_TEXT = 2000
-_DIGITS = re.compile(r"^[0-9]{1,2}$")  # plain ASCII digits only: no signs, spaces, fractions or other scripts
+#: Plain ASCII digits only: no signs, spaces, fractions, other scripts or a trailing newline (fullmatch, not $).
+_DIGITS = re.compile(r"[0-9]{1,2}")
 
 
 class QuestionType(enum.StrEnum):
@@ -150,7 +151,7 @@ def parse_answer(question: QuestionSpec, raw: list[str]) -> int | str | tuple[st
     value = values[0]
     if question.scale is not None:
         low, high = question.scale
-        if not _DIGITS.match(value) or not low <= int(value) <= high:
+        if not _DIGITS.fullmatch(value) or not low <= int(value) <= high:
             raise AnswerError("out_of_range", low=low, high=high)
         return int(value)
     if question.type is QuestionType.SINGLE_CHOICE:

@@ -88,7 +88,7 @@ def editable_version(survey: Survey) -> SurveyVersion:
 
 def _check(spec: QuestionSpec, others: list[QuestionSpec]) -> None:
     """Rules a question must follow to be shown."""
-    if not KEY.match(spec.key):
+    if not KEY.fullmatch(spec.key):
         raise InvalidQuestion(_l("Keys use lower-case letters, digits and _ and start with a letter."))
     if not (spec.text_de.strip() or spec.text_en.strip()):
         raise InvalidQuestion(_l("Write the question in German or English (or both)."))

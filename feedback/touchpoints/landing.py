@@ -84,7 +84,7 @@ def update_landing(touchpoint: Touchpoint, data: LandingData) -> Touchpoint:
         if url is not None and not is_public_url(url):
             raise UnsafeUrl(name)
     phone = data.phone.strip()
-    if phone and not _PHONE.match(phone):
+    if phone and not _PHONE.fullmatch(phone):
         raise InvalidPhone("phone")
     if data.event_starts_at or data.event_ends_at:
         if touchpoint.channel not in EVENT_CHANNELS or data.event_starts_at is None:

@@ -27,7 +27,9 @@ def test_scale_answers_accept_plain_digits_in_range(raw: list[str], value: int |
     assert parse_answer(NPS, raw) == value
 
 
-@pytest.mark.parametrize("raw", ["11", "-1", "1.0", " 5", "5 ", "+5", "٥", "５", "1e1", "abc", "0x5", "999"])
+@pytest.mark.parametrize(
+    "raw", ["11", "-1", "1.0", " 5", "5 ", "+5", "٥", "５", "1e1", "abc", "0x5", "999", "5\n", "0\n"]
+)
 def test_anything_but_plain_ascii_digits_in_range_is_refused(raw: str) -> None:
     with pytest.raises(AnswerError) as error:
         parse_answer(NPS, [raw])
