@@ -58,11 +58,10 @@ def _rows(database_url: str, code: str) -> int:
 
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-POSTGRES_BENCH = "postgresql://postgres@127.0.0.1:5432/feedback_bench"
 
 
-def fresh_postgres() -> str | None:
-    """A new, empty benchmark database on the local PostgreSQL, or None when there is none."""
+def fresh_postgres(name: str = "feedback_bench") -> str | None:
+    """A new, empty database `name` on the local PostgreSQL server, or None when there is none."""
     import sqlalchemy as sa
 
     try:
@@ -70,12 +69,12 @@ def fresh_postgres() -> str | None:
             POSTGRES_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
         )
         with engine.connect() as connection:
-            connection.execute(sa.text("DROP DATABASE IF EXISTS feedback_bench WITH (FORCE)"))
-            connection.execute(sa.text("CREATE DATABASE feedback_bench"))
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            connection.execute(sa.text(f"CREATE DATABASE {name}"))
         engine.dispose()
     except sa.exc.OperationalError:
         return None
-    return POSTGRES_BENCH
+    return POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
 
 
 def _figures(prefix: str, load: Load) -> dict[str, object]:
