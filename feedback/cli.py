@@ -40,6 +40,22 @@ def main() -> None:
 DEFAULT_THREADS = 32
 
 
+def gunicorn_settings(host: str, port: int, workers: int, threads: int) -> dict[str, object]:
+    """What `feedback serve` tells gunicorn."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "graceful_timeout": 30,
+        "timeout": 60,
+        "accesslog": "-",
+        # No client address in the access log: privacy by design.
+        "access_log_format": '"%(r)s" %(s)s %(b)s %(M)sms',
+        "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
+    }
+
+
 def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the app with gunicorn; each worker builds its own app, so no connection crosses the fork."""
     from gunicorn.app.base import BaseApplication
@@ -49,19 +65,7 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
 
         def load_config(self) -> None:
             """Apply our settings to gunicorn."""
-            settings = {
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "threads": threads,
-                "worker_class": "gthread",
-                "graceful_timeout": 30,
-                "timeout": 60,
-                "accesslog": "-",
-                # No client address in the access log: privacy by design.
-                "access_log_format": '"%(r)s" %(s)s %(b)s %(M)sms',
-                "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
-            }
-            for key, value in settings.items():
+            for key, value in gunicorn_settings(host, port, workers, threads).items():
                 self.cfg.set(key, value)
 
         def load(self) -> Flask:
