@@ -10,7 +10,9 @@ commit (`scanwriter`, acknowledged only after the commit) and send the same stat
 Anything else goes to Flask: unknown, paused or expired codes, HEAD, a query string (`?lang=`), a dashboard
 session cookie, survey pages (their form carries a per-visitor CSRF token), and every snapshot older than
 `TTL_SECONDS` — so a change made by another process or instance (pause, expiry, new destination) is seen within
-that time. A change committed by this process drops every snapshot at once.
+that time (`MAX_AGE_SECONDS` at most, while one request is looking at the code again and the others still get
+the snapshot instead of all crowding into the full path). A change committed by this process drops every snapshot
+at once.
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ from werkzeug.http import parse_accept_header, parse_cookie
 
 from feedback.db_types import utcnow
 
-#: How long a snapshot is replayed before the full path looks at the code again.
+#: How long a snapshot is replayed before the full path looks at the code again ...
 TTL_SECONDS = 1.0
+#: ... and the most it is replayed while one request is doing that.
+MAX_AGE_SECONDS = 2.0
 #: Where the full path leaves its offer for the fast lane in the WSGI environ.
 OFFER_KEY = "feedback.fastpath.offer"
 #: The most snapshots one process keeps (codes × languages); beyond that, the oldest half is dropped.
@@ -112,6 +116,7 @@ class FastPath:
         self.wsgi_app = wsgi_app
         self.clock = clock
         self.snapshots: dict[Key, Snapshot] = {}
+        self.refreshing: set[Key] = set()
         #: Scans this process answered in the fast lane (for tests and the benchmark's notes).
         self.served = 0
         self._engine: sa.Engine | None = None
@@ -122,11 +127,18 @@ class FastPath:
         if key is None:
             return self.wsgi_app(environ, start_response)
         snapshot = self.snapshots.get(key)
-        if snapshot is not None:
-            answered = self._replay(snapshot, environ, start_response)
-            if answered is not None:
-                return answered
-        return self._learn(key, environ, start_response)
+        if snapshot is not None and snapshot.generation == _generation:
+            age = self.clock() - snapshot.taken_at
+            # one request at a time looks at the code again; meanwhile the others keep the snapshot a little longer
+            if age <= TTL_SECONDS or (key in self.refreshing and age <= MAX_AGE_SECONDS):
+                answered = self._replay(snapshot, environ, start_response)
+                if answered is not None:
+                    return answered
+        self.refreshing.add(key)
+        try:
+            return self._learn(key, environ, start_response)
+        finally:
+            self.refreshing.discard(key)
 
     def _key(self, environ: dict[str, Any]) -> Key | None:
         """(code, page language, mount point) of a scan the fast lane may answer, or None for anything else (the
@@ -155,8 +167,6 @@ class FastPath:
         from feedback.qr.services import scan_not_stored, scan_values
         from feedback.qr.visitors import VISITOR_COOKIE, visit_of
 
-        if snapshot.generation != _generation or self.clock() - snapshot.taken_at > TTL_SECONDS:
-            return None
         now = utcnow()
         offered = snapshot.offer
         if offered.expires_at is not None and offered.expires_at <= now:

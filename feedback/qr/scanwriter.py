@@ -66,8 +66,13 @@ class _Statement:
 
 
 class ScanWriter:
-    """The group commit of one database engine in one process. Its connection is kept while scans keep coming and
-    goes back to the pool when none waits (and is replaced when it breaks)."""
+    """The group commit of one database engine in one process, on a connection of its own.
+
+    The connection comes from a pool of the writer's own (the engine's settings and connect events), never from
+    the requests' pool: requests of the full path hold a pooled connection while they wait for the commit, and
+    with 32 threads they can hold all of them, so a writer asking that pool would wait for itself. It is kept
+    while the engine lives, replaced when it breaks, and closed when the engine is disposed of.
+    """
 
     def __init__(self, engine: sa.Engine, table: sa.Table) -> None:
         self.engine = engine
@@ -76,6 +81,7 @@ class ScanWriter:
         self.changed = threading.Condition()
         self.pending: list[_Pending] = []
         self.leading = False
+        self._pool = engine.pool.recreate()
         self._connection: Any = None
 
     def store(self, item: _Pending) -> bool:
@@ -97,8 +103,6 @@ class ScanWriter:
             finally:
                 with self.changed:
                     self.leading = False
-                    if not self.pending:
-                        self._give_back()
                     self.changed.notify_all()
 
     def _commit(self, batch: list[_Pending]) -> None:
@@ -127,7 +131,7 @@ class ScanWriter:
         after rolling back."""
         connection = self._connection
         if connection is None:
-            connection = self._connection = self.engine.raw_connection()
+            connection = self._connection = self._pool.connect()
         cursor = connection.cursor()
         try:
             if self.sqlite:
@@ -177,14 +181,11 @@ class ScanWriter:
         except Exception:
             self._close()
 
-    def _give_back(self) -> None:
-        """Nothing waits: return the connection to the pool (a test app's engine disposes of it)."""
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                connection.close()
-            except Exception:  # noqa: S110 - the pool drops a connection it cannot reset
-                pass
+    def dispose(self) -> None:
+        """Close the connection and the writer's pool (the engine is being disposed of)."""
+        with self.changed:
+            self._close()
+            self._pool.dispose()
 
     def _close(self) -> None:
         connection, self._connection = self._connection, None
@@ -199,6 +200,13 @@ _writers: dict[tuple[int, int], ScanWriter] = {}
 _lock = threading.Lock()
 
 
+def _forget(engine: sa.Engine) -> None:
+    """The engine is disposed of: so is its writer in this process (tests build and dispose of many apps)."""
+    writer = _writers.pop((os.getpid(), id(engine)), None)
+    if writer is not None:
+        writer.dispose()
+
+
 def store(engine: sa.Engine, table: sa.Table, values: dict[str, Any], want_id: bool = True) -> int | None:
     """Store one scan through this process's group commit for the engine and return once it is committed: its id
     (or 0 with `want_id=False`); None when the write failed (logged). A forked worker gets a writer of its own."""
@@ -207,7 +215,11 @@ def store(engine: sa.Engine, table: sa.Table, values: dict[str, Any], want_id: b
     writer = _writers.get(key)
     if writer is None:
         with _lock:
-            writer = _writers.setdefault(key, ScanWriter(engine, table))
+            writer = _writers.get(key)
+            if writer is None:
+                writer = _writers[key] = ScanWriter(engine, table)
+                if not sa.event.contains(engine, "engine_disposed", _forget):
+                    sa.event.listen(engine, "engine_disposed", _forget)
     if not writer.store(item):
         log.error("scan not committed within %s s", WAIT_SECONDS)
         return None

@@ -193,3 +193,38 @@ def test_the_fast_lane_keys_visitors_like_the_full_path(client, lane, landing) -
     first, second = _scans(landing)
     assert lane.served == 1 and first.visitor_key == second.visitor_key
 
+
+
+def test_while_one_request_looks_at_the_code_again_the_others_get_the_snapshot(client, lane, landing) -> None:
+    visit(client, f"/t/{landing.code}")
+    key = next(iter(lane.snapshots))
+    lane.now[0] += fastpath.TTL_SECONDS + 0.01
+    lane.refreshing.add(key)  # another thread is in the full path for this code right now
+    visit(client, f"/t/{landing.code}")
+    assert lane.served == 1
+    lane.now[0] += fastpath.MAX_AGE_SECONDS  # too old even for that
+    visit(client, f"/t/{landing.code}")
+    assert lane.served == 1 and len(_scans(landing)) == 3
+
+
+def test_the_writer_has_a_connection_of_its_own(app, client, landing) -> None:
+    """Full-path requests hold pooled connections while they wait for the commit; the writer must not need one."""
+    from feedback.qr import scanwriter
+
+    row = _row(landing, utcnow())
+    db.session.commit()
+    held = [db.engine.connect() for _ in range(db.engine.pool.size() + db.engine.pool._max_overflow)]
+    try:
+        assert scanwriter.store(db.engine, Scan.__table__, row, want_id=False) == 0
+    finally:
+        for connection in held:
+            connection.close()
+    assert len(_scans(landing)) == 1
+
+
+def _row(code: Code, when) -> dict[str, object]:  # noqa: ANN001
+    return {
+        "workspace_id": code.workspace_id, "touchpoint_id": code.touchpoint_id, "code_id": code.id,
+        "scanned_at": when, "visitor_key": "f" * 32, "visitor_from_cookie": False, "device_class": "mobile",
+        "os": "iOS", "browser": "Safari", "language": "de", "is_bot": False, "outcome": "ok",
+    }  # fmt: skip
