@@ -162,3 +162,13 @@ def _wrk(
         non_2xx_3xx=int(non_ok.group(1)) if non_ok else 0,
         socket_errors=sum(int(g) for g in errors.groups()) if errors else 0,
     )
+
+
+def figures(prefix: str, load: Load) -> dict[str, object]:
+    """Throughput, latency and errors of one load, under keys that say what was measured."""
+    return {
+        f"{prefix}_rps": round(load.rps, 1),
+        f"{prefix}_p50_ms": round(load.p50_ms, 2),
+        f"{prefix}_p99_ms": round(load.p99_ms, 2),
+        f"{prefix}_errors": load.non_2xx_3xx + load.socket_errors,
+    }

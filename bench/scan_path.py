@@ -6,7 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bench.load import Load, gunicorn, run_wrk
+from bench.load import figures, gunicorn, run_wrk
 
 SECRET = "bench-secret-" * 4
 
@@ -77,15 +77,6 @@ def fresh_postgres(name: str = "feedback_bench") -> str | None:
     return POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
 
 
-def _figures(prefix: str, load: Load) -> dict[str, object]:
-    return {
-        f"{prefix}_rps": round(load.rps, 1),
-        f"{prefix}_p50_ms": round(load.p50_ms, 2),
-        f"{prefix}_p99_ms": round(load.p99_ms, 2),
-        f"{prefix}_errors": load.non_2xx_3xx + load.socket_errors,
-    }
-
-
 def _measure(database_url: str, seconds: int, tmp: Path, prefix: str) -> dict[str, object]:
     """Baselines, then both kinds of touchpoint on one database; ratios and lost-scan counts."""
     env, redirect_code, landing_code, body = _prepare(database_url)
@@ -100,10 +91,10 @@ def _measure(database_url: str, seconds: int, tmp: Path, prefix: str) -> dict[st
         landing = run_wrk(f"{base}/t/{landing_code}", seconds)
     stored_redirect, stored_landing = _rows(database_url, redirect_code), _rows(database_url, landing_code)
     return {
-        **_figures(f"{prefix}_bare_wsgi_302", bare_302),
-        **_figures(f"{prefix}_bare_wsgi_page", bare_page),
-        **_figures(f"{prefix}_scan_redirect", redirect),
-        **_figures(f"{prefix}_scan_landing", landing),
+        **figures(f"{prefix}_bare_wsgi_302", bare_302),
+        **figures(f"{prefix}_bare_wsgi_page", bare_page),
+        **figures(f"{prefix}_scan_redirect", redirect),
+        **figures(f"{prefix}_scan_landing", landing),
         f"{prefix}_landing_page_bytes": len(body),
         f"{prefix}_ratio_scan_redirect_vs_bare_302_rps": round(redirect.rps / bare_302.rps, 3),
         f"{prefix}_ratio_scan_landing_vs_bare_page_rps": round(landing.rps / bare_page.rps, 3),
@@ -131,7 +122,7 @@ def spike(seconds: int, tmp: Path) -> dict[str, object]:
     return {
         "spike_seconds": seconds,
         "spike_connections": SPIKE_CONNECTIONS,
-        **_figures("spike", load),
+        **figures("spike", load),
         "spike_scans_per_minute": round(load.rps * 60),
         "spike_scans_acknowledged": load.acknowledged,
         "spike_scans_stored": stored,

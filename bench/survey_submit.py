@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from bench.load import PHONE_UA, Load, gunicorn, run_wrk
+from bench.load import PHONE_UA, figures, gunicorn, run_wrk
 from bench.scan_path import SECRET, fresh_postgres
 
 #: Forms signed per second of load: more than the server can take, so no form is sent twice.
@@ -137,15 +137,6 @@ def _stored(database_url: str) -> tuple[int, int]:
     return int(responses), int(answers)
 
 
-def _figures(prefix: str, load: Load) -> dict[str, object]:
-    return {
-        f"{prefix}_rps": round(load.rps, 1),
-        f"{prefix}_p50_ms": round(load.p50_ms, 2),
-        f"{prefix}_p99_ms": round(load.p99_ms, 2),
-        f"{prefix}_errors": load.non_2xx_3xx + load.socket_errors,
-    }
-
-
 def _measure(database_url: str, seconds: int, tmp: Path, prefix: str) -> dict[str, object]:
     env, code = _prepare(database_url)
     script = tmp / "submit.lua"
@@ -162,8 +153,8 @@ def _measure(database_url: str, seconds: int, tmp: Path, prefix: str) -> dict[st
     acknowledged = submit.acknowledged
     twice = max(0, submit.requests - FORMS_PER_SECOND * seconds)  # idempotent: the same response again
     return {
-        **_figures(f"{prefix}_bare_wsgi_post", bare),
-        **_figures(f"{prefix}_survey_submit", submit),
+        **figures(f"{prefix}_bare_wsgi_post", bare),
+        **figures(f"{prefix}_survey_submit", submit),
         f"{prefix}_ratio_survey_submit_vs_bare_post_rps": round(submit.rps / bare.rps, 3),
         f"{prefix}_survey_submits_acknowledged": acknowledged,
         f"{prefix}_survey_responses_stored": responses,

@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import http.client
-import os
 import threading
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from bench import survey_submit
 from bench.load import PHONE_UA, gunicorn
-from bench.scan_path import fresh_postgres
 from feedback.config import normalise_database_url
-
-
-@pytest.fixture
-def server_database(tmp_path: Path) -> str:
-    if os.environ.get("TEST_DATABASE_URL"):
-        url = fresh_postgres("feedback_test_submits")
-        if url is None:
-            pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432")
-        return url
-    return f"sqlite:///{tmp_path / 'submits.sqlite3'}"
 
 
 def test_twenty_identical_concurrent_submits_make_exactly_one_response(server_database: str, tmp_path: Path) -> None:
