@@ -176,6 +176,7 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI."""
     from feedback.analysis.cli import ratings_command, responses_command, rollup_command
     from feedback.api.cli import token_group
+    from feedback.backup import backup_command, restore_command
     from feedback.qr.cli import codes_command, qr_command
     from feedback.webhooks.cli import webhooks_group
 
@@ -189,3 +190,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
