@@ -88,11 +88,6 @@ def anonymise_ip(address: str | None) -> str:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
 
 
-def preferred_language(request: Request) -> str:
-    """The visitor's first Accept-Language entry as a short code ('de'), or ''."""
-    return _first_language(request.headers.get("Accept-Language", ""))
-
-
 @lru_cache(maxsize=1024)
 def _first_language(header: str) -> str:
     """The first entry of an Accept-Language header as a short code; cached, as the same headers repeat."""
