@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -30,7 +30,7 @@ def select_locale() -> str:
     explicit = _explicit_choice()
     if explicit:
         locale = explicit
-    elif current_user and current_user.is_authenticated:
+    elif "_user_id" in session and current_user.is_authenticated:  # respondents' sessions only hold a CSRF token
         locale = current_user.locale
     else:
         locale = request.accept_languages.best_match(LANGUAGES) or "en"

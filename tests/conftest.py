@@ -122,9 +122,12 @@ def make_app(database_url: str, _migrated: None) -> Iterator[Callable[..., Flask
 
 
 @pytest.fixture
-def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
-    """The app under test with an application context pushed (so builders can use the session)."""
-    application = make_app()
+def app(make_app: Callable[..., Flask], request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """The app under test with an application context pushed (so builders can use the session); a module or test
+    marked `@pytest.mark.app_config(NAME=value)` gets that config (e.g. `SURVEY_MIN_FILL_SECONDS=0`: tests answer at
+    once, and the fill-time check would flag them as bots)."""
+    marker = request.node.get_closest_marker("app_config")
+    application = make_app(**(marker.kwargs if marker else {}))
     with application.app_context():
         yield application
 

@@ -121,6 +121,20 @@ def offer_for(touchpoint: Touchpoint, now: datetime) -> Offer | None:
     return None
 
 
+def may_issue_coupon(workspace_id: int, campaign_id: int, touchpoint_id: int) -> bool:
+    """Whether a completion at the touchpoint may get a coupon: an offer with coupons is active for it (its own or
+    the campaign's; expiry is left to `issue_coupon`)."""
+    query = owned(
+        Offer,
+        workspace_id,
+        Offer.campaign_id == campaign_id,
+        Offer.archived_at.is_(None),
+        Offer.with_coupon.is_(True),
+        sa.or_(Offer.touchpoint_id == touchpoint_id, Offer.touchpoint_id.is_(None)),
+    )
+    return db.session.scalar(query.with_only_columns(Offer.id).limit(1)) is not None
+
+
 def _fresh_code() -> str:
     while True:
         code = generate_code(COUPON_LENGTH)

@@ -40,7 +40,18 @@ MAX_AGE_SECONDS = 2.0
 OFFER_KEY = "feedback.fastpath.offer"
 #: The most snapshots one process keeps (codes × languages); beyond that, the oldest half is dropped.
 MAX_SNAPSHOTS = 4096
-_WATCHED_TABLES = {"code", "touchpoint", "campaign", "workspace", "survey", "survey_version", "webhook_endpoint"}
+#: What scan answers and survey completions (`feedback.surveys.quick`) depend on.
+_WATCHED_TABLES = {
+    "code",
+    "touchpoint",
+    "campaign",
+    "workspace",
+    "survey",
+    "survey_version",
+    "question",
+    "offer",
+    "webhook_endpoint",
+}
 #: Headers that belong to the first visitor's answer only (rate-limit state) or are set anew for every answer.
 _SKIPPED_HEADERS = {"content-length", "date", "server", "retry-after"}
 
@@ -81,6 +92,11 @@ def changed() -> None:
     global _generation
     with _generation_lock:
         _generation += 1
+
+
+def generation() -> int:
+    """The count of changes this process made to what snapshots depend on (a snapshot is good while it stays)."""
+    return _generation
 
 
 def offer(environ: dict[str, Any], offered: Offer) -> None:

@@ -167,24 +167,73 @@ def _store(response: Response, question: QuestionSpec, value: object, now: datet
     """Replace the stored answer of one question."""
     for old in [a for a in response.answers if a.question_key == question.key]:
         response.answers.remove(old)
+    for row in answer_rows(response.workspace_id, response.touchpoint_id, question, value, now):
+        response.answers.append(Answer(**row))
+
+
+def answer_rows(
+    workspace_id: int, touchpoint_id: int, question: QuestionSpec, value: object, now: datetime
+) -> list[dict[str, object]]:
+    """The answer table's rows for one question's value (one per chosen option; none for a skipped question)."""
     values = value if isinstance(value, tuple) else ((value,) if value is not None else ())
-    for item in values:
-        response.answers.append(
-            Answer(
-                workspace_id=response.workspace_id,
-                touchpoint_id=response.touchpoint_id,
-                question_key=question.key,
-                question_type=question.type.value,
-                value_number=item if isinstance(item, int) else None,
-                value_text=item if isinstance(item, str) else None,
-                answered_at=now,
-            )
-        )
+    return [
+        {
+            "workspace_id": workspace_id,
+            "touchpoint_id": touchpoint_id,
+            "question_key": question.key,
+            "question_type": question.type.value,
+            "value_number": item if isinstance(item, int) else None,
+            "value_text": item if isinstance(item, str) else None,
+            "answered_at": now,
+        }
+        for item in values
+    ]
 
 
 def message_for(error: AnswerError) -> str:
     """The respondent-facing text of an answer error, in the current language."""
     return str(ANSWER_MESSAGES[error.code]) % error.params if error.params else str(ANSWER_MESSAGES[error.code])
+
+
+@dataclass(frozen=True)
+class CheckedPage:
+    """One submitted page read against its questions: errors per key, the parsed values, all answers so far, and
+    the next page that has a question to show (None: this was the last)."""
+
+    errors: dict[str, str]
+    parsed: dict[str, object]
+    merged: dict[str, object]
+    next_page: int | None
+
+
+def check_page(
+    all_pages: list[list[QuestionSpec]], page: int, answers: dict[str, object], form: dict[str, list[str]]
+) -> CheckedPage:
+    """Parse the page's visible questions from the form and check the required ones; saves nothing."""
+    errors: dict[str, str] = {}
+    parsed: dict[str, object] = {}
+    for question in all_pages[page]:
+        if not question.visible(answers):
+            continue
+        try:
+            parsed[question.key] = parse_answer(question, form.get(f"q_{question.key}", []))
+        except AnswerError as error:
+            errors[question.key] = message_for(error)
+    merged = {**answers, **parsed}
+    for key in missing_required([q for q in all_pages[page] if q.key not in errors], merged):
+        errors[key] = str(ANSWER_MESSAGES["required"])
+    next_page = next((i for i in range(page + 1, len(all_pages)) if any(q.visible(merged) for q in all_pages[i])), None)
+    return CheckedPage(errors, parsed, merged, next_page)
+
+
+def bot_signs(form: dict[str, list[str]], state: FormState, now: datetime) -> list[str]:
+    """Why a completion looks like a bot's: the hidden field was filled, or it came too fast to have been read."""
+    reasons = []
+    if any(v.strip() for v in form.get(HONEYPOT, [])):
+        reasons.append("honeypot")
+    if now.timestamp() - state.shown_at < current_app.config.get("SURVEY_MIN_FILL_SECONDS", MIN_FILL_SECONDS):
+        reasons.append("too_fast")
+    return reasons
 
 
 def submit_page(
@@ -209,39 +258,23 @@ def submit_page(
     answers = answers_of(existing)
     if existing is not None and existing.completed_at is not None:
         return PageResult({}, answers, None, True, existing)
-    errors: dict[str, str] = {}
-    parsed: dict[str, object] = {}
-    for question in all_pages[page]:
-        if not question.visible(answers):
-            continue
-        try:
-            parsed[question.key] = parse_answer(question, form.get(f"q_{question.key}", []))
-        except AnswerError as error:
-            errors[question.key] = message_for(error)
-    merged = {**answers, **parsed}
-    for key in missing_required([q for q in all_pages[page] if q.key not in errors], merged):
-        errors[key] = str(ANSWER_MESSAGES["required"])
-    if errors:
-        return PageResult(errors, merged, page, False, existing)
+    checked = check_page(all_pages, page, answers, form)
+    if checked.errors:
+        return PageResult(checked.errors, checked.merged, page, False, existing)
     response = _get_or_create(touchpoint, state, visitor_key, language, now)
     for question in all_pages[page]:
-        if question.key in parsed:
-            _store(response, question, parsed[question.key], now)
-    next_page = next((i for i in range(page + 1, len(all_pages)) if any(q.visible(merged) for q in all_pages[i])), None)
-    if next_page is None:
+        if question.key in checked.parsed:
+            _store(response, question, checked.parsed[question.key], now)
+    if checked.next_page is None:
         response.completed_at = now
-        reasons = []
-        if any(v.strip() for v in form.get(HONEYPOT, [])):
-            reasons.append("honeypot")
-        if now.timestamp() - state.shown_at < current_app.config.get("SURVEY_MIN_FILL_SECONDS", MIN_FILL_SECONDS):
-            reasons.append("too_fast")
+        reasons = bot_signs(form, state, now)
         response.flagged = bool(reasons)
         response.flag_reason = ",".join(reasons)
         db.session.flush()
         accepted = referrals.accept(response, now)
         _emit_completion(response, accepted, now)
     db.session.commit()
-    return PageResult({}, merged, next_page, next_page is None, response)
+    return PageResult({}, checked.merged, checked.next_page, checked.next_page is None, response)
 
 
 def _emit_completion(response: Response, accepted: bool, now: datetime) -> None:

@@ -15,10 +15,10 @@ from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.i18n import current_language
 from feedback.qr import services as qr_services
-from feedback.qr.codes import normalise_code
+from feedback.qr.codes import InvalidCode, normalise_code
 from feedback.qr.services import ResolvedCode
 from feedback.qr.visitors import VISITOR_COOKIE, visitor_key_for_cookie
-from feedback.surveys import respond
+from feedback.surveys import quick, respond
 from feedback.surveys.models import Response as SurveyResponseRow
 from feedback.surveys.models import SurveyVersion
 from feedback.surveys.questions import AnswerError
@@ -127,10 +127,43 @@ def _form_lists() -> dict[str, list[str]]:
     return {key: request.form.getlist(key) for key in request.form}
 
 
+def _page_number() -> int:
+    try:
+        return int(request.form.get("page", "0"))
+    except ValueError:
+        return 0
+
+
+def _submit_at_once(raw: str) -> Response | None:
+    """The common case, a new response completed by this page, stored through the group commit (`quick`) from the
+    code's cached survey setup; None when the full path must take the request. The request takes no write lock of
+    its own, so the completions of many requests share one transaction."""
+    try:
+        code = normalise_code(raw)
+    except InvalidCode:
+        return None
+    state = _unsign(request.form.get("state", ""))
+    if state is None or state.invite_id is not None:
+        return None
+    setup = quick.setup_of(code)
+    if setup is None or setup.code_id != state.code_id:
+        return None
+    visitor_key, fresh = _respondent_key(state.token)
+    form, language = _form_lists(), current_language()
+    if not quick.complete_at_once(setup, state, _page_number(), form, visitor_key, language, utcnow()):
+        return None
+    target = url_for("surveys.thanks", raw=code, r=state.token)
+    return _no_store(_with_cookie(redirect(target, 303), fresh))
+
+
 @bp.route("/T/<raw>", methods=["POST"])
 @bp.route("/t/<raw>", methods=["POST"])
 def submit(raw: str) -> Response:
     """A survey page was sent: save it, then show the next page or the thank-you page."""
+    at_once = _submit_at_once(raw)
+    if at_once is not None:
+        return at_once
+    db.session.commit()  # no read of the attempt may stay open: the full path takes the write lock first
     resolved = qr_services.resolve_code(raw)
     state = _unsign(request.form.get("state", ""))
     if resolved is None or state is None or state.code_id != resolved.code.id:
@@ -144,10 +177,7 @@ def submit(raw: str) -> Response:
     if existing is None and respond.already_answered(resolved.touchpoint, visitor_key, now):
         html = render_template("surveys/already.html", resolved=resolved, language=current_language())
         return _no_store(make_response(html))
-    try:
-        page = int(request.form.get("page", "0"))
-    except ValueError:
-        page = 0
+    page = _page_number()
     try:
         result = respond.submit_page(
             resolved.touchpoint, version, state, page, _form_lists(), visitor_key, current_language(), now

@@ -201,6 +201,16 @@ def _subscribed(workspace_id: int, event: str) -> list[WebhookEndpoint]:
     ]
 
 
+def listened_to(workspace_id: int, event: Event) -> bool:
+    """Whether an active endpoint of the workspace wants the event now (one small query, no cache)."""
+    rows = db.session.execute(
+        sa.select(WebhookEndpoint.events).where(
+            WebhookEndpoint.workspace_id == workspace_id, WebhookEndpoint.paused_at.is_(None)
+        )
+    )
+    return any(event.value in (events or "").split() for (events,) in rows)
+
+
 def emit(workspace_id: int, event: Event, data: dict[str, Any], now: datetime | None = None) -> int:
     """Put the event into the outbox for every endpoint that listens, in the caller's transaction; how many."""
     endpoints = _subscribed(workspace_id, event.value)

@@ -27,11 +27,7 @@ from tests.helpers import count
 PHONE = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148", "Accept-Language": "de"}
 
 
-@pytest.fixture
-def app(make_app):  # noqa: ANN001, ANN201
-    application = make_app(SURVEY_MIN_FILL_SECONDS=0)
-    with application.app_context():
-        yield application
+pytestmark = pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)  # tests answer at once: no bot flag
 
 
 @pytest.fixture

@@ -70,9 +70,10 @@ def test_repeat_scans_get_the_full_paths_answer_and_every_scan_is_stored(client,
     assert _comparable(second) == _comparable(first) == _comparable(third)
     assert "Frühlingsröstung" in second.get_data(as_text=True)
     assert "X-RateLimit-Remaining" not in second.headers  # the first visitor's limits are not everyone's
-    assert second.headers["Cache-Control"] == "no-store" and "frame-ancestors 'none'" in second.headers[
-        "Content-Security-Policy"
-    ]
+    assert (
+        second.headers["Cache-Control"] == "no-store"
+        and "frame-ancestors 'none'" in second.headers["Content-Security-Policy"]
+    )
     assert int(second.headers["Content-Length"]) == len(second.get_data())
     rows = _scans(landing)
     assert [(r.device_class, r.os, r.is_bot, r.outcome, r.language) for r in rows] == [
@@ -192,7 +193,6 @@ def test_the_fast_lane_keys_visitors_like_the_full_path(client, lane, landing) -
     visit(client, f"/t/{landing.code}", ua=IPHONE, ip="203.0.113.99")  # same /24: the same anonymised address
     first, second = _scans(landing)
     assert lane.served == 1 and first.visitor_key == second.visitor_key
-
 
 
 def test_while_one_request_looks_at_the_code_again_the_others_get_the_snapshot(client, lane, landing) -> None:

@@ -23,13 +23,7 @@ from feedback.touchpoints.models import Channel
 from tests.helpers import count
 from tests.referrals.test_referrals import PHONE, answer, take_invite
 
-
-@pytest.fixture
-def app(make_app):  # noqa: ANN001, ANN201
-    """Tests answer at once; the fill-time check would flag them as bots."""
-    application = make_app(SURVEY_MIN_FILL_SECONDS=0)
-    with application.app_context():
-        yield application
+pytestmark = pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)  # tests answer at once: no bot flag
 
 
 @pytest.fixture

@@ -1,0 +1,222 @@
+"""Survey completions in one request, stored through a group commit: the common case of the respondent flow.
+
+Most responses are a one-page survey sent once: a new response with its answers, nothing else to set off. For that
+case the request reads what it needs without SQLite's write lock, and the response with its answers goes to this
+process's writer, which stores the completions that arrive together in one transaction (one fsync, one turn at the
+lock). Everything else, and every case in doubt, takes the full path of `respond.submit_page`: a response that
+exists already (a double tap, answers saved one by one), several pages, an invite, a coupon offer, webhook
+subscribers, validation errors, a failed write.
+
+Nothing is acknowledged before it is stored: the request returns only after the commit that holds its rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from feedback.extensions import db, when_unlocked
+from feedback.groupcommit import DriverStatement, GroupCommit, Pending, writer_for
+from feedback.offers.services import may_issue_coupon
+from feedback.qr import fastpath
+from feedback.qr import services as qr_services
+from feedback.surveys import respond
+from feedback.surveys.models import Answer, Response, Survey
+from feedback.surveys.questions import QuestionSpec
+from feedback.webhooks import services as webhooks
+from feedback.webhooks.models import Event
+
+log = logging.getLogger(__name__)
+
+#: What the writer answers when the full path has to decide (the token exists, or the visitor answered already).
+FULL_PATH = 0
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A completed response and its answer rows, as plain values (no ORM objects cross into the writer)."""
+
+    response: dict[str, Any]
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    #: With a repeat period: no completion of this visitor at this touchpoint since then may exist.
+    repeat_since: datetime | None = None
+
+
+class ResponseWriter(GroupCommit):
+    """Completions of one engine in one process: per response an INSERT … ON CONFLICT (token) DO NOTHING, its
+    answers in one executemany, all of a batch in one transaction."""
+
+    what = "a survey response"
+
+    def __init__(self, engine: sa.Engine) -> None:
+        super().__init__(engine)
+        table, dialect = Response.__table__, engine.dialect
+        insert = (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(table)
+        self.response = DriverStatement(engine, table, insert.on_conflict_do_nothing(index_elements=["token"]))
+        self.answer = DriverStatement(engine, Answer.__table__)
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.repeat_sql = (
+            f"SELECT 1 FROM response WHERE touchpoint_id = {mark} AND visitor_key = {mark}"  # noqa: S608 - no input
+            f" AND completed_at IS NOT NULL AND completed_at >= {mark} LIMIT 1"
+        )
+        self.time = table.c.completed_at.type.bind_processor(dialect) or (lambda value: value)
+
+    def _write(self, cursor: Any, batch: list[Pending]) -> list[int | None]:
+        """The new response's id per item, FULL_PATH where its token exists or the visitor answered already."""
+        if self.sqlite:
+            when_unlocked(cursor.connection, lambda: cursor.execute("BEGIN IMMEDIATE"))
+        results: list[int | None] = []
+        for item in batch:
+            completion: Completion = item.values
+            values = completion.response
+            if completion.repeat_since is not None:
+                since = self.time(completion.repeat_since)
+                cursor.execute(self.repeat_sql, (values["touchpoint_id"], values["visitor_key"], since))
+                if cursor.fetchone() is not None:
+                    results.append(FULL_PATH)
+                    continue
+            cursor.execute(self.response.returning_sql, self.response.parameters(values))
+            row = cursor.fetchone()
+            if row is None:  # the same form arrived twice at once, or its answers were saved one by one
+                results.append(FULL_PATH)
+                continue
+            response_id = int(row[0])
+            if completion.answers:
+                cursor.executemany(
+                    self.answer.sql,
+                    [self.answer.parameters({**answer, "response_id": response_id}) for answer in completion.answers],
+                )
+            results.append(response_id)
+        return results
+
+
+def store(completion: Completion) -> int | None:
+    """Store the completion and return once it is committed: the new response's id; FULL_PATH when the full path
+    must decide; None when the write failed or took too long (logged; its outcome is then unknown, and the full
+    path, which finds the token if it was stored after all, decides too)."""
+    writer = writer_for(db.engine, "response", ResponseWriter)
+    item = Pending(completion)
+    if not writer.store(item):
+        log.error("survey response not committed in time")
+        return None
+    return item.result
+
+
+def repeat_since(repeat_days: int, now: datetime) -> datetime | None:
+    """The start of the repeat period of a survey that blocks answering again for `repeat_days` (0: never)."""
+    return now - timedelta(days=repeat_days) if repeat_days else None
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What completing the survey at one code depends on, read once and kept for a moment (`SETUP_SECONDS`)."""
+
+    code_id: int
+    workspace_id: int
+    touchpoint_id: int
+    version_id: int
+    pages: list[list[QuestionSpec]]
+    repeat_days: int
+    #: A person's completion here sets something off (a coupon offer, webhook subscribers): full path.
+    sets_off: bool
+    taken_at: float
+    generation: int
+
+
+#: How long a setup is used before it is read again: a change made by another process (a new survey version, an
+#: offer, a webhook) is seen within this time; a change made by this process drops every setup at once.
+SETUP_SECONDS = 1.0
+MAX_SETUPS = 4096
+_setups: dict[str, Setup] = {}
+
+
+def setup_of(code: str) -> Setup | None:
+    """The survey setup of a code (canonical form) from this process's cache, read anew when older than
+    SETUP_SECONDS or after a change here; None when the code is unknown or shows no survey. Reads in a transaction
+    of its own that takes no write lock, and ends it."""
+    setup, clock = _setups.get(code), time.monotonic()
+    if setup is not None and clock - setup.taken_at < SETUP_SECONDS and setup.generation == fastpath.generation():
+        return setup
+    if db.session().in_transaction():  # the request already read something: let the full path go on with it
+        return None
+    generation = fastpath.generation()  # before reading: a change during the read is not missed
+    db.session.connection(execution_options={"sqlite_immediate": False})
+    try:
+        resolved = qr_services.resolve_code(code)
+        version = respond.current_version(resolved.touchpoint) if resolved is not None else None
+        if resolved is None or version is None or not version.questions:
+            return None
+        touchpoint = resolved.touchpoint
+        setup = Setup(
+            code_id=resolved.code.id,
+            workspace_id=touchpoint.workspace_id,
+            touchpoint_id=touchpoint.id,
+            version_id=version.id,
+            pages=respond.survey_pages(version),
+            repeat_days=db.session.scalar(sa.select(Survey.repeat_days).where(Survey.id == touchpoint.survey_id)) or 0,
+            sets_off=may_issue_coupon(touchpoint.workspace_id, touchpoint.campaign_id, touchpoint.id)
+            or webhooks.listened_to(touchpoint.workspace_id, Event.RESPONSE_COMPLETED),
+            taken_at=clock,
+            generation=generation,
+        )
+    finally:
+        db.session.commit()  # a read-only transaction; the full path, if it follows, takes the write lock first
+    if len(_setups) >= MAX_SETUPS:
+        _setups.clear()
+    _setups[code] = setup
+    return setup
+
+
+def complete_at_once(
+    setup: Setup,
+    state: respond.FormState,
+    page: int,
+    form: dict[str, list[str]],
+    visitor_key: str,
+    language: str,
+    now: datetime,
+) -> bool:
+    """Complete a new response from this one page through the group commit; False (nothing stored) when the case
+    is not the common one and the full path must take it: the form belongs to another code, version or an invite,
+    the page has errors or is not the last, the completion would set something off, the form's response exists
+    already, or the visitor answered within the survey's repeat period."""
+    if state.code_id != setup.code_id or state.version_id != setup.version_id or state.invite_id is not None:
+        return False
+    all_pages = setup.pages
+    page = max(0, min(page, len(all_pages) - 1))
+    checked = respond.check_page(all_pages, page, {}, form)
+    if checked.errors or checked.next_page is not None:
+        return False
+    reasons = respond.bot_signs(form, state, now)
+    if setup.sets_off and not reasons:  # likely bots set nothing off
+        return False
+    workspace_id, touchpoint_id = setup.workspace_id, setup.touchpoint_id
+    response = {
+        "workspace_id": workspace_id,
+        "touchpoint_id": touchpoint_id,
+        "code_id": state.code_id,
+        "scan_id": state.scan_id,
+        "version_id": setup.version_id,
+        "invite_id": None,
+        "token": state.token,
+        "visitor_key": visitor_key,
+        "language": language,
+        "started_at": now,
+        "completed_at": now,
+        "flagged": bool(reasons),
+        "flag_reason": ",".join(reasons),
+        "contact_id": None,
+    }
+    answers = [
+        row
+        for question in all_pages[page]
+        if question.key in checked.parsed
+        for row in respond.answer_rows(workspace_id, touchpoint_id, question, checked.parsed[question.key], now)
+    ]
+    return bool(store(Completion(response, answers, repeat_since(setup.repeat_days, now))))
