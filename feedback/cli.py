@@ -174,7 +174,7 @@ def create_user_command(email: str, name: str, workspace_name: str | None, local
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI."""
-    from feedback.analysis.cli import ratings_command, responses_command, rollup_command
+    from feedback.analysis.cli import ratings_command, responses_command, retention_command, rollup_command
     from feedback.api.cli import token_group
     from feedback.backup import backup_command, restore_command
     from feedback.qr.cli import codes_command, qr_command
@@ -185,6 +185,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(ratings_command)
     app.cli.add_command(responses_command)
     app.cli.add_command(rollup_command)
+    app.cli.add_command(retention_command)
     app.cli.add_command(token_group)
     app.cli.add_command(webhooks_group)
     app.cli.add_command(serve_command)

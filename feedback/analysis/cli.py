@@ -129,3 +129,30 @@ def rollup_command(workspace_slug: str | None) -> None:
     for workspace in workspaces:
         days = rollups.build(workspace.id, workspace.timezone)
         click.echo(f"{workspace.slug}: days rolled up: {days}")
+
+
+@click.command("retention")
+@click.option("--days", type=int, default=None, help="Keep this many days of raw scans [SCAN_RETENTION_DAYS].")
+@click.option("--workspace", "workspace_slug", default=None, help="Only this workspace.")
+@with_appcontext
+def retention_command(days: int | None, workspace_slug: str | None) -> None:
+    """Turn raw scans older than the retention period into exact daily counts and delete them (run it daily)."""
+    from flask import current_app
+
+    from feedback.analysis import retention
+    from feedback.db_types import utcnow
+
+    days = days if days is not None else int(current_app.config["SCAN_RETENTION_DAYS"])
+    if not days:
+        raise click.UsageError("no retention period: set SCAN_RETENTION_DAYS or pass --days")
+    if days < retention.MIN_DAYS:
+        raise click.UsageError(f"--days must be at least {retention.MIN_DAYS}")
+    now = utcnow()
+    done = retention.run(days, now, workspace_slug)
+    if workspace_slug and not done:
+        raise click.UsageError(f"no workspace {workspace_slug!r}")
+    for result in done:
+        click.echo(
+            f"{result.workspace}: {result.days} days retained, {result.scans_counted} scans counted, "
+            f"{result.scans_deleted} raw scans deleted"
+        )

@@ -73,3 +73,11 @@ class MonthlyCount(_Counts, db.Model):
         sa.Index("ix_monthly_count_read", "workspace_id", "dimension", "day"),
         sa.Index("ix_monthly_count_day", "workspace_id", "day"),
     )
+
+
+class RetainedCount(_Counts, db.Model):
+    """Scan counts (scans, visitors) of raw scans the retention job deleted, by the workspace-local day they fell
+    on in the time zone of that moment; counted with the raw scans left, so every total stays exact."""
+
+    __tablename__ = "retained_count"
+    __table_args__ = (sa.Index("ix_retained_count_day", "workspace_id", "day"),)

@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from feedback.analysis.models import DailyCount, MonthlyCount, RolledUpDay, RolledUpMonth
+from feedback.analysis.models import DailyCount, MonthlyCount, RetainedCount, RolledUpDay, RolledUpMonth
 from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.qr.models import Scan, ScanOutcome
@@ -46,7 +46,7 @@ class Count:
     n: int
 
 
-def _utc(day: date, zone: ZoneInfo) -> datetime:
+def utc_start(day: date, zone: ZoneInfo) -> datetime:
     """The UTC instant at which a local day starts."""
     return datetime.combine(day, time(), zone).astimezone(UTC)
 
@@ -88,10 +88,17 @@ def _as_date(value: object) -> date:
 
 
 def _count_segment(
-    connection: sa.Connection, workspace_id: int, first: date, last: date, offset: int | None, zone: ZoneInfo
+    connection: sa.Connection,
+    workspace_id: int,
+    first: date,
+    last: date,
+    offset: int | None,
+    zone: ZoneInfo,
+    scans_only: bool = False,
 ) -> list[Count]:
-    """Every count of the workspace's local days [first, last], straight from the raw rows."""
-    start, end = _utc(first, zone), _utc(last + timedelta(days=1), zone)
+    """Every count of the workspace's local days [first, last], straight from the raw rows and the retained
+    counts; with `scans_only`, the counts of the raw scans not yet retained and nothing else."""
+    start, end = utc_start(first, zone), utc_start(last + timedelta(days=1), zone)
     rows: list[Count] = []
     scan_day = _local_day(Scan.scanned_at, first, offset)
     scan_keys = {
@@ -109,12 +116,28 @@ def _count_segment(
                 Scan.scanned_at < end,
                 Scan.is_bot.is_(False),
                 Scan.outcome == ScanOutcome.OK.value,
+                Scan.retained_at.is_(None),  # counted in retained_count
             )
             .group_by(Scan.touchpoint_id, scan_day, key)
         )
         for tp, day, k, scans, visitors in connection.execute(query):
             rows.append(Count(tp, _as_date(day), dimension, str(k or ""), "scans", 0, scans))
             rows.append(Count(tp, _as_date(day), dimension, str(k or ""), "visitors", 0, visitors))
+    if scans_only:
+        return rows
+    retained = sa.select(
+        RetainedCount.touchpoint_id,
+        RetainedCount.day,
+        RetainedCount.dimension,
+        RetainedCount.key,
+        RetainedCount.measure,
+        RetainedCount.value,
+        sa.func.sum(RetainedCount.n),
+    ).where(RetainedCount.workspace_id == workspace_id, RetainedCount.day.between(first, last))
+    for tp, day, dimension, k, measure, value, n in connection.execute(
+        retained.group_by(*retained.selected_columns[:6])
+    ):
+        rows.append(Count(tp, _as_date(day), dimension, k, measure, value, int(n)))
     response_day = _local_day(Response.started_at, first, offset)
     response_keys = {
         "touchpoint": sa.literal(""),
@@ -159,10 +182,13 @@ def _count_segment(
     return rows
 
 
-def _count_live(connection: sa.Connection, workspace_id: int, first: date, last: date, zone: ZoneInfo) -> list[Count]:
+def count_live(
+    connection: sa.Connection, workspace_id: int, first: date, last: date, zone: ZoneInfo, scans_only: bool = False
+) -> list[Count]:
+    """The counts of the local days [first, last] from the rows as they are now (see `_count_segment`)."""
     rows: list[Count] = []
     for seg_first, seg_last, offset in _segments(first, last, zone):
-        rows += _count_segment(connection, workspace_id, seg_first, seg_last, offset, zone)
+        rows += _count_segment(connection, workspace_id, seg_first, seg_last, offset, zone, scans_only)
     return rows
 
 
@@ -192,8 +218,8 @@ def _roll_up(workspace_id: int, first: date, last: date, timezone: str) -> None:
                     sa.delete(DailyCount).where(DailyCount.workspace_id == workspace_id, DailyCount.day.in_(missing))
                 )
                 for run_first, run_last in _runs(missing):
-                    counts = _count_live(connection, workspace_id, run_first, run_last, zone)
-                    _insert(connection, workspace_id, counts)
+                    counts = count_live(connection, workspace_id, run_first, run_last, zone)
+                    insert_counts(connection, workspace_id, counts)
                 connection.execute(
                     sa.insert(RolledUpDay),
                     [{"workspace_id": workspace_id, "day": d, "timezone": timezone} for d in missing],
@@ -202,7 +228,13 @@ def _roll_up(workspace_id: int, first: date, last: date, timezone: str) -> None:
             return  # another request rolled the same days up at the same moment
 
 
-def _insert(connection: sa.Connection, workspace_id: int, counts: list[Count]) -> None:
+def insert_counts(
+    connection: sa.Connection,
+    workspace_id: int,
+    counts: list[Count],
+    table: type[DailyCount] | type[RetainedCount] = DailyCount,
+) -> None:
+    """Store count rows (daily roll-ups, or the retention job's counts) in batches."""
     batch = [
         {
             "workspace_id": workspace_id,
@@ -217,7 +249,7 @@ def _insert(connection: sa.Connection, workspace_id: int, counts: list[Count]) -
         for c in counts
     ]
     for start in range(0, len(batch), 5000):
-        connection.execute(sa.insert(DailyCount), batch[start : start + 5000])
+        connection.execute(sa.insert(table), batch[start : start + 5000])
 
 
 def _days(first: date, last: date) -> list[date]:
@@ -236,16 +268,22 @@ def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
 
 
 def _data_days(connection: sa.Connection, workspace_id: int, zone: ZoneInfo) -> tuple[date, date] | None:
-    """The workspace's first and last local day with a scan or a response (indexed min/max lookups)."""
+    """The workspace's first and last local day with a scan, a response or retained counts (indexed min/max
+    lookups)."""
     found = []
     for column in (Scan.scanned_at, Response.started_at):
         for edge in (sa.func.min, sa.func.max):  # one aggregate per query: SQLite then reads one index entry
             value = connection.scalar(sa.select(edge(column)).where(column.class_.workspace_id == workspace_id))
             if value is not None:
                 found.append(value if value.tzinfo else value.replace(tzinfo=UTC))
-    if not found:
+    days = [value.astimezone(zone).date() for value in found]
+    for edge in (sa.func.min, sa.func.max):  # days whose raw scans the retention job deleted
+        value = connection.scalar(sa.select(edge(RetainedCount.day)).where(RetainedCount.workspace_id == workspace_id))
+        if value is not None:
+            days.append(_as_date(value))
+    if not days:
         return None
-    return min(found).astimezone(zone).date(), max(found).astimezone(zone).date()
+    return min(days), max(days)
 
 
 def _month_end(month: date) -> date:
@@ -385,7 +423,7 @@ def daily_counts(
     if first <= last:
         with db.engine.connect() as connection:
             source = "touchpoint" if dimension == "day" else dimension
-            for c in _count_live(connection, workspace_id, first, last, zone):
+            for c in count_live(connection, workspace_id, first, last, zone):
                 if c.dimension == source and c.touchpoint_id in wanted:
                     if dimension != "day" or c.measure in TREND_MEASURES:
                         rows.append(c)

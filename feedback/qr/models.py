@@ -165,6 +165,9 @@ class Scan(db.Model):
     #: Link-preview fetchers, crawlers and HEAD requests: served, but excluded from counts.
     is_bot: Mapped[bool] = mapped_column(default=False)
     outcome: Mapped[str] = mapped_column(sa.String(8), default=ScanOutcome.OK.value)
+    #: When the retention job moved this scan's counts into `retained_count`; the row itself is kept only because
+    #: a response or an invite open refers to it, and is not counted again.
+    retained_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class UnknownCodeHit(db.Model):
