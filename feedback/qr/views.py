@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -18,12 +19,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from icalendar import Calendar, Event
+from limits import parse as parse_limit
 
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
-from feedback.errors import DomainError
+from feedback.errors import DomainError, render_error
 from feedback.extensions import db, limiter
 from feedback.i18n import current_language
 from feedback.qr import fastpath, personal, services
@@ -44,6 +47,7 @@ scope_blueprint(codes_bp)
 
 #: Per client address: unknown codes are counted against this; valid scans are not.
 UNKNOWN_CODE_LIMIT = "60 per minute"
+_UNKNOWN_CODES = parse_limit(UNKNOWN_CODE_LIMIT)
 
 
 def with_utm(destination: str, medium: str, campaign: str, content: str) -> str:
@@ -61,20 +65,26 @@ def _no_store(response: Response) -> Response:
 
 
 def _unknown(typed: str) -> Response:
-    """The friendly page for a code we do not know (counted by its text)."""
+    """The friendly page for a code we do not know (counted by its text); 429 after too many from one client.
+
+    Only unknown codes count against the client's limit, so real visitors behind one address are never blocked.
+    The attempt is counted and checked in one step of the limiter's storage (shared by all workers and instances
+    with Redis), so concurrent attempts cannot slip past the limit between a check and a count.
+    """
+    address = get_remote_address()
+    if limiter.enabled and not limiter.limiter.hit(_UNKNOWN_CODES, "unknown-code", address):
+        reset_at, _remaining = limiter.limiter.get_window_stats(_UNKNOWN_CODES, "unknown-code", address)
+        body, status = render_error(429)
+        response = make_response(body, status)
+        response.headers["Retry-After"] = str(max(1, int(reset_at - time.time()) + 1))
+        return _no_store(response)
     services.record_unknown(typed, utcnow())
     html = render_template("qr/unknown.html", typed=typed[:40])
     return _no_store(make_response(html, 404))
 
 
-def _only_unknown_counts(response: Response) -> bool:
-    """Rate-limit attempts on unknown codes only, so real visitors behind one address are never blocked."""
-    return response.status_code == 404
-
-
 @bp.route("/T/<raw>", methods=["GET", "HEAD"])  # what printed symbols encode (alphanumeric mode)
 @bp.route("/t/<raw>", methods=["GET", "HEAD"])  # registered first, so url_for builds the lower-case form
-@limiter.limit(UNKNOWN_CODE_LIMIT, deduct_when=_only_unknown_counts)
 def scan(raw: str) -> Response:
     """The printed QR target: record the scan, then show the landing page or redirect to the destination."""
     now = utcnow()

@@ -204,8 +204,11 @@ def test_hostile_paths_are_harmless_404s(client, code, raw: str) -> None:
 
 
 def test_unknown_code_attempts_are_rate_limited_per_address(client, code) -> None:
-    statuses = [visit(client, f"/t/ZZZZ{n:04d}", ip="198.51.100.200").status_code for n in range(62)]
-    assert statuses[:60] == [404] * 60 and statuses[60:] == [429, 429]
+    answers = [visit(client, f"/t/ZZZZ{n:04d}", ip="198.51.100.200") for n in range(62)]
+    assert [a.status_code for a in answers] == [404] * 60 + [429, 429]
+    refused = answers[-1]
+    assert "Zu viele Versuche" in refused.get_data(as_text=True) and 1 <= int(refused.headers["Retry-After"]) <= 61
+    assert count(UnknownCodeHit) == 60  # refused attempts are not stored
     assert visit(client, f"/t/{code.code}", ip="198.51.100.201").status_code == 200
 
 
