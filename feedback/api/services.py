@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -86,8 +87,9 @@ def authenticate(header: str | None, now: datetime, writing: bool = False) -> Ap
     plain = plain.strip()
     if kind.lower() != "bearer" or not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
         return None
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _hash(plain)))
-    if token is None or not token.is_active(now):
+    digest = _hash(plain)  # looked up by its SHA-256: the plain token is never stored or compared
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest))
+    if token is None or not hmac.compare_digest(token.token_hash, digest) or not token.is_active(now):
         return None
     if token.last_used_at is None or now - token.last_used_at >= USE_RESOLUTION:
         if writing:

@@ -66,6 +66,24 @@ def test_requests_without_a_valid_token_get_401(client, api) -> None:
     _problem(client.get("/api/v1/campaigns", headers=headers["read"]), 401)
 
 
+def test_tokens_are_never_taken_from_the_url_or_a_cookie(client, api) -> None:
+    """A token in a query string or a cookie ends up in logs and histories: it is not accepted there."""
+    _workspace, _owner, headers = api
+    plain = headers["read"]["Authorization"].removeprefix("Bearer ")
+    for query in ("token", "access_token", "api_key", "key", "bearer"):
+        _problem(client.get(f"/api/v1/campaigns?{query}={plain}"), 401)
+    client.set_cookie("token", plain)
+    _problem(client.get("/api/v1/campaigns"), 401)
+    assert client.get("/api/v1/campaigns", headers=headers["read"]).status_code == 200
+
+
+def test_a_token_differing_in_its_last_character_is_refused(client, api) -> None:
+    _workspace, _owner, headers = api
+    plain = headers["read"]["Authorization"].removeprefix("Bearer ")
+    other = plain[:-1] + ("A" if plain[-1] != "A" else "B")
+    _problem(client.get("/api/v1/campaigns", headers={"Authorization": f"Bearer {other}"}), 401)
+
+
 def test_tokens_are_stored_as_hashes_and_note_their_use(client, api) -> None:
     """The plain token is nowhere in the database; last use is recorded."""
     _workspace, _owner, headers = api

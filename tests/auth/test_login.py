@@ -80,6 +80,20 @@ def test_login_is_rate_limited(client, make_user) -> None:
     assert "Too many attempts" in client.post("/login", data={"email": "x@y.z", "password": "a"}).get_data(as_text=True)
 
 
+def test_the_session_cookie_is_http_only_same_site_and_secure_in_production(make_app, make_user) -> None:
+    for environ, secure in (({}, False), ({"FEEDBACK_ENV": "production"}, True)):
+        app = make_app(environ)
+        with app.app_context():
+            make_user(email=f"cookie{int(secure)}@example.com")
+            client = app.test_client()
+            response = client.post("/login", data={"email": f"cookie{int(secure)}@example.com", "password": PASSWORD})
+            assert response.status_code == 302
+            (session_cookie,) = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("feedback_session=")]
+            flags = {part.strip().split("=")[0].lower() for part in session_cookie.split(";")}
+            assert {"httponly", "path"} <= flags and "SameSite=Lax" in session_cookie
+            assert ("secure" in flags) is secure
+
+
 def test_logout_needs_post_and_ends_the_session(client, auth, make_user) -> None:
     make_user(email="out@example.com")
     auth.login("out@example.com")
