@@ -384,7 +384,7 @@ def file_stem(batch: CodeBatch) -> str:
     return "-".join(p for p in parts if p)
 
 
-class _Stream(io.RawIOBase):
+class ZipSink(io.RawIOBase):
     """A write-only sink that hands out what was written so far; zipfile writes to it as to an unseekable file."""
 
     def __init__(self) -> None:
@@ -405,7 +405,7 @@ class _Stream(io.RawIOBase):
 def batch_zip(batch: CodeBatch, public_base_url: str, formats: tuple[str, ...], options: QrOptions) -> Iterator[bytes]:
     """A ZIP of every code's image (PNG and/or SVG, named reference_code) plus the mail-merge CSV, streamed as it is
     built so the first bytes leave at once and memory stays flat."""
-    sink = _Stream()
+    sink = ZipSink()
     with zipfile.ZipFile(sink, "w") as archive:
         archive.writestr("mailmerge.csv", "".join(mailmerge_csv(batch, public_base_url)), zipfile.ZIP_DEFLATED)
         yield sink.take()

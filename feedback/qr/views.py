@@ -29,7 +29,7 @@ from feedback.db_types import utcnow
 from feedback.errors import DomainError, render_error
 from feedback.extensions import db, limiter
 from feedback.i18n import current_language
-from feedback.qr import fastpath, personal, services
+from feedback.qr import fastpath, personal, printkit, services
 from feedback.qr.codes import InvalidCode, group, normalise_code
 from feedback.qr.forms import BatchForm, CodeForm, ExpiryForm
 from feedback.qr.models import Code, ScanOutcome
@@ -39,6 +39,7 @@ from feedback.qr.visitors import describe_visit
 from feedback.surveys.views import landing_with_survey
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
 from feedback.touchpoints import services as touchpoint_services
+from feedback.touchpoints.models import Campaign, Touchpoint
 from feedback.webhooks.services import has_scan_subscribers
 
 bp = Blueprint("qr", __name__)
@@ -288,10 +289,7 @@ def _download_name(code: Code, fmt: str) -> str:
     return "-".join(p for p in parts if p) + f".{fmt}"
 
 
-@codes_bp.route("/campaigns/<int:campaign_id>/codes.pdf")
-def campaign_sheet(campaign_id: int) -> Response:
-    """An A4 print sheet with every code of the campaign's active touchpoints."""
-    campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
+def _campaign_sheet_pdf(campaign: Campaign, codes: list[tuple[Code, Touchpoint]]) -> bytes:
     base = current_app.config["PUBLIC_BASE_URL"]
     host = base.split("://", 1)[1]
     items = [
@@ -302,12 +300,37 @@ def campaign_sheet(campaign_id: int) -> Response:
             title=touchpoint.name,
             subtitle=code.label or "",
         )
-        for code, touchpoint in services.campaign_codes(campaign)
+        for code, touchpoint in codes
     ]
-    pdf = print_sheet(_("%(campaign)s – QR codes", campaign=campaign.name), items)
-    response = make_response(pdf)
+    return print_sheet(_("%(campaign)s – QR codes", campaign=campaign.name), items)
+
+
+@codes_bp.route("/campaigns/<int:campaign_id>/codes.pdf")
+def campaign_sheet(campaign_id: int) -> Response:
+    """An A4 print sheet with every code of the campaign's active touchpoints."""
+    campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
+    response = make_response(_campaign_sheet_pdf(campaign, services.campaign_codes(campaign)))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{campaign.slug}-qr-codes.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@codes_bp.route("/campaigns/<int:campaign_id>/codes.zip")
+def campaign_print_kit(campaign_id: int) -> Response:
+    """The print kit: every code of the campaign's active touchpoints as PNG and SVG (named by touchpoint and
+    label), the print sheet and a printing guide, in one ZIP."""
+    campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
+    try:
+        options = _options_from_request("-")
+    except RenderError as error:
+        raise DomainError(str(error.message)) from None
+    codes = services.campaign_codes(campaign)
+    body = printkit.campaign_zip(
+        campaign.name, codes, current_app.config["PUBLIC_BASE_URL"], options, _campaign_sheet_pdf(campaign, codes)
+    )
+    response = Response(stream_with_context(body), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{campaign.slug}-print-kit.zip"'
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import date, timedelta
 
 import pytest
@@ -124,6 +125,33 @@ def test_campaign_print_sheet_lists_every_code(client, touchpoint, make_touchpoi
     text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
     for expected in ("Plakat Hbf", "Gleis 1", "Flyer Markt", first.code[:4], second.code[:4], "fb.example/t/"):
         assert expected in text
+
+
+def test_the_print_kit_holds_every_code_as_png_and_svg_the_sheet_and_a_guide(
+    client, touchpoint, make_touchpoint
+) -> None:
+    other = make_touchpoint(campaign=touchpoint.campaign, name="Flyer Markt")
+    first, second = services.create_code(touchpoint, "Gleis 1"), services.create_code(touchpoint, "Gleis 2")
+    third = services.create_code(other, "")
+    db.session.commit()
+    page = client.get(f"{_ws(touchpoint)}/campaigns/{touchpoint.campaign_id}").get_data(as_text=True)
+    assert f"/campaigns/{touchpoint.campaign_id}/codes.zip" in page
+    response = client.get(f"{_ws(touchpoint)}/campaigns/{touchpoint.campaign_id}/codes.zip?lang=de")  # a German user
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert response.headers["Cache-Control"] == "no-store"
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    stems = [f"plakat-hbf_gleis-1_{first.code}", f"plakat-hbf_gleis-2_{second.code}", f"flyer-markt_{third.code}"]
+    assert sorted(archive.namelist()) == sorted(
+        ["DRUCKANLEITUNG.txt", "print-sheet.pdf", *(f"png/{s}.png" for s in stems), *(f"svg/{s}.svg" for s in stems)]
+    )
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(archive.read(f"png/{stems[0]}.png"))))
+    assert [d.text for d in decoded] == [f"HTTPS://FB.EXAMPLE/T/{first.code}"]
+    assert archive.read(f"svg/{stems[2]}.svg").startswith(b"<?xml") or b"<svg" in archive.read(f"svg/{stems[2]}.svg")
+    guide = archive.read("DRUCKANLEITUNG.txt").decode()
+    assert "3 Codes" in guide and "Ruhezone" in guide and "Kontrast" in guide and "mindestens ein Zehntel" in guide
+    sheet = PdfReader(io.BytesIO(archive.read("print-sheet.pdf"))).pages[0].extract_text()
+    assert "Gleis 2" in sheet and "Flyer Markt" in sheet
+    assert client.get(f"{_ws(touchpoint)}/campaigns/{touchpoint.campaign_id}/codes.zip?size_mm=abc").status_code == 400
 
 
 def test_touchpoint_page_counts_scans_without_bots(client, touchpoint) -> None:
