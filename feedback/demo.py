@@ -520,6 +520,12 @@ def load_demo_data(password: str) -> Workspace:
     user = _demo_user(password)
     workspace = _demo_workspace(user)
     db.session.flush()
+    return fill_workspace(workspace)
+
+
+def fill_workspace(workspace: Workspace) -> Workspace:
+    """Put the demo campaigns, with their codes, scans, answers, referrals, offers and leads, into a workspace
+    (whatever part is missing); the caller commits."""
     for campaign_data, touchpoints in CAMPAIGNS:
         campaign = db.session.scalar(
             sa.select(Campaign).where(Campaign.workspace_id == workspace.id, Campaign.name == campaign_data.name)

@@ -73,12 +73,36 @@ def list_campaigns():
     """The workspace's campaigns with their touchpoint counts."""
     show_archived = request.args.get("archived") == "1"
     rows = services.list_campaigns(current_workspace().id, include_archived=show_archived)
+    steps = services.first_steps(current_workspace().id)
     return render_template(
         "touchpoints/campaigns.html",
         rows=rows,
         show_archived=show_archived,
         can_edit=current_role().allows(Role.EDITOR),
+        steps=None if steps.done else steps,
+        confirm_form=ConfirmForm(),
     )
+
+
+@bp.route("/demo", methods=["POST"])
+def load_demo():
+    """Fill an empty workspace with the demo campaigns, so a newcomer can look around with data first."""
+    require_role(Role.EDITOR)
+    form = ConfirmForm()
+    workspace = current_workspace()
+    if not form.validate_on_submit():
+        flash(_("The form expired. Please try again."), "error")
+    elif services.first_steps(workspace.id).campaign_id is not None or services.list_campaigns(
+        workspace.id, include_archived=True
+    ):
+        flash(_("Demo data goes into an empty workspace only; this one has campaigns already."), "error")
+    else:
+        from feedback.demo import fill_workspace
+
+        fill_workspace(workspace)
+        db.session.commit()
+        flash(_("Demo campaigns loaded: months of scans, answers and referrals to look around in."), "success")
+    return redirect(url_for("touchpoints.list_campaigns"))
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
