@@ -20,3 +20,12 @@ def test_readme_starts_with_the_run_and_the_test_command() -> None:
 
 def test_ci_runs_the_readmes_test_command() -> None:
     assert _commands()[1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_guides_screenshots_exist_and_come_from_the_browser_journey() -> None:
+    guide = (ROOT / "docs" / "guide.md").read_text()
+    shown = re.findall(r"\]\(img/([\w-]+)\.png\)", guide)
+    taken = set(re.findall(r'_shot\(\w+, "([\w-]+)"\)', (ROOT / "tests/browser/test_journey_browser.py").read_text()))
+    assert len(shown) >= 10 and set(shown) <= taken, set(shown) - taken
+    assert all((ROOT / "docs" / "img" / f"{name}.png").stat().st_size > 10_000 for name in shown)
+    assert "(docs/guide.md)" in (ROOT / "README.md").read_text()
