@@ -181,7 +181,7 @@ def test_from_signup_to_a_rated_touchpoint(browser, server, make_user, make_work
     page.get_by_role("link", name="Auswertung").first.click()
     page.wait_for_load_state("load")
     body = page.inner_text("main")
-    assert "Plakat Hauptbahnhof" in body and "NPS" in body and "95" in body  # the interval is shown
+    assert "Plakat Hauptbahnhof" in body and re.search(r"NPS\s+50\b", body), body[:600]  # 10 and 8: NPS 50
     _shot(page, "10-ratings")
     _dashboard(page)
     page.goto(campaign_url)
@@ -190,7 +190,8 @@ def test_from_signup_to_a_rated_touchpoint(browser, server, make_user, make_work
     _shot(page, "11-referrals")
     _dashboard(page)
     referrals = page.inner_text("main")
-    assert "1" in referrals
+    assert re.search(r"Ausgegebene Einladungen\s+1\b", referrals, re.I), referrals[:400]  # shown in capitals
+    assert re.search(r"\bAnnahmen\s+1\b", referrals, re.I), referrals[:400]
 
     page.goto(f"{campaign_url}/ratings")
     page.get_by_text("Herunterladen").click()
@@ -207,6 +208,9 @@ def test_from_signup_to_a_rated_touchpoint(browser, server, make_user, make_work
     assert poster["completions"] == 2 and poster["nps_n"] == 2  # the customer and the invited friend
     assert poster["nps"] == pytest.approx(50.0)  # one promoter (10), one passive (8)
     assert poster["nps_low"] < 50 < poster["nps_high"]
+    low, high = round(poster["nps_low"]), round(poster["nps_high"])
+    shown = rf"{str(low).replace('-', '[−-]')}\s*…\s*{high}"
+    assert re.search(shown, body), (shown, body[:1500])  # the ratings page shows the same interval
     assert poster["scans"] >= 1 and poster["invites"] == 1 and poster["acceptances"] == 1
     assert rows["Flyer Wochenmarkt"]["completions"] == 0 and rows["Kassenbon-Code"]["scans"] == 0
     desk.close()
