@@ -85,3 +85,14 @@ def screenshot():  # noqa: ANN201
         return path
 
     return take
+
+
+def log_in(page, base: str, email: str, password: str | None = None) -> None:  # noqa: ANN001
+    """Log in through the German login form and wait for the dashboard."""
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{base}/login")
+    page.get_by_label("E-Mail").fill(email)
+    page.get_by_label("Passwort").fill(password or PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url("**/w/**")

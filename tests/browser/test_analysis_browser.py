@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from feedback.demo import load_demo_data
 from feedback.extensions import db
 from feedback.touchpoints.models import Campaign
-from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.conftest import DESKTOP, PHONE, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -31,11 +31,7 @@ def test_demo_ratings_read_at_a_glance(app, browser, live_server, screenshot) ->
 def _read_ratings(browser, live_server, screenshot, slug, campaign_id, size, context_args) -> None:  # noqa: ANN001
     context = browser.new_context(**context_args, locale="de-DE", extra_http_headers={"Accept-Language": "de-DE"})
     page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-Mail").fill("demo@example.com")
-    page.get_by_label("Passwort").fill("demo-password-1")
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url("**/w/**")
+    log_in(page, live_server, "demo@example.com", "demo-password-1")
     page.goto(f"{live_server}/w/{slug}/campaigns/{campaign_id}")
     page.get_by_role("link", name="Auswertung").first.click()
     page.wait_for_url("**/ratings")

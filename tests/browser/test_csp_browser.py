@@ -10,8 +10,7 @@ from feedback.offers.models import Offer
 from feedback.qr import services as qr_services
 from feedback.surveys import services as survey_services
 from feedback.touchpoints import services as tp
-from tests.browser.conftest import DESKTOP, PHONE
-from tests.conftest import PASSWORD
+from tests.browser.conftest import DESKTOP, PHONE, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -59,11 +58,7 @@ def test_no_page_of_ours_violates_the_policy(browser, live_server, make_user, ma
     desk = browser.new_context(**DESKTOP, locale="de-DE", extra_http_headers={"Accept-Language": "de-DE"})
     desk.add_init_script(LISTEN)
     page = desk.new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-Mail").fill(owner.email)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url("**/w/**")
+    log_in(page, live_server, owner.email)
     for path in (
         f"/w/{workspace.slug}/campaigns/{campaign.id}",
         f"/w/{workspace.slug}/campaigns/{campaign.id}/ratings",

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from feedback.webhooks import delivery
-from tests.browser.conftest import DESKTOP, PHONE
-from tests.conftest import PASSWORD
+from tests.browser.conftest import DESKTOP, PHONE, log_in
 from tests.webhooks.receiver import start_receiver
 
 pytestmark = pytest.mark.browser
@@ -27,11 +26,7 @@ def test_owner_adds_a_webhook_and_sees_the_test_event_delivered(
     context = browser.new_context(**context_args, locale="de-DE", extra_http_headers={"Accept-Language": "de-DE"})
     try:
         page = context.new_page()
-        page.goto(f"{live_server}/login")
-        page.get_by_label("E-Mail").fill(owner.email)
-        page.get_by_label("Passwort").fill(PASSWORD)
-        page.get_by_role("button", name="Anmelden").click()
-        page.wait_for_url("**/w/**")
+        log_in(page, live_server, owner.email)
         page.goto(page.url.split("/w/")[0] + "/w/" + page.url.split("/w/")[1].split("/")[0] + "/webhooks/")
         assert page.get_by_text("Noch keine Webhooks.").is_visible()
         page.get_by_label("URL").fill(receiver.url)

@@ -24,8 +24,7 @@ from openpyxl import load_workbook
 from PIL import Image
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
-from tests.conftest import PASSWORD
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -86,11 +85,7 @@ def test_from_signup_to_a_rated_touchpoint(browser, server, make_user, make_work
     workspace = make_workspace("Nordlicht Kaffee", owner=marketer)
     desk = browser.new_context(**DESKTOP, **GERMAN, accept_downloads=True)
     page = desk.new_page()
-    page.goto(f"{server}/login")
-    page.get_by_label("E-Mail").fill(marketer.email)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url("**/w/**")
+    log_in(page, server, marketer.email)
     _shot(page, "01-empty-workspace")
     _dashboard(page)
 

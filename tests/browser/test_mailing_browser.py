@@ -14,8 +14,7 @@ from feedback.extensions import db
 from feedback.qr.models import Code
 from feedback.surveys import services as survey_services
 from feedback.touchpoints.models import Channel
-from tests.browser.conftest import DESKTOP, PHONE
-from tests.conftest import PASSWORD
+from tests.browser.conftest import DESKTOP, PHONE, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -37,10 +36,7 @@ def test_mailing_upload_download_and_the_recipients_notice(
 
     context = browser.new_context(**DESKTOP, locale="de-DE", extra_http_headers={"Accept-Language": "de-DE"})
     page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-Mail").fill(editor.email)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    log_in(page, live_server, editor.email)
     page.goto(f"{live_server}/w/{workspace.slug}/touchpoints/{touchpoint.id}")
     page.get_by_label("Name des Mailings").fill("Mailing März")
     page.get_by_label("CSV mit Empfänger-Referenzen").set_input_files(str(upload))
@@ -67,11 +63,7 @@ def test_mailing_upload_download_and_the_recipients_notice(
     screenshot(recipient, "mailing-recipient-phone")
     editor_phone = browser.new_context(**PHONE, locale="de-DE", extra_http_headers={"Accept-Language": "de-DE"})
     touchpoint_page = editor_phone.new_page()
-    touchpoint_page.goto(f"{live_server}/login")
-    touchpoint_page.get_by_label("E-Mail").fill(editor.email)
-    touchpoint_page.get_by_label("Passwort").fill(PASSWORD)
-    touchpoint_page.get_by_role("button", name="Anmelden").click()
-    touchpoint_page.wait_for_url("**/w/**")
+    log_in(touchpoint_page, live_server, editor.email)
     touchpoint_page.goto(f"{live_server}/w/{workspace.slug}/touchpoints/{touchpoint.id}")
     screenshot(touchpoint_page, "mailing-touchpoint-phone")
     assert touchpoint_page.evaluate("() => document.documentElement.scrollWidth") <= 390, "scrolls sideways"

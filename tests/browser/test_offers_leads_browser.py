@@ -13,8 +13,7 @@ from feedback.offers.models import Offer
 from feedback.qr import services as qr_services
 from feedback.surveys import services as survey_services
 from feedback.touchpoints.models import Channel
-from tests.browser.conftest import DESKTOP, PHONE
-from tests.conftest import PASSWORD
+from tests.browser.conftest import DESKTOP, PHONE, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -72,11 +71,7 @@ def test_coupon_contact_redemption_and_lead(
 
     desk = browser.new_context(**DESKTOP, locale="de-DE", extra_http_headers={"Accept-Language": "de-DE"})
     till = desk.new_page()
-    till.goto(f"{live_server}/login")
-    till.get_by_label("E-Mail").fill(owner.email)
-    till.get_by_label("Passwort").fill(PASSWORD)
-    till.get_by_role("button", name="Anmelden").click()
-    till.wait_for_url("**/w/**")
+    log_in(till, live_server, owner.email)
     till.get_by_role("link", name="Gutscheine").click()
     till.get_by_label("Gutscheincode").fill(coupon.lower())
     till.get_by_label("Bestellwert").fill("240,00")

@@ -19,7 +19,7 @@ from feedback.referrals.models import Invite
 from feedback.surveys.models import Response
 from feedback.webhooks import services as webhook_services
 from feedback.webhooks.models import WebhookEndpoint
-from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.conftest import DESKTOP, PHONE, log_in
 from tests.browser.test_csp_browser import LISTEN
 from tests.conftest import PASSWORD
 
@@ -222,11 +222,7 @@ def test_hostile_text_everywhere_runs_no_script_on_any_page(app, browser, live_s
     desk = browser.new_context(**DESKTOP, locale="de-DE", extra_http_headers={"Accept-Language": "de-DE"})
     desk.add_init_script(LISTEN)
     page = desk.new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-Mail").fill(login["email"])
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url("**/w/**")
+    log_in(page, live_server, login["email"])
     paths = [*_dashboard_paths(app, login["workspace"]), "/account", "/api/docs"]
     assert len(paths) >= 30, "\n".join(paths)  # every GET page of the dashboard
     shown = 0
