@@ -136,6 +136,11 @@ MAX_SETUPS = 4096
 _setups: dict[str, Setup] = {}
 
 
+def forget_setups() -> None:
+    """Drop this process's cached setups (tests start each from an empty database)."""
+    _setups.clear()
+
+
 def setup_of(code: str) -> Setup | None:
     """The survey setup of a code (canonical form) from this process's cache, read anew when older than
     SETUP_SECONDS or after a change here; None when the code is unknown or shows no survey. Reads in a transaction

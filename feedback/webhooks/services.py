@@ -287,10 +287,14 @@ def has_scan_subscribers(workspace_id: int) -> bool:
     return found
 
 
-def forget_subscribers(workspace_id: int) -> None:
-    """Drop this process's cached answer after a change (other processes notice within the cache time)."""
+def forget_subscribers(workspace_id: int | None = None) -> None:
+    """Drop this process's cached answer after a change (other processes notice within the cache time); without a
+    workspace, every cached answer (tests start each from an empty database)."""
     with _scan_lock:
-        _scan_cache.pop(workspace_id, None)
+        if workspace_id is None:
+            _scan_cache.clear()
+        else:
+            _scan_cache.pop(workspace_id, None)
 
 
 def scan_deliveries(connection: sa.Connection, workspace_id: int, data: dict[str, Any], now: datetime) -> int:
