@@ -17,6 +17,7 @@
     fieldset.querySelectorAll("input:checked, textarea").forEach(function (input) {
       data.append("value", input.value);
     });
+    form.elements["saved"].value = "1";  // the response exists now: the page submit goes the full path
     fetch(url, { method: "POST", body: data, credentials: "same-origin" })
       .then(function (response) {
         if (status) { status.textContent = response.ok ? status.getAttribute("data-saved") || "✓" : ""; }

@@ -142,6 +142,8 @@ def _submit_at_once(raw: str) -> Response | None:
         code = normalise_code(raw)
     except InvalidCode:
         return None
+    if request.form.get("saved"):  # the script saved answers one by one: the response exists, the full path merges
+        return None
     state = _unsign(request.form.get("state", ""))
     if state is None or state.invite_id is not None:
         return None

@@ -78,6 +78,17 @@ def test_a_one_page_completion_is_stored_by_the_writer_with_every_answer(client,
     assert "Vielen Dank" in client.get(response.headers["Location"], headers=PHONE).get_data(as_text=True)
 
 
+def test_a_form_whose_answers_the_script_saved_goes_straight_to_the_full_path(client, code, writes) -> None:
+    fields = open_form(client, code)
+    saved = client.post(
+        f"/t/{code.code}/answer", data={**fields, "key": "nps", "value": "9"}, headers=PHONE
+    )  # what respond.js sends as the answer is given
+    assert saved.status_code == 200
+    response = answer_all(client, code, {**fields, "saved": "1"})
+    assert response.status_code == 303 and writes == []  # no wasted turn at the writer
+    assert count(Response) == 1 and count(Answer) == 4
+
+
 def test_a_respondent_post_sets_no_session_or_remember_cookie(client, code) -> None:
     response = answer_all(client, code, open_form(client, code))
     cookies = response.headers.getlist("Set-Cookie")
