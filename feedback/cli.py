@@ -28,10 +28,22 @@ def _create_app(*_args: Any) -> Flask:
 
 
 def main() -> None:
-    """Entry point of the `feedback` console script."""
+    """Entry point of the `feedback` console script; an unusable setting ends it with one line, not a traceback."""
+    from sqlalchemy.exc import OperationalError
+
+    from feedback.config import ConfigError
+
     cli = FlaskGroup(create_app=_create_app, add_version_option=False, load_dotenv=False)
     cli.help = "feedback: QR codes, surveys and ratings for offline touchpoints."
-    cli.main(prog_name="feedback")
+    try:
+        cli.main(prog_name="feedback")
+    except ConfigError as error:
+        click.echo(f"feedback: configuration error: {error}", err=True)
+        sys.exit(2)
+    except OperationalError as error:  # typically the database server is down or the URL's credentials are wrong
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else "unknown error"
+        click.echo(f"feedback: cannot use the database (DATABASE_URL): {reason}", err=True)
+        sys.exit(2)
 
 
 #: Threads per gunicorn worker. A scan is acknowledged only after the commit that holds it, and concurrent scans

@@ -9,10 +9,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse_many
+from limits.storage import SCHEMES as RATE_LIMIT_STORAGES
+
 ENVIRONMENTS = ("development", "production", "testing")
 #: Secrets that must never protect a production deployment.
 KNOWN_WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "test", "feedback"}
 MIN_SECRET_LENGTH = 32
+#: Raw scans are kept at least this many days when a retention period is set (feedback.analysis.retention).
+MIN_RETENTION_DAYS = 30
 
 
 class ConfigError(RuntimeError):
@@ -87,6 +92,44 @@ def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be 1 or 0 (true/false), got {raw!r}")
 
 
+def _sqlite_folder(database_url: str, default_url: str) -> None:
+    """Make sure a SQLite file can be created: the default folder is made, a given one must exist."""
+    if not database_url.startswith("sqlite:///") or database_url.startswith("sqlite:///:memory:"):
+        return
+    folder = Path(database_url.removeprefix("sqlite:///").split("?", 1)[0]).parent
+    if database_url == default_url:
+        folder.mkdir(parents=True, exist_ok=True)
+    elif not folder.is_dir():
+        raise ConfigError(f"DATABASE_URL points into a folder that does not exist: {str(folder)!r}")
+
+
+def _rate_limit_storage(environ: Mapping[str, str]) -> str:
+    """Read the rate-limit storage URI; only the synchronous storages of the limits library can serve Flask."""
+    uri = environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    if scheme not in RATE_LIMIT_STORAGES or scheme.startswith("async+"):
+        raise ConfigError(f"RATELIMIT_STORAGE_URI must be memory:// or e.g. redis://host:6379/0, got {uri!r}")
+    return uri
+
+
+def _rate_limit(environ: Mapping[str, str], name: str, default: str) -> str:
+    """Read a rate limit such as "10 per minute;50 per hour"."""
+    value = environ.get(name) or default
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name} must look like '10 per minute;50 per hour', got {value!r}") from None
+    return value
+
+
+def _retention_days(environ: Mapping[str, str]) -> int:
+    """Read SCAN_RETENTION_DAYS: 0 keeps raw scans, otherwise at least MIN_RETENTION_DAYS."""
+    days = _int(environ, "SCAN_RETENTION_DAYS", 0, minimum=0)
+    if 0 < days < MIN_RETENTION_DAYS:
+        raise ConfigError(f"SCAN_RETENTION_DAYS must be 0 (keep raw scans) or at least {MIN_RETENTION_DAYS}, got {days}")
+    return days
+
+
 def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, object]:
     """Build the Flask configuration from environment variables; raise ConfigError when it is unusable."""
     env = environ.get("FEEDBACK_ENV", "development")
@@ -98,6 +141,7 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, ob
     database_url = normalise_database_url(environ.get("DATABASE_URL") or default_db)
     if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
         raise ConfigError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+    _sqlite_folder(database_url, default_db)
 
     base_default = "" if production else "http://localhost:8000"
     base_url = environ.get("PUBLIC_BASE_URL", base_default)
@@ -118,9 +162,9 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, ob
         "PUBLIC_BASE_URL": _public_base_url(base_url),
         "PROXY_HOPS": _int(environ, "PROXY_HOPS", 0),
         "DEFAULT_TIMEZONE": timezone,
-        "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": _rate_limit_storage(environ),
         "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "LOGIN_RATE_LIMIT": _rate_limit(environ, "LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", 1024 * 1024, minimum=1024),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -139,7 +183,7 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, ob
         "WEBHOOK_POLL_SECONDS": _int(environ, "WEBHOOK_POLL_SECONDS", 5, minimum=1),
         "WEBHOOK_LOG_DAYS": _int(environ, "WEBHOOK_LOG_DAYS", 30, minimum=1),
         # Raw scans older than this many days become daily counts (`feedback retention`); 0 keeps them.
-        "SCAN_RETENTION_DAYS": _int(environ, "SCAN_RETENTION_DAYS", 0, minimum=0),
+        "SCAN_RETENTION_DAYS": _retention_days(environ),
     }
 
 

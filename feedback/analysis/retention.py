@@ -25,12 +25,13 @@ import sqlalchemy as sa
 from feedback.analysis import rollups
 from feedback.analysis.models import RetainedCount
 from feedback.auth.models import Workspace
+from feedback.config import MIN_RETENTION_DAYS
 from feedback.extensions import db
 from feedback.qr.models import Scan
 from feedback.surveys.models import Response
 
 #: Retention shorter than this is refused: recent days are still answered and compared week on week.
-MIN_DAYS = 30
+MIN_DAYS = MIN_RETENTION_DAYS
 #: Days per transaction: a month of a busy workspace is a few million rows at most.
 CHUNK_DAYS = 31
 
