@@ -43,7 +43,10 @@ class Figures:
     client_errors: int = 0
     worker_kills: int = 0
     master_kills: int = 0
+    #: From the master's SIGKILL to the first /healthz answer of the restarted server (printed, never asserted).
     longest_outage_seconds: float = 0.0
+    #: Scans acknowledged by the restarted server: it came back and served again.
+    acknowledged_after_master_kill: int = 0
     stored: int = 0
     acknowledged_missing: int = 0
     stored_twice: int = 0
@@ -74,7 +77,7 @@ class Server:
         found = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
         return [int(pid) for pid in found.split()]
 
-    def wait_ready(self, timeout: float = 30.0) -> float:
+    def wait_ready(self, timeout: float = 120.0) -> float:
         """Seconds until a scan is answered."""
         started = time.monotonic()
         while time.monotonic() - started < timeout:
@@ -228,6 +231,7 @@ def run(seconds: float, database_url: str, label: str) -> Figures:
     try:
         started = time.monotonic()
         master_killed = False
+        acknowledged_before_restart = None
         while time.monotonic() - started < seconds:
             time.sleep(KILL_EVERY)
             if not master_killed and time.monotonic() - started > seconds / 2:
@@ -238,15 +242,22 @@ def run(seconds: float, database_url: str, label: str) -> Figures:
                 server.start()
                 server.wait_ready()
                 figures.longest_outage_seconds = max(figures.longest_outage_seconds, time.monotonic() - outage)
+                acknowledged_before_restart = len(acknowledged)
                 continue
             workers = server.workers()
             if workers:
                 os.kill(random.choice(workers), signal.SIGKILL)
                 figures.worker_kills += 1
+        if acknowledged_before_restart is not None:  # the clients see the restarted server answer before they stop
+            deadline = time.monotonic() + 120
+            while len(acknowledged) <= acknowledged_before_restart + CLIENTS and time.monotonic() < deadline:
+                time.sleep(0.05)
         stop.set()
         load.join()
         figures.requests, figures.client_errors = counts["requests"], counts["errors"]
         figures.acknowledged = len(acknowledged)
+        if acknowledged_before_restart is not None:
+            figures.acknowledged_after_master_kill = figures.acknowledged - acknowledged_before_restart
         server.wait_ready()
         cut = _graceful(server, code, figures)
     finally:

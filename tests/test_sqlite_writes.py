@@ -1,15 +1,18 @@
-"""SQLite write transactions: a writer that finds the lock taken gets it within a fraction of a millisecond of its
-release (not after SQLite's sleeping busy handler), one thread of a process asks at a time, and nothing is left
-holding a turn after a commit, a rollback or a failure."""
+"""SQLite write transactions: a writer that finds the lock taken tries again in steps of at most 2 ms (not SQLite's
+sleeping busy handler with steps of up to 100 ms), one thread of a process asks at a time, and nothing is left
+holding a turn after a commit, a rollback or a failure. How long a writer waits in practice is measured by
+bench/survey_submit.py, not asserted here."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
 
+from feedback import extensions
 from feedback.extensions import SQLITE_BUSY_TIMEOUT_MS, db, when_unlocked
 
 
@@ -20,15 +23,38 @@ def engine(app):  # noqa: ANN001,ANN201
     return db.engine
 
 
-def _hold_the_lock(engine: sa.Engine, seconds: float, holding: threading.Event) -> threading.Thread:
-    """Another process's writer, played by a plain sqlite3 connection holding BEGIN IMMEDIATE for `seconds`."""
+class Pauses:
+    """Records the retry pauses of when_unlocked in the test's thread (and still sleeps them); `retried` is set
+    after 20 of them."""
+
+    def __init__(self, sleep: Callable[[float], None]) -> None:
+        self.sleep, self.taken, self.retried = sleep, [], threading.Event()
+        self.thread = threading.get_ident()
+
+    def __call__(self, seconds: float) -> None:
+        if threading.get_ident() == self.thread:
+            self.taken.append(seconds)
+            if len(self.taken) >= 20:
+                self.retried.set()
+        self.sleep(seconds)
+
+
+@pytest.fixture
+def pauses(monkeypatch: pytest.MonkeyPatch) -> Pauses:
+    recorder = Pauses(time.sleep)
+    monkeypatch.setattr(extensions.time, "sleep", recorder)
+    return recorder
+
+
+def _hold_the_lock(engine: sa.Engine, release: threading.Event, holding: threading.Event) -> threading.Thread:
+    """Another process's writer, played by a plain sqlite3 connection holding BEGIN IMMEDIATE until `release`."""
     import sqlite3
 
     def hold() -> None:
         other = sqlite3.connect(engine.url.database, isolation_level=None)
         other.execute("BEGIN IMMEDIATE")
         holding.set()
-        time.sleep(seconds)
+        release.wait(timeout=60)
         other.execute("COMMIT")
         other.close()
 
@@ -37,28 +63,27 @@ def _hold_the_lock(engine: sa.Engine, seconds: float, holding: threading.Event) 
     return thread
 
 
-def test_a_waiting_writer_gets_the_lock_right_after_it_is_released(engine) -> None:
+def test_a_waiting_writer_retries_in_short_steps_until_the_lock_is_released(engine, pauses) -> None:
     holding = threading.Event()
-    holder = _hold_the_lock(engine, 0.12, holding)
+    holder = _hold_the_lock(engine, pauses.retried, holding)  # released once the writer has tried 20 times
     holding.wait()
-    started = time.monotonic()
     with engine.connect() as connection:
         with connection.execution_options(sqlite_immediate=True).begin():
-            waited = time.monotonic() - started
             timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
     holder.join()
-    # SQLite's own handler would sleep in steps of up to 100 ms past the release; ours retries every ≤ 2 ms
-    assert 0.11 <= waited < 0.12 + 0.05
+    # SQLite's own handler would sleep in steps of up to 100 ms; ours retries after 0.1 ms, doubling up to 2 ms
+    assert len(pauses.taken) >= 20
+    assert pauses.taken[0] == pytest.approx(0.0001)
+    assert max(pauses.taken) == pytest.approx(0.002)
     assert timeout == SQLITE_BUSY_TIMEOUT_MS  # restored for everything else the transaction does
 
 
-def test_when_unlocked_gives_up_on_other_errors_at_once(engine) -> None:
+def test_when_unlocked_gives_up_on_other_errors_at_once(engine, pauses) -> None:
     with engine.connect() as connection:
         driver = connection.connection.driver_connection
-        started = time.monotonic()
         with pytest.raises(Exception, match="syntax error"):
             when_unlocked(driver, lambda: driver.execute("BEGIN NONSENSE"))
-        assert time.monotonic() - started < 0.05
+        assert pauses.taken == []  # not retried
         assert driver.execute("PRAGMA busy_timeout").fetchone()[0] == SQLITE_BUSY_TIMEOUT_MS
 
 
@@ -85,5 +110,5 @@ def test_no_turn_is_kept_after_a_transaction_ends(engine, ending) -> None:
 
     thread = threading.Thread(target=next_writer)
     thread.start()
-    thread.join(timeout=5)
+    thread.join(timeout=60)  # a kept turn would block it for good
     assert done.is_set()

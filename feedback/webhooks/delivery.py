@@ -268,6 +268,8 @@ class Dispatcher:
         self.poll_seconds = poll_seconds
         self._wake = threading.Event()
         self._stop = threading.Event()
+        #: Set while the thread waits for a wake-up or the next poll: the outbox had nothing more that was due.
+        self.idle = threading.Event()
         self._thread: threading.Thread | None = None
         self._purged: datetime | None = None
 
@@ -287,6 +289,7 @@ class Dispatcher:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before the round: a wake-up during it makes the wait below return at once
             try:
                 sent = run_once(self.app)
                 self._purge()
@@ -294,8 +297,9 @@ class Dispatcher:
                 log.exception("webhook dispatcher round failed")
                 sent = 0
             if sent < BATCH:  # a full batch: more may be due at once
+                self.idle.set()
                 self._wake.wait(self.poll_seconds)
-                self._wake.clear()
+                self.idle.clear()
 
     def _purge(self) -> None:
         now = utcnow()

@@ -145,7 +145,7 @@ def _walk(app, client, auth: dict[str, str], receiver) -> dict[str, int]:  # noq
     # and each answer is found by its CRM reference
     found = call("GET", "/responses", 200, query_string={"reference": "CRM-0007"})
     assert [(r["reference"], r["answers"]["nps"]) for r in found["items"]] == [("CRM-0007", answered["CRM-0007"])]
-    deadline = time.monotonic() + 10  # the receiver answers before the dispatcher records the answer
+    deadline = time.monotonic() + 120  # the receiver answers before the dispatcher records the answer
     while True:
         states = [d["status"] for d in call("GET", f"/webhooks/{hook['id']}/deliveries", 200)["items"]]
         if set(states) == {"delivered"} or time.monotonic() > deadline:

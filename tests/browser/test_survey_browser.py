@@ -67,6 +67,12 @@ def code(app, make_touchpoint):  # noqa: ANN201
     return created.code
 
 
+def _saves_the_comment(response) -> bool:  # noqa: ANN001 - a Playwright Response
+    """The per-answer save of the comment question (respond.js posts key=comment)."""
+    body = response.request.post_data or ""
+    return response.request.method == "POST" and 'name="key"\r\n\r\ncomment\r\n' in body
+
+
 @pytest.mark.parametrize(
     ("javascript", "language", "labels"),
     [
@@ -111,9 +117,12 @@ def test_a_phone_answers_every_question_type(
     page.get_by_text(labels["poster"], exact=True).click()
     page.get_by_text(labels["beans"], exact=True).click()
     page.get_by_text(labels["courses"], exact=True).click()
-    page.locator("#q_comment").fill("Guter Kaffee 👍 – שלום")
-    if javascript:
-        page.wait_for_timeout(1200)  # let the per-answer saves arrive before checking them
+    comment = "Guter Kaffee 👍 – שלום"
+    if not javascript:
+        page.locator("#q_comment").fill(comment)
+    else:  # the comment is saved once typing pauses: wait for that answer to come back
+        with page.expect_response(_saves_the_comment):
+            page.locator("#q_comment").fill(comment)
         db.session.rollback()
         partial = db.session.scalar(sa.select(Response))
         assert partial is not None and partial.completed_at is None, "answers are saved as they are given"

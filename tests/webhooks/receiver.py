@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,14 +23,21 @@ class Receiver:
     url: str
     requests: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=lambda: [204])
+    arrived: threading.Condition = field(default_factory=threading.Condition)
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
-        """The first `count` requests, waiting up to `timeout` seconds for them."""
-        deadline = time.monotonic() + timeout
-        while len(self.requests) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(self.requests) >= count, f"{len(self.requests)} of {count} webhook requests arrived"
-        return self.requests[:count]
+    def record(self, request: Received) -> int:
+        """Keep a request and tell waiters; the index of the status to answer it with."""
+        with self.arrived:
+            self.requests.append(request)
+            self.arrived.notify_all()
+            return min(len(self.requests), len(self.statuses)) - 1
+
+    def wait_for(self, count: int, timeout: float = 60.0) -> list[Received]:
+        """The first `count` requests, as soon as they have arrived (`timeout` only ends a wait that failed)."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.requests) >= count, timeout=timeout)
+            assert len(self.requests) >= count, f"{len(self.requests)} of {count} webhook requests arrived"
+            return self.requests[:count]
 
 
 def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
@@ -42,8 +48,7 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
-            receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
-            index = min(len(receiver.requests), len(receiver.statuses)) - 1
+            index = receiver.record(Received(self.path, dict(self.headers.items()), body))
             self.send_response(receiver.statuses[index])
             self.send_header("Content-Length", "0")
             self.end_headers()

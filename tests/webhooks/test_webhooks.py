@@ -213,10 +213,10 @@ def test_the_dispatcher_thread_sends_within_moments_of_the_commit(app, shop, rec
     workspace, _owner, code = shop
     _endpoint(workspace, receiver.url)
     app.config["WEBHOOK_POLL_SECONDS"] = 60  # only the wake-up after the commit can be this quick
-    delivery.start_dispatcher(app)
-    time.sleep(0.2)
+    dispatcher = delivery.start_dispatcher(app)
+    assert dispatcher.idle.wait(timeout=30)  # its first round found nothing; it now sleeps for up to a minute
     answer(app.test_client(), f"/t/{code.code}")
-    (request,) = receiver.wait_for(1, timeout=5)
+    (request,) = receiver.wait_for(1, timeout=30)
     assert json.loads(request.body)["type"] == "response.completed"
 
 
