@@ -42,7 +42,8 @@ def main() -> None:
         sys.exit(2)
     except OperationalError as error:  # typically the database server is down or the URL's credentials are wrong
         reason = str(error.orig).strip().splitlines()[0] if error.orig else "unknown error"
-        click.echo(f"feedback: cannot use the database (DATABASE_URL): {reason}", err=True)
+        hint = " (run `feedback db upgrade` first)" if "no such table" in reason else ""
+        click.echo(f"feedback: cannot use the database (DATABASE_URL): {reason}{hint}", err=True)
         sys.exit(2)
 
 
@@ -171,6 +172,7 @@ def create_user_command(email: str, name: str, workspace_name: str | None, local
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as error:
         raise click.BadParameter(str(error), param_hint="EMAIL") from None
+    upgrade()  # a fresh database gets its tables first, as with `serve` and `demo`
     try:
         user = services.create_user(email, password, name, locale)
         if workspace_name:

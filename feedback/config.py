@@ -126,7 +126,9 @@ def _retention_days(environ: Mapping[str, str]) -> int:
     """Read SCAN_RETENTION_DAYS: 0 keeps raw scans, otherwise at least MIN_RETENTION_DAYS."""
     days = _int(environ, "SCAN_RETENTION_DAYS", 0, minimum=0)
     if 0 < days < MIN_RETENTION_DAYS:
-        raise ConfigError(f"SCAN_RETENTION_DAYS must be 0 (keep raw scans) or at least {MIN_RETENTION_DAYS}, got {days}")
+        raise ConfigError(
+            f"SCAN_RETENTION_DAYS must be 0 (keep raw scans) or at least {MIN_RETENTION_DAYS}, got {days}"
+        )
     return days
 
 

@@ -99,6 +99,20 @@ def test_create_user_refuses_bad_input_and_changes_nothing(runner) -> None:
     assert count(User) == 1
 
 
+def test_create_user_on_a_fresh_database_creates_its_tables_first(tmp_path: Path) -> None:
+    """As the README's production section does it: create-user before the first serve."""
+    env = {**os.environ, **environ_for(f"sqlite:///{tmp_path / 'fresh.sqlite3'}", FEEDBACK_ENV="development")}
+    command = [sys.executable, "-m", "feedback", "create-user", "ops@example.com", "--workspace", "Ops GmbH",
+               "--password", "long enough pw"]  # fmt: skip
+    done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Created workspace 'ops-gmbh' owned by ops@example.com." in done.stdout
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+    with engine.connect() as connection:
+        assert connection.scalar(sa.text("SELECT email FROM user")) == "ops@example.com"
+    engine.dispose()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

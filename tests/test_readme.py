@@ -22,6 +22,15 @@ def test_ci_runs_the_readmes_test_command() -> None:
     assert _commands()[1] in (ROOT / ".ci" / "run").read_text()
 
 
+def test_ci_runs_the_readmes_first_command_verbatim_without_test_extras() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    run = _commands()[0]
+    assert f"readme_run='{run}'" in ci
+    assert 'python3 .ci/smoke.py demo "$smoke" "$readme_run"' in ci
+    assert "[test]" not in run
+    assert "deptry ." in ci and ci.count("pip\" check") + ci.count("pip check") >= 2
+
+
 def test_the_guides_screenshots_exist_and_come_from_the_browser_journey() -> None:
     guide = (ROOT / "docs" / "guide.md").read_text()
     shown = re.findall(r"\]\(img/([\w-]+)\.png\)", guide)
