@@ -15,33 +15,39 @@ from feedback.analysis.downloads import (
     RATING_FORMATS,
     RESPONSE_FORMATS,
     Download,
-    ratings_download,
-    responses_download,
+    all_campaigns,
+    campaigns_ratings_download,
+    campaigns_responses_download,
 )
 from feedback.analysis.services import DateRange, InvalidPeriod, parse_range
 from feedback.auth.models import Workspace
 from feedback.extensions import db
 from feedback.touchpoints.models import Campaign
+from feedback.touchpoints.services import campaign_by_slug
 
 
-def _campaign(campaign_slug: str | None, workspace_slug: str | None) -> Campaign:
-    """The one campaign the options point at, or a usage error that lists the choices."""
-    query = (
-        sa.select(Campaign)
-        .join(Workspace, Workspace.id == Campaign.workspace_id)
-        .order_by(Workspace.slug, Campaign.slug)
-    )
-    if campaign_slug:
-        query = query.where(Campaign.slug == campaign_slug)
+def _campaigns(campaign_slug: str | None, workspace_slug: str | None) -> tuple[Workspace, list[Campaign]]:
+    """The campaign the options name, or every campaign of the workspace; a usage error that lists the choices."""
+    workspaces = sa.select(Workspace).order_by(Workspace.slug)
     if workspace_slug:
-        query = query.where(Workspace.slug == workspace_slug)
-    found = list(db.session.scalars(query))
-    if len(found) == 1:
-        return found[0]
+        workspaces = workspaces.where(Workspace.slug == workspace_slug)
+    if campaign_slug:
+        workspaces = workspaces.where(
+            sa.exists().where(Campaign.workspace_id == Workspace.id, Campaign.slug == campaign_slug)
+        )
+    found = list(db.session.scalars(workspaces))
     if not found:
         raise click.UsageError(f"no campaign matches (campaign={campaign_slug!r}, workspace={workspace_slug!r})")
-    choices = ", ".join(f"{c.workspace.slug}/{c.slug}" for c in found[:20])
-    raise click.UsageError(f"several campaigns match; choose one with --campaign (and --workspace): {choices}")
+    if len(found) > 1:
+        choices = ", ".join(w.slug for w in found[:20])
+        raise click.UsageError(f"several workspaces match; choose one with --workspace: {choices}")
+    workspace = found[0]
+    if campaign_slug:
+        return workspace, [campaign_by_slug(workspace.id, campaign_slug)]
+    campaigns = all_campaigns(workspace.id)
+    if not campaigns:
+        raise click.UsageError(f"workspace {workspace.slug!r} has no campaigns yet")
+    return workspace, campaigns
 
 
 def _dates(first: str | None, last: str | None) -> DateRange:
@@ -72,10 +78,13 @@ def _write(download: Download, output: str | None) -> None:
     click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)", err=True)
 
 
-def _command(name: str, formats: tuple[str, ...], make: Callable[[Campaign, DateRange, str], Download], doc: str):
+Make = Callable[[Workspace, list[Campaign], DateRange, str], Download]
+
+
+def _command(name: str, formats: tuple[str, ...], make: Make, doc: str):
     @click.command(name, help=doc)
-    @click.option("--campaign", "campaign_slug", default=None, help="Campaign slug (needed when there are several).")
-    @click.option("--workspace", "workspace_slug", default=None, help="Workspace slug, when slugs repeat.")
+    @click.option("--campaign", "campaign_slug", default=None, help="Campaign slug; every campaign when omitted.")
+    @click.option("--workspace", "workspace_slug", default=None, help="Workspace slug (needed when there are several).")
     @click.option("--from", "first", default=None, help="First day, YYYY-MM-DD (workspace time zone).")
     @click.option("--to", "last", default=None, help="Last day, YYYY-MM-DD (inclusive).")
     @click.option("--format", "fmt", type=click.Choice(formats), default="csv", show_default=True)
@@ -92,9 +101,9 @@ def _command(name: str, formats: tuple[str, ...], make: Callable[[Campaign, Date
         lang: str,
     ) -> None:
         dates = _dates(first, last)
-        campaign = _campaign(campaign_slug, workspace_slug)
+        workspace, campaigns = _campaigns(campaign_slug, workspace_slug)
         with force_locale(lang):
-            _write(make(campaign, dates, fmt), output)
+            _write(make(workspace, campaigns, dates, fmt), output)
 
     return command
 
@@ -102,14 +111,17 @@ def _command(name: str, formats: tuple[str, ...], make: Callable[[Campaign, Date
 ratings_command = _command(
     "ratings",
     RATING_FORMATS,
-    ratings_download,
-    "Touchpoint ratings of a campaign (the dashboard's CSV / XLSX / JSON download).",
+    campaigns_ratings_download,
+    "Touchpoint ratings of a campaign, or of every campaign of the workspace in one file with a first 'campaign' "
+    "column (the dashboard's CSV / XLSX / JSON download).",
 )
 responses_command = _command(
     "responses",
     RESPONSE_FORMATS,
-    responses_download,
-    "Raw responses of a campaign: one row per response, one column per question key.",
+    campaigns_responses_download,
+    "Raw responses of a campaign or of every campaign of the workspace: CSV / XLSX with one row per response and "
+    "one column per question key (a first 'campaign' column when there are several), or JSON, a list of objects "
+    "with the answers keyed by question key.",
 )
 
 

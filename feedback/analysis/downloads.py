@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -11,17 +12,19 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from feedback.analysis import exports, sentences
+from feedback.analysis.exports import CAMPAIGN_COLUMN
 from feedback.analysis.services import DateRange, campaign_ratings
+from feedback.auth.models import Workspace
 from feedback.errors import DomainError
 from feedback.exports import csv_stream, safe_cell
 from feedback.extensions import db
 from feedback.surveys.models import Question, Response, SurveyVersion
-from feedback.surveys.services import RESPONSE_COLUMNS, response_rows
+from feedback.surveys.services import RESPONSE_COLUMNS, response_records
 from feedback.tenancy import owned
 from feedback.touchpoints.models import Campaign, Touchpoint
 
 RATING_FORMATS = ("csv", "xlsx", "json")
-RESPONSE_FORMATS = ("csv", "xlsx")
+RESPONSE_FORMATS = ("csv", "xlsx", "json")
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
@@ -33,6 +36,12 @@ EXCEL_CURRENCY = {"EUR": '#,##0.00 "€"', "CHF": '#,##0.00 "CHF"', "GBP": '"£"
 
 class UnknownFormat(DomainError):
     """A download format we do not offer."""
+
+    status = 404
+
+
+class NoCampaigns(DomainError):
+    """A download of every campaign of a workspace that has none."""
 
     status = 404
 
@@ -52,45 +61,75 @@ def _suffix(dates: DateRange) -> str:
     return f"-{dates.first or 'start'}_{dates.last or 'today'}"
 
 
-def ratings_download(campaign: Campaign, dates: DateRange, fmt: str) -> Download:
-    """The campaign's rating rows (and comparisons with the rest of the campaign) as CSV, XLSX or JSON."""
-    if fmt not in RATING_FORMATS:
-        raise UnknownFormat(_("Downloads come as CSV, XLSX or JSON."))
-    result = campaign_ratings(campaign, dates)
-    filename = f"{campaign.slug}-ratings{_suffix(dates)}.{fmt}"
-    if fmt == "csv":
-        return Download(exports.ratings_csv(result), MIMETYPES[fmt], filename)
-    comparison = exports.comparison_rows(result, sentences.comparison)
-    if fmt == "json":
-        meta = {
-            "campaign": {"id": campaign.id, "name": campaign.name, "slug": campaign.slug},
-            "period": {
-                "from": dates.first.isoformat() if dates.first else None,
-                "to": dates.last.isoformat() if dates.last else None,
-                "timezone": campaign.workspace.timezone,
-            },
-            "currency": campaign.workspace.currency,
-        }
-        return Download(exports.ratings_json(result, meta, comparison), MIMETYPES[fmt], filename)
-    titles = {
+def _titles() -> dict[str, str]:
+    return {
         "ratings": _("Ratings"),
         "comparisons": _("Comparisons"),
         "columns": _("Columns"),
         "column": _("Column"),
         "meaning": _("Meaning"),
     }
-    currency = EXCEL_CURRENCY.get(campaign.workspace.currency, "#,##0.00")
-    return Download(exports.ratings_xlsx(result, comparison, titles, currency), MIMETYPES[fmt], filename)
 
 
-def response_keys(campaign: Campaign) -> list[str]:
-    """Question keys of every survey version answered in the campaign, in question order."""
-    touchpoint_ids = sa.select(Touchpoint.id).where(
-        Touchpoint.campaign_id == campaign.id, Touchpoint.workspace_id == campaign.workspace_id
-    )
+def _period(dates: DateRange, workspace: Workspace) -> dict[str, object]:
+    return {
+        "from": dates.first.isoformat() if dates.first else None,
+        "to": dates.last.isoformat() if dates.last else None,
+        "timezone": workspace.timezone,
+    }
+
+
+def _campaign_meta(campaign: Campaign) -> dict[str, object]:
+    return {"id": campaign.id, "name": campaign.name, "slug": campaign.slug}
+
+
+def _section(campaign: Campaign, dates: DateRange, fmt: str) -> exports.Section:
+    result = campaign_ratings(campaign, dates)
+    comparison = [] if fmt == "csv" else exports.comparison_rows(result, sentences.comparison)
+    return exports.Section(campaign.slug, result, comparison)
+
+
+def ratings_download(campaign: Campaign, dates: DateRange, fmt: str) -> Download:
+    """The campaign's rating rows (and comparisons with the rest of the campaign) as CSV, XLSX or JSON."""
+    return campaigns_ratings_download(campaign.workspace, [campaign], dates, fmt)
+
+
+def campaigns_ratings_download(workspace: Workspace, campaigns: list[Campaign], dates: DateRange, fmt: str) -> Download:
+    """Ratings of one campaign, or of several in one file (a first `campaign` column; in JSON one entry each)."""
+    if fmt not in RATING_FORMATS:
+        raise UnknownFormat(_("Downloads come as CSV, XLSX or JSON."))
+    if not campaigns:
+        raise NoCampaigns(_("This workspace has no campaigns yet."))
+    several = len(campaigns) > 1
+    sections = [_section(campaign, dates, fmt) for campaign in campaigns]
+    filename = f"{workspace.slug if several else campaigns[0].slug}-ratings{_suffix(dates)}.{fmt}"
+    if fmt == "csv":
+        return Download(exports.ratings_csv(sections), MIMETYPES[fmt], filename)
+    if fmt == "json":
+        period = {"period": _period(dates, workspace), "currency": workspace.currency}
+        if not several:
+            meta = {"campaign": _campaign_meta(campaigns[0]), **period}
+            return Download(exports.ratings_json(meta, exports.ratings_document(sections[0])), MIMETYPES[fmt], filename)
+        meta = {"workspace": {"name": workspace.name, "slug": workspace.slug}, **period}
+        parts = {
+            "campaigns": [
+                {"campaign": _campaign_meta(campaign), **exports.ratings_document(section)}
+                for campaign, section in zip(campaigns, sections, strict=True)
+            ]
+        }
+        return Download(exports.ratings_json(meta, parts), MIMETYPES[fmt], filename)
+    currency = EXCEL_CURRENCY.get(workspace.currency, "#,##0.00")
+    return Download(exports.ratings_xlsx(sections, _titles(), currency), MIMETYPES[fmt], filename)
+
+
+def response_keys(workspace_id: int, campaign_ids: list[int]) -> list[str]:
+    """Question keys of every survey version answered in the campaigns, in question order."""
     versions = (
         sa.select(Response.version_id)
-        .where(Response.workspace_id == campaign.workspace_id, Response.touchpoint_id.in_(touchpoint_ids))
+        .where(
+            Response.workspace_id == workspace_id,
+            Response.touchpoint_id.in_(_touchpoints(workspace_id, campaign_ids)),
+        )
         .distinct()
     )
     rows = db.session.execute(
@@ -106,20 +145,47 @@ def response_keys(campaign: Campaign) -> list[str]:
     return keys
 
 
+def _touchpoints(workspace_id: int, campaign_ids: list[int]) -> sa.Select[tuple[int]]:
+    return sa.select(Touchpoint.id).where(
+        Touchpoint.campaign_id.in_(campaign_ids), Touchpoint.workspace_id == workspace_id
+    )
+
+
+def _json_list(documents: Iterable[dict[str, object]]) -> Iterator[str]:
+    """A JSON array streamed one object at a time."""
+    yield "["
+    for index, document in enumerate(documents):
+        yield ("," if index else "") + "\n  " + json.dumps(document, ensure_ascii=False, allow_nan=False)
+    yield "\n]\n"
+
+
 def responses_download(campaign: Campaign, dates: DateRange, fmt: str) -> Download:
     """Raw responses of the campaign, one column per question key."""
+    return campaigns_responses_download(campaign.workspace, [campaign], dates, fmt)
+
+
+def campaigns_responses_download(
+    workspace: Workspace, campaigns: list[Campaign], dates: DateRange, fmt: str
+) -> Download:
+    """Raw responses of one or several campaigns: CSV or XLSX with one column per question key (and a first
+    `campaign` column when there are several), or JSON, a list of objects with the answers keyed by question key."""
     if fmt not in RESPONSE_FORMATS:
-        raise UnknownFormat(_("Responses come as CSV or XLSX."))
-    keys = response_keys(campaign)
-    header = RESPONSE_COLUMNS + keys
-    touchpoint_ids = sa.select(Touchpoint.id).where(
-        Touchpoint.campaign_id == campaign.id, Touchpoint.workspace_id == campaign.workspace_id
+        raise UnknownFormat(_("Responses come as CSV, XLSX or JSON."))
+    if not campaigns:
+        raise NoCampaigns(_("This workspace has no campaigns yet."))
+    several = len(campaigns) > 1
+    ids = [campaign.id for campaign in campaigns]
+    period = dates.period(workspace.timezone)
+    records = response_records(
+        workspace.id, Response.touchpoint_id.in_(_touchpoints(workspace.id, ids)), *period.where(Response.started_at)
     )
-    period = dates.period(campaign.workspace.timezone)
-    rows = response_rows(
-        campaign.workspace_id, keys, Response.touchpoint_id.in_(touchpoint_ids), *period.where(Response.started_at)
-    )
-    filename = f"{campaign.slug}-responses{_suffix(dates)}.{fmt}"
+    filename = f"{workspace.slug if several else campaigns[0].slug}-responses{_suffix(dates)}.{fmt}"
+    if fmt == "json":
+        return Download(_json_list(record.document() for record in records), MIMETYPES[fmt], filename)
+    keys = response_keys(workspace.id, ids)
+    lead = [CAMPAIGN_COLUMN] if several else []
+    header = lead + RESPONSE_COLUMNS + keys
+    rows = ([record.campaign] * len(lead) + record.row(keys) for record in records)
     if fmt == "csv":
         return Download(csv_stream(header, rows), MIMETYPES[fmt], filename)
     book = Workbook(write_only=True)
@@ -133,9 +199,6 @@ def responses_download(campaign: Campaign, dates: DateRange, fmt: str) -> Downlo
     return Download(buffer.getvalue(), MIMETYPES[fmt], filename)
 
 
-def campaign_by_slug_or_all(workspace_id: int, slug: str | None) -> list[Campaign]:
-    """One campaign by slug, or every campaign of the workspace."""
-    query = owned(Campaign, workspace_id).order_by(Campaign.id)
-    if slug:
-        query = query.where(Campaign.slug == slug)
-    return list(db.session.scalars(query))
+def all_campaigns(workspace_id: int) -> list[Campaign]:
+    """Every campaign of the workspace, archived ones included, in the order they were made."""
+    return list(db.session.scalars(owned(Campaign, workspace_id).order_by(Campaign.id)))

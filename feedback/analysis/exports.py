@@ -286,20 +286,40 @@ def comparison_rows(
     ]
 
 
-def ratings_csv(result: CampaignRatings) -> Iterator[str]:
-    """Ratings as CSV text chunks."""
-    return csv_stream([c.key for c in COLUMNS], rating_rows(result))
+#: The first column of a download that holds several campaigns (a single campaign's download has none).
+CAMPAIGN_COLUMN = "campaign"
+CAMPAIGN_HELP = _l("Campaign slug (only in downloads of several campaigns; ranks count within each campaign).")
 
 
-def ratings_json(result: CampaignRatings, meta: dict[str, object], comparison: list[list[object]]) -> str:
-    """Ratings, campaign totals and comparisons as one JSON document."""
-    document = {
-        **meta,
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "campaign_rating": _plain(result.campaign_rating),
-        "touchpoints": [dict(zip([c.key for c in COLUMNS], row, strict=True)) for row in rating_rows(result)],
-        "comparisons": [dict(zip(COMPARISON_HEADER, row, strict=True)) for row in comparison],
+@dataclass(frozen=True)
+class Section:
+    """One campaign's part of a download: its slug, ratings and comparisons with the rest of the campaign."""
+
+    campaign: str
+    result: CampaignRatings
+    comparison: list[list[object]]
+
+
+def ratings_csv(sections: list[Section]) -> Iterator[str]:
+    """Ratings as CSV text chunks; with several campaigns, each row starts with its campaign's slug."""
+    if len(sections) == 1:
+        return csv_stream([c.key for c in COLUMNS], rating_rows(sections[0].result))
+    rows = ([section.campaign, *row] for section in sections for row in rating_rows(section.result))
+    return csv_stream([CAMPAIGN_COLUMN, *(c.key for c in COLUMNS)], rows)
+
+
+def ratings_document(section: Section) -> dict[str, object]:
+    """A campaign's total, touchpoint rows and comparisons as JSON-ready values."""
+    return {
+        "campaign_rating": _plain(section.result.campaign_rating),
+        "touchpoints": [dict(zip([c.key for c in COLUMNS], row, strict=True)) for row in rating_rows(section.result)],
+        "comparisons": [dict(zip(COMPARISON_HEADER, row, strict=True)) for row in section.comparison],
     }
+
+
+def ratings_json(meta: dict[str, object], parts: dict[str, object]) -> str:
+    """One JSON document: `meta` (campaign or workspace, period, currency), the time it was made, then `parts`."""
+    document = {**meta, "generated_at": datetime.now(UTC).isoformat(timespec="seconds"), **parts}
     return json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False)
 
 
@@ -317,33 +337,41 @@ def _sheet_header(sheet: Any, header: list[str], widths: list[int]) -> None:
     sheet.freeze_panes = "A2"
 
 
-def ratings_xlsx(
-    result: CampaignRatings, comparison: list[list[object]], titles: dict[str, str], currency_format: str
-) -> bytes:
-    """Workbook: ratings (typed numbers, % and decimal formats, frozen header), comparisons, column explanations."""
+def ratings_xlsx(sections: list[Section], titles: dict[str, str], currency_format: str) -> bytes:
+    """Workbook: ratings (typed numbers, % and decimal formats, frozen header), comparisons, column explanations;
+    with several campaigns a first column names each row's campaign."""
+    several = len(sections) > 1
+    lead = [CAMPAIGN_COLUMN] if several else []
     book = Workbook()
     sheet = book.active
     sheet.title = titles["ratings"]
-    _sheet_header(sheet, [c.key for c in COLUMNS], [max(10, min(28, len(c.key) + 3)) for c in COLUMNS])
-    for values in rating_rows(result):
-        sheet.append([safe_cell(v) for v in values])
-    for index, column in enumerate(COLUMNS, start=1):
+    widths = [max(10, min(28, len(c.key) + 3)) for c in COLUMNS]
+    _sheet_header(sheet, lead + [c.key for c in COLUMNS], [24] * len(lead) + widths)
+    for section in sections:
+        for values in rating_rows(section.result):
+            sheet.append([safe_cell(v) for v in [section.campaign] * len(lead) + values])
+    for index, column in enumerate(COLUMNS, start=1 + len(lead)):
         number_format = currency_format if column.kind == "money" else FORMATS.get(column.kind)
         if number_format:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                 cell.number_format = number_format
-    sheet.column_dimensions["C"].width = 32
+    sheet.column_dimensions[get_column_letter(3 + len(lead))].width = 32  # the touchpoint's name
 
     compare_sheet = book.create_sheet(titles["comparisons"])
-    _sheet_header(compare_sheet, COMPARISON_HEADER, [28, 20, 14, 8, 8, 12, 10, 10, 10, 10, 22, 20, 100])
-    for values in comparison:
-        compare_sheet.append([safe_cell(v) for v in values])
+    compare_widths = [28, 20, 14, 8, 8, 12, 10, 10, 10, 10, 22, 20, 100]
+    _sheet_header(compare_sheet, lead + COMPARISON_HEADER, [24] * len(lead) + compare_widths)
+    for section in sections:
+        for values in section.comparison:
+            compare_sheet.append([safe_cell(v) for v in [section.campaign] * len(lead) + values])
     for row in compare_sheet.iter_rows(min_row=2):
-        for cell, fmt in zip(row[5:10], ["0.000", "0.00", "0.00", "0.0000", "0.0000"], strict=True):
+        numbers = row[5 + len(lead) : 10 + len(lead)]
+        for cell, fmt in zip(numbers, ["0.000", "0.00", "0.00", "0.0000", "0.0000"], strict=True):
             cell.number_format = fmt
 
     help_sheet = book.create_sheet(titles["columns"])
     _sheet_header(help_sheet, [titles["column"], titles["meaning"]], [24, 110])
+    if several:
+        help_sheet.append([CAMPAIGN_COLUMN, str(CAMPAIGN_HELP)])
     for column in COLUMNS:
         help_sheet.append([column.key, str(column.help)])
     for row in help_sheet.iter_rows(min_row=2):

@@ -7,7 +7,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from feedback.analysis import charts, pdf, sentences
-from feedback.analysis.downloads import Download, ratings_download, responses_download
+from feedback.analysis.downloads import (
+    Download,
+    all_campaigns,
+    campaigns_ratings_download,
+    campaigns_responses_download,
+    ratings_download,
+    responses_download,
+)
 from feedback.analysis.queries import Scope, text_answers
 from feedback.analysis.services import (
     REST,
@@ -311,9 +318,23 @@ def download_ratings(campaign_id: int, fmt: str) -> Response:
 
 @bp.route("/campaigns/<int:campaign_id>/responses.<fmt>")
 def download_responses(campaign_id: int, fmt: str) -> Response:
-    """Raw responses as CSV or XLSX, one column per question key."""
+    """Raw responses as CSV or XLSX (one column per question key) or JSON."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
     return _send(responses_download(campaign, _strict_dates(), fmt))
+
+
+@bp.route("/ratings.<fmt>")
+def download_all_ratings(fmt: str) -> Response:
+    """Ratings of every campaign of the workspace in one file (a first `campaign` column when there are several)."""
+    workspace = current_workspace()
+    return _send(campaigns_ratings_download(workspace, all_campaigns(workspace.id), _strict_dates(), fmt))
+
+
+@bp.route("/responses.<fmt>")
+def download_all_responses(fmt: str) -> Response:
+    """Raw responses of every campaign of the workspace in one file."""
+    workspace = current_workspace()
+    return _send(campaigns_responses_download(workspace, all_campaigns(workspace.id), _strict_dates(), fmt))
 
 
 @bp.route("/campaigns/<int:campaign_id>/summary.pdf")

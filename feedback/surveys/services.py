@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -297,17 +299,71 @@ def _joined(values: list[object] | None) -> object:
     return values[0] if len(values) == 1 else "; ".join(str(v) for v in values)
 
 
-def response_rows(workspace_id: int, keys: list[str], *criteria: sa.ColumnElement[bool], survey_id: int | None = None):  # noqa: ANN201 - a generator of lists
-    """One row per response of the workspace matching `criteria` (or one survey): RESPONSE_COLUMNS, then one
-    column per key. Flagged responses are included and say why.
+@dataclass
+class ResponseRecord:
+    """One response as the raw exports show it: its facts and its answers by question key (in answer order)."""
+
+    id: int
+    campaign: str
+    touchpoint: str
+    code: str
+    language: str
+    started_at: datetime
+    completed_at: datetime | None
+    flags: str
+    reference: str
+    values: dict[str, list[object]] = field(default_factory=dict)
+    multiple: set[str] = field(default_factory=set)
+
+    def row(self, keys: list[str]) -> list[object]:
+        """RESPONSE_COLUMNS, then one column per key (several choices joined with '; ')."""
+        return [
+            self.id,
+            self.touchpoint,
+            self.code,
+            self.language,
+            self.started_at.isoformat(timespec="seconds"),
+            self.completed_at.isoformat(timespec="seconds") if self.completed_at else "",
+            "yes" if self.completed_at else "no",
+            self.flags,
+            self.reference,
+        ] + [_joined(self.values.get(k)) for k in keys]
+
+    def document(self) -> dict[str, object]:
+        """The JSON form: numbers stay numbers, a multiple-choice answer is a list, missing facts are null."""
+        answers = {
+            key: values if key in self.multiple or len(values) > 1 else values[0] for key, values in self.values.items()
+        }
+        return {
+            "response_id": self.id,
+            "campaign": self.campaign,
+            "touchpoint": self.touchpoint,
+            "code": self.code or None,
+            "language": self.language,
+            "started_at": self.started_at.isoformat(timespec="seconds"),
+            "completed_at": self.completed_at.isoformat(timespec="seconds") if self.completed_at else None,
+            "completed": self.completed_at is not None,
+            "flags": self.flags or None,
+            "reference": self.reference or None,
+            "answers": answers,
+        }
+
+
+def response_records(
+    workspace_id: int, *criteria: sa.ColumnElement[bool], survey_id: int | None = None
+) -> Iterator[ResponseRecord]:
+    """Every response of the workspace matching `criteria` (or one survey), in id order. Flagged responses are
+    included and say why.
 
     Streams from one ordered query over answers, so memory stays flat however many responses there are.
     """
     from feedback.qr.models import Code
+    from feedback.touchpoints.models import Campaign
 
     query = (
         sa.select(
             Response.id,
+            Campaign.slug,
             Touchpoint.name,
             Code.code,
             Code.reference,
@@ -317,10 +373,12 @@ def response_rows(workspace_id: int, keys: list[str], *criteria: sa.ColumnElemen
             Response.flag_reason,
             Response.flagged,
             Answer.question_key,
+            Answer.question_type,
             Answer.value_number,
             Answer.value_text,
         )
         .join(Touchpoint, Touchpoint.id == Response.touchpoint_id)
+        .join(Campaign, Campaign.id == Touchpoint.campaign_id)
         .outerjoin(Code, Code.id == Response.code_id)
         .outerjoin(Answer, Answer.response_id == Response.id)
         .where(Response.workspace_id == workspace_id, *criteria)
@@ -331,29 +389,29 @@ def response_rows(workspace_id: int, keys: list[str], *criteria: sa.ColumnElemen
         query = query.join(SurveyVersion, SurveyVersion.id == Response.version_id).where(
             SurveyVersion.survey_id == survey_id
         )
-    current: list[object] | None = None
-    values: dict[str, list[object]] = {}
-    rows = db.session.execute(query)
-    for rid, touchpoint, code, reference, language, started, completed, reason, flagged, key, number, text in rows:
-        if current is None or current[0] != rid:
+    current: ResponseRecord | None = None
+    for (rid, campaign, touchpoint, code, reference, language, started, completed, reason, flagged, key, kind,
+         number, text) in db.session.execute(query):  # fmt: skip
+        if current is None or current.id != rid:
             if current is not None:
-                yield current + [_joined(values.get(k)) for k in keys]
-            current = [
-                rid,
-                touchpoint,
-                code or "",
-                language,
-                started.isoformat(timespec="seconds"),
-                completed.isoformat(timespec="seconds") if completed else "",
-                "yes" if completed else "no",
-                (reason or "likely_bot") if flagged else "",
-                reference or "",
-            ]
-            values = {}
+                yield current
+            flags = (reason or "likely_bot") if flagged else ""
+            current = ResponseRecord(
+                rid, campaign, touchpoint, code or "", language, started, completed, flags, reference or ""
+            )
         if key is not None:
-            values.setdefault(key, []).append(number if number is not None else (text or ""))
+            current.values.setdefault(key, []).append(number if number is not None else (text or ""))
+            if kind == "multi_choice":
+                current.multiple.add(key)
     if current is not None:
-        yield current + [_joined(values.get(k)) for k in keys]
+        yield current
+
+
+def response_rows(workspace_id: int, keys: list[str], *criteria: sa.ColumnElement[bool], survey_id: int | None = None):  # noqa: ANN201 - a generator of lists
+    """One row per response of the workspace matching `criteria` (or one survey): RESPONSE_COLUMNS, then one
+    column per key."""
+    for record in response_records(workspace_id, *criteria, survey_id=survey_id):
+        yield record.row(keys)
 
 
 def answers_by_key(response: Response) -> dict[str, object]:

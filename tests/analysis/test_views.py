@@ -308,3 +308,122 @@ def test_rollup_command_builds_every_closed_day(runner, seeded) -> None:
         WHEN.date() + timedelta(days=1),
     ]
     assert runner.invoke(args=["rollup", "--workspace", "nope"]).exit_code == 2
+
+
+@pytest.fixture
+def second(seeded, make_campaign, make_touchpoint, with_survey, add_scans, add_response):
+    """A second campaign of the same workspace: a mailing with four answers, one with two chosen options."""
+    from feedback.extensions import db
+    from feedback.surveys.models import Answer
+
+    campaign = make_campaign(workspace=seeded["workspace"], name="Herbst-Mailing")
+    mailing = with_survey(make_touchpoint(campaign, "Mailing", Channel.POSTAL_MAIL, Phase.DECISION))
+    add_scans(mailing, 6)
+    responses = [add_response(mailing, nps=value, reason=f"Mailing {value}") for value in (10, 9, 6, 8)]
+    for option in ("beans", "courses"):
+        responses[0].answers.append(
+            Answer(workspace_id=mailing.workspace_id, touchpoint_id=mailing.id, question_key="interests",
+                   question_type="multi_choice", value_text=option, answered_at=WHEN)  # fmt: skip
+        )
+    db.session.commit()
+    return {"campaign": campaign, "mailing": mailing, "responses": responses}
+
+
+def _csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def test_commands_without_campaign_write_every_campaign_of_the_workspace(runner, seeded, second, tmp_path) -> None:
+    """One file, a first `campaign` column, each campaign's rows as its own download has them."""
+    first_slug, second_slug = seeded["campaign"].slug, second["campaign"].slug
+    ratings = runner.invoke(args=["ratings"])
+    assert ratings.exit_code == 0, ratings.output
+    assert ratings.output.startswith("\ufeffcampaign,rank,touchpoint_id,touchpoint,")
+    rows = _csv(ratings.output)
+    assert [(r["campaign"], r["touchpoint"]) for r in rows if r["touchpoint"] in ("Messestand", "Mailing")] == [
+        (first_slug, "Messestand"),
+        (second_slug, "Mailing"),
+    ]
+    alone = _csv(runner.invoke(args=["ratings", "--campaign", first_slug]).output)
+    assert [{k: v for k, v in r.items() if k != "campaign"} for r in rows if r["campaign"] == first_slug] == alone
+
+    out = tmp_path / "all.json"
+    assert runner.invoke(args=["ratings", "--format", "json", "-o", str(out)]).exit_code == 0
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["workspace"]["slug"] == seeded["workspace"].slug
+    assert [c["campaign"]["slug"] for c in document["campaigns"]] == [first_slug, second_slug]
+    assert document["campaigns"][1]["touchpoints"][0]["nps_n"] == 4
+
+    xlsx = tmp_path / "all.xlsx"
+    assert runner.invoke(args=["ratings", "--format", "xlsx", "-o", str(xlsx)]).exit_code == 0
+    book = load_workbook(xlsx)
+    assert book["Ratings"]["A1"].value == "campaign" and book["Ratings"]["B1"].value == "rank"
+    assert {c.value for c in book["Ratings"]["A"][1:]} == {first_slug, second_slug}
+    assert book["Comparisons"]["A1"].value == "campaign"
+    assert book["Columns"]["A2"].value == "campaign"
+
+    responses = runner.invoke(args=["responses"])
+    assert responses.exit_code == 0
+    rows = _csv(responses.output)
+    assert list(rows[0])[:3] == ["campaign", "response_id", "touchpoint"]
+    assert len(rows) == len(BOOTH_NPS) + 2 + len(FLYER_NPS) + 1 + 4
+    mailing = [r for r in rows if r["campaign"] == second_slug]
+    assert [r["nps"] for r in mailing] == ["10", "9", "6", "8"]
+
+
+def test_responses_as_json_keep_numbers_and_key_answers_by_question(runner, seeded, second) -> None:
+    result = runner.invoke(args=["responses", "--campaign", second["campaign"].slug, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    documents = json.loads(result.output)
+    assert [d["response_id"] for d in documents] == [r.id for r in second["responses"]]
+    first = documents[0]
+    assert first["answers"] == {"nps": 10, "reason": "Mailing 10", "interests": ["beans", "courses"]}
+    assert first["campaign"] == second["campaign"].slug and first["touchpoint"] == "Mailing"
+    assert first["completed"] is True and first["flags"] is None and first["reference"] is None
+    assert isinstance(first["answers"]["nps"], int)
+    every = json.loads(runner.invoke(args=["responses", "--format", "json"]).output)
+    assert sum(d["flags"] == "too_fast" for d in every) == 1
+    assert {d["campaign"] for d in every} == {seeded["campaign"].slug, second["campaign"].slug}
+
+
+def test_one_campaign_gives_the_campaigns_own_file_and_several_workspaces_need_a_choice(
+    runner, seeded, make_workspace, make_campaign
+) -> None:
+    from feedback.extensions import db
+
+    alone = runner.invoke(args=["ratings"])
+    assert alone.exit_code == 0 and alone.output.startswith("\ufeffrank,touchpoint_id,")
+    db.session.rollback()  # the command shares the test's session: end its read before writing again
+    other = make_workspace(name="Zweite GmbH")
+    empty = runner.invoke(args=["ratings"])
+    assert empty.exit_code == 2 and "several workspaces match" in empty.output
+    assert seeded["workspace"].slug in empty.output and other.slug in empty.output
+    assert runner.invoke(args=["ratings", "--workspace", seeded["workspace"].slug]).exit_code == 0
+    none = runner.invoke(args=["responses", "--workspace", other.slug])
+    assert none.exit_code == 2 and "has no campaigns yet" in none.output
+    db.session.rollback()
+    make_campaign(workspace=other, name=seeded["campaign"].name)  # the same slug in two workspaces
+    same = runner.invoke(args=["ratings", "--campaign", seeded["campaign"].slug])
+    assert same.exit_code == 2 and "choose one with --workspace" in same.output
+    assert runner.invoke(args=["responses", "--format", "pdf"]).exit_code == 2
+
+
+def test_the_dashboard_downloads_every_campaign_of_the_workspace(client, auth, seeded, second, make_user) -> None:
+    auth.login(seeded["owner"])
+    ws = seeded["workspace"].slug
+    page = client.get(f"/w/{ws}/").get_data(as_text=True)
+    assert f'href="/w/{ws}/ratings.xlsx"' in page and f'href="/w/{ws}/responses.json"' in page
+    ratings = client.get(f"/w/{ws}/ratings.csv")
+    assert ratings.status_code == 200
+    assert f'filename="{ws}-ratings.csv"' in ratings.headers["Content-Disposition"]
+    assert {r["campaign"] for r in _csv(ratings.get_data(as_text=True))} == {
+        seeded["campaign"].slug,
+        second["campaign"].slug,
+    }
+    documents = client.get(f"/w/{ws}/responses.json?from=2026-03-10&to=2026-03-10").get_json()
+    assert documents and all(d["started_at"].startswith("2026-03-10") for d in documents)
+    assert client.get(f"/w/{ws}/responses.exe").status_code == 404
+    auth.logout()
+    auth.login(make_user())  # not a member
+    assert client.get(f"/w/{ws}/ratings.csv").status_code == 404
+    assert client.get(f"/w/{ws}/responses.json").status_code == 404
