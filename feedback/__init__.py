@@ -44,6 +44,7 @@ def load_settings(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     if overrides:
         app.config.update({k: v for k, v in overrides.items() if k != "ENVIRON"})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin on every command
 
 
 def register_extensions(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """`python -m feedback …` is the same as the `feedback` command."""
 
-from feedback.cli import main
+from feedback.console import main
 
-main()
+if __name__ == "__main__":
+    main()

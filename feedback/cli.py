@@ -1,15 +1,16 @@
-"""Command line: `feedback serve`, `demo`, `create-user` (and `feedback db …` from Flask-Migrate)."""
+"""Commands of the command line: `feedback serve`, `demo`, `create-user` (and `feedback db …` from Flask-Migrate);
+feedback/console.py is the program that runs them."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import sys
-from typing import Any
+from collections.abc import Callable
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 from flask_migrate import upgrade
 
 from feedback.extensions import db
@@ -18,33 +19,6 @@ from feedback.extensions import db
 def default_workers() -> int:
     """Worker processes for gunicorn: one per core, at least two, at most eight."""
     return max(2, min(8, os.cpu_count() or 1))
-
-
-def _create_app(*_args: Any) -> Flask:
-    """Factory used by the `feedback` console script."""
-    from feedback import create_app
-
-    return create_app()
-
-
-def main() -> None:
-    """Entry point of the `feedback` console script; an unusable setting ends it with one line, not a traceback."""
-    from sqlalchemy.exc import OperationalError
-
-    from feedback.config import ConfigError
-
-    cli = FlaskGroup(create_app=_create_app, add_version_option=False, load_dotenv=False)
-    cli.help = "feedback: QR codes, surveys and ratings for offline touchpoints."
-    try:
-        cli.main(prog_name="feedback")
-    except ConfigError as error:
-        click.echo(f"feedback: configuration error: {error}", err=True)
-        sys.exit(2)
-    except OperationalError as error:  # typically the database server is down or the URL's credentials are wrong
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else "unknown error"
-        hint = " (run `feedback db upgrade` first)" if "no such table" in reason else ""
-        click.echo(f"feedback: cannot use the database (DATABASE_URL): {reason}{hint}", err=True)
-        sys.exit(2)
 
 
 #: Threads per gunicorn worker. A scan is acknowledged only after the commit that holds it, and concurrent scans
@@ -69,8 +43,9 @@ def gunicorn_settings(host: str, port: int, workers: int, threads: int) -> dict[
     }
 
 
-def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the app with gunicorn; each worker builds its own app, so no connection crosses the fork."""
+def run_gunicorn(factory: Callable[[], Flask], host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the app with gunicorn; each worker builds its own app with `factory`, so no connection crosses the
+    fork."""
     from gunicorn.app.base import BaseApplication
 
     class FeedbackApplication(BaseApplication):
@@ -83,10 +58,9 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
 
         def load(self) -> Flask:
             """Build the app inside the worker."""
-            from feedback import create_app
             from feedback.webhooks.delivery import start_dispatcher
 
-            app = create_app()
+            app = factory()
             start_dispatcher(app)  # each worker sends webhooks too, so nothing else has to run
             return app
 
@@ -122,7 +96,10 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, demo:
         start_dispatcher(current_app._get_current_object())  # type: ignore[attr-defined]
         current_app.run(host=host, port=port)
         return
-    run_gunicorn(host, port, workers or default_workers(), threads)
+    info = click.get_current_context().find_object(ScriptInfo)
+    if info is None or info.create_app is None:
+        raise click.UsageError("serve runs from the feedback command, which knows how to build the app")
+    run_gunicorn(info.create_app, host, port, workers or default_workers(), threads)
 
 
 def load_demo(password: str | None = None) -> dict[str, str]:

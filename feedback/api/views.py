@@ -13,9 +13,9 @@ from spectree import Response as Resp
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 
+from feedback import schemas
 from feedback.analysis.downloads import ratings_download
 from feedback.analysis.services import checked_range
-from feedback.api import schemas
 from feedback.api.models import ApiToken, Scope
 from feedback.api.services import authenticate
 from feedback.auth.models import Workspace
@@ -33,7 +33,7 @@ from feedback.referrals.services import ReferralNumbers, referral_numbers
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Response as SurveyResponseRow
 from feedback.surveys.models import Survey
-from feedback.surveys.services import answers_by_key, attach
+from feedback.surveys.services import attach
 from feedback.tenancy import get_owned, owned
 from feedback.touchpoints import services as tp
 from feedback.touchpoints.models import Campaign, Touchpoint
@@ -83,7 +83,7 @@ spec = SpecTree(
     ],
     security={"bearer": []},
     before=_validation_problem,
-    # plain class names (unique in api.schemas) read better in clients than spectree's hashed ones
+    # plain class names (unique in feedback.schemas) read better in clients than spectree's hashed ones
     naming_strategy=lambda model: model.__name__,
     nested_naming_strategy=lambda _parent, child: child,
 )
@@ -472,23 +472,7 @@ def _cursor(raw: str, kind: str) -> int | None:
 
 def _response(r: SurveyResponseRow, codes: dict[int, tuple[str, str | None]]) -> schemas.SurveyResponse:
     code, reference = codes.get(r.code_id, (None, None)) if r.code_id else (None, None)
-    return response_schema(r, code, reference)
-
-
-def response_schema(r: SurveyResponseRow, code: str | None, reference: str | None) -> schemas.SurveyResponse:
-    """A response as the API (and the response.completed webhook) shows it."""
-    return schemas.SurveyResponse(
-        id=r.id,
-        touchpoint_id=r.touchpoint_id,
-        code=code,
-        reference=reference,
-        language=r.language,
-        started_at=r.started_at,
-        completed_at=r.completed_at,
-        flagged=r.flagged,
-        flag_reason=r.flag_reason,
-        answers=answers_by_key(r),
-    )
+    return schemas.SurveyResponse.of(r, code, reference)
 
 
 @bp.get("/responses")

@@ -8,17 +8,16 @@ from typing import Any
 from feedback.extensions import db
 from feedback.qr.models import Code
 from feedback.referrals.models import Invite
+from feedback.schemas import SurveyResponse
 from feedback.surveys.models import Response
 from feedback.touchpoints.models import Touchpoint
 
 
 def response_completed(response: Response) -> dict[str, Any]:
     """The response as GET /api/v1/responses/{id} shows it, with its campaign and invite."""
-    from feedback.api.views import response_schema
-
     code = db.session.get(Code, response.code_id) if response.code_id else None
     touchpoint = db.session.get(Touchpoint, response.touchpoint_id)
-    data = response_schema(response, code.code if code else None, code.reference if code else None)
+    data = SurveyResponse.of(response, code.code if code else None, code.reference if code else None)
     return {
         "response": {
             **data.model_dump(mode="json"),

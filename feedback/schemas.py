@@ -1,4 +1,5 @@
-"""Request and response bodies of the API (pydantic); the OpenAPI document is generated from these."""
+"""Request and response bodies of the API (pydantic), shared with the webhook payloads that show the same objects;
+the OpenAPI document is generated from these. Depends on models only: the API and the webhooks both import it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from feedback.surveys.models import Response as ResponseRow
+from feedback.surveys.services import answers_by_key
 from feedback.touchpoints.models import Channel, Phase
 
 Name = Annotated[str, Field(min_length=1, max_length=120, examples=["Frühjahr 2026"])]
@@ -287,6 +290,22 @@ class SurveyResponse(BaseModel):
     flagged: bool
     flag_reason: str
     answers: dict[str, Any] = Field(description="By question key: a number, a text, or a list of chosen options.")
+
+    @classmethod
+    def of(cls, response: ResponseRow, code: str | None, reference: str | None) -> SurveyResponse:
+        """A response as the API (and the response.completed webhook) shows it."""
+        return cls(
+            id=response.id,
+            touchpoint_id=response.touchpoint_id,
+            code=code,
+            reference=reference,
+            language=response.language,
+            started_at=response.started_at,
+            completed_at=response.completed_at,
+            flagged=response.flagged,
+            flag_reason=response.flag_reason,
+            answers=answers_by_key(response),
+        )
 
 
 class ResponseList(BaseModel):
