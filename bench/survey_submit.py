@@ -89,8 +89,8 @@ def _bodies(env: dict[str, str], code: str, csrf_token: str, count: int, path: P
     from feedback import create_app
     from feedback.extensions import db
     from feedback.qr.models import Code
-    from feedback.surveys import respond
-    from feedback.surveys.views import sign_state
+    from feedback.respondent import respond
+    from feedback.respondent.pages import sign_state
 
     app = create_app({"ENVIRON": env})
     with app.app_context():

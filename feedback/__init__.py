@@ -102,15 +102,13 @@ def register_blueprints(app: Flask) -> None:
     from feedback.offers import views as offer_views
     from feedback.qr import views as qr_views
     from feedback.referrals import views as referral_views
+    from feedback.respondent import views as respondent_views
     from feedback.surveys import builder as survey_builder
-    from feedback.surveys import views as survey_views
     from feedback.touchpoints import views as touchpoint_views
     from feedback.webhooks import views as webhook_views
 
     app.register_blueprint(health.bp)
-    app.register_blueprint(qr_views.bp)
-    app.register_blueprint(survey_views.bp)
-    app.register_blueprint(referral_views.bp)
+    app.register_blueprint(respondent_views.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(auth_views.members_bp)
     app.register_blueprint(touchpoint_views.bp)
@@ -123,7 +121,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_admin.docs_bp)
     app.register_blueprint(webhook_views.bp)
     app.register_blueprint(offer_views.bp)
-    app.register_blueprint(lead_views.bp)
     app.register_blueprint(lead_views.dashboard_bp)
     api_views.spec.register(app)
 

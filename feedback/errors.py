@@ -69,7 +69,7 @@ TITLES = {
 
 
 #: Blueprints whose visitors are customers, not dashboard users: their errors use the respondent layout.
-PUBLIC_BLUEPRINTS = frozenset({"qr", "surveys", "referrals", "health"})
+PUBLIC_BLUEPRINTS = frozenset({"respondent", "health"})
 
 
 def _layout() -> str:
@@ -78,7 +78,7 @@ def _layout() -> str:
         dashboard = current_user.is_authenticated and request.blueprint not in PUBLIC_BLUEPRINTS
     except Exception:  # noqa: BLE001 - the user store may be what failed; fall back to the plain page
         dashboard = False
-    return "base_dashboard.html" if dashboard else "base_respondent.html"
+    return "base_dashboard.html" if dashboard else "respondent/base.html"
 
 
 def problem(status: int, detail: str | None = None, **extra: object) -> Response:

@@ -6,7 +6,7 @@ them. No thread of its own, so no hand-over to it and back on every write.
 
 Durability is unchanged: a request learns its outcome only after the transaction that holds its rows has committed,
 so nothing is acknowledged before it is stored. The scan path (`feedback.qr.scanwriter`) and survey completions
-(`feedback.surveys.quick`) each have a writer per engine and process.
+(`feedback.respondent.quick`) each have a writer per engine and process.
 """
 
 from __future__ import annotations

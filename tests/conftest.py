@@ -66,7 +66,7 @@ def _migrated(database_url: str) -> None:
 def _clean(app: Flask) -> None:
     """Delete every row the test wrote, keeping the schema and the migration version, and forget what this process
     cached about those rows (ids start again in the next test)."""
-    from feedback.surveys.quick import forget_setups
+    from feedback.respondent.quick import forget_setups
     from feedback.webhooks.services import forget_subscribers
 
     forget_setups()

@@ -31,7 +31,7 @@ from feedback.leads.models import (
 )
 from feedback.surveys.models import Answer, Response
 from feedback.tenancy import get_owned, owned
-from feedback.touchpoints.models import Touchpoint
+from feedback.touchpoints.models import Campaign, Touchpoint
 
 PROMOTER_MIN = 9
 #: Answers of the follow-up question that mean "interested".
@@ -467,3 +467,20 @@ def lead_numbers(
     if end is not None:
         query = query.where(Contact.created_at < end)
     return {tp: LeadNumbers(n, mql, sales) for tp, n, mql, sales in db.session.execute(query)}
+
+
+@dataclass(frozen=True)
+class ContactStep:
+    """The contact step of the thank-you page: done already, or the purpose the consent box states."""
+
+    done: bool
+    purpose: str
+    token: str
+
+
+def contact_step(campaign: Campaign, response: Response, brand: str, language: str) -> ContactStep | None:
+    """What the thank-you page asks for contact details; None when the campaign does not ask this response."""
+    if not campaign.ask_contact or response.completed_at is None or response.flagged:
+        return None
+    purpose = rules_for(campaign.workspace_id).purpose(language, brand)
+    return ContactStep(response.contact_id is not None, purpose, response.token)

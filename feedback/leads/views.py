@@ -12,19 +12,13 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role, Workspace
-from feedback.db_types import utcnow
 from feedback.exports import csv_stream
-from feedback.extensions import db, limiter
+from feedback.extensions import db
 from feedback.forms import LocalisedForm
-from feedback.i18n import current_language
 from feedback.leads import services
 from feedback.leads.models import Activity, Stage
-from feedback.qr import services as qr_services
-from feedback.surveys import respond
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
-from feedback.touchpoints.models import Campaign
 
-bp = Blueprint("contact", __name__)
 dashboard_bp = Blueprint("leads", __name__, url_prefix="/w/<ws>")
 scope_blueprint(dashboard_bp)
 
@@ -42,52 +36,6 @@ ACTIVITY_LABELS = {
     Activity.INVITE_ACCEPTED.value: _l("A friend they invited answered"),
     Activity.COUPON_REDEEMED.value: _l("Redeemed a coupon"),
 }
-
-
-# --- the respondent's side -------------------------------------------------------------------------------------
-
-
-def contact_panel(campaign: Campaign, response: object, brand: str, language: str) -> dict[str, object] | None:
-    """What the thank-you page needs for the contact step; None when the campaign does not ask."""
-    if not campaign.ask_contact or response.completed_at is None or response.flagged:  # type: ignore[attr-defined]
-        return None
-    return {
-        "done": response.contact_id is not None,  # type: ignore[attr-defined]
-        "purpose": services.rules_for(campaign.workspace_id).purpose(language, brand),
-        "token": response.token,  # type: ignore[attr-defined]
-    }
-
-
-@bp.route("/t/<raw>/contact", methods=["POST"])
-@limiter.limit(CONTACT_LIMIT)
-def leave_contact(raw: str) -> Response:
-    """Store the respondent's contact details, only with the consent box ticked."""
-    resolved = qr_services.resolve_code(raw)
-    response = respond.response_by_token(request.form.get("r", "")[:64])
-    if resolved is None or response is None or response.touchpoint_id != resolved.touchpoint.id:
-        return redirect(url_for("qr.scan", raw=raw.upper()), 303)
-    campaign = db.session.get(Campaign, resolved.touchpoint.campaign_id)
-    thanks = url_for("surveys.thanks", raw=resolved.code.code, r=response.token)
-    if campaign is None or not campaign.ask_contact or response.completed_at is None or response.flagged:
-        return redirect(thanks, 303)
-    try:
-        services.capture(
-            response,
-            request.form.get("name", "")[:200],
-            request.form.get("email", "")[:300],
-            request.form.get("phone", "")[:60],
-            request.form.get("consent") == "yes",
-            current_language(),
-            resolved.brand,
-            utcnow(),
-        )
-    except services.ContactInvalid as error:
-        db.session.rollback()
-        from feedback.surveys.views import render_thanks
-
-        return render_thanks(resolved, response, contact_errors=error.errors, contact_values=request.form, status=422)
-    db.session.commit()
-    return redirect(thanks + "#contact", 303)
 
 
 # --- the dashboard ----------------------------------------------------------------------------------------------

@@ -332,3 +332,28 @@ def offer_numbers(workspace_id: int, offer_ids: list[int]) -> dict[int, Revenue]
         offer_id: Revenue(issued, redeemed, Decimal(str(total)).quantize(Decimal("0.01")))
         for offer_id, issued, redeemed, total in rows
     }
+
+
+@dataclass(frozen=True)
+class ThanksOffer:
+    """What the thank-you page shows of an offer: its text and, where it has one, the respondent's coupon."""
+
+    text: str
+    #: The coupon as shown (grouped), and as the till's scanner reads it (bare code); None without a coupon.
+    coupon: str | None
+    coupon_code: str | None
+    expires_at: object | None
+
+
+def thanks_offer(response: Response, touchpoint: Touchpoint, language: str, now: datetime) -> ThanksOffer | None:
+    """The offer and the respondent's coupon for the thank-you page; None when there is nothing to offer."""
+    coupon = coupon_of(response)
+    if coupon is not None:
+        offer = db.session.get(Offer, coupon.offer_id)
+        return ThanksOffer(offer.text(language) if offer else "", display(coupon.code), coupon.code, coupon.expires_at)
+    if response.completed_at is None or response.flagged:
+        return None
+    offer = offer_for(touchpoint, now)
+    if offer is None or offer.with_coupon:
+        return None
+    return ThanksOffer(offer.text(language), None, None, offer.valid_until)

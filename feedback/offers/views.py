@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -19,8 +16,6 @@ from feedback.extensions import db, limiter
 from feedback.forms import AmountField, LocalisedForm
 from feedback.offers import services
 from feedback.offers.models import MAX_ORDER_VALUE, Coupon, Offer
-from feedback.qr.rendering import QrOptions, render_svg
-from feedback.surveys.models import Response as SurveyResponse
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
 from feedback.touchpoints import services as touchpoint_services
 from feedback.touchpoints.models import Touchpoint
@@ -166,34 +161,3 @@ def _details(coupon: Coupon) -> dict[str, object]:
         "code": services.display(coupon.code),
         "value": coupon.order_value,
     }
-
-
-# --- the respondent's side -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OfferPanel:
-    """What the thank-you page shows of the offer."""
-
-    text: str
-    coupon: str | None
-    expires_at: object | None
-    #: The coupon as a QR symbol (an inline SVG of the bare code) for the till's scanner.
-    qr: Markup | None = None
-
-
-def offer_panel(response: SurveyResponse, touchpoint: Touchpoint, language: str) -> OfferPanel | None:
-    """The offer and, where it has one, the respondent's coupon; None when there is nothing to offer."""
-    coupon = services.coupon_of(response)
-    if coupon is not None:
-        offer = db.session.get(Offer, coupon.offer_id)
-        symbol = Markup(render_svg(coupon.code, QrOptions(size_mm=25)))  # noqa: S704 - our own SVG of [0-9A-Z]
-        return OfferPanel(
-            offer.text(language) if offer else "", services.display(coupon.code), coupon.expires_at, symbol
-        )
-    if response.completed_at is None or response.flagged:
-        return None
-    offer = services.offer_for(touchpoint, utcnow())
-    if offer is None or offer.with_coupon:
-        return None
-    return OfferPanel(offer.text(language), None, offer.valid_until)

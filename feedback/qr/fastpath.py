@@ -40,7 +40,7 @@ MAX_AGE_SECONDS = 2.0
 OFFER_KEY = "feedback.fastpath.offer"
 #: The most snapshots one process keeps (codes × languages); beyond that, the oldest half is dropped.
 MAX_SNAPSHOTS = 4096
-#: What scan answers and survey completions (`feedback.surveys.quick`) depend on.
+#: What scan answers and survey completions (`feedback.respondent.quick`) depend on.
 _WATCHED_TABLES = {
     "code",
     "touchpoint",
@@ -178,9 +178,7 @@ class FastPath:
         self, snapshot: Snapshot, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes] | None:
         """Record the scan and send the snapshot's answer; None when the snapshot may not be used (any more)."""
-        from feedback.qr import scanwriter
-        from feedback.qr.models import Scan, ScanOutcome
-        from feedback.qr.services import scan_not_stored, scan_values
+        from feedback.qr.services import record_replayed_scan
         from feedback.qr.visitors import VISITOR_COOKIE, visit_of
 
         now = utcnow()
@@ -199,9 +197,8 @@ class FastPath:
             salt=salt,
             secret=self._secret,
         )
-        values = scan_values(offered.workspace_id, offered.touchpoint_id, offered.code_id, visit, ScanOutcome.OK, now)
-        if scanwriter.store(self._engine_for_scans(), Scan.__table__, values, want_id=False) is None:
-            scan_not_stored()  # logged by the writer; the visitor is served all the same
+        engine = self._engine_for_scans()
+        record_replayed_scan(engine, offered.workspace_id, offered.touchpoint_id, offered.code_id, visit, now)
         self.served += 1
         start_response(snapshot.status, [*snapshot.headers, ("Content-Length", str(len(snapshot.body)))])
         return [snapshot.body]

@@ -168,13 +168,20 @@ def outcome_for(code: Code, now: datetime) -> ScanOutcome:
 
 
 def scan_values(
-    workspace_id: int, touchpoint_id: int, code_id: int, visit: Visit, outcome: ScanOutcome, now: datetime
+    workspace_id: int,
+    touchpoint_id: int,
+    code_id: int,
+    visit: Visit,
+    outcome: ScanOutcome,
+    now: datetime,
+    invite_id: int | None = None,
 ) -> dict[str, object]:
     """The columns of one scan row."""
     return {
         "workspace_id": workspace_id,
         "touchpoint_id": touchpoint_id,
         "code_id": code_id,
+        "invite_id": invite_id,
         "scanned_at": now,
         "visitor_key": visit.visitor_key,
         "visitor_from_cookie": visit.from_cookie,
@@ -187,11 +194,24 @@ def scan_values(
     }
 
 
-def record_scan(resolved: ResolvedCode, visit: Visit, outcome: ScanOutcome, now: datetime) -> int | None:
-    """Store one scan and commit; its id, or None when the write failed (logged, never shown to the visitor)."""
+def record_scan(
+    resolved: ResolvedCode,
+    visit: Visit,
+    outcome: ScanOutcome,
+    now: datetime,
+    invite_id: int | None = None,
+    printed: bool = True,
+) -> int | None:
+    """Store one scan and commit; its id, or None when the write failed (logged, never shown to the visitor).
+
+    The one writer of scans: printed codes, and invite links (`printed=False`, attributed to `invite_id`), which
+    count at their landing touchpoint but send no code.scanned event. The scan counts at the resolved touchpoint.
+    """
     code = resolved.code
-    values = scan_values(code.workspace_id, code.touchpoint_id, code.id, visit, outcome, now)
-    notify = outcome is ScanOutcome.OK and not visit.is_bot and has_scan_subscribers(code.workspace_id)
+    values = scan_values(code.workspace_id, resolved.touchpoint.id, code.id, visit, outcome, now, invite_id)
+    notify = (
+        printed and outcome is ScanOutcome.OK and not visit.is_bot and has_scan_subscribers(code.workspace_id)
+    )
     try:
         if not notify:  # group commit: concurrent scans of this process share one transaction
             scan_id = scanwriter.store(db.engine, Scan.__table__, values)
@@ -203,6 +223,18 @@ def record_scan(resolved: ResolvedCode, visit: Visit, outcome: ScanOutcome, now:
     if scan_id is None:
         scan_not_stored()
     return scan_id
+
+
+def record_replayed_scan(
+    engine: sa.Engine, workspace_id: int, touchpoint_id: int, code_id: int, visit: Visit, now: datetime
+) -> bool:
+    """Store a scan the fast lane answered from its snapshot (always an OK scan of an active code, no webhook
+    subscriber); False when the write failed (logged and counted; the visitor is served all the same)."""
+    values = scan_values(workspace_id, touchpoint_id, code_id, visit, ScanOutcome.OK, now)
+    if scanwriter.store(engine, Scan.__table__, values, want_id=False) is None:
+        scan_not_stored()
+        return False
+    return True
 
 
 _lost = {"scans": 0}

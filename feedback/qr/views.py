@@ -1,10 +1,7 @@
-"""The printed target /t/<code> (public) and code management in the dashboard."""
+"""Code management in the dashboard: codes, expiry, QR downloads, print sheets and kits, personalised batches
+(what a scan of a code does: feedback.respondent)."""
 
 from __future__ import annotations
-
-import time
-from datetime import timedelta
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import (
     Blueprint,
@@ -19,147 +16,24 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
-from icalendar import Calendar, Event
-from limits import parse as parse_limit
 
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
-from feedback.errors import DomainError, render_error
-from feedback.extensions import db, limiter
-from feedback.i18n import current_language
-from feedback.qr import fastpath, personal, printkit, services
-from feedback.qr.codes import InvalidCode, group, normalise_code
+from feedback.errors import DomainError
+from feedback.extensions import db
+from feedback.qr import personal, printkit, services
+from feedback.qr.codes import group
 from feedback.qr.forms import BatchForm, CodeForm, ExpiryForm
-from feedback.qr.models import Code, ScanOutcome
+from feedback.qr.models import Code
 from feedback.qr.rendering import QrOptions, RenderError, qr_url, render_png, render_svg
 from feedback.qr.sheet import SheetItem, print_sheet
-from feedback.qr.visitors import describe_visit
-from feedback.surveys.views import landing_with_survey
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
 from feedback.touchpoints import services as touchpoint_services
 from feedback.touchpoints.models import Campaign, Touchpoint
-from feedback.webhooks.services import has_scan_subscribers
 
-bp = Blueprint("qr", __name__)
 codes_bp = Blueprint("codes", __name__, url_prefix="/w/<ws>")
 scope_blueprint(codes_bp)
-
-#: Per client address: unknown codes are counted against this; valid scans are not.
-UNKNOWN_CODE_LIMIT = "60 per minute"
-_UNKNOWN_CODES = parse_limit(UNKNOWN_CODE_LIMIT)
-
-
-def with_utm(destination: str, medium: str, campaign: str, content: str) -> str:
-    """The destination URL with our UTM parameters (replacing any it already had)."""
-    parts = urlsplit(destination)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
-    query += [("utm_source", "qr"), ("utm_medium", medium), ("utm_campaign", campaign), ("utm_content", content)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def _no_store(response: Response) -> Response:
-    """Scan responses must never come from a cache, or the scan would not be counted."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _unknown(typed: str) -> Response:
-    """The friendly page for a code we do not know (counted by its text); 429 after too many from one client.
-
-    Only unknown codes count against the client's limit, so real visitors behind one address are never blocked.
-    The attempt is counted and checked in one step of the limiter's storage (shared by all workers and instances
-    with Redis), so concurrent attempts cannot slip past the limit between a check and a count.
-    """
-    address = get_remote_address()
-    if limiter.enabled and not limiter.limiter.hit(_UNKNOWN_CODES, "unknown-code", address):
-        reset_at, _remaining = limiter.limiter.get_window_stats(_UNKNOWN_CODES, "unknown-code", address)
-        body, status = render_error(429)
-        response = make_response(body, status)
-        response.headers["Retry-After"] = str(max(1, int(reset_at - time.time()) + 1))
-        return _no_store(response)
-    services.record_unknown(typed, utcnow())
-    html = render_template("qr/unknown.html", typed=typed[:40])
-    return _no_store(make_response(html, 404))
-
-
-@bp.route("/T/<raw>", methods=["GET", "HEAD"])  # what printed symbols encode (alphanumeric mode)
-@bp.route("/t/<raw>", methods=["GET", "HEAD"])  # registered first, so url_for builds the lower-case form
-def scan(raw: str) -> Response:
-    """The printed QR target: record the scan, then show the landing page or redirect to the destination."""
-    now = utcnow()
-    visit = describe_visit(request, now.date())
-    resolved = services.resolve_code(raw)
-    if resolved is None:
-        return _unknown(raw)
-    outcome = services.outcome_for(resolved.code, now)
-    scan_id = services.record_scan(resolved, visit, outcome, now)
-    touchpoint = resolved.touchpoint
-    if outcome is not ScanOutcome.OK:
-        expired = outcome is ScanOutcome.EXPIRED
-        html = render_template("qr/ended.html", brand=resolved.brand, expired=expired)
-        return _no_store(make_response(html, 410 if expired else 200))
-    if touchpoint.destination_url:
-        target = with_utm(touchpoint.destination_url, touchpoint.channel, resolved.campaign_slug, resolved.code.code)
-        return _replayable(_no_store(redirect(target, 302)), resolved)
-    with_survey = landing_with_survey(resolved, scan_id, visit.visitor_key, now)
-    if with_survey is not None:
-        return with_survey
-    html = render_template("qr/landing.html", resolved=resolved, touchpoint=touchpoint, language=current_language())
-    return _replayable(_no_store(make_response(html)), resolved)
-
-
-def _replayable(response: Response, resolved: services.ResolvedCode) -> Response:
-    """Offer the answer of an active code to the fast lane, which sends it to the next visitors of the code."""
-    code = resolved.code
-    if not has_scan_subscribers(code.workspace_id):  # their webhook events go with the scan: full path only
-        offered = fastpath.Offer(code.workspace_id, code.touchpoint_id, code.id, code.expires_at, current_language())
-        fastpath.offer(request.environ, offered)
-    return response
-
-
-@bp.route("/T", methods=["GET"])
-@bp.route("/t", methods=["GET"])
-def enter_code() -> Response:
-    """A form for people who type the printed code instead of scanning it."""
-    typed = request.args.get("code", "")
-    error = None
-    if typed:
-        try:
-            return redirect(url_for("qr.scan", raw=normalise_code(typed)), 303)
-        except InvalidCode:
-            services.record_unknown(typed, utcnow())
-            error = _("This does not look like one of our codes. It has 8 letters and digits, e.g. 7K3Q-X9PM.")
-    return _no_store(make_response(render_template("qr/enter.html", typed=typed[:40], error=error)))
-
-
-@bp.route("/t/<raw>/event.ics")
-def calendar_entry(raw: str) -> Response:
-    """An iCalendar file for a trade-fair or event touchpoint, so visitors can keep the date."""
-    resolved = services.resolve_code(raw)
-    if resolved is None or not resolved.touchpoint.has_event:
-        return _unknown(raw)
-    touchpoint = resolved.touchpoint
-    language = current_language()
-    calendar = Calendar()
-    calendar.add("prodid", "-//feedback//touchpoint event//EN")
-    calendar.add("version", "2.0")
-    event = Event()
-    event.add("uid", f"touchpoint-{touchpoint.id}@{urlsplit(current_app.config['PUBLIC_BASE_URL']).hostname}")
-    event.add("summary", touchpoint.headline(language, resolved.brand))
-    event.add("dtstart", touchpoint.event_starts_at)
-    event.add("dtend", touchpoint.event_ends_at or touchpoint.event_starts_at + timedelta(hours=1))
-    event.add("dtstamp", utcnow())
-    if touchpoint.location:
-        event.add("location", touchpoint.location)
-    if touchpoint.body(language):
-        event.add("description", touchpoint.body(language))
-    calendar.add_component(event)
-    response = make_response(calendar.to_ical())
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = 'attachment; filename="event.ics"'
-    return response
 
 
 # --- dashboard -----------------------------------------------------------------------------------------------

@@ -300,3 +300,19 @@ def generations(campaign: Campaign) -> list[tuple[int, int, int]]:
         .order_by(Invite.generation)
     )
     return [(generation, issued, accepted) for generation, issued, accepted in rows]
+
+
+@dataclass(frozen=True)
+class ThanksInvite:
+    """What the thank-you page offers about invites: the incentive, and the respondent's invite once taken."""
+
+    incentive: str
+    token: str
+    invite: Invite | None
+
+
+def thanks_invite(response: Response, campaign: Campaign) -> ThanksInvite | None:
+    """The invite step of the thank-you page; None when the campaign offers no invites to this response."""
+    if not offers_invite(response, campaign):
+        return None
+    return ThanksInvite(campaign.incentive_text or "", response.token, invite_of(response))

@@ -16,7 +16,8 @@ from feedback.headers import policy
 from feedback.qr.codes import generate_code
 from feedback.qr.models import Code
 from feedback.qr.services import ResolvedCode
-from feedback.surveys import respond, services
+from feedback.respondent import pages, respond
+from feedback.surveys import services
 from feedback.surveys.forms import AttachSurveyForm, NewSurveyForm, QuestionForm, SurveySettingsForm
 from feedback.tenancy import current_role, current_workspace, owned, require_role, scope_blueprint
 from feedback.touchpoints import services as touchpoint_services
@@ -180,10 +181,8 @@ def preview_frame(survey_id: int) -> Response:
     touchpoint = Touchpoint(name=survey.name, workspace_id=survey.workspace_id, headline_de="", headline_en="")
     code = Code(code=generate_code(), workspace_id=survey.workspace_id)
     resolved = ResolvedCode(code, touchpoint, "preview", current_workspace().name, current_workspace().timezone)
-    from feedback.surveys.views import render_survey_page
-
     state = respond.FormState(respond.new_token(), version.id, None, 0, utcnow().timestamp())
-    response = render_survey_page(resolved, version, state, page, {})
+    response = pages.survey_page(resolved, version, state, page, {})
     # a preview never submits, and only our own builder page may frame it
     response.headers["Content-Security-Policy"] = policy(**{"form-action": "'none'", "frame-ancestors": "'self'"})
     return response

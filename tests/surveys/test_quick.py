@@ -1,4 +1,4 @@
-"""Completions through the group commit (`feedback.surveys.quick`), and every case it leaves to the full path."""
+"""Completions through the group commit (`feedback.respondent.quick`), and every case it leaves to the full path."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from feedback.extensions import db
 from feedback.offers import services as offers
 from feedback.offers.models import Coupon
 from feedback.qr import services as qr_services
-from feedback.surveys import quick, services
+from feedback.respondent import quick
+from feedback.surveys import services
 from feedback.surveys.models import Answer, Response, Survey, SurveyVersion
 from feedback.surveys.questions import QuestionSpec, QuestionType
 from tests.helpers import count

@@ -29,7 +29,7 @@ from feedback.groupcommit import DriverStatement, GroupCommit, Pending, writer_f
 from feedback.offers.services import may_issue_coupon
 from feedback.qr import fastpath
 from feedback.qr import services as qr_services
-from feedback.surveys import respond
+from feedback.respondent import respond
 from feedback.surveys.models import Answer, Response, Survey
 from feedback.surveys.questions import QuestionSpec
 from feedback.webhooks import services as webhooks

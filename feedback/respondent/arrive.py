@@ -1,0 +1,88 @@
+"""Arrival: a phone opens a printed code (/t/<code>) or a friend's invite (/i/<code>).
+
+Both go the same way: the code is resolved, the scan is recorded by the scan service (feedback.qr.services.
+record_scan, the only writer of scans), and the touchpoint decides what comes next: the end of a paused or expired
+code, a redirect to the destination, the first survey page, "already answered", or the plain landing page.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from feedback.auth.models import Workspace
+from feedback.extensions import db
+from feedback.qr import services as qr_services
+from feedback.qr.models import ScanOutcome
+from feedback.qr.services import ResolvedCode
+from feedback.qr.visitors import Visit
+from feedback.referrals import services as referrals
+from feedback.respondent import respond
+from feedback.surveys.models import SurveyVersion
+
+
+class Next(enum.StrEnum):
+    """What the phone is shown after it arrived."""
+
+    UNKNOWN = "unknown"
+    ENDED = "ended"
+    EXPIRED = "expired"
+    REDIRECT = "redirect"
+    SURVEY = "survey"
+    ANSWERED = "answered"
+    LANDING = "landing"
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """The outcome of one arrival; `state` and `version` are set for SURVEY, `invited` for an attributed invite."""
+
+    next: Next
+    resolved: ResolvedCode | None = None
+    scan_id: int | None = None
+    version: SurveyVersion | None = None
+    state: respond.FormState | None = None
+    invited: bool = False
+
+
+def by_code(raw: str, visit: Visit, now: datetime) -> Arrival:
+    """A printed code was scanned or typed."""
+    resolved = qr_services.resolve_code(raw)
+    if resolved is None:
+        return Arrival(Next.UNKNOWN)
+    outcome = qr_services.outcome_for(resolved.code, now)
+    scan_id = qr_services.record_scan(resolved, visit, outcome, now)
+    if outcome is not ScanOutcome.OK:
+        return Arrival(Next.EXPIRED if outcome is ScanOutcome.EXPIRED else Next.ENDED, resolved, scan_id)
+    if resolved.touchpoint.destination_url:
+        return Arrival(Next.REDIRECT, resolved, scan_id)
+    return _after_scan(resolved, scan_id, visit, now, invite_id=None)
+
+
+def by_invite(raw: str, visit: Visit, now: datetime) -> Arrival:
+    """A friend opened an invite link: the scan counts at the campaign's referral landing touchpoint, attributed to
+    the invite unless it was revoked (a revoked link still opens the survey)."""
+    found = referrals.resolve_invite(raw)
+    if found is None or found.code is None:
+        return Arrival(Next.UNKNOWN)
+    workspace = db.session.get(Workspace, found.landing.workspace_id)
+    resolved = ResolvedCode(found.code, found.landing, found.campaign.slug, workspace.name, workspace.timezone)
+    attributed = found.invite.revoked_at is None
+    invite_id = found.invite.id if attributed else None
+    scan_id = qr_services.record_scan(resolved, visit, ScanOutcome.OK, now, invite_id=invite_id, printed=False)
+    arrival = _after_scan(resolved, scan_id, visit, now, invite_id=invite_id)
+    return Arrival(arrival.next, resolved, scan_id, arrival.version, arrival.state, invited=attributed)
+
+
+def _after_scan(
+    resolved: ResolvedCode, scan_id: int | None, visit: Visit, now: datetime, invite_id: int | None
+) -> Arrival:
+    """The first survey page, "already answered", or the landing page when the touchpoint asks nothing."""
+    version = respond.current_version(resolved.touchpoint)
+    if version is None or not version.questions:
+        return Arrival(Next.LANDING, resolved, scan_id)
+    if respond.already_answered(resolved.touchpoint, visit.visitor_key, now):
+        return Arrival(Next.ANSWERED, resolved, scan_id)
+    state = respond.FormState(respond.new_token(), version.id, scan_id, resolved.code.id, now.timestamp(), invite_id)
+    return Arrival(Next.SURVEY, resolved, scan_id, version, state)

@@ -1,0 +1,374 @@
+"""Every URL a customer's phone opens: /t/<code> and /T/<code> (printed codes), /t (typing a code), /i/<code> and
+/I/<code> (invites), the survey's page submits and single-answer saves, the thank-you page with its invite, offer
+and contact steps, and a touchpoint's calendar entry."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from datetime import timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from flask import Blueprint, Response, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from icalendar import Calendar, Event
+from limits import parse as parse_limit
+
+from feedback.db_types import utcnow
+from feedback.errors import render_error
+from feedback.extensions import db, limiter
+from feedback.i18n import current_language
+from feedback.leads import services as leads
+from feedback.qr import fastpath
+from feedback.qr import services as qr_services
+from feedback.qr.codes import InvalidCode, normalise_code
+from feedback.qr.services import ResolvedCode
+from feedback.qr.visitors import VISITOR_COOKIE, describe_visit, visitor_key_for_cookie
+from feedback.referrals import services as referrals
+from feedback.respondent import arrive, pages, quick, respond
+from feedback.respondent.arrive import Next
+from feedback.surveys.models import Response as SurveyResponse
+from feedback.surveys.questions import AnswerError
+from feedback.touchpoints.models import Campaign
+from feedback.webhooks.services import has_scan_subscribers
+
+bp = Blueprint("respondent", __name__)
+
+#: Per client address: unknown codes are counted against this; valid scans are not.
+UNKNOWN_CODE_LIMIT = "60 per minute"
+_UNKNOWN_CODES = parse_limit(UNKNOWN_CODE_LIMIT)
+INVITE_LIMIT = "30 per minute"
+CONTACT_LIMIT = "10 per minute"
+VISITOR_COOKIE_AGE = 365 * 24 * 3600
+
+
+# --- arrival ---------------------------------------------------------------------------------------------------
+
+
+def with_utm(destination: str, medium: str, campaign: str, content: str) -> str:
+    """The destination URL with our UTM parameters (replacing any it already had)."""
+    parts = urlsplit(destination)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
+    query += [("utm_source", "qr"), ("utm_medium", medium), ("utm_campaign", campaign), ("utm_content", content)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _unknown(typed: str, template: str = "respondent/unknown.html") -> Response:
+    """The friendly page for a code we do not know (counted by its text); 429 after too many from one client.
+
+    Only unknown codes count against the client's limit, so real visitors behind one address are never blocked.
+    The attempt is counted and checked in one step of the limiter's storage (shared by all workers and instances
+    with Redis), so concurrent attempts cannot slip past the limit between a check and a count.
+    """
+    address = get_remote_address()
+    if limiter.enabled and not limiter.limiter.hit(_UNKNOWN_CODES, "unknown-code", address):
+        reset_at, _remaining = limiter.limiter.get_window_stats(_UNKNOWN_CODES, "unknown-code", address)
+        body, status = render_error(429)
+        response = make_response(body, status)
+        response.headers["Retry-After"] = str(max(1, int(reset_at - time.time()) + 1))
+        return pages.no_store(response)
+    qr_services.record_unknown(typed, utcnow())
+    return pages.no_store(make_response(render_template(template, typed=typed[:40]), 404))
+
+
+def _replayable(response: Response, resolved: ResolvedCode) -> Response:
+    """Offer the answer of an active code to the fast lane, which sends it to the next visitors of the code."""
+    code = resolved.code
+    if not has_scan_subscribers(code.workspace_id):  # their webhook events go with the scan: full path only
+        offered = fastpath.Offer(code.workspace_id, code.touchpoint_id, code.id, code.expires_at, current_language())
+        fastpath.offer(request.environ, offered)
+    return response
+
+
+def _show(arrival: arrive.Arrival, notice: str | None = None) -> Response:
+    """The page an arrival leads to (the caller handles UNKNOWN)."""
+    resolved = arrival.resolved
+    assert resolved is not None
+    if arrival.next in (Next.ENDED, Next.EXPIRED):
+        expired = arrival.next is Next.EXPIRED
+        html = render_template("respondent/ended.html", brand=resolved.brand, expired=expired)
+        return pages.no_store(make_response(html, 410 if expired else 200))
+    if arrival.next is Next.SURVEY:
+        assert arrival.version is not None and arrival.state is not None
+        return pages.survey_page(resolved, arrival.version, arrival.state, 0, {}, notice=notice)
+    if arrival.next is Next.ANSWERED:
+        return pages.already_answered_page(resolved)
+    return pages.landing_page(resolved)
+
+
+@bp.route("/T/<raw>", methods=["GET", "HEAD"])  # what printed symbols encode (alphanumeric mode)
+@bp.route("/t/<raw>", methods=["GET", "HEAD"])  # registered first, so url_for builds the lower-case form
+def scan(raw: str) -> Response:
+    """The printed QR target: record the scan, then show the landing page or redirect to the destination."""
+    now = utcnow()
+    arrival = arrive.by_code(raw, describe_visit(request, now.date()), now)
+    if arrival.next is Next.UNKNOWN:
+        return _unknown(raw)
+    resolved = arrival.resolved
+    assert resolved is not None
+    if arrival.next is Next.REDIRECT:
+        touchpoint = resolved.touchpoint
+        target = with_utm(touchpoint.destination_url, touchpoint.channel, resolved.campaign_slug, resolved.code.code)
+        return _replayable(pages.no_store(redirect(target, 302)), resolved)
+    if arrival.next is Next.LANDING:
+        return _replayable(pages.landing_page(resolved), resolved)
+    return _show(arrival)
+
+
+@bp.route("/T", methods=["GET"])
+@bp.route("/t", methods=["GET"])
+def enter_code() -> Response:
+    """A form for people who type the printed code instead of scanning it."""
+    typed = request.args.get("code", "")
+    error = None
+    if typed:
+        try:
+            return redirect(url_for("respondent.scan", raw=normalise_code(typed)), 303)
+        except InvalidCode:
+            qr_services.record_unknown(typed, utcnow())
+            error = _("This does not look like one of our codes. It has 8 letters and digits, e.g. 7K3Q-X9PM.")
+    return pages.no_store(make_response(render_template("respondent/enter.html", typed=typed[:40], error=error)))
+
+
+def _visitor_limit_key() -> str:
+    """Rate-limit invites per visitor: the first-party cookie where set, else the client address."""
+    return "visitor:" + (request.cookies.get(VISITOR_COOKIE, "")[:32] or (request.remote_addr or ""))
+
+
+@bp.route("/I/<raw>")
+@bp.route("/i/<raw>")
+@limiter.limit(INVITE_LIMIT, key_func=_visitor_limit_key)
+def open_invite(raw: str) -> Response:
+    """A friend opened an invite: record the open and show the survey with an "invited by a friend" note."""
+    now = utcnow()
+    arrival = arrive.by_invite(raw, describe_visit(request, now.date()), now)
+    if arrival.next is Next.UNKNOWN:
+        qr_services.record_unknown(f"i:{raw}", now)
+        html = render_template("respondent/unknown_invite.html", typed=raw[:40])
+        return pages.no_store(make_response(html, 404))
+    notice = _("A friend invited you. Thank you for taking 30 seconds!") if arrival.invited else None
+    return _show(arrival, notice)
+
+
+@bp.route("/t/<raw>/event.ics")
+def calendar_entry(raw: str) -> Response:
+    """An iCalendar file for a trade-fair or event touchpoint, so visitors can keep the date."""
+    resolved = qr_services.resolve_code(raw)
+    if resolved is None or not resolved.touchpoint.has_event:
+        return _unknown(raw)
+    touchpoint = resolved.touchpoint
+    language = current_language()
+    calendar = Calendar()
+    calendar.add("prodid", "-//feedback//touchpoint event//EN")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"touchpoint-{touchpoint.id}@{urlsplit(current_app.config['PUBLIC_BASE_URL']).hostname}")
+    event.add("summary", touchpoint.headline(language, resolved.brand))
+    event.add("dtstart", touchpoint.event_starts_at)
+    event.add("dtend", touchpoint.event_ends_at or touchpoint.event_starts_at + timedelta(hours=1))
+    event.add("dtstamp", utcnow())
+    if touchpoint.location:
+        event.add("location", touchpoint.location)
+    if touchpoint.body(language):
+        event.add("description", touchpoint.body(language))
+    calendar.add_component(event)
+    response = make_response(calendar.to_ical())
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="event.ics"'
+    return response
+
+
+# --- the survey --------------------------------------------------------------------------------------------------
+
+
+def _respondent_key(token: str) -> tuple[str, str | None]:
+    """The visitor key for responses, and a first-party cookie id to set when the visitor has none.
+
+    The new id is derived from the form token, so requests of one form that overlap (answers saved as they are
+    given) all set the same cookie and the response's visitor key matches it.
+    """
+    cookie = request.cookies.get(VISITOR_COOKIE, "")
+    if len(cookie) == 32 and all(c in "0123456789abcdef" for c in cookie):
+        return visitor_key_for_cookie(cookie), None
+    secret = current_app.config["SECRET_KEY"].encode()
+    fresh = hmac.new(secret, f"visitor-cookie:{token}".encode(), hashlib.sha256).hexdigest()[:32]
+    return visitor_key_for_cookie(fresh), fresh
+
+
+def _with_cookie(response: Response, fresh: str | None) -> Response:
+    """Remember the respondent (first-party, functional: prevents answering twice)."""
+    if fresh:
+        response.set_cookie(
+            VISITOR_COOKIE, fresh, max_age=VISITOR_COOKIE_AGE, httponly=True, samesite="Lax", secure=request.is_secure
+        )
+    return response
+
+
+def _form_lists() -> dict[str, list[str]]:
+    return {key: request.form.getlist(key) for key in request.form}
+
+
+def _page_number() -> int:
+    try:
+        return int(request.form.get("page", "0"))
+    except ValueError:
+        return 0
+
+
+def _submit_at_once(raw: str) -> Response | None:
+    """The common case, a new response completed by this page, stored through the group commit (`quick`) from the
+    code's cached survey setup; None when the full path must take the request. The request takes no write lock of
+    its own, so the completions of many requests share one transaction."""
+    try:
+        code = normalise_code(raw)
+    except InvalidCode:
+        return None
+    if request.form.get("saved"):  # the script saved answers one by one: the response exists, the full path merges
+        return None
+    state = pages.unsign_state(request.form.get("state", ""))
+    if state is None or state.invite_id is not None:
+        return None
+    setup = quick.setup_of(code)
+    if setup is None or setup.code_id != state.code_id:
+        return None
+    visitor_key, fresh = _respondent_key(state.token)
+    form, language = _form_lists(), current_language()
+    if not quick.complete_at_once(setup, state, _page_number(), form, visitor_key, language, utcnow()):
+        return None
+    target = url_for("respondent.thanks", raw=code, r=state.token)
+    return pages.no_store(_with_cookie(redirect(target, 303), fresh))
+
+
+@bp.route("/T/<raw>", methods=["POST"])
+@bp.route("/t/<raw>", methods=["POST"])
+def submit(raw: str) -> Response:
+    """A survey page was sent: save it, then show the next page or the thank-you page."""
+    at_once = _submit_at_once(raw)
+    if at_once is not None:
+        return at_once
+    db.session.commit()  # no read of the attempt may stay open: the full path takes the write lock first
+    resolved = qr_services.resolve_code(raw)
+    state = pages.unsign_state(request.form.get("state", ""))
+    if resolved is None or state is None or state.code_id != resolved.code.id:
+        return redirect(url_for("respondent.scan", raw=raw.upper()), 303)
+    now = utcnow()
+    version = respond.current_version(resolved.touchpoint)
+    if version is None:
+        return redirect(url_for("respondent.scan", raw=resolved.code.code), 303)
+    visitor_key, fresh = _respondent_key(state.token)
+    existing = respond.response_by_token(state.token)
+    if existing is None and respond.already_answered(resolved.touchpoint, visitor_key, now):
+        return pages.already_answered_page(resolved)
+    page = _page_number()
+    try:
+        result = respond.submit_page(
+            resolved.touchpoint, version, state, page, _form_lists(), visitor_key, current_language(), now
+        )
+    except respond.SurveyChanged as error:
+        fresh_state = respond.FormState(respond.new_token(), version.id, state.scan_id, state.code_id, now.timestamp())
+        return pages.survey_page(resolved, version, fresh_state, 0, {}, notice=str(error.message), status=409)
+    if result.errors:
+        return pages.survey_page(resolved, version, state, page, result.answers, result.errors, status=422)
+    if result.completed:  # the code's text from the form state's check: the commit expired the loaded rows
+        target = url_for("respondent.thanks", raw=normalise_code(raw), r=state.token)
+        return pages.no_store(_with_cookie(redirect(target, 303), fresh))
+    response = pages.survey_page(resolved, version, state, result.next_page or 0, result.answers)
+    return _with_cookie(response, fresh)
+
+
+@bp.route("/t/<raw>/answer", methods=["POST"])
+def save_answer(raw: str) -> Response:
+    """Save one answer as it is given (progressive enhancement); JSON in, JSON out."""
+    resolved = qr_services.resolve_code(raw)
+    state = pages.unsign_state(request.form.get("state", ""))
+    if resolved is None or state is None or state.code_id != resolved.code.id:
+        return make_response(jsonify(error="unknown form"), 400)
+    version = respond.current_version(resolved.touchpoint)
+    if version is None:
+        return make_response(jsonify(error="no survey"), 409)
+    key = request.form.get("key", "")[:40]
+    visitor_key, fresh = _respondent_key(state.token)
+    try:
+        respond.save_single_answer(
+            resolved.touchpoint,
+            version,
+            state,
+            key,
+            request.form.getlist("value"),
+            visitor_key,
+            current_language(),
+            utcnow(),
+        )
+    except respond.SurveyChanged as error:
+        return make_response(jsonify(error=str(error.message)), 409)
+    except AnswerError as error:
+        return make_response(jsonify(error=respond.message_for(error)), 422)
+    return _with_cookie(make_response(jsonify(saved=key)), fresh)
+
+
+# --- the thank-you page ------------------------------------------------------------------------------------------
+
+
+def _answered(raw: str, token: str) -> tuple[ResolvedCode, SurveyResponse] | None:
+    """The code and the response a thank-you page or one of its forms is about; None when they do not belong."""
+    resolved = qr_services.resolve_code(raw)
+    response = respond.response_by_token(token[:64])
+    if resolved is None or response is None or response.touchpoint_id != resolved.touchpoint.id:
+        return None
+    return resolved, response
+
+
+@bp.route("/t/<raw>/thanks")
+def thanks(raw: str) -> Response:
+    """What happens next, after a completed response."""
+    found = _answered(raw, request.args.get("r", ""))
+    if found is None:
+        return redirect(url_for("respondent.scan", raw=raw.upper()), 303)
+    return pages.thanks_page(*found)
+
+
+@bp.route("/t/<raw>/invite", methods=["POST"])
+@limiter.limit(INVITE_LIMIT, key_func=_visitor_limit_key)
+def take_invite(raw: str) -> Response:
+    """The respondent takes a personal invite on the thank-you page (the same one when asked again)."""
+    found = _answered(raw, request.form.get("r", ""))
+    if found is None:
+        return redirect(url_for("respondent.scan", raw=raw.upper()), 303)
+    resolved, response = found
+    campaign = resolved.touchpoint.campaign
+    if referrals.offers_invite(response, campaign):
+        referrals.issue_invite(response, campaign, utcnow())
+        db.session.commit()
+    return redirect(url_for("respondent.thanks", raw=resolved.code.code, r=response.token) + "#invite", 303)
+
+
+@bp.route("/t/<raw>/contact", methods=["POST"])
+@limiter.limit(CONTACT_LIMIT)
+def leave_contact(raw: str) -> Response:
+    """Store the respondent's contact details, only with the consent box ticked."""
+    found = _answered(raw, request.form.get("r", ""))
+    if found is None:
+        return redirect(url_for("respondent.scan", raw=raw.upper()), 303)
+    resolved, response = found
+    campaign = db.session.get(Campaign, resolved.touchpoint.campaign_id)
+    target = url_for("respondent.thanks", raw=resolved.code.code, r=response.token)
+    if campaign is None or not campaign.ask_contact or response.completed_at is None or response.flagged:
+        return redirect(target, 303)
+    try:
+        leads.capture(
+            response,
+            request.form.get("name", "")[:200],
+            request.form.get("email", "")[:300],
+            request.form.get("phone", "")[:60],
+            request.form.get("consent") == "yes",
+            current_language(),
+            resolved.brand,
+            utcnow(),
+        )
+    except leads.ContactInvalid as error:
+        db.session.rollback()
+        return pages.thanks_page(resolved, response, error.errors, request.form, status=422)
+    db.session.commit()
+    return redirect(target + "#contact", 303)

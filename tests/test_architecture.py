@@ -1,0 +1,134 @@
+"""The layout holds: no import circles among the modules of feedback/ (function-local imports included), no view
+module imports another feature's views, and scans are written by the scan service alone."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "feedback"
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _target(name: str) -> str | None:
+    """The module of feedback/ that an imported name lives in (the longest known prefix)."""
+    while name and name not in MODULES:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def imports_of(module: str) -> set[str]:
+    """Every module of feedback/ that `module` imports anywhere in its code, inside functions too."""
+    path = MODULES[module]
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            names = [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            target = _target(name)
+            if target is not None and target != module:
+                found.add(target)
+    return found
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan's algorithm, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    result: list[list[str]] = []
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    result.append(sorted(component))
+    return result
+
+
+GRAPH = {module: imports_of(module) for module in MODULES}
+
+
+def test_the_checker_sees_function_local_imports_and_finds_circles() -> None:
+    assert "feedback.webhooks.delivery" in GRAPH["feedback.qr.services"]  # imported inside a function
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_circles_among_the_modules_of_feedback() -> None:
+    assert _cycles(GRAPH) == []
+
+
+def test_no_view_module_imports_another_features_views() -> None:
+    leaning = sorted(
+        (module, target)
+        for module, targets in GRAPH.items()
+        for target in targets
+        if module.endswith(".views") and target.endswith(".views") and target != module
+    )
+    assert leaning == []
+
+
+def test_everything_a_phone_opens_lives_in_the_respondent_package(app) -> None:  # noqa: ANN001
+    public = {"/t/<raw>", "/T/<raw>", "/t", "/T", "/i/<raw>", "/I/<raw>", "/t/<raw>/answer", "/t/<raw>/thanks",
+              "/t/<raw>/invite", "/t/<raw>/contact", "/t/<raw>/event.ics"}  # fmt: skip
+    endpoints = {rule.rule: rule.endpoint for rule in app.url_map.iter_rules() if rule.rule in public}
+    assert set(endpoints) == public
+    assert {endpoint.partition(".")[0] for endpoint in endpoints.values()} == {"respondent"}
+
+
+def test_scans_are_written_by_the_scan_service_alone() -> None:
+    """Only feedback/qr/services.py inserts scans (demo.py seeds history in bulk and is no request path)."""
+    writers = set()
+    for module, path in MODULES.items():
+        text = path.read_text(encoding="utf-8")
+        if "insert(Scan)" in text or "Scan.__table__" in text:
+            writers.add(module)
+    assert writers == {"feedback.qr.services", "feedback.demo"}
