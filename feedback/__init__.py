@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     load_settings(app, config)
     register_extensions(app)
+    register_subscribers(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -137,6 +138,19 @@ def register_template_helpers(app: Flask) -> None:
     from feedback import templating
 
     templating.init_app(app)
+
+
+def register_subscribers(app: Flask) -> None:
+    """Who hears of domain events (feedback.events), in this order: coupons, lead scoring, then the webhooks."""
+    from feedback import events
+    from feedback.leads import services as leads
+    from feedback.offers import services as offers
+    from feedback.webhooks import subscribers as webhooks
+
+    bus = events.init_app(app)
+    offers.subscribe(bus)
+    leads.subscribe(bus)
+    webhooks.subscribe(bus)
 
 
 def register_commands(app: Flask) -> None:

@@ -17,7 +17,9 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
+from feedback import events
 from feedback.errors import DomainError
+from feedback.events import Bus, CouponRedeemed, InviteAccepted, LeadStageChanged
 from feedback.extensions import db
 from feedback.leads.models import (
     DEFAULT_MQL,
@@ -238,7 +240,7 @@ def _add(
 
 
 def _restage(contact: Contact, rules: Rules, now: datetime) -> None:
-    """Move the contact to the stage its score reaches; a rise tells the webhooks (lead.qualified)."""
+    """Move the contact to the stage its score reaches and tell the subscribers (a rise: lead.qualified)."""
     stage = rules.stage_for(contact.score)
     if stage.value == contact.stage:
         return
@@ -246,16 +248,7 @@ def _restage(contact: Contact, rules: Rules, now: datetime) -> None:
     previous = contact.stage
     contact.stage = stage.value
     contact.stage_changed_at = now
-    if rose:
-        from feedback.webhooks import services as webhooks
-        from feedback.webhooks.models import Event
-
-        webhooks.emit(
-            contact.workspace_id,
-            Event.LEAD_QUALIFIED,
-            {"contact": contact_data(contact), "previous_stage": previous},
-            now,
-        )
+    events.publish(LeadStageChanged(contact.workspace_id, contact.id, previous, contact.stage, rose, now))
 
 
 def _score_for_response(
@@ -272,16 +265,25 @@ def _score_for_response(
         _restage(contact, rules, now)
 
 
-def on_coupon_redeemed(coupon: Any, now: datetime) -> None:
+def _score_redemption(event: CouponRedeemed) -> None:
     """A redeemed coupon scores for the contact of the response it was issued for."""
-    _score_for_response(coupon.response_id, Activity.COUPON_REDEEMED, f"coupon:{coupon.id}", coupon.touchpoint_id, now)
+    _score_for_response(
+        event.response_id, Activity.COUPON_REDEEMED, f"coupon:{event.coupon_id}", event.touchpoint_id, event.at
+    )
 
 
-def on_invite_accepted(referrer_response_id: int, friend_response_id: int, touchpoint_id: int, now: datetime) -> None:
+def _score_invitation(event: InviteAccepted) -> None:
     """A friend who answered through an invite scores for the contact of the response that invited them."""
     _score_for_response(
-        referrer_response_id, Activity.INVITE_ACCEPTED, f"friend:{friend_response_id}", touchpoint_id, now
-    )
+        event.referrer_response_id, Activity.INVITE_ACCEPTED, f"friend:{event.response_id}", event.touchpoint_id,
+        event.at,
+    )  # fmt: skip
+
+
+def subscribe(bus: Bus) -> None:
+    """Lead scoring builds on redemptions and on friends who answered."""
+    bus.subscribe(CouponRedeemed, _score_redemption)
+    bus.subscribe(InviteAccepted, _score_invitation)
 
 
 # --- reading, exporting, erasing -------------------------------------------------------------------------------

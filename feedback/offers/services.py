@@ -10,7 +10,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from feedback import events
 from feedback.errors import DomainError
+from feedback.events import Bus, CouponRedeemed, ResponseCompleted
 from feedback.extensions import db
 from feedback.offers.models import MAX_ORDER_VALUE, Coupon, Offer
 from feedback.qr.codes import InvalidCode, generate_code, group, normalise_code
@@ -249,9 +251,7 @@ def redeem(
         db.session.refresh(coupon)
         raise CouponRefused("already_redeemed", _already(coupon))
     db.session.refresh(coupon)
-    from feedback.leads.services import on_coupon_redeemed  # lead scoring builds on redemptions
-
-    on_coupon_redeemed(coupon, now)
+    events.publish(CouponRedeemed(coupon.workspace_id, coupon.id, coupon.response_id, coupon.touchpoint_id, now))
     return coupon
 
 
@@ -357,3 +357,14 @@ def thanks_offer(response: Response, touchpoint: Touchpoint, language: str, now:
     if offer is None or offer.with_coupon:
         return None
     return ThanksOffer(offer.text(language), None, None, offer.valid_until)
+
+
+def _issue_on_completion(event: ResponseCompleted) -> None:
+    response = db.session.get(Response, event.response_id)
+    if response is not None:
+        issue_coupon(response, event.at)
+
+
+def subscribe(bus: Bus) -> None:
+    """A completed response gets the coupon of the touchpoint's offer, where it has one."""
+    bus.subscribe(ResponseCompleted, _issue_on_completion, wants=may_issue_coupon)

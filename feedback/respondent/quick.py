@@ -7,8 +7,8 @@ process is seen within `SETUP_SECONDS`), runs no query and takes no lock of its 
 goes to this process's writer, which stores the completions that arrive together in one transaction (one fsync,
 one turn at SQLite's lock) and checks the form's token and the survey's repeat rule inside it. Everything else,
 and every case in doubt, takes the full path of `respond.submit_page`: a response that exists already (a double
-tap, answers saved one by one), several pages, an invite, a coupon offer, webhook subscribers, validation errors,
-a failed write.
+tap, answers saved one by one), several pages, an invite, a completion that a subscriber of ResponseCompleted
+would act on (a coupon offer, webhook subscribers), validation errors, a failed write.
 
 Nothing is acknowledged before it is stored: the request returns only after the commit that holds its rows.
 """
@@ -24,16 +24,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from feedback import events
+from feedback.events import ResponseCompleted
 from feedback.extensions import db, when_unlocked
 from feedback.groupcommit import DriverStatement, GroupCommit, Pending, writer_for
-from feedback.offers.services import may_issue_coupon
 from feedback.qr import fastpath
 from feedback.qr import services as qr_services
 from feedback.respondent import respond
 from feedback.surveys.models import Answer, Response, Survey
 from feedback.surveys.questions import QuestionSpec
-from feedback.webhooks import services as webhooks
-from feedback.webhooks.models import Event
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +125,8 @@ class Setup:
     version_id: int
     pages: list[list[QuestionSpec]]
     repeat_days: int
-    #: A person's completion here sets something off (a coupon offer, webhook subscribers): full path.
+    #: A subscriber of ResponseCompleted would act on a person's completion here (a coupon offer, webhook
+    #: subscribers, …): the full path publishes the event in the response's transaction.
     sets_off: bool
     taken_at: float
     generation: int
@@ -168,8 +168,9 @@ def setup_of(code: str) -> Setup | None:
             version_id=version.id,
             pages=respond.survey_pages(version),
             repeat_days=db.session.scalar(sa.select(Survey.repeat_days).where(Survey.id == touchpoint.survey_id)) or 0,
-            sets_off=may_issue_coupon(touchpoint.workspace_id, touchpoint.campaign_id, touchpoint.id)
-            or webhooks.listened_to(touchpoint.workspace_id, Event.RESPONSE_COMPLETED),
+            sets_off=events.bus().wanted(
+                ResponseCompleted, touchpoint.workspace_id, touchpoint.campaign_id, touchpoint.id
+            ),
             taken_at=clock,
             generation=generation,
         )

@@ -10,16 +10,15 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from feedback import events
 from feedback.errors import DomainError
+from feedback.events import InviteAccepted, ResponseCompleted
 from feedback.extensions import db
 from feedback.referrals import services as referrals
 from feedback.referrals.models import Invite
 from feedback.surveys.models import Answer, Response, Survey, SurveyVersion
 from feedback.surveys.questions import AnswerError, QuestionSpec, missing_required, pages, parse_answer
 from feedback.touchpoints.models import Touchpoint
-from feedback.webhooks import payloads
-from feedback.webhooks import services as webhooks
-from feedback.webhooks.models import Event
 
 #: Faster than this from showing the form to completing it is not a person reading the questions.
 MIN_FILL_SECONDS = 3
@@ -272,27 +271,24 @@ def submit_page(
         response.flag_reason = ",".join(reasons)
         db.session.flush()
         accepted = referrals.accept(response, now)
-        _emit_completion(response, accepted, now)
+        _publish_completion(touchpoint, response, accepted, now)
     db.session.commit()
     return PageResult({}, checked.merged, checked.next_page, checked.next_page is None, response)
 
 
-def _emit_completion(response: Response, accepted: bool, now: datetime) -> None:
-    """What a completion sets off, in its transaction: the coupon of the offer, lead points for the referrer, and
-    webhook events. Likely bots (flagged) get and set off nothing."""
+def _publish_completion(touchpoint: Touchpoint, response: Response, accepted: bool, now: datetime) -> None:
+    """Tell the subscribers (coupon, lead points, webhooks …), in the response's transaction. Likely bots (flagged)
+    set off nothing."""
     if response.flagged:
         return
-    from feedback.leads.services import on_invite_accepted
-    from feedback.offers.services import issue_coupon
-
-    issue_coupon(response, now)
-    webhooks.emit(response.workspace_id, Event.RESPONSE_COMPLETED, payloads.response_completed(response), now)
+    events.publish(ResponseCompleted(response.workspace_id, response.id, touchpoint.campaign_id, touchpoint.id, now))
     if accepted and response.invite_id is not None:
         invite = db.session.get(Invite, response.invite_id)
         if invite is not None:
-            on_invite_accepted(invite.response_id, response.id, invite.touchpoint_id, now)
-            webhooks.emit(
-                response.workspace_id, Event.INVITE_ACCEPTED, payloads.invite_accepted(invite, response, now), now
+            events.publish(
+                InviteAccepted(
+                    response.workspace_id, invite.id, invite.response_id, response.id, invite.touchpoint_id, now
+                )
             )
 
 

@@ -1,0 +1,114 @@
+"""Domain events: what happened, published by the service that caused it and handled by the subscribers that
+create_app registered, one after the other, in the publisher's transaction (a subscriber that fails fails the
+whole write). Outbound delivery (webhooks) subscribes by writing outbox rows in that transaction.
+
+A subscriber may say for which touchpoints it would act (`wants`), so a fast path that writes outside the session
+(the group commit of survey completions) can see that nobody would and skip publishing; a subscriber without
+`wants` always acts, so such a path never skips it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from flask import Flask, current_app
+
+EXTENSION = "feedback.events"
+
+
+@dataclass(frozen=True)
+class ResponseCompleted:
+    """A person (not a likely bot) completed a survey."""
+
+    workspace_id: int
+    response_id: int
+    campaign_id: int
+    touchpoint_id: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class InviteAccepted:
+    """A friend invited by `referrer_response_id` completed the survey as `response_id`."""
+
+    workspace_id: int
+    invite_id: int
+    referrer_response_id: int
+    response_id: int
+    touchpoint_id: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CouponRedeemed:
+    """A coupon issued for a response was redeemed at the till or online."""
+
+    workspace_id: int
+    coupon_id: int
+    response_id: int | None
+    touchpoint_id: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class LeadStageChanged:
+    """A contact's score moved it to another stage (`rose` when it went up)."""
+
+    workspace_id: int
+    contact_id: int
+    previous: str
+    stage: str
+    rose: bool
+    at: datetime
+
+
+Event = ResponseCompleted | InviteAccepted | CouponRedeemed | LeadStageChanged
+E = TypeVar("E")
+#: Whether a subscriber would act on an event at (workspace_id, campaign_id, touchpoint_id).
+Wants = Callable[[int, int, int], bool]
+
+
+@dataclass
+class Subscription:
+    handler: Callable[[Any], None]
+    wants: Wants | None
+
+
+@dataclass
+class Bus:
+    """The subscribers of one app, by event type, in the order they were registered."""
+
+    subscriptions: dict[type, list[Subscription]] = field(default_factory=dict)
+
+    def subscribe(self, event_type: type[E], handler: Callable[[E], None], wants: Wants | None = None) -> None:
+        self.subscriptions.setdefault(event_type, []).append(Subscription(handler, wants))
+
+    def publish(self, event: Event) -> None:
+        for subscription in self.subscriptions.get(type(event), []):
+            subscription.handler(event)
+
+    def wanted(self, event_type: type, workspace_id: int, campaign_id: int, touchpoint_id: int) -> bool:
+        """Whether any subscriber would act on such an event here (True for a subscriber that does not say)."""
+        return any(
+            s.wants is None or s.wants(workspace_id, campaign_id, touchpoint_id)
+            for s in self.subscriptions.get(event_type, [])
+        )
+
+
+def init_app(app: Flask) -> Bus:
+    """Give the app its (empty) bus; create_app registers the subscribers."""
+    bus = app.extensions[EXTENSION] = Bus()
+    return bus
+
+
+def bus() -> Bus:
+    """The current app's bus."""
+    return current_app.extensions[EXTENSION]
+
+
+def publish(event: Event) -> None:
+    """Tell the current app's subscribers, in the caller's transaction."""
+    bus().publish(event)
