@@ -222,6 +222,50 @@ def make_touchpoint(app: Flask, make_campaign: Callable[..., Campaign]) -> Calla
     return build
 
 
+@pytest.fixture
+def make_survey(app: Flask) -> Callable[..., Any]:
+    """Create a survey from a template and attach it: make_survey(touchpoint, template="loyalty", name=...)."""
+    from feedback.surveys import services as survey_services
+
+    counter = iter(range(1, 10_000))
+
+    def build(touchpoint: Touchpoint, template: str = "loyalty", name: str | None = None) -> Any:
+        survey = survey_services.create_survey(touchpoint.workspace_id, name or f"Survey {next(counter)}", template)
+        survey_services.attach(touchpoint, survey)
+        db.session.commit()
+        return survey
+
+    return build
+
+
+@pytest.fixture
+def make_code(
+    app: Flask, make_touchpoint: Callable[..., Touchpoint], make_survey: Callable[..., Any]
+) -> Callable[..., Any]:
+    """Create a printed code: make_code(touchpoint=None, survey="loyalty", label="", incentive=None); a new
+    touchpoint (named "Flyer") with the survey template when none is given, `survey=None` for none."""
+
+    def build(
+        touchpoint: Touchpoint | None = None,
+        survey: str | None = "loyalty",
+        label: str = "",
+        incentive: str | None = None,
+    ) -> Any:
+        from feedback.qr import services as qr_services
+
+        if touchpoint is None:
+            touchpoint = make_touchpoint(name="Flyer")
+            if survey:
+                make_survey(touchpoint, survey)
+        if incentive is not None:
+            touchpoint.campaign.incentive_text = incentive
+        code = qr_services.create_code(touchpoint, label)
+        db.session.commit()
+        return code
+
+    return build
+
+
 class AuthActions:
     """Log a test client in and out."""
 

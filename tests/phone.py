@@ -75,3 +75,42 @@ class Respondent:
         token = re.search(r'name="r" value="([^"]+)"', page).group(1)
         action = re.search(r'action="(/t/[A-Z0-9]+/contact)"', page).group(1)
         return self.client.post(action, data={"r": token, **details}, headers=self.headers)
+
+
+# --- shorthands of the steps above, for tests that play one step at a time -------------------------------------
+
+#: A link-preview bot (counted as a bot, never as a person).
+WHATSAPP = "WhatsApp/2.24.6.77 A"
+VISITOR_IP = "203.0.113.77"
+#: What the trade-fair template's one page takes (nps, csat, ces, follow_up).
+TRADE_FAIR = {"q_nps": "9", "q_csat": "4", "q_ces": "6", "q_follow_up": "offer"}
+
+
+def visit(client, path: str, ua: str = IPHONE, lang: str = "de-DE,de;q=0.9", ip: str = VISITOR_IP, method="GET"):  # noqa: ANN001,ANN201
+    """Open a path like a phone (or, with another `ua`, a bot) would, from `ip`."""
+    return client.open(
+        path, method=method, headers={"User-Agent": ua, "Accept-Language": lang}, environ_base={"REMOTE_ADDR": ip}
+    )
+
+
+def open_form(client: FlaskClient, code: Any, lang: str = "de") -> dict[str, str]:
+    """Scan the code and return the hidden fields of its survey form."""
+    html = client.get(f"/t/{code.code}", headers={**PHONE, "Accept-Language": lang}).get_data(as_text=True)
+    fields = form_fields(html)
+    assert "state" in fields, html[:2000]
+    return fields
+
+
+def answer_all(client: FlaskClient, code: Any, fields: dict[str, str], **overrides: str) -> TestResponse:
+    """Submit the trade-fair page with valid answers (and `overrides`)."""
+    return client.post(f"/t/{code.code}", data={**fields, **TRADE_FAIR, **overrides}, headers=PHONE)
+
+
+def answer(client: FlaskClient, path: str, nps: str = "10") -> str:
+    """Open a /t or /i link, answer the loyalty survey, and return the thank-you page's URL."""
+    return Respondent(client).answer(path, **{**LOYALTY, "q_nps": nps})
+
+
+def take_invite(client: FlaskClient, thanks_url: str) -> str:
+    """Press "Get my invite link" and return the invite link shown."""
+    return Respondent(client).take_invite(thanks_url)

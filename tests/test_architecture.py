@@ -132,3 +132,14 @@ def test_scans_are_written_by_the_scan_service_alone() -> None:
         if "insert(Scan)" in text or "Scan.__table__" in text:
             writers.add(module)
     assert writers == {"feedback.qr.services", "feedback.demo"}
+
+
+def test_no_test_module_imports_from_another_test_module() -> None:
+    """Shared steps live in helper modules (tests/phone.py, tests/helpers.py, conftest fixtures), not in tests."""
+    tests = PACKAGE.parent / "tests"
+    borrowed = []
+    for path in tests.rglob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.rpartition(".")[2].startswith("test_"):
+                borrowed.append(f"{path.relative_to(tests)}: {node.module}")
+    assert borrowed == []

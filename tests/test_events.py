@@ -14,9 +14,7 @@ from feedback.db_types import utcnow
 from feedback.events import CouponRedeemed, InviteAccepted, LeadStageChanged, ResponseCompleted
 from feedback.extensions import db
 from feedback.offers import services as offers
-from feedback.qr import services as qr_services
 from feedback.referrals.models import Invite
-from feedback.surveys import services as survey_services
 from feedback.surveys.models import Response
 from tests.helpers import count
 from tests.phone import Respondent
@@ -25,12 +23,8 @@ pytestmark = pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)  # tests answer a
 
 
 @pytest.fixture
-def code(app, make_touchpoint):  # noqa: ANN201
-    touchpoint = make_touchpoint(name="Flyer")
-    survey_services.attach(touchpoint, survey_services.create_survey(touchpoint.workspace_id, "Treue", "loyalty"))
-    created = qr_services.create_code(touchpoint)
-    db.session.commit()
-    return created
+def code(make_code):  # noqa: ANN001,ANN201
+    return make_code()
 
 
 @pytest.fixture

@@ -15,9 +15,15 @@ from feedback.offers import services as offers
 from feedback.qr.models import Scan
 from feedback.referrals.models import Invite
 from feedback.referrals.services import referral_numbers
-from tests.referrals.test_referrals import answer, code, take_invite  # noqa: F401 - the code fixture
+from tests.phone import answer, take_invite
 
 pytestmark = pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)
+
+
+@pytest.fixture
+def code(make_code):  # noqa: ANN001,ANN201
+    """A flyer's code with the loyalty survey and an incentive for invites."""
+    return make_code(incentive="10 % für dich und deine Freundin")
 
 #: What chat apps, social networks and mail security gateways send when someone pastes or receives a link.
 PREVIEWERS = [
@@ -51,7 +57,7 @@ def _state() -> dict[str, object]:
     }
 
 
-def test_previews_of_every_link_we_send_change_nothing_a_person_would(app, client, code, make_user) -> None:  # noqa: F811
+def test_previews_of_every_link_we_send_change_nothing_a_person_would(app, client, code, make_user) -> None:
     campaign = code.touchpoint.campaign
     offers.create_offer(campaign, offers.OfferData("Rabatt", "10 % Rabatt", "10 % off"))
     owner = make_user()

@@ -14,7 +14,7 @@ from feedback.extensions import db
 from feedback.qr import services
 from feedback.qr.visitors import anonymise_ip
 from feedback.surveys import services as survey_services
-from tests.surveys.test_respond import PHONE, answer_all, open_form
+from tests.phone import PHONE, answer_all, open_form
 
 ADDRESSES = ["203.0.113.77", "2001:db8:85a3::8a2e:370:7334", "::ffff:198.51.100.23"]
 

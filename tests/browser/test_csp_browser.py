@@ -11,16 +11,9 @@ from feedback.qr import services as qr_services
 from feedback.surveys import services as survey_services
 from feedback.touchpoints import services as tp
 from tests.browser.conftest import DESKTOP, PHONE, log_in
+from tests.browser.pages import LISTEN
 
 pytestmark = pytest.mark.browser
-
-#: Collects every CSP violation the page reports (inline script, style, frame, form target …).
-LISTEN = (
-    "window.__csp = [];"
-    "document.addEventListener('securitypolicyviolation',"
-    " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
-)
-
 
 @pytest.fixture
 def live_config() -> dict[str, object]:

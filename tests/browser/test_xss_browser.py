@@ -20,7 +20,7 @@ from feedback.surveys.models import Response
 from feedback.webhooks import services as webhook_services
 from feedback.webhooks.models import WebhookEndpoint
 from tests.browser.conftest import DESKTOP, PHONE, log_in
-from tests.browser.test_csp_browser import LISTEN
+from tests.browser.pages import LISTEN
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

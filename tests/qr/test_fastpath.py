@@ -15,7 +15,7 @@ from feedback.qr.models import Code, Scan
 from feedback.surveys import services as survey_services
 from feedback.touchpoints.models import Channel
 from feedback.webhooks.models import WebhookEndpoint
-from tests.qr.test_scan import IPHONE, WHATSAPP, visit
+from tests.phone import IPHONE, WHATSAPP, visit
 
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile"
 

@@ -21,7 +21,7 @@ from feedback.surveys import services as survey_services
 from feedback.surveys.models import Response
 from feedback.touchpoints.models import Channel
 from tests.helpers import count
-from tests.referrals.test_referrals import PHONE, answer, take_invite
+from tests.phone import PHONE, answer, take_invite
 
 pytestmark = pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)  # tests answer at once: no bot flag
 

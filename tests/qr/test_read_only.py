@@ -12,7 +12,7 @@ from feedback.extensions import db
 from feedback.qr import services
 from feedback.qr.models import Scan
 from feedback.touchpoints.models import Channel
-from tests.qr.test_scan import visit
+from tests.phone import visit
 
 
 def _refuse_writes(engine: sa.Engine) -> None:

@@ -19,13 +19,7 @@ from feedback.qr.rendering import QrOptions, qr_url, render_png
 from feedback.touchpoints.models import Channel
 from tests.conftest import PUBLIC_BASE_URL
 from tests.helpers import count
-
-IPHONE = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Version/17.5 Mobile/15E148 Safari/604.1"
-)
-WHATSAPP = "WhatsApp/2.24.6.77 A"
-VISITOR_IP = "203.0.113.77"
+from tests.phone import VISITOR_IP, WHATSAPP, visit
 
 
 @pytest.fixture
@@ -37,13 +31,6 @@ def code(app, make_touchpoint):  # noqa: ANN201
     created = services.create_code(touchpoint, "Stand A")
     db.session.commit()
     return created
-
-
-def visit(client, path: str, ua: str = IPHONE, lang: str = "de-DE,de;q=0.9", ip: str = VISITOR_IP, method="GET"):  # noqa: ANN001,ANN201
-    """Open a path like a phone would."""
-    return client.open(
-        path, method=method, headers={"User-Agent": ua, "Accept-Language": lang}, environ_base={"REMOTE_ADDR": ip}
-    )
 
 
 def test_scanning_the_decoded_png_records_the_scan_and_shows_the_landing_page(client, code) -> None:

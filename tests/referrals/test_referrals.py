@@ -19,8 +19,7 @@ from feedback.referrals.models import Invite, InviteAcceptance
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Response
 from tests.helpers import count
-
-PHONE = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148", "Accept-Language": "de"}
+from tests.phone import PHONE, answer, form_fields, take_invite
 
 
 @pytest.fixture
@@ -32,32 +31,6 @@ def code(app, make_touchpoint):  # noqa: ANN201
     created = qr_services.create_code(touchpoint)
     db.session.commit()
     return created
-
-
-def _fields(html: str) -> dict[str, str]:
-    return dict(re.findall(r'name="(state|page|csrf_token)" value="([^"]*)"', html))
-
-
-def answer(client, path: str, nps: str = "10") -> str:  # noqa: ANN001
-    """Open a /t or /i link, answer the loyalty survey, and return the thank-you page's URL."""
-    fields = _fields(client.get(path, headers=PHONE).get_data(as_text=True))
-    assert fields, "a survey form is shown"
-    code_path = re.search(r'action="(/t/[A-Z0-9]+)"', client.get(path, headers=PHONE).get_data(as_text=True))
-    target = code_path.group(1) if code_path else path
-    reply = client.post(target, data={**fields, "q_nps": nps, "q_csat": "5", "q_repurchase": "5"}, headers=PHONE)
-    assert reply.status_code == 303, reply.get_data(as_text=True)[:500]
-    return reply.headers["Location"]
-
-
-def take_invite(client, thanks_url: str) -> str:  # noqa: ANN001
-    """Press 'Get my invite link' and return the invite link shown."""
-    page = client.get(thanks_url, headers=PHONE).get_data(as_text=True)
-    token = re.search(r'name="r" value="([^"]+)"', page).group(1)
-    action = re.search(r'action="(/t/[A-Z0-9]+/invite)"', page).group(1)
-    after = client.post(action, data={"r": token}, headers=PHONE)
-    assert after.status_code == 303
-    html = client.get(after.headers["Location"], headers=PHONE).get_data(as_text=True)
-    return re.search(r'class="invite__link"><a href="([^"]+)"', html).group(1)
 
 
 def test_a_respondent_takes_a_personal_invite_with_link_code_qr_and_share_links(client, code) -> None:
@@ -223,7 +196,7 @@ def test_invited_friends_land_on_the_campaigns_referral_touchpoint(app, client, 
     assert "Wie wahrscheinlich ist es" in page and 'name="q_nps"' in page
     opened = db.session.scalar(sa.select(Scan).where(Scan.invite_id.is_not(None)))
     assert opened.touchpoint_id == friends_page.id
-    fields = _fields(page)
+    fields = form_fields(page)
     done = friend.post(
         re.search(r'action="(/t/[A-Z0-9]+)"', page).group(1), data={**fields, "q_nps": "9"}, headers=PHONE
     )

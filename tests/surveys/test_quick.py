@@ -18,7 +18,7 @@ from feedback.surveys import services
 from feedback.surveys.models import Answer, Response, Survey, SurveyVersion
 from feedback.surveys.questions import QuestionSpec, QuestionType
 from tests.helpers import count
-from tests.surveys.test_respond import PHONE, answer_all, open_form
+from tests.phone import PHONE, answer_all, open_form
 
 pytestmark = pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)  # tests answer at once: no bot flag
 

@@ -14,11 +14,7 @@ from feedback.surveys import services
 from feedback.surveys.models import Answer, Response
 from feedback.surveys.questions import Option, QuestionSpec, QuestionType
 from tests.helpers import count
-
-PHONE = {
-    "User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148 Safari/604.1",
-    "Accept-Language": "de-DE,de;q=0.9",
-}
+from tests.phone import PHONE, answer_all, open_form
 
 
 @pytest.fixture
@@ -30,20 +26,6 @@ def code(app, make_touchpoint):  # noqa: ANN201
     created = qr_services.create_code(touchpoint)
     db.session.commit()
     return created
-
-
-def open_form(client, code, lang: str = "de") -> dict[str, str]:  # noqa: ANN001
-    """Scan the code and return the hidden fields of the survey form."""
-    html = client.get(f"/t/{code.code}", headers={**PHONE, "Accept-Language": lang}).get_data(as_text=True)
-    fields = dict(re.findall(r'name="(state|page|csrf_token)" value="([^"]*)"', html))
-    assert "state" in fields, html[:2000]
-    return fields
-
-
-def answer_all(client, code, fields: dict[str, str], **overrides: str) -> object:  # noqa: ANN001
-    """Submit the trade-fair page with valid answers."""
-    data = {**fields, "q_nps": "9", "q_csat": "4", "q_ces": "6", "q_follow_up": "offer", **overrides}
-    return client.post(f"/t/{code.code}", data=data, headers=PHONE)
 
 
 def test_the_landing_page_shows_the_survey_in_the_visitors_language(client, code) -> None:

@@ -15,7 +15,7 @@ from feedback.qr import services as qr_services
 from feedback.surveys import services
 from feedback.surveys.models import Answer, Response
 from tests.helpers import count
-from tests.surveys.test_respond import PHONE, answer_all, open_form
+from tests.phone import PHONE, answer_all, open_form
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from feedback.touchpoints.models import Channel
 from feedback.webhooks import delivery, services
 from feedback.webhooks.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
 from tests.helpers import count
-from tests.referrals.test_referrals import PHONE, answer, take_invite
+from tests.phone import PHONE, answer, take_invite
 from tests.webhooks.receiver import start_receiver
 
 
