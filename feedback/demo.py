@@ -15,6 +15,7 @@ from feedback.qr import services as qr
 from feedback.qr.models import Code, Scan
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Answer, Response, Survey, SurveyVersion
+from feedback.surveys.questions import DETRACTOR_MAX, PROMOTER_MIN
 from feedback.touchpoints import services as tp
 from feedback.touchpoints.models import Campaign, Channel, Phase, Touchpoint
 
@@ -338,7 +339,7 @@ def _demo_responses(touchpoint: Touchpoint, version: SurveyVersion, rng: random.
         if rng.random() > rate:
             continue
         nps = _score(rng, promoter, detractor)
-        group = "promoter" if nps >= 9 else "detractor" if nps <= 6 else "passive"
+        group = "promoter" if nps >= PROMOTER_MIN else "detractor" if nps <= DETRACTOR_MAX else "passive"
         completed = rng.random() > 0.12
         response = Response(
             workspace_id=touchpoint.workspace_id,
@@ -394,7 +395,7 @@ def _demo_referrals(campaign: Campaign, rng: random.Random) -> None:
             Response.completed_at.is_not(None),
             Response.flagged.is_(False),
             Answer.question_key == "nps",
-            Answer.value_number >= 9,
+            Answer.value_number >= PROMOTER_MIN,
         )
         .order_by(Response.id)
     ).all()

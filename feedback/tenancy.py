@@ -38,11 +38,6 @@ def current_role() -> Role:
     return g.membership.role_enum
 
 
-def get_current(model: type[M], object_id: int) -> M:
-    """Load one object of the current workspace or raise NotFound."""
-    return get_owned(model, current_workspace().id, object_id)
-
-
 def require_role(needed: Role) -> None:
     """Raise Forbidden unless the current member's role includes `needed`."""
     if not current_role().allows(needed):

@@ -4,6 +4,7 @@ module imports another feature's views, and scans are written by the scan servic
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "feedback"
@@ -143,3 +144,22 @@ def test_no_test_module_imports_from_another_test_module() -> None:
             if isinstance(node, ast.ImportFrom) and node.module and node.module.rpartition(".")[2].startswith("test_"):
                 borrowed.append(f"{path.relative_to(tests)}: {node.module}")
     assert borrowed == []
+
+
+def test_statistics_rules_are_written_once() -> None:
+    """The NPS cut-offs live in feedback/surveys/questions.py (NPS_GROUPS) and the level of significance in
+    feedback/analysis/stats.py (ALPHA); no other module and no template writes them again."""
+    cut_offs = re.compile(r"(>=|>)\s*(9|8)\b|(<=|<)\s*(6|7)\b(?!\d)")
+    significance = re.compile(r"\bp\w*\s*<=?\s*0?\.(05|01|1)\b")  # a significance level, not a display rule
+    written = []
+    for module, path in MODULES.items():
+        code = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if "nps" in line.lower())
+        if module != "feedback.surveys.questions" and cut_offs.search(code):
+            written.append(module)
+        if module != "feedback.analysis.stats" and significance.search(path.read_text(encoding="utf-8")):
+            written.append(module)
+    templates = PACKAGE.parent / "templates"
+    for path in templates.rglob("*.html"):
+        if re.search(r"\.p(_adjusted)?\s*[<>]|0\.05", path.read_text(encoding="utf-8")):
+            written.append(str(path.relative_to(templates)))
+    assert written == []

@@ -7,15 +7,13 @@ responses are excluded everywhere; every query is limited to one workspace and t
 from __future__ import annotations
 
 import enum
-from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
 
 from feedback.extensions import db
-from feedback.qr.models import Scan, ScanOutcome
+from feedback.qr.models import Scan
 from feedback.surveys.models import Answer, Response
 from feedback.surveys.questions import QuestionType
 
@@ -119,74 +117,10 @@ def _responses(query: sa.Select, scope: Scope, dimension: Dimension) -> sa.Selec
     return query
 
 
-def scan_counts(scope: Scope, dimension: Dimension = Dimension.TOUCHPOINT) -> dict[Key, ScanCounts]:
-    """Scans and distinct visitors per group."""
-    key = _scan_key(dimension)
-    rows = db.session.execute(
-        sa.select(key, sa.func.count(), sa.func.count(sa.distinct(Scan.visitor_key)))
-        .where(
-            Scan.workspace_id == scope.workspace_id,
-            Scan.touchpoint_id.in_(scope.touchpoint_ids),
-            Scan.is_bot.is_(False),
-            Scan.outcome == ScanOutcome.OK.value,
-            *scope.period.where(Scan.scanned_at),
-        )
-        .group_by(key)
-    )
-    return {_key(k): ScanCounts(scans, visitors) for k, scans, visitors in rows}
-
-
-def response_counts(scope: Scope, dimension: Dimension = Dimension.TOUCHPOINT) -> dict[Key, ResponseCounts]:
-    """Starts and completions per group."""
-    key = _response_key(dimension)
-    query = sa.select(key, sa.func.count(), sa.func.count(Response.completed_at)).select_from(Response).group_by(key)
-    rows = db.session.execute(_responses(query, scope, dimension))
-    return {_key(k): ResponseCounts(starts, completions) for k, starts, completions in rows}
-
-
 #: {group: {question type: {value: count}}}
 AnswerCounts = dict[Key, dict[QuestionType, dict[int, int]]]
 
 SCALE_TYPES = (QuestionType.NPS, QuestionType.CSAT, QuestionType.CES, QuestionType.RATING)
-
-
-def scale_answer_counts(scope: Scope, dimension: Dimension = Dimension.TOUCHPOINT) -> AnswerCounts:
-    """Counts of each scale answer value per group and question type (all loyalty items pooled)."""
-    key = _response_key(dimension)
-    query = (
-        sa.select(key, Answer.question_type, Answer.value_number, sa.func.count())
-        .select_from(Answer)
-        .join(Response, Response.id == Answer.response_id)
-        .where(
-            Answer.workspace_id == scope.workspace_id,
-            Answer.question_type.in_([t.value for t in SCALE_TYPES]),
-            Answer.value_number.is_not(None),
-        )
-        .group_by(key, Answer.question_type, Answer.value_number)
-    )
-    result: AnswerCounts = defaultdict(lambda: defaultdict(dict))
-    for group, question_type, value, count in db.session.execute(_responses(query, scope, dimension)):
-        result[_key(group)][QuestionType(question_type)][int(value)] = count
-    return {k: dict(v) for k, v in result.items()}
-
-
-def item_answer_counts(scope: Scope, question_type: QuestionType) -> dict[int, dict[str, dict[int, int]]]:
-    """Per touchpoint and question key: counts of each answer value (the loyalty items one by one)."""
-    query = (
-        sa.select(Response.touchpoint_id, Answer.question_key, Answer.value_number, sa.func.count())
-        .select_from(Answer)
-        .join(Response, Response.id == Answer.response_id)
-        .where(
-            Answer.workspace_id == scope.workspace_id,
-            Answer.question_type == question_type.value,
-            Answer.value_number.is_not(None),
-        )
-        .group_by(Response.touchpoint_id, Answer.question_key, Answer.value_number)
-    )
-    result: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
-    for touchpoint_id, question_key, value, count in db.session.execute(_responses(query, scope, Dimension.TOUCHPOINT)):
-        result[touchpoint_id][question_key][int(value)] = count
-    return {k: dict(v) for k, v in result.items()}
 
 
 @dataclass(frozen=True)
@@ -266,8 +200,3 @@ def returning_visitors(scope: Scope) -> dict[date, tuple[int, int]]:
         ).group_by(per_visitor.c.first_day)
     )
     return {_key(day): (visitors, int(returned or 0)) for day, visitors, returned in rows}
-
-
-def touchpoint_ids_of(rows: Sequence[object]) -> tuple[int, ...]:
-    """Ids of touchpoint rows, as a Scope wants them."""
-    return tuple(row.id for row in rows)  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from feedback.analysis import stats
 from feedback.analysis.stats import Counts, MeanEstimate, NpsEstimate, Proportion
-from feedback.surveys.questions import QuestionType
+from feedback.surveys.questions import DETRACTOR_MAX, PROMOTER_MIN, QuestionType
 
 
 class Metric(enum.StrEnum):
@@ -32,7 +32,7 @@ METRIC_TYPES: dict[Metric, QuestionType] = {
 WEIGHTS: dict[Metric, float] = {Metric.NPS: 0.4, Metric.CSAT: 0.2, Metric.CES: 0.2, Metric.LOYALTY: 0.2}
 #: Per-respondent score u ∈ [0, 1] of each answer value (§1); CES 2.0 is stored with 7 = easiest.
 SCORES: dict[Metric, dict[int, float]] = {
-    Metric.NPS: {v: 1.0 if v >= 9 else 0.5 if v >= 7 else 0.0 for v in range(11)},
+    Metric.NPS: {v: 1.0 if v >= PROMOTER_MIN else 0.5 if v > DETRACTOR_MAX else 0.0 for v in range(11)},
     Metric.CSAT: {v: 1.0 if v >= 4 else 0.0 for v in range(1, 6)},
     Metric.CES: {v: (v - 1) / 6 for v in range(1, 8)},
     Metric.LOYALTY: {v: (v - 1) / 4 for v in range(1, 6)},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 
+from feedback.analysis import stats
 from feedback.analysis.comparisons import Comparison, Result, Verdict
 from feedback.analysis.ratings import Advice, TouchpointRating
 
@@ -14,6 +15,16 @@ def p_value(p: float | None) -> str:
     if p is None:
         return "–"
     return "p < " + format_decimal(0.001, format="0.000") if p < 0.001 else "p = " + format_decimal(p, format="0.000")
+
+
+def differ_at_all(kw: stats.KruskalWallis) -> str:
+    """The Kruskal–Wallis verdict across the touchpoints of a campaign, at the level of significance of §11."""
+    h, p = format_decimal(kw.h, format="0.0") if kw.h is not None else "–", p_value(kw.p)
+    if kw.no_variation:
+        return _("every answer is the same")
+    if kw.p < stats.ALPHA:
+        return _("yes – the touchpoints differ (Kruskal–Wallis H = %(h)s, df = %(df)s, %(p)s).", h=h, df=kw.df, p=p)
+    return _("not enough evidence of a difference (Kruskal–Wallis H = %(h)s, df = %(df)s, %(p)s).", h=h, df=kw.df, p=p)
 
 
 def method_label(method: str) -> str:

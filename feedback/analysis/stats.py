@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import stats as sps
 
+from feedback.surveys.questions import DETRACTOR_MAX, PROMOTER_MIN
+
 #: Two-sided 95 % critical value, norm.ppf(0.975).
 Z95 = float(sps.norm.ppf(0.975))
 #: One-sided 95 % critical value, norm.ppf(0.95): the ranking key and the benchmark test.
@@ -131,9 +133,9 @@ def nps_categories(counts: Counts) -> tuple[int, int, int]:
     _check_counts(counts)
     if any(not 0 <= value <= 10 for value, c in counts.items() if c):
         raise InvalidCounts("NPS answers lie in 0–10")
-    promoters = sum(c for v, c in counts.items() if v >= 9)
-    passives = sum(c for v, c in counts.items() if 7 <= v <= 8)
-    detractors = sum(c for v, c in counts.items() if v <= 6)
+    promoters = sum(c for v, c in counts.items() if v >= PROMOTER_MIN)
+    passives = sum(c for v, c in counts.items() if DETRACTOR_MAX < v < PROMOTER_MIN)
+    detractors = sum(c for v, c in counts.items() if v <= DETRACTOR_MAX)
     return promoters, passives, detractors
 
 

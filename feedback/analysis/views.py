@@ -28,6 +28,7 @@ from feedback.analysis.services import (
     parse_range,
 )
 from feedback.errors import DomainError, NotFound
+from feedback.surveys.questions import NPS_GROUPS
 from feedback.templating import channel_label, device_label, money, number, percent, phase_label
 from feedback.tenancy import current_workspace, scope_blueprint
 from feedback.touchpoints import services as touchpoint_services
@@ -37,7 +38,7 @@ bp = Blueprint("analysis", __name__, url_prefix="/w/<ws>")
 scope_blueprint(bp)
 
 #: Score groups the free-text answers can be filtered by.
-SCORE_GROUPS = {"detractors": (0, 6), "passives": (7, 8), "promoters": (9, 10)}
+SCORE_GROUPS = NPS_GROUPS
 TEXTS_PER_PAGE = 25
 
 
@@ -208,6 +209,7 @@ def overview(campaign_id: int) -> str:
         device_label_filter=device_label,
         p_value=sentences.p_value,
         method_label=sentences.method_label,
+        differ_at_all=sentences.differ_at_all,
     )
 
 

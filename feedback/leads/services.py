@@ -32,10 +32,10 @@ from feedback.leads.models import (
     Stage,
 )
 from feedback.surveys.models import Answer, Response
+from feedback.surveys.questions import PROMOTER_MIN
 from feedback.tenancy import get_owned, owned
 from feedback.touchpoints.models import Campaign, Touchpoint
 
-PROMOTER_MIN = 9
 #: Answers of the follow-up question that mean "interested".
 FOLLOW_UP_INTEREST = frozenset({"offer", "info", "call", "yes"})
 PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 ()/-]{4,30}")
@@ -287,11 +287,6 @@ def subscribe(bus: Bus) -> None:
 
 
 # --- reading, exporting, erasing -------------------------------------------------------------------------------
-
-
-def contact_of(response: Response) -> Contact | None:
-    """The contact a response is linked to."""
-    return db.session.get(Contact, response.contact_id) if response.contact_id else None
 
 
 def get_contact(workspace_id: int, contact_id: int) -> Contact:

@@ -84,11 +84,6 @@ def create_offer(campaign: Campaign, data: OfferData) -> Offer:
     return offer
 
 
-def update_offer(offer: Offer, campaign: Campaign, data: OfferData) -> None:
-    """Change an offer; coupons already issued keep their validity."""
-    _apply(offer, campaign, data)
-
-
 def set_archived(offer: Offer, archived: bool, now: datetime) -> None:
     """Archived offers are no longer shown or issued; their coupons can still be redeemed while valid."""
     offer.archived_at = now if archived else None

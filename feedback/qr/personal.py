@@ -265,11 +265,6 @@ def batches_of(touchpoint: Touchpoint) -> list[CodeBatch]:
     )
 
 
-def is_personalised(touchpoint: Touchpoint) -> bool:
-    """True when some code of the touchpoint belongs to one recipient: its answers are not anonymous."""
-    return personalised_touchpoints(touchpoint.workspace_id, [touchpoint.id]) == {touchpoint.id}
-
-
 def personalised_touchpoints(workspace_id: int, touchpoint_ids: Iterable[int]) -> set[int]:
     """Which of the touchpoints have personal codes (one query)."""
     ids = list(touchpoint_ids)

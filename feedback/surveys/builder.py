@@ -79,6 +79,7 @@ def show_survey(survey_id: int) -> str | Response:
         settings=settings,
         question_form=QuestionForm(formdata=None, prefix="new"),
         touchpoints=touchpoints,
+        deletable=services.may_delete(survey),
         confirm_form=ConfirmForm(),
         can_edit=current_role().allows(Role.EDITOR),
     )

@@ -30,6 +30,12 @@ SCALES: dict[QuestionType, tuple[int, int]] = {
     QuestionType.CES: (1, 7),
     QuestionType.RATING: (1, 5),
 }
+
+#: The NPS groups of a 0–10 answer (inclusive), the one definition the statistics, the filters, lead scoring and
+#: the wording for promoters and detractors all use.
+NPS_GROUPS: dict[str, tuple[int, int]] = {"detractors": (0, 6), "passives": (7, 8), "promoters": (9, 10)}
+PROMOTER_MIN = NPS_GROUPS["promoters"][0]
+DETRACTOR_MAX = NPS_GROUPS["detractors"][1]
 CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE})
 QUESTION_TYPE_VALUES = tuple(t.value for t in QuestionType)
 
@@ -103,8 +109,8 @@ class QuestionSpec:
         """The question text in the visitor's language, worded for the respondent's earlier NPS answer."""
         value = (answers or {}).get(self.wording_key) if self.wording_key else None
         if isinstance(value, int):
-            variant = (self.detractor_de, self.detractor_en) if value <= 6 else None
-            if value >= 9:
+            variant = (self.detractor_de, self.detractor_en) if value <= DETRACTOR_MAX else None
+            if value >= PROMOTER_MIN:
                 variant = (self.promoter_de, self.promoter_en)
             if variant:
                 first, second = variant if language == "de" else (variant[1], variant[0])

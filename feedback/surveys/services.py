@@ -233,14 +233,18 @@ def set_archived(survey: Survey, archived: bool, now: datetime) -> None:
     survey.archived_at = now if archived else None
 
 
+def may_delete(survey: Survey) -> bool:
+    """A survey may be deleted while no version was ever answered and no touchpoint shows it."""
+    used = db.session.scalar(sa.select(sa.func.count()).where(Touchpoint.survey_id == survey.id)) or 0
+    return not used and not any(response_count(v) for v in survey.versions)
+
+
 def delete_survey(survey: Survey) -> None:
     """Delete a survey that was never answered and is on no touchpoint.
 
     :raises SurveyInUse: it has responses or touchpoints.
     """
-    used = db.session.scalar(sa.select(sa.func.count()).where(Touchpoint.survey_id == survey.id)) or 0
-    answered = sum(response_count(v) for v in survey.versions)
-    if used or answered:
+    if not may_delete(survey):
         raise SurveyInUse()
     for version in survey.versions:
         db.session.delete(version)
