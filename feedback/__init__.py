@@ -97,7 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback import health
     from feedback.analysis import views as analysis_views
     from feedback.api import admin as api_admin
-    from feedback.api import views as api_views
+    from feedback.api import routes as api_routes
     from feedback.auth import views as auth_views
     from feedback.leads import views as lead_views
     from feedback.offers import views as offer_views
@@ -117,13 +117,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(survey_builder.bp)
     app.register_blueprint(referral_views.dashboard_bp)
     app.register_blueprint(analysis_views.bp)
-    app.register_blueprint(api_views.bp)
+    app.register_blueprint(api_routes.bp)
     app.register_blueprint(api_admin.bp)
     app.register_blueprint(api_admin.docs_bp)
     app.register_blueprint(webhook_views.bp)
     app.register_blueprint(offer_views.bp)
     app.register_blueprint(lead_views.dashboard_bp)
-    api_views.spec.register(app)
+    api_routes.spec.register(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

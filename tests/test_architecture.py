@@ -163,3 +163,17 @@ def test_statistics_rules_are_written_once() -> None:
         if re.search(r"\.p(_adjusted)?\s*[<>]|0\.05", path.read_text(encoding="utf-8")):
             written.append(str(path.relative_to(templates)))
     assert written == []
+
+
+def test_views_and_api_modules_scope_queries_through_the_tenancy_helper() -> None:
+    """A page or an API endpoint never writes its own workspace filter: queries go through services or
+    feedback.tenancy.owned()/get_owned(), which a query cannot forget."""
+    endpoints = {
+        module
+        for module in MODULES
+        if module.endswith((".views", ".builder", ".admin"))
+        or (module.startswith("feedback.api.") and module.rpartition(".")[2] not in ("services", "models", "cli"))
+    }
+    assert "feedback.api.campaigns" in endpoints and "feedback.respondent.views" in endpoints
+    by_hand = sorted(m for m in endpoints if re.search(r"workspace_id\s*==", MODULES[m].read_text(encoding="utf-8")))
+    assert by_hand == []

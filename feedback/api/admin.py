@@ -114,7 +114,7 @@ def revoke(token_id: int) -> Response:
 @docs_bp.route("/api/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3.1 document, generated from the validated routes."""
-    from feedback.api.views import published_spec
+    from feedback.api.base import published_spec
 
     response = jsonify(published_spec())
     response.headers["Access-Control-Allow-Origin"] = "*"  # a public contract: API tools may fetch it
@@ -124,7 +124,7 @@ def openapi() -> Response:
 @docs_bp.route("/api/docs")
 def docs() -> str:
     """A readable page of the OpenAPI document (no external scripts)."""
-    from feedback.api.views import published_spec
+    from feedback.api.base import published_spec
 
     document: dict[str, Any] = published_spec()
     operations = [

@@ -1,0 +1,217 @@
+"""Campaigns and their touchpoints, ratings and referral numbers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import Response, g
+from spectree import Response as Resp
+
+from feedback import schemas
+from feedback.analysis.downloads import ratings_download
+from feedback.analysis.services import checked_range
+from feedback.api.base import ERRORS, WRITE_ERRORS, bp, json_response, spec, workspace_id
+from feedback.api.surveys import survey_or_none
+from feedback.db_types import utcnow
+from feedback.errors import DomainError
+from feedback.extensions import db
+from feedback.referrals.services import ReferralNumbers, referral_numbers
+from feedback.surveys.services import attach
+from feedback.tenancy import owned
+from feedback.touchpoints import services as tp
+from feedback.touchpoints.models import Campaign, Touchpoint
+
+
+def _campaign(c: Campaign) -> schemas.Campaign:
+    return schemas.Campaign(
+        id=c.id,
+        name=c.name,
+        slug=c.slug,
+        description=c.description,
+        starts_on=c.starts_on,
+        ends_on=c.ends_on,
+        budget=c.budget,
+        incentive_text=c.incentive_text,
+        invite_policy=c.invite_policy,  # type: ignore[arg-type]
+        ask_contact=c.ask_contact,
+        archived=c.archived_at is not None,
+        created_at=c.created_at,
+    )
+
+
+def _touchpoint(t: Touchpoint) -> schemas.Touchpoint:
+    return schemas.Touchpoint(
+        id=t.id,
+        campaign_id=t.campaign_id,
+        name=t.name,
+        channel=t.channel,  # type: ignore[arg-type]
+        phase=t.phase,  # type: ignore[arg-type]
+        cost=t.cost,
+        reach=t.reach,
+        location=t.location,
+        notes=t.notes,
+        survey_id=t.survey_id,
+        archived=t.archived_at is not None,
+        created_at=t.created_at,
+    )
+
+
+# --- campaigns --------------------------------------------------------------------------------------------------
+
+
+@bp.get("/campaigns")
+@spec.validate(resp=Resp(HTTP_200=schemas.CampaignList, **ERRORS), tags=["campaigns"])
+def list_campaigns() -> Response:
+    """All campaigns of the workspace, archived ones included."""
+    campaigns = db.session.scalars(owned(Campaign, workspace_id()).order_by(Campaign.id))
+    return json_response(schemas.CampaignList(items=[_campaign(c) for c in campaigns]))
+
+
+@bp.post("/campaigns")
+@spec.validate(json=schemas.CampaignCreate, resp=Resp(HTTP_201=schemas.Campaign, **WRITE_ERRORS), tags=["campaigns"])
+def create_campaign(json: schemas.CampaignCreate) -> Response:
+    """Create a campaign."""
+    campaign = tp.create_campaign(workspace_id(), tp.CampaignData(**json.model_dump()))
+    db.session.commit()
+    return json_response(_campaign(campaign), 201)
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@spec.validate(resp=Resp(HTTP_200=schemas.Campaign, **ERRORS), tags=["campaigns"])
+def get_campaign(campaign_id: int) -> Response:
+    """One campaign."""
+    return json_response(_campaign(tp.get_campaign(workspace_id(), campaign_id)))
+
+
+@bp.patch("/campaigns/<int:campaign_id>")
+@spec.validate(json=schemas.CampaignUpdate, resp=Resp(HTTP_200=schemas.Campaign, **WRITE_ERRORS), tags=["campaigns"])
+def update_campaign(campaign_id: int, json: schemas.CampaignUpdate) -> Response:
+    """Change fields of a campaign; `archived: true` archives it, `false` restores it."""
+    campaign = tp.get_campaign(workspace_id(), campaign_id)
+    changes = json.model_dump(exclude_unset=True)
+    archived = changes.pop("archived", None)
+    current = tp.CampaignData(
+        name=campaign.name,
+        description=campaign.description,
+        starts_on=campaign.starts_on,
+        ends_on=campaign.ends_on,
+        budget=campaign.budget,
+        incentive_text=campaign.incentive_text,
+        invite_policy=campaign.invite_policy,
+        referral_touchpoint_id=campaign.referral_touchpoint_id,
+        ask_contact=campaign.ask_contact,
+    )
+    for key in ("name", "description", "incentive_text", "invite_policy", "ask_contact"):
+        if key in changes and changes[key] is None:
+            raise DomainError(f"{key} cannot be null.")
+    tp.update_campaign(campaign, replace(current, **changes))
+    if archived is not None:
+        tp.set_campaign_archived(campaign, archived, utcnow())
+    db.session.commit()
+    return json_response(_campaign(campaign))
+
+
+# --- touchpoints ------------------------------------------------------------------------------------------------
+
+
+@bp.get("/campaigns/<int:campaign_id>/touchpoints")
+@spec.validate(resp=Resp(HTTP_200=schemas.TouchpointList, **ERRORS), tags=["touchpoints"])
+def list_touchpoints(campaign_id: int) -> Response:
+    """Touchpoints of a campaign in journey order, archived ones included."""
+    campaign = tp.get_campaign(workspace_id(), campaign_id)
+    touchpoints = tp.touchpoints_of(campaign, include_archived=True)
+    return json_response(schemas.TouchpointList(items=[_touchpoint(t) for t in touchpoints]))
+
+
+@bp.post("/campaigns/<int:campaign_id>/touchpoints")
+@spec.validate(
+    json=schemas.TouchpointCreate, resp=Resp(HTTP_201=schemas.Touchpoint, **WRITE_ERRORS), tags=["touchpoints"]
+)
+def create_touchpoint(campaign_id: int, json: schemas.TouchpointCreate) -> Response:
+    """Add a touchpoint to a campaign."""
+    campaign = tp.get_campaign(workspace_id(), campaign_id)
+    fields = json.model_dump()
+    survey = survey_or_none(fields.pop("survey_id"))
+    touchpoint = tp.create_touchpoint(campaign, tp.TouchpointData(**fields))
+    if survey is not None:
+        attach(touchpoint, survey)
+    db.session.commit()
+    return json_response(_touchpoint(touchpoint), 201)
+
+
+@bp.get("/touchpoints/<int:touchpoint_id>")
+@spec.validate(resp=Resp(HTTP_200=schemas.Touchpoint, **ERRORS), tags=["touchpoints"])
+def get_touchpoint(touchpoint_id: int) -> Response:
+    """One touchpoint."""
+    return json_response(_touchpoint(tp.get_touchpoint(workspace_id(), touchpoint_id)))
+
+
+@bp.patch("/touchpoints/<int:touchpoint_id>")
+@spec.validate(
+    json=schemas.TouchpointUpdate, resp=Resp(HTTP_200=schemas.Touchpoint, **WRITE_ERRORS), tags=["touchpoints"]
+)
+def update_touchpoint(touchpoint_id: int, json: schemas.TouchpointUpdate) -> Response:
+    """Change fields of a touchpoint; `archived: true` archives it."""
+    touchpoint = tp.get_touchpoint(workspace_id(), touchpoint_id)
+    changes = json.model_dump(exclude_unset=True)
+    archived = changes.pop("archived", None)
+    if "survey_id" in changes:
+        attach(touchpoint, survey_or_none(changes.pop("survey_id")))
+    for key in ("name", "channel", "phase", "location", "notes"):
+        if key in changes and changes[key] is None:
+            raise DomainError(f"{key} cannot be null.")
+    current = tp.TouchpointData(
+        name=touchpoint.name,
+        channel=touchpoint.channel,  # type: ignore[arg-type]
+        phase=touchpoint.phase,  # type: ignore[arg-type]
+        cost=touchpoint.cost,
+        reach=touchpoint.reach,
+        location=touchpoint.location,
+        notes=touchpoint.notes,
+    )
+    tp.update_touchpoint(touchpoint, replace(current, **changes))
+    if archived is not None:
+        tp.set_touchpoint_archived(touchpoint, archived, utcnow())
+    db.session.commit()
+    return json_response(_touchpoint(touchpoint))
+
+
+# --- ratings ----------------------------------------------------------------------------------------------------
+
+
+@bp.get("/campaigns/<int:campaign_id>/ratings")
+@spec.validate(query=schemas.Period, resp=Resp(HTTP_200=schemas.Ratings, **ERRORS), tags=["ratings"])
+def ratings(campaign_id: int, query: schemas.Period) -> Response:
+    """The dashboard's ratings with intervals, and each touchpoint against the rest of its campaign."""
+    campaign = tp.get_campaign(workspace_id(), campaign_id)
+    download = ratings_download(campaign, checked_range(query.from_, query.to), "json")
+    return Response(download.body, mimetype="application/json")  # type: ignore[arg-type]
+
+
+def _numbers(touchpoint_id: int | None, n: ReferralNumbers) -> schemas.ReferralNumbers:
+    return schemas.ReferralNumbers(
+        touchpoint_id=touchpoint_id,
+        invites=n.invites,
+        opens=n.opens,
+        unique_opens=n.unique_opens,
+        acceptances=n.acceptances,
+        completed_responses=n.completed_responses,
+        acceptance_rate=n.acceptance_rate,
+        k_factor=n.k_factor,
+        median_hours_to_accept=n.median_hours_to_accept,
+    )
+
+
+@bp.get("/campaigns/<int:campaign_id>/referrals")
+@spec.validate(query=schemas.Period, resp=Resp(HTTP_200=schemas.Referrals, **ERRORS), tags=["referrals"])
+def referrals(campaign_id: int, query: schemas.Period) -> Response:
+    """Invites, opens, acceptances, acceptance rate and k-factor per referring touchpoint (optionally a period)."""
+    campaign = tp.get_campaign(workspace_id(), campaign_id)
+    period = checked_range(query.from_, query.to).period(g.workspace.timezone)
+    per_touchpoint, total = referral_numbers(campaign, (period.start, period.end))
+    return json_response(
+        schemas.Referrals(
+            total=_numbers(None, total),
+            touchpoints=[_numbers(tp_id, n) for tp_id, n in sorted(per_touchpoint.items())],
+        )
+    )

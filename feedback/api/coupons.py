@@ -1,0 +1,105 @@
+"""Coupons (state and redemption) and contacts (leads: read, export, erase)."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response
+from spectree import Response as Resp
+
+from feedback import schemas
+from feedback.api.base import ERRORS, WRITE_ERRORS, bp, json_response, spec, workspace_id
+from feedback.db_types import utcnow
+from feedback.errors import problem
+from feedback.extensions import db
+from feedback.leads import services as lead_services
+from feedback.offers import services as offer_services
+from feedback.offers.models import Coupon, Offer
+
+# --- coupons and leads ------------------------------------------------------------------------------------------
+
+
+def _coupon(coupon: Coupon) -> schemas.CouponState:
+    offer = db.session.get(Offer, coupon.offer_id)
+    now = utcnow()
+    return schemas.CouponState(
+        code=coupon.code,
+        offer_id=coupon.offer_id,
+        offer=offer.name if offer else "",
+        touchpoint_id=coupon.touchpoint_id,
+        issued_at=coupon.issued_at,
+        expires_at=coupon.expires_at,
+        redeemed_at=coupon.redeemed_at,
+        order_value=coupon.order_value,
+        redeemable=coupon.redeemed_at is None and (coupon.expires_at is None or now < coupon.expires_at),
+    )
+
+
+def _refusal(error: offer_services.CouponRefused) -> Response:
+    response = problem(error.status, str(error.message))
+    body = json.loads(response.get_data())
+    body["reason"] = error.reason
+    response.set_data(json.dumps(body))
+    return response
+
+
+@bp.get("/coupons/<code>")
+@spec.validate(resp=Resp(HTTP_200=schemas.CouponState, **ERRORS), tags=["coupons"])
+def get_coupon(code: str) -> Response:
+    """Look a coupon up before redeeming it (separators and confusable letters are forgiven)."""
+    try:
+        return json_response(_coupon(offer_services.find_coupon(workspace_id(), code)))
+    except offer_services.CouponRefused as error:
+        return _refusal(error)
+
+
+@bp.post("/coupons/<code>/redeem")
+@spec.validate(
+    json=schemas.Redemption,
+    resp=Resp(HTTP_200=schemas.CouponState, HTTP_410=schemas.Problem, **WRITE_ERRORS),
+    tags=["coupons"],
+)
+def redeem_coupon(code: str, json: schemas.Redemption) -> Response:
+    """Redeem a coupon once with the order value; refusals say why in `reason`: unknown, malformed,
+    already_redeemed (409), expired (410), order_value (422)."""
+    try:
+        coupon = offer_services.redeem(workspace_id(), code, json.order_value, utcnow(), "api")
+    except offer_services.CouponRefused as error:
+        db.session.rollback()
+        return _refusal(error)
+    db.session.commit()
+    return json_response(_coupon(coupon))
+
+
+@bp.get("/contacts")
+@spec.validate(query=schemas.ContactQuery, resp=Resp(HTTP_200=schemas.ContactList, **ERRORS), tags=["leads"])
+def list_contacts(query: schemas.ContactQuery) -> Response:
+    """Consented contacts (leads), best score first, optionally of one stage."""
+    rows = lead_services.leads(workspace_id(), query.stage, limit=query.limit)
+    items = [schemas.ContactOut(**lead_services.contact_data(c)) for c, _t, _c in rows]
+    return json_response(schemas.ContactList(items=items))
+
+
+@bp.get("/contacts/<int:contact_id>")
+@spec.validate(resp=Resp(HTTP_200=schemas.ContactOut, **ERRORS), tags=["leads"])
+def get_contact(contact_id: int) -> Response:
+    """One contact with their consent and score."""
+    contact = lead_services.get_contact(workspace_id(), contact_id)
+    return json_response(schemas.ContactOut(**lead_services.contact_data(contact)))
+
+
+@bp.get("/contacts/<int:contact_id>/export")
+@spec.validate(resp=Resp(HTTP_200=schemas.ContactExport, **ERRORS), tags=["leads"])
+def export_contact(contact_id: int) -> Response:
+    """Everything stored about the person (GDPR Art. 15)."""
+    data = lead_services.export(lead_services.get_contact(workspace_id(), contact_id))
+    return json_response(schemas.ContactExport(**data))
+
+
+@bp.delete("/contacts/<int:contact_id>")
+@spec.validate(resp=Resp("HTTP_204", **WRITE_ERRORS), tags=["leads"])
+def erase_contact(contact_id: int) -> Response:
+    """Erase the person (GDPR Art. 17): details, consent and score; their answers stay, anonymous."""
+    lead_services.erase(lead_services.get_contact(workspace_id(), contact_id))
+    db.session.commit()
+    return Response(status=204)
