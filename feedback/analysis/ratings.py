@@ -119,6 +119,18 @@ def rate(k: int, n: int) -> Proportion | None:
     return stats.wilson(k, n) if 0 <= k <= n else None
 
 
+def acceptance_rate(acceptances: int, unique_opens: int) -> Proportion | None:
+    """Invited friends who completed the survey ÷ unique opens of their invite links (Wilson interval); the one
+    definition the ratings, the referral overview and the API use."""
+    return rate(acceptances, unique_opens)
+
+
+def k_factor(acceptances: int, completed_responses: int) -> float | None:
+    """Acceptances ÷ completed responses of the referring touchpoint (= invites per respondent × acceptances per
+    invite); None without responses."""
+    return acceptances / completed_responses if completed_responses else None
+
+
 @dataclass(frozen=True)
 class Summary:
     """Every number of one group of answers and scans."""
@@ -323,10 +335,8 @@ def rate_touchpoints(
                 touchpoint=tp,
                 summary=summary,
                 scan_rate=rate(tp.counts.visitors, tp.reach) if tp.reach else None,
-                acceptance_rate=rate(tp.referrals.acceptances, tp.referrals.unique_opens),
-                k_factor=tp.referrals.acceptances / tp.referrals.completed_responses
-                if tp.referrals.completed_responses
-                else None,
+                acceptance_rate=acceptance_rate(tp.referrals.acceptances, tp.referrals.unique_opens),
+                k_factor=k_factor(tp.referrals.acceptances, tp.referrals.completed_responses),
                 loyalty_items={key: stats.mean_estimate(c, 1, 5) for key, c in sorted(tp.loyalty_items.items())},
                 cost_per_scan=_per(tp.cost, tp.counts.scans),
                 cost_per_completion=_per(tp.cost, tp.counts.completions),

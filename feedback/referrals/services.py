@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from feedback.analysis import ratings
 from feedback.extensions import db
 from feedback.qr.codes import InvalidCode, generate_code, normalise_code
 from feedback.qr.models import Code, Scan
@@ -44,14 +45,14 @@ class ReferralNumbers:
 
     @property
     def acceptance_rate(self) -> float | None:
-        """Acceptances per unique open; None without opens."""
-        return self.acceptances / self.unique_opens if self.unique_opens else None
+        """Acceptances per unique open (feedback.analysis.ratings.acceptance_rate); None without opens."""
+        found = ratings.acceptance_rate(self.acceptances, self.unique_opens)
+        return found.share if found is not None else None
 
     @property
     def k_factor(self) -> float | None:
-        """Acceptances per completed response of the referring touchpoint (= invites per respondent × acceptances
-        per invite); None without responses."""
-        return self.acceptances / self.completed_responses if self.completed_responses else None
+        """Acceptances per completed response of the referring touchpoint (feedback.analysis.ratings.k_factor)."""
+        return ratings.k_factor(self.acceptances, self.completed_responses)
 
 
 def offers_invite(response: Response, campaign: Campaign) -> bool:
