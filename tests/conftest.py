@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,8 +19,13 @@ from feedback.auth import services as auth_services
 from feedback.auth.models import Membership, Role, User, Workspace
 from feedback.config import normalise_database_url
 from feedback.extensions import db
+from feedback.qr import services as qr_services
+from feedback.qr.models import Scan
+from feedback.surveys import services as survey_services
+from feedback.surveys.models import Answer, Response, Survey
 from feedback.touchpoints import services as tp_services
 from feedback.touchpoints.models import Campaign, Channel, Phase, Touchpoint
+from tests.helpers import WHEN, first_code
 
 PASSWORD = "correct horse battery"
 PUBLIC_BASE_URL = "https://fb.example"
@@ -225,8 +232,6 @@ def make_touchpoint(app: Flask, make_campaign: Callable[..., Campaign]) -> Calla
 @pytest.fixture
 def make_survey(app: Flask) -> Callable[..., Any]:
     """Create a survey from a template and attach it: make_survey(touchpoint, template="loyalty", name=...)."""
-    from feedback.surveys import services as survey_services
-
     counter = iter(range(1, 10_000))
 
     def build(touchpoint: Touchpoint, template: str = "loyalty", name: str | None = None) -> Any:
@@ -251,8 +256,6 @@ def make_code(
         label: str = "",
         incentive: str | None = None,
     ) -> Any:
-        from feedback.qr import services as qr_services
-
         if touchpoint is None:
             touchpoint = make_touchpoint(name="Flyer")
             if survey:
@@ -286,3 +289,100 @@ class AuthActions:
 def auth(client: FlaskClient) -> AuthActions:
     """Login helper bound to the test client."""
     return AuthActions(client)
+
+
+# --- scans and answered responses, written straight into the database (for analysis, exports, retention) ---------
+
+_tokens = itertools.count(1)
+
+
+@pytest.fixture
+def with_survey(app: Any) -> Callable[..., Touchpoint]:
+    """Attach a new survey from a template ("nps-reason", "trade-fair" …) to a touchpoint."""
+
+    def attach(touchpoint: Touchpoint, template: str = "nps-reason") -> Touchpoint:
+        survey = survey_services.create_survey(touchpoint.workspace_id, f"S{next(_tokens)}", template)
+        survey_services.attach(touchpoint, survey)
+        db.session.commit()
+        return touchpoint
+
+    return attach
+
+
+@pytest.fixture
+def make_scans(app: Any) -> Callable[..., None]:
+    """make_scans(touchpoint, n, when=..., device="mobile", bot=False, visitors=None): n scans of its first code."""
+
+    def add(
+        touchpoint: Touchpoint,
+        n: int,
+        when: datetime = WHEN,
+        device: str = "mobile",
+        bot: bool = False,
+        visitors: int | None = None,
+        language: str = "de",
+    ) -> None:
+        code = first_code(touchpoint) or qr_services.create_code(touchpoint, "")
+        db.session.flush()
+        for i in range(n):
+            db.session.add(
+                Scan(
+                    workspace_id=touchpoint.workspace_id,
+                    touchpoint_id=touchpoint.id,
+                    code_id=code.id,
+                    scanned_at=when + timedelta(minutes=i),
+                    visitor_key=f"{touchpoint.id:04d}{(i % visitors) if visitors else next(_tokens):028d}",
+                    device_class="bot" if bot else device,
+                    language=language,
+                    is_bot=bot,
+                )
+            )
+        db.session.commit()
+
+    return add
+
+
+@pytest.fixture
+def make_response(app: Any) -> Callable[..., Response]:
+    """make_response(touchpoint, nps=9, reason="…", completed=True, flagged=False, when=...): one response."""
+
+    def add(
+        touchpoint: Touchpoint,
+        completed: bool = True,
+        flagged: bool = False,
+        when: datetime = WHEN,
+        language: str = "de",
+        **answers: int | str,
+    ) -> Response:
+        version = db.session.get(Survey, touchpoint.survey_id).current
+        types = {q.key: q.type for q in version.questions}
+        response = Response(
+            workspace_id=touchpoint.workspace_id,
+            touchpoint_id=touchpoint.id,
+            code_id=code.id if (code := first_code(touchpoint)) else None,
+            version_id=version.id,
+            token=f"t-{next(_tokens)}",
+            visitor_key=f"v{next(_tokens):031d}",
+            language=language,
+            started_at=when,
+            completed_at=when + timedelta(seconds=40) if completed else None,
+            flagged=flagged,
+            flag_reason="too_fast" if flagged else "",
+        )
+        for key, value in answers.items():
+            response.answers.append(
+                Answer(
+                    workspace_id=touchpoint.workspace_id,
+                    touchpoint_id=touchpoint.id,
+                    question_key=key,
+                    question_type=types[key],
+                    value_number=value if isinstance(value, int) else None,
+                    value_text=value if isinstance(value, str) else None,
+                    answered_at=when,
+                )
+            )
+        db.session.add(response)
+        db.session.commit()
+        return response
+
+    return add

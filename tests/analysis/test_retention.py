@@ -26,7 +26,7 @@ DIMENSIONS = ("touchpoint", "code", "device", "language", "day")
 
 
 @pytest.fixture
-def campaign(make_campaign, make_touchpoint, with_survey, add_scans, add_response):  # noqa: ANN001, ANN201
+def campaign(make_campaign, make_touchpoint, with_survey, make_scans, make_response):  # noqa: ANN001, ANN201
     """Two touchpoints with scans over March (desktop and mobile, German and English, repeat visitors, a bot),
     responses that came from some of those scans, and a few recent scans."""
     campaign = make_campaign()
@@ -34,14 +34,14 @@ def campaign(make_campaign, make_touchpoint, with_survey, add_scans, add_respons
     poster = with_survey(make_touchpoint(campaign, "Plakat", Channel.POSTER, Phase.CONSIDERATION))
     for day in range(0, 40, 3):  # into April: a whole month (monthly sums) and days around it
         when = OLD + timedelta(days=day)
-        add_scans(flyer, 4, when=when, visitors=2)
-        add_scans(poster, 3, when=when + timedelta(hours=13), device="desktop", language="en")
-        add_scans(flyer, 1, when=when, bot=True)
+        make_scans(flyer, 4, when=when, visitors=2)
+        make_scans(poster, 3, when=when + timedelta(hours=13), device="desktop", language="en")
+        make_scans(flyer, 1, when=when, bot=True)
         for score in (9, 4):
-            response = add_response(flyer, when=when + timedelta(minutes=5), nps=score)
+            response = make_response(flyer, when=when + timedelta(minutes=5), nps=score)
             response.scan_id = _a_scan_of(flyer, when)
         db.session.commit()
-    add_scans(flyer, 6, when=RECENT)
+    make_scans(flyer, 6, when=RECENT)
     return campaign, flyer, poster
 
 

@@ -31,14 +31,14 @@ SCORES = [10, 9, 3, 8, 10, 6, 7]
 
 
 @pytest.fixture
-def dst_campaign(make_campaign, make_touchpoint, with_survey, add_scans, add_response):
+def dst_campaign(make_campaign, make_touchpoint, with_survey, make_scans, make_response):
     """One touchpoint with a scan and an NPS answer at each instant, two scans by the same visitor on the 31st."""
     campaign = make_campaign()
     touchpoint = with_survey(make_touchpoint(campaign, "Stand", Channel.TRADE_FAIR, Phase.AWARENESS))
     for when, score in zip(INSTANTS, SCORES, strict=True):
-        add_scans(touchpoint, 1, when=when)
-        add_response(touchpoint, when=when, nps=score)
-    add_scans(touchpoint, 2, when=INSTANTS[-1] + timedelta(hours=1), visitors=1)
+        make_scans(touchpoint, 1, when=when)
+        make_response(touchpoint, when=when, nps=score)
+    make_scans(touchpoint, 2, when=INSTANTS[-1] + timedelta(hours=1), visitors=1)
     return campaign, touchpoint
 
 
@@ -83,7 +83,7 @@ def test_ratings_over_rolled_up_days_equal_the_raw_answers(dst_campaign) -> None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DailyCount)) > 0
 
 
-def test_writes_to_a_rolled_up_day_are_counted_at_once(dst_campaign, add_response) -> None:
+def test_writes_to_a_rolled_up_day_are_counted_at_once(dst_campaign, make_response) -> None:
     """A late response, a flag and a deletion on a rolled-up day change the next numbers exactly."""
     campaign, touchpoint = dst_campaign
     day = DateRange(date(2026, 3, 27), date(2026, 3, 27))
@@ -94,7 +94,7 @@ def test_writes_to_a_rolled_up_day_are_counted_at_once(dst_campaign, add_respons
         return n
 
     assert nps_n() == 1
-    late = add_response(touchpoint, when=INSTANTS[0] + timedelta(hours=2), nps=4)
+    late = make_response(touchpoint, when=INSTANTS[0] + timedelta(hours=2), nps=4)
     assert nps_n() == 2
     late.flagged = True
     db.session.commit()
@@ -118,7 +118,7 @@ def test_another_time_zone_rebuilds_the_days(dst_campaign) -> None:
 
 
 def test_whole_months_are_read_from_monthly_sums_and_stay_exact(
-    make_campaign, make_touchpoint, with_survey, add_response
+    make_campaign, make_touchpoint, with_survey, make_response
 ) -> None:
     """February in Berlin, read as one monthly row per count, equals the raw answers, also after a late one."""
     from feedback.analysis.models import MonthlyCount
@@ -133,7 +133,7 @@ def test_whole_months_are_read_from_monthly_sums_and_stay_exact(
         datetime(2026, 2, 28, 23, 30, tzinfo=UTC): 0,  # 00:30 on 1 March
     }
     for when, score in instants.items():
-        add_response(touchpoint, when=when, nps=score)
+        make_response(touchpoint, when=when, nps=score)
 
     def february() -> Counter:
         rows = rollups.daily_counts(
@@ -145,7 +145,7 @@ def test_whole_months_are_read_from_monthly_sums_and_stay_exact(
     in_range = Counter({("nps", s): 1 for s in instants.values()})
     assert february() == in_range
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MonthlyCount)) > 0
-    add_response(touchpoint, when=datetime(2026, 2, 10, 9, 0, tzinfo=UTC), nps=3)
+    make_response(touchpoint, when=datetime(2026, 2, 10, 9, 0, tzinfo=UTC), nps=3)
     assert february() == in_range + Counter({("nps", 3): 1})
     only_february = rollups.daily_counts(
         campaign.workspace_id, [touchpoint.id], "Europe/Berlin", date(2026, 2, 1), date(2026, 2, 28), "touchpoint"

@@ -17,7 +17,7 @@ from scipy import stats as sps
 
 from feedback.analysis.services import DateRange, campaign_ratings
 from feedback.touchpoints.models import Channel, Phase
-from tests.analysis.conftest import WHEN
+from tests.helpers import WHEN
 
 BOOTH_NPS = [10] * 12 + [9] * 6 + [8] * 5 + [5] * 4
 FLYER_NPS = [9] * 3 + [7] * 6 + [4] * 8 + [2] * 5
@@ -25,7 +25,7 @@ HOSTILE = '=HYPERLINK("http://evil.example","click")'
 
 
 @pytest.fixture
-def seeded(make_user, make_workspace, make_campaign, make_touchpoint, with_survey, add_scans, add_response):
+def seeded(make_user, make_workspace, make_campaign, make_touchpoint, with_survey, make_scans, make_response):
     """A campaign with a well-rated booth, a poorly rated flyer with a hostile name, and an empty poster."""
     owner = make_user(locale="en")
     workspace = make_workspace(owner=owner, name="Rösterei")
@@ -35,17 +35,17 @@ def seeded(make_user, make_workspace, make_campaign, make_touchpoint, with_surve
     )
     flyer = with_survey(make_touchpoint(campaign, HOSTILE, Channel.FLYER, Phase.CONSIDERATION, Decimal("300"), 5000))
     poster = with_survey(make_touchpoint(campaign, "Plakat", Channel.POSTER, Phase.AWARENESS))
-    add_scans(booth, 40, visitors=30)
-    add_scans(booth, 5, bot=True)
-    add_scans(flyer, 25)
+    make_scans(booth, 40, visitors=30)
+    make_scans(booth, 5, bot=True)
+    make_scans(flyer, 25)
     for i, value in enumerate(BOOTH_NPS):
         extra = {"reason": f"Booth reason {i} <b>bold</b>"} if i in (0, 25) else {}
-        add_response(booth, when=WHEN + timedelta(hours=i), nps=value, **extra)
-    add_response(booth, flagged=True, nps=0)
-    add_response(booth, completed=False, nps=10)
+        make_response(booth, when=WHEN + timedelta(hours=i), nps=value, **extra)
+    make_response(booth, flagged=True, nps=0)
+    make_response(booth, completed=False, nps=10)
     for value in FLYER_NPS:
-        add_response(flyer, nps=value)
-    add_response(flyer, nps=3, reason="<script>alert(1)</script>")
+        make_response(flyer, nps=value)
+    make_response(flyer, nps=3, reason="<script>alert(1)</script>")
     return {
         "owner": owner,
         "workspace": workspace,
@@ -275,12 +275,12 @@ def test_mann_whitney_on_the_page_matches_scipy(seeded) -> None:
     assert found.p == pytest.approx(expected.pvalue)
 
 
-def test_referral_numbers_follow_the_period(seeded, add_response) -> None:
+def test_referral_numbers_follow_the_period(seeded, make_response) -> None:
     """Invites issued inside the period count there, not in a period before them."""
     from feedback.extensions import db
     from feedback.referrals import services as referrals
 
-    response = add_response(seeded["booth"], nps=10)
+    response = make_response(seeded["booth"], nps=10)
     referrals.issue_invite(response, seeded["campaign"], WHEN + timedelta(days=1))
     db.session.commit()
     day = (WHEN + timedelta(days=1)).date()
@@ -311,15 +311,15 @@ def test_rollup_command_builds_every_closed_day(runner, seeded) -> None:
 
 
 @pytest.fixture
-def second(seeded, make_campaign, make_touchpoint, with_survey, add_scans, add_response):
+def second(seeded, make_campaign, make_touchpoint, with_survey, make_scans, make_response):
     """A second campaign of the same workspace: a mailing with four answers, one with two chosen options."""
     from feedback.extensions import db
     from feedback.surveys.models import Answer
 
     campaign = make_campaign(workspace=seeded["workspace"], name="Herbst-Mailing")
     mailing = with_survey(make_touchpoint(campaign, "Mailing", Channel.POSTAL_MAIL, Phase.DECISION))
-    add_scans(mailing, 6)
-    responses = [add_response(mailing, nps=value, reason=f"Mailing {value}") for value in (10, 9, 6, 8)]
+    make_scans(mailing, 6)
+    responses = [make_response(mailing, nps=value, reason=f"Mailing {value}") for value in (10, 9, 6, 8)]
     for option in ("beans", "courses"):
         responses[0].answers.append(
             Answer(workspace_id=mailing.workspace_id, touchpoint_id=mailing.id, question_key="interests",

@@ -1,4 +1,4 @@
-"""Issue 7's done-when: an integration that uses only the API (and the public scan links) from start to finish.
+"""An integration that uses only the API (and the public scan links) from start to finish.
 
 An operator prints a write token; the integration registers a webhook on its own receiver, creates a campaign, a
 survey from a template and a postal-mail touchpoint, 100 personalised codes for its CRM records, fetches the mail
@@ -17,9 +17,9 @@ import time
 import pytest
 
 from feedback.webhooks import delivery
+from tests.phone import PHONE
 from tests.webhooks.receiver import start_receiver
 
-PHONE = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148", "Accept-Language": "de"}
 #: What 30 recipients answer on the loyalty survey's NPS question: 12 promoters, 10 passives, 8 detractors.
 NPS_ANSWERS = [10, 9] * 6 + [8, 7] * 5 + [6, 3, 0, 5] * 2
 

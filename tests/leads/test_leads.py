@@ -23,9 +23,7 @@ from feedback.touchpoints.models import Channel
 from feedback.webhooks import services as webhook_services
 from feedback.webhooks.models import WebhookDelivery
 from tests.helpers import count
-
-PHONE = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148", "Accept-Language": "de"}
-
+from tests.phone import PHONE
 
 pytestmark = pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)  # tests answer at once: no bot flag
 
