@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     load_settings(app, config)
     register_extensions(app)
+    register_caches(app)
     register_subscribers(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -138,6 +139,15 @@ def register_template_helpers(app: Flask) -> None:
     from feedback import templating
 
     templating.init_app(app)
+
+
+def register_caches(app: Flask) -> None:
+    """The per-process caches live on the app (app.extensions): each gunicorn worker builds its own app."""
+    from feedback.respondent import quick
+    from feedback.webhooks import services as webhooks
+
+    quick.init_app(app)
+    webhooks.init_app(app)
 
 
 def register_subscribers(app: Flask) -> None:

@@ -71,13 +71,8 @@ def _migrated(database_url: str) -> None:
 
 
 def _clean(app: Flask) -> None:
-    """Delete every row the test wrote, keeping the schema and the migration version, and forget what this process
-    cached about those rows (ids start again in the next test)."""
-    from feedback.respondent.quick import forget_setups
-    from feedback.webhooks.services import forget_subscribers
-
-    forget_setups()
-    forget_subscribers()
+    """Delete every row the test wrote, keeping the schema and the migration version (each test's app starts with
+    empty caches: they live on the app)."""
     with app.app_context():
         db.session.remove()
         tables = db.metadata.sorted_tables

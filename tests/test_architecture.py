@@ -177,3 +177,16 @@ def test_views_and_api_modules_scope_queries_through_the_tenancy_helper() -> Non
     assert "feedback.api.campaigns" in endpoints and "feedback.respondent.views" in endpoints
     by_hand = sorted(m for m in endpoints if re.search(r"workspace_id\s*==", MODULES[m].read_text(encoding="utf-8")))
     assert by_hand == []
+
+
+def test_process_caches_hang_off_the_app(app, tmp_path) -> None:  # noqa: ANN001
+    """Each app (each gunicorn worker builds one) has caches of its own, made by create_app."""
+    from feedback import create_app
+    from feedback.respondent.quick import SETUPS
+    from feedback.webhooks.services import SCAN_SUBSCRIBERS
+    from tests.conftest import environ_for
+
+    other = create_app({"ENVIRON": environ_for(f"sqlite:///{tmp_path / 'other.sqlite3'}")})
+    for key in (SETUPS, SCAN_SUBSCRIBERS, "feedback.events"):
+        assert key in app.extensions and key in other.extensions
+        assert app.extensions[key] is not other.extensions[key]

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask, current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from feedback import events
@@ -136,19 +137,21 @@ class Setup:
 #: offer, a webhook) is seen within this time; a change made by this process drops every setup at once.
 SETUP_SECONDS = 1.0
 MAX_SETUPS = 4096
-_setups: dict[str, Setup] = {}
+#: Where an app keeps its setups (app.extensions; each gunicorn worker builds its own app, so its own cache).
+SETUPS = "feedback.survey_setups"
 
 
-def forget_setups() -> None:
-    """Drop this process's cached setups (tests start each from an empty database)."""
-    _setups.clear()
+def init_app(app: Flask) -> None:
+    """Give the app its (empty) cache of survey setups."""
+    app.extensions[SETUPS] = {}
 
 
 def setup_of(code: str) -> Setup | None:
     """The survey setup of a code (canonical form) from this process's cache, read anew when older than
     SETUP_SECONDS or after a change here; None when the code is unknown or shows no survey. Reads in a transaction
     of its own that takes no write lock, and ends it."""
-    setup, clock = _setups.get(code), time.monotonic()
+    setups: dict[str, Setup] = current_app.extensions[SETUPS]
+    setup, clock = setups.get(code), time.monotonic()
     if setup is not None and clock - setup.taken_at < SETUP_SECONDS and setup.generation == fastpath.generation():
         return setup
     if db.session().in_transaction():  # the request already read something: let the full path go on with it
@@ -176,9 +179,9 @@ def setup_of(code: str) -> Setup | None:
         )
     finally:
         db.session.commit()  # a read-only transaction; the full path, if it follows, takes the write lock first
-    if len(_setups) >= MAX_SETUPS:
-        _setups.clear()
-    _setups[code] = setup
+    if len(setups) >= MAX_SETUPS:
+        setups.clear()
+    setups[code] = setup
     return setup
 
 

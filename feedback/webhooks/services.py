@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 from feedback.db_types import utcnow
@@ -261,16 +261,23 @@ def _wake_after_commit() -> None:
 # --- scans: the hot path asks a cached question ----------------------------------------------------------------
 
 _SCAN_CACHE_SECONDS = 10.0
-_scan_cache: dict[int, tuple[float, bool]] = {}
+#: Where an app keeps its answers by workspace (app.extensions): (taken at, whether code.scanned is wanted).
+SCAN_SUBSCRIBERS = "feedback.scan_subscribers"
 _scan_lock = threading.Lock()
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its (empty) cache of who wants code.scanned."""
+    app.extensions[SCAN_SUBSCRIBERS] = {}
 
 
 def has_scan_subscribers(workspace_id: int) -> bool:
     """Whether any active endpoint of the workspace wants code.scanned; cached for a few seconds per process, so
     the scan path does not pay a query per scan."""
     now = time.monotonic()
+    cache: dict[int, tuple[float, bool]] = current_app.extensions[SCAN_SUBSCRIBERS]
     with _scan_lock:
-        cached = _scan_cache.get(workspace_id)
+        cached = cache.get(workspace_id)
     if cached is not None and now - cached[0] < _SCAN_CACHE_SECONDS:
         return cached[1]
     with db.engine.connect() as connection:
@@ -283,18 +290,19 @@ def has_scan_subscribers(workspace_id: int) -> bool:
             )
         )
     with _scan_lock:
-        _scan_cache[workspace_id] = (now, found)
+        cache[workspace_id] = (now, found)
     return found
 
 
 def forget_subscribers(workspace_id: int | None = None) -> None:
-    """Drop this process's cached answer after a change (other processes notice within the cache time); without a
-    workspace, every cached answer (tests start each from an empty database)."""
+    """Drop the app's cached answer after a change (other processes notice within the cache time); without a
+    workspace, every cached answer."""
+    cache: dict[int, tuple[float, bool]] = current_app.extensions[SCAN_SUBSCRIBERS]
     with _scan_lock:
         if workspace_id is None:
-            _scan_cache.clear()
+            cache.clear()
         else:
-            _scan_cache.pop(workspace_id, None)
+            cache.pop(workspace_id, None)
 
 
 def scan_deliveries(connection: sa.Connection, workspace_id: int, data: dict[str, Any], now: datetime) -> int:
