@@ -32,6 +32,13 @@ class NotFound(DomainError):
     message = _l("This page does not exist or you have no access to it.")
 
 
+class Conflict(DomainError):
+    """A write collided with a concurrent one (a unique key was taken in the meantime); nothing was saved."""
+
+    status = 409
+    message = _l("Someone changed this at the same moment, so nothing was saved. Please try again.")
+
+
 class Forbidden(DomainError):
     """The user's role does not allow the operation."""
 

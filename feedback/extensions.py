@@ -133,3 +133,18 @@ def when_unlocked(driver_connection: sqlite3.Connection, statement: Callable[[],
             pause = min(pause * 2, 0.002)
     finally:
         driver_connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
+def commit() -> None:
+    """Save the request's changes: the one way views and API endpoints commit. A write that collides with a
+    concurrent one (a unique key taken in the meantime) is rolled back and answered as 409 Conflict in the user's
+    language, never as a stack trace."""
+    from sqlalchemy.exc import IntegrityError
+
+    from feedback.errors import Conflict
+
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict() from None

@@ -190,3 +190,15 @@ def test_process_caches_hang_off_the_app(app, tmp_path) -> None:  # noqa: ANN001
     for key in (SETUPS, SCAN_SUBSCRIBERS, "feedback.events"):
         assert key in app.extensions and key in other.extensions
         assert app.extensions[key] is not other.extensions[key]
+
+
+def test_views_and_api_modules_save_through_one_helper() -> None:
+    """Pages and endpoints commit with feedback.extensions.commit(), which turns a colliding write into 409."""
+    endpoints = [
+        m
+        for m in MODULES
+        if m.endswith((".views", ".builder", ".admin"))
+        or (m.startswith("feedback.api.") and m.rpartition(".")[2] not in ("services", "models", "cli"))
+    ]
+    by_hand = sorted(m for m in endpoints if "db.session.commit()" in MODULES[m].read_text(encoding="utf-8"))
+    assert by_hand == []

@@ -29,7 +29,7 @@ from feedback.api.models import Scope
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
-from feedback.extensions import db
+from feedback.extensions import commit
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/w/<ws>/api-tokens")
@@ -83,7 +83,7 @@ def list_tokens() -> Response | str:
             except services.InvalidTokenName as error:
                 form.name.errors = [str(error.message)]
             else:
-                db.session.commit()
+                commit()
                 form = TokenForm(formdata=None)
     html = render_template(
         "api/tokens.html",
@@ -106,7 +106,7 @@ def revoke(token_id: int) -> Response:
     require_role(Role.OWNER)
     if ConfirmForm().validate_on_submit():
         token = services.revoke_token(current_workspace().id, token_id, utcnow())
-        db.session.commit()
+        commit()
         flash(_("Token “%(name)s” revoked.", name=token.name), "success")
     return redirect(url_for("api_tokens.list_tokens"))
 

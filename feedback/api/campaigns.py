@@ -14,7 +14,7 @@ from feedback.api.base import ERRORS, WRITE_ERRORS, bp, json_response, spec, wor
 from feedback.api.surveys import survey_or_none
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
-from feedback.extensions import db
+from feedback.extensions import commit, db
 from feedback.referrals.services import ReferralNumbers, referral_numbers
 from feedback.surveys.services import attach
 from feedback.tenancy import owned
@@ -72,7 +72,7 @@ def list_campaigns() -> Response:
 def create_campaign(json: schemas.CampaignCreate) -> Response:
     """Create a campaign."""
     campaign = tp.create_campaign(workspace_id(), tp.CampaignData(**json.model_dump()))
-    db.session.commit()
+    commit()
     return json_response(_campaign(campaign), 201)
 
 
@@ -107,7 +107,7 @@ def update_campaign(campaign_id: int, json: schemas.CampaignUpdate) -> Response:
     tp.update_campaign(campaign, replace(current, **changes))
     if archived is not None:
         tp.set_campaign_archived(campaign, archived, utcnow())
-    db.session.commit()
+    commit()
     return json_response(_campaign(campaign))
 
 
@@ -135,7 +135,7 @@ def create_touchpoint(campaign_id: int, json: schemas.TouchpointCreate) -> Respo
     touchpoint = tp.create_touchpoint(campaign, tp.TouchpointData(**fields))
     if survey is not None:
         attach(touchpoint, survey)
-    db.session.commit()
+    commit()
     return json_response(_touchpoint(touchpoint), 201)
 
 
@@ -172,7 +172,7 @@ def update_touchpoint(touchpoint_id: int, json: schemas.TouchpointUpdate) -> Res
     tp.update_touchpoint(touchpoint, replace(current, **changes))
     if archived is not None:
         tp.set_touchpoint_archived(touchpoint, archived, utcnow())
-    db.session.commit()
+    commit()
     return json_response(_touchpoint(touchpoint))
 
 

@@ -18,7 +18,7 @@ from feedback.api.base import (
 )
 from feedback.db_types import utcnow
 from feedback.errors import problem
-from feedback.extensions import db
+from feedback.extensions import commit, db
 from feedback.qr import personal
 from feedback.qr import services as qr_services
 from feedback.qr.models import Code, CodeBatch
@@ -86,7 +86,7 @@ def create_code(touchpoint_id: int, json: schemas.CodeCreate) -> Response:
     """A new code for a touchpoint (another print variant or placement)."""
     touchpoint = tp.get_touchpoint(workspace_id(), touchpoint_id)
     code = qr_services.create_code(touchpoint, json.label.strip())
-    db.session.commit()
+    commit()
     return json_response(_code(code), 201)
 
 
@@ -109,7 +109,7 @@ def update_code(code_id: int, json: schemas.CodeUpdate) -> Response:
         qr_services.set_paused(code, changes["paused"], utcnow())
     if "expires_on" in changes:
         qr_services.set_expiry(code, changes["expires_on"], g.workspace)
-    db.session.commit()
+    commit()
     return json_response(_code(code))
 
 
@@ -150,7 +150,7 @@ def create_batch(touchpoint_id: int, json: schemas.CodeBatchCreate) -> Response:
         return problem(422, "Give either references or count.")
     references = json.references or personal.serial_references(touchpoint, json.count or 0)
     batch = personal.create_batch(touchpoint, json.name, references)
-    db.session.commit()
+    commit()
     return json_response(_batch(batch), 201)
 
 

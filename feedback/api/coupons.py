@@ -11,7 +11,7 @@ from feedback import schemas
 from feedback.api.base import ERRORS, WRITE_ERRORS, bp, json_response, spec, workspace_id
 from feedback.db_types import utcnow
 from feedback.errors import problem
-from feedback.extensions import db
+from feedback.extensions import commit, db
 from feedback.leads import services as lead_services
 from feedback.offers import services as offer_services
 from feedback.offers.models import Coupon, Offer
@@ -67,7 +67,7 @@ def redeem_coupon(code: str, json: schemas.Redemption) -> Response:
     except offer_services.CouponRefused as error:
         db.session.rollback()
         return _refusal(error)
-    db.session.commit()
+    commit()
     return json_response(_coupon(coupon))
 
 
@@ -101,5 +101,5 @@ def export_contact(contact_id: int) -> Response:
 def erase_contact(contact_id: int) -> Response:
     """Erase the person (GDPR Art. 17): details, consent and score; their answers stay, anonymous."""
     lead_services.erase(lead_services.get_contact(workspace_id(), contact_id))
-    db.session.commit()
+    commit()
     return Response(status=204)

@@ -21,7 +21,7 @@ from feedback.api.base import (
     workspace_id,
 )
 from feedback.errors import problem
-from feedback.extensions import db
+from feedback.extensions import commit, db
 from feedback.qr.models import Code
 from feedback.surveys.models import Response as SurveyResponseRow
 from feedback.tenancy import get_owned, owned
@@ -93,5 +93,5 @@ def delete_response(response_id: int) -> Response:
     """Erase a response and its answers (a respondent's right to deletion)."""
     row = get_owned(SurveyResponseRow, workspace_id(), response_id)
     db.session.delete(row)
-    db.session.commit()
+    commit()
     return Response(status=204)

@@ -7,7 +7,7 @@ from spectree import Response as Resp
 
 from feedback import schemas
 from feedback.api.base import ERRORS, WRITE_ERRORS, bp, json_response, spec, workspace_id
-from feedback.extensions import db
+from feedback.extensions import commit, db
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Survey
 from feedback.tenancy import get_owned, owned
@@ -50,7 +50,7 @@ def list_surveys() -> Response:
 def create_survey(json: schemas.SurveyCreate) -> Response:
     """A new survey from a built-in template; attach it to touchpoints with `survey_id`."""
     survey = survey_services.create_survey(workspace_id(), json.name, json.template)
-    db.session.commit()
+    commit()
     return json_response(_survey(survey), 201)
 
 

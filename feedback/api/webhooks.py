@@ -11,7 +11,7 @@ from feedback import schemas
 from feedback.api.base import ERRORS, WRITE_ERRORS, bp, json_response, spec, workspace_id
 from feedback.api.models import ApiToken
 from feedback.db_types import utcnow
-from feedback.extensions import db
+from feedback.extensions import commit
 from feedback.webhooks import services as webhook_services
 from feedback.webhooks.models import WebhookEndpoint
 
@@ -48,7 +48,7 @@ def create_webhook(json: schemas.WebhookCreate) -> Response:
     endpoint = webhook_services.create_endpoint(
         workspace_id(), json.url, json.events, json.description, token.created_by_id
     )
-    db.session.commit()
+    commit()
     return json_response(schemas.WebhookCreated(**_webhook(endpoint), secret=endpoint.secret), 201)
 
 
@@ -72,7 +72,7 @@ def update_webhook(endpoint_id: int, json: schemas.WebhookUpdate) -> Response:
     )
     if json.paused is not None:
         webhook_services.set_paused(endpoint, json.paused, utcnow())
-    db.session.commit()
+    commit()
     return json_response(schemas.Webhook(**_webhook(endpoint)))
 
 
@@ -81,7 +81,7 @@ def update_webhook(endpoint_id: int, json: schemas.WebhookUpdate) -> Response:
 def delete_webhook(endpoint_id: int) -> Response:
     """Remove an endpoint and its delivery log."""
     webhook_services.delete_endpoint(webhook_services.get_endpoint(workspace_id(), endpoint_id))
-    db.session.commit()
+    commit()
     return Response(status=204)
 
 

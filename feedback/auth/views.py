@@ -22,7 +22,7 @@ from feedback.auth.forms import (
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
-from feedback.extensions import db, limiter
+from feedback.extensions import commit, limiter
 from feedback.tenancy import current_workspace, require_role, scope_blueprint
 
 bp = Blueprint("auth", __name__)
@@ -101,7 +101,7 @@ def account():
     if form.submit.data and form.validate_on_submit():
         current_user.name = (form.name.data or "").strip()
         current_user.locale = form.locale.data
-        db.session.commit()
+        commit()
         flash(_("Saved."), "success")
         return redirect(url_for("auth.account"))
     if password_form.submit.data and password_form.validate_on_submit():
@@ -112,7 +112,7 @@ def account():
         else:
             user = current_user._get_current_object()
             services.set_password(user, password_form.password.data or "")
-            db.session.commit()
+            commit()
             login_user(user)  # keep this session with the new session version; all others end
             flash(_("Password changed. Other devices have been logged out."), "success")
             return redirect(url_for("auth.account"))
@@ -124,7 +124,7 @@ def account():
 def logout_everywhere():
     """End every session of the current user, on all devices."""
     services.end_all_sessions(current_user)
-    db.session.commit()
+    commit()
     logout_user()
     session.clear()
     flash(_("You are logged out on all devices."), "info")
@@ -138,7 +138,7 @@ def create_workspace():
     form = WorkspaceForm()
     if form.validate_on_submit():
         workspace = services.create_workspace(form.name.data or "", current_user)
-        db.session.commit()
+        commit()
         return redirect(url_for("touchpoints.list_campaigns", ws=workspace.slug))
     return render_template("auth/create_workspace.html", form=form)
 
@@ -154,7 +154,7 @@ def join(token: str):
         form = ConfirmForm()
         if form.validate_on_submit():
             services.accept_invitation(invitation, current_user, now)
-            db.session.commit()
+            commit()
             flash(_("Welcome to %(name)s.", name=invitation.workspace.name), "success")
             return redirect(url_for("touchpoints.list_campaigns", ws=invitation.workspace.slug))
         return render_template("auth/join.html", invitation=invitation, form=form, mode="confirm")
@@ -170,7 +170,7 @@ def join(token: str):
             form.password.errors.append(str(error.message))
         else:
             services.accept_invitation(invitation, user, now)
-            db.session.commit()
+            commit()
             session.clear()
             login_user(user)
             return redirect(url_for("touchpoints.list_campaigns", ws=invitation.workspace.slug))
@@ -198,7 +198,7 @@ def list_members():
             except services.AlreadyMember as error:
                 form.email.errors.append(str(error.message))
             else:
-                db.session.commit()
+                commit()
                 new_link = url_for("auth.join", token=token, _external=True)
                 form = InviteMemberForm(formdata=None)
     return render_template(
@@ -223,7 +223,7 @@ def change_role(membership_id: int):
         except services.LastOwner as error:
             flash(str(error.message), "error")
         else:
-            db.session.commit()
+            commit()
             flash(_("Role changed."), "success")
     return redirect(url_for("members.list_members"))
 
@@ -238,7 +238,7 @@ def remove_member(membership_id: int):
         except services.LastOwner as error:
             flash(str(error.message), "error")
         else:
-            db.session.commit()
+            commit()
             flash(_("Member removed."), "success")
     return redirect(url_for("members.list_members"))
 
@@ -249,6 +249,6 @@ def revoke_invitation(invitation_id: int):
     require_role(Role.OWNER)
     if ConfirmForm().validate_on_submit():
         services.revoke_invitation(current_workspace(), invitation_id, utcnow())
-        db.session.commit()
+        commit()
         flash(_("Invitation revoked."), "success")
     return redirect(url_for("members.list_members"))

@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role, Workspace
 from feedback.exports import csv_stream
-from feedback.extensions import db
+from feedback.extensions import commit, db
 from feedback.forms import LocalisedForm
 from feedback.leads import services
 from feedback.leads.models import Activity, Stage
@@ -106,7 +106,7 @@ def erase_contact(contact_id: int) -> Response:
     contact = services.get_contact(current_workspace().id, contact_id)
     if ConfirmForm().validate_on_submit():
         services.erase(contact)
-        db.session.commit()
+        commit()
         flash(_("Contact erased. Their answers remain, without any link to them."), "success")
         return redirect(url_for("leads.list_leads"))
     return redirect(url_for("leads.show_contact", contact_id=contact.id))
@@ -176,7 +176,7 @@ def lead_settings() -> Response | str:
                 db.session.rollback()
                 form.sales_ready_at.errors = [str(error.message)]
             else:
-                db.session.commit()
+                commit()
                 flash(_("Scoring saved."), "success")
                 return redirect(url_for("leads.list_leads"))
     html = render_template(

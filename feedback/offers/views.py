@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
-from feedback.extensions import db, limiter
+from feedback.extensions import commit, db, limiter
 from feedback.forms import AmountField, LocalisedForm
 from feedback.offers import services
 from feedback.offers.models import MAX_ORDER_VALUE, Coupon, Offer
@@ -91,7 +91,7 @@ def campaign_offers(campaign_id: int) -> Response | str:
                 db.session.rollback()
                 form.name.errors = [str(error.message)]
             else:
-                db.session.commit()
+                commit()
                 flash(_("Offer saved. Respondents see it on the thank-you page from now on."), "success")
                 return redirect(url_for("offers.campaign_offers", campaign_id=campaign.id))
     offers = services.offers_of(campaign)
@@ -117,7 +117,7 @@ def archive_offer(offer_id: int) -> Response:
     if ConfirmForm().validate_on_submit():
         restore = request.form.get("restore") == "1"
         services.set_archived(offer, not restore, utcnow())
-        db.session.commit()
+        commit()
         flash(_("Offer active again.") if restore else _("Offer ended: no new coupons are issued."), "success")
     return redirect(url_for("offers.campaign_offers", campaign_id=offer.campaign_id))
 
@@ -142,7 +142,7 @@ def redeem() -> Response | str:
                 db.session.rollback()
                 refused, status = str(error.message), error.status
             else:
-                db.session.commit()
+                commit()
                 form = RedeemForm(formdata=None)
         else:
             status = 422

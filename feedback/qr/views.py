@@ -21,7 +21,7 @@ from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
-from feedback.extensions import db
+from feedback.extensions import commit, db
 from feedback.qr import personal, printkit, services
 from feedback.qr.codes import group
 from feedback.qr.forms import BatchForm, CodeForm, ExpiryForm
@@ -51,7 +51,7 @@ def create_code(touchpoint_id: int) -> Response:
         except services.DuplicateLabel as error:
             flash(str(error.message), "error")
         else:
-            db.session.commit()
+            commit()
             flash(_("Code %(code)s created.", code=group(code.code)), "success")
     else:
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
@@ -86,7 +86,7 @@ def pause_code(code_id: int) -> Response:
     if ConfirmForm().validate_on_submit():
         resume = request.form.get("resume") == "1"
         services.set_paused(code, not resume, utcnow())
-        db.session.commit()
+        commit()
         flash(_("Code resumed.") if resume else _("Code paused. Visitors see that the campaign has ended."), "success")
     return redirect(url_for("codes.show_code", code_id=code.id))
 
@@ -99,7 +99,7 @@ def set_expiry(code_id: int) -> Response:
     form = ExpiryForm()
     if form.validate_on_submit():
         services.set_expiry(code, form.expires_on.data, current_workspace())
-        db.session.commit()
+        commit()
         flash(_("Expiry saved.") if form.expires_on.data else _("The code no longer expires."), "success")
     else:
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
@@ -235,7 +235,7 @@ def create_batch(touchpoint_id: int) -> Response:
         db.session.rollback()
         flash(str(error.message), "error")
         return redirect(back)
-    db.session.commit()
+    commit()
     flash(_("%(n)s personalised codes created in “%(name)s”.", n=f"{batch.size:,}", name=batch.name), "success")
     return redirect(url_for("codes.show_batch", batch_id=batch.id))
 

@@ -9,7 +9,7 @@ from werkzeug import Response
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
-from feedback.extensions import db
+from feedback.extensions import commit
 from feedback.referrals import services
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
 from feedback.touchpoints import services as touchpoint_services
@@ -46,7 +46,7 @@ def revoke_invite(invite_id: int) -> Response:
     require_role(Role.EDITOR)
     if ConfirmForm().validate_on_submit():
         invite = services.revoke(current_workspace().id, invite_id, utcnow())
-        db.session.commit()
+        commit()
         flash(_("Invite revoked."), "success")
         return redirect(url_for("referral_admin.overview", campaign_id=invite.campaign_id))
     return redirect(url_for("touchpoints.list_campaigns"))

@@ -18,7 +18,7 @@ from limits import parse as parse_limit
 
 from feedback.db_types import utcnow
 from feedback.errors import render_error
-from feedback.extensions import db, limiter
+from feedback.extensions import commit, db, limiter
 from feedback.i18n import current_language
 from feedback.leads import services as leads
 from feedback.qr import fastpath
@@ -248,7 +248,7 @@ def submit(raw: str) -> Response:
     at_once = _submit_at_once(raw)
     if at_once is not None:
         return at_once
-    db.session.commit()  # no read of the attempt may stay open: the full path takes the write lock first
+    commit()  # no read of the attempt may stay open: the full path takes the write lock first
     resolved = qr_services.resolve_code(raw)
     state = pages.unsign_state(request.form.get("state", ""))
     if resolved is None or state is None or state.code_id != resolved.code.id:
@@ -340,7 +340,7 @@ def take_invite(raw: str) -> Response:
     campaign = resolved.touchpoint.campaign
     if referrals.offers_invite(response, campaign):
         referrals.issue_invite(response, campaign, utcnow())
-        db.session.commit()
+        commit()
     return redirect(url_for("respondent.thanks", raw=resolved.code.code, r=response.token) + "#invite", 303)
 
 
@@ -370,5 +370,5 @@ def leave_contact(raw: str) -> Response:
     except leads.ContactInvalid as error:
         db.session.rollback()
         return pages.thanks_page(resolved, response, error.errors, request.form, status=422)
-    db.session.commit()
+    commit()
     return redirect(target + "#contact", 303)

@@ -11,7 +11,7 @@ from feedback.auth.models import Role
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
 from feedback.exports import csv_stream
-from feedback.extensions import db
+from feedback.extensions import commit, db
 from feedback.headers import policy
 from feedback.qr.codes import generate_code
 from feedback.qr.models import Code
@@ -39,7 +39,7 @@ def list_surveys() -> str | Response:
             except services.DuplicateSurvey as error:
                 form.name.errors.append(str(error.message))
             else:
-                db.session.commit()
+                commit()
                 flash(_("Survey created. Attach it to touchpoints on their pages."), "success")
                 return redirect(url_for("survey_builder.show_survey", survey_id=survey.id))
     show_archived = request.args.get("archived") == "1"
@@ -66,7 +66,7 @@ def show_survey(survey_id: int) -> str | Response:
         if settings.validate_on_submit():
             survey.name = (settings.name.data or "").strip()
             survey.repeat_days = settings.repeat_days.data or 0
-            db.session.commit()
+            commit()
             flash(_("Settings saved."), "success")
             return redirect(url_for("survey_builder.show_survey", survey_id=survey.id))
     touchpoints = list(db.session.scalars(owned(Touchpoint, survey.workspace_id, Touchpoint.survey_id == survey.id)))
@@ -112,7 +112,7 @@ def add_question(survey_id: int) -> str | Response:
             db.session.rollback()
             form.key.errors.append(str(error.message))
         else:
-            db.session.commit()
+            commit()
             _changed(survey.id, before)
             return redirect(url_for("survey_builder.show_survey", survey_id=survey.id) + "#questions")
     return render_template("surveys/question_form.html", survey=survey, form=form, key=None), 422
@@ -138,7 +138,7 @@ def edit_question(survey_id: int, key: str) -> str | Response:
             db.session.rollback()
             form.key.errors.append(str(error.message))
         else:
-            db.session.commit()
+            commit()
             _changed(survey.id, before)
             flash(_("Question saved."), "success")
             return redirect(url_for("survey_builder.show_survey", survey_id=survey.id) + "#questions")
@@ -161,7 +161,7 @@ def change_question(survey_id: int, key: str, action: str) -> Response:
             db.session.rollback()
             flash(str(error.message), "error")
         else:
-            db.session.commit()
+            commit()
             _changed(survey.id, before)
     return redirect(url_for("survey_builder.show_survey", survey_id=survey.id) + "#questions")
 
@@ -197,7 +197,7 @@ def archive_survey(survey_id: int) -> Response:
     if ConfirmForm().validate_on_submit():
         restore = request.form.get("restore") == "1"
         services.set_archived(survey, not restore, utcnow())
-        db.session.commit()
+        commit()
         flash(_("Survey restored.") if restore else _("Survey archived."), "success")
     return redirect(url_for("survey_builder.show_survey", survey_id=survey.id))
 
@@ -213,7 +213,7 @@ def delete_survey(survey_id: int) -> Response:
         except services.SurveyInUse as error:
             flash(str(error.message), "error")
             return redirect(url_for("survey_builder.show_survey", survey_id=survey.id))
-        db.session.commit()
+        commit()
         flash(_("Survey deleted."), "success")
     return redirect(url_for("survey_builder.list_surveys"))
 
@@ -257,7 +257,7 @@ def delete_response(response_id: int) -> Response:
     target = request.form.get("survey_id", type=int)
     if ConfirmForm().validate_on_submit():
         services.delete_response(current_workspace().id, response_id)
-        db.session.commit()
+        commit()
         flash(_("Response deleted."), "success")
     if target:
         return redirect(url_for("survey_builder.list_responses", survey_id=_survey(target).id))
@@ -277,6 +277,6 @@ def attach_survey(touchpoint_id: int) -> Response:
             flash(_("Please choose one of the surveys shown."), "error")
         else:
             services.attach(touchpoint, survey)
-            db.session.commit()
+            commit()
             flash(_("Survey saved for this touchpoint."), "success")
     return redirect(url_for("touchpoints.show_touchpoint", touchpoint_id=touchpoint.id))

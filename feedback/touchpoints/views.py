@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
-from feedback.extensions import db
+from feedback.extensions import commit, db
 from feedback.qr import personal
 from feedback.qr import services as qr_services
 from feedback.qr.forms import BatchForm, CodeForm
@@ -100,7 +100,7 @@ def load_demo():
         from feedback.demo import fill_workspace
 
         fill_workspace(workspace)
-        db.session.commit()
+        commit()
         flash(_("Demo campaigns loaded: months of scans, answers and referrals to look around in."), "success")
     return redirect(url_for("touchpoints.list_campaigns"))
 
@@ -117,7 +117,7 @@ def create_campaign():
         except services.DuplicateCampaign as error:
             form.name.errors.append(str(error.message))
         else:
-            db.session.commit()
+            commit()
             flash(_("Campaign created. Now add its touchpoints."), "success")
             return redirect(url_for("touchpoints.show_campaign", campaign_id=campaign.id))
     return render_template("touchpoints/campaign_form.html", form=form, campaign=None)
@@ -155,7 +155,7 @@ def edit_campaign(campaign_id: int):
             db.session.rollback()
             form.name.errors.append(str(error.message))
         else:
-            db.session.commit()
+            commit()
             flash(_("Campaign saved."), "success")
             return redirect(url_for("touchpoints.show_campaign", campaign_id=campaign.id))
     return render_template("touchpoints/campaign_form.html", form=form, campaign=campaign)
@@ -169,7 +169,7 @@ def archive_campaign(campaign_id: int):
     if ConfirmForm().validate_on_submit():
         restore = request.form.get("restore") == "1"
         services.set_campaign_archived(campaign, not restore, utcnow())
-        db.session.commit()
+        commit()
         flash(_("Campaign restored.") if restore else _("Campaign archived."), "success")
     return redirect(url_for("touchpoints.show_campaign", campaign_id=campaign.id))
 
@@ -188,7 +188,7 @@ def create_touchpoint(campaign_id: int):
         except services.DuplicateTouchpoint as error:
             form.name.errors.append(str(error.message))
         else:
-            db.session.commit()
+            commit()
             flash(_("Touchpoint created."), "success")
             return redirect(url_for("touchpoints.show_touchpoint", touchpoint_id=touchpoint.id))
     return render_template("touchpoints/touchpoint_form.html", form=form, campaign=campaign, touchpoint=None)
@@ -261,7 +261,7 @@ def edit_landing(touchpoint_id: int):
             db.session.rollback()
             getattr(form, error.field).errors.append(str(error.message))
         else:
-            db.session.commit()
+            commit()
             flash(_("Landing page saved."), "success")
             return redirect(url_for("touchpoints.show_touchpoint", touchpoint_id=touchpoint.id))
     return render_template(
@@ -282,7 +282,7 @@ def edit_touchpoint(touchpoint_id: int):
             db.session.rollback()
             form.name.errors.append(str(error.message))
         else:
-            db.session.commit()
+            commit()
             flash(_("Touchpoint saved."), "success")
             return redirect(url_for("touchpoints.show_touchpoint", touchpoint_id=touchpoint.id))
     return render_template(
@@ -298,6 +298,6 @@ def archive_touchpoint(touchpoint_id: int):
     if ConfirmForm().validate_on_submit():
         restore = request.form.get("restore") == "1"
         services.set_touchpoint_archived(touchpoint, not restore, utcnow())
-        db.session.commit()
+        commit()
         flash(_("Touchpoint restored.") if restore else _("Touchpoint archived."), "success")
     return redirect(url_for("touchpoints.show_touchpoint", touchpoint_id=touchpoint.id))

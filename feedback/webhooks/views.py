@@ -9,7 +9,7 @@ from flask_login import current_user
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
-from feedback.extensions import db
+from feedback.extensions import commit, db
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
 from feedback.webhooks import services
 from feedback.webhooks.delivery import SIGNATURE_HEADER
@@ -43,7 +43,7 @@ def list_endpoints() -> Response | str:
                 db.session.rollback()
                 form.url.errors = [str(error.message)]
             else:
-                db.session.commit()
+                commit()
                 flash(_("Webhook added. Verify its signature with the secret shown below."), "success")
                 return redirect(url_for("webhooks.show_endpoint", endpoint_id=endpoint.id))
     html = render_template(
@@ -78,7 +78,7 @@ def show_endpoint(endpoint_id: int) -> Response | str:
                 endpoint = services.get_endpoint(workspace.id, endpoint_id)
                 form.url.errors = [str(error.message)]
             else:
-                db.session.commit()
+                commit()
                 flash(_("Webhook saved."), "success")
                 return redirect(url_for("webhooks.show_endpoint", endpoint_id=endpoint.id))
     status = request.args.get("status") or None
@@ -118,7 +118,7 @@ def pause(endpoint_id: int) -> Response:
     if valid:
         resume = request.form.get("resume") == "1"
         services.set_paused(endpoint, not resume, utcnow())
-        db.session.commit()
+        commit()
         flash(_("Webhook resumed.") if resume else _("Webhook paused: no new events are sent to it."), "success")
     return redirect(url_for("webhooks.show_endpoint", endpoint_id=endpoint.id))
 
@@ -129,7 +129,7 @@ def rotate(endpoint_id: int) -> Response:
     endpoint, valid = _owner_action(endpoint_id)
     if valid:
         services.rotate_secret(endpoint)
-        db.session.commit()
+        commit()
         flash(_("New secret created. Update your receiver: from now on deliveries are signed with it."), "success")
     return redirect(url_for("webhooks.show_endpoint", endpoint_id=endpoint.id))
 
@@ -140,7 +140,7 @@ def send_ping(endpoint_id: int) -> Response:
     endpoint, valid = _owner_action(endpoint_id)
     if valid:
         services.ping(endpoint, utcnow())
-        db.session.commit()
+        commit()
         flash(_("Test event queued; it appears in the log below in a moment."), "success")
     return redirect(url_for("webhooks.show_endpoint", endpoint_id=endpoint.id))
 
@@ -151,7 +151,7 @@ def delete(endpoint_id: int) -> Response:
     endpoint, valid = _owner_action(endpoint_id)
     if valid:
         services.delete_endpoint(endpoint)
-        db.session.commit()
+        commit()
         flash(_("Webhook deleted."), "success")
         return redirect(url_for("webhooks.list_endpoints"))
     return redirect(url_for("webhooks.show_endpoint", endpoint_id=endpoint.id))
@@ -164,6 +164,6 @@ def retry(delivery_id: int) -> Response:
     delivery = services.get_delivery(current_workspace().id, delivery_id)
     if ConfirmForm().validate_on_submit():
         services.retry_now(delivery, utcnow())
-        db.session.commit()
+        commit()
         flash(_("Delivery queued again."), "success")
     return redirect(url_for("webhooks.show_endpoint", endpoint_id=delivery.endpoint_id))
