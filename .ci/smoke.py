@@ -166,9 +166,11 @@ def codes(feedback: Path, env: dict[str, str], cwd: Path) -> list[dict[str, obje
     return json.loads(done.stdout)
 
 
-def walk(browser: Browser, email: str, password: str, feedback: Path, env: dict[str, str], cwd: Path) -> None:
+def walk(browser: Browser, login: tuple[str, str], server: subprocess.Popen[str], feedback: Path,
+         env: dict[str, str], cwd: Path) -> None:  # fmt: skip
     """Log in, open the campaigns page, scan one code and see it counted."""
-    wait_healthy(browser, process_of[0])
+    email, password = login
+    wait_healthy(browser, server)
     status, _, page = browser.request("GET", "/login")
     check(status == 200, f"GET /login answered {status}")
     form = Form()
@@ -194,9 +196,6 @@ def walk(browser: Browser, email: str, password: str, feedback: Path, env: dict[
     after = {row["code"]: row for row in codes(feedback, env, cwd)}
     check(after[first["code"]]["scans"] == int(first["scans"]) + 1, "the scan was not counted")  # type: ignore[call-overload]
     print(f"smoke: scanned /t/{first['code']} ({status}); feedback codes counts {after[first['code']]['scans']}")
-
-
-process_of: list[subprocess.Popen[str]] = []
 
 
 def stop(process: subprocess.Popen[str], server_pid: int) -> None:
@@ -262,7 +261,6 @@ def run(argv: list[str]) -> int:
     output: Output | None = None
     try:
         process, printed = start(mode, folder, argv, env)
-        process_of.append(process)
         output = Output(process)
         url = output.wait_for(r"feedback is starting at (http://\S+)", process, START_TIMEOUT).group(1)
         if mode == "demo":
@@ -271,7 +269,7 @@ def run(argv: list[str]) -> int:
         check(login is not None, "no login was printed")
         email, password = login.group(1), login.group(2)  # type: ignore[union-attr]
         print(f"smoke: {mode}: the command printed {url} and a login for {email}", flush=True)
-        walk(Browser(url, behind_https_proxy=mode == "production"), email, password, feedback, env, folder)
+        walk(Browser(url, behind_https_proxy=mode == "production"), (email, password), process, feedback, env, folder)
         stop(process, server_pid(process) if mode == "demo" else process.pid)
         output.thread.join(timeout=10)
         return 0

@@ -8,7 +8,10 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
+
+from feedback.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +127,12 @@ def register_errorhandlers(app: Flask) -> None:
         # the API answers a rule the values break (end before start, a name in use …) as 422 / 409, not 400
         status = 422 if error.status == 400 and _is_api() else error.status
         return render_error(status, str(error.message))
+
+    @app.errorhandler(IntegrityError)
+    def _collision(_error: IntegrityError):
+        # a unique key taken by a concurrent request in the meantime, at a flush or at the commit: nothing is saved
+        db.session.rollback()
+        return render_error(Conflict.status, str(Conflict.message))
 
     @app.errorhandler(CSRFError)
     def _csrf_error(_error: CSRFError):

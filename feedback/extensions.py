@@ -137,14 +137,6 @@ def when_unlocked(driver_connection: sqlite3.Connection, statement: Callable[[],
 
 def commit() -> None:
     """Save the request's changes: the one way views and API endpoints commit. A write that collides with a
-    concurrent one (a unique key taken in the meantime) is rolled back and answered as 409 Conflict in the user's
-    language, never as a stack trace."""
-    from sqlalchemy.exc import IntegrityError
-
-    from feedback.errors import Conflict
-
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict() from None
+    concurrent one, here or at an earlier flush, is answered as 409 Conflict by the error handler of
+    feedback.errors (rolled back, in the user's language, never a stack trace)."""
+    db.session.commit()

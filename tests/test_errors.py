@@ -3,11 +3,9 @@ nothing, on a page as in the API."""
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from feedback.auth.models import User
-from feedback.errors import Conflict
 from feedback.extensions import commit, db
 from tests.helpers import count
 
@@ -20,11 +18,23 @@ def _colliding_write() -> str:
     return "saved"
 
 
-def test_commit_turns_a_collision_into_a_conflict_and_keeps_the_session_usable(app) -> None:
-    with pytest.raises(Conflict) as raised:
-        _colliding_write()
-    assert raised.value.status == 409
-    assert count(User) == 0  # rolled back, and the session answers again
+def _colliding_flush() -> str:
+    """A service that flushes before the view commits (e.g. to learn a new row's id) hits the taken key there."""
+    db.session.add(User(email="taken@example.com", name="first", password_hash="x", locale="de"))
+    db.session.flush()
+    db.session.add(User(email="taken@example.com", name="second", password_hash="x", locale="de"))
+    db.session.flush()
+    commit()
+    return "saved"
+
+
+def test_a_collision_at_a_flush_is_a_conflict_too_and_the_next_request_saves(app, client) -> None:
+    app.add_url_rule("/flush", "flush", _colliding_flush)
+    reply = client.get("/flush", headers={"Accept-Language": "en"})
+    assert reply.status_code == 409 and "at the same moment" in reply.get_data(as_text=True)
+    assert count(User) == 0  # rolled back: neither row stays
+    api = client.get("/api/v1/nothing-here")  # the API's errors stay problem+json (401 before any collision)
+    assert api.mimetype == "application/problem+json"
     db.session.add(User(email="next@example.com", name="", password_hash="x", locale="en"))
     commit()
     assert db.session.scalar(sa.select(User.email)) == "next@example.com"

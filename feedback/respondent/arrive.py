@@ -8,7 +8,7 @@ code, a redirect to the destination, the first survey page, "already answered", 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from feedback.auth.models import Workspace
@@ -71,8 +71,7 @@ def by_invite(raw: str, visit: Visit, now: datetime) -> Arrival:
     attributed = found.invite.revoked_at is None
     invite_id = found.invite.id if attributed else None
     scan_id = qr_services.record_scan(resolved, visit, ScanOutcome.OK, now, invite_id=invite_id, printed=False)
-    arrival = _after_scan(resolved, scan_id, visit, now, invite_id=invite_id)
-    return Arrival(arrival.next, resolved, scan_id, arrival.version, arrival.state, invited=attributed)
+    return replace(_after_scan(resolved, scan_id, visit, now, invite_id=invite_id), invited=attributed)
 
 
 def _after_scan(

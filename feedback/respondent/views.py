@@ -55,7 +55,7 @@ def with_utm(destination: str, medium: str, campaign: str, content: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def _unknown(typed: str, template: str = "respondent/unknown.html") -> Response:
+def _unknown(typed: str) -> Response:
     """The friendly page for a code we do not know (counted by its text); 429 after too many from one client.
 
     Only unknown codes count against the client's limit, so real visitors behind one address are never blocked.
@@ -70,7 +70,7 @@ def _unknown(typed: str, template: str = "respondent/unknown.html") -> Response:
         response.headers["Retry-After"] = str(max(1, int(reset_at - time.time()) + 1))
         return pages.no_store(response)
     qr_services.record_unknown(typed, utcnow())
-    return pages.no_store(make_response(render_template(template, typed=typed[:40]), 404))
+    return pages.no_store(make_response(render_template("respondent/unknown.html", typed=typed[:40]), 404))
 
 
 def _replayable(response: Response, resolved: ResolvedCode) -> Response:

@@ -423,7 +423,18 @@ def test_the_dashboard_downloads_every_campaign_of_the_workspace(client, auth, s
     documents = client.get(f"/w/{ws}/responses.json?from=2026-03-10&to=2026-03-10").get_json()
     assert documents and all(d["started_at"].startswith("2026-03-10") for d in documents)
     assert client.get(f"/w/{ws}/responses.exe").status_code == 404
+    backwards = client.get(f"/w/{ws}/ratings.csv?from=2026-05-01&to=2026-01-01")
+    assert backwards.status_code == 400 and "start date lies after the end date" in backwards.get_data(as_text=True)
     auth.logout()
     auth.login(make_user())  # not a member
     assert client.get(f"/w/{ws}/ratings.csv").status_code == 404
     assert client.get(f"/w/{ws}/responses.json").status_code == 404
+
+
+def test_a_workspace_without_campaigns_is_told_so(client, auth, make_user, make_workspace) -> None:
+    owner = make_user(locale="en")
+    workspace = make_workspace(owner=owner)
+    auth.login(owner)
+    reply = client.get(f"/w/{workspace.slug}/responses.csv")
+    assert reply.status_code == 404 and "This workspace has no campaigns yet." in reply.get_data(as_text=True)
+    assert f'href="/w/{workspace.slug}/ratings.xlsx"' not in client.get(f"/w/{workspace.slug}/").get_data(as_text=True)

@@ -57,6 +57,17 @@ def test_marketer_creates_a_campaign_and_touchpoint_in_german(
     page.get_by_role("link", name="Frühjahr 2026").first.click()
     assert page.locator("#phase-awareness").is_visible()
     screenshot(page, f"campaign-journey-{size}")
+
+    page.get_by_role("navigation").get_by_role("link", name="Kampagnen").click()
+    menu = page.locator("summary", has_text="Alle Kampagnen herunterladen")
+    menu.click()
+    panel = page.locator("details[open] .menu__panel")
+    button, opened = menu.bounding_box(), panel.bounding_box()
+    width = page.viewport_size["width"]
+    # the download menu opens below its button and stays on the screen, on a phone too
+    assert opened["y"] >= button["y"] + button["height"] and opened["x"] >= 0 and opened["x"] + opened["width"] <= width
+    assert panel.get_by_role("link", name="Rohdaten der Antworten (JSON)").is_visible()
+    screenshot(page, f"campaigns-download-menu-{size}")
     context.close()
 
     db.session.rollback()

@@ -255,6 +255,23 @@ def test_an_invited_friends_answer_fires_invite_accepted(app, shop) -> None:
     assert accepted["data"]["invite"]["code"] in link and accepted["data"]["response_id"]
 
 
+def test_opening_an_invite_counts_a_scan_of_the_invite_but_sends_no_code_scanned(app, shop) -> None:
+    """code.scanned is about printed codes: an invite link's open is a scan attributed to its invite, no event."""
+    from feedback.qr.models import Scan
+    from feedback.referrals.models import Invite
+
+    workspace, _owner, code = shop
+    referrer = app.test_client()
+    link = take_invite(referrer, answer(referrer, f"/t/{code.code}")).replace("https://fb.example", "")
+    _endpoint(workspace, "https://crm.example.com/scans", events=("code.scanned",))
+    services.forget_subscribers(workspace.id)
+    app.test_client().get(link, headers=PHONE)
+    invite = db.session.scalar(sa.select(Invite))
+    opened = db.session.scalar(sa.select(Scan).where(Scan.invite_id == invite.id))
+    assert opened is not None and opened.touchpoint_id == code.touchpoint_id and opened.code_id == code.id
+    assert count(WebhookDelivery) == 0
+
+
 def test_paused_endpoints_get_nothing_new(app, shop) -> None:
     workspace, _owner, code = shop
     endpoint = _endpoint(workspace, "https://crm.example.com/hook")
