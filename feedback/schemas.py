@@ -351,17 +351,34 @@ class SurveyList(BaseModel):
 
 
 class ReferralNumbers(BaseModel):
-    """Referral figures of one referring touchpoint or the whole campaign."""
+    """Referral figures of one referring touchpoint or the whole campaign: the respondents who completed in the
+    period, the invites they took and the friends those invites won (whenever the friends answered)."""
 
     touchpoint_id: int | None = Field(description="None for the campaign total.")
-    invites: int
+    invites: int = Field(description="Invites taken by the period's respondents.")
     opens: int
-    unique_opens: int
-    acceptances: int
-    completed_responses: int
-    acceptance_rate: float | None = Field(description="Acceptances ÷ unique opens.")
-    k_factor: float | None = Field(description="Acceptances ÷ completed responses of the referring touchpoint.")
+    unique_opens: int = Field(description="Distinct visitors who opened those invite links (own opens excluded).")
+    acceptances: int = Field(description="Friends won: invited visitors who completed the survey.")
+    completed_responses: int = Field(description="Respondents who completed in the period (U).")
+    acceptance_rate: float | None = Field(
+        description="Invites with at least one friend who completed ÷ invites issued (0…1); null without invites."
+    )
+    k_factor: float | None = Field(
+        description="Friends won ÷ respondents (= invites per respondent × friends per invite)."
+    )
     median_hours_to_accept: float | None
+    invites_accepted: int = Field(description="Invites with at least one friend who completed.")
+    acceptance_rate_low: float | None = Field(description="Wilson 95 % interval of the acceptance rate, lower end.")
+    acceptance_rate_high: float | None = Field(description="Wilson 95 % interval of the acceptance rate, upper end.")
+    friends_per_invite: float | None = Field(description="Friends won ÷ invites issued (may exceed 1).")
+    friends_per_invite_low: float | None = Field(
+        description="Seeded percentile bootstrap 95 % interval, lower end; null below 10 invites."
+    )
+    friends_per_invite_high: float | None = Field(description="Upper end of that interval.")
+    k_factor_low: float | None = Field(
+        description="Seeded percentile bootstrap 95 % interval over the respondents, lower end; null below 10."
+    )
+    k_factor_high: float | None = Field(description="Upper end of that interval.")
 
 
 class Referrals(BaseModel):

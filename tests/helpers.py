@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 
+from feedback.analysis.ratings import Outcomes, TouchpointInput
+from feedback.analysis.summaries import GroupCounts, Metric
 from feedback.extensions import db
 from feedback.qr.models import Code
+from feedback.surveys.questions import QuestionType
 from feedback.touchpoints.models import Touchpoint
 
 #: The moment the builders date scans and responses at unless told otherwise (a Tuesday noon, UTC).
@@ -32,3 +36,33 @@ def count(model: type) -> int:
 def first_code(touchpoint: Touchpoint) -> Code | None:
     """The touchpoint's first printed code, if any."""
     return db.session.scalar(sa.select(Code).where(Code.touchpoint_id == touchpoint.id).order_by(Code.id))
+
+
+def rating_input(
+    id: int,
+    nps: dict[int, int],
+    csat: dict[int, int] | None = None,
+    scans: int = 100,
+    visitors: int = 80,
+    cost: str | None = "500",
+    reach: int | None = 1000,
+    coupons: int = 0,
+    revenue: str = "0",
+    asked: frozenset[Metric] | None = None,
+) -> TouchpointInput:
+    """A touchpoint as the pure rating code sees it ("TP <id>", a flyer): NPS answers (and CSAT when given), every
+    respondent started and completed; `coupons` issued and all redeemed for `revenue`. Asks NPS (and CSAT) unless
+    `asked` says otherwise."""
+    n = sum(nps.values())
+    answers = {QuestionType.NPS: nps} | ({QuestionType.CSAT: csat} if csat else {})
+    return TouchpointInput(
+        id=id,
+        name=f"TP {id}",
+        channel="flyer",
+        phase="awareness",
+        cost=Decimal(cost) if cost else None,
+        reach=reach,
+        counts=GroupCounts(scans=scans, visitors=visitors, starts=n, completions=n, answers=answers),
+        asked=asked if asked is not None else frozenset({Metric.NPS} | ({Metric.CSAT} if csat else set())),
+        outcomes=Outcomes(coupons_issued=coupons, redemptions=coupons, revenue=Decimal(revenue)),
+    )

@@ -234,10 +234,10 @@ def matrix(
         f'fill="{RED}" fill-opacity="0.06"/>',
         f'<line x1="{mx:.1f}" y1="{top}" x2="{mx:.1f}" y2="{top + plot_h}" stroke="{MUTED}" stroke-dasharray="4 3"/>',
         f'<line x1="{left}" y1="{my:.1f}" x2="{left + plot_w}" y2="{my:.1f}" stroke="{MUTED}" stroke-dasharray="4 3"/>',
-        _text(left + plot_w - 6, top + 16, quadrants[0], "end", 12, GREEN, "b"),
-        _text(left + 6, top + 16, quadrants[1], "start", 12, MUTED, "b"),
-        _text(left + plot_w - 6, top + plot_h - 8, quadrants[2], "end", 12, RED, "b"),
-        _text(left + 6, top + plot_h - 8, quadrants[3], "start", 12, MUTED, "b"),
+        *_corner(left + plot_w - 6, top + 16, quadrants[0], "end", GREEN, 1),
+        *_corner(left + 6, top + 16, quadrants[1], "start", MUTED, 1),
+        *_corner(left + plot_w - 6, top + plot_h - 8, quadrants[2], "end", RED, -1),
+        *_corner(left + 6, top + plot_h - 8, quadrants[3], "start", MUTED, -1),
         _text(left + plot_w / 2, height - 8, axis[0], "middle", 11, MUTED),
         f'<text transform="translate(14 {top + plot_h / 2:.0f}) rotate(-90)" font-size="11" fill="{MUTED}" '
         f'text-anchor="middle">{escape(axis[1])}</text>',
@@ -260,6 +260,14 @@ def matrix(
             )
         body.append(_text(x + dx, ly, label, anchor, 11))
     return _svg(height, title, desc, body, width)
+
+
+def _corner(x: float, y: float, label: str, anchor: str, colour: str, step: int) -> list[str]:
+    """A quadrant's name in its corner, one part per line ("higher rating · fewer visitors" in two lines), growing
+    into the plot (step 1: downwards from a top corner, −1: upwards from a bottom corner)."""
+    parts = [part.strip() for part in label.split("·")]
+    lines = parts if step > 0 else parts[::-1]
+    return [_text(x, y + step * 14 * i, line, anchor, 11, colour, "b") for i, line in enumerate(lines)]
 
 
 def _free_line(

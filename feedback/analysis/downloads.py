@@ -8,12 +8,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from feedback.analysis import exports, sentences
 from feedback.analysis.exports import CAMPAIGN_COLUMN
-from feedback.analysis.services import DateRange, campaign_ratings
+from feedback.analysis.services import DateRange, campaign_ratings, choice_questions
 from feedback.auth.models import Workspace
 from feedback.errors import DomainError
 from feedback.exports import csv_stream, safe_cell
@@ -65,6 +66,7 @@ def _titles() -> dict[str, str]:
     return {
         "ratings": _("Ratings"),
         "comparisons": _("Comparisons"),
+        "choices": _("Choice questions"),
         "columns": _("Columns"),
         "column": _("Column"),
         "meaning": _("Meaning"),
@@ -85,8 +87,13 @@ def _campaign_meta(campaign: Campaign) -> dict[str, object]:
 
 def _section(campaign: Campaign, dates: DateRange, fmt: str) -> exports.Section:
     result = campaign_ratings(campaign, dates)
-    comparison = [] if fmt == "csv" else exports.comparison_rows(result, sentences.comparison)
-    return exports.Section(campaign.slug, result, comparison)
+    if fmt == "csv":
+        return exports.Section(campaign.slug, result, [])
+    comparison = exports.comparison_rows(result, sentences.comparison)
+    names = {row.touchpoint.id: row.touchpoint.name for row in result.rows}
+    language = get_locale().language if get_locale() else "en"
+    choices = exports.choice_rows(choice_questions(campaign, dates), names, language)
+    return exports.Section(campaign.slug, result, comparison, choices)
 
 
 def ratings_download(campaign: Campaign, dates: DateRange, fmt: str) -> Download:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -19,14 +19,15 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from feedback.analysis import comparisons
-from feedback.analysis.ratings import CampaignRatings, TouchpointRating, summarise, total
+from feedback.analysis.choices import ChoiceQuestion
+from feedback.analysis.ratings import CampaignRatings, TouchpointRating
 from feedback.analysis.stats import Interval
 from feedback.exports import csv_stream, safe_cell
 
 
 @dataclass(frozen=True)
 class Column:
-    """One export column: stable key, kind (int, share, number, money, text, bool) and what it means."""
+    """One export column: stable key, kind (int, share, number, p, money, text, bool) and what it means."""
 
     key: str
     kind: str
@@ -44,6 +45,10 @@ def _high(ci: Interval | None) -> float | None:
 
 def _share(p: Any) -> float | None:
     return None if p is None else p.share
+
+
+def _metric_of(result: comparisons.Result | None) -> str | None:
+    return None if result is None else result.test.value
 
 
 COLUMNS: list[Column] = [
@@ -82,21 +87,41 @@ COLUMNS: list[Column] = [
     Column(
         "quadrant",
         "text",
-        _l("Touchpoint matrix: effective, promising, costly or weak (split at the campaign medians)."),
+        _l(
+            "Touchpoint matrix, a description and not advice: high_rating_many_visitors, high_rating_few_visitors, "
+            "low_rating_many_visitors or low_rating_few_visitors (split at the medians of the ranked touchpoints; "
+            "empty when not ranked)."
+        ),
         lambda r: r.quadrant.value if r.quadrant else None,
     ),
-    Column("advice", "text", _l("keep, grow, improve, cut or measure."), lambda r: r.advice.value),
+    Column(
+        "advice",
+        "text",
+        _l(
+            "keep, grow, improve, cut (rethink or cut), make_cheaper or measure, from the position against the "
+            "campaign, reach against the median and cost per promoter (see position)."
+        ),
+        lambda r: r.advice.value,
+    ),
     Column(
         "scans", "int", _l("Scans that reached the landing page (bots excluded)."), lambda r: r.touchpoint.counts.scans
     ),
     Column(
         "unique_visitors",
         "int",
-        _l("Distinct visitors per day, summed over the days (without our cookie a visitor is new every day)."),
+        _l(
+            "Visitors, counted per day: distinct visitors of each day, summed over the days of the period (visitors "
+            "of different days cannot be linked, by design)."
+        ),
         lambda r: r.touchpoint.counts.visitors,
     ),
     Column("reach", "int", _l("Copies printed, visitors or recipients as entered."), lambda r: r.touchpoint.reach),
-    Column("scan_rate", "share", _l("Unique visitors ÷ reach."), lambda r: _share(r.scan_rate)),
+    Column(
+        "scan_rate",
+        "share",
+        _l("Visitors (counted per day) ÷ reach; no interval, as the visitors are not distinct people across days."),
+        lambda r: r.scan_rate,
+    ),
     Column(
         "starts",
         "int",
@@ -133,7 +158,12 @@ COLUMNS: list[Column] = [
     ),
     Column("nps_n", "int", _l("NPS answers."), lambda r: r.summary.nps.n),
     Column("nps", "number", _l("Net Promoter Score in points (−100…100)."), lambda r: r.summary.nps.nps),
-    Column("nps_se", "number", _l("Standard error of the NPS in points (Wald)."), lambda r: r.summary.nps.se),
+    Column(
+        "nps_se",
+        "number",
+        _l("Wald standard error of the NPS in points; 0 when every answer is in one group: use the interval."),
+        lambda r: r.summary.nps.se,
+    ),
     Column("nps_low", "number", _l("Adjusted-Wald 95 % interval, lower end."), lambda r: _low(r.summary.nps.ci)),
     Column("nps_high", "number", _l("Adjusted-Wald 95 % interval, upper end."), lambda r: _high(r.summary.nps.ci)),
     Column(
@@ -161,16 +191,29 @@ COLUMNS: list[Column] = [
     Column("loyalty_low", "number", _l("t 95 % interval, lower end."), lambda r: _low(r.summary.loyalty.ci)),
     Column("loyalty_high", "number", _l("t 95 % interval, upper end."), lambda r: _high(r.summary.loyalty.ci)),
     Column(
-        "invites", "int", _l("Personal invites issued to respondents here."), lambda r: r.touchpoint.referrals.invites
+        "invites",
+        "int",
+        _l("Invites taken by the respondents who completed here in the period."),
+        lambda r: r.referrals.invites,
     ),
     Column(
         "acceptances",
         "int",
-        _l("Invited friends who completed the survey."),
-        lambda r: r.touchpoint.referrals.acceptances,
+        _l("Friends won: invited visitors who completed the survey (whenever they answered)."),
+        lambda r: r.referrals.friends,
     ),
-    Column("acceptance_rate", "share", _l("Acceptances ÷ unique invite opens."), lambda r: _share(r.acceptance_rate)),
-    Column("k_factor", "number", _l("Acceptances ÷ completed responses here."), lambda r: r.k_factor),
+    Column(
+        "acceptance_rate",
+        "share",
+        _l("Invites with at least one friend who completed ÷ invites issued (at most 100 %)."),
+        lambda r: _share(r.referrals.acceptance_rate),
+    ),
+    Column(
+        "k_factor",
+        "number",
+        _l("Friends won ÷ respondents who completed here (invites per respondent × friends per invite)."),
+        lambda r: r.referrals.k_factor,
+    ),
     Column("cost", "money", _l("Cost of the touchpoint as entered."), lambda r: r.touchpoint.cost),
     Column("cost_per_scan", "money", _l("Cost ÷ scans."), lambda r: r.cost_per_scan),
     Column("cost_per_completion", "money", _l("Cost ÷ completed responses."), lambda r: r.cost_per_completion),
@@ -185,7 +228,7 @@ COLUMNS: list[Column] = [
     Column(
         "redemption_rate",
         "share",
-        _l("Redemptions ÷ completed responses: the share of respondents who redeemed."),
+        _l("Redemptions ÷ coupons issued; empty where no coupon was issued."),
         lambda r: _share(r.touchpoint.redemption_rate),
     ),
     Column(
@@ -223,6 +266,85 @@ COLUMNS: list[Column] = [
     Column(
         "leads_sales_ready", "int", _l("Of those, sales-ready now."), lambda r: r.touchpoint.outcomes.leads_sales_ready
     ),
+    Column(
+        "position",
+        "text",
+        _l(
+            "above, like or below the campaign: the first metric asked (NPS, else CSAT, effort, loyalty) against the "
+            "rest of the campaign, Holm-adjusted over its touchpoints; like = not significant; empty when not ranked."
+        ),
+        lambda r: r.position.value if r.position else None,
+    ),
+    Column("position_metric", "text", _l("The metric that test compared."), lambda r: _metric_of(r.evidence)),
+    Column(
+        "position_p_holm",
+        "p",
+        _l("Holm-adjusted p of that test (the same value as on the comparisons sheet)."),
+        lambda r: _significant(r.evidence.p_adjusted) if r.evidence else None,
+    ),
+    Column(
+        "respondents",
+        "int",
+        _l("Respondents who completed here in the period (U of the k-factor)."),
+        lambda r: r.referrals.completed,
+    ),
+    Column(
+        "invites_accepted",
+        "int",
+        _l("Invites with at least one friend who completed."),
+        lambda r: r.referrals.invites_accepted,
+    ),
+    Column(
+        "acceptance_rate_low",
+        "share",
+        _l("Wilson 95 % interval, lower end."),
+        lambda r: _low(r.referrals.acceptance_rate.ci if r.referrals.acceptance_rate else None),
+    ),
+    Column(
+        "acceptance_rate_high",
+        "share",
+        _l("Wilson 95 % interval, upper end."),
+        lambda r: _high(r.referrals.acceptance_rate.ci if r.referrals.acceptance_rate else None),
+    ),
+    Column(
+        "friends_per_invite",
+        "number",
+        _l("Friends won ÷ invites issued (may exceed 1)."),
+        lambda r: r.referrals.friends_per_invite,
+    ),
+    Column(
+        "friends_per_invite_low",
+        "number",
+        _l("Seeded percentile bootstrap 95 % interval, lower end; empty below 10 invites."),
+        lambda r: _low(r.referrals.friends_per_invite_ci),
+    ),
+    Column(
+        "friends_per_invite_high",
+        "number",
+        _l("Bootstrap 95 % interval, upper end."),
+        lambda r: _high(r.referrals.friends_per_invite_ci),
+    ),
+    Column(
+        "k_factor_low",
+        "number",
+        _l("Seeded percentile bootstrap 95 % interval over the respondents, lower end; empty below 10."),
+        lambda r: _low(r.referrals.k_factor_ci),
+    ),
+    Column(
+        "k_factor_high", "number", _l("Bootstrap 95 % interval, upper end."), lambda r: _high(r.referrals.k_factor_ci)
+    ),
+    Column(
+        "loyalty_top2",
+        "share",
+        _l("Loyalty top-2-box: share of 4–5 on the loyalty items."),
+        lambda r: r.summary.loyalty_top2.share,
+    ),
+    Column(
+        "loyalty_top2_low", "share", _l("Wilson 95 % interval, lower end."), lambda r: _low(r.summary.loyalty_top2.ci)
+    ),
+    Column(
+        "loyalty_top2_high", "share", _l("Wilson 95 % interval, upper end."), lambda r: _high(r.summary.loyalty_top2.ci)
+    ),
 ]
 COMPARISON_HEADER = [
     "touchpoint",
@@ -238,6 +360,10 @@ COMPARISON_HEADER = [
     "method",
     "verdict",
     "sentence",
+    # added later: what `difference` measures (points, share, superiority), the interval's centre, the family size
+    "effect",
+    "ci_centre",
+    "family",
 ]
 
 
@@ -250,40 +376,104 @@ def _plain(value: object) -> object:
     return value
 
 
+def _significant(p: float | None) -> float | None:
+    """A p-value to 6 significant digits: never rounded to 0 (1e-12 stays 1e-12)."""
+    return None if p is None else float(f"{p:.6g}")
+
+
 def rating_rows(result: CampaignRatings) -> list[list[object]]:
     """One list of typed values per touchpoint, in COLUMNS order."""
-    return [[_plain(column.value(row)) for column in COLUMNS] for row in result.rows]
+    return [
+        [_significant(v) if column.kind == "p" else _plain(v) for column in COLUMNS for v in (column.value(row),)]  # type: ignore[arg-type]
+        for row in result.rows
+    ]
 
 
 def comparison_rows(
     result: CampaignRatings, sentence: Callable[[comparisons.Result, str, str], str]
 ) -> list[list[object]]:
-    """Every touchpoint against the rest of its campaign, Holm-adjusted across the whole sheet."""
-    everything = total(r.touchpoint.counts for r in result.rows)
-    pairs: list[tuple[str, comparisons.Result]] = []
-    for row in result.rows:
-        rest = summarise(everything - row.touchpoint.counts)
-        pairs += [(row.touchpoint.name, r) for r in comparisons.compare(row.summary, rest)]
-    adjusted = comparisons.adjust([r for _, r in pairs])
+    """Every touchpoint against the rest of its campaign: the same results (and adjusted p) as the pages."""
     rest_name = str(_l("rest of campaign"))
     return [
         [
-            name,
+            row.touchpoint.name,
             rest_name,
             r.test.value,
             r.n_a,
             r.n_b,
-            _plain(r.diff),
+            _plain(r.effect),
             _plain(_low(r.ci)),
             _plain(_high(r.ci)),
-            _plain(r.p),
-            _plain(r.p_adjusted),
+            _significant(r.p),
+            _significant(r.p_adjusted),
             r.method,
             r.verdict.value,
-            sentence(r, name, rest_name),
+            sentence(r, row.touchpoint.name, rest_name),
+            r.kind.value,
+            _plain(r.centre),
+            r.family,
         ]
-        for (name, _), r in zip(pairs, adjusted, strict=True)
+        for row in result.rows
+        for r in row.vs_rest
     ]
+
+
+CHOICE_HEADER = [
+    "question_key",
+    "question",
+    "multiple",
+    "option",
+    "option_label",
+    "touchpoint_id",
+    "touchpoint",
+    "respondents",
+    "chosen",
+    "share",
+    "share_low",
+    "share_high",
+    "p_holm",
+]
+
+
+def choice_rows(questions: list[ChoiceQuestion], names: dict[int, str], language: str) -> list[list[object]]:
+    """Per choice question, option and touchpoint (then all touchpoints, empty id): respondents, how many chose the
+    option, the share with its Wilson interval, and the Holm-adjusted p of the test across the touchpoints (of the
+    option in a multiple-choice question, of the question otherwise)."""
+    rows: list[list[object]] = []
+    for question in questions:
+        analysis = question.analysis
+        p = {t.value: t.p_adjusted for t in analysis.tests}
+        groups = [g for g in analysis.groups if g.respondents] + [analysis.total]
+        for index, value in enumerate(analysis.values):
+            for group in groups:
+                option = group.options[index]
+                rows.append(
+                    [
+                        question.spec.key,
+                        question.spec.text(language) or question.spec.key,
+                        analysis.multiple,
+                        value,
+                        question.label(value, language),
+                        group.key,
+                        names.get(group.key, "") if group.key is not None else str(_l("all touchpoints")),  # type: ignore[call-overload]
+                        group.respondents,
+                        option.count,
+                        _plain(option.share.share),
+                        _plain(_low(option.share.ci)),
+                        _plain(_high(option.share.ci)),
+                        _significant(p.get(value if analysis.multiple else None)),
+                    ]
+                )
+    return rows
+
+
+CHOICES_HELP = _l(
+    "One row per choice question, option and touchpoint (then all touchpoints): respondents = people who answered "
+    "the question (partial responses count), chosen = how many of them chose the option, share with its Wilson 95 % "
+    "interval; in a multiple-choice question shares add up to more than 100 %. p_holm: χ² (Fisher by permutation for "
+    "small counts) across the touchpoints with at least 10 respondents, of the whole question (single choice) or of "
+    "each option, Holm-adjusted over the options (multiple choice)."
+)
 
 
 #: The first column of a download that holds several campaigns (a single campaign's download has none).
@@ -298,6 +488,8 @@ class Section:
     campaign: str
     result: CampaignRatings
     comparison: list[list[object]]
+    #: Choice questions (CHOICE_HEADER rows); not in CSV downloads.
+    choices: list[list[object]] = field(default_factory=list)
 
 
 def ratings_csv(sections: list[Section]) -> Iterator[str]:
@@ -314,6 +506,7 @@ def ratings_document(section: Section) -> dict[str, object]:
         "campaign_rating": _plain(section.result.campaign_rating),
         "touchpoints": [dict(zip([c.key for c in COLUMNS], row, strict=True)) for row in rating_rows(section.result)],
         "comparisons": [dict(zip(COMPARISON_HEADER, row, strict=True)) for row in section.comparison],
+        "choices": [dict(zip(CHOICE_HEADER, row, strict=True)) for row in section.choices],
     }
 
 
@@ -358,7 +551,7 @@ def ratings_xlsx(sections: list[Section], titles: dict[str, str], currency_forma
     sheet.column_dimensions[get_column_letter(3 + len(lead))].width = 32  # the touchpoint's name
 
     compare_sheet = book.create_sheet(titles["comparisons"])
-    compare_widths = [28, 20, 14, 8, 8, 12, 10, 10, 10, 10, 22, 20, 100]
+    compare_widths = [28, 20, 14, 8, 8, 12, 10, 10, 10, 10, 22, 20, 100, 12, 10, 8]
     _sheet_header(compare_sheet, lead + COMPARISON_HEADER, [24] * len(lead) + compare_widths)
     for section in sections:
         for values in section.comparison:
@@ -368,12 +561,24 @@ def ratings_xlsx(sections: list[Section], titles: dict[str, str], currency_forma
         for cell, fmt in zip(numbers, ["0.000", "0.00", "0.00", "0.0000", "0.0000"], strict=True):
             cell.number_format = fmt
 
+    choice_sheet = book.create_sheet(titles["choices"])
+    _sheet_header(
+        choice_sheet, lead + CHOICE_HEADER, [24] * len(lead) + [16, 40, 9, 16, 28, 12, 28, 12, 9, 9, 9, 9, 10]
+    )
+    for section in sections:
+        for values in section.choices:
+            choice_sheet.append([safe_cell(v) for v in [section.campaign] * len(lead) + values])
+    for row in choice_sheet.iter_rows(min_row=2):
+        for cell, fmt in zip(row[9 + len(lead) : 13 + len(lead)], ["0.0%", "0.0%", "0.0%", "0.0000"], strict=True):
+            cell.number_format = fmt
+
     help_sheet = book.create_sheet(titles["columns"])
     _sheet_header(help_sheet, [titles["column"], titles["meaning"]], [24, 110])
     if several:
         help_sheet.append([CAMPAIGN_COLUMN, str(CAMPAIGN_HELP)])
     for column in COLUMNS:
         help_sheet.append([column.key, str(column.help)])
+    help_sheet.append([titles["choices"], str(CHOICES_HELP)])
     for row in help_sheet.iter_rows(min_row=2):
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
 

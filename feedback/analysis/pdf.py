@@ -19,7 +19,7 @@ from feedback.analysis.downloads import MIMETYPES, Download, _suffix
 from feedback.analysis.ratings import CampaignRatings, TouchpointRating
 from feedback.analysis.services import DateRange, campaign_ratings
 from feedback.analysis.stats import NpsEstimate
-from feedback.templating import money, number, percent
+from feedback.templating import analysis_label, money, number, percent
 from feedback.touchpoints.models import Campaign, Phase
 
 MAX_ROWS = 14
@@ -79,7 +79,8 @@ def _key_comparisons(result: CampaignRatings) -> list[str]:
     lines: list[str] = []
     if len(ranked) >= 2:
         best, worst = ranked[0], ranked[-1]
-        found = comparisons.compare(best.summary, worst.summary)
+        groups = {row.touchpoint.id: row.summary for row in ranked}
+        found = comparisons.pairwise(groups, best.touchpoint.id, worst.touchpoint.id)
         lines += [sentences.comparison(r, best.touchpoint.name, worst.touchpoint.name) for r in found[:1]]
     return lines
 
@@ -183,7 +184,7 @@ def summary_pdf(campaign: Campaign, dates: DateRange, result: CampaignRatings) -
         story.append(_p(_("Key comparison"), HEAD))
         story += [_p(line) for line in key]
     story.append(_p(_("What to do"), HEAD))
-    for line in [sentences.advice(r, result.campaign_rating, money) for r in result.rows if r.ranked][:8]:
+    for line in [sentences.advice(r, result, money) for r in result.rows if r.ranked][:8]:
         story.append(_p("• " + line))
 
     buffer = io.BytesIO()
@@ -208,13 +209,7 @@ def _phase(phase: Phase) -> str:
 
 
 def _advice_word(row: TouchpointRating) -> str:
-    return {
-        "keep": _("keep"),
-        "grow": _("grow"),
-        "improve": _("improve"),
-        "cut": _("cut"),
-        "measure": _("measure longer"),
-    }[row.advice.value]
+    return str(analysis_label(row.advice))
 
 
 def summary_download(campaign: Campaign, dates: DateRange) -> Download:

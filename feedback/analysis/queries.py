@@ -123,6 +123,44 @@ AnswerCounts = dict[Key, dict[QuestionType, dict[int, int]]]
 SCALE_TYPES = (QuestionType.NPS, QuestionType.CSAT, QuestionType.CES, QuestionType.RATING)
 
 
+CHOICE_TYPES = (QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE)
+
+
+@dataclass(frozen=True)
+class ChoiceCounts:
+    """Choice answers per (touchpoint, question key): respondents per option, and respondents who answered."""
+
+    chosen: dict[tuple[int, str], dict[str, int]]
+    respondents: dict[tuple[int, str], int]
+
+
+def choice_counts(scope: Scope) -> ChoiceCounts:
+    """Counted by the database (GROUP BY touchpoint, question, option); flagged responses excluded, partial ones
+    counted, the period on the responses' start as for every other answer."""
+    answered = (Answer.question_type.in_([t.value for t in CHOICE_TYPES]), Answer.value_text.is_not(None))
+    respondents = sa.func.count(sa.distinct(Answer.response_id))
+    chosen: dict[tuple[int, str], dict[str, int]] = {}
+    query = _responses(
+        sa.select(Answer.touchpoint_id, Answer.question_key, Answer.value_text, respondents)
+        .join(Response, Response.id == Answer.response_id)
+        .where(*answered)
+        .group_by(Answer.touchpoint_id, Answer.question_key, Answer.value_text),
+        scope,
+        Dimension.TOUCHPOINT,
+    )
+    for touchpoint_id, key, value, n in db.session.execute(query):
+        chosen.setdefault((touchpoint_id, key), {})[value] = n
+    totals = _responses(
+        sa.select(Answer.touchpoint_id, Answer.question_key, respondents)
+        .join(Response, Response.id == Answer.response_id)
+        .where(*answered)
+        .group_by(Answer.touchpoint_id, Answer.question_key),
+        scope,
+        Dimension.TOUCHPOINT,
+    )
+    return ChoiceCounts(chosen, {(tp, key): n for tp, key, n in db.session.execute(totals)})
+
+
 @dataclass(frozen=True)
 class TextAnswer:
     """One free-text answer with the NPS answer of the same response (for filtering by score group)."""

@@ -4,182 +4,67 @@ from __future__ import annotations
 
 import enum
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from feedback.analysis import stats
-from feedback.analysis.stats import Counts, MeanEstimate, NpsEstimate, Proportion
-from feedback.surveys.questions import DETRACTOR_MAX, PROMOTER_MIN, QuestionType
+from feedback.analysis import comparisons, stats
+from feedback.analysis.stats import Counts, MeanEstimate, Proportion
+from feedback.analysis.summaries import (
+    SCORES,
+    WEIGHTS,
+    GroupCounts,
+    Metric,
+    ReferralMetrics,
+    Referrals,
+    Summary,
+    rate,
+    referral_metrics,
+    summarise,
+    total,
+)
 
-
-class Metric(enum.StrEnum):
-    """The experience metrics that go into the composite rating."""
-
-    NPS = "nps"
-    CSAT = "csat"
-    CES = "ces"
-    LOYALTY = "loyalty"
-
-
-#: Which question type measures which metric (loyalty items are the 1–5 rating questions).
-METRIC_TYPES: dict[Metric, QuestionType] = {
-    Metric.NPS: QuestionType.NPS,
-    Metric.CSAT: QuestionType.CSAT,
-    Metric.CES: QuestionType.CES,
-    Metric.LOYALTY: QuestionType.RATING,
-}
-WEIGHTS: dict[Metric, float] = {Metric.NPS: 0.4, Metric.CSAT: 0.2, Metric.CES: 0.2, Metric.LOYALTY: 0.2}
-#: Per-respondent score u ∈ [0, 1] of each answer value (§1); CES 2.0 is stored with 7 = easiest.
-SCORES: dict[Metric, dict[int, float]] = {
-    Metric.NPS: {v: 1.0 if v >= PROMOTER_MIN else 0.5 if v > DETRACTOR_MAX else 0.0 for v in range(11)},
-    Metric.CSAT: {v: 1.0 if v >= 4 else 0.0 for v in range(1, 6)},
-    Metric.CES: {v: (v - 1) / 6 for v in range(1, 8)},
-    Metric.LOYALTY: {v: (v - 1) / 4 for v in range(1, 6)},
-}
 #: Touchpoints whose smallest metric n is below this are rated but not ranked.
 RANK_MIN_N = 10
 
 
 class Quadrant(enum.StrEnum):
-    """Position in the touchpoint matrix: performance (rating) × reach (visitors), split at the campaign medians."""
+    """Where a ranked touchpoint sits in the matrix of rating × visitors, split at the medians of the ranked
+    touchpoints: a description, not advice."""
 
-    EFFECTIVE = "effective"  # good experience, many people
-    PROMISING = "promising"  # good experience, few people: give it more reach
-    COSTLY = "costly"  # many people, poor experience: budget spent on disappointment
-    WEAK = "weak"  # few people, poor experience
+    HIGH_WIDE = "high_rating_many_visitors"
+    HIGH_NARROW = "high_rating_few_visitors"
+    LOW_WIDE = "low_rating_many_visitors"
+    LOW_NARROW = "low_rating_few_visitors"
+
+
+class Position(enum.StrEnum):
+    """The touchpoint against the rest of its campaign on its headline metric, Holm-adjusted (STATS.md §11)."""
+
+    ABOVE = "above"
+    LIKE = "like"  # not significant, whatever the point estimates
+    BELOW = "below"
 
 
 class Advice(enum.StrEnum):
-    """What to do with a touchpoint's budget."""
+    """What to do with a touchpoint's budget (STATS.md §11)."""
 
     KEEP = "keep"
     GROW = "grow"
     IMPROVE = "improve"
-    CUT = "cut"
+    CUT = "cut"  # rethink or cut
+    CHEAPER = "make_cheaper"
     MEASURE = "measure"
 
 
-@dataclass(frozen=True)
-class GroupCounts:
-    """What the database counted for one group (a touchpoint, channel, code, device, week …)."""
-
-    scans: int = 0
-    visitors: int = 0
-    starts: int = 0
-    completions: int = 0
-    #: {question type: {answer value: count}}
-    answers: Mapping[QuestionType, Counts] = field(default_factory=dict)
-
-    def __add__(self, other: GroupCounts) -> GroupCounts:
-        """Counts of two disjoint groups together."""
-        answers: dict[QuestionType, dict[int, int]] = {}
-        for source in (self.answers, other.answers):
-            for question_type, counts in source.items():
-                merged = answers.setdefault(question_type, {})
-                for value, count in counts.items():
-                    merged[value] = merged.get(value, 0) + count
-        return GroupCounts(
-            self.scans + other.scans,
-            self.visitors + other.visitors,
-            self.starts + other.starts,
-            self.completions + other.completions,
-            answers,
-        )
-
-    def __sub__(self, other: GroupCounts) -> GroupCounts:
-        """Counts of this group without a part of it (a campaign without one touchpoint)."""
-        answers = {
-            question_type: {v: c - other.answers.get(question_type, {}).get(v, 0) for v, c in counts.items()}
-            for question_type, counts in self.answers.items()
-        }
-        return GroupCounts(
-            self.scans - other.scans,
-            self.visitors - other.visitors,
-            self.starts - other.starts,
-            self.completions - other.completions,
-            answers,
-        )
-
-    def of(self, metric: Metric) -> Counts:
-        """Answer counts of one metric."""
-        return self.answers.get(METRIC_TYPES[metric], {})
-
-
-def total(groups: Iterable[GroupCounts]) -> GroupCounts:
-    """Sum of disjoint groups."""
-    result = GroupCounts()
-    for group in groups:
-        result = result + group
-    return result
-
-
-def rate(k: int, n: int) -> Proportion | None:
-    """k/n with Wilson interval; None when k > n (e.g. more visitors than the reach entered)."""
-    return stats.wilson(k, n) if 0 <= k <= n else None
-
-
-def acceptance_rate(acceptances: int, unique_opens: int) -> Proportion | None:
-    """Invited friends who completed the survey ÷ unique opens of their invite links (Wilson interval); the one
-    definition the ratings, the referral overview and the API use."""
-    return rate(acceptances, unique_opens)
-
-
-def k_factor(acceptances: int, completed_responses: int) -> float | None:
-    """Acceptances ÷ completed responses of the referring touchpoint (= invites per respondent × acceptances per
-    invite); None without responses."""
-    return acceptances / completed_responses if completed_responses else None
-
-
-@dataclass(frozen=True)
-class Summary:
-    """Every number of one group of answers and scans."""
-
-    counts: GroupCounts
-    #: Survey starts per scan, completions per start, completions per scan.
-    start_rate: Proportion | None
-    completion_rate: Proportion | None
-    response_rate: Proportion | None
-    nps: NpsEstimate
-    #: CSAT = top-2-box share (4–5); the 1–5 mean is reported separately.
-    csat: Proportion
-    csat_mean: MeanEstimate
-    ces: MeanEstimate
-    #: CES top-3-box (5–7).
-    ces_top3: Proportion
-    loyalty: MeanEstimate
-    loyalty_top2: Proportion
-
-    def n(self, metric: Metric) -> int:
-        """Answers of one metric."""
-        return sum(self.counts.of(metric).values())
-
-
-def summarise(counts: GroupCounts) -> Summary:
-    """All metrics of one group."""
-    return Summary(
-        counts=counts,
-        start_rate=rate(counts.starts, counts.scans),
-        completion_rate=rate(counts.completions, counts.starts),
-        response_rate=rate(counts.completions, counts.scans),
-        nps=stats.nps_from_counts(counts.of(Metric.NPS)),
-        csat=stats.top_box(counts.of(Metric.CSAT), 4),
-        csat_mean=stats.mean_estimate(counts.of(Metric.CSAT), 1, 5),
-        ces=stats.mean_estimate(counts.of(Metric.CES), 1, 7),
-        ces_top3=stats.top_box(counts.of(Metric.CES), 5),
-        loyalty=stats.mean_estimate(counts.of(Metric.LOYALTY), 1, 5),
-        loyalty_top2=stats.top_box(counts.of(Metric.LOYALTY), 4),
-    )
-
-
-@dataclass(frozen=True)
-class Referrals:
-    """Referral inputs of a touchpoint (from the referrals feature)."""
-
-    invites: int = 0
-    unique_opens: int = 0
-    acceptances: int = 0
-    completed_responses: int = 0
+#: The metric that places a touchpoint against its campaign: the first one its answers have.
+HEADLINE = (Metric.NPS, Metric.CSAT, Metric.CES, Metric.LOYALTY)
+HEADLINE_TESTS = {
+    Metric.NPS: comparisons.Comparison.NPS,
+    Metric.CSAT: comparisons.Comparison.CSAT,
+    Metric.CES: comparisons.Comparison.CES,
+    Metric.LOYALTY: comparisons.Comparison.LOYALTY,
+}
 
 
 @dataclass(frozen=True)
@@ -206,7 +91,7 @@ class TouchpointInput:
     cost: Decimal | None
     reach: int | None
     counts: GroupCounts
-    #: The metrics its survey asks (a metric asked but not yet answered counts with the campaign mean).
+    #: The metrics its survey asks; the rating covers those of them that have answers here.
     asked: frozenset[Metric]
     referrals: Referrals = Referrals()
     #: Loyalty items one by one: {question key: {value: count}}.
@@ -215,8 +100,8 @@ class TouchpointInput:
 
     @property
     def redemption_rate(self) -> Proportion | None:
-        """Share of completed responses whose coupon was redeemed, with Wilson interval."""
-        return rate(self.outcomes.redemptions, self.counts.completions) if self.counts.completions else None
+        """Redeemed coupons ÷ coupons issued, with Wilson interval; None where no coupon was issued."""
+        return rate(self.outcomes.redemptions, self.outcomes.coupons_issued) if self.outcomes.coupons_issued else None
 
     @property
     def revenue_per_scan(self) -> Decimal | None:
@@ -237,23 +122,42 @@ class TouchpointRating:
 
     touchpoint: TouchpointInput
     summary: Summary
-    #: Unique visitors per copy printed / visitor reached.
-    scan_rate: Proportion | None
-    acceptance_rate: Proportion | None
-    k_factor: float | None
+    #: Visitors (counted per day) per copy printed / person reached: no interval, the visitors are not distinct
+    #: people across days.
+    scan_rate: float | None
+    referrals: ReferralMetrics
     loyalty_items: dict[str, MeanEstimate]
     cost_per_scan: Decimal | None
     cost_per_completion: Decimal | None
     cost_per_promoter: Decimal | None
+    #: None when nothing was answered here (STATS.md §11: no rating, no interval at n = 0).
     rating: float | None
     rating_sd: float | None
     ranking_key: float | None
-    #: Smallest answer count among the metrics asked.
+    #: Smallest answer count among the metrics answered here.
     min_n: int
     ranked: bool
-    rank: int | None
-    quadrant: Quadrant | None
-    advice: Advice
+    rank: int | None = None
+    quadrant: Quadrant | None = None
+    #: The headline metric against the rest of the campaign, Holm-adjusted over the campaign's touchpoints.
+    position: Position | None = None
+    evidence: comparisons.Result | None = None
+    #: Every metric of this touchpoint against the rest of the campaign (the one family pages, downloads and the
+    #: API show: all touchpoints against the rest, Holm-adjusted per metric).
+    vs_rest: tuple[comparisons.Result, ...] = ()
+    #: Visitors at or above the median of the ranked touchpoints (None when unranked).
+    wide_reach: bool | None = None
+    advice: Advice = Advice.MEASURE
+
+    @property
+    def acceptance_rate(self) -> Proportion | None:
+        """Invites with a friend who completed ÷ invites issued (Wilson)."""
+        return self.referrals.acceptance_rate
+
+    @property
+    def k_factor(self) -> float | None:
+        """Friends won ÷ respondents."""
+        return self.referrals.k_factor
 
     @property
     def rating_ci(self) -> stats.Interval | None:
@@ -265,7 +169,7 @@ class TouchpointRating:
 
     @property
     def flag(self) -> stats.SampleFlag:
-        """Sample-size flag of the smallest metric asked."""
+        """Sample-size flag of the smallest metric answered."""
         return stats.sample_flag(self.min_n)
 
 
@@ -276,10 +180,15 @@ class CampaignRatings:
     rows: list[TouchpointRating]
     total: Summary
     shrinkage: dict[Metric, stats.Shrinkage]
-    #: 100·Σ w μ / Σ w over the metrics asked anywhere: what n = 0 rates.
+    #: 100·Σ w μ / Σ w over the metrics answered anywhere.
     campaign_rating: float | None
+    #: Medians of the ranked touchpoints: the matrix's and the advice's splits.
     median_rating: float | None
     median_visitors: float | None
+    #: Total cost ÷ total promoters of the touchpoints with a cost; redeemed value ÷ cost likewise.
+    cost_per_promoter: Decimal | None
+    return_on_cost: float | None
+    referrals: ReferralMetrics
 
 
 def _per(cost: Decimal | None, count: int) -> Decimal | None:
@@ -288,59 +197,96 @@ def _per(cost: Decimal | None, count: int) -> Decimal | None:
     return (cost / count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _quadrant(
-    rating: float | None, visitors: int, median_rating: float | None, median_visitors: float | None
-) -> Quadrant | None:
-    if rating is None or median_rating is None or median_visitors is None:
-        return None
-    good, wide = rating >= median_rating, visitors >= median_visitors
-    if good:
-        return Quadrant.EFFECTIVE if wide else Quadrant.PROMISING
-    return Quadrant.COSTLY if wide else Quadrant.WEAK
+def _quadrant(row: TouchpointRating, median_rating: float, median_visitors: float) -> Quadrant:
+    high, wide = (row.rating or 0) >= median_rating, row.touchpoint.counts.visitors >= median_visitors
+    if high:
+        return Quadrant.HIGH_WIDE if wide else Quadrant.HIGH_NARROW
+    return Quadrant.LOW_WIDE if wide else Quadrant.LOW_NARROW
 
 
-def _advice(row: TouchpointRating, campaign_rating: float | None) -> Advice:
-    """Keep what is clearly good, grow what is good but small, improve what many see and dislike, cut the rest."""
-    ci = row.rating_ci
-    if not row.ranked or ci is None or campaign_rating is None:
+def _headline(summary: Summary) -> Metric | None:
+    return next((m for m in HEADLINE if summary.n(m)), None)
+
+
+def _advice(row: TouchpointRating, campaign: CampaignRatings) -> Advice:
+    """STATS.md §11: position × reach, and cost only where a like-the-campaign touchpoint pays more per promoter
+    than the campaign without returning more."""
+    if not row.ranked or row.position is None or row.wide_reach is None:
         return Advice.MEASURE
-    if ci.low > campaign_rating:
-        return Advice.GROW if row.quadrant is Quadrant.PROMISING else Advice.KEEP
-    if ci.high < campaign_rating:
-        return Advice.IMPROVE if row.quadrant is Quadrant.COSTLY else Advice.CUT
-    return Advice.KEEP if row.quadrant in (Quadrant.EFFECTIVE, Quadrant.PROMISING) else Advice.IMPROVE
+    if row.position is Position.BELOW:
+        return Advice.IMPROVE if row.wide_reach else Advice.CUT
+    if row.position is Position.ABOVE:
+        return Advice.KEEP if row.wide_reach else Advice.GROW
+    dearer = (
+        row.cost_per_promoter is not None
+        and campaign.cost_per_promoter is not None
+        and row.cost_per_promoter > campaign.cost_per_promoter
+    )
+    better_return = (
+        row.touchpoint.return_on_cost is not None
+        and campaign.return_on_cost is not None
+        and row.touchpoint.return_on_cost > campaign.return_on_cost
+    )
+    return Advice.CHEAPER if dearer and not better_return else Advice.KEEP
+
+
+def _positions(rows: list[TouchpointRating], everything: GroupCounts) -> list[TouchpointRating]:
+    """Each ranked touchpoint's headline metric against the rest of the campaign: the result of the family every
+    page, download and the API show (all touchpoints against the rest, Holm per metric)."""
+    found = comparisons.against_rest(dict(enumerate(row.summary for row in rows)), everything)
+    placed = list(rows)
+    for i, row in enumerate(rows):
+        metric = _headline(row.summary)
+        placed[i] = replace(row, vs_rest=tuple(found[i]))
+        if not row.ranked or metric is None:
+            continue
+        evidence = next((r for r in found[i] if r.test is HEADLINE_TESTS[metric]), None)
+        position = {
+            comparisons.Verdict.HIGHER: Position.ABOVE,
+            comparisons.Verdict.LOWER: Position.BELOW,
+        }.get(evidence.verdict if evidence else None, Position.LIKE)  # type: ignore[arg-type]
+        placed[i] = replace(placed[i], position=position, evidence=evidence)
+    return placed
+
+
+def _campaign_return(touchpoints: Sequence[TouchpointInput]) -> tuple[Decimal | None, float | None]:
+    costed = [tp for tp in touchpoints if tp.cost is not None and tp.cost > 0]
+    cost = sum((tp.cost for tp in costed), Decimal(0))  # type: ignore[misc]
+    promoters = sum(stats.nps_categories(tp.counts.of(Metric.NPS))[0] for tp in costed)
+    couponed = [tp for tp in costed if tp.outcomes.coupons_issued]
+    coupon_cost = sum((tp.cost for tp in couponed), Decimal(0))  # type: ignore[misc]
+    revenue = sum((tp.outcomes.revenue for tp in couponed), Decimal(0))
+    return _per(cost, promoters) if costed else None, float(revenue / coupon_cost) if coupon_cost else None
 
 
 def rate_touchpoints(
     touchpoints: Sequence[TouchpointInput], weights: Mapping[Metric, float] = WEIGHTS
 ) -> CampaignRatings:
-    """Rate, rank and place every touchpoint of a campaign (§8)."""
+    """Rate, rank, place and advise every touchpoint of a campaign (§8, §11)."""
     shrinkage = {
         metric: stats.shrink([stats.score_summary(tp.counts.of(metric), SCORES[metric]) for tp in touchpoints])
         for metric in Metric
     }
-    asked_anywhere = [m for m in Metric if any(m in tp.asked for tp in touchpoints) and shrinkage[m].mean is not None]
-    campaign = stats.composite([(weights[m], shrinkage[m].mean, 0.0) for m in asked_anywhere])  # type: ignore[misc]
-    drafts = []
+    answered_anywhere = [m for m in Metric if shrinkage[m].mean is not None]
+    campaign = stats.composite([(weights[m], shrinkage[m].mean, 0.0) for m in answered_anywhere])  # type: ignore[misc]
+    rows = []
     for i, tp in enumerate(touchpoints):
         summary = summarise(tp.counts)
-        asked = [m for m in Metric if m in tp.asked and shrinkage[m].mean is not None]
+        answered = [m for m in Metric if summary.n(m)]
         composite = stats.composite(
-            [(weights[m], shrinkage[m].theta[i], shrinkage[m].posterior_sd[i]) for m in asked]  # type: ignore[misc]
+            [(weights[m], shrinkage[m].theta[i], shrinkage[m].posterior_sd[i]) for m in answered]  # type: ignore[misc]
         )
-        min_n = min((summary.n(m) for m in asked), default=0)
-        promoters = summary.nps.promoters
-        drafts.append(
-            dict(
+        min_n = min((summary.n(m) for m in answered), default=0)
+        rows.append(
+            TouchpointRating(
                 touchpoint=tp,
                 summary=summary,
-                scan_rate=rate(tp.counts.visitors, tp.reach) if tp.reach else None,
-                acceptance_rate=acceptance_rate(tp.referrals.acceptances, tp.referrals.unique_opens),
-                k_factor=k_factor(tp.referrals.acceptances, tp.referrals.completed_responses),
+                scan_rate=tp.counts.visitors / tp.reach if tp.reach and tp.counts.visitors <= tp.reach else None,
+                referrals=referral_metrics(tp.referrals),
                 loyalty_items={key: stats.mean_estimate(c, 1, 5) for key, c in sorted(tp.loyalty_items.items())},
                 cost_per_scan=_per(tp.cost, tp.counts.scans),
                 cost_per_completion=_per(tp.cost, tp.counts.completions),
-                cost_per_promoter=_per(tp.cost, promoters),
+                cost_per_promoter=_per(tp.cost, summary.nps.promoters),
                 rating=composite.rating if composite else None,
                 rating_sd=composite.sd if composite else None,
                 ranking_key=composite.ranking_key if composite else None,
@@ -348,29 +294,30 @@ def rate_touchpoints(
                 ranked=composite is not None and min_n >= RANK_MIN_N,
             )
         )
-    rated = [d for d in drafts if d["rating"] is not None and d["min_n"] > 0]
-    median_rating = statistics.median(d["rating"] for d in rated) if rated else None
-    median_visitors = statistics.median(d["touchpoint"].counts.visitors for d in rated) if rated else None
-    ranked = sorted((d for d in drafts if d["ranked"]), key=lambda d: -d["ranking_key"])
-    for position, draft in enumerate(ranked, start=1):
-        draft["rank"] = position
-    rows = []
-    for draft in ranked + sorted(
-        (d for d in drafts if not d["ranked"]), key=lambda d: (d["rating"] is None, -(d["rating"] or 0))
-    ):
-        draft.setdefault("rank", None)
-        draft["quadrant"] = (
-            _quadrant(draft["rating"], draft["touchpoint"].counts.visitors, median_rating, median_visitors)
-            if draft["min_n"] > 0
-            else None
+    everything = total(tp.counts for tp in touchpoints)
+    rows = _positions(rows, everything)
+    ranked = sorted((r for r in rows if r.ranked), key=lambda r: -(r.ranking_key or 0))
+    median_rating = statistics.median(r.rating or 0 for r in ranked) if ranked else None
+    median_visitors = statistics.median(r.touchpoint.counts.visitors for r in ranked) if ranked else None
+    ordered = [
+        replace(
+            row,
+            rank=position,
+            quadrant=_quadrant(row, median_rating, median_visitors),  # type: ignore[arg-type]
+            wide_reach=row.touchpoint.counts.visitors >= median_visitors,  # type: ignore[operator]
         )
-        row = TouchpointRating(**draft, advice=Advice.MEASURE)
-        rows.append(replace(row, advice=_advice(row, campaign.rating if campaign else None)))
-    return CampaignRatings(
-        rows=rows,
-        total=summarise(total(tp.counts for tp in touchpoints)),
+        for position, row in enumerate(ranked, start=1)
+    ] + sorted((r for r in rows if not r.ranked), key=lambda r: (r.rating is None, -(r.rating or 0)))
+    cost_per_promoter, return_on_cost = _campaign_return(touchpoints)
+    result = CampaignRatings(
+        rows=ordered,
+        total=summarise(everything),
         shrinkage=shrinkage,
         campaign_rating=campaign.rating if campaign else None,
         median_rating=median_rating,
         median_visitors=median_visitors,
+        cost_per_promoter=cost_per_promoter,
+        return_on_cost=return_on_cost,
+        referrals=referral_metrics(sum((tp.referrals for tp in touchpoints), Referrals())),
     )
+    return replace(result, rows=[replace(row, advice=_advice(row, result)) for row in result.rows])

@@ -1,30 +1,71 @@
-"""Results stated in one plain sentence in the user's language."""
+"""Results stated in one plain sentence in the user's language; each sentence quotes the numbers that decide it
+(STATS.md §11) and never says more than they do."""
 
 from __future__ import annotations
 
-from flask_babel import format_decimal, format_percent
+from collections.abc import Callable
+from decimal import Decimal
+
+from flask_babel import format_decimal, format_percent, ngettext
 from flask_babel import gettext as _
 
 from feedback.analysis import stats
-from feedback.analysis.comparisons import Comparison, Result, Verdict
-from feedback.analysis.ratings import Advice, TouchpointRating
+from feedback.analysis.choices import ChoiceAnalysis
+from feedback.analysis.comparisons import METRICS, Across, Comparison, Effect, Result, Verdict
+from feedback.analysis.ratings import Advice, CampaignRatings, Position, TouchpointRating
+from feedback.analysis.summaries import Metric
+
+#: Below this a p-value reads "< 0.0001" (never 0).
+P_FLOOR = 0.0001
 
 
 def p_value(p: float | None) -> str:
-    """p as marketers read it: three decimals, or below 0.001."""
+    """p as marketers read it: p = 0.0123, or p < 0.0001; never rounded to 0."""
     if p is None:
         return "–"
-    return "p < " + format_decimal(0.001, format="0.000") if p < 0.001 else "p = " + format_decimal(p, format="0.000")
+    if p < P_FLOOR:
+        return "p < " + format_decimal(P_FLOOR, format="0.0000")
+    return "p = " + format_decimal(p, format="0.0000" if p < 0.001 else "0.000")
 
 
-def differ_at_all(kw: stats.KruskalWallis) -> str:
-    """The Kruskal–Wallis verdict across the touchpoints of a campaign, at the level of significance of §11."""
-    h, p = format_decimal(kw.h, format="0.0") if kw.h is not None else "–", p_value(kw.p)
-    if kw.no_variation:
-        return _("every answer is the same")
-    if kw.p < stats.ALPHA:
-        return _("yes – the touchpoints differ (Kruskal–Wallis H = %(h)s, df = %(df)s, %(p)s).", h=h, df=kw.df, p=p)
-    return _("not enough evidence of a difference (Kruskal–Wallis H = %(h)s, df = %(df)s, %(p)s).", h=h, df=kw.df, p=p)
+def metric_name(metric: Metric) -> str:
+    """A metric as a reader knows it."""
+    return {
+        Metric.NPS: _("NPS"),
+        Metric.CSAT: _("CSAT (share of 4–5)"),
+        Metric.CES: _("effort score (CES)"),
+        Metric.LOYALTY: _("loyalty"),
+    }[metric]
+
+
+def differ_at_all(result: Across) -> str:
+    """Whether the touchpoints differ on one metric, with the test, its family and the groups left out."""
+    if result.no_variation:
+        text = _("every answer is the same, so there is nothing to test.")
+    else:
+        statistic = "–" if result.statistic is None else format_decimal(result.statistic, format="0.0")
+        test = {
+            "chi2": _("χ² = %(x)s, df = %(df)s", x=statistic, df=result.df),
+            "fisher": _("Fisher's exact test (permutation), df = %(df)s", df=result.df),
+            "kruskal_wallis": _("Kruskal–Wallis H = %(x)s, df = %(df)s", x=statistic, df=result.df),
+        }.get(result.method, result.method)
+        values = {"test": test, "p": p_value(result.p_adjusted), "groups": result.groups}
+        text = (
+            _("yes – the %(groups)s touchpoints differ (%(test)s, %(p)s after adjustment).", **values)
+            if result.verdict is Verdict.HIGHER
+            else _(
+                "not enough evidence of a difference between the %(groups)s touchpoints (%(test)s, %(p)s after "
+                "adjustment).",
+                **values,
+            )
+        )
+    if result.excluded:
+        text += " " + ngettext(
+            "%(num)s touchpoint with fewer than 10 answers is left out of the test.",
+            "%(num)s touchpoints with fewer than 10 answers are left out of the test.",
+            result.excluded,
+        )
+    return text
 
 
 def method_label(method: str) -> str:
@@ -35,7 +76,7 @@ def method_label(method: str) -> str:
         "mann_whitney_exact": _("Mann–Whitney U (exact)"),
         "chi2": _("χ² test"),
         "fisher": _("Fisher's exact test"),
-        "one_sided_z": _("one-sided z-test against the benchmark"),
+        "one_sided_z": _("one-sided z-test against the benchmark (direction chosen beforehand)"),
         "none": _("none"),
     }.get(method, method or "–")
 
@@ -44,37 +85,62 @@ def _points(value: float) -> str:
     return format_decimal(value, format="+0;−0")
 
 
-def _metric(test: Comparison) -> str:
-    return {
-        Comparison.NPS: _("NPS"),
-        Comparison.CSAT: _("CSAT (share of 4–5)"),
-        Comparison.CES: _("effort score (CES)"),
-        Comparison.LOYALTY: _("loyalty"),
-        Comparison.RESPONSE_RATE: _("response rate"),
-        Comparison.BENCHMARK: _("NPS"),
-    }[test]
+def _test_metric(test: Comparison) -> str:
+    if test in METRICS:
+        return metric_name(METRICS[test])
+    return _("response rate") if test is Comparison.RESPONSE_RATE else _("NPS")
 
 
-def _difference(result: Result) -> str:
-    diff = result.diff or 0.0
-    if result.test in (Comparison.NPS, Comparison.BENCHMARK):
-        text = _("%(diff)s points", diff=_points(diff))
+def _share_points(value: float, signed: bool = True) -> str:
+    return format_decimal(100 * value, format="+0.0;−0.0" if signed else "0.0;−0.0")
+
+
+def effect(result: Result, a: str = "A", b: str = "B") -> str:
+    """The tested effect with its interval, e.g. "+18 points (95 % CI 6 to 30)", "−4.2 percentage points
+    (95 % CI −9.0 to 0.6)" or "answers tend to be higher: 62 % of pairs (no interval)"."""
+    value = result.effect or 0.0
+    if result.kind is Effect.POINTS:
+        text = _("%(diff)s points", diff=_points(value))
+        if result.ci is not None:
+            centre = result.centre if result.centre is not None else value
+            inside = result.ci.low <= value <= result.ci.high
+            text += " " + (
+                _(
+                    "(95 %% CI %(low)s to %(high)s)",
+                    low=format_decimal(result.ci.low, format="0;−0"),
+                    high=format_decimal(result.ci.high, format="0;−0"),
+                )
+                if inside
+                else _(
+                    "(adjusted %(centre)s, 95 %% CI %(low)s to %(high)s; the interval is centred on the adjusted "
+                    "difference, which small samples pull toward 0)",
+                    centre=_points(centre),
+                    low=format_decimal(result.ci.low, format="0;−0"),
+                    high=format_decimal(result.ci.high, format="0;−0"),
+                )
+            )
+        return text
+    if result.kind is Effect.SHARE:
+        text = _("%(diff)s percentage points", diff=_share_points(value))
         if result.ci is not None:
             text += " " + _(
                 "(95 %% CI %(low)s to %(high)s)",
-                low=format_decimal(result.ci.low, format="0;−0"),
-                high=format_decimal(result.ci.high, format="0;−0"),
+                low=_share_points(result.ci.low, False),
+                high=_share_points(result.ci.high, False),
             )
         return text
-    if result.test in (Comparison.CSAT, Comparison.RESPONSE_RATE):
-        return _("%(diff)s percentage points", diff=format_decimal(100 * diff, format="+0.0;−0.0"))
-    return _("%(diff)s on the mean", diff=format_decimal(diff, format="+0.00;−0.00"))
+    return _(
+        "an answer at %(a)s is higher than one at %(b)s in %(share)s of pairs (no interval)",
+        a=a,
+        b=b,
+        share=format_percent(value, format="0 %"),
+    )
 
 
 def comparison(result: Result, a: str, b: str) -> str:
     """E.g. "Trade-fair booth has a higher NPS than Postal mailing: +18 points (95 % CI 6 to 30), significant after
     adjustment, p = 0.003."."""
-    metric = _metric(result.test)
+    metric = _test_metric(result.test)
     if result.test is Comparison.BENCHMARK:
         b = _("the benchmark (%(value)s)", value=format_decimal(result.benchmark or 0, format="0"))
     if result.verdict is Verdict.TOO_FEW:
@@ -100,59 +166,177 @@ def comparison(result: Result, a: str, b: str) -> str:
             b=b,
             metric=metric,
         )
-    values = {"a": a, "b": b, "metric": metric, "diff": _difference(result), "p": p_value(result.p_adjusted)}
-    if result.verdict is Verdict.HIGHER:
-        return _("%(a)s has a higher %(metric)s than %(b)s: %(diff)s, significant after adjustment, %(p)s.", **values)
-    if result.verdict is Verdict.LOWER:
-        return _("%(a)s has a lower %(metric)s than %(b)s: %(diff)s, significant after adjustment, %(p)s.", **values)
-    return _(
-        "%(a)s vs %(b)s on %(metric)s: %(diff)s, not enough evidence for a difference (%(p)s after adjustment).",
-        **values,
-    )
-
-
-def advice(row: TouchpointRating, campaign_rating: float | None, currency_format) -> str:  # noqa: ANN001
-    """Keep, grow, improve, cut or measure longer, with the evidence behind it."""
-    ci = row.rating_ci
-    name = row.touchpoint.name
-    if row.advice is Advice.MEASURE or ci is None or row.rating is None:
+    values = {"a": a, "b": b, "metric": metric, "diff": effect(result, a, b), "p": p_value(result.p_adjusted)}
+    adjusted = result.family > 1
+    if result.verdict in (Verdict.HIGHER, Verdict.LOWER):
+        higher = result.verdict is Verdict.HIGHER
+        if adjusted:
+            template = (
+                _("%(a)s has a higher %(metric)s than %(b)s: %(diff)s, significant after adjustment, %(p)s.")
+                if higher
+                else _("%(a)s has a lower %(metric)s than %(b)s: %(diff)s, significant after adjustment, %(p)s.")
+            )
+        else:
+            template = (
+                _("%(a)s has a higher %(metric)s than %(b)s: %(diff)s, significant, %(p)s.")
+                if higher
+                else _("%(a)s has a lower %(metric)s than %(b)s: %(diff)s, significant, %(p)s.")
+            )
+        return template % values
+    if adjusted:
         return _(
-            "%(name)s: measure longer – %(n)s answers so far; at least 10 are needed before it can be ranked.",
+            "%(a)s vs %(b)s on %(metric)s: %(diff)s, not enough evidence for a difference (%(p)s after adjustment).",
+            **values,
+        )
+    return _("%(a)s vs %(b)s on %(metric)s: %(diff)s, not enough evidence for a difference (%(p)s).", **values)
+
+
+def _evidence(row: TouchpointRating, result: CampaignRatings, money: Callable[[Decimal], str]) -> str:
+    """The numbers that decide the advice: the headline test against the campaign, reach, cost."""
+    parts = []
+    evidence = row.evidence
+    if evidence is not None:
+        metric = _test_metric(evidence.test)
+        if evidence.tested:
+            parts.append(
+                _(
+                    "%(metric)s against the rest of the campaign: %(diff)s, %(p)s after adjustment",
+                    metric=metric,
+                    diff=effect(evidence, row.touchpoint.name, _("the rest")),
+                    p=p_value(evidence.p_adjusted),
+                )
+            )
+        else:
+            parts.append(_("%(metric)s: every answer is the same as in the rest of the campaign", metric=metric))
+    parts.append(
+        _(
+            "%(visitors)s visitors (median of the ranked touchpoints %(median)s)",
+            visitors=format_decimal(row.touchpoint.counts.visitors),
+            median=format_decimal(result.median_visitors or 0, format="#,##0.#"),
+        )
+    )
+    if row.cost_per_promoter is not None and result.cost_per_promoter is not None:
+        parts.append(
+            _(
+                "%(cost)s per promoter (campaign %(campaign)s)",
+                cost=money(row.cost_per_promoter),
+                campaign=money(result.cost_per_promoter),
+            )
+        )
+    if row.touchpoint.return_on_cost is not None and result.return_on_cost is not None:
+        parts.append(
+            _(
+                "return %(mine)s× the cost (campaign %(campaign)s×)",
+                mine=format_decimal(row.touchpoint.return_on_cost, format="0.00"),
+                campaign=format_decimal(result.return_on_cost, format="0.00"),
+            )
+        )
+    return "; ".join(parts)
+
+
+def advice(row: TouchpointRating, result: CampaignRatings, money: Callable[[Decimal], str]) -> str:
+    """Keep, grow, improve, rethink or cut, make cheaper, or measure longer – with the evidence behind it."""
+    name = row.touchpoint.name
+    if row.advice is Advice.MEASURE:
+        if row.min_n == 0:
+            return _("%(name)s: measure longer – no answers yet.", name=name)
+        return _(
+            "%(name)s: measure longer – %(n)s answers so far; at least 10 of each question are needed before it can "
+            "be ranked and compared.",
             name=name,
             n=row.min_n,
         )
-    evidence = _(
-        "rating %(rating)s (95 %% CI %(low)s–%(high)s, campaign %(campaign)s), %(visitors)s visitors",
-        rating=format_decimal(row.rating, format="0"),
-        low=format_decimal(ci.low, format="0"),
-        high=format_decimal(ci.high, format="0"),
-        campaign=format_decimal(campaign_rating or 0, format="0"),
-        visitors=format_decimal(row.touchpoint.counts.visitors),
-    )
-    if row.cost_per_promoter is not None:
-        evidence += ", " + _("%(cost)s per promoter", cost=currency_format(row.cost_per_promoter))
+    evidence = _evidence(row, result, money)
+    where = {
+        Position.ABOVE: _("above the campaign"),
+        Position.LIKE: _("like the campaign (no significant difference)"),
+        Position.BELOW: _("below the campaign"),
+    }[row.position or Position.LIKE]
+    reach = _("more visitors than the median") if row.wide_reach else _("fewer visitors than the median")
     sentences = {
-        Advice.KEEP: _("%(name)s: keep – it works well (%(evidence)s).", name=name, evidence=evidence),
-        Advice.GROW: _(
-            "%(name)s: grow – people like it but few see it; give it more reach (%(evidence)s).",
-            name=name,
-            evidence=evidence,
-        ),
-        Advice.IMPROVE: _(
-            "%(name)s: improve – many people see it but rate it below the campaign (%(evidence)s).",
-            name=name,
-            evidence=evidence,
-        ),
+        Advice.KEEP: _("%(name)s: keep – %(where)s, %(reach)s (%(evidence)s)."),
+        Advice.GROW: _("%(name)s: grow – %(where)s but %(reach)s; give it more reach (%(evidence)s)."),
+        Advice.IMPROVE: _("%(name)s: improve – %(where)s with %(reach)s (%(evidence)s)."),
         Advice.CUT: _(
-            "%(name)s: cut or rethink – rated clearly below the campaign with little reach; move its budget to an "
-            "effective touchpoint (%(evidence)s).",
-            name=name,
-            evidence=evidence,
+            "%(name)s: rethink or cut – %(where)s with %(reach)s; its budget may work better elsewhere (%(evidence)s)."
+        ),
+        Advice.CHEAPER: _(
+            "%(name)s: make cheaper – %(where)s, but each promoter costs more than in the campaign as a whole "
+            "(%(evidence)s)."
         ),
     }
-    return sentences[row.advice]
+    return sentences[row.advice] % {"name": name, "where": where, "reach": reach, "evidence": evidence}
 
 
 def share(value: float | None) -> str:
     """A share in the user's language."""
     return "–" if value is None else format_percent(value)
+
+
+def interval(ci: stats.Interval | None, as_share: bool = False) -> str:
+    """ "95 % CI a–b", or "no interval" where none exists."""
+    if ci is None:
+        return _("no interval")
+    if as_share:
+        return _("95 %% CI %(low)s–%(high)s", low=format_percent(ci.low), high=format_percent(ci.high))
+    return _(
+        "95 %% CI %(low)s–%(high)s",
+        low=format_decimal(ci.low, format="0.00"),
+        high=format_decimal(ci.high, format="0.00"),
+    )
+
+
+def _contingency(test: stats.ContingencyTest) -> str:
+    statistic = "–" if test.statistic is None else format_decimal(test.statistic, format="0.0")
+    if test.test == "fisher":
+        return _("Fisher's exact test (permutation), df = %(df)s", df=test.df)
+    return _("χ² = %(x)s, df = %(df)s", x=statistic, df=test.df)
+
+
+def choice_tests(analysis: ChoiceAnalysis, label: Callable[[str], str]) -> list[str]:
+    """Whether the touchpoints answer a choice question differently: one sentence for a single-choice question, one
+    per option that differs (else one saying none does) for a multiple-choice one; groups left out named."""
+    if not analysis.tests:
+        return [_("Fewer than two touchpoints have 10 answers to this question: nothing is tested yet.")]
+    lines = []
+    if not analysis.multiple:
+        found = analysis.tests[0]
+        values = {"test": _contingency(found.test), "p": p_value(found.p_adjusted)}
+        if found.test.no_variation:
+            lines.append(_("every answer is the same, so there is nothing to test."))
+        elif found.differ:
+            lines.append(_("The touchpoints' answers differ (%(test)s, %(p)s).", **values))
+        else:
+            lines.append(_("Not enough evidence that the touchpoints' answers differ (%(test)s, %(p)s).", **values))
+    else:
+        differing = [t for t in analysis.tests if t.differ]
+        for found in differing:
+            lines.append(
+                _(
+                    "The touchpoints differ in the share choosing “%(option)s” (%(test)s, %(p)s after adjustment "
+                    "over %(m)s options).",
+                    option=label(found.value or ""),
+                    test=_contingency(found.test),
+                    p=p_value(found.p_adjusted),
+                    m=len(analysis.tests),
+                )
+            )
+        if not differing:
+            smallest = min(t.p_adjusted for t in analysis.tests)
+            lines.append(
+                _(
+                    "Not enough evidence that the touchpoints differ on any option (smallest %(p)s after adjustment "
+                    "over %(m)s options).",
+                    p=p_value(smallest),
+                    m=len(analysis.tests),
+                )
+            )
+    if analysis.excluded:
+        lines.append(
+            ngettext(
+                "%(num)s touchpoint with fewer than 10 answers is left out of the test.",
+                "%(num)s touchpoints with fewer than 10 answers are left out of the test.",
+                analysis.excluded,
+            )
+        )
+    return lines

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
-from feedback.analysis import comparisons, queries, ratings, rollups, stats
+from feedback.analysis import choices, comparisons, queries, ratings, rollups, stats, summaries
 from feedback.analysis.queries import Dimension, Key, Period, Scope
-from feedback.analysis.ratings import CampaignRatings, GroupCounts, Metric, Summary, TouchpointInput
+from feedback.analysis.ratings import CampaignRatings, TouchpointInput
+from feedback.analysis.summaries import GroupCounts, Metric, Referrals, Summary
 from feedback.errors import DomainError
 from feedback.extensions import db
 from feedback.leads.services import LeadNumbers, lead_numbers
@@ -20,7 +22,7 @@ from feedback.offers.services import Revenue, revenue_numbers
 from feedback.qr.models import Code
 from feedback.referrals.services import referral_numbers
 from feedback.surveys.models import Survey
-from feedback.surveys.questions import QuestionType
+from feedback.surveys.questions import QuestionSpec, QuestionType
 from feedback.tenancy import owned
 from feedback.touchpoints.models import Campaign, Phase, Touchpoint
 from feedback.touchpoints.services import touchpoints_of
@@ -97,7 +99,7 @@ def _asked_metrics(workspace_id: int, touchpoints: list[Touchpoint]) -> dict[int
     """The metrics each touchpoint's current survey asks."""
     survey_ids = {tp.survey_id for tp in touchpoints if tp.survey_id}
     surveys = {s.id: s for s in db.session.scalars(owned(Survey, workspace_id, Survey.id.in_(survey_ids)))}
-    by_type = {t: m for m, t in ratings.METRIC_TYPES.items()}
+    by_type = {t: m for m, t in summaries.METRIC_TYPES.items()}
     asked: dict[int, frozenset[Metric]] = {}
     for tp in touchpoints:
         survey = surveys.get(tp.survey_id) if tp.survey_id else None
@@ -143,6 +145,17 @@ def _group_counts(scope: Scope, dimension: Dimension) -> dict[Key, GroupCounts]:
     }
 
 
+def code_traffic(workspace_id: int, timezone: str, touchpoint_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """Scans and visitors (counted per day, STATS.md §1) per code over all days: the numbers of the ratings' code
+    roll-up, for every list of codes (touchpoint page, code page, `feedback codes`), exact after scan retention."""
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for count in rollups.daily_counts(workspace_id, touchpoint_ids, timezone, None, None, Dimension.CODE.value):
+        key = _key(Dimension.CODE, count)
+        if isinstance(key, int) and count.measure in ("scans", "visitors"):
+            totals[key][count.measure == "visitors"] += count.n
+    return {code_id: (scans, visitors) for code_id, (scans, visitors) in totals.items()}
+
+
 def _item_counts(scope: Scope) -> dict[int, dict[str, dict[int, int]]]:
     """Loyalty items one by one: {touchpoint: {question key: {value: count}}}."""
     result: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
@@ -173,11 +186,7 @@ def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> Camp
     counts = _group_counts(scope, Dimension.TOUCHPOINT)
     loyalty_items = _item_counts(scope)
     asked = _asked_metrics(campaign.workspace_id, touchpoints)
-    referrals, _ = referral_numbers(
-        campaign,
-        (scope.period.start, scope.period.end),
-        completed={tp: c.completions for tp, c in counts.items() if isinstance(tp, int)},
-    )
+    referrals, _ = referral_numbers(campaign, (scope.period.start, scope.period.end))
     ids = [tp.id for tp in touchpoints]
     revenue = revenue_numbers(campaign.workspace_id, ids, scope.period.start, scope.period.end)
     leads = lead_numbers(campaign.workspace_id, ids, scope.period.start, scope.period.end)
@@ -191,14 +200,7 @@ def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> Camp
             reach=tp.reach,
             counts=counts.get(tp.id, GroupCounts()),
             asked=asked[tp.id] | frozenset(m for m in Metric if counts.get(tp.id, GroupCounts()).of(m)),
-            referrals=ratings.Referrals(
-                invites=referrals[tp.id].invites,
-                unique_opens=referrals[tp.id].unique_opens,
-                acceptances=referrals[tp.id].acceptances,
-                completed_responses=referrals[tp.id].completed_responses,
-            )
-            if tp.id in referrals
-            else ratings.Referrals(),
+            referrals=referrals[tp.id].referrals if tp.id in referrals else Referrals(),
             loyalty_items=loyalty_items.get(tp.id, {}),
             outcomes=_outcomes(revenue.get(tp.id), leads.get(tp.id)),
         )
@@ -216,6 +218,36 @@ class RollupRow:
     summary: Summary
 
 
+def choice_questions(campaign: Campaign, dates: DateRange = DateRange()) -> list[choices.ChoiceQuestion]:
+    """Every single- and multiple-choice question the campaign's touchpoints' surveys ask or were answered with, in
+    the surveys' order; options as the survey defines them, then any value answered but no longer offered."""
+    touchpoints = touchpoints_of(campaign, include_archived=True)
+    scope = _scope(campaign, touchpoints, dates)
+    counted = queries.choice_counts(scope)
+    survey_ids = {tp.survey_id for tp in touchpoints if tp.survey_id}
+    specs: dict[str, QuestionSpec] = {}
+    for survey in db.session.scalars(
+        owned(Survey, campaign.workspace_id, Survey.id.in_(survey_ids)).order_by(Survey.id)
+    ):
+        for spec in survey.current.specs() if survey.versions else []:
+            if spec.type in queries.CHOICE_TYPES:
+                specs.setdefault(spec.key, spec)
+    for _touchpoint, key in counted.respondents:
+        specs.setdefault(key, QuestionSpec(key, QuestionType.MULTI_CHOICE, False, text_de=key, text_en=key))
+    found = []
+    for key, spec in specs.items():
+        offered = [o.value for o in spec.options]
+        answered = sorted({v for (_, k), values in counted.chosen.items() if k == key for v in values} - set(offered))
+        analysis = choices.analyse(
+            [*offered, *answered],
+            {tp.id: counted.chosen.get((tp.id, key), {}) for tp in touchpoints},
+            {tp.id: counted.respondents.get((tp.id, key), 0) for tp in touchpoints},
+            multiple=spec.type is QuestionType.MULTI_CHOICE,
+        )
+        found.append(choices.ChoiceQuestion(spec, analysis))
+    return found
+
+
 def rollup_by_touchpoint_field(result: CampaignRatings, field: str) -> list[RollupRow]:
     """Sum touchpoint counts by channel or phase (no second database round trip)."""
     grouped: dict[str, GroupCounts] = defaultdict(GroupCounts)
@@ -223,7 +255,7 @@ def rollup_by_touchpoint_field(result: CampaignRatings, field: str) -> list[Roll
         grouped[getattr(row.touchpoint, field)] += row.touchpoint.counts
     order = {phase.value: i for i, phase in enumerate(Phase)}
     return [
-        RollupRow(key, key, ratings.summarise(counts))
+        RollupRow(key, key, summaries.summarise(counts))
         for key, counts in sorted(grouped.items(), key=lambda item: (order.get(item[0], 99), item[0]))
     ]
 
@@ -244,7 +276,7 @@ def rollup(campaign: Campaign, dimension: Dimension, dates: DateRange = DateRang
             cid: f"{code} · {names.get(tp, '')}{' · ' + label if label else ''}" for cid, code, label, tp in codes
         }
     rows = [
-        RollupRow(key, labels.get(key, "" if key is None else str(key)), ratings.summarise(c))
+        RollupRow(key, labels.get(key, "" if key is None else str(key)), summaries.summarise(c))
         for key, c in counts.items()
     ]
     return sorted(rows, key=lambda r: (r.key is None, str(r.key)))
@@ -263,7 +295,7 @@ def weekly(campaign: Campaign, dates: DateRange = DateRange()) -> list[RollupRow
     rows = []
     while week <= last:
         year, number, _ = week.isocalendar()
-        rows.append(RollupRow(week, f"{year}-W{number:02d}", ratings.summarise(grouped.get(week, GroupCounts()))))
+        rows.append(RollupRow(week, f"{year}-W{number:02d}", summaries.summarise(grouped.get(week, GroupCounts()))))
         week += timedelta(days=7)
     return rows
 
@@ -301,9 +333,8 @@ class CampaignReport:
     by_language: list[RollupRow]
     weeks: list[RollupRow]
     retention: list[tuple[date, int, int]]
-    across: dict[Metric, stats.KruskalWallis]
-    invites: int
-    acceptances: int
+    across: list[comparisons.Across]
+    choices: list[choices.ChoiceQuestion]
 
 
 def campaign_report(campaign: Campaign, dates: DateRange = DateRange()) -> CampaignReport:
@@ -321,8 +352,7 @@ def campaign_report(campaign: Campaign, dates: DateRange = DateRange()) -> Campa
         weeks=weekly(campaign, dates),
         retention=retention(campaign, dates),
         across=comparisons.across([row.summary for row in result.rows]),
-        invites=sum(row.touchpoint.referrals.invites for row in result.rows),
-        acceptances=sum(row.touchpoint.referrals.acceptances for row in result.rows),
+        choices=choice_questions(campaign, dates),
     )
 
 
@@ -348,9 +378,15 @@ def comparison_groups(report: CampaignReport, kind: GroupKind) -> dict[str, tupl
 
 
 def compare_groups(
-    report: CampaignReport, groups: dict[str, tuple[str, Summary]], a: str, b: str, benchmark: float | None = None
+    report: CampaignReport,
+    groups: dict[str, tuple[str, Summary]],
+    a: str,
+    b: str,
+    benchmark: float | None = None,
+    side: stats.Side = stats.Side.TWO_SIDED,
 ) -> tuple[str, str, list[comparisons.Result]]:
-    """A against B (or the rest of the campaign), and optionally A against a benchmark NPS; Holm across them all.
+    """A against B or against the rest of the campaign, each metric Holm-adjusted in its fixed family (all pairs of
+    the listed groups, or every group against the rest), and optionally A's NPS against a benchmark (its own test).
 
     :raises DomainError: A or B is not one of the groups, or both are the same.
     """
@@ -358,13 +394,14 @@ def compare_groups(
         raise DomainError(_l("Choose two of the listed groups of this campaign."))
     if a == b:
         raise DomainError(_l("That is the same touchpoint twice: choose another one or the rest of the campaign."))
-    a_name, a_summary = groups[a]
+    summaries_by_key = {key: summary for key, (_, summary) in groups.items()}
+    a_name = groups[a][0]
     if b == REST:
-        other = ratings.summarise(report.ratings.total.counts - a_summary.counts)
+        results = comparisons.against_rest(summaries_by_key, report.ratings.total.counts)[a]
         b_name = str(_l("the rest of the campaign"))
     else:
-        b_name, other = groups[b]
-    results = comparisons.compare(a_summary, other)
+        results = comparisons.pairwise(summaries_by_key, a, b)
+        b_name = groups[b][0]
     if benchmark is not None:
-        results = comparisons.adjust([*results, comparisons.against_benchmark(a_summary, benchmark)])
+        results = [*results, comparisons.against_benchmark(summaries_by_key[a], benchmark, side)]
     return a_name, b_name, results

@@ -67,10 +67,19 @@ def _clip(value: float, low: float, high: float) -> float:
     return min(high, max(low, value))
 
 
-def _check_counts(counts: Counts) -> int:
-    if any(c < 0 for c in counts.values()):
+def _check_count(count: object) -> int:
+    """A count is a whole number ≥ 0; NaN, fractions, booleans and negatives are input errors, never computed."""
+    if isinstance(count, bool) or not isinstance(count, int | np.integer):
+        if isinstance(count, float) and count.is_integer() and count >= 0:
+            return int(count)
+        raise InvalidCounts(f"{count!r} is not a count")
+    if count < 0:
         raise InvalidCounts("negative count")
-    return sum(counts.values())
+    return int(count)
+
+
+def _check_counts(counts: Counts) -> int:
+    return sum(_check_count(c) for c in counts.values())
 
 
 # --- NPS (§2, §3) -------------------------------------------------------------------------------------------------
@@ -141,8 +150,7 @@ def nps_categories(counts: Counts) -> tuple[int, int, int]:
 
 def nps(promoters: int, passives: int, detractors: int) -> NpsEstimate:
     """NPS with Wald SE and the adjusted-Wald 95 % interval (n' = n + 3, ¾ added to P and D)."""
-    if min(promoters, passives, detractors) < 0:
-        raise InvalidCounts("negative count")
+    promoters, passives, detractors = (_check_count(c) for c in (promoters, passives, detractors))
     n = promoters + passives + detractors
     if n == 0:
         return NpsEstimate(0, 0, 0, 0, None, None, None, None, None, no_variation=False)
@@ -205,33 +213,55 @@ def compare_nps(a: NpsEstimate, b: NpsEstimate) -> NpsDifference | None:
     )
 
 
+class Side(enum.StrEnum):
+    """Which alternative a benchmark test takes: two-sided unless the marketer named the direction beforehand."""
+
+    TWO_SIDED = "two-sided"
+    ABOVE = "above"
+    BELOW = "below"
+
+
 @dataclass(frozen=True)
 class BenchmarkTest:
-    """One sample's NPS against a fixed value, one-sided in the direction of the observed difference (§3)."""
+    """One sample's NPS against a fixed value by the adjusted-Wald one-sample z-test (§3)."""
 
     benchmark: float
+    #: Raw NPS − benchmark in points (what the sentence states).
     diff: float
+    #: Adjusted centre NPS' − benchmark: the tested quantity and the centre of `ci`.
+    diff_adj: float
+    ci: Interval
     z: float
-    #: One-sided p for "above the benchmark" when diff ≥ 0, for "below" otherwise.
     p: float
-    above: bool
+    side: Side
 
 
-def nps_against_benchmark(a: NpsEstimate, benchmark: float) -> BenchmarkTest | None:
-    """Adjusted-Wald one-sample z-test against a benchmark NPS in points; None without answers."""
+def nps_against_benchmark(a: NpsEstimate, benchmark: float, side: Side = Side.TWO_SIDED) -> BenchmarkTest | None:
+    """Adjusted-Wald one-sample z-test against a benchmark NPS in points; None without answers.
+
+    Two-sided by default; one-sided only for a direction stated before the data were seen (never the side the
+    data happen to lie on: that doubles the false-alarm rate).
+    """
     if a.n == 0 or a.nps is None:
         return None
-    if not -100 <= benchmark <= 100:
+    if not (isinstance(benchmark, int | float) and -100 <= benchmark <= 100):  # NaN fails the comparison too
         raise InvalidCounts("a benchmark NPS lies in −100…100")
     centre, variance = a._adjusted()
-    z = (centre - benchmark / 100) / math.sqrt(variance)
-    above = a.nps >= benchmark
+    se = math.sqrt(variance)
+    z = (centre - benchmark / 100) / se
+    p = {
+        Side.TWO_SIDED: 2 * sps.norm.sf(abs(z)),
+        Side.ABOVE: sps.norm.sf(z),
+        Side.BELOW: sps.norm.cdf(z),
+    }[side]
     return BenchmarkTest(
         benchmark=benchmark,
         diff=a.nps - benchmark,
+        diff_adj=100 * centre - benchmark,
+        ci=Interval(100 * (centre - Z95 * se) - benchmark, 100 * (centre + Z95 * se) - benchmark),
         z=z,
-        p=float(sps.norm.sf(z) if above else sps.norm.cdf(z)),
-        above=above,
+        p=float(p),
+        side=side,
     )
 
 
@@ -255,8 +285,7 @@ class Proportion:
 
 def wilson(k: int, n: int) -> Proportion:
     """Share k/n with the Wilson score interval; n = 0 gives nulls, k > n is an input error."""
-    if k < 0 or n < 0:
-        raise InvalidCounts("negative count")
+    k, n = _check_count(k), _check_count(n)
     if k > n:
         raise InvalidCounts(f"{k} of {n} is more than all")
     if n == 0:
@@ -276,7 +305,9 @@ def top_box(counts: Counts, at_least: int) -> Proportion:
 
 @dataclass(frozen=True)
 class RateComparison:
-    """Two rates compared by χ² (no Yates) or, with an expected count below 5, Fisher's exact test."""
+    """Two rates compared by χ² (no Yates) or, with an expected count below 5, Fisher's exact test; the difference
+    of the shares with Newcombe's hybrid score interval (built from the two Wilson intervals, so it always holds
+    the difference)."""
 
     a: Proportion
     b: Proportion
@@ -284,6 +315,25 @@ class RateComparison:
     statistic: float | None
     p: float
     no_variation: bool
+
+    @property
+    def diff(self) -> float:
+        """Share of A − share of B (0…1 scale)."""
+        return (self.a.share or 0.0) - (self.b.share or 0.0)
+
+    @property
+    def ci(self) -> Interval:
+        """Newcombe (1998) method 10 interval of the difference."""
+        return newcombe(self.a, self.b)
+
+
+def newcombe(a: Proportion, b: Proportion) -> Interval:
+    """95 % interval of share A − share B from the two Wilson intervals (Newcombe's hybrid score method)."""
+    assert a.share is not None and b.share is not None and a.ci is not None and b.ci is not None
+    diff = a.share - b.share
+    low = diff - math.sqrt((a.share - a.ci.low) ** 2 + (b.ci.high - b.share) ** 2)
+    high = diff + math.sqrt((a.ci.high - a.share) ** 2 + (b.share - b.ci.low) ** 2)
+    return Interval(max(-1.0, low), min(1.0, high))
 
 
 def compare_rates(k_a: int, n_a: int, k_b: int, n_b: int) -> RateComparison | None:
@@ -299,6 +349,46 @@ def compare_rates(k_a: int, n_a: int, k_b: int, n_b: int) -> RateComparison | No
         fisher = sps.fisher_exact(table, alternative="two-sided")
         return RateComparison(a, b, "fisher", float(fisher.statistic), float(fisher.pvalue), no_variation=False)
     return RateComparison(a, b, "chi2", float(chi2.statistic), float(chi2.pvalue), no_variation=False)
+
+
+@dataclass(frozen=True)
+class ContingencyTest:
+    """Whether k groups differ in their category counts (NPS: detractor/passive/promoter; shares: yes/no)."""
+
+    statistic: float | None
+    df: int
+    p: float
+    test: str  # "chi2" | "fisher" (permutation, small expected counts) | "none"
+    groups: int
+    no_variation: bool
+
+
+#: Resamples and seed of the r×c permutation test used when expected counts are small (seeded: repeatable).
+PERMUTATIONS = 9999
+SEED = 20261205
+
+
+def contingency(table: Sequence[Sequence[int]]) -> ContingencyTest | None:
+    """χ² (no Yates) on a groups × categories table, or a seeded permutation version of Fisher's test when an
+    expected count is below 5; None with fewer than two non-empty groups. Categories nobody chose are dropped."""
+    rows = [[_check_count(c) for c in row] for row in table]
+    rows = [row for row in rows if sum(row)]
+    if len(rows) < 2:
+        return None
+    matrix = np.array(rows)
+    matrix = matrix[:, matrix.sum(axis=0) > 0]
+    if matrix.shape[1] < 2:
+        return ContingencyTest(None, 0, 1.0, "none", len(rows), no_variation=True)
+    chi2 = sps.chi2_contingency(matrix, correction=False)
+    df = int(chi2.dof)
+    if chi2.expected_freq.min() < 5:
+        if matrix.shape == (2, 2):
+            fisher = sps.fisher_exact(matrix, alternative="two-sided")
+        else:
+            method = sps.PermutationMethod(n_resamples=PERMUTATIONS, rng=np.random.default_rng(SEED))
+            fisher = sps.fisher_exact(matrix, method=method)
+        return ContingencyTest(float(chi2.statistic), df, float(fisher.pvalue), "fisher", len(rows), False)
+    return ContingencyTest(float(chi2.statistic), df, float(chi2.pvalue), "chi2", len(rows), False)
 
 
 # --- Means (§5) ---------------------------------------------------------------------------------------------------
@@ -436,6 +526,24 @@ def kruskal_wallis(groups: Sequence[Counts]) -> KruskalWallis | None:
     h = 12 / (n * (n + 1)) * sum(r * r / size for r, size in zip(rank_sums, sizes, strict=True)) - 3 * (n + 1)
     h /= 1 - ties / (n**3 - n)
     return KruskalWallis(h, df, float(sps.chi2.sf(h, df)), h * (n + 1) / (n * n - 1), len(samples), small, False)
+
+
+#: Resamples of the k-factor's bootstrap interval (STATS.md §11: B ≥ 2,000).
+BOOTSTRAP_RESAMPLES = 4000
+
+
+def bootstrap_mean(counts: Counts, resamples: int = BOOTSTRAP_RESAMPLES) -> Interval | None:
+    """Seeded percentile bootstrap 95 % interval of the mean of per-respondent values given as {value: how many};
+    None below 10 respondents. Resampling n respondents with replacement is a multinomial draw over the values."""
+    n = _check_counts(counts)
+    if n < 10:
+        return None
+    values = np.array(sorted(v for v, c in counts.items() if c), dtype=float)
+    weights = np.array([counts[int(v)] for v in values], dtype=float) / n
+    draws = np.random.default_rng(SEED).multinomial(n, weights, size=resamples)
+    means = draws @ values / n
+    low, high = np.percentile(means, [2.5, 97.5])
+    return Interval(float(low), float(high))
 
 
 # --- Multiple comparisons (§7) ------------------------------------------------------------------------------------

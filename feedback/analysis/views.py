@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from feedback.analysis import charts, pdf, sentences
+from feedback.analysis.choices import ChoiceQuestion
 from feedback.analysis.downloads import (
     Download,
     all_campaigns,
@@ -27,6 +29,7 @@ from feedback.analysis.services import (
     comparison_groups,
     parse_range,
 )
+from feedback.analysis.stats import Side
 from feedback.errors import DomainError, NotFound
 from feedback.surveys.questions import NPS_GROUPS
 from feedback.templating import channel_label, device_label, money, number, percent, phase_label
@@ -126,8 +129,8 @@ def overview(campaign_id: int) -> str:
                 (_("Scans"), counts.scans),
                 (_("Survey starts"), counts.starts),
                 (_("Completed"), counts.completions),
-                (_("Invites"), report.invites),
-                (_("Friends who answered"), report.acceptances),
+                (_("Invites"), result.referrals.invites),
+                (_("Friends who answered"), result.referrals.friends),
             ],
             _("Funnel"),
             _(
@@ -136,8 +139,8 @@ def overview(campaign_id: int) -> str:
                 scans=counts.scans,
                 starts=counts.starts,
                 done=counts.completions,
-                invites=report.invites,
-                accepted=report.acceptances,
+                invites=result.referrals.invites,
+                accepted=result.referrals.friends,
             ),
             percent,
         )
@@ -173,16 +176,24 @@ def overview(campaign_id: int) -> str:
             result.median_rating or 0,
             _("Touchpoint matrix"),
             _(
-                "Rating against unique visitors, split at the campaign medians; "
-                "the table lists each touchpoint's quadrant."
+                "Rating against visitors (counted per day) of the ranked touchpoints, split at their medians: a "
+                "description of where each one sits, not advice; the table lists each touchpoint's quadrant."
             ),
-            (_("Unique visitors (reach)"), _("Rating (performance)")),
-            (_("effective"), _("promising"), _("costly"), _("weak")),
+            (_("Visitors (reach)"), _("Rating (performance)")),
+            (
+                _("higher rating · more visitors"),
+                _("higher rating · fewer visitors"),
+                _("lower rating · more visitors"),
+                _("lower rating · fewer visitors"),
+            ),
         )
         if len(matrix_rows) >= 2
         else None
     )
-    advice = [sentences.advice(row, result.campaign_rating, money) for row in result.rows]
+    advice = [sentences.advice(row, result, money) for row in result.rows]
+    language = get_locale().language if get_locale() else "en"
+    names = {row.touchpoint.id: row.touchpoint.name for row in result.rows}
+    choice_views = [_choice_view(question, language, names) for question in report.choices]
     return render_template(
         "analysis/overview.html",
         campaign=campaign,
@@ -210,7 +221,43 @@ def overview(campaign_id: int) -> str:
         p_value=sentences.p_value,
         method_label=sentences.method_label,
         differ_at_all=sentences.differ_at_all,
+        metric_name=sentences.metric_name,
+        choice_views=choice_views,
     )
+
+
+def _choice_view(question: ChoiceQuestion, language: str, names: dict[int, str]) -> dict[str, object]:
+    """What the ratings page shows of one choice question: its text, option labels, a chart of the campaign's
+    shares with their intervals, the touchpoints' rows and the test's sentences."""
+
+    def label(value: str) -> str:
+        return question.label(value, language)
+
+    total = question.analysis.total
+    chart = (
+        charts.ranking(
+            [
+                charts.RankItem(label(o.value), 100 * o.share.share, 100 * o.share.ci.low, 100 * o.share.ci.high)
+                for o in total.options
+                if o.share.share is not None and o.share.ci is not None
+            ],
+            question.spec.text(language) or question.spec.key,
+            _("Share of the respondents to this question who chose each option, with its 95 % interval (Wilson)."),
+            lambda v: percent(v / 100),
+        )
+        if total.respondents
+        else None
+    )
+    return {
+        "key": question.spec.key,
+        "text": question.spec.text(language) or question.spec.key,
+        "multiple": question.analysis.multiple,
+        "labels": [label(v) for v in question.analysis.values],
+        "chart": chart,
+        "total": total,
+        "rows": [(names.get(g.key, ""), g) for g in question.analysis.groups if g.respondents],  # type: ignore[call-overload]
+        "tests": sentences.choice_tests(question.analysis, label),
+    }
 
 
 KIND_LABELS = {
@@ -218,6 +265,13 @@ KIND_LABELS = {
     GroupKind.CODE: _l("Print variants (codes)"),
     GroupKind.CHANNEL: _l("Channels"),
     GroupKind.PHASE: _l("Journey phases"),
+}
+
+
+SIDE_LABELS = {
+    Side.TWO_SIDED: _l("different from it (two-sided)"),
+    Side.ABOVE: _l("above it (decided before looking)"),
+    Side.BELOW: _l("below it (decided before looking)"),
 }
 
 
@@ -239,15 +293,17 @@ def compare(campaign_id: int) -> str:
     groups = {
         key: (_group_label(kind, label), summary) for key, (label, summary) in comparison_groups(report, kind).items()
     }
-    args = {k: request.args.get(k, "").strip() for k in ("a", "b", "benchmark")}
+    args = {k: request.args.get(k, "").strip() for k in ("a", "b", "benchmark", "side")}
     args["b"] = args["b"] or REST
+    side = Side(args["side"]) if args["side"] in set(Side) else Side.TWO_SIDED
+    args["side"] = side.value
     error, found = date_error, None
     if args["a"]:
         try:
             benchmark = float(args["benchmark"].replace(",", ".").replace("−", "-")) if args["benchmark"] else None
             if benchmark is not None and not -100 <= benchmark <= 100:
                 raise ValueError(args["benchmark"])
-            a_name, b_name, results = compare_groups(report, groups, args["a"], args["b"], benchmark)
+            a_name, b_name, results = compare_groups(report, groups, args["a"], args["b"], benchmark, side)
             found = {
                 "a_name": a_name,
                 "b_name": b_name,
@@ -269,6 +325,7 @@ def compare(campaign_id: int) -> str:
         found=found,
         args=args,
         rest=REST,
+        sides=SIDE_LABELS,
         p_value=sentences.p_value,
         method_label=sentences.method_label,
     )
@@ -284,8 +341,7 @@ def touchpoint(campaign_id: int, touchpoint_id: int) -> str:
     dates, date_error = _dates()
     report = campaign_report(campaign, dates)
     row = next(r for r in report.ratings.rows if r.touchpoint.id == tp.id)
-    groups = comparison_groups(report, GroupKind.TOUCHPOINT)
-    _a, _rest, results = compare_groups(report, groups, str(tp.id), REST)
+    results = list(row.vs_rest)
     group = request.args.get("group", "")
     page = max(1, request.args.get("page", 1, type=int) or 1)
     scope = Scope(campaign.workspace_id, (tp.id,), dates.period(campaign.workspace.timezone))

@@ -189,16 +189,26 @@ def ratings(campaign_id: int, query: schemas.Period) -> Response:
 
 
 def _numbers(touchpoint_id: int | None, n: ReferralNumbers) -> schemas.ReferralNumbers:
+    m = n.metrics
+    acceptance, friends_ci, k_ci = m.acceptance_rate, m.friends_per_invite_ci, m.k_factor_ci
     return schemas.ReferralNumbers(
         touchpoint_id=touchpoint_id,
-        invites=n.invites,
+        invites=m.invites,
         opens=n.opens,
-        unique_opens=n.unique_opens,
-        acceptances=n.acceptances,
-        completed_responses=n.completed_responses,
-        acceptance_rate=n.acceptance_rate,
-        k_factor=n.k_factor,
+        unique_opens=m.unique_opens,
+        acceptances=m.friends,
+        completed_responses=m.completed,
+        acceptance_rate=acceptance.share if acceptance else None,
+        k_factor=m.k_factor,
         median_hours_to_accept=n.median_hours_to_accept,
+        invites_accepted=m.invites_accepted,
+        acceptance_rate_low=acceptance.ci.low if acceptance and acceptance.ci else None,
+        acceptance_rate_high=acceptance.ci.high if acceptance and acceptance.ci else None,
+        friends_per_invite=m.friends_per_invite,
+        friends_per_invite_low=friends_ci.low if friends_ci else None,
+        friends_per_invite_high=friends_ci.high if friends_ci else None,
+        k_factor_low=k_ci.low if k_ci else None,
+        k_factor_high=k_ci.high if k_ci else None,
     )
 
 

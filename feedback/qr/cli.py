@@ -12,11 +12,12 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
+from feedback.analysis.services import code_traffic
 from feedback.auth.models import Workspace
 from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.qr.codes import InvalidCode, normalise_code
-from feedback.qr.models import Code, Scan, ScanOutcome
+from feedback.qr.models import Code
 from feedback.qr.rendering import QrOptions, RenderError, qr_url, render_png, render_svg
 from feedback.touchpoints.models import Campaign, Touchpoint
 
@@ -34,44 +35,41 @@ CODE_COLUMNS = [
 
 
 def code_rows(campaign_slug: str | None = None, workspace_slug: str | None = None) -> list[dict[str, object]]:
-    """One row per code with its scan counts (people only; bots excluded), counted by the database."""
-    counted = sa.and_(Scan.is_bot.is_(False), Scan.outcome == ScanOutcome.OK.value)
-    counts = (
-        sa.select(
-            Scan.code_id,
-            sa.func.count().filter(counted).label("scans"),
-            sa.func.count(sa.distinct(sa.case((counted, Scan.visitor_key)))).label("unique_visitors"),
-        )
-        .group_by(Scan.code_id)
-        .subquery()
-    )
+    """One row per code with its scans and visitors (counted per day; bots excluded): the numbers of the ratings'
+    code roll-up (`analysis.services.code_traffic`), the same in every output."""
     query = (
-        sa.select(Code, Workspace.slug, Campaign.slug, Touchpoint.name, counts.c.scans, counts.c.unique_visitors)
+        sa.select(Code, Workspace, Campaign.slug, Touchpoint.name)
         .join(Touchpoint, Touchpoint.id == Code.touchpoint_id)
         .join(Campaign, Campaign.id == Touchpoint.campaign_id)
         .join(Workspace, Workspace.id == Code.workspace_id)
-        .outerjoin(counts, counts.c.code_id == Code.id)
         .order_by(Workspace.slug, Campaign.slug, Touchpoint.name, Code.id)
     )
     if campaign_slug:
         query = query.where(Campaign.slug == campaign_slug)
     if workspace_slug:
         query = query.where(Workspace.slug == workspace_slug)
+    found = db.session.execute(query).all()
+    touchpoints: dict[Workspace, set[int]] = {}
+    for code, workspace, _campaign, _touchpoint in found:
+        touchpoints.setdefault(workspace, set()).add(code.touchpoint_id)
+    traffic: dict[int, tuple[int, int]] = {}
+    for workspace, ids in touchpoints.items():
+        traffic |= code_traffic(workspace.id, workspace.timezone, ids)
     base = current_app.config["PUBLIC_BASE_URL"]
     now = utcnow()
     return [
         {
-            "workspace": workspace,
+            "workspace": workspace.slug,
             "campaign": campaign,
             "touchpoint": touchpoint,
             "label": code.label,
             "code": code.code,
             "url": f"{base}/t/{code.code}",
             "state": code.state(now).value,
-            "scans": scans or 0,
-            "unique_visitors": unique or 0,
+            "scans": traffic.get(code.id, (0, 0))[0],
+            "unique_visitors": traffic.get(code.id, (0, 0))[1],
         }
-        for code, workspace, campaign, touchpoint, scans, unique in db.session.execute(query)
+        for code, workspace, campaign, touchpoint in found
     ]
 
 
@@ -81,7 +79,8 @@ def code_rows(campaign_slug: str | None = None, workspace_slug: str | None = Non
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @with_appcontext
 def codes_command(campaign_slug: str | None, workspace_slug: str | None, fmt: str) -> None:
-    """List printed codes with workspace, campaign, touchpoint, label, URL, state, scans and unique visitors."""
+    """List printed codes with workspace, campaign, touchpoint, label, URL, state, scans and visitors (counted per
+    day: the column unique_visitors)."""
     rows = code_rows(campaign_slug, workspace_slug)
     if (
         campaign_slug

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -51,6 +52,7 @@ class CodeStats:
     """Scan counts of one code; bots are never counted."""
 
     scans: int
+    #: Visitors counted per day (distinct visitors of each day, summed over the days).
     unique_visitors: int
     bot_scans: int
     blocked_scans: int
@@ -209,9 +211,7 @@ def record_scan(
     """
     code = resolved.code
     values = scan_values(code.workspace_id, resolved.touchpoint.id, code.id, visit, outcome, now, invite_id)
-    notify = (
-        printed and outcome is ScanOutcome.OK and not visit.is_bot and has_scan_subscribers(code.workspace_id)
-    )
+    notify = printed and outcome is ScanOutcome.OK and not visit.is_bot and has_scan_subscribers(code.workspace_id)
     try:
         if not notify:  # group commit: concurrent scans of this process share one transaction
             scan_id = scanwriter.store(db.engine, Scan.__table__, values)
@@ -295,14 +295,13 @@ def _counted() -> list[sa.ColumnElement[bool]]:
     return [Scan.is_bot.is_(False), Scan.outcome == ScanOutcome.OK.value]
 
 
-def code_stats(touchpoint: Touchpoint) -> dict[int, CodeStats]:
-    """Scan counts per code of a touchpoint (GROUP BY in the database)."""
-    human_ok = sa.and_(*_counted())
+def code_stats(touchpoint: Touchpoint, traffic: Mapping[int, tuple[int, int]]) -> dict[int, CodeStats]:
+    """Scan counts per code of a touchpoint: scans and visitors (counted per day) as `traffic` gives them (the
+    analysis roll-ups, `analysis.services.code_traffic`), bot and blocked scans and the last scan from the raw scans
+    (GROUP BY in the database)."""
     rows = db.session.execute(
         sa.select(
             Scan.code_id,
-            sa.func.count().filter(human_ok),
-            sa.func.count(sa.distinct(sa.case((human_ok, Scan.visitor_key)))),
             sa.func.count().filter(Scan.is_bot.is_(True)),
             sa.func.count().filter(Scan.is_bot.is_(False), Scan.outcome != ScanOutcome.OK.value),
             sa.func.max(Scan.scanned_at),
@@ -310,10 +309,13 @@ def code_stats(touchpoint: Touchpoint) -> dict[int, CodeStats]:
         .where(Scan.workspace_id == touchpoint.workspace_id, Scan.touchpoint_id == touchpoint.id)
         .group_by(Scan.code_id)
     )
+    raw = {code_id: (bots, blocked, last) for code_id, bots, blocked, last in rows}
     stats = {}
-    for code_id, scans, unique, bots, blocked, last in rows:
+    for code_id in set(raw) | set(traffic):
+        bots, blocked, last = raw.get(code_id, (0, 0, None))
+        scans, visitors = traffic.get(code_id, (0, 0))
         last_scan = last if last is None or last.tzinfo else last.replace(tzinfo=ZoneInfo("UTC"))
-        stats[code_id] = CodeStats(scans, unique, bots, blocked, last_scan)
+        stats[code_id] = CodeStats(scans, visitors, bots, blocked, last_scan)
     return stats
 
 

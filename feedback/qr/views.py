@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from feedback.analysis.services import code_traffic
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
@@ -71,7 +72,9 @@ def show_code(code_id: int) -> str:
         encoded_url=qr_url(base, code.code),
         display_url=f"{base}/t/{code.code}",
         state=code.state(utcnow()),
-        stats=services.code_stats(code.touchpoint).get(code.id),
+        stats=services.code_stats(
+            code.touchpoint, code_traffic(code.workspace_id, current_workspace().timezone, [code.touchpoint_id])
+        ).get(code.id),
         expiry_form=ExpiryForm(expires_on=code.expires_at.date() if code.expires_at else None),
         confirm_form=ConfirmForm(),
         can_edit=current_role().allows(Role.EDITOR),

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from feedback.analysis import ratings
+from feedback.analysis.summaries import ReferralMetrics, Referrals, referral_metrics
 from feedback.extensions import db
 from feedback.qr.codes import InvalidCode, generate_code, normalise_code
 from feedback.qr.models import Code, Scan
@@ -34,25 +33,17 @@ class ResolvedInvite:
 
 @dataclass(frozen=True)
 class ReferralNumbers:
-    """Referral figures of one referring touchpoint (or a whole campaign)."""
+    """Referral figures of one referring touchpoint (or a whole campaign): the respondents who completed in the
+    period, the invites they took, the opens of those links and the friends they won (whenever those answered)."""
 
-    invites: int
+    referrals: Referrals
     opens: int
-    unique_opens: int
-    acceptances: int
-    completed_responses: int
     median_hours_to_accept: float | None
 
     @property
-    def acceptance_rate(self) -> float | None:
-        """Acceptances per unique open (feedback.analysis.ratings.acceptance_rate); None without opens."""
-        found = ratings.acceptance_rate(self.acceptances, self.unique_opens)
-        return found.share if found is not None else None
-
-    @property
-    def k_factor(self) -> float | None:
-        """Acceptances per completed response of the referring touchpoint (feedback.analysis.ratings.k_factor)."""
-        return ratings.k_factor(self.acceptances, self.completed_responses)
+    def metrics(self) -> ReferralMetrics:
+        """Acceptance rate, friends per invite and k-factor with their intervals (feedback.analysis.summaries)."""
+        return referral_metrics(self.referrals)
 
 
 def offers_invite(response: Response, campaign: Campaign) -> bool:
@@ -163,12 +154,12 @@ def _within(column: sa.ColumnElement[datetime], period: tuple[datetime | None, d
 def _median_hours(
     campaign: Campaign, touchpoint_id: int | None = None, period: tuple[datetime | None, datetime | None] = (None, None)
 ) -> float | None:
-    """Median time from issuing an invite to an acceptance (accepted within the period), in hours."""
+    """Median time from issuing an invite to an acceptance (of the invites issued within the period), in hours."""
     query = (
         sa.select(Invite.created_at, InviteAcceptance.accepted_at)
         .join(InviteAcceptance, InviteAcceptance.invite_id == Invite.id)
         .where(Invite.campaign_id == campaign.id, Invite.workspace_id == campaign.workspace_id)
-        .where(*_within(InviteAcceptance.accepted_at, period))
+        .where(*_within(Invite.created_at, period))
     )
     if touchpoint_id is not None:
         query = query.where(Invite.touchpoint_id == touchpoint_id)
@@ -177,86 +168,68 @@ def _median_hours(
 
 
 def referral_numbers(
-    campaign: Campaign,
-    period: tuple[datetime | None, datetime | None] = (None, None),
-    completed: Mapping[int, int] | None = None,
+    campaign: Campaign, period: tuple[datetime | None, datetime | None] = (None, None)
 ) -> tuple[dict[int, ReferralNumbers], ReferralNumbers]:
     """Per referring touchpoint and for the whole campaign (counted by the database, GROUP BY touchpoint).
 
-    :param period: UTC [start, end): invites issued, opens, acceptances and responses within it; open by default.
-    :param completed: completed responses per touchpoint when the caller has counted them already.
+    :param period: UTC [start, end) of the respondents' starts (as every response count); their invites, the opens
+        of those and the friends won count whenever they happened, so that every rate is about the same people.
     """
     ws = campaign.workspace_id
-    invites = dict(
-        db.session.execute(
-            sa.select(Invite.touchpoint_id, sa.func.count())
-            .where(Invite.campaign_id == campaign.id, Invite.workspace_id == ws, *_within(Invite.created_at, period))
-            .group_by(Invite.touchpoint_id)
-        ).all()
-    )
-    opens = {
-        tp: (total, unique)
-        for tp, total, unique in db.session.execute(
-            sa.select(Invite.touchpoint_id, sa.func.count(Scan.id), sa.func.count(sa.distinct(Scan.visitor_key)))
-            .join(Scan, Scan.invite_id == Invite.id)
-            .where(
-                Invite.campaign_id == campaign.id,
-                Invite.workspace_id == ws,
-                Scan.is_bot.is_(False),
-                Scan.visitor_key != Invite.referrer_visitor_key,  # opening your own link is no referral
-                *_within(Scan.scanned_at, period),
-            )
-            .group_by(Invite.touchpoint_id)
-        )
-    }
-    accepted = dict(
-        db.session.execute(
-            sa.select(Invite.touchpoint_id, sa.func.count(InviteAcceptance.id))
-            .join(InviteAcceptance, InviteAcceptance.invite_id == Invite.id)
-            .where(Invite.campaign_id == campaign.id, Invite.workspace_id == ws)
-            .where(*_within(InviteAcceptance.accepted_at, period))
-            .group_by(Invite.touchpoint_id)
-        ).all()
-    )
     touchpoint_ids = list(
         db.session.scalars(
             owned(Touchpoint, ws, Touchpoint.campaign_id == campaign.id).with_only_columns(Touchpoint.id)
         )
     )
-    completed = (
-        completed
-        if completed is not None
-        else dict(
-            db.session.execute(
-                sa.select(Response.touchpoint_id, sa.func.count())
-                .where(
-                    Response.workspace_id == ws,
-                    Response.touchpoint_id.in_(touchpoint_ids),
-                    Response.completed_at.is_not(None),
-                    Response.flagged.is_(False),
-                    *_within(Response.started_at, period),
-                )
-                .group_by(Response.touchpoint_id)
-            ).all()
+    respondents = (
+        sa.select(Response.id, Response.touchpoint_id)
+        .where(
+            Response.workspace_id == ws,
+            Response.touchpoint_id.in_(touchpoint_ids),
+            Response.completed_at.is_not(None),
+            Response.flagged.is_(False),
+            *_within(Response.started_at, period),
         )
+        .subquery()
     )
+    friends = (
+        sa.select(InviteAcceptance.invite_id, sa.func.count().label("n"))
+        .where(InviteAcceptance.workspace_id == ws)
+        .group_by(InviteAcceptance.invite_id)
+        .subquery()
+    )
+    invited = Invite.id.is_not(None).label("invited")
+    won = sa.func.coalesce(friends.c.n, 0).label("won")
+    grouped: dict[int, dict[tuple[bool, int], int]] = {tp: {} for tp in touchpoint_ids}
+    for tp, took, n_friends, count in db.session.execute(
+        sa.select(respondents.c.touchpoint_id, invited, won, sa.func.count())
+        .select_from(respondents)
+        .outerjoin(Invite, Invite.response_id == respondents.c.id)
+        .outerjoin(friends, friends.c.invite_id == Invite.id)
+        .group_by(respondents.c.touchpoint_id, invited, won)
+    ):
+        grouped[tp][(bool(took), int(n_friends))] = count
+    opens = {
+        tp: (total, unique)
+        for tp, total, unique in db.session.execute(
+            sa.select(respondents.c.touchpoint_id, sa.func.count(Scan.id), sa.func.count(sa.distinct(Scan.visitor_key)))
+            .join(Invite, Invite.response_id == respondents.c.id)
+            .join(Scan, Scan.invite_id == Invite.id)
+            .where(Scan.is_bot.is_(False), Scan.visitor_key != Invite.referrer_visitor_key)
+            .group_by(respondents.c.touchpoint_id)
+        )
+    }
     per_touchpoint = {
         tp: ReferralNumbers(
-            invites=invites.get(tp, 0),
+            referrals=Referrals(grouped[tp], opens.get(tp, (0, 0))[1]),
             opens=opens.get(tp, (0, 0))[0],
-            unique_opens=opens.get(tp, (0, 0))[1],
-            acceptances=accepted.get(tp, 0),
-            completed_responses=completed.get(tp, 0),
-            median_hours_to_accept=_median_hours(campaign, tp, period) if accepted.get(tp) else None,
+            median_hours_to_accept=_median_hours(campaign, tp, period) if any(f for (_, f) in grouped[tp]) else None,
         )
         for tp in touchpoint_ids
     }
     total = ReferralNumbers(
-        invites=sum(n.invites for n in per_touchpoint.values()),
+        referrals=sum((n.referrals for n in per_touchpoint.values()), Referrals()),
         opens=sum(n.opens for n in per_touchpoint.values()),
-        unique_opens=sum(n.unique_opens for n in per_touchpoint.values()),
-        acceptances=sum(n.acceptances for n in per_touchpoint.values()),
-        completed_responses=sum(n.completed_responses for n in per_touchpoint.values()),
         median_hours_to_accept=_median_hours(campaign, None, period),
     )
     return per_touchpoint, total

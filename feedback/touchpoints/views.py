@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
+from feedback.analysis.services import code_traffic
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
@@ -203,7 +204,9 @@ def show_touchpoint(touchpoint_id: int):
         touchpoint=touchpoint,
         campaign=touchpoint.campaign,
         codes=qr_services.codes_of(touchpoint),
-        code_stats=qr_services.code_stats(touchpoint),
+        code_stats=qr_services.code_stats(
+            touchpoint, code_traffic(touchpoint.workspace_id, current_workspace().timezone, [touchpoint.id])
+        ),
         recent_scans=qr_services.recent_scans(touchpoint),
         now=utcnow(),
         code_form=CodeForm(),

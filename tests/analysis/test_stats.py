@@ -128,19 +128,41 @@ def test_comparisons_with_an_empty_sample_are_not_run() -> None:
     assert stats.mann_whitney({}, {3: 4}) is None
 
 
-def test_benchmark_test_is_one_sided_in_the_observed_direction() -> None:
-    """z = (NPS' − benchmark)/SE'; above the benchmark p = norm.sf(z)."""
+def test_benchmark_test_is_two_sided_unless_the_direction_was_named_first() -> None:
+    """z = (NPS' − benchmark)/SE'; two-sided p = 2·norm.sf(|z|); one-sided only for the side asked beforehand."""
     a = stats.nps_from_counts(counts(NPS_SAMPLES["big"]))
     n_adj = a.n + 3
     p = (a.promoters + 0.75) / n_adj
     d = (a.detractors + 0.75) / n_adj
-    z = (p - d - (-0.6)) / math.sqrt((p + d - (p - d) ** 2) / n_adj)
+    se = math.sqrt((p + d - (p - d) ** 2) / n_adj)
+    z = (p - d - (-0.6)) / se
     result = stats.nps_against_benchmark(a, -60)
-    assert result.above
+    assert result.side is stats.Side.TWO_SIDED
     assert result.z == pytest.approx(z)
-    assert result.p == pytest.approx(sps.norm.sf(z))
-    below = stats.nps_against_benchmark(a, 20)
-    assert not below.above and below.p == pytest.approx(sps.norm.cdf(below.z))
+    assert result.p == pytest.approx(2 * sps.norm.sf(abs(z)))
+    assert result.diff == pytest.approx(a.nps + 60)
+    assert result.ci.low == pytest.approx(100 * (p - d - Z * se) + 60)
+    assert result.ci.low <= result.diff_adj <= result.ci.high
+    above = stats.nps_against_benchmark(a, -60, stats.Side.ABOVE)
+    assert above.p == pytest.approx(sps.norm.sf(z))
+    below = stats.nps_against_benchmark(a, -60, stats.Side.BELOW)
+    assert below.p == pytest.approx(sps.norm.cdf(z))
+
+
+def test_benchmark_test_keeps_its_false_alarm_rate_at_five_percent() -> None:
+    """Samples drawn where the true NPS equals the benchmark: the two-sided test says "different" in about 5 % of
+    them; choosing the side after seeing the data (the old behaviour) would say so about twice as often."""
+    rng = np.random.default_rng(7)
+    shares = [0.4, 0.3, 0.3]  # promoters, passives, detractors: NPS +10
+    draws = rng.multinomial(200, shares, size=4000)
+    two_sided = one_sided_after_looking = 0
+    for promoters, passives, detractors in draws:
+        estimate = stats.nps(int(promoters), int(passives), int(detractors))
+        two_sided += stats.nps_against_benchmark(estimate, 10).p < stats.ALPHA
+        side = stats.Side.ABOVE if estimate.nps >= 10 else stats.Side.BELOW
+        one_sided_after_looking += stats.nps_against_benchmark(estimate, 10, side).p < stats.ALPHA
+    assert 0.035 < two_sided / len(draws) < 0.065
+    assert one_sided_after_looking / len(draws) > 0.08
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (1, 1), (7, 23), (23, 23), (412, 1000), (3, 4)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from pypdf import PdfReader
 from scipy import stats as sps
 
 from feedback.analysis.services import DateRange, campaign_ratings
+from feedback.extensions import db
 from feedback.touchpoints.models import Channel, Phase
 from tests.helpers import WHEN
 
@@ -117,14 +119,14 @@ def test_a_period_limits_every_number(client, auth, seeded) -> None:
     assert booth.summary.nps.n == 11 + 1  # hours 0–10 end before midnight in Berlin (23:00 UTC), plus the partial
 
 
-def test_xlsx_has_typed_numbers_formats_and_three_sheets(client, auth, seeded) -> None:
+def test_xlsx_has_typed_numbers_formats_and_four_sheets(client, auth, seeded) -> None:
     """openpyxl reads numbers back as numbers, with % formats, a frozen header and neutralised formulas."""
     auth.login(seeded["owner"])
     response = client.get(f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/ratings.xlsx")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].endswith('.xlsx"')
     book = load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["Ratings", "Comparisons", "Columns"]
+    assert book.sheetnames == ["Ratings", "Comparisons", "Choice questions", "Columns"]
     sheet = book["Ratings"]
     assert sheet.freeze_panes == "A2"
     header = [c.value for c in sheet[1]]
@@ -276,7 +278,8 @@ def test_mann_whitney_on_the_page_matches_scipy(seeded) -> None:
 
 
 def test_referral_numbers_follow_the_period(seeded, make_response) -> None:
-    """Invites issued inside the period count there, not in a period before them."""
+    """Referral numbers of a period are about its respondents (STATS.md §1): the invite a respondent of WHEN took
+    the next day counts with WHEN, where its issuer is in the denominator, not in the day it was issued."""
     from feedback.extensions import db
     from feedback.referrals import services as referrals
 
@@ -289,9 +292,9 @@ def test_referral_numbers_follow_the_period(seeded, make_response) -> None:
     everything = campaign_ratings(seeded["campaign"])
 
     def invites(result) -> int:  # noqa: ANN001
-        return next(r for r in result.rows if r.touchpoint.id == seeded["booth"].id).touchpoint.referrals.invites
+        return next(r for r in result.rows if r.touchpoint.id == seeded["booth"].id).referrals.invites
 
-    assert (invites(inside), invites(before), invites(everything)) == (1, 0, 1)
+    assert (invites(inside), invites(before), invites(everything)) == (0, 1, 1)
 
 
 def test_rollup_command_builds_every_closed_day(runner, seeded) -> None:
@@ -322,8 +325,14 @@ def second(seeded, make_campaign, make_touchpoint, with_survey, make_scans, make
     responses = [make_response(mailing, nps=value, reason=f"Mailing {value}") for value in (10, 9, 6, 8)]
     for option in ("beans", "courses"):
         responses[0].answers.append(
-            Answer(workspace_id=mailing.workspace_id, touchpoint_id=mailing.id, question_key="interests",
-                   question_type="multi_choice", value_text=option, answered_at=WHEN)  # fmt: skip
+            Answer(
+                workspace_id=mailing.workspace_id,
+                touchpoint_id=mailing.id,
+                question_key="interests",
+                question_type="multi_choice",
+                value_text=option,
+                answered_at=WHEN,
+            )  # fmt: skip
         )
     db.session.commit()
     return {"campaign": campaign, "mailing": mailing, "responses": responses}
@@ -438,3 +447,64 @@ def test_a_workspace_without_campaigns_is_told_so(client, auth, make_user, make_
     reply = client.get(f"/w/{workspace.slug}/responses.csv")
     assert reply.status_code == 404 and "This workspace has no campaigns yet." in reply.get_data(as_text=True)
     assert f'href="/w/{workspace.slug}/ratings.xlsx"' not in client.get(f"/w/{workspace.slug}/").get_data(as_text=True)
+
+
+def test_visitors_are_counted_per_day_in_every_list_of_codes(client, auth, runner, seeded, make_scans) -> None:
+    """The same two visitors scan the poster on two days: 4 visitors counted per day (not 2 distinct keys over the
+    period) on the ratings, the touchpoint page's code list, the code page and in `feedback codes`."""
+    from feedback.qr.models import Code
+
+    poster = seeded["poster"]
+    make_scans(poster, 4, visitors=2)
+    make_scans(poster, 4, when=WHEN + timedelta(days=1), visitors=2)
+    row = next(r for r in campaign_ratings(seeded["campaign"]).rows if r.touchpoint.id == poster.id)
+    assert (row.touchpoint.counts.scans, row.touchpoint.counts.visitors) == (8, 4)
+    listed = json.loads(runner.invoke(args=["codes", "--format", "json"]).output)
+    code = db.session.scalar(sa.select(Code).where(Code.touchpoint_id == poster.id))
+    entry = next(r for r in listed if r["code"] == code.code)
+    assert (entry["scans"], entry["unique_visitors"]) == (8, 4)
+    auth.login(seeded["owner"])
+    slug = seeded["workspace"].slug
+    page = client.get(f"/w/{slug}/touchpoints/{poster.id}").get_data(as_text=True)
+    cells = re.findall(r"<td class=\"num\">(\d+)</td>", page)
+    assert cells[:2] == ["8", "4"]
+    code_page = client.get(f"/w/{slug}/codes/{code.id}").get_data(as_text=True)
+    assert re.search(r"Visitors \(per day\)</dt><dd>4</dd>", code_page)
+
+
+def test_choice_questions_are_analysed_on_the_page_in_the_downloads_and_the_api(
+    client, auth, seeded, make_touchpoint, with_survey, make_response
+) -> None:
+    """The trade-fair survey's "Möchten Sie, dass wir uns melden?": shares per option with Wilson intervals per
+    touchpoint, the χ² test across the touchpoints, on the ratings page, in the XLSX and JSON and the API."""
+    fair = with_survey(
+        make_touchpoint(seeded["campaign"], "Stand B", Channel.TRADE_FAIR, Phase.AWARENESS), "trade-fair"
+    )
+    hall = with_survey(
+        make_touchpoint(seeded["campaign"], "Stand C", Channel.TRADE_FAIR, Phase.AWARENESS), "trade-fair"
+    )
+    for touchpoint, answers in (
+        (fair, ["offer"] * 12 + ["no"] * 3),
+        (hall, ["offer"] * 2 + ["info"] * 3 + ["no"] * 10),
+    ):
+        for value in answers:
+            make_response(touchpoint, nps=9, follow_up=value)
+    auth.login(seeded["owner"])
+    base = f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/ratings"
+    page = client.get(base, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Would you like us to get in touch?" in page and "Yes, with an offer" in page
+    assert "80.0%" in page  # 12 of 15 at Stand B
+    expected = sps.chi2_contingency([[12, 0, 3], [2, 3, 10]], correction=False)
+    assert expected.expected_freq.min() < 5  # small expected counts: Fisher's test by permutation
+    assert "The touchpoints&#39; answers differ (Fisher&#39;s exact test (permutation)" in page
+    document = json.loads(client.get(base + ".json").get_data(as_text=True))
+    rows = [r for r in document["choices"] if r["question_key"] == "follow_up"]
+    offer_b = next(r for r in rows if r["option"] == "offer" and r["touchpoint"] == "Stand B")
+    wilson = sps.binomtest(12, 15).proportion_ci(confidence_level=0.95, method="wilson")
+    assert (offer_b["respondents"], offer_b["chosen"]) == (15, 12)
+    assert offer_b["share_low"] == pytest.approx(wilson.low, abs=1e-6) and offer_b["p_holm"] < 0.05
+    total = next(r for r in rows if r["option"] == "no" and r["touchpoint_id"] is None)
+    assert (total["respondents"], total["chosen"]) == (30, 13)
+    book = load_workbook(io.BytesIO(client.get(base + ".xlsx").data))
+    sheet = list(book["Choice questions"].iter_rows(min_row=2, values_only=True))
+    assert ("follow_up", "offer", "Stand B", 15, 12) in [(r[0], r[3], r[6], r[7], r[8]) for r in sheet]

@@ -186,7 +186,8 @@ def test_from_signup_to_a_rated_touchpoint(browser, server, make_user, make_work
     _dashboard(page)
     referrals = page.inner_text("main")
     assert re.search(r"Ausgegebene Einladungen\s+1\b", referrals, re.I), referrals[:400]  # shown in capitals
-    assert re.search(r"\bAnnahmen\s+1\b", referrals, re.I), referrals[:400]
+    assert re.search(r"Freunde, die geantwortet haben\s+1\b", referrals, re.I), referrals[:400]
+    assert re.search(r"Annahmequote\s+100,0\s%", referrals, re.I), referrals[:400]  # 1 of 1 invites won a friend
 
     page.goto(f"{campaign_url}/ratings")
     page.get_by_text("Herunterladen").click()

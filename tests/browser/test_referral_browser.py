@@ -61,6 +61,6 @@ def test_a_friend_accepts_an_invite_taken_on_the_thank_you_page(browser, live_se
     db.session.rollback()
     campaign = db.session.get(type(touchpoint.campaign), campaign_id)
     per_touchpoint, total = referrals.referral_numbers(campaign)
-    assert (total.invites, total.unique_opens, total.acceptances) == (1, 1, 1)
-    assert total.k_factor == pytest.approx(1 / total.completed_responses) and total.completed_responses == 2
+    assert (total.metrics.invites, total.metrics.unique_opens, total.metrics.friends) == (1, 1, 1)
+    assert total.metrics.k_factor == pytest.approx(1 / 2) and total.metrics.completed == 2
     assert db.session.scalar(sa.select(sa.func.count()).select_from(InviteAcceptance)) == 1

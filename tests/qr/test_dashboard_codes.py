@@ -12,6 +12,7 @@ import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
+from feedback.analysis.services import code_traffic
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
 from feedback.extensions import db
@@ -160,7 +161,8 @@ def test_touchpoint_page_counts_scans_without_bots(client, touchpoint) -> None:
     for ip in ("198.51.100.1", "198.51.100.1", "192.0.2.7"):
         client.get(f"/t/{code.code}", headers={"User-Agent": "Mozilla/5.0 (iPhone)"}, environ_base={"REMOTE_ADDR": ip})
     client.get(f"/t/{code.code}", headers={"User-Agent": "WhatsApp/2.24"})
-    stats = services.code_stats(touchpoint)[code.id]
+    traffic = code_traffic(touchpoint.workspace_id, "Europe/Berlin", [touchpoint.id])
+    stats = services.code_stats(touchpoint, traffic)[code.id]
     assert (stats.scans, stats.unique_visitors, stats.bot_scans) == (3, 2, 1)
     assert count(Scan) == 4
     html = client.get(f"{_ws(touchpoint)}/touchpoints/{touchpoint.id}").get_data(as_text=True)

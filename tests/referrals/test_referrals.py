@@ -72,9 +72,10 @@ def test_an_invited_friend_who_answers_counts_as_an_acceptance(app, code) -> Non
     assert db.session.scalar(sa.select(Scan.invite_id).where(Scan.invite_id.is_not(None))) == acceptance.invite_id
     per_touchpoint, total = services.referral_numbers(code.touchpoint.campaign)
     numbers = per_touchpoint[code.touchpoint_id]
-    assert (numbers.invites, numbers.unique_opens, numbers.acceptances, numbers.completed_responses) == (1, 1, 1, 2)
-    assert numbers.k_factor == pytest.approx(1 / 2) and numbers.acceptance_rate == 1.0
-    assert total.acceptances == 1 and total.median_hours_to_accept is not None
+    m = numbers.metrics
+    assert (m.invites, m.unique_opens, m.friends, m.completed) == (1, 1, 1, 2)
+    assert numbers.metrics.k_factor == pytest.approx(1 / 2) and numbers.metrics.acceptance_rate.share == 1.0
+    assert total.metrics.friends == 1 and total.median_hours_to_accept is not None
 
 
 def test_opening_your_own_invite_adds_no_acceptance(app, code) -> None:
@@ -147,7 +148,8 @@ def test_dashboard_shows_referral_numbers_and_revokes(app, client, auth, code) -
     slug = code.touchpoint.campaign.workspace.slug
     html = client.get(f"/w/{slug}/campaigns/{code.touchpoint.campaign_id}/referrals").get_data(as_text=True)
     invite = db.session.scalar(sa.select(Invite))
-    assert f"{invite.code[:4]}-{invite.code[4:8]}" in html and "0.50" in html and "100%" in html
+    assert f"{invite.code[:4]}-{invite.code[4:8]}" in html and "0.50" in html and "100.0%" in html
+    assert "no interval" in html  # k on 2 respondents: a bootstrap needs at least 10
     client.post(f"/w/{slug}/invites/{invite.id}/revoke")
     db.session.refresh(invite)
     assert invite.revoked_at is not None
@@ -159,7 +161,7 @@ def test_opening_your_own_link_is_not_counted_as_an_open(app, code) -> None:
     before = count(Scan)
     referrer.get(path, headers=PHONE)
     _per_touchpoint, total = services.referral_numbers(code.touchpoint.campaign)
-    assert (total.opens, total.unique_opens) == (0, 0)
+    assert (total.opens, total.metrics.unique_opens) == (0, 0)
     assert count(Scan) == before + 1  # the visit itself is still recorded
 
 
