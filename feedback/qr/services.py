@@ -6,6 +6,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -32,6 +33,16 @@ class DuplicateLabel(DomainError):
 
     status = 409
     message = _l("This touchpoint already has a code with this label.")
+
+
+class CodeChanges(TypedDict, total=False):
+    """Some settings of a code (an API PATCH): a setting left out, or a label or `paused` of None, stays as it is;
+    `expires_on` None lets the code never expire."""
+
+    label: str | None
+    paused: bool | None
+    #: The last day (workspace time) the code leads to its page.
+    expires_on: date | None
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,25 @@ def end_of_day(day: date, timezone: str) -> datetime:
 def set_expiry(code: Code, day: date | None, workspace: Workspace) -> None:
     """Let a code expire at the end of `day` (workspace time), or never when `day` is None."""
     code.expires_at = None if day is None else end_of_day(day, workspace.timezone)
+
+
+def change_code(workspace: Workspace, code_id: int, changes: CodeChanges, now: datetime) -> Code:
+    """Relabel, pause or resume, or set the last day of one of the workspace's codes; the caller commits.
+
+    :param changes: the settings to change (see CodeChanges); pausing takes effect at `now`.
+    :raises NotFound: the code is not one of this workspace's.
+    :raises DuplicateLabel: another code of the touchpoint has the new label.
+    """
+    code = get_code(workspace.id, code_id)
+    label = changes.get("label")
+    if label is not None:
+        relabel(code, label)
+    paused = changes.get("paused")
+    if paused is not None:
+        set_paused(code, paused, now)
+    if "expires_on" in changes:
+        set_expiry(code, changes["expires_on"], workspace)
+    return code
 
 
 def codes_of(touchpoint: Touchpoint) -> list[Code]:
