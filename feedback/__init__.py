@@ -142,12 +142,19 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_caches(app: Flask) -> None:
-    """The per-process caches live on the app (app.extensions): each gunicorn worker builds its own app."""
+    """What a process keeps in memory lives on the app (app.extensions): each gunicorn worker builds its own app.
+    Caches, the group-commit writers, the fast lane's count of changes and the count of scans not stored."""
+    from feedback import groupcommit
+    from feedback.qr import fastpath
+    from feedback.qr import services as qr_services
     from feedback.respondent import quick
     from feedback.webhooks import services as webhooks
 
     quick.init_app(app)
     webhooks.init_app(app)
+    groupcommit.init_app(app)
+    fastpath.init_app(app)
+    qr_services.init_app(app)
 
 
 def register_subscribers(app: Flask) -> None:

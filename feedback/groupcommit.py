@@ -6,7 +6,7 @@ them. No thread of its own, so no hand-over to it and back on every write.
 
 Durability is unchanged: a request learns its outcome only after the transaction that holds its rows has committed,
 so nothing is acknowledged before it is stored. The scan path (`feedback.qr.scanwriter`) and survey completions
-(`feedback.respondent.quick`) each have a writer per engine and process.
+(`feedback.respondent.quick`) each have a writer per engine and process, kept by the app (`Writers`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
+from flask import Flask
 
 log = logging.getLogger(__name__)
 
@@ -178,28 +179,48 @@ class GroupCommit:
                 pass
 
 
-_writers: dict[tuple[int, int, str], GroupCommit] = {}
-_lock = threading.Lock()
+#: Where create_app keeps an app's writers (app.extensions).
+WRITERS = "feedback.groupcommit"
 
 
-def _forget(engine: sa.Engine) -> None:
-    """The engine is disposed of: so are its writers in this process (tests build and dispose of many apps)."""
-    pid = os.getpid()
-    for key in [k for k in list(_writers) if k[:2] == (pid, id(engine))]:
-        writer = _writers.pop(key, None)
-        if writer is not None:
-            writer.dispose()
+class Writers:
+    """An app's group-commit writers: one per engine, kind of write and process.
+
+    Keyed by process too, so a worker forked from a process that had built the app (gunicorn --preload) gets
+    writers of its own. An engine that is disposed of takes its writers with it (tests build and dispose of many).
+    """
+
+    def __init__(self) -> None:
+        self._writers: dict[tuple[int, int, str], GroupCommit] = {}
+        self._lock = threading.Lock()
+
+    def get(self, engine: sa.Engine, kind: str, build: Callable[[sa.Engine], GroupCommit]) -> GroupCommit:
+        """This process's writer of one kind for the engine, built on first use."""
+        key = (os.getpid(), id(engine), kind)
+        writer = self._writers.get(key)
+        if writer is None:
+            with self._lock:
+                writer = self._writers.get(key)
+                if writer is None:
+                    writer = self._writers[key] = build(engine)
+                    if not sa.event.contains(engine, "engine_disposed", self._forget):
+                        sa.event.listen(engine, "engine_disposed", self._forget)
+        return writer
+
+    def _forget(self, engine: sa.Engine) -> None:
+        """The engine is disposed of: so are its writers in this process."""
+        pid = os.getpid()
+        for key in [k for k in list(self._writers) if k[:2] == (pid, id(engine))]:
+            writer = self._writers.pop(key, None)
+            if writer is not None:
+                writer.dispose()
 
 
-def writer_for(engine: sa.Engine, kind: str, build: Callable[[sa.Engine], GroupCommit]) -> GroupCommit:
-    """This process's writer of one kind for the engine (a forked worker gets writers of its own)."""
-    key = (os.getpid(), id(engine), kind)
-    writer = _writers.get(key)
-    if writer is None:
-        with _lock:
-            writer = _writers.get(key)
-            if writer is None:
-                writer = _writers[key] = build(engine)
-                if not sa.event.contains(engine, "engine_disposed", _forget):
-                    sa.event.listen(engine, "engine_disposed", _forget)
-    return writer
+def init_app(app: Flask) -> None:
+    """Give the app its (empty) set of writers."""
+    app.extensions[WRITERS] = Writers()
+
+
+def writers_of(app: Flask) -> Writers:
+    """The app's group-commit writers (for callers without an app context, such as the fast lane)."""
+    return app.extensions[WRITERS]

@@ -21,6 +21,8 @@ from feedback.config import normalise_database_url
 from feedback.extensions import db
 from feedback.qr import services as qr_services
 from feedback.qr.models import Scan
+from feedback.referrals import services as referral_services
+from feedback.referrals.models import Invite
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Answer, Response, Survey
 from feedback.touchpoints import services as tp_services
@@ -381,3 +383,21 @@ def make_response(app: Any) -> Callable[..., Response]:
         return response
 
     return add
+
+
+@pytest.fixture
+def make_invite(
+    app: Any, make_code: Callable[..., Any], make_response: Callable[..., Response]
+) -> Callable[..., Invite]:
+    """make_invite(touchpoint=None, when=WHEN): the personal invite of a response completed at the touchpoint
+    (through its first code), issued a minute later; a new "Flyer" touchpoint with the loyalty survey and a code when
+    none is given."""
+
+    def build(touchpoint: Touchpoint | None = None, when: datetime = WHEN) -> Invite:
+        touchpoint = touchpoint or make_code().touchpoint
+        response = make_response(touchpoint, when=when)
+        invite = referral_services.issue_invite(response, touchpoint.campaign, when + timedelta(minutes=1))
+        db.session.commit()
+        return invite
+
+    return build

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -40,6 +41,10 @@ class Respondent:
         """GET a page as this phone."""
         return self.client.get(path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
 
+    def post(self, path: str, data: dict[str, Any]) -> TestResponse:
+        """POST a form as this phone."""
+        return self.client.post(path, data=data, headers=self.headers)
+
     def form(self, path: str) -> tuple[str, dict[str, str]]:
         """Open a /t or /i link; where its survey form posts to, and the form's hidden fields."""
         html = self.open(path).get_data(as_text=True)
@@ -48,10 +53,11 @@ class Respondent:
         action = re.search(r'<form method="post" action="(/t/[A-Z0-9]+)"', html)
         return (action.group(1) if action else path), fields
 
-    def submit(self, path: str, **answers: str) -> TestResponse:
-        """Open the link and send the first page with these answers (form fields such as q_nps="9")."""
+    def submit(self, path: str, **answers: str | list[str]) -> TestResponse:
+        """Open the link and send the first page with these answers (form fields such as q_nps="9"; a list for a
+        multiple choice)."""
         action, fields = self.form(path)
-        return self.client.post(action, data={**fields, **answers}, headers=self.headers)
+        return self.post(action, {**fields, **answers})
 
     def answer(self, path: str, **answers: str) -> str:
         """Complete a one-page survey (the loyalty template's answers unless given); the thank-you page's URL."""
@@ -64,7 +70,7 @@ class Respondent:
         page = self.open(thanks_url).get_data(as_text=True)
         token = re.search(r'name="r" value="([^"]+)"', page).group(1)
         action = re.search(r'action="(/t/[A-Z0-9]+/invite)"', page).group(1)
-        after = self.client.post(action, data={"r": token}, headers=self.headers)
+        after = self.post(action, {"r": token})
         assert after.status_code == 303
         html = self.open(after.headers["Location"]).get_data(as_text=True)
         return re.search(r'class="invite__link"><a href="([^"]+)"', html).group(1)
@@ -74,7 +80,12 @@ class Respondent:
         page = self.open(thanks_url).get_data(as_text=True)
         token = re.search(r'name="r" value="([^"]+)"', page).group(1)
         action = re.search(r'action="(/t/[A-Z0-9]+/contact)"', page).group(1)
-        return self.client.post(action, data={"r": token, **details}, headers=self.headers)
+        return self.post(action, {"r": token, **details})
+
+
+def path_of(link: str) -> str:
+    """The path of a link the app shows with its public address (https://fb.example/i/… → /i/…)."""
+    return urlsplit(link).path
 
 
 # --- shorthands of the steps above, for tests that play one step at a time -------------------------------------

@@ -180,14 +180,17 @@ def test_views_and_api_modules_scope_queries_through_the_tenancy_helper() -> Non
 
 
 def test_process_caches_hang_off_the_app(app, tmp_path) -> None:  # noqa: ANN001
-    """Each app (each gunicorn worker builds one) has caches of its own, made by create_app."""
+    """Each app (each gunicorn worker builds one) has caches, writers and counters of its own, made by create_app."""
     from feedback import create_app
+    from feedback.groupcommit import WRITERS
+    from feedback.qr.fastpath import CHANGES
+    from feedback.qr.services import LOST_SCANS
     from feedback.respondent.quick import SETUPS
     from feedback.webhooks.services import SCAN_SUBSCRIBERS
     from tests.conftest import environ_for
 
     other = create_app({"ENVIRON": environ_for(f"sqlite:///{tmp_path / 'other.sqlite3'}")})
-    for key in (SETUPS, SCAN_SUBSCRIBERS, "feedback.events"):
+    for key in (SETUPS, SCAN_SUBSCRIBERS, "feedback.events", WRITERS, CHANGES, LOST_SCANS):
         assert key in app.extensions and key in other.extensions
         assert app.extensions[key] is not other.extensions[key]
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from feedback.db_types import utcnow
 from feedback.extensions import db
+from feedback.groupcommit import writers_of
 from feedback.qr import scanwriter, services
 from feedback.qr.models import Scan
 
@@ -31,10 +32,12 @@ def test_a_backup_taken_while_scans_arrive_restores_exactly(app, runner, make_to
     code = services.create_code(make_touchpoint(name="Plakat"))
     db.session.commit()
     rows = [_scan_row(code, n) for n in range(400)]
-    engine, table = db.engine, Scan.__table__
+    writers, engine, table = writers_of(app), db.engine, Scan.__table__
     for row in rows[:200]:
-        scanwriter.store(engine, table, row, want_id=False)
-    writing = threading.Thread(target=lambda: [scanwriter.store(engine, table, r, want_id=False) for r in rows[200:]])
+        scanwriter.store(writers, engine, table, row, want_id=False)
+    writing = threading.Thread(
+        target=lambda: [scanwriter.store(writers, engine, table, r, want_id=False) for r in rows[200:]]
+    )
     writing.start()  # the service keeps writing while the backup runs
     target = tmp_path / "feedback.backup"
     result = runner.invoke(args=["backup", str(target)])
@@ -56,7 +59,7 @@ def test_a_backup_taken_while_scans_arrive_restores_exactly(app, runner, make_to
 def test_refused_backups_and_restores_change_nothing(app, runner, make_touchpoint, tmp_path: Path) -> None:
     code = services.create_code(make_touchpoint(name="Plakat"))
     db.session.commit()
-    scanwriter.store(db.engine, Scan.__table__, _scan_row(code, 1), want_id=False)
+    scanwriter.store(writers_of(app), db.engine, Scan.__table__, _scan_row(code, 1), want_id=False)
     existing = tmp_path / "taken.backup"
     existing.write_bytes(b"keep me")
     garbage = tmp_path / "garbage.backup"

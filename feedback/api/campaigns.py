@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flask import Response, g
 from spectree import Response as Resp
 
@@ -11,12 +9,9 @@ from feedback import schemas
 from feedback.analysis.downloads import ratings_download
 from feedback.analysis.services import checked_range
 from feedback.api.base import ERRORS, WRITE_ERRORS, bp, json_response, spec, workspace_id
-from feedback.api.surveys import survey_or_none
 from feedback.db_types import utcnow
-from feedback.errors import DomainError
 from feedback.extensions import commit, db
 from feedback.referrals.services import ReferralNumbers, referral_numbers
-from feedback.surveys.services import attach
 from feedback.tenancy import owned
 from feedback.touchpoints import services as tp
 from feedback.touchpoints.models import Campaign, Touchpoint
@@ -87,26 +82,8 @@ def get_campaign(campaign_id: int) -> Response:
 @spec.validate(json=schemas.CampaignUpdate, resp=Resp(HTTP_200=schemas.Campaign, **WRITE_ERRORS), tags=["campaigns"])
 def update_campaign(campaign_id: int, json: schemas.CampaignUpdate) -> Response:
     """Change fields of a campaign; `archived: true` archives it, `false` restores it."""
-    campaign = tp.get_campaign(workspace_id(), campaign_id)
-    changes = json.model_dump(exclude_unset=True)
-    archived = changes.pop("archived", None)
-    current = tp.CampaignData(
-        name=campaign.name,
-        description=campaign.description,
-        starts_on=campaign.starts_on,
-        ends_on=campaign.ends_on,
-        budget=campaign.budget,
-        incentive_text=campaign.incentive_text,
-        invite_policy=campaign.invite_policy,
-        referral_touchpoint_id=campaign.referral_touchpoint_id,
-        ask_contact=campaign.ask_contact,
-    )
-    for key in ("name", "description", "incentive_text", "invite_policy", "ask_contact"):
-        if key in changes and changes[key] is None:
-            raise DomainError(f"{key} cannot be null.")
-    tp.update_campaign(campaign, replace(current, **changes))
-    if archived is not None:
-        tp.set_campaign_archived(campaign, archived, utcnow())
+    changes = tp.CampaignChanges(**json.model_dump(exclude_unset=True))
+    campaign = tp.change_campaign(workspace_id(), campaign_id, changes, utcnow())
     commit()
     return json_response(_campaign(campaign))
 
@@ -131,10 +108,8 @@ def create_touchpoint(campaign_id: int, json: schemas.TouchpointCreate) -> Respo
     """Add a touchpoint to a campaign."""
     campaign = tp.get_campaign(workspace_id(), campaign_id)
     fields = json.model_dump()
-    survey = survey_or_none(fields.pop("survey_id"))
-    touchpoint = tp.create_touchpoint(campaign, tp.TouchpointData(**fields))
-    if survey is not None:
-        attach(touchpoint, survey)
+    survey_id = fields.pop("survey_id")
+    touchpoint = tp.create_touchpoint(campaign, tp.TouchpointData(**fields), survey_id)
     commit()
     return json_response(_touchpoint(touchpoint), 201)
 
@@ -152,26 +127,8 @@ def get_touchpoint(touchpoint_id: int) -> Response:
 )
 def update_touchpoint(touchpoint_id: int, json: schemas.TouchpointUpdate) -> Response:
     """Change fields of a touchpoint; `archived: true` archives it."""
-    touchpoint = tp.get_touchpoint(workspace_id(), touchpoint_id)
-    changes = json.model_dump(exclude_unset=True)
-    archived = changes.pop("archived", None)
-    if "survey_id" in changes:
-        attach(touchpoint, survey_or_none(changes.pop("survey_id")))
-    for key in ("name", "channel", "phase", "location", "notes"):
-        if key in changes and changes[key] is None:
-            raise DomainError(f"{key} cannot be null.")
-    current = tp.TouchpointData(
-        name=touchpoint.name,
-        channel=touchpoint.channel,  # type: ignore[arg-type]
-        phase=touchpoint.phase,  # type: ignore[arg-type]
-        cost=touchpoint.cost,
-        reach=touchpoint.reach,
-        location=touchpoint.location,
-        notes=touchpoint.notes,
-    )
-    tp.update_touchpoint(touchpoint, replace(current, **changes))
-    if archived is not None:
-        tp.set_touchpoint_archived(touchpoint, archived, utcnow())
+    changes = tp.TouchpointChanges(**json.model_dump(exclude_unset=True))
+    touchpoint = tp.change_touchpoint(workspace_id(), touchpoint_id, changes, utcnow())
     commit()
     return json_response(_touchpoint(touchpoint))
 

@@ -101,14 +101,8 @@ def get_code(code_id: int) -> Response:
 @spec.validate(json=schemas.CodeUpdate, resp=Resp(HTTP_200=schemas.Code, **WRITE_ERRORS), tags=["codes"])
 def update_code(code_id: int, json: schemas.CodeUpdate) -> Response:
     """Relabel, pause/resume, or set the last day of a code."""
-    code = get_owned(Code, workspace_id(), code_id)
-    changes = json.model_dump(exclude_unset=True)
-    if changes.get("label") is not None:
-        qr_services.relabel(code, changes["label"])
-    if changes.get("paused") is not None:
-        qr_services.set_paused(code, changes["paused"], utcnow())
-    if "expires_on" in changes:
-        qr_services.set_expiry(code, changes["expires_on"], g.workspace)
+    changes = qr_services.CodeChanges(**json.model_dump(exclude_unset=True))
+    code = qr_services.change_code(g.workspace, code_id, changes, utcnow())
     commit()
     return json_response(_code(code))
 
@@ -146,10 +140,7 @@ def create_batch(touchpoint_id: int, json: schemas.CodeBatchCreate) -> Response:
     """Personalised codes for a mailing: one per reference (or `count` numbered ones). Answers through them carry
     the reference, so the touchpoint is no longer anonymous. Fetch the codes with `GET …/codes?batch_id=`."""
     touchpoint = tp.get_touchpoint(workspace_id(), touchpoint_id)
-    if (json.references is None) == (json.count is None):
-        return problem(422, "Give either references or count.")
-    references = json.references or personal.serial_references(touchpoint, json.count or 0)
-    batch = personal.create_batch(touchpoint, json.name, references)
+    batch = personal.issue_batch(touchpoint, json.name, json.references, json.count)
     commit()
     return json_response(_batch(batch), 201)
 

@@ -23,6 +23,7 @@ from feedback.api.base import (
 from feedback.errors import problem
 from feedback.extensions import commit, db
 from feedback.qr.models import Code
+from feedback.surveys import services as survey_services
 from feedback.surveys.models import Response as SurveyResponseRow
 from feedback.tenancy import get_owned, owned
 
@@ -91,7 +92,6 @@ def get_response(response_id: int) -> Response:
 @spec.validate(resp=Resp("HTTP_204", **WRITE_ERRORS), tags=["responses"])
 def delete_response(response_id: int) -> Response:
     """Erase a response and its answers (a respondent's right to deletion)."""
-    row = get_owned(SurveyResponseRow, workspace_id(), response_id)
-    db.session.delete(row)
+    survey_services.delete_response(workspace_id(), response_id)
     commit()
     return Response(status=204)

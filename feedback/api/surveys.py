@@ -54,11 +54,6 @@ def create_survey(json: schemas.SurveyCreate) -> Response:
     return json_response(_survey(survey), 201)
 
 
-def survey_or_none(survey_id: int | None) -> Survey | None:
-    """The workspace's survey with this id (404 for another workspace's), or None."""
-    return get_owned(Survey, workspace_id(), survey_id) if survey_id is not None else None
-
-
 @bp.get("/surveys/<int:survey_id>")
 @spec.validate(resp=Resp(HTTP_200=schemas.Survey, **ERRORS), tags=["surveys"])
 def get_survey(survey_id: int) -> Response:

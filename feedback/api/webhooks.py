@@ -63,15 +63,8 @@ def get_webhook(endpoint_id: int) -> Response:
 @spec.validate(json=schemas.WebhookUpdate, resp=Resp(HTTP_200=schemas.Webhook, **WRITE_ERRORS), tags=["webhooks"])
 def update_webhook(endpoint_id: int, json: schemas.WebhookUpdate) -> Response:
     """Change an endpoint; `paused: true` stops new events for it."""
-    endpoint = webhook_services.get_endpoint(workspace_id(), endpoint_id)
-    webhook_services.update_endpoint(
-        endpoint,
-        json.url if json.url is not None else endpoint.url,
-        json.events if json.events is not None else endpoint.events.split(),
-        json.description if json.description is not None else endpoint.description,
-    )
-    if json.paused is not None:
-        webhook_services.set_paused(endpoint, json.paused, utcnow())
+    changes = webhook_services.EndpointChanges(**json.model_dump(exclude_unset=True))
+    endpoint = webhook_services.change_endpoint(workspace_id(), endpoint_id, changes, utcnow())
     commit()
     return json_response(schemas.Webhook(**_webhook(endpoint)))
 

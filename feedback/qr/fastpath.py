@@ -11,8 +11,8 @@ Anything else goes to Flask: unknown, paused or expired codes, HEAD, a query str
 session cookie, survey pages (their form carries a per-visitor CSRF token), and every snapshot older than
 `TTL_SECONDS` — so a change made by another process or instance (pause, expiry, new destination) is seen within
 that time (`MAX_AGE_SECONDS` at most, while one request is looking at the code again and the others still get
-the snapshot instead of all crowding into the full path). A change committed by this process drops every snapshot
-at once.
+the snapshot instead of all crowding into the full path). A change committed through the app in this process
+(counted on the app: `Changes`) drops every snapshot at once.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, parse_cookie
 
@@ -83,20 +83,43 @@ class Snapshot:
     generation: int
 
 
-_generation = 0
-_generation_lock = threading.Lock()
+#: Where create_app keeps the app's count of changes (app.extensions).
+CHANGES = "feedback.fastpath.changes"
+
+
+class Changes:
+    """How many changes the app's sessions made in this process to what snapshots depend on: a snapshot (and a
+    survey setup of `feedback.respondent.quick`) is good while the count is what it was when it was taken."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def bump(self) -> None:
+        """One more change: no snapshot taken before it is replayed."""
+        with self._lock:
+            self.count += 1
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its count of changes, at 0."""
+    app.extensions[CHANGES] = Changes()
 
 
 def changed() -> None:
-    """Something a scan answer depends on was changed in this process: no snapshot taken before is replayed."""
-    global _generation
-    with _generation_lock:
-        _generation += 1
+    """Something a scan answer depends on was changed through the current app: no snapshot taken before is
+    replayed. Outside an app context there is no app to tell (feedback/ makes no such change); a change made there
+    is seen like another process's, within TTL_SECONDS."""
+    if has_app_context():
+        changes: Changes | None = current_app.extensions.get(CHANGES)
+        if changes is not None:
+            changes.bump()
 
 
 def generation() -> int:
-    """The count of changes this process made to what snapshots depend on (a snapshot is good while it stays)."""
-    return _generation
+    """The count of changes the current app made to what snapshots depend on (a snapshot is good while it stays)."""
+    changes: Changes = current_app.extensions[CHANGES]
+    return changes.count
 
 
 def offer(environ: dict[str, Any], offered: Offer) -> None:
@@ -131,6 +154,8 @@ class FastPath:
         self.app = app
         self.wsgi_app = wsgi_app
         self.clock = clock
+        #: Read on every scan without an app context, so the middleware holds the app's counter itself.
+        self.changes: Changes = app.extensions[CHANGES]
         self.snapshots: dict[Key, Snapshot] = {}
         self.refreshing: set[Key] = set()
         #: Scans this process answered in the fast lane (for tests and the benchmark's notes).
@@ -143,7 +168,7 @@ class FastPath:
         if key is None:
             return self.wsgi_app(environ, start_response)
         snapshot = self.snapshots.get(key)
-        if snapshot is not None and snapshot.generation == _generation:
+        if snapshot is not None and snapshot.generation == self.changes.count:
             age = self.clock() - snapshot.taken_at
             # one request at a time looks at the code again; meanwhile the others keep the snapshot a little longer
             if age <= TTL_SECONDS or (key in self.refreshing and age <= MAX_AGE_SECONDS):
@@ -198,14 +223,14 @@ class FastPath:
             secret=self._secret,
         )
         engine = self._engine_for_scans()
-        record_replayed_scan(engine, offered.workspace_id, offered.touchpoint_id, offered.code_id, visit, now)
+        record_replayed_scan(self.app, engine, offered.workspace_id, offered.touchpoint_id, offered.code_id, visit, now)
         self.served += 1
         start_response(snapshot.status, [*snapshot.headers, ("Content-Length", str(len(snapshot.body)))])
         return [snapshot.body]
 
     def _learn(self, key: Key, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Let Flask answer, and keep its answer when the full path offered it."""
-        generation = _generation
+        generation = self.changes.count
         seen: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:

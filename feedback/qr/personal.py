@@ -241,6 +241,16 @@ def create_batch(touchpoint: Touchpoint, name: str, references: list[str]) -> Co
     return batch
 
 
+def issue_batch(touchpoint: Touchpoint, name: str, references: list[str] | None, count: int | None) -> CodeBatch:
+    """A mailing batch from either the recipients' references or a count of numbered codes; the caller commits.
+
+    :raises BatchError: both or neither were given, or create_batch refuses the references.
+    """
+    if (references is None) == (count is None):
+        raise BatchError("Give either references or count.")
+    return create_batch(touchpoint, name, references or serial_references(touchpoint, count or 0))
+
+
 def _ensure_shared_code(touchpoint: Touchpoint) -> None:
     """Friends invited by a mailing's recipients answer through a shared code, never a recipient's personal one, so
     a touchpoint with personal codes keeps at least one shared code (invite links lead to it)."""

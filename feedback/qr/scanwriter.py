@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from feedback.extensions import when_unlocked
-from feedback.groupcommit import WAIT_SECONDS, DriverStatement, GroupCommit, Pending, writer_for
+from feedback.groupcommit import WAIT_SECONDS, DriverStatement, GroupCommit, Pending, Writers
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,13 @@ class ScanWriter(GroupCommit):
         return sorted(int(scan_id) for (scan_id,) in found)
 
 
-def store(engine: sa.Engine, table: sa.Table, values: dict[str, Any], want_id: bool = True) -> int | None:
-    """Store one scan through this process's group commit for the engine and return once it is committed: its id
-    (or 0 with `want_id=False`); None when the write failed (logged)."""
+def store(
+    writers: Writers, engine: sa.Engine, table: sa.Table, values: dict[str, Any], want_id: bool = True
+) -> int | None:
+    """Store one scan through the app's group commit for the engine (`writers`, see feedback.groupcommit.writers_of)
+    and return once it is committed: its id (or 0 with `want_id=False`); None when the write failed (logged)."""
     item = Pending(values, want_id)
-    writer = writer_for(engine, "scan", lambda e: ScanWriter(e, table))
+    writer = writers.get(engine, "scan", lambda e: ScanWriter(e, table))
     if not writer.store(item):
         log.error("scan not committed within %s s", WAIT_SECONDS)
         return None

@@ -7,15 +7,18 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 
 from feedback.auth.models import Workspace
 from feedback.errors import DomainError
 from feedback.extensions import db
+from feedback.groupcommit import writers_of
 from feedback.qr import scanwriter
 from feedback.qr.codes import CODE_LENGTH, InvalidCode, generate_code, normalise_code
 from feedback.qr.models import Code, CodeState, Scan, ScanOutcome, UnknownCodeHit
@@ -33,6 +36,16 @@ class DuplicateLabel(DomainError):
 
     status = 409
     message = _l("This touchpoint already has a code with this label.")
+
+
+class CodeChanges(TypedDict, total=False):
+    """Some settings of a code (an API PATCH): a setting left out, or a label or `paused` of None, stays as it is;
+    `expires_on` None lets the code never expire."""
+
+    label: str | None
+    paused: bool | None
+    #: The last day (workspace time) the code leads to its page.
+    expires_on: date | None
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,25 @@ def end_of_day(day: date, timezone: str) -> datetime:
 def set_expiry(code: Code, day: date | None, workspace: Workspace) -> None:
     """Let a code expire at the end of `day` (workspace time), or never when `day` is None."""
     code.expires_at = None if day is None else end_of_day(day, workspace.timezone)
+
+
+def change_code(workspace: Workspace, code_id: int, changes: CodeChanges, now: datetime) -> Code:
+    """Relabel, pause or resume, or set the last day of one of the workspace's codes; the caller commits.
+
+    :param changes: the settings to change (see CodeChanges); pausing takes effect at `now`.
+    :raises NotFound: the code is not one of this workspace's.
+    :raises DuplicateLabel: another code of the touchpoint has the new label.
+    """
+    code = get_code(workspace.id, code_id)
+    label = changes.get("label")
+    if label is not None:
+        relabel(code, label)
+    paused = changes.get("paused")
+    if paused is not None:
+        set_paused(code, paused, now)
+    if "expires_on" in changes:
+        set_expiry(code, changes["expires_on"], workspace)
+    return code
 
 
 def codes_of(touchpoint: Touchpoint) -> list[Code]:
@@ -214,42 +246,57 @@ def record_scan(
     notify = printed and outcome is ScanOutcome.OK and not visit.is_bot and has_scan_subscribers(code.workspace_id)
     try:
         if not notify:  # group commit: concurrent scans of this process share one transaction
-            scan_id = scanwriter.store(db.engine, Scan.__table__, values)
+            scan_id = scanwriter.store(writers_of(current_app), db.engine, Scan.__table__, values)
         else:
             scan_id = _scan_with_event(resolved, sa.insert(Scan).values(**values).returning(Scan.id), visit, now)
     except sa.exc.SQLAlchemyError:
         log.exception("scan of code %s could not be stored", code.code)
         scan_id = None
     if scan_id is None:
-        scan_not_stored()
+        current_app.extensions[LOST_SCANS].add()
     return scan_id
 
 
 def record_replayed_scan(
-    engine: sa.Engine, workspace_id: int, touchpoint_id: int, code_id: int, visit: Visit, now: datetime
+    app: Flask, engine: sa.Engine, workspace_id: int, touchpoint_id: int, code_id: int, visit: Visit, now: datetime
 ) -> bool:
     """Store a scan the fast lane answered from its snapshot (always an OK scan of an active code, no webhook
-    subscriber); False when the write failed (logged and counted; the visitor is served all the same)."""
+    subscriber); False when the write failed (logged and counted; the visitor is served all the same). The fast
+    lane runs without an app context, so it names its app."""
     values = scan_values(workspace_id, touchpoint_id, code_id, visit, ScanOutcome.OK, now)
-    if scanwriter.store(engine, Scan.__table__, values, want_id=False) is None:
-        scan_not_stored()
+    if scanwriter.store(writers_of(app), engine, Scan.__table__, values, want_id=False) is None:
+        app.extensions[LOST_SCANS].add()
         return False
     return True
 
 
-_lost = {"scans": 0}
-_lost_lock = threading.Lock()
+#: Where create_app keeps the app's count of scans served but not stored (app.extensions).
+LOST_SCANS = "feedback.scans_not_stored"
 
 
-def scan_not_stored() -> None:
-    """Count a scan whose visitor was served but whose row could not be written (the error is logged)."""
-    with _lost_lock:
-        _lost["scans"] += 1
+class LostScans:
+    """Scans the app served in this process without storing them (each error is logged); /healthz shows the
+    count, which a monitor should alert on."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        """Count one more scan whose visitor was served but whose row could not be written."""
+        with self._lock:
+            self.count += 1
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its count of scans not stored, at 0."""
+    app.extensions[LOST_SCANS] = LostScans()
 
 
 def scans_not_stored() -> int:
-    """Scans this process served without storing them since it started (shown by /healthz)."""
-    return _lost["scans"]
+    """Scans the current app served in this process without storing them since it started (shown by /healthz)."""
+    lost: LostScans = current_app.extensions[LOST_SCANS]
+    return lost.count
 
 
 def _scan_with_event(resolved: ResolvedCode, statement: sa.Executable, visit: Visit, now: datetime) -> int:

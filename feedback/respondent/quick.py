@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from feedback import events
 from feedback.events import ResponseCompleted
 from feedback.extensions import db, when_unlocked
-from feedback.groupcommit import DriverStatement, GroupCommit, Pending, writer_for
+from feedback.groupcommit import DriverStatement, GroupCommit, Pending, writers_of
 from feedback.qr import fastpath
 from feedback.qr import services as qr_services
 from feedback.respondent import respond
@@ -103,7 +103,7 @@ def store(completion: Completion) -> int | None:
     """Store the completion and return once it is committed: the new response's id; FULL_PATH when the full path
     must decide; None when the write failed or took too long (logged; its outcome is then unknown, and the full
     path, which finds the token if it was stored after all, decides too)."""
-    writer = writer_for(db.engine, "response", ResponseWriter)
+    writer = writers_of(current_app).get(db.engine, "response", ResponseWriter)
     item = Pending(completion)
     if not writer.store(item):
         log.error("survey response not committed in time")

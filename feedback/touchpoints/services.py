@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -12,6 +13,7 @@ from slugify import slugify
 
 from feedback.errors import DomainError, NotFound
 from feedback.extensions import db
+from feedback.surveys.services import attach, get_survey
 from feedback.tenancy import get_owned, owned
 from feedback.touchpoints.models import Campaign, Channel, Phase, Touchpoint
 
@@ -42,6 +44,13 @@ class NegativeAmount(DomainError):
     message = _l("Enter an amount of 0 or more.")
 
 
+class FieldRequired(DomainError):
+    """A change would empty a field that always has a value (a name, a channel …)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} cannot be null.")
+
+
 @dataclass(frozen=True)
 class CampaignData:
     """What a marketer enters for a campaign."""
@@ -59,6 +68,21 @@ class CampaignData:
     ask_contact: bool = False
 
 
+class CampaignChanges(TypedDict, total=False):
+    """Some fields of a campaign (an API PATCH): a field left out keeps its value. None empties the dates and the
+    budget; the other fields refuse it. `archived` archives (True) or restores (False) the campaign, None leaves it."""
+
+    name: str | None
+    description: str | None
+    starts_on: date | None
+    ends_on: date | None
+    budget: Decimal | None
+    incentive_text: str | None
+    invite_policy: str | None
+    ask_contact: bool | None
+    archived: bool | None
+
+
 @dataclass(frozen=True)
 class TouchpointData:
     """What a marketer enters for a touchpoint."""
@@ -70,6 +94,29 @@ class TouchpointData:
     reach: int | None = None
     location: str = ""
     notes: str = ""
+
+
+class TouchpointChanges(TypedDict, total=False):
+    """Some fields of a touchpoint (an API PATCH): a field left out keeps its value. None empties cost and reach and
+    detaches the survey (`survey_id`); name, channel, phase, location and notes refuse it. `archived` archives
+    (True) or restores (False) the touchpoint, None leaves it."""
+
+    name: str | None
+    channel: Channel | None
+    phase: Phase | None
+    cost: Decimal | None
+    reach: int | None
+    location: str | None
+    notes: str | None
+    survey_id: int | None
+    archived: bool | None
+
+
+def _refuse_empty(changes: dict[str, Any], fields: tuple[str, ...]) -> None:
+    """Raise FieldRequired for the first of `fields` that the changes set to None."""
+    for field in fields:
+        if field in changes and changes[field] is None:
+            raise FieldRequired(field)
 
 
 def _check_campaign(data: CampaignData) -> None:
@@ -155,6 +202,36 @@ def set_campaign_archived(campaign: Campaign, archived: bool, now: datetime) -> 
     campaign.archived_at = now if archived else None
 
 
+def change_campaign(workspace_id: int, campaign_id: int, changes: CampaignChanges, now: datetime) -> Campaign:
+    """Change the given fields of one of the workspace's campaigns and keep the others; the caller commits.
+
+    :param changes: the fields to change (see CampaignChanges); `archived` archives or restores at `now`.
+    :raises NotFound: the campaign is not one of this workspace's.
+    :raises FieldRequired: a field that always has a value is set to None.
+    :raises DuplicateCampaign: the new name is in use in this workspace.
+    :raises InvalidWindow: the end lies before the start.
+    """
+    campaign = get_campaign(workspace_id, campaign_id)
+    fields: dict[str, Any] = dict(changes)
+    archived = fields.pop("archived", None)
+    _refuse_empty(fields, ("name", "description", "incentive_text", "invite_policy", "ask_contact"))
+    current = CampaignData(
+        name=campaign.name,
+        description=campaign.description,
+        starts_on=campaign.starts_on,
+        ends_on=campaign.ends_on,
+        budget=campaign.budget,
+        incentive_text=campaign.incentive_text,
+        invite_policy=campaign.invite_policy,
+        referral_touchpoint_id=campaign.referral_touchpoint_id,
+        ask_contact=campaign.ask_contact,
+    )
+    update_campaign(campaign, replace(current, **fields))
+    if archived is not None:
+        set_campaign_archived(campaign, bool(archived), now)
+    return campaign
+
+
 def list_campaigns(workspace_id: int, include_archived: bool = False) -> list[tuple[Campaign, int]]:
     """Campaigns of the workspace with their number of active touchpoints, newest window first."""
     counts = (
@@ -204,11 +281,13 @@ def _touchpoint_name_taken(campaign: Campaign, name: str, except_id: int | None 
     return db.session.scalar(query) is not None
 
 
-def create_touchpoint(campaign: Campaign, data: TouchpointData) -> Touchpoint:
-    """Add a touchpoint to a campaign; the caller commits.
+def create_touchpoint(campaign: Campaign, data: TouchpointData, survey_id: int | None = None) -> Touchpoint:
+    """Add a touchpoint to a campaign, showing the survey `survey_id` (or none); the caller commits.
 
+    :raises NotFound: the survey is not one of the campaign's workspace.
     :raises DuplicateTouchpoint: the campaign has a touchpoint with this name.
     """
+    survey = get_survey(campaign.workspace_id, survey_id) if survey_id is not None else None
     name = data.name.strip()
     _check_touchpoint(data)
     if _touchpoint_name_taken(campaign, name):
@@ -226,6 +305,8 @@ def create_touchpoint(campaign: Campaign, data: TouchpointData) -> Touchpoint:
     )
     db.session.add(touchpoint)
     db.session.flush()
+    if survey is not None:
+        attach(touchpoint, survey)
     return touchpoint
 
 
@@ -251,6 +332,37 @@ def update_touchpoint(touchpoint: Touchpoint, data: TouchpointData) -> Touchpoin
 def set_touchpoint_archived(touchpoint: Touchpoint, archived: bool, now: datetime) -> None:
     """Archive or restore a touchpoint."""
     touchpoint.archived_at = now if archived else None
+
+
+def change_touchpoint(workspace_id: int, touchpoint_id: int, changes: TouchpointChanges, now: datetime) -> Touchpoint:
+    """Change the given fields of one of the workspace's touchpoints and keep the others; the caller commits.
+
+    :param changes: the fields to change (see TouchpointChanges); `survey_id` chooses the survey it shows (None:
+        none), `archived` archives or restores at `now`.
+    :raises NotFound: the touchpoint, or the survey, is not one of this workspace's.
+    :raises FieldRequired: a field that always has a value is set to None.
+    :raises DuplicateTouchpoint: the campaign has another touchpoint with this name.
+    """
+    touchpoint = get_touchpoint(workspace_id, touchpoint_id)
+    fields: dict[str, Any] = dict(changes)
+    archived = fields.pop("archived", None)
+    if "survey_id" in fields:
+        survey_id = fields.pop("survey_id")
+        attach(touchpoint, get_survey(workspace_id, survey_id) if survey_id is not None else None)
+    _refuse_empty(fields, ("name", "channel", "phase", "location", "notes"))
+    current = TouchpointData(
+        name=touchpoint.name,
+        channel=Channel(touchpoint.channel),
+        phase=Phase(touchpoint.phase),
+        cost=touchpoint.cost,
+        reach=touchpoint.reach,
+        location=touchpoint.location,
+        notes=touchpoint.notes,
+    )
+    update_touchpoint(touchpoint, replace(current, **fields))
+    if archived is not None:
+        set_touchpoint_archived(touchpoint, bool(archived), now)
+    return touchpoint
 
 
 def referral_targets(campaign: Campaign) -> list[Touchpoint]:
@@ -280,62 +392,3 @@ def get_campaign(workspace_id: int, campaign_id: int) -> Campaign:
 def get_touchpoint(workspace_id: int, touchpoint_id: int) -> Touchpoint:
     """One touchpoint of the workspace or NotFound."""
     return get_owned(Touchpoint, workspace_id, touchpoint_id)
-
-
-@dataclass(frozen=True)
-class FirstSteps:
-    """How far a workspace is on the way from nothing to a rated touchpoint (the dashboard's getting-started list)."""
-
-    campaign_id: int | None
-    touchpoint_id: int | None
-    has_survey: bool
-    has_code: bool
-    has_answer: bool
-
-    @property
-    def done(self) -> bool:
-        return self.has_answer
-
-    @property
-    def steps_done(self) -> int:
-        return sum(
-            (self.campaign_id is not None, self.touchpoint_id is not None, self.has_survey, self.has_code,
-             self.has_answer)
-        )  # fmt: skip
-
-
-def first_steps(workspace_id: int) -> FirstSteps:
-    """Which of the first steps the workspace has taken: a campaign, a touchpoint, a survey on it, a code, an
-    answer (five small indexed lookups)."""
-    from feedback.qr.models import Code
-    from feedback.surveys.models import Response
-
-    campaign_id = db.session.scalar(
-        owned(Campaign, workspace_id, Campaign.archived_at.is_(None)).with_only_columns(Campaign.id).limit(1)
-    )
-    touchpoint = db.session.execute(
-        owned(Touchpoint, workspace_id, Touchpoint.archived_at.is_(None))
-        .with_only_columns(Touchpoint.id, Touchpoint.campaign_id)
-        .order_by(Touchpoint.survey_id.is_(None), Touchpoint.id)
-        .limit(1)
-    ).first()
-    has_survey = (
-        db.session.scalar(
-            owned(Touchpoint, workspace_id, Touchpoint.survey_id.is_not(None)).with_only_columns(Touchpoint.id).limit(1)
-        )
-        is not None
-    )
-    has_code = db.session.scalar(owned(Code, workspace_id).with_only_columns(Code.id).limit(1)) is not None
-    has_answer = (
-        db.session.scalar(
-            owned(Response, workspace_id, Response.completed_at.is_not(None)).with_only_columns(Response.id).limit(1)
-        )
-        is not None
-    )
-    return FirstSteps(
-        campaign_id=(touchpoint[1] if touchpoint else campaign_id),
-        touchpoint_id=touchpoint[0] if touchpoint else None,
-        has_survey=has_survey,
-        has_code=has_code,
-        has_answer=has_answer,
-    )

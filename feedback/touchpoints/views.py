@@ -21,7 +21,7 @@ from feedback.qr.forms import BatchForm, CodeForm
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Survey
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
-from feedback.touchpoints import landing, services
+from feedback.touchpoints import landing, queries, services
 from feedback.touchpoints.forms import CampaignForm, LandingForm, TouchpointForm
 from feedback.touchpoints.models import Campaign, Channel, Phase, Touchpoint
 
@@ -74,7 +74,7 @@ def list_campaigns():
     """The workspace's campaigns with their touchpoint counts."""
     show_archived = request.args.get("archived") == "1"
     rows = services.list_campaigns(current_workspace().id, include_archived=show_archived)
-    steps = services.first_steps(current_workspace().id)
+    steps = queries.first_steps(current_workspace().id)
     return render_template(
         "touchpoints/campaigns.html",
         rows=rows,
@@ -93,7 +93,7 @@ def load_demo():
     workspace = current_workspace()
     if not form.validate_on_submit():
         flash(_("The form expired. Please try again."), "error")
-    elif services.first_steps(workspace.id).campaign_id is not None or services.list_campaigns(
+    elif queries.first_steps(workspace.id).campaign_id is not None or services.list_campaigns(
         workspace.id, include_archived=True
     ):
         flash(_("Demo data goes into an empty workspace only; this one has campaigns already."), "error")

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -37,6 +37,16 @@ class InvalidEndpoint(DomainError):
 
     status = 422
     message = _l("This webhook cannot be saved.")
+
+
+class EndpointChanges(TypedDict, total=False):
+    """Some settings of an endpoint (an API PATCH): a setting left out, or None, stays as it is."""
+
+    url: str | None
+    events: list[str] | None
+    description: str | None
+    #: True stops new events for the endpoint, False resumes them.
+    paused: bool | None
 
 
 def new_secret() -> str:
@@ -112,6 +122,28 @@ def set_paused(endpoint: WebhookEndpoint, paused: bool, now: datetime) -> None:
     """Pause (no new events) or resume an endpoint."""
     endpoint.paused_at = now if paused else None
     forget_subscribers(endpoint.workspace_id)
+
+
+def change_endpoint(workspace_id: int, endpoint_id: int, changes: EndpointChanges, now: datetime) -> WebhookEndpoint:
+    """Change the given settings of one of the workspace's endpoints; the URL is checked again even when it stays.
+    The caller commits.
+
+    :param changes: the settings to change (see EndpointChanges); pausing takes effect at `now`.
+    :raises NotFound: the endpoint is not one of this workspace's.
+    :raises InvalidEndpoint: the URL is refused, or no event is chosen.
+    """
+    endpoint = get_endpoint(workspace_id, endpoint_id)
+    url, events, description = changes.get("url"), changes.get("events"), changes.get("description")
+    update_endpoint(
+        endpoint,
+        url if url is not None else endpoint.url,
+        events if events is not None else endpoint.events.split(),
+        description if description is not None else endpoint.description,
+    )
+    paused = changes.get("paused")
+    if paused is not None:
+        set_paused(endpoint, paused, now)
+    return endpoint
 
 
 def rotate_secret(endpoint: WebhookEndpoint) -> str:

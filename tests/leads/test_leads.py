@@ -16,52 +16,41 @@ from feedback.extensions import db
 from feedback.leads import services
 from feedback.leads.models import Contact, ScoreEvent
 from feedback.offers.models import Coupon
-from feedback.qr import services as qr_services
-from feedback.surveys import services as survey_services
 from feedback.surveys.models import Response
 from feedback.touchpoints.models import Channel
 from feedback.webhooks import services as webhook_services
 from feedback.webhooks.models import WebhookDelivery
 from tests.helpers import count
-from tests.phone import PHONE
+from tests.phone import Respondent
 
 pytestmark = pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)  # tests answer at once: no bot flag
 
 
 @pytest.fixture
-def fair(client, auth, make_user, make_workspace, make_campaign, make_touchpoint):  # noqa: ANN201
+def fair(client, auth, make_user, make_workspace, make_campaign, make_touchpoint, make_survey, make_code):  # noqa: ANN201
     """A trade-fair booth asking for contact details after the survey; the owner is logged in."""
     owner = make_user(locale="de")
     workspace = make_workspace("Nordlicht Kaffee", owner=owner)
     campaign = make_campaign(workspace=workspace, name="Messe 2026", ask_contact=True)
     booth = make_touchpoint(campaign=campaign, name="Messestand", channel=Channel.TRADE_FAIR, cost=Decimal("14000"))
-    survey_services.attach(booth, survey_services.create_survey(workspace.id, "Messebesuch", "trade-fair"))
-    code = qr_services.create_code(booth)
+    make_survey(booth, "trade-fair", name="Messebesuch")
+    code = make_code(booth)
     webhook_services.create_endpoint(workspace.id, "https://crm.example.com/leads", ["lead.qualified"], "CRM", None)
     db.session.commit()
     auth.login(owner)
     return workspace, campaign, booth, code
 
 
-def _survey(visitor, code, nps: str = "10", follow_up: str = "offer") -> tuple[str, str]:  # noqa: ANN001
-    """Scan, answer the trade-fair survey; returns the thank-you URL and its HTML."""
-    html = visitor.get(f"/t/{code.code}", headers=PHONE).get_data(as_text=True)
-    fields = dict(re.findall(r'name="(state|page|csrf_token)" value="([^"]*)"', html))
-    data = {**fields, "q_nps": nps, "q_csat": "5", "q_ces": "6", "q_follow_up": follow_up}
-    sent = visitor.post(f"/t/{code.code}", data=data, headers=PHONE)
-    assert sent.status_code == 303
-    return sent.headers["Location"], visitor.get(sent.headers["Location"], headers=PHONE).get_data(as_text=True)
-
-
-def _leave(visitor, code, thanks_html: str, **form: str):  # noqa: ANN001, ANN202, ANN003
-    fields = dict(re.findall(r'name="(csrf_token|r)" value="([^"]*)"', thanks_html.split('id="contact"', 1)[1]))
-    return visitor.post(f"/t/{code.code}/contact", data={**fields, **form}, headers=PHONE)
+def _survey(phone: Respondent, code, nps: str = "10", follow_up: str = "offer") -> str:  # noqa: ANN001
+    """Scan the code and answer the trade-fair survey; the thank-you page's URL."""
+    return phone.answer(f"/t/{code.code}", q_nps=nps, q_csat="5", q_ces="6", q_follow_up=follow_up)
 
 
 def test_a_respondent_becomes_a_sales_ready_lead_with_consent_on_record(app, client, fair) -> None:
     workspace, campaign, booth, code = fair
-    visitor = app.test_client()
-    _url, thanks = _survey(visitor, code)
+    visitor = Respondent(app.test_client())
+    thanks_url = _survey(visitor, code)
+    thanks = visitor.open(thanks_url).get_data(as_text=True)
     assert "Dürfen wir Sie kontaktieren?" in thanks
     assert (
         '<input type="checkbox" name="consent" value="yes"' in thanks
@@ -69,17 +58,17 @@ def test_a_respondent_becomes_a_sales_ready_lead_with_consent_on_record(app, cli
     )
     assert "Nordlicht Kaffee mich zu meinem Feedback" in thanks  # the consent wording names the brand
 
-    without = _leave(visitor, code, thanks, name="Anna Berg", email="anna@example.com", phone="")
+    without = visitor.leave_contact(thanks_url, name="Anna Berg", email="anna@example.com", phone="")
     assert without.status_code == 422 and "Bitte setzen Sie den Haken" in without.get_data(as_text=True)
     assert 'value="anna@example.com"' in without.get_data(as_text=True)  # what they typed is kept
-    not_an_address = _leave(visitor, code, thanks, name="Anna", email="anna(at)example", consent="yes")
+    not_an_address = visitor.leave_contact(thanks_url, name="Anna", email="anna(at)example", consent="yes")
     assert not_an_address.status_code == 422 and "Das ist keine E-Mail-Adresse" in not_an_address.get_data(as_text=True)
-    nothing = _leave(visitor, code, thanks, name="Anna", consent="yes")
+    nothing = visitor.leave_contact(thanks_url, name="Anna", consent="yes")
     assert nothing.status_code == 422 and "E-Mail-Adresse oder eine Telefonnummer" in nothing.get_data(as_text=True)
     assert count(Contact) == 0 and count(ScoreEvent) == 0  # nothing stored without consent and a way to reach her
 
-    done = _leave(
-        visitor, code, thanks, name="Anna Berg", email=" Anna@Example.com ", phone="+49 40 123456", consent="yes"
+    done = visitor.leave_contact(
+        thanks_url, name="Anna Berg", email=" Anna@Example.com ", phone="+49 40 123456", consent="yes"
     )
     assert done.status_code == 303
     db.session.commit()
@@ -96,7 +85,7 @@ def test_a_respondent_becomes_a_sales_ready_lead_with_consent_on_record(app, cli
         db.session.scalar(sa.select(WebhookDelivery.payload).where(WebhookDelivery.event == "lead.qualified"))
     )
     assert event["data"]["contact"]["email"] == "anna@example.com" and event["data"]["previous_stage"] == "new"
-    assert "wir haben Ihre Angaben" in visitor.get(done.headers["Location"], headers=PHONE).get_data(as_text=True)
+    assert "wir haben Ihre Angaben" in visitor.open(done.headers["Location"]).get_data(as_text=True)
 
     # the sales team sees her, with the touchpoint she came from, and can export her for the CRM
     listed = client.get(f"/w/{workspace.slug}/leads/?stage=sales_ready").get_data(as_text=True)
@@ -117,9 +106,9 @@ def test_a_respondent_becomes_a_sales_ready_lead_with_consent_on_record(app, cli
 
 def test_contacts_can_be_exported_and_erased_without_a_trace(app, client, fair) -> None:
     workspace, _campaign, _booth, code = fair
-    visitor = app.test_client()
-    _url, thanks = _survey(visitor, code)
-    _leave(visitor, code, thanks, name="Ben", email="ben@example.com", consent="yes")
+    visitor = Respondent(app.test_client())
+    thanks_url = _survey(visitor, code)
+    visitor.leave_contact(thanks_url, name="Ben", email="ben@example.com", consent="yes")
     db.session.commit()
     contact = db.session.scalar(sa.select(Contact))
     export = client.get(f"/w/{workspace.slug}/contacts/{contact.id}/export.json").get_json()
@@ -134,26 +123,27 @@ def test_contacts_can_be_exported_and_erased_without_a_trace(app, client, fair) 
     assert client.get(f"/w/{workspace.slug}/contacts/{contact.id}").status_code == 404
 
 
-def test_scores_add_up_across_touchpoints_friends_and_coupons(app, client, fair, make_touchpoint) -> None:
+def test_scores_add_up_across_touchpoints_friends_and_coupons(
+    app, client, fair, make_touchpoint, make_survey, make_code
+) -> None:
     workspace, campaign, _booth, code = fair
     services.save_rules(workspace.id, {"scan": 0, "completed": 5, "promoter": 0, "follow_up": 0, "invite_accepted": 10,
                                        "coupon_redeemed": 25, }, 12, 40, "", "")  # fmt: skip
     db.session.commit()
-    visitor = app.test_client()
-    _url, thanks = _survey(visitor, code, nps="8", follow_up="no")
-    _leave(visitor, code, thanks, email="cara@example.com", consent="yes")
+    visitor = Respondent(app.test_client())
+    thanks_url = _survey(visitor, code, nps="8", follow_up="no")
+    visitor.leave_contact(thanks_url, email="cara@example.com", consent="yes")
     db.session.commit()
     contact = db.session.scalar(sa.select(Contact))
     assert (contact.score, contact.stage) == (5, "new")
 
     # the same person at another touchpoint of the workspace is the same contact
     tasting = make_touchpoint(campaign=campaign, name="Verkostung", channel=Channel.EVENT)
-    survey_services.attach(tasting, survey_services.create_survey(workspace.id, "Verkostung", "trade-fair"))
-    other = qr_services.create_code(tasting)
-    db.session.commit()
-    again = app.test_client()
-    _url, thanks = _survey(again, other, nps="8", follow_up="no")
-    _leave(again, other, thanks, email="CARA@example.com", name="Cara", consent="yes")
+    make_survey(tasting, "trade-fair", name="Verkostung")
+    other = make_code(tasting)
+    again = Respondent(app.test_client())
+    thanks_url = _survey(again, other, nps="8", follow_up="no")
+    again.leave_contact(thanks_url, email="CARA@example.com", name="Cara", consent="yes")
     db.session.commit()
     db.session.refresh(contact)
     assert count(Contact) == 1 and (contact.score, contact.stage, contact.name) == (10, "new", "Cara")
@@ -205,9 +195,9 @@ def test_the_api_lists_exports_and_erases_contacts(app, client, fair) -> None:
     from feedback.db_types import utcnow
 
     workspace, _campaign, _booth, code = fair
-    visitor = app.test_client()
-    _url, thanks = _survey(visitor, code)
-    _leave(visitor, code, thanks, email="dora@example.com", consent="yes")
+    visitor = Respondent(app.test_client())
+    thanks_url = _survey(visitor, code)
+    visitor.leave_contact(thanks_url, email="dora@example.com", consent="yes")
     _token, plain = api_services.create_token(workspace.id, "CRM", Scope.WRITE, None, utcnow())
     db.session.commit()
     headers = {"Authorization": f"Bearer {plain}"}
@@ -223,11 +213,12 @@ def test_campaigns_that_do_not_ask_show_no_contact_step_and_refuse_posts(app, fa
     _workspace, campaign, _booth, code = fair
     campaign.ask_contact = False
     db.session.commit()
-    visitor = app.test_client()
-    _url, thanks = _survey(visitor, code)
+    visitor = Respondent(app.test_client())
+    thanks_url = _survey(visitor, code)
+    thanks = visitor.open(thanks_url).get_data(as_text=True)
     assert "Dürfen wir Sie kontaktieren?" not in thanks
-    token = re.search(r"r=([A-Za-z0-9_-]+)", _url).group(1)
+    token = re.search(r"r=([A-Za-z0-9_-]+)", thanks_url).group(1)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', thanks)
     data = {"r": token, "email": "x@example.com", "consent": "yes", **({"csrf_token": csrf.group(1)} if csrf else {})}
-    visitor.post(f"/t/{code.code}/contact", data=data, headers=PHONE)
+    visitor.post(f"/t/{code.code}/contact", data)
     assert count(Contact) == 0

@@ -20,39 +20,31 @@ from feedback.auth.models import Role
 from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.offers.models import Coupon, Offer
-from feedback.qr import services as qr_services
-from feedback.surveys import services as survey_services
 from feedback.touchpoints.models import Channel
 from tests.helpers import count
-from tests.phone import PHONE
+from tests.phone import LOYALTY, Respondent
 
 pytestmark = pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)  # tests answer at once: no bot flag
 
 
 @pytest.fixture
-def shop(client, auth, make_user, make_workspace, make_campaign, make_touchpoint):  # noqa: ANN201
+def shop(client, auth, make_user, make_workspace, make_campaign, make_touchpoint, make_survey, make_code):  # noqa: ANN201
     """A flyer touchpoint (cost 500 €) with the loyalty survey and a code; its editor logged in."""
     editor = make_user(locale="de")
     workspace = make_workspace("Rösterei", members={editor: Role.EDITOR})
     campaign = make_campaign(workspace=workspace, name="Frühjahr")
     touchpoint = make_touchpoint(campaign=campaign, name="Flyer Markt", channel=Channel.FLYER, cost=Decimal("500"))
-    survey_services.attach(touchpoint, survey_services.create_survey(workspace.id, "Treue", "loyalty"))
-    code = qr_services.create_code(touchpoint)
-    db.session.commit()
+    make_survey(touchpoint, "loyalty", name="Treue")
+    code = make_code(touchpoint)
     auth.login(editor)
     return workspace, campaign, touchpoint, code
 
 
 def _answer(app, code, nps: str = "10") -> str:  # noqa: ANN001
-    """A visitor scans once and answers; returns the thank-you page's HTML."""
-    visitor = app.test_client()
-    html = visitor.get(f"/t/{code.code}", headers=PHONE).get_data(as_text=True)
-    fields = dict(re.findall(r'name="(state|page|csrf_token)" value="([^"]*)"', html))
-    sent = visitor.post(
-        f"/t/{code.code}", data={**fields, "q_nps": nps, "q_csat": "5", "q_repurchase": "5"}, headers=PHONE
-    )
-    assert sent.status_code == 303
-    return visitor.get(sent.headers["Location"], headers=PHONE).get_data(as_text=True)
+    """A new visitor scans the code once and answers; the thank-you page's HTML."""
+    phone = Respondent(app.test_client())
+    thanks = phone.answer(f"/t/{code.code}", **{**LOYALTY, "q_nps": nps})
+    return phone.open(thanks).get_data(as_text=True)
 
 
 def _coupon_in(html: str) -> str:

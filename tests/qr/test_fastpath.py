@@ -3,6 +3,7 @@ whatever the full path must decide (paused, expired, languages, surveys, session
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -128,6 +129,27 @@ def test_a_change_by_another_process_is_seen_within_the_snapshot_time(app, clien
     assert [r.outcome for r in _scans(landing)] == ["ok", "ok", "paused"]
 
 
+def test_a_change_outside_any_app_context_is_seen_within_the_snapshot_time(app, client, lane, landing) -> None:
+    """The count of changes lives on the app; a session that runs without an app context has no app to tell."""
+    visit(client, f"/t/{landing.code}")
+    engine, code_id = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"]), landing.id
+
+    def pause() -> None:  # a new thread starts without the test's app context
+        with sa.orm.Session(engine) as session:
+            session.get(Code, code_id).paused_at = utcnow()
+            session.commit()
+
+    worker = threading.Thread(target=pause)
+    worker.start()
+    worker.join()
+    engine.dispose()
+    visit(client, f"/t/{landing.code}")  # still the snapshot
+    lane.now[0] += fastpath.TTL_SECONDS + 0.01
+    visit(client, f"/t/{landing.code}")
+    assert lane.served == 1
+    assert [r.outcome for r in _scans(landing)] == ["ok", "ok", "paused"]
+
+
 def test_an_expired_code_is_never_replayed(client, lane, landing, monkeypatch) -> None:
     landing.expires_at = utcnow() + timedelta(hours=1)
     db.session.commit()
@@ -209,13 +231,14 @@ def test_while_one_request_looks_at_the_code_again_the_others_get_the_snapshot(c
 
 def test_the_writer_has_a_connection_of_its_own(app, client, landing) -> None:
     """Full-path requests hold pooled connections while they wait for the commit; the writer must not need one."""
+    from feedback.groupcommit import writers_of
     from feedback.qr import scanwriter
 
     row = _row(landing, utcnow())
     db.session.commit()
     held = [db.engine.connect() for _ in range(db.engine.pool.size() + db.engine.pool._max_overflow)]
     try:
-        assert scanwriter.store(db.engine, Scan.__table__, row, want_id=False) == 0
+        assert scanwriter.store(writers_of(app), db.engine, Scan.__table__, row, want_id=False) == 0
     finally:
         for connection in held:
             connection.close()

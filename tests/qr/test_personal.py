@@ -137,6 +137,18 @@ def test_bad_uploads_create_nothing_and_say_why(client, mailing) -> None:
     assert (count(Code), count(CodeBatch)) == before
 
 
+def test_a_batch_is_issued_from_either_references_or_a_count_never_both_or_neither(mailing) -> None:
+    for references, number in ((["K-1"], 2), (None, None)):
+        with pytest.raises(personal.BatchError, match="Give either references or count."):
+            personal.issue_batch(mailing, "März", references, number)
+    assert (count(Code), count(CodeBatch)) == (0, 0)
+    listed = personal.issue_batch(mailing, "März", ["K-1", "K-2"], None)
+    numbered = personal.issue_batch(mailing, "April", None, 2)
+    assert (listed.size, numbered.size) == (2, 2)
+    references = db.session.scalars(sa.select(Code.reference).where(Code.reference.is_not(None)).order_by(Code.id))
+    assert list(references) == ["K-1", "K-2", "00003", "00004"]
+
+
 def test_viewers_cannot_create_and_other_workspaces_see_nothing(
     client, auth, mailing, make_user, make_workspace
 ) -> None:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from feedback.db_types import utcnow
 from feedback.extensions import db
+from feedback.groupcommit import writers_of
 from feedback.qr import scanwriter
 from feedback.qr import services as qr_services
 from feedback.qr.models import Scan
@@ -44,14 +45,14 @@ def test_concurrent_scans_are_all_stored_in_fewer_transactions(app, make_touchpo
         return original(self, batch)
 
     monkeypatch.setattr(scanwriter.ScanWriter, "_insert", counting)
-    engine, table = db.engine, Scan.__table__
+    writers, engine, table = writers_of(app), db.engine, Scan.__table__
     ids: list[int | None] = []
     start = threading.Barrier(16)
 
     def scan_many(worker: int) -> None:
         start.wait()
         for i in range(25):
-            ids.append(scanwriter.store(engine, table, _values(code, worker * 100 + i)))
+            ids.append(scanwriter.store(writers, engine, table, _values(code, worker * 100 + i)))
 
     threads = [threading.Thread(target=scan_many, args=(w,)) for w in range(16)]
     for thread in threads:
@@ -69,13 +70,13 @@ def test_one_bad_scan_costs_only_itself(app, make_touchpoint) -> None:
     made = qr_services.create_code(make_touchpoint())
     db.session.commit()
     code = (made.workspace_id, made.touchpoint_id, made.id)
-    engine, table = db.engine, Scan.__table__
+    writers, engine, table = writers_of(app), db.engine, Scan.__table__
     results: dict[str, int | None] = {}
     start = threading.Barrier(8)
 
     def scan(name: str, values: dict[str, object]) -> None:
         start.wait()
-        results[name] = scanwriter.store(engine, table, values)
+        results[name] = scanwriter.store(writers, engine, table, values)
 
     bad = {**_values(code, 999), "device_class": "toaster"}  # breaks a CHECK constraint
     jobs = [("bad", bad)] + [(f"ok{i}", _values(code, i)) for i in range(7)]

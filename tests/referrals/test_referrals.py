@@ -19,54 +19,49 @@ from feedback.referrals.models import Invite, InviteAcceptance
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Response
 from tests.helpers import count
-from tests.phone import PHONE, answer, form_fields, take_invite
+from tests.phone import LOYALTY, Respondent, path_of
 
 
 @pytest.fixture
-def code(app, make_touchpoint):  # noqa: ANN201
-    """A touchpoint with the loyalty survey (one page: nps, csat, repurchase)."""
-    touchpoint = make_touchpoint(name="Flyer")
-    touchpoint.campaign.incentive_text = "10 % für dich und deine Freundin"
-    survey_services.attach(touchpoint, survey_services.create_survey(touchpoint.workspace_id, "Treue", "loyalty"))
-    created = qr_services.create_code(touchpoint)
-    db.session.commit()
-    return created
+def code(app, make_code):  # noqa: ANN201
+    """A code of a touchpoint with the loyalty survey (one page: nps, csat, repurchase) and an incentive for friends."""
+    return make_code(incentive="10 % für dich und deine Freundin")
 
 
 def test_a_respondent_takes_a_personal_invite_with_link_code_qr_and_share_links(client, code) -> None:
-    thanks = answer(client, f"/t/{code.code}")
-    page = client.get(thanks, headers=PHONE).get_data(as_text=True)
+    phone = Respondent(client)
+    thanks = phone.answer(f"/t/{code.code}")
+    page = phone.open(thanks).get_data(as_text=True)
     assert "Meinen Einladungslink holen" in page and "10 % für dich und deine Freundin" in page
-    link = take_invite(client, thanks)
+    link = phone.take_invite(thanks)
     invite = db.session.scalar(sa.select(Invite))
     assert link == f"https://fb.example/i/{invite.code}" and len(invite.code) == 12
-    html = client.get(thanks, headers=PHONE).get_data(as_text=True)
+    html = phone.open(thanks).get_data(as_text=True)
     assert f"{invite.code[:4]}-{invite.code[4:8]}-{invite.code[8:]}" in html
     assert "https://wa.me/?text=" in html and "mailto:?subject=" in html and "sms:?&amp;body=" in html
     svg = re.search(r"(<svg.*?</svg>)", html, re.S).group(1)
     raster = Image.open(io.BytesIO(bytes(resvg_py.svg_to_bytes(svg_string=svg, dpi=300))))
     assert [r.text for r in zxingcpp.read_barcodes(raster)] == [f"HTTPS://FB.EXAMPLE/I/{invite.code}"]
-    again = client.post(f"/t/{code.code}/invite", data={"r": thanks.split("r=")[1]}, headers=PHONE)
+    again = phone.post(f"/t/{code.code}/invite", {"r": thanks.split("r=")[1]})
     assert again.status_code == 303 and count(Invite) == 1  # asking again gives the same invite
 
 
 def test_promoters_only_policy_offers_invites_to_nps_9_and_10(app, code) -> None:
     code.touchpoint.campaign.invite_policy = "promoters"
     db.session.commit()
-    critic, fan = app.test_client(), app.test_client()
-    assert "Einladungslink" not in critic.get(answer(critic, f"/t/{code.code}", nps="5"), headers=PHONE).get_data(
-        as_text=True
-    )
-    assert "Einladungslink" in fan.get(answer(fan, f"/t/{code.code}", nps="9"), headers=PHONE).get_data(as_text=True)
+    critic, fan = Respondent(app.test_client()), Respondent(app.test_client())
+    critics_thanks = critic.open(critic.answer(f"/t/{code.code}", **{**LOYALTY, "q_nps": "5"}))
+    fans_thanks = fan.open(fan.answer(f"/t/{code.code}", **{**LOYALTY, "q_nps": "9"}))
+    assert "Einladungslink" not in critics_thanks.get_data(as_text=True)
+    assert "Einladungslink" in fans_thanks.get_data(as_text=True)
 
 
 def test_an_invited_friend_who_answers_counts_as_an_acceptance(app, code) -> None:
-    referrer, friend = app.test_client(), app.test_client()
-    link = take_invite(referrer, answer(referrer, f"/t/{code.code}"))
-    invite_path = link.replace("https://fb.example", "")
-    page = friend.get(invite_path.lower(), headers=PHONE).get_data(as_text=True)
+    referrer, friend = Respondent(app.test_client()), Respondent(app.test_client())
+    invite_path = path_of(referrer.take_invite(referrer.answer(f"/t/{code.code}")))
+    page = friend.open(invite_path.lower()).get_data(as_text=True)
     assert "Sie wurden von einem Freund eingeladen" in page
-    answer(friend, invite_path)
+    friend.answer(invite_path)
     acceptance = db.session.scalar(sa.select(InviteAcceptance))
     assert acceptance is not None
     assert db.session.scalar(sa.select(Scan.invite_id).where(Scan.invite_id.is_not(None))) == acceptance.invite_id
@@ -82,62 +77,61 @@ def test_opening_your_own_invite_adds_no_acceptance(app, code) -> None:
     survey = db.session.get(survey_services.Survey, code.touchpoint.survey_id)
     survey.repeat_days = 0  # even when answering again is allowed
     db.session.commit()
-    referrer = app.test_client()
-    link = take_invite(referrer, answer(referrer, f"/t/{code.code}"))
-    answer(referrer, link.replace("https://fb.example", ""))
+    referrer = Respondent(app.test_client())
+    link = referrer.take_invite(referrer.answer(f"/t/{code.code}"))
+    referrer.answer(path_of(link))
     assert count(Response) == 2 and count(InviteAcceptance) == 0
 
 
-def test_a_friend_counts_once_per_invite(app, code) -> None:
+def test_a_friend_counts_once_per_invite(app, code, make_invite) -> None:
     survey = db.session.get(survey_services.Survey, code.touchpoint.survey_id)
     survey.repeat_days = 0
     db.session.commit()
-    referrer, friend = app.test_client(), app.test_client()
-    path = take_invite(referrer, answer(referrer, f"/t/{code.code}")).replace("https://fb.example", "")
-    answer(friend, path)
-    answer(friend, path)
+    invite = make_invite(code.touchpoint)
+    friend = Respondent(app.test_client())
+    friend.answer(f"/i/{invite.code}")
+    friend.answer(f"/i/{invite.code}")
     assert count(InviteAcceptance) == 1
 
 
 def test_invited_friends_can_invite_others_and_the_chain_keeps_its_generation(app, code) -> None:
-    first, second, third = app.test_client(), app.test_client(), app.test_client()
-    path = take_invite(first, answer(first, f"/t/{code.code}")).replace("https://fb.example", "")
-    path2 = take_invite(second, answer(second, path)).replace("https://fb.example", "")
-    answer(third, path2)
+    first, second, third = (Respondent(app.test_client()) for _ in range(3))
+    path = path_of(first.take_invite(first.answer(f"/t/{code.code}")))
+    path2 = path_of(second.take_invite(second.answer(path)))
+    third.answer(path2)
     generations = services.generations(code.touchpoint.campaign)
     assert generations == [(1, 1, 1), (2, 1, 1)]
 
 
 @pytest.mark.parametrize("raw", ["ZZZZ-ZZZZ-ZZZZ", "abc", "x" * 500, "%3Cscript%3E", "7K3Q-X9PM"])
 def test_unknown_and_malformed_invites_get_a_friendly_page(client, code, raw: str) -> None:
-    response = client.get(f"/i/{raw}", headers=PHONE)
+    response = Respondent(client).open(f"/i/{raw}")
     assert response.status_code == 404
     assert "Dieser Einladungslink funktioniert nicht" in response.get_data(as_text=True)
     assert count(Scan) == 0
 
 
-def test_a_revoked_invite_still_shows_the_survey_but_attributes_nothing(app, code) -> None:
-    referrer, friend = app.test_client(), app.test_client()
-    path = take_invite(referrer, answer(referrer, f"/t/{code.code}")).replace("https://fb.example", "")
-    invite = db.session.scalar(sa.select(Invite))
+def test_a_revoked_invite_still_shows_the_survey_but_attributes_nothing(app, code, make_invite) -> None:
+    invite = make_invite(code.touchpoint)
     services.revoke(invite.workspace_id, invite.id, invite.created_at)
     db.session.commit()
-    page = friend.get(path, headers=PHONE).get_data(as_text=True)
+    friend = Respondent(app.test_client())
+    page = friend.open(f"/i/{invite.code}").get_data(as_text=True)
     assert "eingeladen" not in page and 'name="state"' in page
-    answer(friend, path)
+    friend.answer(f"/i/{invite.code}")
     assert count(InviteAcceptance) == 0
     assert db.session.scalar(sa.select(sa.func.count()).where(Scan.invite_id.is_not(None))) == 0
 
 
 def test_invite_links_are_rate_limited_per_visitor(client, code) -> None:
-    statuses = [client.get(f"/i/ZZZZZZZZ{n:04d}", headers=PHONE).status_code for n in range(32)]
+    phone = Respondent(client)
+    statuses = [phone.open(f"/i/ZZZZZZZZ{n:04d}").status_code for n in range(32)]
     assert statuses[:30] == [404] * 30 and statuses[30:] == [429, 429]
 
 
 def test_dashboard_shows_referral_numbers_and_revokes(app, client, auth, code) -> None:
-    referrer, friend = app.test_client(), app.test_client()
-    path = take_invite(referrer, answer(referrer, f"/t/{code.code}")).replace("https://fb.example", "")
-    answer(friend, path)
+    referrer, friend = Respondent(app.test_client()), Respondent(app.test_client())
+    friend.answer(path_of(referrer.take_invite(referrer.answer(f"/t/{code.code}"))))
     from feedback.auth.models import Membership
 
     owner_id = db.session.scalar(sa.select(Membership.user_id).where(Membership.workspace_id == code.workspace_id))
@@ -156,16 +150,18 @@ def test_dashboard_shows_referral_numbers_and_revokes(app, client, auth, code) -
 
 
 def test_opening_your_own_link_is_not_counted_as_an_open(app, code) -> None:
-    referrer = app.test_client()
-    path = take_invite(referrer, answer(referrer, f"/t/{code.code}")).replace("https://fb.example", "")
+    referrer = Respondent(app.test_client())
+    path = path_of(referrer.take_invite(referrer.answer(f"/t/{code.code}")))
     before = count(Scan)
-    referrer.get(path, headers=PHONE)
+    referrer.open(path)
     _per_touchpoint, total = services.referral_numbers(code.touchpoint.campaign)
     assert (total.opens, total.metrics.unique_opens) == (0, 0)
     assert count(Scan) == before + 1  # the visit itself is still recorded
 
 
-def test_invited_friends_land_on_the_campaigns_referral_touchpoint(app, client, auth, code, make_touchpoint) -> None:
+def test_invited_friends_land_on_the_campaigns_referral_touchpoint(
+    app, client, auth, code, make_touchpoint, make_invite
+) -> None:
     campaign = code.touchpoint.campaign
     friends_page = make_touchpoint(campaign=campaign, name="Empfehlungsseite")
     survey_services.attach(friends_page, survey_services.create_survey(campaign.workspace_id, "Freunde", "nps-reason"))
@@ -192,15 +188,12 @@ def test_invited_friends_land_on_the_campaigns_referral_touchpoint(app, client, 
         url, data={"name": campaign.name, "invite_policy": "everyone", "referral_touchpoint_id": str(friends_page.id)}
     )
     assert saved.status_code == 302
-    referrer, friend = app.test_client(), app.test_client()
-    path = take_invite(referrer, answer(referrer, f"/t/{code.code}")).replace("https://fb.example", "")
-    page = friend.get(path, headers=PHONE).get_data(as_text=True)
+    invite = make_invite(code.touchpoint)
+    friend = Respondent(app.test_client())
+    page = friend.open(f"/i/{invite.code}").get_data(as_text=True)
     assert "Wie wahrscheinlich ist es" in page and 'name="q_nps"' in page
     opened = db.session.scalar(sa.select(Scan).where(Scan.invite_id.is_not(None)))
     assert opened.touchpoint_id == friends_page.id
-    fields = form_fields(page)
-    done = friend.post(
-        re.search(r'action="(/t/[A-Z0-9]+)"', page).group(1), data={**fields, "q_nps": "9"}, headers=PHONE
-    )
+    done = friend.submit(f"/i/{invite.code}", q_nps="9")
     assert done.status_code == 200  # page 2: the reason
     assert count(InviteAcceptance) == 0  # accepted only once the survey is complete

@@ -12,7 +12,6 @@ from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.offers import services as offers
 from feedback.offers.models import Coupon
-from feedback.qr import services as qr_services
 from feedback.respondent import quick
 from feedback.surveys import services
 from feedback.surveys.models import Answer, Response, Survey, SurveyVersion
@@ -24,12 +23,11 @@ pytestmark = pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)  # tests answer a
 
 
 @pytest.fixture
-def code(app, make_touchpoint):  # noqa: ANN001, ANN201
+def code(app, make_touchpoint, make_survey, make_code):  # noqa: ANN001, ANN201
+    """A code of a touchpoint showing the trade-fair template (one page: nps, csat, ces, follow_up)."""
     touchpoint = make_touchpoint(name="Messe")
-    services.attach(touchpoint, services.create_survey(touchpoint.workspace_id, "Messebesuch", "trade-fair"))
-    created = qr_services.create_code(touchpoint)
-    db.session.commit()
-    return created
+    make_survey(touchpoint, "trade-fair", name="Messebesuch")
+    return make_code(touchpoint)
 
 
 @pytest.fixture

@@ -14,18 +14,15 @@ from feedback.surveys import services
 from feedback.surveys.models import Answer, Response
 from feedback.surveys.questions import Option, QuestionSpec, QuestionType
 from tests.helpers import count
-from tests.phone import PHONE, answer_all, open_form
+from tests.phone import PHONE, Respondent, answer_all, form_fields, open_form
 
 
 @pytest.fixture
-def code(app, make_touchpoint):  # noqa: ANN201
+def code(app, make_touchpoint, make_survey, make_code):  # noqa: ANN201
     """A code of a touchpoint showing the trade-fair template."""
     touchpoint = make_touchpoint(name="Messe")
-    survey = services.create_survey(touchpoint.workspace_id, "Messebesuch", "trade-fair")
-    services.attach(touchpoint, survey)
-    created = qr_services.create_code(touchpoint)
-    db.session.commit()
-    return created
+    make_survey(touchpoint, "trade-fair", name="Messebesuch")
+    return make_code(touchpoint)
 
 
 def test_the_landing_page_shows_the_survey_in_the_visitors_language(client, code) -> None:
@@ -119,15 +116,12 @@ def test_hostile_free_text_is_stored_as_typed_and_escaped_when_shown(app, client
     services.attach(touchpoint, survey)
     code = qr_services.create_code(touchpoint)
     db.session.commit()
-    fields = open_form(client, code)
     hostile = "<script>alert(1)</script> {{ 7*7 }} 👍🏽 שלום"
-    response = client.post(f"/t/{code.code}", data={**fields, "q_why": hostile, "q_nope": "1"}, headers=PHONE)
+    response = Respondent(client).submit(f"/t/{code.code}", q_why=hostile, q_nope="1")
     assert response.status_code == 303
     assert db.session.scalar(sa.select(Answer.value_text)) == hostile
-    other = app.test_client()  # another visitor
-    fields = open_form(other, code, "en")
-    page = other.post(f"/t/{code.code}", data={**fields, "q_why": "x" * 2001}, headers={"Accept-Language": "en"})
-    page = page.get_data(as_text=True)
+    another = Respondent(app.test_client(), {"Accept-Language": "en"})
+    page = another.submit(f"/t/{code.code}", q_why="x" * 2001).get_data(as_text=True)
     assert "Please keep it under 2000 characters." in page
 
 
@@ -136,13 +130,14 @@ def test_conditional_reason_appears_on_a_second_page_with_the_right_wording(clie
     services.attach(touchpoint, services.create_survey(touchpoint.workspace_id, "NPS", "nps-reason"))
     code = qr_services.create_code(touchpoint)
     db.session.commit()
-    fields = open_form(client, code, "en")
-    second = client.post(f"/t/{code.code}", data={**fields, "q_nps": "3"}, headers={**PHONE, "Accept-Language": "en"})
+    phone = Respondent(client, {"Accept-Language": "en"})
+    action, fields = phone.form(f"/t/{code.code}")
+    second = phone.post(action, {**fields, "q_nps": "3"})
     html = second.get_data(as_text=True)
     assert second.status_code == 200 and "What should we improve?" in html and 'name="page" value="1"' in html
     partial = db.session.scalar(sa.select(Response))
     assert partial.completed_at is None and [a.value_number for a in partial.answers] == [3]
-    done = client.post(f"/t/{code.code}", data={**fields, "page": "1", "q_reason": "Zu teuer"}, headers=PHONE)
+    done = phone.post(action, {**fields, "page": "1", "q_reason": "Zu teuer"})
     assert done.status_code == 303
     db.session.refresh(partial)
     assert partial.completed_at is not None and {a.question_key for a in partial.answers} == {"nps", "reason"}
@@ -179,8 +174,7 @@ def test_multiple_choice_is_stored_one_row_per_option(client, make_touchpoint) -
     services.attach(touchpoint, survey)
     code = qr_services.create_code(touchpoint)
     db.session.commit()
-    fields = open_form(client, code)
-    assert client.post(f"/t/{code.code}", data={**fields, "q_topics": ["c", "a"]}, headers=PHONE).status_code == 303
+    assert Respondent(client).submit(f"/t/{code.code}", q_topics=["c", "a"]).status_code == 303
     assert sorted(db.session.scalars(sa.select(Answer.value_text))) == ["a", "c"]
 
 
@@ -203,16 +197,9 @@ def test_overlapping_first_saves_of_one_form_set_the_same_visitor_cookie(app, co
     stored = db.session.scalar(sa.select(Response))
     visitor.set_cookie("fb_vid", cookies[0].split("=", 1)[1])
     answer_all(visitor, code, fields)
-    other_form = open_form_or_none(visitor, code)
-    assert other_form is None, "the same visitor now sees 'already answered'"
+    again = Respondent(visitor).open(f"/t/{code.code}").get_data(as_text=True)
+    assert form_fields(again) == {}, "the same visitor now sees 'already answered'"
     assert count(Response) == 1 and stored.completed_at is not None
-
-
-def open_form_or_none(client, code) -> dict[str, str] | None:  # noqa: ANN001
-    """The hidden fields of the survey form, or None when no form is shown."""
-    html = client.get(f"/t/{code.code}", headers=PHONE).get_data(as_text=True)
-    fields = dict(re.findall(r'name="(state|page|csrf_token)" value="([^"]*)"', html))
-    return fields or None
 
 
 def test_calls_to_action_wait_for_the_thank_you_page(client, code) -> None:
@@ -221,8 +208,7 @@ def test_calls_to_action_wait_for_the_thank_you_page(client, code) -> None:
     db.session.commit()
     survey_page = client.get(f"/t/{code.code}", headers=PHONE).get_data(as_text=True)
     assert "Zum Shop" not in survey_page, "no way out of the survey before it is answered"
-    fields = dict(re.findall(r'name="(state|page|csrf_token)" value="([^"]*)"', survey_page))
-    thanks = answer_all(client, code, fields)
+    thanks = answer_all(client, code, form_fields(survey_page))
     html = client.get(thanks.headers["Location"], headers=PHONE).get_data(as_text=True)
     assert 'href="https://shop.example.com/"' in html and "Zum Shop" in html
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
+from feedback.errors import NotFound
 from feedback.extensions import db
 from feedback.qr import services as qr_services
 from feedback.surveys import services as survey_services
@@ -279,6 +280,37 @@ def test_paused_endpoints_get_nothing_new(app, shop) -> None:
     db.session.commit()
     answer(app.test_client(), f"/t/{code.code}")
     assert count(WebhookDelivery) == 0
+
+
+def test_a_change_that_names_one_setting_leaves_the_others(app, shop) -> None:
+    workspace, _owner, _code = shop
+    endpoint = _endpoint(workspace, "https://crm.example.com/hook")
+    services.change_endpoint(workspace.id, endpoint.id, services.EndpointChanges(description="Vertrieb"), utcnow())
+    assert (endpoint.url, endpoint.events, endpoint.description, endpoint.paused_at) == (
+        "https://crm.example.com/hook",
+        "response.completed invite.accepted",
+        "Vertrieb",
+        None,
+    )
+    now = utcnow()
+    changes = services.EndpointChanges(url=None, events=["lead.qualified"], paused=True)
+    services.change_endpoint(workspace.id, endpoint.id, changes, now)
+    assert (endpoint.url, endpoint.events, endpoint.paused_at) == (
+        "https://crm.example.com/hook",
+        "lead.qualified",
+        now,
+    )
+
+
+def test_a_change_checks_the_kept_url_again_and_finds_no_other_workspaces_endpoint(app, shop, make_workspace) -> None:
+    workspace, _owner, _code = shop
+    endpoint = _endpoint(workspace, "http://127.0.0.1:9/hook")  # allowed by this module's app
+    app.config["WEBHOOKS_ALLOW_PRIVATE"] = False
+    with pytest.raises(services.InvalidEndpoint):
+        services.change_endpoint(workspace.id, endpoint.id, services.EndpointChanges(paused=True), utcnow())
+    with pytest.raises(NotFound):
+        services.change_endpoint(make_workspace().id, endpoint.id, services.EndpointChanges(paused=True), utcnow())
+    assert endpoint.paused_at is None
 
 
 # --- the dashboard ----------------------------------------------------------------------------------------------
