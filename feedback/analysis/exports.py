@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from feedback.analysis import comparisons
+from feedback.analysis.catalogue import BY_KEY
 from feedback.analysis.choices import ChoiceQuestion
 from feedback.analysis.ratings import CampaignRatings, TouchpointRating
 from feedback.analysis.stats import Interval
@@ -43,8 +44,28 @@ def _high(ci: Interval | None) -> float | None:
     return None if ci is None else ci.high
 
 
-def _share(p: Any) -> float | None:
-    return None if p is None else p.share
+def value(key: str) -> Callable[[TouchpointRating], object]:
+    """A column holding a catalogue metric's value."""
+    metric = BY_KEY[key]
+    return lambda row: metric.of(row).value
+
+
+def low(key: str) -> Callable[[TouchpointRating], object]:
+    """A column holding the lower end of a catalogue metric's interval."""
+    metric = BY_KEY[key]
+    return lambda row: _low(metric.of(row).ci)
+
+
+def high(key: str) -> Callable[[TouchpointRating], object]:
+    """A column holding the upper end of a catalogue metric's interval."""
+    metric = BY_KEY[key]
+    return lambda row: _high(metric.of(row).ci)
+
+
+def n(key: str) -> Callable[[TouchpointRating], object]:
+    """A column holding how many answers a catalogue metric rests on."""
+    metric = BY_KEY[key]
+    return lambda row: metric.of(row).n
 
 
 def _metric_of(result: comparisons.Result | None) -> str | None:
@@ -66,16 +87,14 @@ COLUMNS: list[Column] = [
         "rating",
         "number",
         _l("Composite rating 0–100 (NPS 40 %, CSAT, CES, loyalty 20 % each), shrunk toward the campaign."),
-        lambda r: r.rating,
+        value("rating"),
     ),
-    Column(
-        "rating_low", "number", _l("Lower end of the rating's approximate 95 % interval."), lambda r: _low(r.rating_ci)
-    ),
+    Column("rating_low", "number", _l("Lower end of the rating's approximate 95 % interval."), low("rating")),
     Column(
         "rating_high",
         "number",
         _l("Upper end of the rating's approximate 95 % interval."),
-        lambda r: _high(r.rating_ci),
+        high("rating"),
     ),
     Column("ranking_key", "number", _l("Rating − 1.645 × SD: what the rank sorts by."), lambda r: r.ranking_key),
     Column(
@@ -103,9 +122,7 @@ COLUMNS: list[Column] = [
         ),
         lambda r: r.advice.value,
     ),
-    Column(
-        "scans", "int", _l("Scans that reached the landing page (bots excluded)."), lambda r: r.touchpoint.counts.scans
-    ),
+    Column("scans", "int", _l("Scans that reached the landing page (bots excluded)."), value("scans")),
     Column(
         "unique_visitors",
         "int",
@@ -113,14 +130,14 @@ COLUMNS: list[Column] = [
             "Visitors, counted per day: distinct visitors of each day, summed over the days of the period (visitors "
             "of different days cannot be linked, by design)."
         ),
-        lambda r: r.touchpoint.counts.visitors,
+        value("unique_visitors"),
     ),
     Column("reach", "int", _l("Copies printed, visitors or recipients as entered."), lambda r: r.touchpoint.reach),
     Column(
         "scan_rate",
         "share",
         _l("Visitors (counted per day) ÷ reach; no interval, as the visitors are not distinct people across days."),
-        lambda r: r.scan_rate,
+        value("scan_rate"),
     ),
     Column(
         "starts",
@@ -129,43 +146,43 @@ COLUMNS: list[Column] = [
         lambda r: r.summary.counts.starts,
     ),
     Column("completions", "int", _l("Completed responses."), lambda r: r.summary.counts.completions),
-    Column("start_rate", "share", _l("Starts ÷ scans."), lambda r: _share(r.summary.start_rate)),
-    Column("completion_rate", "share", _l("Completions ÷ starts."), lambda r: _share(r.summary.completion_rate)),
+    Column("start_rate", "share", _l("Starts ÷ scans."), value("start_rate")),
+    Column("completion_rate", "share", _l("Completions ÷ starts."), value("completion_rate")),
     Column(
         "completion_rate_low",
         "share",
         _l("Wilson 95 % interval, lower end."),
-        lambda r: _low(r.summary.completion_rate.ci if r.summary.completion_rate else None),
+        low("completion_rate"),
     ),
     Column(
         "completion_rate_high",
         "share",
         _l("Wilson 95 % interval, upper end."),
-        lambda r: _high(r.summary.completion_rate.ci if r.summary.completion_rate else None),
+        high("completion_rate"),
     ),
-    Column("response_rate", "share", _l("Completions ÷ scans."), lambda r: _share(r.summary.response_rate)),
+    Column("response_rate", "share", _l("Completions ÷ scans."), value("response_rate")),
     Column(
         "response_rate_low",
         "share",
         _l("Wilson 95 % interval, lower end."),
-        lambda r: _low(r.summary.response_rate.ci if r.summary.response_rate else None),
+        low("response_rate"),
     ),
     Column(
         "response_rate_high",
         "share",
         _l("Wilson 95 % interval, upper end."),
-        lambda r: _high(r.summary.response_rate.ci if r.summary.response_rate else None),
+        high("response_rate"),
     ),
-    Column("nps_n", "int", _l("NPS answers."), lambda r: r.summary.nps.n),
-    Column("nps", "number", _l("Net Promoter Score in points (−100…100)."), lambda r: r.summary.nps.nps),
+    Column("nps_n", "int", _l("NPS answers."), n("nps")),
+    Column("nps", "number", _l("Net Promoter Score in points (−100…100)."), value("nps")),
     Column(
         "nps_se",
         "number",
         _l("Wald standard error of the NPS in points; 0 when every answer is in one group: use the interval."),
         lambda r: r.summary.nps.se,
     ),
-    Column("nps_low", "number", _l("Adjusted-Wald 95 % interval, lower end."), lambda r: _low(r.summary.nps.ci)),
-    Column("nps_high", "number", _l("Adjusted-Wald 95 % interval, upper end."), lambda r: _high(r.summary.nps.ci)),
+    Column("nps_low", "number", _l("Adjusted-Wald 95 % interval, lower end."), low("nps")),
+    Column("nps_high", "number", _l("Adjusted-Wald 95 % interval, upper end."), high("nps")),
     Column(
         "nps_adj",
         "number",
@@ -175,21 +192,21 @@ COLUMNS: list[Column] = [
     Column("promoters_share", "share", _l("Share of 9–10 answers."), lambda r: r.summary.nps.promoter_share),
     Column("passives_share", "share", _l("Share of 7–8 answers."), lambda r: r.summary.nps.passive_share),
     Column("detractors_share", "share", _l("Share of 0–6 answers."), lambda r: r.summary.nps.detractor_share),
-    Column("csat_n", "int", _l("CSAT answers."), lambda r: r.summary.csat.n),
-    Column("csat", "share", _l("CSAT: share of 4–5 on the 1–5 scale."), lambda r: r.summary.csat.share),
-    Column("csat_low", "share", _l("Wilson 95 % interval, lower end."), lambda r: _low(r.summary.csat.ci)),
-    Column("csat_high", "share", _l("Wilson 95 % interval, upper end."), lambda r: _high(r.summary.csat.ci)),
-    Column("csat_mean", "number", _l("Mean satisfaction 1–5 (not the CSAT)."), lambda r: r.summary.csat_mean.mean),
-    Column("csat_mean_low", "number", _l("t 95 % interval, lower end."), lambda r: _low(r.summary.csat_mean.ci)),
-    Column("csat_mean_high", "number", _l("t 95 % interval, upper end."), lambda r: _high(r.summary.csat_mean.ci)),
-    Column("ces_n", "int", _l("CES answers."), lambda r: r.summary.ces.n),
-    Column("ces_mean", "number", _l("Customer effort score 1–7 (7 = easiest)."), lambda r: r.summary.ces.mean),
-    Column("ces_low", "number", _l("t 95 % interval, lower end."), lambda r: _low(r.summary.ces.ci)),
-    Column("ces_high", "number", _l("t 95 % interval, upper end."), lambda r: _high(r.summary.ces.ci)),
-    Column("loyalty_n", "int", _l("Loyalty answers (all 1–5 items pooled)."), lambda r: r.summary.loyalty.n),
-    Column("loyalty_mean", "number", _l("Mean of the loyalty items 1–5."), lambda r: r.summary.loyalty.mean),
-    Column("loyalty_low", "number", _l("t 95 % interval, lower end."), lambda r: _low(r.summary.loyalty.ci)),
-    Column("loyalty_high", "number", _l("t 95 % interval, upper end."), lambda r: _high(r.summary.loyalty.ci)),
+    Column("csat_n", "int", _l("CSAT answers."), n("csat")),
+    Column("csat", "share", _l("CSAT: share of 4–5 on the 1–5 scale."), value("csat")),
+    Column("csat_low", "share", _l("Wilson 95 % interval, lower end."), low("csat")),
+    Column("csat_high", "share", _l("Wilson 95 % interval, upper end."), high("csat")),
+    Column("csat_mean", "number", _l("Mean satisfaction 1–5 (not the CSAT)."), value("csat_mean")),
+    Column("csat_mean_low", "number", _l("t 95 % interval, lower end."), low("csat_mean")),
+    Column("csat_mean_high", "number", _l("t 95 % interval, upper end."), high("csat_mean")),
+    Column("ces_n", "int", _l("CES answers."), n("ces")),
+    Column("ces_mean", "number", _l("Customer effort score 1–7 (7 = easiest)."), value("ces")),
+    Column("ces_low", "number", _l("t 95 % interval, lower end."), low("ces")),
+    Column("ces_high", "number", _l("t 95 % interval, upper end."), high("ces")),
+    Column("loyalty_n", "int", _l("Loyalty answers (all 1–5 items pooled)."), n("loyalty")),
+    Column("loyalty_mean", "number", _l("Mean of the loyalty items 1–5."), value("loyalty")),
+    Column("loyalty_low", "number", _l("t 95 % interval, lower end."), low("loyalty")),
+    Column("loyalty_high", "number", _l("t 95 % interval, upper end."), high("loyalty")),
     Column(
         "invites",
         "int",
@@ -206,18 +223,18 @@ COLUMNS: list[Column] = [
         "acceptance_rate",
         "share",
         _l("Invites with at least one friend who completed ÷ invites issued (at most 100 %)."),
-        lambda r: _share(r.referrals.acceptance_rate),
+        value("acceptance_rate"),
     ),
     Column(
         "k_factor",
         "number",
         _l("Friends won ÷ respondents who completed here (invites per respondent × friends per invite)."),
-        lambda r: r.referrals.k_factor,
+        value("k_factor"),
     ),
     Column("cost", "money", _l("Cost of the touchpoint as entered."), lambda r: r.touchpoint.cost),
     Column("cost_per_scan", "money", _l("Cost ÷ scans."), lambda r: r.cost_per_scan),
     Column("cost_per_completion", "money", _l("Cost ÷ completed responses."), lambda r: r.cost_per_completion),
-    Column("cost_per_promoter", "money", _l("Cost ÷ promoters (NPS 9–10)."), lambda r: r.cost_per_promoter),
+    Column("cost_per_promoter", "money", _l("Cost ÷ promoters (NPS 9–10)."), value("cost_per_promoter")),
     Column(
         "coupons_issued",
         "int",
@@ -229,19 +246,19 @@ COLUMNS: list[Column] = [
         "redemption_rate",
         "share",
         _l("Redemptions ÷ coupons issued; empty where no coupon was issued."),
-        lambda r: _share(r.touchpoint.redemption_rate),
+        value("redemption_rate"),
     ),
     Column(
         "redemption_rate_low",
         "share",
         _l("Wilson 95 % interval, lower end."),
-        lambda r: _low(r.touchpoint.redemption_rate.ci if r.touchpoint.redemption_rate else None),
+        low("redemption_rate"),
     ),
     Column(
         "redemption_rate_high",
         "share",
         _l("Wilson 95 % interval, upper end."),
-        lambda r: _high(r.touchpoint.redemption_rate.ci if r.touchpoint.redemption_rate else None),
+        high("redemption_rate"),
     ),
     Column("revenue", "money", _l("Order values of the redeemed coupons."), lambda r: r.touchpoint.outcomes.revenue),
     Column("revenue_per_scan", "money", _l("Revenue ÷ scans."), lambda r: r.touchpoint.revenue_per_scan),
@@ -249,7 +266,7 @@ COLUMNS: list[Column] = [
         "return_on_cost",
         "number",
         _l("Revenue ÷ cost of the touchpoint (1 = it paid for itself)."),
-        lambda r: r.touchpoint.return_on_cost,
+        value("return_on_cost"),
     ),
     Column(
         "leads",
@@ -298,53 +315,47 @@ COLUMNS: list[Column] = [
         "acceptance_rate_low",
         "share",
         _l("Wilson 95 % interval, lower end."),
-        lambda r: _low(r.referrals.acceptance_rate.ci if r.referrals.acceptance_rate else None),
+        low("acceptance_rate"),
     ),
     Column(
         "acceptance_rate_high",
         "share",
         _l("Wilson 95 % interval, upper end."),
-        lambda r: _high(r.referrals.acceptance_rate.ci if r.referrals.acceptance_rate else None),
+        high("acceptance_rate"),
     ),
     Column(
         "friends_per_invite",
         "number",
         _l("Friends won ÷ invites issued (may exceed 1)."),
-        lambda r: r.referrals.friends_per_invite,
+        value("friends_per_invite"),
     ),
     Column(
         "friends_per_invite_low",
         "number",
         _l("Seeded percentile bootstrap 95 % interval, lower end; empty below 10 invites."),
-        lambda r: _low(r.referrals.friends_per_invite_ci),
+        low("friends_per_invite"),
     ),
     Column(
         "friends_per_invite_high",
         "number",
         _l("Bootstrap 95 % interval, upper end."),
-        lambda r: _high(r.referrals.friends_per_invite_ci),
+        high("friends_per_invite"),
     ),
     Column(
         "k_factor_low",
         "number",
         _l("Seeded percentile bootstrap 95 % interval over the respondents, lower end; empty below 10."),
-        lambda r: _low(r.referrals.k_factor_ci),
+        low("k_factor"),
     ),
-    Column(
-        "k_factor_high", "number", _l("Bootstrap 95 % interval, upper end."), lambda r: _high(r.referrals.k_factor_ci)
-    ),
+    Column("k_factor_high", "number", _l("Bootstrap 95 % interval, upper end."), high("k_factor")),
     Column(
         "loyalty_top2",
         "share",
         _l("Loyalty top-2-box: share of 4–5 on the loyalty items."),
-        lambda r: r.summary.loyalty_top2.share,
+        value("loyalty_top2"),
     ),
-    Column(
-        "loyalty_top2_low", "share", _l("Wilson 95 % interval, lower end."), lambda r: _low(r.summary.loyalty_top2.ci)
-    ),
-    Column(
-        "loyalty_top2_high", "share", _l("Wilson 95 % interval, upper end."), lambda r: _high(r.summary.loyalty_top2.ci)
-    ),
+    Column("loyalty_top2_low", "share", _l("Wilson 95 % interval, lower end."), low("loyalty_top2")),
+    Column("loyalty_top2_high", "share", _l("Wilson 95 % interval, upper end."), high("loyalty_top2")),
 ]
 COMPARISON_HEADER = [
     "touchpoint",

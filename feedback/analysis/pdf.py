@@ -18,7 +18,7 @@ from feedback.analysis import comparisons, sentences
 from feedback.analysis.downloads import MIMETYPES, Download, _suffix
 from feedback.analysis.ratings import CampaignRatings, TouchpointRating
 from feedback.analysis.services import DateRange, campaign_ratings
-from feedback.analysis.stats import NpsEstimate
+from feedback.analysis.stats import NpsEstimate, Proportion
 from feedback.templating import analysis_label, money, number, percent
 from feedback.touchpoints.models import Campaign, Phase
 
@@ -42,6 +42,12 @@ def _nps_text(nps: NpsEstimate) -> str:
     if nps.nps is None or nps.ci is None:
         return "–"
     return f"{number(round(nps.nps))} ({number(round(nps.ci.low))}…{number(round(nps.ci.high))})"
+
+
+def _share_text(share: Proportion | None) -> str:
+    if share is None or share.share is None or share.ci is None:
+        return "–"
+    return f"{percent(share.share)} ({percent(share.ci.low)}…{percent(share.ci.high)})"
 
 
 def _nps(row: TouchpointRating) -> str:
@@ -110,9 +116,12 @@ def summary_pdf(campaign: Campaign, dates: DateRange, result: CampaignRatings) -
             _("NPS"),
             "–" if total.nps.nps is None else _nps_text(total.nps),
         ),
-        (_("CSAT"), percent(total.csat.share)),
-        (_("Response rate"), percent(total.response_rate.share if total.response_rate else None)),
-        (_("Campaign rating"), "–" if result.campaign_rating is None else number(round(result.campaign_rating))),
+        (_("CSAT"), _share_text(total.csat)),
+        (_("Response rate"), _share_text(total.response_rate)),
+        (
+            _("Campaign rating"),
+            "–" if result.campaign_rating is None else f"{number(round(result.campaign_rating))} ({_('no interval')})",
+        ),
     ]
     story.append(Spacer(1, 4))
     facts_table = Table(
@@ -142,13 +151,13 @@ def summary_pdf(campaign: Campaign, dates: DateRange, result: CampaignRatings) -
                 _rating(row),
                 _nps(row),
                 number(row.summary.nps.n),
-                percent(row.summary.csat.share),
-                percent(row.summary.response_rate.share if row.summary.response_rate else None),
+                _p(_share_text(row.summary.csat), SMALL),
+                _p(_share_text(row.summary.response_rate), SMALL),
                 money(row.cost_per_promoter, campaign.workspace.currency),
                 _p(_advice_word(row)),
             ]
         )
-    story.append(_table(rows, [7 * mm, 42 * mm, 22 * mm, 22 * mm, 10 * mm, 13 * mm, 20 * mm, 20 * mm, 24 * mm], 2))
+    story.append(_table(rows, [7 * mm, 38 * mm, 20 * mm, 20 * mm, 9 * mm, 20 * mm, 22 * mm, 20 * mm, 24 * mm], 2))
     if len(result.rows) > MAX_ROWS:
         story.append(_p(_("%(n)s more touchpoints in the XLSX download.", n=len(result.rows) - MAX_ROWS), SMALL))
     story.append(

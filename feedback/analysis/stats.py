@@ -294,7 +294,10 @@ def wilson(k: int, n: int) -> Proportion:
     z2 = Z95 * Z95
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return Proportion(k, n, p, Interval(max(0.0, centre - half), min(1.0, centre + half)))
+    # at k = 0 and k = n the exact bound is 0 or 1; rounding would leave the share just outside its own interval
+    low = 0.0 if k == 0 else max(0.0, centre - half)
+    high = 1.0 if k == n else min(1.0, centre + half)
+    return Proportion(k, n, p, Interval(low, high))
 
 
 def top_box(counts: Counts, at_least: int) -> Proportion:

@@ -508,3 +508,13 @@ def test_choice_questions_are_analysed_on_the_page_in_the_downloads_and_the_api(
     book = load_workbook(io.BytesIO(client.get(base + ".xlsx").data))
     sheet = list(book["Choice questions"].iter_rows(min_row=2, values_only=True))
     assert ("follow_up", "offer", "Stand B", 15, 12) in [(r[0], r[3], r[6], r[7], r[8]) for r in sheet]
+
+
+def test_a_period_without_answers_shows_no_ratings_not_zeros(client, auth, seeded) -> None:
+    """A day before any scan: the journey cards say "no answers yet", no "Rating 0 0 … 0", no advice but measuring."""
+    auth.login(seeded["owner"])
+    url = f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/ratings?from=2026-01-05&to=2026-01-05"
+    page = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert page.count('class="tpcard__nums">no answers yet') == 3
+    assert not re.search(r"Rating\s+0\s", page)  # "Rating 0–100" explains the scale; no rating of 0
+    assert "measure longer – no answers yet." in page and "keep –" not in page

@@ -1,0 +1,258 @@
+"""The metric catalogue: what each number of a touchpoint is, in one place (STATS.md §1, §11).
+
+Each entry names the metric's stable key (the download column), its label in the user's language, its unit, how
+many answers it rests on, its 95 % interval and the method behind it, and the smallest n at which it is tested or
+ranked. The downloads (CSV, XLSX, JSON), the API and `feedback ratings` read their values and the column sheet its
+explanations from here; the pages and the PDF show the same fields of the same rating rows, which
+tests/analysis/test_consistency.py checks output by output.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from feedback.analysis.ratings import RANK_MIN_N, TouchpointRating
+from feedback.analysis.stats import Interval, MeanEstimate, Proportion
+
+
+class Unit(enum.StrEnum):
+    """How a metric's value reads."""
+
+    SCORE = "score"  # 0–100 rating
+    POINTS = "points"  # NPS, −100…100
+    SHARE = "share"  # 0…1, shown as %
+    MEAN = "mean"  # a mean on the question's scale
+    COUNT = "count"
+    RATIO = "ratio"  # may exceed 1
+    MONEY = "money"
+
+
+class Method(enum.StrEnum):
+    """Where a metric's interval comes from."""
+
+    SHRINKAGE = "shrinkage"  # rating ± 1.96 posterior SD (STATS.md §8)
+    ADJUSTED_WALD = "adjusted_wald"  # NPS (§2)
+    WILSON = "wilson"  # shares (§4)
+    T = "t"  # means (§5)
+    BOOTSTRAP = "bootstrap"  # k-factor, friends per invite: seeded percentile bootstrap, none below 10 (§11)
+    NONE = "none"  # an exact count or ratio, or a number that has no interval ("no interval")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A metric's value for one touchpoint with its n and interval (None where the method gives none)."""
+
+    value: float | int | Decimal | None
+    n: int | None
+    ci: Interval | None
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    """One metric: its definition and how to read it off a rating row."""
+
+    key: str
+    label: Any
+    unit: Unit
+    method: Method
+    #: Below this n the metric is shown but neither tested nor ranked (0: no such limit).
+    min_n: int
+    definition: Any
+    read: Callable[[TouchpointRating], Estimate]
+
+    def of(self, row: TouchpointRating) -> Estimate:
+        """The metric for one touchpoint."""
+        return self.read(row)
+
+
+def _share(p: Proportion | None) -> Estimate:
+    return Estimate(None, 0, None) if p is None else Estimate(p.share, p.n, p.ci)
+
+
+def _mean(m: MeanEstimate) -> Estimate:
+    return Estimate(m.mean, m.n, m.ci)
+
+
+CATALOGUE: tuple[MetricDef, ...] = (
+    MetricDef(
+        "rating",
+        _l("Rating"),
+        Unit.SCORE,
+        Method.SHRINKAGE,
+        RANK_MIN_N,
+        _l("Composite rating 0–100 (NPS 40 %, CSAT, CES, loyalty 20 % each), shrunk toward the campaign."),
+        lambda r: Estimate(r.rating, r.min_n, r.rating_ci),
+    ),
+    MetricDef(
+        "nps",
+        _l("NPS"),
+        Unit.POINTS,
+        Method.ADJUSTED_WALD,
+        RANK_MIN_N,
+        _l("Net Promoter Score in points (−100…100)."),
+        lambda r: Estimate(r.summary.nps.nps, r.summary.nps.n, r.summary.nps.ci),
+    ),
+    MetricDef(
+        "csat",
+        _l("CSAT"),
+        Unit.SHARE,
+        Method.WILSON,
+        RANK_MIN_N,
+        _l("CSAT: share of 4–5 on the 1–5 scale."),
+        lambda r: _share(r.summary.csat),
+    ),
+    MetricDef(
+        "csat_mean",
+        _l("Satisfaction mean (1–5)"),
+        Unit.MEAN,
+        Method.T,
+        RANK_MIN_N,
+        _l("Mean satisfaction 1–5 (not the CSAT)."),
+        lambda r: _mean(r.summary.csat_mean),
+    ),
+    MetricDef(
+        "ces",
+        _l("Effort (CES, 1–7)"),
+        Unit.MEAN,
+        Method.T,
+        RANK_MIN_N,
+        _l("Customer effort score 1–7 (7 = easiest)."),
+        lambda r: _mean(r.summary.ces),
+    ),
+    MetricDef(
+        "loyalty",
+        _l("Loyalty (1–5)"),
+        Unit.MEAN,
+        Method.T,
+        RANK_MIN_N,
+        _l("Mean of the loyalty items 1–5."),
+        lambda r: _mean(r.summary.loyalty),
+    ),
+    MetricDef(
+        "loyalty_top2",
+        _l("Loyalty top-2-box"),
+        Unit.SHARE,
+        Method.WILSON,
+        RANK_MIN_N,
+        _l("Loyalty top-2-box: share of 4–5 on the loyalty items."),
+        lambda r: _share(r.summary.loyalty_top2),
+    ),
+    MetricDef(
+        "start_rate",
+        _l("Start rate"),
+        Unit.SHARE,
+        Method.WILSON,
+        0,
+        _l("Starts ÷ scans."),
+        lambda r: _share(r.summary.start_rate),
+    ),
+    MetricDef(
+        "completion_rate",
+        _l("Completion rate"),
+        Unit.SHARE,
+        Method.WILSON,
+        0,
+        _l("Completions ÷ starts."),
+        lambda r: _share(r.summary.completion_rate),
+    ),
+    MetricDef(
+        "response_rate",
+        _l("Response rate"),
+        Unit.SHARE,
+        Method.WILSON,
+        RANK_MIN_N,
+        _l("Completions ÷ scans."),
+        lambda r: _share(r.summary.response_rate),
+    ),
+    MetricDef(
+        "scans",
+        _l("Scans"),
+        Unit.COUNT,
+        Method.NONE,
+        0,
+        _l("Scans that reached the landing page (bots excluded)."),
+        lambda r: Estimate(r.touchpoint.counts.scans, None, None),
+    ),
+    MetricDef(
+        "unique_visitors",
+        _l("Visitors (per day)"),
+        Unit.COUNT,
+        Method.NONE,
+        0,
+        _l(
+            "Visitors, counted per day: distinct visitors of each day, summed over the days of the period (visitors "
+            "of different days cannot be linked, by design)."
+        ),
+        lambda r: Estimate(r.touchpoint.counts.visitors, None, None),
+    ),
+    MetricDef(
+        "scan_rate",
+        _l("Scan rate (visitors ÷ reach)"),
+        Unit.SHARE,
+        Method.NONE,
+        0,
+        _l("Visitors (counted per day) ÷ reach; no interval, as the visitors are not distinct people across days."),
+        lambda r: Estimate(r.scan_rate, r.touchpoint.reach, None),
+    ),
+    MetricDef(
+        "acceptance_rate",
+        _l("Acceptance rate"),
+        Unit.SHARE,
+        Method.WILSON,
+        0,
+        _l("Invites with at least one friend who completed ÷ invites issued (at most 100 %)."),
+        lambda r: _share(r.referrals.acceptance_rate),
+    ),
+    MetricDef(
+        "friends_per_invite",
+        _l("Friends per invite"),
+        Unit.RATIO,
+        Method.BOOTSTRAP,
+        RANK_MIN_N,
+        _l("Friends won ÷ invites issued (may exceed 1)."),
+        lambda r: Estimate(r.referrals.friends_per_invite, r.referrals.invites, r.referrals.friends_per_invite_ci),
+    ),
+    MetricDef(
+        "k_factor",
+        _l("k-factor"),
+        Unit.RATIO,
+        Method.BOOTSTRAP,
+        RANK_MIN_N,
+        _l("Friends won ÷ respondents who completed here (invites per respondent × friends per invite)."),
+        lambda r: Estimate(r.referrals.k_factor, r.referrals.completed, r.referrals.k_factor_ci),
+    ),
+    MetricDef(
+        "redemption_rate",
+        _l("Redemption rate"),
+        Unit.SHARE,
+        Method.WILSON,
+        0,
+        _l("Redemptions ÷ coupons issued; empty where no coupon was issued."),
+        lambda r: _share(r.touchpoint.redemption_rate),
+    ),
+    MetricDef(
+        "cost_per_promoter",
+        _l("Cost per promoter"),
+        Unit.MONEY,
+        Method.NONE,
+        0,
+        _l("Cost ÷ promoters (NPS 9–10)."),
+        lambda r: Estimate(r.cost_per_promoter, r.summary.nps.promoters, None),
+    ),
+    MetricDef(
+        "return_on_cost",
+        _l("Return on cost"),
+        Unit.RATIO,
+        Method.NONE,
+        0,
+        _l("Revenue ÷ cost of the touchpoint (1 = it paid for itself)."),
+        lambda r: Estimate(r.touchpoint.return_on_cost, None, None),
+    ),
+)
+BY_KEY: dict[str, MetricDef] = {metric.key: metric for metric in CATALOGUE}

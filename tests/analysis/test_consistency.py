@@ -1,0 +1,170 @@
+"""One campaign, every output: each metric of each touchpoint is the same number on the ratings page, the
+touchpoint page, the PDF summary, the CSV, XLSX and JSON downloads, the API, `feedback ratings` and `feedback codes`
+(STATS.md §11: one definition, shown the same everywhere)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from feedback.analysis.services import campaign_ratings
+from feedback.api import services as api_services
+from feedback.api.models import Scope
+from feedback.db_types import utcnow
+from feedback.extensions import db
+from feedback.referrals import services as referrals
+from feedback.touchpoints.models import Channel, Phase
+from tests.helpers import WHEN
+
+#: The metrics compared, as the downloads name them.
+KEYS = ("rating", "nps", "nps_n", "csat", "response_rate", "scans", "unique_visitors", "k_factor", "acceptance_rate")
+
+
+@pytest.fixture
+def campaign(make_user, make_workspace, make_campaign, make_touchpoint, with_survey, make_scans, make_response):
+    """Three touchpoints: a booth with NPS, CSAT and CES answers over two days, a flyer with NPS only, a poster
+    without answers; the booth's first respondent took an invite that won a friend."""
+    owner = make_user(locale="en")
+    workspace = make_workspace(owner=owner, name="Rösterei")
+    campaign = make_campaign(workspace=workspace, name="Frühjahr")
+    booth = with_survey(
+        make_touchpoint(campaign, "Booth", Channel.TRADE_FAIR, Phase.AWARENESS, Decimal("900"), 2000), "trade-fair"
+    )
+    flyer = with_survey(make_touchpoint(campaign, "Flyer", Channel.FLYER, Phase.CONSIDERATION, Decimal("300"), 5000))
+    poster = with_survey(make_touchpoint(campaign, "Poster", Channel.POSTER, Phase.AWARENESS))
+    make_scans(booth, 30, visitors=20)
+    make_scans(booth, 14, when=WHEN + timedelta(days=1), visitors=10)
+    make_scans(flyer, 25)
+    make_scans(poster, 3)
+    booth_nps = [10, 10, 9, 9, 9, 8, 8, 7, 10, 6, 5, 10, 9, 9, 10, 3, 8, 10, 9, 10, 9, 7]
+    first = None
+    for i, value in enumerate(booth_nps):
+        made = make_response(booth, when=WHEN + timedelta(hours=i), nps=value, csat=1 + value % 5, ces=1 + i % 7)
+        first = first or made
+    for value in [9, 6, 3, 10, 8, 2, 6, 7, 9, 5, 4, 10]:
+        make_response(flyer, nps=value)
+    invite = referrals.issue_invite(first, campaign, WHEN + timedelta(minutes=5))
+    friend = make_response(booth, when=WHEN + timedelta(days=1), nps=10, csat=5, ces=7)
+    friend.invite_id = invite.id
+    assert referrals.accept(friend, WHEN + timedelta(days=1))
+    db.session.commit()
+    return {"owner": owner, "workspace": workspace, "campaign": campaign, "touchpoints": (booth, flyer, poster)}
+
+
+def _expected(campaign) -> dict[str, dict[str, object]]:  # noqa: ANN001
+    """The one computation every output shows, by touchpoint name."""
+    rows = campaign_ratings(campaign).rows
+    return {
+        row.touchpoint.name: {
+            "rating": row.rating,
+            "rating_low": row.rating_ci.low if row.rating_ci else None,
+            "rating_high": row.rating_ci.high if row.rating_ci else None,
+            "nps": row.summary.nps.nps,
+            "nps_low": row.summary.nps.ci.low if row.summary.nps.ci else None,
+            "nps_high": row.summary.nps.ci.high if row.summary.nps.ci else None,
+            "nps_n": row.summary.nps.n,
+            "csat": row.summary.csat.share,
+            "response_rate": row.summary.response_rate.share if row.summary.response_rate else None,
+            "scans": row.touchpoint.counts.scans,
+            "unique_visitors": row.touchpoint.counts.visitors,
+            "k_factor": row.referrals.k_factor,
+            "acceptance_rate": row.referrals.acceptance_rate.share if row.referrals.acceptance_rate else None,
+        }
+        for row in rows
+    }
+
+
+def _same(found: object, wanted: object) -> bool:
+    if wanted is None or found is None:
+        return found is None and wanted is None
+    if isinstance(wanted, int) and not isinstance(wanted, bool):
+        return float(found) == wanted  # type: ignore[arg-type]
+    return float(found) == pytest.approx(float(wanted), abs=1e-6)  # type: ignore[arg-type]
+
+
+def _number(text: str) -> float:
+    return float(text.replace("−", "-").replace(",", ""))
+
+
+def test_every_output_shows_the_same_numbers(client, auth, runner, campaign, tmp_path) -> None:
+    """Downloads, API and command line carry the exact values; the pages and the PDF the same values rounded."""
+    expected = _expected(campaign["campaign"])
+    assert expected["Booth"]["k_factor"] == pytest.approx(1 / 23) and expected["Booth"]["acceptance_rate"] == 1.0
+    assert expected["Booth"]["unique_visitors"] == 30 and expected["Poster"]["rating"] is None
+    ws, cid = campaign["workspace"].slug, campaign["campaign"].id
+    auth.login(campaign["owner"])
+    base = f"/w/{ws}/campaigns/{cid}/ratings"
+    found: dict[str, dict[str, dict[str, object]]] = {}
+
+    text = client.get(base + ".csv").get_data(as_text=True).lstrip("\ufeff")
+    found["csv"] = {r["touchpoint"]: {k: (r[k] or None) for k in KEYS} for r in csv.DictReader(io.StringIO(text))}
+    book = load_workbook(io.BytesIO(client.get(base + ".xlsx").data))
+    sheet = list(book["Ratings"].iter_rows(values_only=True))
+    found["xlsx"] = {r[sheet[0].index("touchpoint")]: {k: r[sheet[0].index(k)] for k in KEYS} for r in sheet[1:]}
+    document = json.loads(client.get(base + ".json").get_data(as_text=True))
+    found["json"] = {r["touchpoint"]: {k: r[k] for k in KEYS} for r in document["touchpoints"]}
+    _token, secret = api_services.create_token(
+        campaign["workspace"].id, "BI", Scope.READ, campaign["owner"].id, utcnow()
+    )
+    db.session.commit()
+    bearer = {"Authorization": f"Bearer {secret}"}
+    api = client.get(f"/api/v1/campaigns/{cid}/ratings", headers=bearer).get_json()
+    found["api"] = {r["touchpoint"]: {k: r[k] for k in KEYS} for r in api["touchpoints"]}
+    out = tmp_path / "ratings.json"
+    assert runner.invoke(args=["ratings", "--campaign", campaign["campaign"].slug, "-o", str(out), "--format", "json"])
+    cli = json.loads(out.read_text(encoding="utf-8"))
+    found["cli"] = {r["touchpoint"]: {k: r[k] for k in KEYS} for r in cli["touchpoints"]}
+    for output, rows in found.items():
+        for name, values in expected.items():
+            for key in KEYS:
+                assert _same(rows[name][key], values[key]), (output, name, key, rows[name][key], values[key])
+
+    # referral numbers per referring touchpoint (API) and the code list (command line)
+    ids = {tp.name: tp.id for tp in campaign["touchpoints"]}
+    per_touchpoint = client.get(f"/api/v1/campaigns/{cid}/referrals", headers=bearer).get_json()["touchpoints"]
+    for name, values in expected.items():
+        numbers = next(n for n in per_touchpoint if n["touchpoint_id"] == ids[name])
+        assert _same(numbers["k_factor"], values["k_factor"]) and _same(
+            numbers["acceptance_rate"], values["acceptance_rate"]
+        )
+    codes = json.loads(runner.invoke(args=["codes", "--format", "json"]).output)
+    for name, values in expected.items():
+        mine = [c for c in codes if c["touchpoint"] == name]
+        assert (sum(c["scans"] for c in mine), sum(c["unique_visitors"] for c in mine)) == (
+            values["scans"],
+            values["unique_visitors"],
+        )
+
+    # the ratings page and each touchpoint page, rounded as shown
+    page = client.get(base, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    table = page[page.index('class="table ranking"') :]
+    for name, values in expected.items():
+        row = table[table.index(f">{name}</a>") :].split("</tr>")[0]
+        strong = [_number(x) for x in re.findall(r"<strong>([−\d,.-]+)</strong>", row)]
+        if values["rating"] is None:
+            assert strong == [] and "no data" in row
+            continue
+        assert strong == [round(values["rating"]), round(values["nps"])], (name, strong)
+        assert f'<td class="num">{values["nps_n"]}</td>' in row
+        detail = client.get(f"{base}/{ids[name]}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+        assert (
+            f"{values['scans']} <span" in detail and f"{values['unique_visitors']} visitors, counted per day" in detail
+        )
+        assert f"<strong>{round(values['nps'])}</strong>" in detail
+
+    # the PDF summary: rating and NPS with their intervals, rounded
+    pdf = PdfReader(io.BytesIO(client.get(f"/w/{ws}/campaigns/{cid}/summary.pdf").data)).pages[0].extract_text()
+    for name, values in expected.items():
+        if values["rating"] is None:
+            continue
+        rating = f"{round(values['rating'])} ({round(values['rating_low'])}…{round(values['rating_high'])})"
+        nps = f"{round(values['nps'])} ({round(values['nps_low'])}…{round(values['nps_high'])})".replace("−", "-")
+        assert rating in pdf and nps in pdf, (name, rating, nps)
