@@ -356,6 +356,8 @@ COLUMNS: list[Column] = [
     ),
     Column("loyalty_top2_low", "share", _l("Wilson 95 % interval, lower end."), low("loyalty_top2")),
     Column("loyalty_top2_high", "share", _l("Wilson 95 % interval, upper end."), high("loyalty_top2")),
+    Column("start_rate_low", "share", _l("Wilson 95 % interval, lower end."), low("start_rate")),
+    Column("start_rate_high", "share", _l("Wilson 95 % interval, upper end."), high("start_rate")),
 ]
 COMPARISON_HEADER = [
     "touchpoint",

@@ -85,7 +85,8 @@ def _key_comparisons(result: CampaignRatings) -> list[str]:
     lines: list[str] = []
     if len(ranked) >= 2:
         best, worst = ranked[0], ranked[-1]
-        groups = {row.touchpoint.id: row.summary for row in ranked}
+        # the same family as the compare page (every touchpoint of the campaign), so the same adjusted p
+        groups = {row.touchpoint.id: row.summary for row in result.rows}
         found = comparisons.pairwise(groups, best.touchpoint.id, worst.touchpoint.id)
         lines += [sentences.comparison(r, best.touchpoint.name, worst.touchpoint.name) for r in found[:1]]
     return lines

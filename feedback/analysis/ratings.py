@@ -217,10 +217,10 @@ def _advice(row: TouchpointRating, campaign: CampaignRatings) -> Advice:
         return Advice.IMPROVE if row.wide_reach else Advice.CUT
     if row.position is Position.ABOVE:
         return Advice.KEEP if row.wide_reach else Advice.GROW
-    dearer = (
-        row.cost_per_promoter is not None
-        and campaign.cost_per_promoter is not None
-        and row.cost_per_promoter > campaign.cost_per_promoter
+    costs = row.touchpoint.cost is not None and row.touchpoint.cost > 0
+    no_promoters = costs and row.summary.nps.n > 0 and row.summary.nps.promoters == 0
+    dearer = campaign.cost_per_promoter is not None and (
+        no_promoters or (row.cost_per_promoter is not None and row.cost_per_promoter > campaign.cost_per_promoter)
     )
     better_return = (
         row.touchpoint.return_on_cost is not None
@@ -241,6 +241,10 @@ def _positions(rows: list[TouchpointRating], everything: GroupCounts) -> list[To
         if not row.ranked or metric is None:
             continue
         evidence = next((r for r in found[i] if r.test is HEADLINE_TESTS[metric]), None)
+        if evidence is None or evidence.verdict is comparisons.Verdict.TOO_FEW:
+            # the rest of the campaign has fewer than 10 answers (or there is no rest): nothing was tested
+            placed[i] = replace(placed[i], evidence=evidence)
+            continue
         position = {
             comparisons.Verdict.HIGHER: Position.ABOVE,
             comparisons.Verdict.LOWER: Position.BELOW,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -25,7 +26,11 @@ def p_value(p: float | None) -> str:
         return "–"
     if p < P_FLOOR:
         return "p < " + format_decimal(P_FLOOR, format="0.0000")
-    return "p = " + format_decimal(p, format="0.0000" if p < 0.001 else "0.000")
+    # rounded down, so that a p just below the level of significance never reads as the level itself (0.0496 is
+    # "0.049", not "0.050")
+    places = 4 if p < 0.001 else 3
+    shown = math.floor(p * 10**places) / 10**places
+    return "p = " + format_decimal(shown, format="0." + "0" * places)
 
 
 def metric_name(metric: Metric) -> str:
@@ -33,7 +38,7 @@ def metric_name(metric: Metric) -> str:
     return {
         Metric.NPS: _("NPS"),
         Metric.CSAT: _("CSAT (share of 4–5)"),
-        Metric.CES: _("effort score (CES)"),
+        Metric.CES: _("ease score (CES, 7 = easiest)"),
         Metric.LOYALTY: _("loyalty"),
     }[metric]
 
@@ -46,7 +51,8 @@ def differ_at_all(result: Across) -> str:
         statistic = "–" if result.statistic is None else format_decimal(result.statistic, format="0.0")
         test = {
             "chi2": _("χ² = %(x)s, df = %(df)s", x=statistic, df=result.df),
-            "fisher": _("Fisher's exact test (permutation), df = %(df)s", df=result.df),
+            "fisher": _("Fisher's exact test, df = %(df)s", df=result.df),
+            "fisher_permutation": _("Fisher's exact test (permutation), df = %(df)s", df=result.df),
             "kruskal_wallis": _("Kruskal–Wallis H = %(x)s, df = %(df)s", x=statistic, df=result.df),
         }.get(result.method, result.method)
         values = {"test": test, "p": p_value(result.p_adjusted), "groups": result.groups}
@@ -130,7 +136,8 @@ def effect(result: Result, a: str = "A", b: str = "B") -> str:
             )
         return text
     return _(
-        "an answer at %(a)s is higher than one at %(b)s in %(share)s of pairs (no interval)",
+        "probability of superiority %(share)s: the chance that an answer at %(a)s is higher than one at %(b)s, "
+        "ties counting half (no interval)",
         a=a,
         b=b,
         share=format_percent(value, format="0 %"),
@@ -215,6 +222,15 @@ def _evidence(row: TouchpointRating, result: CampaignRatings, money: Callable[[D
             median=format_decimal(result.median_visitors or 0, format="#,##0.#"),
         )
     )
+    cost = row.touchpoint.cost
+    if row.cost_per_promoter is None and cost and row.summary.nps.n and result.cost_per_promoter is not None:
+        parts.append(
+            _(
+                "no promoter for %(cost)s (campaign %(campaign)s per promoter)",
+                cost=money(cost),
+                campaign=money(result.cost_per_promoter),
+            )
+        )
     if row.cost_per_promoter is not None and result.cost_per_promoter is not None:
         parts.append(
             _(
@@ -240,6 +256,14 @@ def advice(row: TouchpointRating, result: CampaignRatings, money: Callable[[Deci
     if row.advice is Advice.MEASURE:
         if row.min_n == 0:
             return _("%(name)s: measure longer – no answers yet.", name=name)
+        if row.ranked:
+            return _(
+                "%(name)s: measure longer – %(n)s answers here, but only %(rest)s in the rest of the campaign; at "
+                "least 10 are needed there to compare.",
+                name=name,
+                n=row.min_n,
+                rest=row.evidence.n_b if row.evidence else 0,
+            )
         return _(
             "%(name)s: measure longer – %(n)s answers so far; at least 10 of each question are needed before it can "
             "be ranked and compared.",
@@ -289,6 +313,8 @@ def interval(ci: stats.Interval | None, as_share: bool = False) -> str:
 def _contingency(test: stats.ContingencyTest) -> str:
     statistic = "–" if test.statistic is None else format_decimal(test.statistic, format="0.0")
     if test.test == "fisher":
+        return _("Fisher's exact test, df = %(df)s", df=test.df)
+    if test.test == "fisher_permutation":
         return _("Fisher's exact test (permutation), df = %(df)s", df=test.df)
     return _("χ² = %(x)s, df = %(df)s", x=statistic, df=test.df)
 
@@ -310,6 +336,7 @@ def choice_tests(analysis: ChoiceAnalysis, label: Callable[[str], str]) -> list[
             lines.append(_("Not enough evidence that the touchpoints' answers differ (%(test)s, %(p)s).", **values))
     else:
         differing = [t for t in analysis.tests if t.differ]
+        family = sum(not t.test.no_variation for t in analysis.tests)
         for found in differing:
             lines.append(
                 _(
@@ -318,7 +345,7 @@ def choice_tests(analysis: ChoiceAnalysis, label: Callable[[str], str]) -> list[
                     option=label(found.value or ""),
                     test=_contingency(found.test),
                     p=p_value(found.p_adjusted),
-                    m=len(analysis.tests),
+                    m=family,
                 )
             )
         if not differing:
@@ -328,7 +355,7 @@ def choice_tests(analysis: ChoiceAnalysis, label: Callable[[str], str]) -> list[
                     "Not enough evidence that the touchpoints differ on any option (smallest %(p)s after adjustment "
                     "over %(m)s options).",
                     p=p_value(smallest),
-                    m=len(analysis.tests),
+                    m=max(family, 1),
                 )
             )
     if analysis.excluded:

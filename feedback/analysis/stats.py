@@ -223,7 +223,8 @@ class Side(enum.StrEnum):
 
 @dataclass(frozen=True)
 class BenchmarkTest:
-    """One sample's NPS against a fixed value by the adjusted-Wald one-sample z-test (§3)."""
+    """One sample's NPS against a fixed value by the adjusted-Wald one-sample z-test (§3); `ci` is the interval
+    that matches the test (two-sided 95 %, or a one-sided 95 % bound with the other end at the scale's limit)."""
 
     benchmark: float
     #: Raw NPS − benchmark in points (what the sentence states).
@@ -254,11 +255,21 @@ def nps_against_benchmark(a: NpsEstimate, benchmark: float, side: Side = Side.TW
         Side.ABOVE: sps.norm.sf(z),
         Side.BELOW: sps.norm.cdf(z),
     }[side]
+    # the interval that matches the test: two-sided 95 %, or the one-sided 95 % bound in the direction asked; an NPS
+    # stays within −100…100, so the difference stays within −100 − benchmark … 100 − benchmark
+    low, high = -100 - benchmark, 100 - benchmark
+    one_sided = sps.norm.ppf(0.95)
+    if side is Side.TWO_SIDED:
+        low, high = max(low, 100 * (centre - Z95 * se) - benchmark), min(high, 100 * (centre + Z95 * se) - benchmark)
+    elif side is Side.ABOVE:
+        low = max(low, 100 * (centre - one_sided * se) - benchmark)
+    else:
+        high = min(high, 100 * (centre + one_sided * se) - benchmark)
     return BenchmarkTest(
         benchmark=benchmark,
         diff=a.nps - benchmark,
         diff_adj=100 * centre - benchmark,
-        ci=Interval(100 * (centre - Z95 * se) - benchmark, 100 * (centre + Z95 * se) - benchmark),
+        ci=Interval(low, high),
         z=z,
         p=float(p),
         side=side,
@@ -361,7 +372,7 @@ class ContingencyTest:
     statistic: float | None
     df: int
     p: float
-    test: str  # "chi2" | "fisher" (permutation, small expected counts) | "none"
+    test: str  # "chi2" | "fisher" (2 × 2, exact) | "fisher_permutation" (larger tables, small expected counts) | "none"
     groups: int
     no_variation: bool
 
@@ -386,11 +397,11 @@ def contingency(table: Sequence[Sequence[int]]) -> ContingencyTest | None:
     df = int(chi2.dof)
     if chi2.expected_freq.min() < 5:
         if matrix.shape == (2, 2):
-            fisher = sps.fisher_exact(matrix, alternative="two-sided")
+            fisher, test = sps.fisher_exact(matrix, alternative="two-sided"), "fisher"
         else:
             method = sps.PermutationMethod(n_resamples=PERMUTATIONS, rng=np.random.default_rng(SEED))
-            fisher = sps.fisher_exact(matrix, method=method)
-        return ContingencyTest(float(chi2.statistic), df, float(fisher.pvalue), "fisher", len(rows), False)
+            fisher, test = sps.fisher_exact(matrix, method=method), "fisher_permutation"
+        return ContingencyTest(float(chi2.statistic), df, float(fisher.pvalue), test, len(rows), False)
     return ContingencyTest(float(chi2.statistic), df, float(chi2.pvalue), "chi2", len(rows), False)
 
 

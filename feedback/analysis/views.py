@@ -135,7 +135,8 @@ def overview(campaign_id: int) -> str:
             _("Funnel"),
             _(
                 "From scans to invited friends who answered: %(scans)s scans, %(starts)s starts, %(done)s completed, "
-                "%(invites)s invites, %(accepted)s acceptances.",
+                "%(invites)s invites, %(accepted)s friends who answered; the percentages are of the scans, counts "
+                "without an interval (the rates with their intervals are listed below the chart).",
                 scans=counts.scans,
                 starts=counts.starts,
                 done=counts.completions,

@@ -34,11 +34,13 @@ def _money(value: Decimal) -> str:
 
 
 def test_small_p_values_read_below_the_floor_never_zero(app) -> None:
-    """1e-12 reads "p < 0.0001"; 0.00042 keeps four decimals; 0.0136 three."""
+    """1e-12 reads "p < 0.0001"; 0.00042 keeps four decimals; 0.0136 three; rounded down, so 0.0496 (significant)
+    never reads as 0.050."""
     with _lang(app, "en"):
         assert sentences.p_value(1e-12) == "p < 0.0001"
         assert sentences.p_value(0.00042) == "p = 0.0004"
-        assert sentences.p_value(0.0136) == "p = 0.014"
+        assert sentences.p_value(0.0136) == "p = 0.013"
+        assert sentences.p_value(0.0496) == "p = 0.049" and sentences.p_value(0.05) == "p = 0.050"
     with _lang(app, "de"):
         assert sentences.p_value(1e-12) == "p < 0,0001"
 
@@ -121,3 +123,20 @@ def test_the_across_sentence_names_its_test_family_and_the_groups_left_out(app) 
     assert text.startswith("yes – the 2 touchpoints differ (χ² = ")
     assert "p < 0.0001 after adjustment" in text
     assert "1 touchpoint with fewer than 10 answers is left out of the test." in text
+
+
+def test_advice_says_why_it_cannot_place_a_touchpoint_and_names_a_cost_without_promoters(app) -> None:
+    """The rest of the campaign has 5 answers: "only 5 in the rest"; a cost without promoters is quoted as such."""
+    result = ratings.rate_touchpoints([_tp(1, {10: 80, 8: 20}, 1000), _tp(2, {10: 5}, 100)])
+    with _lang(app, "en"):
+        text = sentences.advice(result.rows[0], result, _money)
+    assert text == (
+        "TP 1: measure longer – 100 answers here, but only 5 in the rest of the campaign; at least 10 are needed "
+        "there to compare."
+    )
+    campaign = [_tp(i, {10: 50, 8: 10, 3: 40}, 100 * i) for i in range(1, 5)] + [_tp(5, {8: 12}, 50)]
+    result = ratings.rate_touchpoints(campaign)
+    row = next(r for r in result.rows if r.touchpoint.id == 5)
+    with _lang(app, "en"):
+        text = sentences.advice(row, result, _money)
+    assert text.startswith("TP 5: make cheaper") and "no promoter for 100 € (campaign 2.50 € per promoter)" in text

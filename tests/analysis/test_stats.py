@@ -370,3 +370,17 @@ def test_composite_renormalises_weights_and_combines_sds() -> None:
     assert result.sd == pytest.approx(sd)
     assert result.ranking_key == pytest.approx(result.rating - sps.norm.ppf(0.95) * sd)
     assert stats.composite([]) is None
+
+
+def test_the_benchmark_interval_matches_its_test_and_stays_on_the_scale() -> None:
+    """Two-sided: the 95 % interval, clipped to −100 − b … 100 − b; one-sided "above": the lower 95 % bound and the
+    scale's top."""
+    five = stats.nps(5, 0, 0)
+    two = stats.nps_against_benchmark(five, 0)
+    assert two.ci.high == 100 and two.ci.low < two.diff_adj
+    centre, variance = five._adjusted()
+    above = stats.nps_against_benchmark(five, 0, stats.Side.ABOVE)
+    assert above.ci.high == 100
+    assert above.ci.low == pytest.approx(100 * (centre - sps.norm.ppf(0.95) * math.sqrt(variance)))
+    below = stats.nps_against_benchmark(stats.nps(24, 10, 8), 15, stats.Side.BELOW)
+    assert below.ci.low == -115

@@ -233,3 +233,22 @@ def test_a_benchmark_that_is_not_a_number_is_refused() -> None:
     """NaN fails the range check too."""
     with pytest.raises(stats.InvalidCounts):
         stats.nps_against_benchmark(stats.nps(5, 3, 2), float("nan"))
+
+
+def test_a_touchpoint_whose_rest_of_campaign_is_too_small_gets_no_position() -> None:
+    """100 answers here, 5 in the rest of the campaign: nothing was tested, so neither "like the campaign" nor
+    "keep", but measure longer."""
+    result = ratings.rate_touchpoints([tp(1, HIGH, 1000), tp(2, {10: 5}, 100)])
+    row = by_id(result)[1]
+    assert row.ranked and row.position is None and row.advice is Advice.MEASURE
+    assert row.evidence is not None and row.evidence.verdict is Verdict.TOO_FEW and row.evidence.n_b == 5
+
+
+def test_a_cost_without_any_promoter_is_dearer_than_the_campaign() -> None:
+    """12 passives for 100 €, like the campaign on NPS: no cost per promoter can be computed, and it is more than
+    the campaign's, so "make cheaper" rather than "keep"."""
+    passives = tp(7, {8: 12}, 100)
+    result = ratings.rate_touchpoints([*CAMPAIGN, passives])
+    row = by_id(result)[7]
+    assert row.cost_per_promoter is None and row.position is Position.LIKE
+    assert row.advice is Advice.CHEAPER
