@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -518,3 +519,24 @@ def test_a_period_without_answers_shows_no_ratings_not_zeros(client, auth, seede
     assert page.count('class="tpcard__nums">no answers yet') == 3
     assert not re.search(r"Rating\s+0\s", page)  # "Rating 0–100" explains the scale; no rating of 0
     assert "measure longer – no answers yet." in page and "keep –" not in page
+
+
+def test_the_pdf_and_the_compare_page_give_the_same_comparison_the_same_adjusted_p(
+    client, auth, seeded, make_touchpoint, with_survey, make_response
+) -> None:
+    """Best against worst ranked touchpoint: one fixed family, so the PDF's key comparison quotes the p-value the
+    compare page shows for the same pair. A stand with 12 NPS answers but 3 CSAT answers is not ranked, yet its NPS
+    is in the family of NPS comparisons (all pairs with at least 10 NPS answers) on both."""
+    stand = with_survey(make_touchpoint(seeded["campaign"], "Stand", Channel.TRADE_FAIR, Phase.AWARENESS), "trade-fair")
+    for i in range(12):
+        make_response(stand, nps=9 - i % 3, **({"csat": 4} if i < 3 else {}))
+    auth.login(seeded["owner"])
+    ws, cid = seeded["workspace"].slug, seeded["campaign"].id
+    booth, flyer = seeded["booth"].id, seeded["flyer"].id
+    page = client.get(f"/w/{ws}/campaigns/{cid}/compare?a={booth}&b={flyer}").get_data(as_text=True)
+    sentence = re.search(r"<p>(Messestand has a (?:higher|lower) NPS than [^<]*)</p>", page).group(1)
+    assert "after adjustment" in sentence  # a family of three pairs
+    wanted = " ".join(html.unescape(sentence).replace("−", "-").split())
+    text = PdfReader(io.BytesIO(client.get(f"/w/{ws}/campaigns/{cid}/summary.pdf").data)).pages[0].extract_text()
+    key = " ".join(text[text.index("Key comparison") :].split())
+    assert wanted in key, (wanted, key[:400])
