@@ -358,6 +358,7 @@ def touchpoint(campaign_id: int, touchpoint_id: int) -> str:
         date_error=date_error,
         results=results,
         sentences=[sentences.comparison(r, tp.name, rest_name) for r in results],
+        advice=sentences.advice(row, report.ratings, money),
         texts=texts,
         total_texts=total_texts,
         group=group if group in SCORE_GROUPS else "",

@@ -540,3 +540,19 @@ def test_the_pdf_and_the_compare_page_give_the_same_comparison_the_same_adjusted
     text = PdfReader(io.BytesIO(client.get(f"/w/{ws}/campaigns/{cid}/summary.pdf").data)).pages[0].extract_text()
     key = " ".join(text[text.index("Key comparison") :].split())
     assert wanted in key, (wanted, key[:400])
+
+
+def test_the_touchpoint_page_states_its_advice_and_the_loyalty_top_two_box(
+    client, auth, seeded, make_touchpoint, with_survey, make_response
+) -> None:
+    """The advice sentence of the ratings page, and loyalty as a mean and as the share of 4–5 with its interval."""
+    shop = with_survey(make_touchpoint(seeded["campaign"], "Laden", Channel.STORE, Phase.RETENTION), "loyalty")
+    for value in [5, 5, 4, 4, 4, 3, 2, 5, 4, 1, 5, 4]:
+        make_response(shop, nps=9, repurchase=value)
+    auth.login(seeded["owner"])
+    base = f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/ratings"
+    overview = client.get(base, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    page = client.get(f"{base}/{shop.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    advice = re.search(r"<li>(Laden: [^<]*)</li>", overview).group(1)
+    assert f"<p>{advice}</p>" in page
+    assert re.search(r"Loyalty top-2-box</dt><dd>75.0%", page)  # 9 of 12 answered 4 or 5
