@@ -154,12 +154,14 @@ def _within(column: sa.ColumnElement[datetime], period: tuple[datetime | None, d
 def _median_hours(
     campaign: Campaign, touchpoint_id: int | None = None, period: tuple[datetime | None, datetime | None] = (None, None)
 ) -> float | None:
-    """Median time from issuing an invite to an acceptance (of the invites issued within the period), in hours."""
+    """Median time from issuing an invite to an acceptance, in hours, over the invites of the period's respondents
+    (the same people as every other referral number)."""
     query = (
         sa.select(Invite.created_at, InviteAcceptance.accepted_at)
         .join(InviteAcceptance, InviteAcceptance.invite_id == Invite.id)
+        .join(Response, Response.id == Invite.response_id)
         .where(Invite.campaign_id == campaign.id, Invite.workspace_id == campaign.workspace_id)
-        .where(*_within(Invite.created_at, period))
+        .where(Response.completed_at.is_not(None), Response.flagged.is_(False), *_within(Response.started_at, period))
     )
     if touchpoint_id is not None:
         query = query.where(Invite.touchpoint_id == touchpoint_id)

@@ -556,3 +556,23 @@ def test_the_touchpoint_page_states_its_advice_and_the_loyalty_top_two_box(
     advice = re.search(r"<li>(Laden: [^<]*)</li>", overview).group(1)
     assert f"<p>{advice}</p>" in page
     assert re.search(r"Loyalty top-2-box</dt><dd>75.0%", page)  # 9 of 12 answered 4 or 5
+
+
+def test_the_median_time_to_accept_follows_the_periods_respondents(seeded, make_response) -> None:
+    """The invite of a respondent of WHEN, issued an hour later and accepted two hours after that: 2 h in WHEN's
+    period, nothing in the next day's, even though nothing else of this invite happened on WHEN's day alone."""
+    from feedback.referrals import services as referrals
+
+    referrer = make_response(seeded["booth"], nps=10)
+    invite = referrals.issue_invite(referrer, seeded["campaign"], WHEN + timedelta(hours=1))
+    friend = make_response(seeded["booth"], when=WHEN + timedelta(hours=3), nps=9)
+    friend.invite_id = invite.id
+    assert referrals.accept(friend, WHEN + timedelta(hours=3))
+    db.session.commit()
+    day = timedelta(days=1)
+    _, same_day = referrals.referral_numbers(
+        seeded["campaign"], (WHEN - timedelta(hours=1), WHEN + timedelta(minutes=30))
+    )
+    _, next_day = referrals.referral_numbers(seeded["campaign"], (WHEN + day, WHEN + 2 * day))
+    assert same_day.median_hours_to_accept == pytest.approx(2.0)
+    assert next_day.median_hours_to_accept is None
