@@ -325,6 +325,10 @@ class Question(BaseModel):
     text_en: str
     options: list[dict[str, str]] = Field(description="Choices: value and labels in German and English.")
     condition: dict[str, Any] | None = Field(description="Shown only when an earlier scale answer lies in a range.")
+    higher_is_better: bool = Field(
+        True, description="False: the scale's low end is the good one; analysis reverses it before pooling."
+    )
+    loyalty: bool = Field(False, description="A rating question that counts as the loyalty metric.")
 
 
 class Survey(BaseModel):

@@ -96,3 +96,37 @@ def test_upgrading_keeps_codes_and_scans_when_tables_are_rebuilt(tmp_path) -> No
             assert conn.exec_driver_sql("SELECT invite_policy FROM campaign").scalar_one() == "everyone"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
         db.engine.dispose()
+
+
+def test_upgrading_marks_every_existing_rating_question_as_loyalty(tmp_path) -> None:
+    """Rating questions counted as loyalty before questions could say so: after the upgrade no number changes."""
+    from flask_migrate import upgrade
+
+    from feedback import create_app
+    from tests.conftest import environ_for
+
+    app = create_app({"ENVIRON": environ_for(f"sqlite:///{tmp_path / 'loyalty.sqlite3'}")})
+    with app.app_context():
+        upgrade(revision="185d90ff3324")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO workspace (id, slug, name, timezone, currency, created_at) "
+                "VALUES (1, 'w', 'W', 'Europe/Berlin', 'EUR', '2026-01-01 00:00:00')",
+                "INSERT INTO survey (id, workspace_id, name, repeat_days, created_at) "
+                "VALUES (1, 1, 'S', 30, '2026-01-01 00:00:00')",
+                "INSERT INTO survey_version (id, workspace_id, survey_id, number, created_at) "
+                "VALUES (1, 1, 1, 1, '2026-01-01 00:00:00')",
+            ):
+                conn.exec_driver_sql(statement)
+            for position, (key, type_) in enumerate((("nps", "nps"), ("repurchase", "rating"), ("ces", "ces"))):
+                conn.exec_driver_sql(
+                    "INSERT INTO question (version_id, position, key, type, required, text_de, text_en, low_label_de, "
+                    "low_label_en, high_label_de, high_label_en, options, wording_key, detractor_de, detractor_en, "
+                    f"promoter_de, promoter_en) VALUES (1, {position}, '{key}', '{type_}', 1, 'F', '', '', '', '', '', "
+                    "'[]', '', '', '', '', '')"
+                )
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT key, higher_is_better, loyalty FROM question ORDER BY position").all()
+        assert [tuple(r) for r in rows] == [("nps", 1, 0), ("repurchase", 1, 1), ("ces", 1, 0)]
+        db.engine.dispose()

@@ -95,7 +95,7 @@ class TouchpointInput:
     asked: frozenset[Metric]
     referrals: Referrals = Referrals()
     #: Loyalty items one by one: {question key: {value: count}}.
-    loyalty_items: Mapping[str, Counts] = field(default_factory=dict)
+    rating_items: Mapping[str, Counts] = field(default_factory=dict)
     outcomes: Outcomes = Outcomes()
 
     @property
@@ -126,7 +126,7 @@ class TouchpointRating:
     #: people across days.
     scan_rate: float | None
     referrals: ReferralMetrics
-    loyalty_items: dict[str, MeanEstimate]
+    rating_items: dict[str, MeanEstimate]
     cost_per_scan: Decimal | None
     cost_per_completion: Decimal | None
     cost_per_promoter: Decimal | None
@@ -287,7 +287,7 @@ def rate_touchpoints(
                 summary=summary,
                 scan_rate=tp.counts.visitors / tp.reach if tp.reach and tp.counts.visitors <= tp.reach else None,
                 referrals=referral_metrics(tp.referrals),
-                loyalty_items={key: stats.mean_estimate(c, 1, 5) for key, c in sorted(tp.loyalty_items.items())},
+                rating_items={key: stats.mean_estimate(c, 1, 5) for key, c in sorted(tp.rating_items.items())},
                 cost_per_scan=_per(tp.cost, tp.counts.scans),
                 cost_per_completion=_per(tp.cost, tp.counts.completions),
                 cost_per_promoter=_per(tp.cost, summary.nps.promoters),

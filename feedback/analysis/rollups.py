@@ -23,8 +23,8 @@ from feedback.analysis.models import DailyCount, MonthlyCount, RetainedCount, Ro
 from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.qr.models import Scan, ScanOutcome
-from feedback.surveys.models import Answer, Response
-from feedback.surveys.questions import QuestionType
+from feedback.surveys.models import Answer, Question, Response
+from feedback.surveys.questions import SCALES, QuestionType
 
 #: Today and the day before stay live: responses started late in the evening are still being completed.
 OPEN_DAYS = 2
@@ -164,16 +164,26 @@ def _count_segment(
             rows.append(Count(tp, _as_date(day), dimension, str(k or ""), "starts", 0, starts))
             rows.append(Count(tp, _as_date(day), dimension, str(k or ""), "completions", 0, completions))
     answer_keys = {**response_keys, "item": Answer.question_key}
+    # Scales whose low end is the good one are turned (r' = min + max − r) before they are pooled (STATS.md §1);
+    # only rating questions marked as loyalty count as the loyalty metric, every rating counts as an item.
+    turned = sa.case(
+        *((Question.type == t.value, low + high - Answer.value_number) for t, (low, high) in SCALES.items()),
+        else_=Answer.value_number,
+    )
+    oriented = sa.case((Question.higher_is_better, Answer.value_number), else_=turned)
+    metric_answer = sa.or_(Question.type != QuestionType.RATING.value, Question.loyalty)
     for dimension, key in answer_keys.items():
-        types = [QuestionType.RATING.value] if dimension == "item" else [t.value for t in SCALE_TYPES]
+        if dimension == "item":
+            chosen = Answer.question_type == QuestionType.RATING.value
+        else:
+            chosen = sa.and_(Answer.question_type.in_([t.value for t in SCALE_TYPES]), metric_answer)
         query = (
-            sa.select(
-                Response.touchpoint_id, response_day, key, Answer.question_type, Answer.value_number, sa.func.count()
-            )
+            sa.select(Response.touchpoint_id, response_day, key, Answer.question_type, oriented, sa.func.count())
             .select_from(Answer)
             .join(Response, Response.id == Answer.response_id)
-            .where(*in_period, Answer.question_type.in_(types), Answer.value_number.is_not(None))
-            .group_by(Response.touchpoint_id, response_day, key, Answer.question_type, Answer.value_number)
+            .join(Question, sa.and_(Question.version_id == Response.version_id, Question.key == Answer.question_key))
+            .where(*in_period, chosen, Answer.value_number.is_not(None))
+            .group_by(Response.touchpoint_id, response_day, key, Answer.question_type, oriented)
         )
         if dimension == "device":
             query = query.outerjoin(Scan, Scan.id == Response.scan_id)

@@ -156,7 +156,7 @@ def code_traffic(workspace_id: int, timezone: str, touchpoint_ids: Iterable[int]
     return {code_id: (scans, visitors) for code_id, (scans, visitors) in totals.items()}
 
 
-def _item_counts(scope: Scope) -> dict[int, dict[str, dict[int, int]]]:
+def _rating_item_counts(scope: Scope) -> dict[int, dict[str, dict[int, int]]]:
     """Loyalty items one by one: {touchpoint: {question key: {value: count}}}."""
     result: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     for count in rollups.daily_counts(
@@ -184,7 +184,7 @@ def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> Camp
     touchpoints = touchpoints_of(campaign, include_archived=True)
     scope = _scope(campaign, touchpoints, dates)
     counts = _group_counts(scope, Dimension.TOUCHPOINT)
-    loyalty_items = _item_counts(scope)
+    rating_items = _rating_item_counts(scope)
     asked = _asked_metrics(campaign.workspace_id, touchpoints)
     referrals, _ = referral_numbers(campaign, (scope.period.start, scope.period.end))
     ids = [tp.id for tp in touchpoints]
@@ -201,7 +201,7 @@ def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> Camp
             counts=counts.get(tp.id, GroupCounts()),
             asked=asked[tp.id] | frozenset(m for m in Metric if counts.get(tp.id, GroupCounts()).of(m)),
             referrals=referrals[tp.id].referrals if tp.id in referrals else Referrals(),
-            loyalty_items=loyalty_items.get(tp.id, {}),
+            rating_items=rating_items.get(tp.id, {}),
             outcomes=_outcomes(revenue.get(tp.id), leads.get(tp.id)),
         )
         for tp in touchpoints

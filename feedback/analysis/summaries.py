@@ -21,7 +21,7 @@ class Metric(enum.StrEnum):
     LOYALTY = "loyalty"
 
 
-#: Which question type measures which metric (loyalty items are the 1–5 rating questions).
+#: Which question type measures which metric (loyalty: the 1–5 rating questions marked as loyalty, see rollups).
 METRIC_TYPES: dict[Metric, QuestionType] = {
     Metric.NPS: QuestionType.NPS,
     Metric.CSAT: QuestionType.CSAT,

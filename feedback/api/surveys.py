@@ -31,6 +31,8 @@ def _survey(survey: Survey) -> schemas.Survey:
                 text_en=q.text_en,
                 options=list(q.options or []),
                 condition=q.condition,
+                higher_is_better=q.higher_is_better,
+                loyalty=q.loyalty,
             )
             for q in version.questions
         ],

@@ -137,6 +137,7 @@ TEMPLATES: tuple[SurveyTemplate, ...] = (
                 low_label_en="Very unlikely",
                 high_label_de="Sehr wahrscheinlich",
                 high_label_en="Very likely",
+                loyalty=True,
             ),
         ),
     ),

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from feedback.surveys.catalog import TEMPLATES
-from feedback.surveys.questions import Condition, Option, QuestionSpec, QuestionType
+from feedback.surveys.questions import REVERSIBLE, Condition, Option, QuestionSpec, QuestionType
 
 TYPE_LABELS = {
     QuestionType.NPS: _l("NPS (0–10, would you recommend us?)"),
@@ -92,7 +92,33 @@ class QuestionForm(FlaskForm):
     detractor_en = StringField(_l("For detractors, 0–6 (English)"), validators=[Optional(), Length(max=300)])
     promoter_de = StringField(_l("For promoters, 9–10 (German)"), validators=[Optional(), Length(max=300)])
     promoter_en = StringField(_l("For promoters, 9–10 (English)"), validators=[Optional(), Length(max=300)])
+    reversed_scale = BooleanField(
+        _l("The low end is the good one"),
+        description=_l(
+            "For a scale asked the other way round, e.g. “How much effort did it take?” with 1 = very little. "
+            "Analysis turns these answers around before it pools them with the others."
+        ),
+    )
+    loyalty = BooleanField(
+        _l("Counts as loyalty"),
+        description=_l(
+            "For a rating such as repurchase or recommendation intent: it goes into the loyalty score of the "
+            "ratings. Other ratings are shown one by one."
+        ),
+    )
     submit = SubmitField(_l("Save question"))
+
+    def validate_reversed_scale(self, field: BooleanField) -> None:
+        """Only satisfaction, effort and rating scales can be turned around."""
+        if field.data and self.type.data not in {t.value for t in REVERSIBLE}:
+            raise ValidationError(
+                _l("Only satisfaction, effort and rating scales can have their low end as the good one.")
+            )
+
+    def validate_loyalty(self, field: BooleanField) -> None:
+        """Only rating questions measure loyalty."""
+        if field.data and self.type.data != QuestionType.RATING.value:
+            raise ValidationError(_l("Only a rating question (1–5) can measure loyalty."))
 
     def validate_options(self, field: TextAreaField) -> None:
         """Each line must have a value."""
@@ -137,6 +163,8 @@ class QuestionForm(FlaskForm):
             detractor_en=(self.detractor_en.data or "").strip(),
             promoter_de=(self.promoter_de.data or "").strip(),
             promoter_en=(self.promoter_en.data or "").strip(),
+            higher_is_better=not self.reversed_scale.data,
+            loyalty=bool(self.loyalty.data),
         )
 
     def fill(self, spec: QuestionSpec) -> None:
@@ -158,6 +186,8 @@ class QuestionForm(FlaskForm):
             getattr(self, name).data = getattr(spec, name)
         self.type.data = spec.type.value
         self.required.data = spec.required
+        self.reversed_scale.data = not spec.higher_is_better
+        self.loyalty.data = spec.loyalty
         self.options.data = "\n".join(f"{o.value} | {o.label_de} | {o.label_en}" for o in spec.options)
         if spec.condition:
             self.condition_key.data = spec.condition.key

@@ -77,6 +77,8 @@ class Question(db.Model):
         sa.UniqueConstraint("version_id", "key"),
         sa.CheckConstraint(f"type IN {QUESTION_TYPE_VALUES!r}", name="type"),
         sa.CheckConstraint("text_de <> '' OR text_en <> ''", name="has_text"),
+        sa.CheckConstraint("higher_is_better OR type IN ('csat', 'ces', 'rating')", name="reversible"),
+        sa.CheckConstraint("NOT loyalty OR type = 'rating'", name="loyalty_rating"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,6 +103,9 @@ class Question(db.Model):
     detractor_en: Mapped[str] = mapped_column(sa.String(300), default="")
     promoter_de: Mapped[str] = mapped_column(sa.String(300), default="")
     promoter_en: Mapped[str] = mapped_column(sa.String(300), default="")
+    #: See QuestionSpec: False reverses the scale in analysis; `loyalty` makes a rating question count as loyalty.
+    higher_is_better: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    loyalty: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     version: Mapped[SurveyVersion] = relationship(back_populates="questions")
 
@@ -126,6 +131,8 @@ class Question(db.Model):
             detractor_en=self.detractor_en,
             promoter_de=self.promoter_de,
             promoter_en=self.promoter_en,
+            higher_is_better=self.higher_is_better,
+            loyalty=self.loyalty,
         )
 
     @classmethod
@@ -151,6 +158,8 @@ class Question(db.Model):
             detractor_en=spec.detractor_en,
             promoter_de=spec.promoter_de,
             promoter_en=spec.promoter_en,
+            higher_is_better=spec.higher_is_better,
+            loyalty=spec.loyalty,
         )
 
 

@@ -37,6 +37,8 @@ NPS_GROUPS: dict[str, tuple[int, int]] = {"detractors": (0, 6), "passives": (7, 
 PROMOTER_MIN = NPS_GROUPS["promoters"][0]
 DETRACTOR_MAX = NPS_GROUPS["detractors"][1]
 CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE})
+#: Scales whose good end a survey may put at the low end (the NPS is defined with 10 = best).
+REVERSIBLE = frozenset({QuestionType.CSAT, QuestionType.CES, QuestionType.RATING})
 QUESTION_TYPE_VALUES = tuple(t.value for t in QuestionType)
 
 
@@ -99,6 +101,12 @@ class QuestionSpec:
     detractor_en: str = ""
     promoter_de: str = ""
     promoter_en: str = ""
+    #: False for a scale whose low end is the good one (e.g. CES 1.0, 1 = little effort): analysis reverses its
+    #: answers (r' = max + min − r) before pooling them with the others (STATS.md §1). NPS is always True.
+    higher_is_better: bool = True
+    #: A 1–5 rating question that measures loyalty (repurchase, recommendation intent …); only these count as the
+    #: loyalty metric, other ratings are reported one by one.
+    loyalty: bool = False
 
     @property
     def scale(self) -> tuple[int, int] | None:
@@ -118,6 +126,13 @@ class QuestionSpec:
                     return first or second
         first, second = (self.text_de, self.text_en) if language == "de" else (self.text_en, self.text_de)
         return first or second
+
+    def oriented(self, value: int) -> int:
+        """A scale answer turned so that higher is better, the way analysis pools it."""
+        if self.higher_is_better or self.scale is None:
+            return value
+        low, high = self.scale
+        return low + high - value
 
     def low_label(self, language: str) -> str:
         """Label of the scale's low end."""

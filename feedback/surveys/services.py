@@ -14,7 +14,7 @@ from feedback.errors import DomainError
 from feedback.extensions import db
 from feedback.surveys.catalog import template
 from feedback.surveys.models import Answer, Question, Response, Survey, SurveyVersion
-from feedback.surveys.questions import CHOICE_TYPES, QuestionSpec
+from feedback.surveys.questions import CHOICE_TYPES, REVERSIBLE, QuestionSpec, QuestionType
 from feedback.tenancy import get_owned, owned
 from feedback.touchpoints.models import Touchpoint
 
@@ -98,6 +98,10 @@ def _check(spec: QuestionSpec, others: list[QuestionSpec]) -> None:
         raise InvalidQuestion(_l("A choice question needs at least two options."))
     if spec.type in CHOICE_TYPES and len({o.value for o in spec.options}) != len(spec.options):
         raise InvalidQuestion(_l("Each option must be different."))
+    if not spec.higher_is_better and spec.type not in REVERSIBLE:
+        raise InvalidQuestion(_l("Only satisfaction, effort and rating scales can have their low end as the good one."))
+    if spec.loyalty and spec.type is not QuestionType.RATING:
+        raise InvalidQuestion(_l("Only a rating question (1–5) can measure loyalty."))
     if any(o.key == spec.key for o in others):
         raise DuplicateKey()
     earlier = {o.key: o for o in others}
@@ -151,6 +155,8 @@ def update_question(survey: Survey, key: str, spec: QuestionSpec) -> Question:
         "detractor_en",
         "promoter_de",
         "promoter_en",
+        "higher_is_better",
+        "loyalty",
     ):
         setattr(question, column, getattr(replacement, column))
     db.session.flush()
