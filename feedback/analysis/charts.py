@@ -195,6 +195,8 @@ class MatrixPoint:
     label: str
     visitors: int
     rating: float
+    #: What a pointer over the dot shows: the numbers with their interval.
+    title: str = ""
 
 
 def matrix(
@@ -252,7 +254,10 @@ def matrix(
         label = _short(p.label, 24)
         anchor, dx = ("end", -7) if x > left + plot_w * 0.6 else ("start", 7)
         ly = _free_line(x + dx, y + 4, 6.0 * len(label), anchor, placed)
-        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{ACCENT}" stroke="#fff" stroke-width="1.5"/>')
+        body.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{ACCENT}" stroke="#fff" stroke-width="1.5">'
+            f"<title>{escape(p.title or p.label)}</title></circle>"
+        )
         if abs(ly - (y + 4)) > 1:
             body.append(
                 f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x + dx:.1f}" y2="{ly - 4:.1f}" '

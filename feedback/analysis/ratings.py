@@ -150,6 +150,12 @@ class TouchpointRating:
     advice: Advice = Advice.MEASURE
 
     @property
+    def reach_exceeded(self) -> bool:
+        """More visitors than the reach entered: the reach is too low (or the codes hang elsewhere too), so the
+        scan rate is not computed; pages say so instead of showing nothing."""
+        return bool(self.touchpoint.reach) and self.touchpoint.counts.visitors > (self.touchpoint.reach or 0)
+
+    @property
     def acceptance_rate(self) -> Proportion | None:
         """Invites with a friend who completed ÷ invites issued (Wilson)."""
         return self.referrals.acceptance_rate

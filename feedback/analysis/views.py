@@ -32,7 +32,7 @@ from feedback.analysis.services import (
 from feedback.analysis.stats import Side
 from feedback.errors import DomainError, NotFound
 from feedback.surveys.questions import NPS_GROUPS
-from feedback.templating import channel_label, device_label, money, number, percent, phase_label
+from feedback.templating import channel_label, device_label, money, number, percent, phase_label, score
 from feedback.tenancy import current_workspace, scope_blueprint
 from feedback.touchpoints import services as touchpoint_services
 from feedback.touchpoints.models import Phase
@@ -170,7 +170,19 @@ def overview(campaign_id: int) -> str:
     matrix_chart = (
         charts.matrix(
             [
-                charts.MatrixPoint(row.touchpoint.name, row.touchpoint.counts.visitors, row.rating)
+                charts.MatrixPoint(
+                    row.touchpoint.name,
+                    row.touchpoint.counts.visitors,
+                    row.rating,
+                    _(
+                        "%(name)s: rating %(rating)s (95 %% interval %(low)s to %(high)s), %(visitors)s visitors",
+                        name=row.touchpoint.name,
+                        rating=score(row.rating),
+                        low=score(row.rating_ci.low if row.rating_ci else None),
+                        high=score(row.rating_ci.high if row.rating_ci else None),
+                        visitors=number(row.touchpoint.counts.visitors),
+                    ),
+                )
                 for row in matrix_rows
             ],
             result.median_visitors or 0,
@@ -290,6 +302,9 @@ def compare(campaign_id: int) -> str:
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
     dates, date_error = _dates()
     report = campaign_report(campaign, dates)
+    unknown = (request.args.get("kind") or GroupKind.TOUCHPOINT) not in set(GroupKind) or (
+        request.args.get("side") or Side.TWO_SIDED
+    ) not in set(Side)
     kind = GroupKind(request.args.get("kind")) if request.args.get("kind") in set(GroupKind) else GroupKind.TOUCHPOINT
     groups = {
         key: (_group_label(kind, label), summary) for key, (label, summary) in comparison_groups(report, kind).items()
@@ -299,7 +314,10 @@ def compare(campaign_id: int) -> str:
     side = Side(args["side"]) if args["side"] in set(Side) else Side.TWO_SIDED
     args["side"] = side.value
     error, found = date_error, None
-    if args["a"]:
+    if unknown:
+        # a hand-edited or outdated link: say so instead of answering another question than the one asked
+        error = _("This comparison or test direction does not exist. Choose one from the lists.")
+    elif args["a"]:
         try:
             benchmark = float(args["benchmark"].replace(",", ".").replace("−", "-")) if args["benchmark"] else None
             if benchmark is not None and not -100 <= benchmark <= 100:

@@ -62,6 +62,8 @@ def campaign(make_user, make_workspace, make_campaign, make_touchpoint, with_sur
 def _expected(campaign) -> dict[str, dict[str, object]]:  # noqa: ANN001
     """The one computation every output shows, by touchpoint name."""
     rows = campaign_ratings(campaign).rows
+    for row in rows:  # the k-factor's respondents are the completions the funnel counts, not another count
+        assert row.referrals.completed == row.summary.counts.completions, row.touchpoint.name
     return {
         row.touchpoint.name: {
             "rating": row.rating,
@@ -159,6 +161,21 @@ def test_every_output_shows_the_same_numbers(client, auth, runner, campaign, tmp
             f"{values['scans']} <span" in detail and f"{values['unique_visitors']} visitors, counted per day" in detail
         )
         assert f"<strong>{round(values['nps'])}</strong>" in detail
+
+    # the journey cards and the matrix of the same page
+    journey = page[page.index('class="journey"') :]
+    matrix = page[page.index("<h2>Touchpoint matrix</h2>") :]
+    for name, values in expected.items():
+        card = journey[journey.index(f"<strong>{name}</strong>") :].split("</a>")[0]
+        if values["rating"] is None:
+            assert "no answers yet" in card and f"<title>{name}:" not in matrix
+            continue
+        rating, low, high = (round(values[k]) for k in ("rating", "rating_low", "rating_high"))
+        nps, nps_low, nps_high = (round(values[k]) for k in ("nps", "nps_low", "nps_high"))
+        assert f'Rating {rating} <span class="ci">{low} … {high}</span>' in card, card
+        assert f'NPS {nps} <span class="ci">{nps_low} … {nps_high}</span>' in card, card
+        visitors = values["unique_visitors"]
+        assert f"<title>{name}: rating {rating} (95 % interval {low} to {high}), {visitors} visitors</title>" in matrix
 
     # the PDF summary: rating and NPS with their intervals, rounded
     pdf = PdfReader(io.BytesIO(client.get(f"/w/{ws}/campaigns/{cid}/summary.pdf").data)).pages[0].extract_text()

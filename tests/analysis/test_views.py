@@ -223,6 +223,9 @@ def test_compare_page_states_results_and_refuses_nonsense(client, auth, seeded, 
     assert "has a higher NPS than" in channels
     codes = client.get(f"{base}?kind=code").get_data(as_text=True)
     assert "Messestand" in codes and 'name="kind" value="code"' in codes
+    for odd in ("side=sideways", "kind=planets"):
+        refused = client.get(f"{base}?a={booth}&b={flyer}&benchmark=20&{odd}").get_data(as_text=True)
+        assert "does not exist. Choose one from the lists." in refused and "has a higher NPS than" not in refused
 
 
 def test_other_workspaces_campaigns_are_invisible(client, auth, seeded, make_user, make_workspace) -> None:
@@ -576,3 +579,18 @@ def test_the_median_time_to_accept_follows_the_periods_respondents(seeded, make_
     _, next_day = referrals.referral_numbers(seeded["campaign"], (WHEN + day, WHEN + 2 * day))
     assert same_day.median_hours_to_accept == pytest.approx(2.0)
     assert next_day.median_hours_to_accept is None
+
+
+def test_more_visitors_than_the_reach_entered_is_said_not_hidden(client, auth, seeded) -> None:
+    """A reach below the visitors gives no scan rate; the touchpoint page names both numbers instead of a dash."""
+    booth = seeded["booth"]
+    booth.reach = 12
+    db.session.commit()
+    auth.login(seeded["owner"])
+    url = f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/ratings/{booth.id}"
+    page = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "not computed: 30 visitors but a reach of 12. Check the reach entered" in page
+    booth.reach = 2000
+    db.session.commit()
+    page = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "not computed" not in page and "1.5" in page
