@@ -28,6 +28,8 @@ class Dimension(enum.StrEnum):
     DEVICE = "device"
     LANGUAGE = "language"
     DAY = "day"
+    #: "<code id>:<arrival>", scans only
+    ARRIVAL = "arrival"
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from feedback.surveys.questions import SCALES, QuestionType
 #: Today and the day before stay live: responses started late in the evening are still being completed.
 OPEN_DAYS = 2
 SCALE_TYPES = (QuestionType.NPS, QuestionType.CSAT, QuestionType.CES, QuestionType.RATING)
-DIMENSIONS = ("touchpoint", "code", "device", "language")
+DIMENSIONS = ("touchpoint", "code", "device", "language", "arrival")
 TREND_MEASURES = ("scans", "visitors", "starts", "completions", QuestionType.NPS.value)
 
 
@@ -106,6 +106,8 @@ def _count_segment(
         "code": sa.cast(sa.func.coalesce(Scan.code_id, 0), sa.String),
         "device": Scan.device_class,
         "language": Scan.language,
+        # how people arrived at each code (symbol, typed address or code …), "<code id>:<arrival>"; scans only
+        "arrival": sa.cast(sa.func.coalesce(Scan.code_id, 0), sa.String) + ":" + sa.func.coalesce(Scan.arrival, ""),
     }
     for dimension, key in scan_keys.items():
         query = (
@@ -122,7 +124,8 @@ def _count_segment(
         )
         for tp, day, k, scans, visitors in connection.execute(query):
             rows.append(Count(tp, _as_date(day), dimension, str(k or ""), "scans", 0, scans))
-            rows.append(Count(tp, _as_date(day), dimension, str(k or ""), "visitors", 0, visitors))
+            if dimension != "arrival":
+                rows.append(Count(tp, _as_date(day), dimension, str(k or ""), "visitors", 0, visitors))
     if scans_only:
         return rows
     retained = sa.select(

@@ -14,7 +14,7 @@ from feedback.analysis import stats
 from feedback.analysis.choices import ChoiceAnalysis
 from feedback.analysis.comparisons import METRICS, Across, Comparison, Effect, Result, Verdict
 from feedback.analysis.ratings import Advice, CampaignRatings, Position, TouchpointRating
-from feedback.analysis.summaries import Metric
+from feedback.analysis.summaries import SCAN_SHARE_EXPECTED, Arrivals, Metric, Scannability
 
 #: Below this a p-value reads "< 0.0001" (never 0).
 P_FLOOR = 0.0001
@@ -367,3 +367,44 @@ def choice_tests(analysis: ChoiceAnalysis, label: Callable[[str], str]) -> list[
             )
         )
     return lines
+
+
+def scannability(arrivals: Arrivals) -> str:
+    """How people reach a print's code, and what that says about the print (STATS.md §11: the verdict only when
+    the share's whole interval lies on one side of the mark)."""
+    share = arrivals.scan_share
+    n = arrivals.through_print
+    if share is None or share.share is None or share.ci is None:
+        return _("No visits through the printed code yet: nothing to say about how well it scans.")
+    values = {
+        "share": format_percent(share.share),
+        "low": format_percent(share.ci.low),
+        "high": format_percent(share.ci.high),
+        "n": format_decimal(n),
+        "typed": format_decimal(arrivals.typed),
+        "mark": format_percent(SCAN_SHARE_EXPECTED),
+    }
+    verdict = arrivals.scannability
+    if verdict is Scannability.TOO_FEW:
+        return ngettext(
+            "%(share)s of %(n)s visit through the print arrived by scanning; too few to judge how well it scans.",
+            "%(share)s of %(n)s visits through the print arrived by scanning; too few to judge how well it scans.",
+            n,
+            **values,
+        )
+    if verdict is Scannability.LOW:
+        return _(
+            "Only %(share)s (95 %% CI %(low)s to %(high)s) of %(n)s visits arrive by scanning, %(typed)s typed the "
+            "address or code: print the code larger or with more contrast, or place it where a phone can reach it.",
+            **values,
+        )
+    if verdict is Scannability.FINE:
+        return _(
+            "%(share)s (95 %% CI %(low)s to %(high)s) of %(n)s visits arrive by scanning: the code scans well.",
+            **values,
+        )
+    return _(
+        "%(share)s (95 %% CI %(low)s to %(high)s) of %(n)s visits arrive by scanning: not enough evidence yet whether "
+        "fewer than %(mark)s scan it.",
+        **values,
+    )

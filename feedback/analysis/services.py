@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from feedback.analysis import choices, comparisons, queries, ratings, rollups, stats, summaries
 from feedback.analysis.queries import Dimension, Key, Period, Scope
 from feedback.analysis.ratings import CampaignRatings, TouchpointInput
-from feedback.analysis.summaries import GroupCounts, Metric, Referrals, Summary
+from feedback.analysis.summaries import Arrivals, GroupCounts, Metric, Referrals, Summary
 from feedback.errors import DomainError
 from feedback.extensions import db
 from feedback.leads.services import LeadNumbers, lead_numbers
@@ -154,6 +154,17 @@ def code_traffic(workspace_id: int, timezone: str, touchpoint_ids: Iterable[int]
         if isinstance(key, int) and count.measure in ("scans", "visitors"):
             totals[key][count.measure == "visitors"] += count.n
     return {code_id: (scans, visitors) for code_id, (scans, visitors) in totals.items()}
+
+
+def code_arrivals(workspace_id: int, timezone: str, touchpoint_ids: Iterable[int]) -> dict[int, Arrivals]:
+    """How the counted scans of each code arrived (symbol, typed address, typed code, invite, personal mailing)
+    over all days, from the same roll-ups as `code_traffic`."""
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    for count in rollups.daily_counts(workspace_id, touchpoint_ids, timezone, None, None, Dimension.ARRIVAL.value):
+        code, _, arrival = count.key.partition(":")
+        if count.measure == "scans" and code.isdigit() and code != "0":
+            found[int(code)][arrival] = found[int(code)].get(arrival, 0) + count.n
+    return {code_id: Arrivals(counts) for code_id, counts in found.items()}
 
 
 def _rating_item_counts(scope: Scope) -> dict[int, dict[str, dict[int, int]]]:

@@ -217,3 +217,70 @@ def referral_metrics(referrals: Referrals) -> ReferralMetrics:
         k_factor=friends / completed if completed else None,
         k_factor_ci=stats.bootstrap_mean(per_respondent),
     )
+
+
+#: Below this share of visits arriving by scanning the symbol, a print is harder to scan than it should be: most
+#: people who hold a print with a code scan it, typing the address or code is the way out (STATS.md §11: the
+#: verdict needs the whole 95 % interval on one side).
+SCAN_SHARE_EXPECTED = 0.7
+#: The smallest number of visits through a print at which its scan share gets a verdict.
+SCAN_SHARE_MIN_N = 10
+
+
+class Scannability(enum.StrEnum):
+    """What the scan share of a print says (a verdict only when its interval lies on one side of the mark)."""
+
+    TOO_FEW = "too_few"
+    LOW = "low"
+    FINE = "fine"
+    UNCLEAR = "unclear"
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """How the counted scans of a code (or a touchpoint) arrived: {arrival: scans}, "" for scans recorded before
+    arrivals were (Scan.arrival)."""
+
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    def __add__(self, other: Arrivals) -> Arrivals:
+        merged = dict(self.counts)
+        for arrival, n in other.counts.items():
+            merged[arrival] = merged.get(arrival, 0) + n
+        return Arrivals(merged)
+
+    def of(self, arrival: str) -> int:
+        """Scans that arrived this way."""
+        return self.counts.get(arrival, 0)
+
+    @property
+    def scanned(self) -> int:
+        """Arrived by scanning the printed symbol."""
+        return self.of("symbol")
+
+    @property
+    def typed(self) -> int:
+        """Typed the printed address or the code."""
+        return self.of("typed_url") + self.of("typed_code")
+
+    @property
+    def through_print(self) -> int:
+        """Visits through the shared print: scanned or typed (invites and personal mailings are not)."""
+        return self.scanned + self.typed
+
+    @property
+    def scan_share(self) -> Proportion | None:
+        """Scanned ÷ (scanned + typed), with Wilson interval; None without such visits."""
+        return stats.wilson(self.scanned, self.through_print) if self.through_print else None
+
+    @property
+    def scannability(self) -> Scannability:
+        """The verdict on the print: low when the whole interval lies below SCAN_SHARE_EXPECTED."""
+        share = self.scan_share
+        if share is None or share.ci is None or self.through_print < SCAN_SHARE_MIN_N:
+            return Scannability.TOO_FEW
+        if share.ci.high < SCAN_SHARE_EXPECTED:
+            return Scannability.LOW
+        if share.ci.low >= SCAN_SHARE_EXPECTED:
+            return Scannability.FINE
+        return Scannability.UNCLEAR

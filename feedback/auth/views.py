@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from feedback.auth import services
+from feedback.auth import devices, services
 from feedback.auth.forms import (
     AccountForm,
     ChangePasswordForm,
@@ -209,7 +209,23 @@ def list_members():
         new_link=new_link,
         role_form=RoleForm,
         confirm_form=ConfirmForm(),
+        team_device=workspace.id in devices.marked_workspaces(),
     )
+
+
+@members_bp.route("/team-device", methods=["POST"])
+def team_device():
+    """Mark this browser as a device of the workspace's team (on=1), or stop marking it; every member may."""
+    workspace = current_workspace()
+    response = redirect(url_for("members.list_members") + "#team-device")
+    if ConfirmForm().validate_on_submit():
+        on = request.form.get("on") == "1"
+        devices.mark(response, workspace.id, on)
+        if on:
+            flash(_("This browser now counts as your team's device."), "success")
+        else:
+            flash(_("This browser counts as a customer's again."), "success")
+    return response
 
 
 @members_bp.route("/<int:membership_id>/role", methods=["POST"])

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
-from feedback.analysis.services import code_traffic
+from feedback.analysis.services import code_arrivals, code_traffic
+from feedback.analysis.summaries import Arrivals
 from feedback.auth.models import Workspace
 from feedback.db_types import utcnow
 from feedback.extensions import db
@@ -31,6 +32,12 @@ CODE_COLUMNS = [
     "state",
     "scans",
     "unique_visitors",
+    "scanned_symbol",
+    "typed_url",
+    "typed_code",
+    "scan_share",
+    "scan_share_low",
+    "scan_share_high",
 ]
 
 
@@ -53,8 +60,10 @@ def code_rows(campaign_slug: str | None = None, workspace_slug: str | None = Non
     for code, workspace, _campaign, _touchpoint in found:
         touchpoints.setdefault(workspace, set()).add(code.touchpoint_id)
     traffic: dict[int, tuple[int, int]] = {}
+    arrivals: dict[int, Arrivals] = {}
     for workspace, ids in touchpoints.items():
         traffic |= code_traffic(workspace.id, workspace.timezone, ids)
+        arrivals |= code_arrivals(workspace.id, workspace.timezone, ids)
     base = current_app.config["PUBLIC_BASE_URL"]
     now = utcnow()
     return [
@@ -68,9 +77,23 @@ def code_rows(campaign_slug: str | None = None, workspace_slug: str | None = Non
             "state": code.state(now).value,
             "scans": traffic.get(code.id, (0, 0))[0],
             "unique_visitors": traffic.get(code.id, (0, 0))[1],
+            **_arrival_columns(arrivals.get(code.id, Arrivals())),
         }
         for code, workspace, campaign, touchpoint in found
     ]
+
+
+def _arrival_columns(arrivals: Arrivals) -> dict[str, object]:
+    """How the code's counted scans arrived, and the scan share with its Wilson interval (empty without visits)."""
+    share = arrivals.scan_share
+    return {
+        "scanned_symbol": arrivals.scanned,
+        "typed_url": arrivals.of("typed_url"),
+        "typed_code": arrivals.of("typed_code"),
+        "scan_share": share.share if share else None,
+        "scan_share_low": share.ci.low if share and share.ci else None,
+        "scan_share_high": share.ci.high if share and share.ci else None,
+    }
 
 
 @click.command("codes")
@@ -80,7 +103,7 @@ def code_rows(campaign_slug: str | None = None, workspace_slug: str | None = Non
 @with_appcontext
 def codes_command(campaign_slug: str | None, workspace_slug: str | None, fmt: str) -> None:
     """List printed codes with workspace, campaign, touchpoint, label, URL, state, scans and visitors (counted per
-    day: the column unique_visitors)."""
+    day: the column unique_visitors), how the scans arrived and the scan share with its 95 % interval."""
     rows = code_rows(campaign_slug, workspace_slug)
     if (
         campaign_slug

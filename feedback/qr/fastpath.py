@@ -69,6 +69,8 @@ class Offer:
     code_id: int
     expires_at: datetime | None
     language: str
+    #: A personalised mailing code: its scans arrive as `personal_mailing`, not by symbol or typed address.
+    personal: bool = False
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,13 @@ class FastPath:
         self.served = 0
         self._engine: sa.Engine | None = None
         self._secret = str(app.config["SECRET_KEY"])
+        from feedback.auth.devices import TEAM_COOKIE
+
+        self._own_cookies = (
+            str(app.config["SESSION_COOKIE_NAME"]),
+            str(app.config.get("REMEMBER_COOKIE_NAME", "remember_token")),
+            TEAM_COOKIE,
+        )
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         key = self._key(environ)
@@ -190,7 +199,8 @@ class FastPath:
         if code is None:
             return None
         cookies = parse_cookie(environ.get("HTTP_COOKIE", "")) if environ.get("HTTP_COOKIE") else {}
-        if self.app.config["SESSION_COOKIE_NAME"] in cookies:  # a logged-in marketer sees their own language
+        # a logged-in marketer sees their own language, and a team device's scans are recorded as the team's
+        if any(name in cookies for name in self._own_cookies):
             return None
         from feedback.i18n import LANG_COOKIE, LANGUAGES
 
@@ -203,6 +213,7 @@ class FastPath:
         self, snapshot: Snapshot, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes] | None:
         """Record the scan and send the snapshot's answer; None when the snapshot may not be used (any more)."""
+        from feedback.qr.models import Arrival
         from feedback.qr.services import record_replayed_scan
         from feedback.qr.visitors import VISITOR_COOKIE, visit_of
 
@@ -223,7 +234,13 @@ class FastPath:
             secret=self._secret,
         )
         engine = self._engine_for_scans()
-        record_replayed_scan(self.app, engine, offered.workspace_id, offered.touchpoint_id, offered.code_id, visit, now)
+        if offered.personal:
+            arrival = Arrival.PERSONAL_MAILING
+        else:  # what the symbol encodes, or the printed address typed by hand
+            arrival = Arrival.SYMBOL if environ.get("PATH_INFO", "")[1:2] == "T" else Arrival.TYPED_URL
+        record_replayed_scan(
+            self.app, engine, offered.workspace_id, offered.touchpoint_id, offered.code_id, visit, now, arrival
+        )
         self.served += 1
         start_response(snapshot.status, [*snapshot.headers, ("Content-Length", str(len(snapshot.body)))])
         return [snapshot.body]

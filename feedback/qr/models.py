@@ -25,14 +25,32 @@ class CodeState(enum.StrEnum):
 
 
 class ScanOutcome(enum.StrEnum):
-    """What the visitor got; only `ok` scans reach the landing page."""
+    """What the visitor got: `ok` and `team` scans reach the landing page, only `ok` scans count (`team`: a device
+    of the workspace's own team, shown separately)."""
 
     OK = "ok"
     PAUSED = "paused"
     EXPIRED = "expired"
+    TEAM = "team"
 
 
 OUTCOME_VALUES = tuple(o.value for o in ScanOutcome)
+
+
+class Arrival(enum.StrEnum):
+    """How the visitor got to the code: the printed symbol encodes `/T/<CODE>` (upper case), the printed text reads
+    `/t/<code>`, the form at `/t` takes a typed code; invite links and personalised mailing codes are their own."""
+
+    SYMBOL = "symbol"
+    TYPED_URL = "typed_url"
+    TYPED_CODE = "typed_code"
+    INVITE = "invite"
+    PERSONAL_MAILING = "personal_mailing"
+
+
+ARRIVAL_VALUES = tuple(a.value for a in Arrival)
+#: The arrivals of people holding a shared print: the ones the scan share is about.
+PRINT_ARRIVALS = (Arrival.SYMBOL, Arrival.TYPED_URL, Arrival.TYPED_CODE)
 DEVICE_CLASSES = ("mobile", "tablet", "desktop", "bot", "other")
 
 
@@ -143,6 +161,7 @@ class Scan(db.Model):
         ),
         sa.CheckConstraint(f"outcome IN {OUTCOME_VALUES!r}", name="outcome"),
         sa.CheckConstraint(f"device_class IN {DEVICE_CLASSES!r}", name="device_class"),
+        sa.CheckConstraint(f"arrival IS NULL OR arrival IN {ARRIVAL_VALUES!r}", name="arrival"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -164,6 +183,8 @@ class Scan(db.Model):
     language: Mapped[str] = mapped_column(sa.String(8), default="")
     #: Link-preview fetchers, crawlers and HEAD requests: served, but excluded from counts.
     is_bot: Mapped[bool] = mapped_column(default=False)
+    #: How the visitor arrived (Arrival); None for scans recorded before arrivals were.
+    arrival: Mapped[str | None] = mapped_column(sa.String(16))
     outcome: Mapped[str] = mapped_column(sa.String(8), default=ScanOutcome.OK.value)
     #: When the retention job moved this scan's counts into `retained_count`; the row itself is kept only because
     #: a response or an invite open refers to it, and is not counted again.

@@ -21,7 +21,7 @@ from feedback.extensions import db
 from feedback.groupcommit import writers_of
 from feedback.qr import scanwriter
 from feedback.qr.codes import CODE_LENGTH, InvalidCode, generate_code, normalise_code
-from feedback.qr.models import Code, CodeState, Scan, ScanOutcome, UnknownCodeHit
+from feedback.qr.models import Arrival, Code, CodeState, Scan, ScanOutcome, UnknownCodeHit
 from feedback.qr.visitors import Visit
 from feedback.tenancy import get_owned, owned
 from feedback.touchpoints.models import Campaign, Touchpoint
@@ -70,6 +70,8 @@ class CodeStats:
     bot_scans: int
     blocked_scans: int
     last_scan: datetime | None
+    #: Scans from the workspace's own devices (feedback.auth.devices): listed here, counted nowhere.
+    team_scans: int = 0
 
 
 def create_code(touchpoint: Touchpoint, label: str = "") -> Code:
@@ -209,9 +211,11 @@ def scan_values(
     outcome: ScanOutcome,
     now: datetime,
     invite_id: int | None = None,
+    arrival: Arrival | None = None,
 ) -> dict[str, object]:
     """The columns of one scan row."""
     return {
+        "arrival": arrival.value if arrival else None,
         "workspace_id": workspace_id,
         "touchpoint_id": touchpoint_id,
         "code_id": code_id,
@@ -235,6 +239,7 @@ def record_scan(
     now: datetime,
     invite_id: int | None = None,
     printed: bool = True,
+    arrival: Arrival = Arrival.SYMBOL,
 ) -> int | None:
     """Store one scan and commit; its id, or None when the write failed (logged, never shown to the visitor).
 
@@ -242,7 +247,9 @@ def record_scan(
     count at their landing touchpoint but send no code.scanned event. The scan counts at the resolved touchpoint.
     """
     code = resolved.code
-    values = scan_values(code.workspace_id, resolved.touchpoint.id, code.id, visit, outcome, now, invite_id)
+    if code.is_personal and printed:
+        arrival = Arrival.PERSONAL_MAILING
+    values = scan_values(code.workspace_id, resolved.touchpoint.id, code.id, visit, outcome, now, invite_id, arrival)
     notify = printed and outcome is ScanOutcome.OK and not visit.is_bot and has_scan_subscribers(code.workspace_id)
     try:
         if not notify:  # group commit: concurrent scans of this process share one transaction
@@ -258,12 +265,19 @@ def record_scan(
 
 
 def record_replayed_scan(
-    app: Flask, engine: sa.Engine, workspace_id: int, touchpoint_id: int, code_id: int, visit: Visit, now: datetime
+    app: Flask,
+    engine: sa.Engine,
+    workspace_id: int,
+    touchpoint_id: int,
+    code_id: int,
+    visit: Visit,
+    now: datetime,
+    arrival: Arrival,
 ) -> bool:
     """Store a scan the fast lane answered from its snapshot (always an OK scan of an active code, no webhook
     subscriber); False when the write failed (logged and counted; the visitor is served all the same). The fast
     lane runs without an app context, so it names its app."""
-    values = scan_values(workspace_id, touchpoint_id, code_id, visit, ScanOutcome.OK, now)
+    values = scan_values(workspace_id, touchpoint_id, code_id, visit, ScanOutcome.OK, now, arrival=arrival)
     if scanwriter.store(writers_of(app), engine, Scan.__table__, values, want_id=False) is None:
         app.extensions[LOST_SCANS].add()
         return False
@@ -350,19 +364,22 @@ def code_stats(touchpoint: Touchpoint, traffic: Mapping[int, tuple[int, int]]) -
         sa.select(
             Scan.code_id,
             sa.func.count().filter(Scan.is_bot.is_(True)),
-            sa.func.count().filter(Scan.is_bot.is_(False), Scan.outcome != ScanOutcome.OK.value),
+            sa.func.count().filter(
+                Scan.is_bot.is_(False), Scan.outcome.in_([ScanOutcome.PAUSED.value, ScanOutcome.EXPIRED.value])
+            ),
             sa.func.max(Scan.scanned_at),
+            sa.func.count().filter(Scan.is_bot.is_(False), Scan.outcome == ScanOutcome.TEAM.value),
         )
         .where(Scan.workspace_id == touchpoint.workspace_id, Scan.touchpoint_id == touchpoint.id)
         .group_by(Scan.code_id)
     )
-    raw = {code_id: (bots, blocked, last) for code_id, bots, blocked, last in rows}
+    raw = {code_id: (bots, blocked, last, team) for code_id, bots, blocked, last, team in rows}
     stats = {}
     for code_id in set(raw) | set(traffic):
-        bots, blocked, last = raw.get(code_id, (0, 0, None))
+        bots, blocked, last, team = raw.get(code_id, (0, 0, None, 0))
         scans, visitors = traffic.get(code_id, (0, 0))
         last_scan = last if last is None or last.tzinfo else last.replace(tzinfo=ZoneInfo("UTC"))
-        stats[code_id] = CodeStats(scans, visitors, bots, blocked, last_scan)
+        stats[code_id] = CodeStats(scans, visitors, bots, blocked, last_scan, team)
     return stats
 
 

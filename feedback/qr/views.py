@@ -17,7 +17,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from feedback.analysis.services import code_traffic
+from feedback.analysis import sentences
+from feedback.analysis.services import code_arrivals, code_traffic
+from feedback.analysis.summaries import Arrivals
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
@@ -64,6 +66,8 @@ def show_code(code_id: int) -> str:
     """A code: its printed URL, download options and state."""
     code = services.get_code(current_workspace().id, code_id)
     base = current_app.config["PUBLIC_BASE_URL"]
+    timezone = current_workspace().timezone
+    arrivals = code_arrivals(code.workspace_id, timezone, [code.touchpoint_id]).get(code.id, Arrivals())
     return render_template(
         "qr/code.html",
         code=code,
@@ -72,9 +76,11 @@ def show_code(code_id: int) -> str:
         encoded_url=qr_url(base, code.code),
         display_url=f"{base}/t/{code.code}",
         state=code.state(utcnow()),
-        stats=services.code_stats(
-            code.touchpoint, code_traffic(code.workspace_id, current_workspace().timezone, [code.touchpoint_id])
-        ).get(code.id),
+        stats=services.code_stats(code.touchpoint, code_traffic(code.workspace_id, timezone, [code.touchpoint_id])).get(
+            code.id
+        ),
+        arrivals=arrivals,
+        scan_sentence=sentences.scannability(arrivals),
         expiry_form=ExpiryForm(expires_on=code.expires_at.date() if code.expires_at else None),
         confirm_form=ConfirmForm(),
         can_edit=current_role().allows(Role.EDITOR),

@@ -14,6 +14,7 @@ from datetime import datetime
 from feedback.auth.models import Workspace
 from feedback.extensions import db
 from feedback.qr import services as qr_services
+from feedback.qr.models import Arrival as ScanArrival
 from feedback.qr.models import ScanOutcome
 from feedback.qr.services import ResolvedCode
 from feedback.qr.visitors import Visit
@@ -46,21 +47,25 @@ class Arrival:
     invited: bool = False
 
 
-def by_code(raw: str, visit: Visit, now: datetime) -> Arrival:
-    """A printed code was scanned or typed."""
+def by_code(
+    raw: str, visit: Visit, now: datetime, how: ScanArrival = ScanArrival.SYMBOL, team: frozenset[int] = frozenset()
+) -> Arrival:
+    """A printed code was scanned or typed (`how`); `team`: the workspaces whose team this device belongs to."""
     resolved = qr_services.resolve_code(raw)
     if resolved is None:
         return Arrival(Next.UNKNOWN)
     outcome = qr_services.outcome_for(resolved.code, now)
-    scan_id = qr_services.record_scan(resolved, visit, outcome, now)
+    own = resolved.code.workspace_id in team
+    recorded = ScanOutcome.TEAM if own and outcome is ScanOutcome.OK else outcome
+    scan_id = qr_services.record_scan(resolved, visit, recorded, now, arrival=how)
     if outcome is not ScanOutcome.OK:
         return Arrival(Next.EXPIRED if outcome is ScanOutcome.EXPIRED else Next.ENDED, resolved, scan_id)
     if resolved.touchpoint.destination_url:
         return Arrival(Next.REDIRECT, resolved, scan_id)
-    return _after_scan(resolved, scan_id, visit, now, invite_id=None)
+    return _after_scan(resolved, scan_id, visit, now, invite_id=None, own=own)
 
 
-def by_invite(raw: str, visit: Visit, now: datetime) -> Arrival:
+def by_invite(raw: str, visit: Visit, now: datetime, team: frozenset[int] = frozenset()) -> Arrival:
     """A friend opened an invite link: the scan counts at the campaign's referral landing touchpoint, attributed to
     the invite unless it was revoked (a revoked link still opens the survey)."""
     found = referrals.resolve_invite(raw)
@@ -68,20 +73,25 @@ def by_invite(raw: str, visit: Visit, now: datetime) -> Arrival:
         return Arrival(Next.UNKNOWN)
     workspace = db.session.get(Workspace, found.landing.workspace_id)
     resolved = ResolvedCode(found.code, found.landing, found.campaign.slug, workspace.name, workspace.timezone)
-    attributed = found.invite.revoked_at is None
+    own = workspace.id in team
+    attributed = found.invite.revoked_at is None and not own
     invite_id = found.invite.id if attributed else None
-    scan_id = qr_services.record_scan(resolved, visit, ScanOutcome.OK, now, invite_id=invite_id, printed=False)
-    return replace(_after_scan(resolved, scan_id, visit, now, invite_id=invite_id), invited=attributed)
+    outcome = ScanOutcome.TEAM if own else ScanOutcome.OK
+    scan_id = qr_services.record_scan(
+        resolved, visit, outcome, now, invite_id=invite_id, printed=False, arrival=ScanArrival.INVITE
+    )
+    return replace(_after_scan(resolved, scan_id, visit, now, invite_id=invite_id, own=own), invited=attributed)
 
 
 def _after_scan(
-    resolved: ResolvedCode, scan_id: int | None, visit: Visit, now: datetime, invite_id: int | None
+    resolved: ResolvedCode, scan_id: int | None, visit: Visit, now: datetime, invite_id: int | None, own: bool
 ) -> Arrival:
-    """The first survey page, "already answered", or the landing page when the touchpoint asks nothing."""
+    """The first survey page, "already answered", or the landing page when the touchpoint asks nothing; a team
+    device may answer again at any time (its answers are not counted)."""
     version = respond.current_version(resolved.touchpoint)
     if version is None or not version.questions:
         return Arrival(Next.LANDING, resolved, scan_id)
-    if respond.already_answered(resolved.touchpoint, visit.visitor_key, now):
+    if not own and respond.already_answered(resolved.touchpoint, visit.visitor_key, now):
         return Arrival(Next.ANSWERED, resolved, scan_id)
     state = respond.FormState(respond.new_token(), version.id, scan_id, resolved.code.id, now.timestamp(), invite_id)
     return Arrival(Next.SURVEY, resolved, scan_id, version, state)

@@ -174,5 +174,6 @@ def thanks_page(
         contact=leads.contact_step(campaign, response, resolved.brand, language) if campaign else None,
         contact_errors=contact_errors or {},
         contact_values=contact_values or {},
+        team=response.flag_reason.split(",")[0] == respond.TEAM,
     )
     return no_store(make_response(html, status))

@@ -23,6 +23,8 @@ from feedback.touchpoints.models import Touchpoint
 #: Faster than this from showing the form to completing it is not a person reading the questions.
 MIN_FILL_SECONDS = 3
 HONEYPOT = "leave_empty"
+#: The flag reason of a response from a team device (feedback.auth.devices).
+TEAM = "team"
 
 ANSWER_MESSAGES = {
     "out_of_range": _l("Please choose a value from %(low)s to %(high)s."),
@@ -134,9 +136,10 @@ def answers_of(response: Response | None) -> dict[str, object]:
 
 
 def _get_or_create(
-    touchpoint: Touchpoint, state: FormState, visitor_key: str, language: str, now: datetime
+    touchpoint: Touchpoint, state: FormState, visitor_key: str, language: str, now: datetime, team: bool = False
 ) -> Response:
-    """The response for this form token, created on the first save (a double tap finds the same row)."""
+    """The response for this form token, created on the first save (a double tap finds the same row); a team
+    device's response is flagged `team` from its first answer, so not even its partial answers count."""
     response = _response_for_update(state.token)
     if response is not None:
         return response
@@ -151,6 +154,8 @@ def _get_or_create(
         visitor_key=visitor_key,
         language=language,
         started_at=now,
+        flagged=team,
+        flag_reason=TEAM if team else "",
     )
     try:
         with db.session.begin_nested():
@@ -244,8 +249,10 @@ def submit_page(
     visitor_key: str,
     language: str,
     now: datetime,
+    team: bool = False,
 ) -> PageResult:
     """Validate and save one page; complete the response after the last page. Nothing is saved on errors.
+    A team device's response (`team`) is flagged: kept and listed, never counted, setting off nothing.
 
     :raises SurveyChanged: the form was made for another version than the touchpoint shows now.
     """
@@ -260,13 +267,13 @@ def submit_page(
     checked = check_page(all_pages, page, answers, form)
     if checked.errors:
         return PageResult(checked.errors, checked.merged, page, False, existing)
-    response = _get_or_create(touchpoint, state, visitor_key, language, now)
+    response = _get_or_create(touchpoint, state, visitor_key, language, now, team)
     for question in all_pages[page]:
         if question.key in checked.parsed:
             _store(response, question, checked.parsed[question.key], now)
     if checked.next_page is None:
         response.completed_at = now
-        reasons = bot_signs(form, state, now)
+        reasons = ([TEAM] if team or response.flag_reason == TEAM else []) + bot_signs(form, state, now)
         response.flagged = bool(reasons)
         response.flag_reason = ",".join(reasons)
         db.session.flush()
@@ -301,6 +308,7 @@ def save_single_answer(
     visitor_key: str,
     language: str,
     now: datetime,
+    team: bool = False,
 ) -> None:
     """Save one answer as it is given (JavaScript), creating the partial response on the first one.
 
@@ -313,7 +321,7 @@ def save_single_answer(
     if question is None:
         raise AnswerError("invalid_choice")
     value = parse_answer(question, raw)
-    response = _get_or_create(touchpoint, state, visitor_key, language, now)
+    response = _get_or_create(touchpoint, state, visitor_key, language, now, team)
     if response.completed_at is None:
         _store(response, question, value, now)
     db.session.commit()

@@ -10,12 +10,24 @@ import time
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import Blueprint, Response, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from icalendar import Calendar, Event
 from limits import parse as parse_limit
 
+from feedback.auth import devices
 from feedback.db_types import utcnow
 from feedback.errors import render_error
 from feedback.extensions import commit, db, limiter
@@ -24,6 +36,7 @@ from feedback.leads import services as leads
 from feedback.qr import fastpath
 from feedback.qr import services as qr_services
 from feedback.qr.codes import InvalidCode, normalise_code
+from feedback.qr.models import Arrival as ScanArrival
 from feedback.qr.services import ResolvedCode
 from feedback.qr.visitors import VISITOR_COOKIE, describe_visit, visitor_key_for_cookie
 from feedback.referrals import services as referrals
@@ -77,7 +90,9 @@ def _replayable(response: Response, resolved: ResolvedCode) -> Response:
     """Offer the answer of an active code to the fast lane, which sends it to the next visitors of the code."""
     code = resolved.code
     if not has_scan_subscribers(code.workspace_id):  # their webhook events go with the scan: full path only
-        offered = fastpath.Offer(code.workspace_id, code.touchpoint_id, code.id, code.expires_at, current_language())
+        offered = fastpath.Offer(
+            code.workspace_id, code.touchpoint_id, code.id, code.expires_at, current_language(), code.is_personal
+        )
         fastpath.offer(request.environ, offered)
     return response
 
@@ -103,7 +118,12 @@ def _show(arrival: arrive.Arrival, notice: str | None = None) -> Response:
 def scan(raw: str) -> Response:
     """The printed QR target: record the scan, then show the landing page or redirect to the destination."""
     now = utcnow()
-    arrival = arrive.by_code(raw, describe_visit(request, now.date()), now)
+    if request.args.get("via") == "code":
+        how = ScanArrival.TYPED_CODE
+    else:  # the symbol encodes /T/ in upper case; people typing the printed address write /t/
+        rule = request.url_rule.rule if request.url_rule else ""
+        how = ScanArrival.SYMBOL if rule.startswith("/T/") else ScanArrival.TYPED_URL
+    arrival = arrive.by_code(raw, describe_visit(request, now.date()), now, how, _team())
     if arrival.next is Next.UNKNOWN:
         return _unknown(raw)
     resolved = arrival.resolved
@@ -125,7 +145,7 @@ def enter_code() -> Response:
     error = None
     if typed:
         try:
-            return redirect(url_for("respondent.scan", raw=normalise_code(typed)), 303)
+            return redirect(url_for("respondent.scan", raw=normalise_code(typed), via="code"), 303)
         except InvalidCode:
             qr_services.record_unknown(typed, utcnow())
             error = _("This does not look like one of our codes. It has 8 letters and digits, e.g. 7K3Q-X9PM.")
@@ -143,7 +163,7 @@ def _visitor_limit_key() -> str:
 def open_invite(raw: str) -> Response:
     """A friend opened an invite: record the open and show the survey with an "invited by a friend" note."""
     now = utcnow()
-    arrival = arrive.by_invite(raw, describe_visit(request, now.date()), now)
+    arrival = arrive.by_invite(raw, describe_visit(request, now.date()), now, _team())
     if arrival.next is Next.UNKNOWN:
         qr_services.record_unknown(f"i:{raw}", now)
         html = render_template("respondent/unknown_invite.html", typed=raw[:40])
@@ -217,6 +237,25 @@ def _page_number() -> int:
         return 0
 
 
+def _maybe_team() -> bool:
+    """The request may come from a team device (marked, or a member's browser): the full path finds out. A
+    respondent's own session (it holds the survey form's CSRF token) names no user."""
+    cookies = request.cookies
+    if devices.TEAM_COOKIE in cookies or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies:
+        return True
+    return current_app.config["SESSION_COOKIE_NAME"] in cookies and "_user_id" in session
+
+
+def _team() -> frozenset[int]:
+    """The workspaces whose team this browser belongs to (looked up only when it may belong to one)."""
+    return devices.team_workspaces() if _maybe_team() else frozenset()
+
+
+def _is_team(resolved: ResolvedCode) -> bool:
+    """The code's workspace counts this browser as one of its team's devices."""
+    return resolved.code.workspace_id in _team()
+
+
 def _submit_at_once(raw: str) -> Response | None:
     """The common case, a new response completed by this page, stored through the group commit (`quick`) from the
     code's cached survey setup; None when the full path must take the request. The request takes no write lock of
@@ -226,6 +265,8 @@ def _submit_at_once(raw: str) -> Response | None:
     except InvalidCode:
         return None
     if request.form.get("saved"):  # the script saved answers one by one: the response exists, the full path merges
+        return None
+    if _maybe_team():
         return None
     state = pages.unsign_state(request.form.get("state", ""))
     if state is None or state.invite_id is not None:
@@ -259,12 +300,13 @@ def submit(raw: str) -> Response:
         return redirect(url_for("respondent.scan", raw=resolved.code.code), 303)
     visitor_key, fresh = _respondent_key(state.token)
     existing = respond.response_by_token(state.token)
-    if existing is None and respond.already_answered(resolved.touchpoint, visitor_key, now):
+    team = _is_team(resolved)
+    if existing is None and not team and respond.already_answered(resolved.touchpoint, visitor_key, now):
         return pages.already_answered_page(resolved)
     page = _page_number()
     try:
         result = respond.submit_page(
-            resolved.touchpoint, version, state, page, _form_lists(), visitor_key, current_language(), now
+            resolved.touchpoint, version, state, page, _form_lists(), visitor_key, current_language(), now, team
         )
     except respond.SurveyChanged as error:
         fresh_state = respond.FormState(respond.new_token(), version.id, state.scan_id, state.code_id, now.timestamp())
@@ -300,6 +342,7 @@ def save_answer(raw: str) -> Response:
             visitor_key,
             current_language(),
             utcnow(),
+            _is_team(resolved),
         )
     except respond.SurveyChanged as error:
         return make_response(jsonify(error=str(error.message)), 409)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
-from feedback.analysis.services import code_traffic
+from feedback.analysis.services import code_arrivals, code_traffic
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
@@ -207,6 +207,7 @@ def show_touchpoint(touchpoint_id: int):
         code_stats=qr_services.code_stats(
             touchpoint, code_traffic(touchpoint.workspace_id, current_workspace().timezone, [touchpoint.id])
         ),
+        code_arrivals=code_arrivals(touchpoint.workspace_id, current_workspace().timezone, [touchpoint.id]),
         recent_scans=qr_services.recent_scans(touchpoint),
         now=utcnow(),
         code_form=CodeForm(),

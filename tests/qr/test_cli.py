@@ -50,6 +50,12 @@ def test_codes_lists_every_code_with_scans_and_unique_visitors_as_csv(runner, ma
         "state",
         "scans",
         "unique_visitors",
+        "scanned_symbol",
+        "typed_url",
+        "typed_code",
+        "scan_share",
+        "scan_share_low",
+        "scan_share_high",
     ]
     by_code = {row["code"]: row for row in rows}
     assert by_code[first.code]["scans"] == "3" and by_code[first.code]["unique_visitors"] == "2"

@@ -155,12 +155,13 @@ def test_the_print_kit_holds_every_code_as_png_and_svg_the_sheet_and_a_guide(
     assert client.get(f"{_ws(touchpoint)}/campaigns/{touchpoint.campaign_id}/codes.zip?size_mm=abc").status_code == 400
 
 
-def test_touchpoint_page_counts_scans_without_bots(client, touchpoint) -> None:
+def test_touchpoint_page_counts_scans_without_bots(app, client, touchpoint) -> None:
     code = services.create_code(touchpoint)
     db.session.commit()
+    phone = app.test_client()  # a customer's phone, not the logged-in marketer's browser (a team device)
     for ip in ("198.51.100.1", "198.51.100.1", "192.0.2.7"):
-        client.get(f"/t/{code.code}", headers={"User-Agent": "Mozilla/5.0 (iPhone)"}, environ_base={"REMOTE_ADDR": ip})
-    client.get(f"/t/{code.code}", headers={"User-Agent": "WhatsApp/2.24"})
+        phone.get(f"/t/{code.code}", headers={"User-Agent": "Mozilla/5.0 (iPhone)"}, environ_base={"REMOTE_ADDR": ip})
+    phone.get(f"/t/{code.code}", headers={"User-Agent": "WhatsApp/2.24"})
     traffic = code_traffic(touchpoint.workspace_id, "Europe/Berlin", [touchpoint.id])
     stats = services.code_stats(touchpoint, traffic)[code.id]
     assert (stats.scans, stats.unique_visitors, stats.bot_scans) == (3, 2, 1)

@@ -203,7 +203,7 @@ def test_people_type_the_printed_code_at_t(client, code) -> None:
     form = visit(client, "/t")
     assert form.status_code == 200 and 'name="code"' in form.get_data(as_text=True)
     response = visit(client, f"/t?code={code.code[:4].lower()}-{code.code[4:].lower()}")
-    assert response.status_code == 303 and response.headers["Location"].endswith(f"/t/{code.code}")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/t/{code.code}?via=code")
     wrong = visit(client, "/t?code=hello")
     assert wrong.status_code == 200 and "8 Buchstaben und Ziffern" in wrong.get_data(as_text=True)
 
