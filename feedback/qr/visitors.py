@@ -154,6 +154,15 @@ def visitor_key_for_cookie(cookie_id: str, secret: str | None = None) -> str:
     return _keyed_hash((secret or current_app.config["SECRET_KEY"]).encode(), f"cookie:{cookie_id}")
 
 
+def signature(address: str | None, user_agent: str, secret: str) -> str:
+    """The anonymised network + device signature of a request: a keyed hash of the network (IPv4 /24, IPv6 /48)
+    and the User-Agent's class (device class, OS and browser family). Rate limits of anonymous writes count against
+    it, so clearing cookies or opening a private tab does not reset them, while other networks and other kinds of
+    device are not affected. Neither the address nor the full User-Agent is in it."""
+    device_class, os_family, browser, _is_bot = classify_user_agent(user_agent[:MAX_USER_AGENT])
+    return _keyed_hash(secret.encode(), f"signature:{anonymise_ip(address)}|{device_class}|{os_family}|{browser}")
+
+
 def visit_of(
     *,
     user_agent: str,
