@@ -167,6 +167,10 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, ob
         "RATELIMIT_STORAGE_URI": _rate_limit_storage(environ),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": _rate_limit(environ, "LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        # Anonymous writes of the phone's pages, per anonymised network + device signature (qr.visitors.signature).
+        "TYPED_CODE_RATE_LIMIT": _rate_limit(environ, "TYPED_CODE_RATE_LIMIT", "30 per minute;300 per hour"),
+        "INVITE_RATE_LIMIT": _rate_limit(environ, "INVITE_RATE_LIMIT", "30 per minute"),
+        "ANSWER_RATE_LIMIT": _rate_limit(environ, "ANSWER_RATE_LIMIT", "120 per minute"),
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", 1024 * 1024, minimum=1024),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

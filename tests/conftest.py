@@ -88,8 +88,18 @@ def _clean(app: Flask) -> None:
         db.engine.dispose()
 
 
+#: What every browser sends and the test client does not: without Accept (and Accept-Language) a visit is taken as
+#: automated (`feedback.qr.automated`). Accept-Language is left out so pages keep their default language.
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
 class IsolatedClient(FlaskClient):
-    """Gives every request a clean `g`, as in production, even while a test holds an app context open."""
+    """Gives every request a clean `g`, as in production, even while a test holds an app context open, and sends
+    a browser's Accept header unless the test sends its own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT", BROWSER_ACCEPT)
 
     def open(self, *args: Any, **kwargs: Any):  # noqa: ANN201
         """End the test's own transaction and clear what the previous request left on `g` (locale, user, workspace).

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 import pytest
 import sqlalchemy as sa
 
@@ -11,6 +15,7 @@ from feedback.auth import services as auth_services
 from feedback.auth.models import Membership, Role
 from feedback.db_types import utcnow
 from feedback.extensions import db
+from feedback.leads import services as lead_services
 from feedback.leads.models import Contact
 from feedback.offers.models import Offer
 from feedback.qr import personal
@@ -22,7 +27,15 @@ from feedback.surveys import services as survey_services
 from feedback.surveys.models import Response
 from feedback.touchpoints.models import Campaign, Touchpoint
 from feedback.webhooks import services as webhook_services
-from feedback.webhooks.models import WebhookEndpoint
+from feedback.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+#: A consented contact of the victim workspace: who they are (never shown to viewers) and their score (shown).
+CONTACT_NAME, CONTACT_EMAIL, CONTACT_PHONE, CONTACT_SCORE = (
+    "Secret Person",
+    "secret@example.com",
+    "+49 151 2345678",
+    987,
+)
 
 #: Blueprints whose routes live inside a workspace.
 SCOPED_BLUEPRINTS = {
@@ -77,7 +90,7 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
     db.session.add(response)
     api_token, _plain = api_services.create_token(foreign.id, "Secret CRM", Scope.WRITE, victim.id, utcnow())
     endpoint = WebhookEndpoint(
-        workspace_id=foreign.id, url="https://secret.example.com/hook", events="ping", secret="whsec_secret"
+        workspace_id=foreign.id, url="https://secret.example.com/hook", events="lead.qualified", secret="whsec_secret"
     )
     db.session.add(endpoint)
     db.session.flush()
@@ -85,12 +98,30 @@ def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):
     offer = Offer(workspace_id=foreign.id, campaign_id=campaign.id, name="Secret offer", text_de="Geheim")
     contact = Contact(
         workspace_id=foreign.id,
-        email="secret@example.com",
+        touchpoint_id=touchpoint.id,
+        name=CONTACT_NAME,
+        email=CONTACT_EMAIL,
+        phone=CONTACT_PHONE,
         consent_text="ok",
         consent_language="de",
         consented_at=utcnow(),
+        score=CONTACT_SCORE,
     )
     db.session.add_all([offer, contact])
+    db.session.flush()
+    done.contact_id = contact.id
+    qualified = {"contact": lead_services.contact_data(contact), "previous_stage": "new"}
+    db.session.add(
+        WebhookDelivery(
+            workspace_id=foreign.id,
+            endpoint_id=endpoint.id,
+            event="lead.qualified",
+            event_id="00000000-0000-0000-0000-000000000001",
+            payload=json.dumps({"event": "lead.qualified", "data": qualified}),
+            status="delivered",
+            next_attempt_at=utcnow(),
+        )
+    )
     db.session.flush()
     db.session.commit()
     membership = db.session.scalar(sa.select(Membership).where(Membership.workspace_id == foreign.id))
@@ -216,3 +247,100 @@ def test_owned_query_helper_filters_by_workspace(app, make_campaign) -> None:
     assert get_owned(Campaign, mine.workspace_id, mine.id) is mine
     with pytest.raises(NotFound):
         get_owned(Campaign, mine.workspace_id, theirs.id)
+
+
+def _text_of(response) -> str:  # noqa: ANN001
+    """What a response shows: the page or download as text; the sheets and strings of an XLSX or ZIP file."""
+    data = response.get_data()
+    if data[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "\n".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
+    return data.decode("utf-8", "replace")
+
+
+def _shows_someone(text: str) -> list[str]:
+    return [value for value in (CONTACT_NAME, CONTACT_EMAIL, CONTACT_PHONE) if value in text]
+
+
+def test_a_viewer_sees_no_contact_name_email_or_phone_on_any_route(client, auth, app, make_user, two_tenants) -> None:
+    _attacker, _own, foreign, ids = two_tenants
+    viewer = make_user(email="looker@example.com")
+    db.session.add(Membership(user=viewer, workspace=foreign, role=Role.VIEWER.value))
+    db.session.commit()
+    auth.login(viewer)
+    answered = {}
+    for rule in _scoped_rules(app):
+        if "GET" not in rule.methods:
+            continue
+        path = rule.build({"ws": foreign.slug, **ids}, append_unknown=False)[1]
+        for query in ("", "?stage=new", "?format=xlsx", "?format=json", "?format=csv"):
+            response = client.get(path + query)
+            assert response.status_code < 500, f"GET {path}{query}"
+            assert not _shows_someone(_text_of(response)), f"GET {path}{query} shows a contact to a viewer"
+            answered[rule.endpoint] = response.status_code
+    for endpoint in ("leads.list_leads", "leads.show_contact", "leads.export_leads", "leads.export_contact"):
+        assert answered[endpoint] == 200, endpoint
+    assert answered["webhooks.show_endpoint"] == 200
+    listing = client.get(f"/w/{foreign.slug}/leads/").get_data(as_text=True)
+    assert "hidden for viewers" in listing and str(CONTACT_SCORE) in listing and "(1)" in listing
+    export = json.loads(client.get(f"/w/{foreign.slug}/contacts/{ids['contact_id']}/export.json").get_data())
+    assert export["contact"]["email"] == "hidden for viewers" and export["contact"]["score"] == CONTACT_SCORE
+    assert [r["id"] for r in export["responses"]]  # what they did stays; who they are does not
+
+
+def test_viewers_read_contacts_masked_in_german_and_editors_see_them(client, auth, make_user, two_tenants) -> None:
+    _attacker, _own, foreign, ids = two_tenants
+    viewer, editor = make_user(email="looker@example.com", locale="de"), make_user(email="doer@example.com")
+    db.session.add(Membership(user=viewer, workspace=foreign, role=Role.VIEWER.value))
+    db.session.add(Membership(user=editor, workspace=foreign, role=Role.EDITOR.value))
+    db.session.commit()
+    contact_page = f"/w/{foreign.slug}/contacts/{ids['contact_id']}"
+    auth.login(viewer)
+    page = client.get(contact_page).get_data(as_text=True)
+    assert page.count("für Betrachter verborgen") >= 3 and f"Kontakt {ids['contact_id']}" in page
+    assert not _shows_someone(page)
+    csv = client.get(f"/w/{foreign.slug}/leads.csv").get_data(as_text=True)
+    assert "für Betrachter verborgen" in csv and str(CONTACT_SCORE) in csv and not _shows_someone(csv)
+    auth.logout()
+    auth.login(editor)
+    assert _shows_someone(client.get(contact_page).get_data(as_text=True)) == [
+        CONTACT_NAME,
+        CONTACT_EMAIL,
+        CONTACT_PHONE,
+    ]
+    assert _shows_someone(client.get(f"/w/{foreign.slug}/leads.csv").get_data(as_text=True))
+    endpoint_page = client.get(f"/w/{foreign.slug}/webhooks/{ids['endpoint_id']}").get_data(as_text=True)
+    assert CONTACT_EMAIL in endpoint_page  # the lead.qualified body, for those who may see it
+
+
+def test_an_api_token_sees_contacts_as_its_creator_may_now(app, make_user, two_tenants) -> None:
+    _attacker, _own, foreign, ids = two_tenants
+    made_by = make_user(email="integrator@example.com")
+    membership = Membership(user=made_by, workspace=foreign, role=Role.OWNER.value)
+    db.session.add(membership)
+    db.session.flush()
+    _token, plain = api_services.create_token(foreign.id, "CRM", Scope.READ, made_by.id, utcnow())
+    _cli_token, cli_plain = api_services.create_token(foreign.id, "Script", Scope.READ, None, utcnow())
+    db.session.commit()
+    api = app.test_client()
+
+    def read_all(token: str) -> str:
+        texts = []
+        for rule in app.url_map.iter_rules():
+            if not rule.rule.startswith("/api/v1") or "GET" not in rule.methods:
+                continue
+            path = rule.build({**ids, "code": "NOPE"}, append_unknown=False)[1]
+            response = api.get(path, headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code < 500, path
+            texts.append(_text_of(response))
+        return "\n".join(texts)
+
+    assert _shows_someone(read_all(plain)) == [CONTACT_NAME, CONTACT_EMAIL, CONTACT_PHONE]
+    membership.role = Role.VIEWER.value
+    db.session.commit()
+    seen = read_all(plain)
+    assert not _shows_someone(seen) and "hidden for viewers" in seen and str(CONTACT_SCORE) in seen
+    db.session.delete(membership)
+    db.session.commit()
+    assert not _shows_someone(read_all(plain))  # the creator left: nothing more than a viewer
+    assert _shows_someone(read_all(cli_plain))  # made on the command line: the operator's

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from flask import Response
+from flask import Response, g
 from spectree import Response as Resp
 
 from feedback import schemas
+from feedback.api import services as api_services
 from feedback.api.base import ERRORS, WRITE_ERRORS, bp, json_response, spec, workspace_id
 from feedback.db_types import utcnow
 from feedback.errors import problem
@@ -33,6 +34,11 @@ def _coupon(coupon: Coupon) -> schemas.CouponState:
         order_value=coupon.order_value,
         redeemable=coupon.redeemed_at is None and (coupon.expires_at is None or now < coupon.expires_at),
     )
+
+
+def _reveal() -> bool:
+    """Whether the request's token may see who contacts are (not when its creator is now a viewer)."""
+    return lead_services.may_identify_contacts(api_services.creator_role(g.api_token))
 
 
 def _refusal(error: offer_services.CouponRefused) -> Response:
@@ -74,9 +80,11 @@ def redeem_coupon(code: str, json: schemas.Redemption) -> Response:
 @bp.get("/contacts")
 @spec.validate(query=schemas.ContactQuery, resp=Resp(HTTP_200=schemas.ContactList, **ERRORS), tags=["leads"])
 def list_contacts(query: schemas.ContactQuery) -> Response:
-    """Consented contacts (leads), best score first, optionally of one stage."""
+    """Consented contacts (leads), best score first, optionally of one stage. A token made by a member who is now
+    a viewer (or who left) gets name, e-mail and phone as "hidden for viewers"."""
     rows = lead_services.leads(workspace_id(), query.stage, limit=query.limit)
-    items = [schemas.ContactOut(**lead_services.contact_data(c)) for c, _t, _c in rows]
+    reveal = _reveal()
+    items = [schemas.ContactOut(**lead_services.contact_data(c, reveal)) for c, _t, _c in rows]
     return json_response(schemas.ContactList(items=items))
 
 
@@ -85,14 +93,14 @@ def list_contacts(query: schemas.ContactQuery) -> Response:
 def get_contact(contact_id: int) -> Response:
     """One contact with their consent and score."""
     contact = lead_services.get_contact(workspace_id(), contact_id)
-    return json_response(schemas.ContactOut(**lead_services.contact_data(contact)))
+    return json_response(schemas.ContactOut(**lead_services.contact_data(contact, _reveal())))
 
 
 @bp.get("/contacts/<int:contact_id>/export")
 @spec.validate(resp=Resp(HTTP_200=schemas.ContactExport, **ERRORS), tags=["leads"])
 def export_contact(contact_id: int) -> Response:
     """Everything stored about the person (GDPR Art. 15)."""
-    data = lead_services.export(lead_services.get_contact(workspace_id(), contact_id))
+    data = lead_services.export(lead_services.get_contact(workspace_id(), contact_id), _reveal())
     return json_response(schemas.ContactExport(**data))
 
 

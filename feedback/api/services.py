@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from feedback.api.models import ApiToken, Scope
+from feedback.auth.models import Membership, Role
 from feedback.errors import DomainError
 from feedback.extensions import db
 from feedback.qr.services import write_in_own_transaction
@@ -97,3 +98,17 @@ def authenticate(header: str | None, now: datetime, writing: bool = False) -> Ap
         else:  # its own short write, so a GET stays a read for the request's session
             write_in_own_transaction(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return token
+
+
+def creator_role(token: ApiToken) -> Role:
+    """What the token may see: at most what its creator may see in the workspace now. A token made by a member who
+    is now a viewer, or who left the workspace, sees what a viewer sees; one made on the command line (no creator)
+    is the operator's and sees everything."""
+    if token.created_by_id is None:
+        return Role.OWNER
+    role = db.session.scalar(
+        sa.select(Membership.role).where(
+            Membership.user_id == token.created_by_id, Membership.workspace_id == token.workspace_id
+        )
+    )
+    return Role(role) if role is not None else Role.VIEWER

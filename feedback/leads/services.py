@@ -18,6 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
 from feedback import events
+from feedback.auth.models import Role
 from feedback.errors import DomainError
 from feedback.events import Bus, CouponRedeemed, InviteAccepted, LeadStageChanged
 from feedback.extensions import db
@@ -327,13 +328,47 @@ def history(contact: Contact) -> list[ScoreEvent]:
     )
 
 
-def contact_data(contact: Contact) -> dict[str, Any]:
-    """A contact as the API and webhooks show it."""
+#: What a viewer sees instead of a contact's name, e-mail address and phone number: on pages, in downloads and in
+#: the API. Viewers see how many contacts there are, their stages and scores, but not who they are.
+HIDDEN_FOR_VIEWERS = _l("hidden for viewers")
+
+
+def may_identify_contacts(role: Role) -> bool:
+    """Editors and owners see who a contact is; viewers see counts, stages and scores only."""
+    return role.allows(Role.EDITOR)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A contact's name, e-mail address and phone number as a member may see them ('' where none was left)."""
+
+    name: str
+    email: str
+    phone: str
+    #: True when the values are masked for a viewer.
+    hidden: bool
+    #: How the contact is named on its page: the name, else the e-mail address, else the phone number.
+    title: str
+
+
+def identity(contact: Contact, reveal: bool) -> Identity:
+    """Who the contact is, or HIDDEN_FOR_VIEWERS in each field the contact filled when `reveal` is False."""
+    if reveal:
+        title = contact.name or contact.email or contact.phone
+        return Identity(contact.name, contact.email, contact.phone, False, title)
+    hidden = str(HIDDEN_FOR_VIEWERS)
+    name, email, phone = (hidden if value else "" for value in (contact.name, contact.email, contact.phone))
+    return Identity(name, email, phone, True, str(_l("Contact %(number)s", number=contact.id)))
+
+
+def contact_data(contact: Contact, reveal: bool = True) -> dict[str, Any]:
+    """A contact as the API and webhooks show it; name, e-mail and phone masked unless `reveal`."""
+    person = identity(contact, reveal)
     return {
         "id": contact.id,
-        "name": contact.name,
-        "email": contact.email,
-        "phone": contact.phone,
+        "name": person.name,
+        "email": person.email,
+        "phone": person.phone,
         "score": contact.score,
         "stage": contact.stage,
         "touchpoint_id": contact.touchpoint_id,
@@ -344,15 +379,16 @@ def contact_data(contact: Contact) -> dict[str, Any]:
     }
 
 
-def export(contact: Contact) -> dict[str, Any]:
-    """Everything stored about the person (GDPR Art. 15): details, consent, score history, their answers."""
+def export(contact: Contact, reveal: bool = True) -> dict[str, Any]:
+    """Everything stored about the person (GDPR Art. 15): details (masked unless `reveal`), consent, score
+    history, their answers."""
     from feedback.surveys.services import answers_by_key
 
     responses = db.session.scalars(
         owned(Response, contact.workspace_id, Response.contact_id == contact.id).order_by(Response.id)
     )
     return {
-        "contact": contact_data(contact),
+        "contact": contact_data(contact, reveal),
         "score_history": [
             {
                 "activity": e.activity,
@@ -413,25 +449,29 @@ CSV_COLUMNS = [
 ]
 
 
-def csv_rows(workspace_id: int, stage: str | None) -> list[list[object]]:
-    """One row per lead for a CRM import (columns CSV_COLUMNS, a contract: only ever append)."""
-    return [
-        [
-            c.id,
-            c.name,
-            c.email,
-            c.phone,
-            c.stage,
-            c.score,
-            tp,
-            campaign,
-            c.consented_at.isoformat(timespec="seconds"),
-            c.consent_language,
-            c.consent_text,
-            c.created_at.isoformat(timespec="seconds"),
-        ]
-        for c, tp, campaign in leads(workspace_id, stage, limit=100_000)
-    ]
+def csv_rows(workspace_id: int, stage: str | None, reveal: bool = True) -> list[list[object]]:
+    """One row per lead for a CRM import (columns CSV_COLUMNS, a contract: only ever append); name, e-mail and
+    phone masked unless `reveal`."""
+    rows: list[list[object]] = []
+    for c, tp, campaign in leads(workspace_id, stage, limit=100_000):
+        person = identity(c, reveal)
+        rows.append(
+            [
+                c.id,
+                person.name,
+                person.email,
+                person.phone,
+                c.stage,
+                c.score,
+                tp,
+                campaign,
+                c.consented_at.isoformat(timespec="seconds"),
+                c.consent_language,
+                c.consent_text,
+                c.created_at.isoformat(timespec="seconds"),
+            ]
+        )
+    return rows
 
 
 @dataclass(frozen=True)

@@ -48,9 +48,12 @@ def list_leads() -> str:
     stage = request.args.get("stage") or None
     if stage not in {s.value for s in Stage}:
         stage = None
+    reveal = services.may_identify_contacts(current_role())
+    rows = services.leads(workspace.id, stage)
     return render_template(
         "leads/list.html",
-        leads=services.leads(workspace.id, stage),
+        leads=[(c, services.identity(c, reveal), tp, campaign) for c, tp, campaign in rows],
+        hidden=not reveal,
         counts=services.stage_counts(workspace.id),
         stage=stage,
         stage_labels=STAGE_LABELS,
@@ -60,10 +63,11 @@ def list_leads() -> str:
 
 @dashboard_bp.route("/leads.csv")
 def export_leads() -> Response:
-    """Leads (of one stage or all) as CSV for a CRM import."""
+    """Leads (of one stage or all) as CSV for a CRM import; viewers get them without names, e-mails and phones."""
     workspace = current_workspace()
     stage = request.args.get("stage") if request.args.get("stage") in {s.value for s in Stage} else None
-    body = csv_stream(services.CSV_COLUMNS, services.csv_rows(workspace.id, stage))
+    reveal = services.may_identify_contacts(current_role())
+    body = csv_stream(services.CSV_COLUMNS, services.csv_rows(workspace.id, stage, reveal))
     response = Response(body, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="leads-{stage or "all"}.csv"'
     response.headers["Cache-Control"] = "no-store"
@@ -77,6 +81,7 @@ def show_contact(contact_id: int) -> Response:
     html = render_template(
         "leads/contact.html",
         contact=contact,
+        person=services.identity(contact, services.may_identify_contacts(current_role())),
         history=services.history(contact),
         stage_labels=STAGE_LABELS,
         activity_labels=ACTIVITY_LABELS,
@@ -92,7 +97,8 @@ def show_contact(contact_id: int) -> Response:
 def export_contact(contact_id: int) -> Response:
     """Everything stored about the person, as JSON (GDPR Art. 15)."""
     contact = services.get_contact(current_workspace().id, contact_id)
-    body = json.dumps(services.export(contact), ensure_ascii=False, indent=2, default=str)
+    data = services.export(contact, services.may_identify_contacts(current_role()))
+    body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     response = Response(body, mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="contact-{contact.id}.json"'
     response.headers["Cache-Control"] = "no-store"

@@ -229,6 +229,7 @@ class FastPath:
             cookie=environ["feedback.fastpath.cookies"].get(VISITOR_COOKIE, ""),
             address=environ.get("REMOTE_ADDR"),
             accept_language=environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+            accept=environ.get("HTTP_ACCEPT", ""),
             method="GET",
             salt=salt,
             secret=self._secret,

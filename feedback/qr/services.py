@@ -58,6 +58,8 @@ class ResolvedCode:
     #: The workspace's name: the brand customers know.
     brand: str
     timezone: str
+    #: An archived campaign is over: its codes and invite links show the "ended" page.
+    campaign_archived: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,7 @@ def resolve_code(typed: str) -> ResolvedCode | None:
     except InvalidCode:
         return None
     row = db.session.execute(
-        sa.select(Code, Touchpoint, Campaign.slug, Workspace.name, Workspace.timezone)
+        sa.select(Code, Touchpoint, Campaign.slug, Workspace.name, Workspace.timezone, Campaign.archived_at)
         .join(Touchpoint, Touchpoint.id == Code.touchpoint_id)
         .join(Campaign, Campaign.id == Touchpoint.campaign_id)
         .join(Workspace, Workspace.id == Code.workspace_id)
@@ -191,11 +193,21 @@ def resolve_code(typed: str) -> ResolvedCode | None:
     ).first()
     if row is None:
         return None
-    return ResolvedCode(code=row[0], touchpoint=row[1], campaign_slug=row[2], brand=row[3], timezone=row[4])
+    return ResolvedCode(
+        code=row[0],
+        touchpoint=row[1],
+        campaign_slug=row[2],
+        brand=row[3],
+        timezone=row[4],
+        campaign_archived=row[5] is not None,
+    )
 
 
-def outcome_for(code: Code, now: datetime) -> ScanOutcome:
-    """What a scan of the code leads to now."""
+def outcome_for(code: Code, now: datetime, campaign_archived: bool = False) -> ScanOutcome:
+    """What a scan of the code leads to now; a code of an archived campaign answers like a paused one (unless it
+    expired)."""
+    if campaign_archived and code.state(now) is CodeState.ACTIVE:
+        return ScanOutcome.PAUSED
     return {
         CodeState.ACTIVE: ScanOutcome.OK,
         CodeState.PAUSED: ScanOutcome.PAUSED,

@@ -27,6 +27,7 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
 from feedback.extensions import db
+from feedback.qr.automated import likely_automated_request, supplement_class
 from feedback.qr.models import DailySalt
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,10 @@ class Visit:
 
 @lru_cache(maxsize=8192)
 def classify_user_agent(user_agent: str) -> tuple[str, str, str, bool]:
-    """(device class, OS family, browser family, is a bot) for a User-Agent; cached, as phones repeat a lot."""
-    if not user_agent.strip() or crawleruseragents.is_crawler(user_agent):
+    """(device class, OS family, browser family, is a bot) for a User-Agent; cached, as phones repeat a lot. Bots are
+    what the maintained crawler list names plus the supplement of `feedback.qr.automated` (mail link checkers,
+    HTTP client libraries)."""
+    if not user_agent.strip() or crawleruseragents.is_crawler(user_agent) or supplement_class(user_agent):
         parsed = parse_user_agent(user_agent) if user_agent.strip() else None
         browser = parsed.user_agent.family if parsed and parsed.user_agent else "bot"
         return "bot", "", browser[:40], True
@@ -151,14 +154,32 @@ def visitor_key_for_cookie(cookie_id: str, secret: str | None = None) -> str:
     return _keyed_hash((secret or current_app.config["SECRET_KEY"]).encode(), f"cookie:{cookie_id}")
 
 
+def signature(address: str | None, user_agent: str, secret: str) -> str:
+    """The anonymised network + device signature of a request: a keyed hash of the network (IPv4 /24, IPv6 /48)
+    and the User-Agent's class (device class, OS and browser family). Rate limits of anonymous writes count against
+    it, so clearing cookies or opening a private tab does not reset them, while other networks and other kinds of
+    device are not affected. Neither the address nor the full User-Agent is in it."""
+    device_class, os_family, browser, _is_bot = classify_user_agent(user_agent[:MAX_USER_AGENT])
+    return _keyed_hash(secret.encode(), f"signature:{anonymise_ip(address)}|{device_class}|{os_family}|{browser}")
+
+
 def visit_of(
-    *, user_agent: str, cookie: str, address: str | None, accept_language: str, method: str, salt: bytes, secret: str
+    *,
+    user_agent: str,
+    cookie: str,
+    address: str | None,
+    accept_language: str,
+    method: str,
+    salt: bytes,
+    secret: str,
+    accept: str,
 ) -> Visit:
     """Everything a scan row records about the visitor, from the request's parts (the fast lane has no Flask
-    request); `salt` is the day's salt, `secret` the app's secret key."""
+    request); `salt` is the day's salt, `secret` the app's secret key. A HEAD or a request without Accept and
+    Accept-Language is taken as automated (`feedback.qr.automated`)."""
     user_agent = user_agent[:MAX_USER_AGENT]
     device_class, os_family, browser, is_bot = classify_user_agent(user_agent)
-    if method == "HEAD":
+    if likely_automated_request(method, accept[:MAX_HEADER], accept_language[:MAX_HEADER]):
         is_bot, device_class = True, "bot"
     if _COOKIE_ID.fullmatch(cookie):
         key, from_cookie = visitor_key_for_cookie(cookie, secret), True
@@ -174,6 +195,7 @@ def describe_visit(request: Request, day: date) -> Visit:
         cookie=request.cookies.get(VISITOR_COOKIE, ""),
         address=request.remote_addr,
         accept_language=request.headers.get("Accept-Language", ""),
+        accept=request.headers.get("Accept", ""),
         method=request.method,
         salt=current_app.extensions["feedback_salts"].salt_for(day),
         secret=current_app.config["SECRET_KEY"],

@@ -54,7 +54,7 @@ def by_code(
     resolved = qr_services.resolve_code(raw)
     if resolved is None:
         return Arrival(Next.UNKNOWN)
-    outcome = qr_services.outcome_for(resolved.code, now)
+    outcome = qr_services.outcome_for(resolved.code, now, resolved.campaign_archived)
     own = resolved.code.workspace_id in team
     recorded = ScanOutcome.TEAM if own and outcome is ScanOutcome.OK else outcome
     scan_id = qr_services.record_scan(resolved, visit, recorded, now, arrival=how)
@@ -67,12 +67,19 @@ def by_code(
 
 def by_invite(raw: str, visit: Visit, now: datetime, team: frozenset[int] = frozenset()) -> Arrival:
     """A friend opened an invite link: the scan counts at the campaign's referral landing touchpoint, attributed to
-    the invite unless it was revoked (a revoked link still opens the survey)."""
+    the invite unless it was revoked (a revoked link still opens the survey). The link obeys the code it lands on: a
+    paused or expired code, or an archived campaign, answers as the code does, and nothing is stored."""
     found = referrals.resolve_invite(raw)
     if found is None or found.code is None:
         return Arrival(Next.UNKNOWN)
     workspace = db.session.get(Workspace, found.landing.workspace_id)
-    resolved = ResolvedCode(found.code, found.landing, found.campaign.slug, workspace.name, workspace.timezone)
+    archived = found.campaign.archived_at is not None
+    resolved = ResolvedCode(
+        found.code, found.landing, found.campaign.slug, workspace.name, workspace.timezone, campaign_archived=archived
+    )
+    outcome = qr_services.outcome_for(found.code, now, archived)
+    if outcome is not ScanOutcome.OK:
+        return Arrival(Next.EXPIRED if outcome is ScanOutcome.EXPIRED else Next.ENDED, resolved)
     own = workspace.id in team
     attributed = found.invite.revoked_at is None and not own
     invite_id = found.invite.id if attributed else None

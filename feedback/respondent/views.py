@@ -23,7 +23,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from icalendar import Calendar, Event
 from limits import parse as parse_limit
 
@@ -38,7 +37,7 @@ from feedback.qr import services as qr_services
 from feedback.qr.codes import InvalidCode, normalise_code
 from feedback.qr.models import Arrival as ScanArrival
 from feedback.qr.services import ResolvedCode
-from feedback.qr.visitors import VISITOR_COOKIE, describe_visit, visitor_key_for_cookie
+from feedback.qr.visitors import VISITOR_COOKIE, describe_visit, signature, visitor_key_for_cookie
 from feedback.referrals import services as referrals
 from feedback.respondent import arrive, pages, quick, respond
 from feedback.respondent.arrive import Next
@@ -49,12 +48,35 @@ from feedback.webhooks.services import has_scan_subscribers
 
 bp = Blueprint("respondent", __name__)
 
-#: Per client address: unknown codes are counted against this; valid scans are not.
+#: Per network + device signature: unknown codes are counted against this; valid scans are not.
 UNKNOWN_CODE_LIMIT = "60 per minute"
 _UNKNOWN_CODES = parse_limit(UNKNOWN_CODE_LIMIT)
-INVITE_LIMIT = "30 per minute"
 CONTACT_LIMIT = "10 per minute"
 VISITOR_COOKIE_AGE = 365 * 24 * 3600
+
+
+def _signature_key() -> str:
+    """Rate limits of the phone's pages count per anonymised network + device signature, never per cookie: a client
+    chooses its cookies (or clears them), not its network and device."""
+    user_agent = request.headers.get("User-Agent", "")
+    return "signature:" + signature(request.remote_addr, user_agent, current_app.config["SECRET_KEY"])
+
+
+def _typed_code_limit() -> str:
+    return current_app.config["TYPED_CODE_RATE_LIMIT"]
+
+
+def _invite_limit() -> str:
+    return current_app.config["INVITE_RATE_LIMIT"]
+
+
+def _answer_limit() -> str:
+    return current_app.config["ANSWER_RATE_LIMIT"]
+
+
+def _no_typed_code() -> bool:
+    """The empty form writes nothing; only a typed code is counted."""
+    return not request.args.get("code")
 
 
 # --- arrival ---------------------------------------------------------------------------------------------------
@@ -75,7 +97,7 @@ def _unknown(typed: str) -> Response:
     The attempt is counted and checked in one step of the limiter's storage (shared by all workers and instances
     with Redis), so concurrent attempts cannot slip past the limit between a check and a count.
     """
-    address = get_remote_address()
+    address = _signature_key()
     if limiter.enabled and not limiter.limiter.hit(_UNKNOWN_CODES, "unknown-code", address):
         reset_at, _remaining = limiter.limiter.get_window_stats(_UNKNOWN_CODES, "unknown-code", address)
         body, status = render_error(429)
@@ -139,6 +161,7 @@ def scan(raw: str) -> Response:
 
 @bp.route("/T", methods=["GET"])
 @bp.route("/t", methods=["GET"])
+@limiter.limit(_typed_code_limit, key_func=_signature_key, exempt_when=_no_typed_code)
 def enter_code() -> Response:
     """A form for people who type the printed code instead of scanning it."""
     typed = request.args.get("code", "")
@@ -152,14 +175,9 @@ def enter_code() -> Response:
     return pages.no_store(make_response(render_template("respondent/enter.html", typed=typed[:40], error=error)))
 
 
-def _visitor_limit_key() -> str:
-    """Rate-limit invites per visitor: the first-party cookie where set, else the client address."""
-    return "visitor:" + (request.cookies.get(VISITOR_COOKIE, "")[:32] or (request.remote_addr or ""))
-
-
 @bp.route("/I/<raw>")
 @bp.route("/i/<raw>")
-@limiter.limit(INVITE_LIMIT, key_func=_visitor_limit_key)
+@limiter.limit(_invite_limit, key_func=_signature_key)
 def open_invite(raw: str) -> Response:
     """A friend opened an invite: record the open and show the survey with an "invited by a friend" note."""
     now = utcnow()
@@ -284,6 +302,7 @@ def _submit_at_once(raw: str) -> Response | None:
 
 @bp.route("/T/<raw>", methods=["POST"])
 @bp.route("/t/<raw>", methods=["POST"])
+@limiter.shared_limit(_answer_limit, "answer", key_func=_signature_key)
 def submit(raw: str) -> Response:
     """A survey page was sent: save it, then show the next page or the thank-you page."""
     at_once = _submit_at_once(raw)
@@ -321,6 +340,7 @@ def submit(raw: str) -> Response:
 
 
 @bp.route("/t/<raw>/answer", methods=["POST"])
+@limiter.shared_limit(_answer_limit, "answer", key_func=_signature_key)
 def save_answer(raw: str) -> Response:
     """Save one answer as it is given (progressive enhancement); JSON in, JSON out."""
     resolved = qr_services.resolve_code(raw)
@@ -373,7 +393,7 @@ def thanks(raw: str) -> Response:
 
 
 @bp.route("/t/<raw>/invite", methods=["POST"])
-@limiter.limit(INVITE_LIMIT, key_func=_visitor_limit_key)
+@limiter.limit(_invite_limit, key_func=_signature_key)
 def take_invite(raw: str) -> Response:
     """The respondent takes a personal invite on the thank-you page (the same one when asked again)."""
     found = _answered(raw, request.form.get("r", ""))
@@ -388,7 +408,7 @@ def take_invite(raw: str) -> Response:
 
 
 @bp.route("/t/<raw>/contact", methods=["POST"])
-@limiter.limit(CONTACT_LIMIT)
+@limiter.limit(CONTACT_LIMIT, key_func=_signature_key)
 def leave_contact(raw: str) -> Response:
     """Store the respondent's contact details, only with the consent box ticked."""
     found = _answered(raw, request.form.get("r", ""))

@@ -10,10 +10,12 @@ from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
 from feedback.extensions import commit, db
+from feedback.leads.services import may_identify_contacts
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
 from feedback.webhooks import services
 from feedback.webhooks.delivery import SIGNATURE_HEADER
 from feedback.webhooks.forms import EndpointForm
+from feedback.webhooks.models import Event
 
 bp = Blueprint("webhooks", __name__, url_prefix="/w/<ws>/webhooks")
 scope_blueprint(bp)
@@ -87,11 +89,14 @@ def show_endpoint(endpoint_id: int) -> Response | str:
     except ValueError:
         before = None
     deliveries, next_before = services.deliveries_of(endpoint, status, before)
+    # lead.qualified bodies carry the contact's name, e-mail and phone: not for viewers
+    with_contact = set() if may_identify_contacts(current_role()) else {Event.LEAD_QUALIFIED.value}
     html = render_template(
         "webhooks/endpoint.html",
         endpoint=endpoint,
         form=form,
         deliveries=deliveries,
+        hidden_bodies={d.id for d in deliveries if d.event in with_contact},
         next_before=next_before,
         status=status,
         counts=services.delivery_counts(workspace.id).get(endpoint.id, {}),

@@ -190,7 +190,7 @@ def test_hostile_paths_are_harmless_404s(client, code, raw: str) -> None:
         assert len(hit.text) <= 40 and "\x00" not in hit.text
 
 
-def test_unknown_code_attempts_are_rate_limited_per_address(client, code) -> None:
+def test_unknown_code_attempts_are_rate_limited_per_network_and_device(client, code) -> None:
     answers = [visit(client, f"/t/ZZZZ{n:04d}", ip="198.51.100.200") for n in range(62)]
     assert [a.status_code for a in answers] == [404] * 60 + [429, 429]
     refused = answers[-1]

@@ -123,7 +123,7 @@ def test_a_revoked_invite_still_shows_the_survey_but_attributes_nothing(app, cod
     assert db.session.scalar(sa.select(sa.func.count()).where(Scan.invite_id.is_not(None))) == 0
 
 
-def test_invite_links_are_rate_limited_per_visitor(client, code) -> None:
+def test_invite_links_are_rate_limited_per_network_and_device(client, code) -> None:
     phone = Respondent(client)
     statuses = [phone.open(f"/i/ZZZZZZZZ{n:04d}").status_code for n in range(32)]
     assert statuses[:30] == [404] * 30 and statuses[30:] == [429, 429]

@@ -1,4 +1,5 @@
-"""Rate limits hold across gunicorn workers with shared storage (Redis), per client behind the proxy."""
+"""Rate limits hold across gunicorn workers with shared storage (Redis), per network + device signature behind the
+proxy."""
 
 from __future__ import annotations
 
@@ -54,13 +55,13 @@ def _hammer(port: int, address: str, requests: int, threads: int) -> Counter:
     return statuses
 
 
-def test_the_unknown_code_limit_holds_across_workers_per_client(server_database: str, redis_storage: str) -> None:
+def test_the_unknown_code_limit_holds_across_workers_per_signature(server_database: str, redis_storage: str) -> None:
     env, _code = survey_submit._prepare(server_database)
     env = {**env, "RATELIMIT_STORAGE_URI": redis_storage, "PROXY_HOPS": "1"}
     with gunicorn("wsgi:app", env, workers=2) as base:
         port = int(base.rsplit(":", 1)[1])
         first = _hammer(port, "198.51.100.7", 160, 8)
-        other = _hammer(port, "198.51.100.8", 8, 2)
-    # 60 per minute for the client, whichever of the two workers answered: the rest are refused
+        other = _hammer(port, "203.0.113.8", 8, 2)
+    # 60 per minute for the network + device signature, whichever of the two workers answered: the rest are refused
     assert first == Counter({404: 60, 429: 100})
-    assert other == Counter({404: 8})  # another client behind the same proxy has a limit of its own
+    assert other == Counter({404: 8})  # another network behind the same proxy has a limit of its own
