@@ -28,6 +28,10 @@ class ResponseCompleted:
     campaign_id: int
     touchpoint_id: int
     at: datetime
+    #: The code it was answered at and the completing request's network + device signature (a keyed hash, empty
+    #: when unknown), for the coupon cap.
+    code_id: int | None = None
+    device: str = ""
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,14 @@ class Campaign(BaseModel):
     incentive_text: str
     invite_policy: Literal["everyone", "promoters", "off"]
     ask_contact: bool = Field(description="Respondents are asked, with consent, whether they may be contacted.")
+    repeat_window_minutes: int = Field(
+        30,
+        description="Minutes in which a completion from the same network and device at the same code is a possible "
+        "repeat (0: off).",
+    )
+    coupon_cap_per_hour: int = Field(
+        3, description="Coupons per hour for one network and device at one code (0: no cap)."
+    )
     archived: bool
     created_at: datetime
 
@@ -78,6 +86,8 @@ class CampaignCreate(Strict):
     incentive_text: str = Field(default="", max_length=200)
     invite_policy: Literal["everyone", "promoters", "off"] = "everyone"
     ask_contact: bool = False
+    repeat_window_minutes: int = Field(default=30, ge=0, le=1440)
+    coupon_cap_per_hour: int = Field(default=3, ge=0, le=100)
 
 
 class CampaignUpdate(Strict):
@@ -91,6 +101,8 @@ class CampaignUpdate(Strict):
     incentive_text: str | None = Field(default=None, max_length=200)
     invite_policy: Literal["everyone", "promoters", "off"] | None = None
     ask_contact: bool | None = None
+    repeat_window_minutes: int | None = Field(default=None, ge=0, le=1440)
+    coupon_cap_per_hour: int | None = Field(default=None, ge=0, le=100)
     archived: bool | None = None
 
 

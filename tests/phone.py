@@ -8,6 +8,7 @@ leaves its contact details, the way the respondent pages ask for it.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,12 +31,20 @@ def form_fields(html: str) -> dict[str, str]:
     return dict(re.findall(r'name="(state|page|csrf_token)" value="([^"]*)"', html))
 
 
+_phones = itertools.count(1)
+
+
 class Respondent:
-    """One phone (one test client, so one cookie jar) with the headers of `PHONE` unless told otherwise."""
+    """One phone (one test client, so one cookie jar) with the headers of `PHONE` unless told otherwise. Each phone
+    is another person on another network (its own /24), unless its client was given an address already: the
+    repeat rules take the same network and device within the window for the same person."""
 
     def __init__(self, client: FlaskClient, headers: dict[str, str] | None = None) -> None:
         self.client = client
         self.headers = {**PHONE, **(headers or {})}
+        if client.environ_base.get("REMOTE_ADDR", "127.0.0.1") == "127.0.0.1":
+            n = next(_phones)
+            client.environ_base["REMOTE_ADDR"] = f"10.{n // 256 % 256}.{n % 256}.9"
 
     def open(self, path: str, **kwargs: Any) -> TestResponse:
         """GET a page as this phone."""

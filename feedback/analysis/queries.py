@@ -212,6 +212,52 @@ def text_answers(
     return [TextAnswer(*row) for row in rows], total
 
 
+@dataclass(frozen=True)
+class KeptApart:
+    """Completed responses of the period that no number counts, by why, and the coupons withheld by the cap."""
+
+    repeats: int = 0
+    own_invites: int = 0
+    team: int = 0
+    likely_bots: int = 0
+    coupons_withheld: int = 0
+
+
+def kept_apart(scope: Scope) -> KeptApart:
+    """What the repeat rules, team devices and the bot checks kept out of the numbers, and the coupons the cap
+    withheld (counted by the database)."""
+    reason = sa.func.coalesce(Response.flag_reason, "")
+    first = sa.case(
+        (reason.like("repeat%"), "repeat"),
+        (reason.like("own_invite%"), "own_invite"),
+        (reason.like("team%"), "team"),
+        else_="bot",
+    )
+    query = (
+        sa.select(first, sa.func.count())
+        .where(
+            Response.workspace_id == scope.workspace_id,
+            Response.touchpoint_id.in_(scope.touchpoint_ids),
+            Response.flagged.is_(True),
+            Response.completed_at.is_not(None),
+            *scope.period.where(Response.started_at),
+        )
+        .group_by(first)
+    )
+    found = {kind: n for kind, n in db.session.execute(query)}
+    withheld = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Response.workspace_id == scope.workspace_id,
+            Response.touchpoint_id.in_(scope.touchpoint_ids),
+            Response.coupon_withheld.is_(True),
+            *scope.period.where(Response.started_at),
+        )
+    )
+    return KeptApart(
+        found.get("repeat", 0), found.get("own_invite", 0), found.get("team", 0), found.get("bot", 0), withheld or 0
+    )
+
+
 def returning_visitors(scope: Scope) -> dict[date, tuple[int, int]]:
     """Cookie visitors by the day of their first scan: {day: (visitors, of whom came back on a later day)}.
 

@@ -17,7 +17,7 @@ from feedback.analysis.downloads import (
     ratings_download,
     responses_download,
 )
-from feedback.analysis.queries import Scope, text_answers
+from feedback.analysis.queries import Scope, kept_apart, text_answers
 from feedback.analysis.services import (
     REST,
     DateRange,
@@ -379,6 +379,7 @@ def touchpoint(campaign_id: int, touchpoint_id: int) -> str:
         advice=sentences.advice(row, report.ratings, money),
         texts=texts,
         total_texts=total_texts,
+        kept_apart=kept_apart(scope),
         group=group if group in SCORE_GROUPS else "",
         page=page,
         pages=max(1, -(-total_texts // TEXTS_PER_PAGE)),

@@ -29,6 +29,8 @@ def _campaign(c: Campaign) -> schemas.Campaign:
         incentive_text=c.incentive_text,
         invite_policy=c.invite_policy,  # type: ignore[arg-type]
         ask_contact=c.ask_contact,
+        repeat_window_minutes=c.repeat_window_minutes,
+        coupon_cap_per_hour=c.coupon_cap_per_hour,
         archived=c.archived_at is not None,
         created_at=c.created_at,
     )

@@ -17,6 +17,7 @@ from feedback.extensions import db
 from feedback.offers.models import MAX_ORDER_VALUE, Coupon, Offer
 from feedback.qr.codes import InvalidCode, generate_code, group, normalise_code
 from feedback.qr.services import end_of_day
+from feedback.surveys.claims import count_coupon
 from feedback.surveys.models import Response
 from feedback.tenancy import get_owned, owned
 from feedback.touchpoints.models import Campaign, Touchpoint
@@ -139,10 +140,12 @@ def _fresh_code() -> str:
             return code
 
 
-def issue_coupon(response: Response, now: datetime) -> Coupon | None:
+def issue_coupon(response: Response, now: datetime, device: str = "") -> Coupon | None:
     """The response's coupon, issued in its transaction on completion (once); None without a coupon offer.
 
-    Likely bots (flagged responses) get none: coupons are worth money.
+    Likely bots (flagged responses) get none: coupons are worth money. Nor does a network + device (`device`, the
+    completing request's signature) beyond the campaign's coupon cap at this code in the current hour: its
+    response is marked `coupon_withheld`, which the touchpoint's page counts.
     """
     if response.completed_at is None or response.flagged:
         return None
@@ -153,6 +156,11 @@ def issue_coupon(response: Response, now: datetime) -> Coupon | None:
     offer = offer_for(touchpoint, now) if touchpoint else None
     if offer is None or not offer.with_coupon:
         return None
+    cap = db.session.scalar(sa.select(Campaign.coupon_cap_per_hour).where(Campaign.id == offer.campaign_id)) or 0
+    if cap and device and response.code_id is not None:
+        if count_coupon(response.workspace_id, response.code_id, device, response.token, now) > cap:
+            response.coupon_withheld = True
+            return None
     expiries = [
         e for e in (now + timedelta(days=offer.valid_days) if offer.valid_days else None, offer.valid_until) if e
     ]
@@ -357,7 +365,7 @@ def thanks_offer(response: Response, touchpoint: Touchpoint, language: str, now:
 def _issue_on_completion(event: ResponseCompleted) -> None:
     response = db.session.get(Response, event.response_id)
     if response is not None:
-        issue_coupon(response, event.at)
+        issue_coupon(response, event.at, event.device)
 
 
 def subscribe(bus: Bus) -> None:

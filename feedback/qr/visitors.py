@@ -163,6 +163,14 @@ def signature(address: str | None, user_agent: str, secret: str) -> str:
     return _keyed_hash(secret.encode(), f"signature:{anonymise_ip(address)}|{device_class}|{os_family}|{browser}")
 
 
+def device_signature(address: str | None, user_agent: str, secret: str) -> str:
+    """The anonymised network + device of a completion for the repeat rules: a keyed hash of the network (IPv4
+    /24, IPv6 /48) and the whole User-Agent, so a private tab of the same phone is the same device while other
+    phones on the same Wi-Fi (another model, system or browser version) are not. Neither part is stored; the
+    hash lives in the repeat rules' claims for a day at most."""
+    return _keyed_hash(secret.encode(), f"device:{anonymise_ip(address)}|{user_agent[:MAX_USER_AGENT]}")
+
+
 def visit_of(
     *,
     user_agent: str,

@@ -30,6 +30,9 @@ class Invite(db.Model):
     code: Mapped[str] = mapped_column(sa.String(16), unique=True)
     #: The referrer's visitor key: the same visitor accepting their own invite does not count.
     referrer_visitor_key: Mapped[str] = mapped_column(sa.String(32))
+    #: The network + device signature (a keyed hash) of the referrer when the invite was taken: a friend answering
+    #: from it within the campaign's repeat window is the referrer's own invite opened. Cleared a day later.
+    referrer_signature: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
     #: 1 for a respondent who came on their own; n + 1 for one who came through an invite of generation n.
     generation: Mapped[int] = mapped_column(default=1)
     parent_invite_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invite.id", ondelete="SET NULL"))

@@ -63,8 +63,10 @@ def invite_of(response: Response) -> Invite | None:
     return db.session.scalar(sa.select(Invite).where(Invite.response_id == response.id))
 
 
-def issue_invite(response: Response, campaign: Campaign, now: datetime) -> Invite:
-    """The respondent's personal invite (the same one when asked again); the caller commits."""
+def issue_invite(response: Response, campaign: Campaign, now: datetime, device: str = "") -> Invite:
+    """The respondent's personal invite (the same one when asked again); the caller commits. `device` is the
+    network + device signature of the request taking it: a friend answering from it within the campaign's repeat
+    window is the referrer themselves (kept for a day)."""
     existing = invite_of(response)
     if existing is not None:
         return existing
@@ -80,6 +82,7 @@ def issue_invite(response: Response, campaign: Campaign, now: datetime) -> Invit
         response_id=response.id,
         code=token,
         referrer_visitor_key=response.visitor_key,
+        referrer_signature=device,
         generation=(parent.generation + 1) if parent else 1,
         parent_invite_id=parent.id if parent else None,
         created_at=now,
@@ -235,6 +238,25 @@ def referral_numbers(
         median_hours_to_accept=_median_hours(campaign, None, period),
     )
     return per_touchpoint, total
+
+
+def own_invites_answered(campaign: Campaign) -> int:
+    """Completions through an invite from the referrer's own network and device (the repeat rules flag them
+    `own_invite`): not acceptances, no coupon; the referrals page shows how many."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Response)
+            .join(Invite, Invite.id == Response.invite_id)
+            .where(
+                Invite.campaign_id == campaign.id,
+                Response.workspace_id == campaign.workspace_id,
+                Response.flagged.is_(True),
+                Response.flag_reason.like("own_invite%"),
+            )
+        )
+        or 0
+    )
 
 
 def top_invites(campaign: Campaign, limit: int = 10) -> list[tuple[Invite, int, int]]:

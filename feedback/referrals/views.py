@@ -30,6 +30,7 @@ def overview(campaign_id: int) -> str:
     return render_template(
         "referrals/overview.html",
         campaign=campaign,
+        own_invites=services.own_invites_answered(campaign),
         rows=[(touchpoints[tp], numbers) for tp, numbers in per_touchpoint.items() if tp in touchpoints],
         total=total,
         top=services.top_invites(campaign),

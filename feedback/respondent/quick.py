@@ -31,7 +31,8 @@ from feedback.extensions import db, when_unlocked
 from feedback.groupcommit import DriverStatement, GroupCommit, Pending, writers_of
 from feedback.qr import fastpath
 from feedback.qr import services as qr_services
-from feedback.respondent import respond
+from feedback.respondent import repeats, respond
+from feedback.surveys.claims import Claim, Statements
 from feedback.surveys.models import Answer, Response, Survey
 from feedback.surveys.questions import QuestionSpec
 
@@ -49,6 +50,9 @@ class Completion:
     answers: list[dict[str, Any]] = field(default_factory=list)
     #: With a repeat period: no completion of this visitor at this touchpoint since then may exist.
     repeat_since: datetime | None = None
+    #: What the completion claims under the repeat rules (`respondent.repeats`): taken in the batch's transaction
+    #: before the response is written; one held by another completion hands it to the full path, which flags it.
+    claims: list[Claim] = field(default_factory=list)
 
 
 class ResponseWriter(GroupCommit):
@@ -69,6 +73,7 @@ class ResponseWriter(GroupCommit):
             f" AND completed_at IS NOT NULL AND completed_at >= {mark} LIMIT 1"
         )
         self.time = table.c.completed_at.type.bind_processor(dialect) or (lambda value: value)
+        self.claims = Statements(dialect)
 
     def _write(self, cursor: Any, batch: list[Pending]) -> list[int | None]:
         """The new response's id per item, FULL_PATH where its token exists or the visitor answered already."""
@@ -84,6 +89,9 @@ class ResponseWriter(GroupCommit):
                 if cursor.fetchone() is not None:
                     results.append(FULL_PATH)
                     continue
+            if not self._claim(cursor, completion):
+                results.append(FULL_PATH)
+                continue
             cursor.execute(self.response.returning_sql, self.response.parameters(values))
             row = cursor.fetchone()
             if row is None:  # the same form arrived twice at once, or its answers were saved one by one
@@ -97,6 +105,20 @@ class ResponseWriter(GroupCommit):
                 )
             results.append(response_id)
         return results
+
+
+    def _claim(self, cursor: Any, completion: Completion) -> bool:
+        """Take the completion's claims; False at the first one another completion holds (the claims taken stay
+        with the form's token, so the full path can take them again)."""
+        values = completion.response
+        for claim in completion.claims:
+            parameters = self.claims.claim_parameters(
+                values["workspace_id"], claim, values["token"], values["completed_at"]
+            )
+            cursor.execute(self.claims.claim, parameters)
+            if cursor.fetchone() is None:
+                return False
+        return True
 
 
 def store(completion: Completion) -> int | None:
@@ -126,6 +148,7 @@ class Setup:
     version_id: int
     pages: list[list[QuestionSpec]]
     repeat_days: int
+    rules: repeats.Rules
     #: A subscriber of ResponseCompleted would act on a person's completion here (a coupon offer, webhook
     #: subscribers, …): the full path publishes the event in the response's transaction.
     sets_off: bool
@@ -171,6 +194,7 @@ def setup_of(code: str) -> Setup | None:
             version_id=version.id,
             pages=respond.survey_pages(version),
             repeat_days=db.session.scalar(sa.select(Survey.repeat_days).where(Survey.id == touchpoint.survey_id)) or 0,
+            rules=repeats.rules_of(touchpoint),
             sets_off=events.bus().wanted(
                 ResponseCompleted, touchpoint.workspace_id, touchpoint.campaign_id, touchpoint.id
             ),
@@ -193,8 +217,10 @@ def complete_at_once(
     visitor_key: str,
     language: str,
     now: datetime,
+    device: str = "",
 ) -> bool:
-    """Complete a new response from this one page through the group commit; False (nothing stored) when the case
+    """Complete a new response from this one page through the group commit (`device`: the request's network +
+    device signature for the repeat rules); False (nothing stored) when the case
     is not the common one and the full path must take it: the form belongs to another code, version or an invite,
     the page has errors or is not the last, the completion would set something off, the form's response exists
     already, or the visitor answered within the survey's repeat period."""
@@ -224,6 +250,7 @@ def complete_at_once(
         "flagged": bool(reasons),
         "flag_reason": ",".join(reasons),
         "contact_id": None,
+        "coupon_withheld": False,
     }
     answers = [
         row
@@ -231,4 +258,5 @@ def complete_at_once(
         if question.key in checked.parsed
         for row in respond.answer_rows(workspace_id, touchpoint_id, question, checked.parsed[question.key], now)
     ]
-    return bool(store(Completion(response, answers, repeat_since(setup.repeat_days, now))))
+    claims = [] if reasons else repeats.claims_for(setup.rules, touchpoint_id, state.code_id, visitor_key, device, now)
+    return bool(store(Completion(response, answers, repeat_since(setup.repeat_days, now), claims)))

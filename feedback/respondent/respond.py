@@ -16,6 +16,8 @@ from feedback.events import InviteAccepted, ResponseCompleted
 from feedback.extensions import db
 from feedback.referrals import services as referrals
 from feedback.referrals.models import Invite
+from feedback.respondent import repeats
+from feedback.surveys.claims import claim_all
 from feedback.surveys.models import Answer, Response, Survey, SurveyVersion
 from feedback.surveys.questions import AnswerError, QuestionSpec, missing_required, pages, parse_answer
 from feedback.touchpoints.models import Touchpoint
@@ -250,9 +252,11 @@ def submit_page(
     language: str,
     now: datetime,
     team: bool = False,
+    guard: repeats.Guard | None = None,
 ) -> PageResult:
     """Validate and save one page; complete the response after the last page. Nothing is saved on errors.
-    A team device's response (`team`) is flagged: kept and listed, never counted, setting off nothing.
+    A team device's response (`team`) is flagged: kept and listed, never counted, setting off nothing; so is a
+    completion the repeat rules (`guard`) find to be a possible repeat or the referrer's own invite.
 
     :raises SurveyChanged: the form was made for another version than the touchpoint shows now.
     """
@@ -274,21 +278,43 @@ def submit_page(
     if checked.next_page is None:
         response.completed_at = now
         reasons = ([TEAM] if team or response.flag_reason == TEAM else []) + bot_signs(form, state, now)
+        if not reasons and guard is not None:
+            reasons = _repeat_signs(touchpoint, response, state, guard, now)
         response.flagged = bool(reasons)
         response.flag_reason = ",".join(reasons)
         db.session.flush()
         accepted = referrals.accept(response, now)
-        _publish_completion(touchpoint, response, accepted, now)
+        _publish_completion(touchpoint, response, accepted, now, guard.device if guard else "")
     db.session.commit()
     return PageResult({}, checked.merged, checked.next_page, checked.next_page is None, response)
 
 
-def _publish_completion(touchpoint: Touchpoint, response: Response, accepted: bool, now: datetime) -> None:
-    """Tell the subscribers (coupon, lead points, webhooks …), in the response's transaction. Likely bots (flagged)
-    set off nothing."""
+def _repeat_signs(
+    touchpoint: Touchpoint, response: Response, state: FormState, guard: repeats.Guard, now: datetime
+) -> list[str]:
+    """Why a completion is not counted under the repeat rules: the referrer's own invite, or a possible repeat of
+    the same visitor or the same network + device within the window (claimed atomically: of simultaneous
+    completions one counts)."""
+    invite = db.session.get(Invite, response.invite_id) if response.invite_id is not None else None
+    if repeats.own_invite(invite, guard.device, guard.rules.window_minutes, now):
+        return [repeats.OWN_INVITE]
+    repeats.forget_old(now)
+    claims = repeats.claims_for(guard.rules, touchpoint.id, state.code_id, response.visitor_key, guard.device, now)
+    return [] if claim_all(response.workspace_id, claims, state.token, now) else [repeats.REPEAT]
+
+
+def _publish_completion(
+    touchpoint: Touchpoint, response: Response, accepted: bool, now: datetime, device: str = ""
+) -> None:
+    """Tell the subscribers (coupon, lead points, webhooks …), in the response's transaction. Likely bots, team
+    devices and repeats (flagged) set off nothing."""
     if response.flagged:
         return
-    events.publish(ResponseCompleted(response.workspace_id, response.id, touchpoint.campaign_id, touchpoint.id, now))
+    events.publish(
+        ResponseCompleted(
+            response.workspace_id, response.id, touchpoint.campaign_id, touchpoint.id, now, response.code_id, device
+        )
+    )
     if accepted and response.invite_id is not None:
         invite = db.session.get(Invite, response.invite_id)
         if invite is not None:

@@ -37,9 +37,9 @@ from feedback.qr import services as qr_services
 from feedback.qr.codes import InvalidCode, normalise_code
 from feedback.qr.models import Arrival as ScanArrival
 from feedback.qr.services import ResolvedCode
-from feedback.qr.visitors import VISITOR_COOKIE, describe_visit, signature, visitor_key_for_cookie
+from feedback.qr.visitors import VISITOR_COOKIE, describe_visit, device_signature, signature, visitor_key_for_cookie
 from feedback.referrals import services as referrals
-from feedback.respondent import arrive, pages, quick, respond
+from feedback.respondent import arrive, pages, quick, repeats, respond
 from feedback.respondent.arrive import Next
 from feedback.surveys.models import Response as SurveyResponse
 from feedback.surveys.questions import AnswerError
@@ -255,6 +255,12 @@ def _page_number() -> int:
         return 0
 
 
+def _device() -> str:
+    """The request's network + device signature for the repeat rules (`qr.visitors.device_signature`)."""
+    user_agent = request.headers.get("User-Agent", "")
+    return device_signature(request.remote_addr, user_agent, current_app.config["SECRET_KEY"])
+
+
 def _maybe_team() -> bool:
     """The request may come from a team device (marked, or a member's browser): the full path finds out. A
     respondent's own session (it holds the survey form's CSRF token) names no user."""
@@ -294,7 +300,7 @@ def _submit_at_once(raw: str) -> Response | None:
         return None
     visitor_key, fresh = _respondent_key(state.token)
     form, language = _form_lists(), current_language()
-    if not quick.complete_at_once(setup, state, _page_number(), form, visitor_key, language, utcnow()):
+    if not quick.complete_at_once(setup, state, _page_number(), form, visitor_key, language, utcnow(), _device()):
         return None
     target = url_for("respondent.thanks", raw=code, r=state.token)
     return pages.no_store(_with_cookie(redirect(target, 303), fresh))
@@ -324,8 +330,9 @@ def submit(raw: str) -> Response:
         return pages.already_answered_page(resolved)
     page = _page_number()
     try:
+        guard = repeats.Guard(repeats.rules_of(resolved.touchpoint), _device())
         result = respond.submit_page(
-            resolved.touchpoint, version, state, page, _form_lists(), visitor_key, current_language(), now, team
+            resolved.touchpoint, version, state, page, _form_lists(), visitor_key, current_language(), now, team, guard
         )
     except respond.SurveyChanged as error:
         fresh_state = respond.FormState(respond.new_token(), version.id, state.scan_id, state.code_id, now.timestamp())
@@ -402,7 +409,7 @@ def take_invite(raw: str) -> Response:
     resolved, response = found
     campaign = resolved.touchpoint.campaign
     if referrals.offers_invite(response, campaign):
-        referrals.issue_invite(response, campaign, utcnow())
+        referrals.issue_invite(response, campaign, utcnow(), _device())
         commit()
     return redirect(url_for("respondent.thanks", raw=resolved.code.code, r=response.token) + "#invite", 303)
 

@@ -223,7 +223,9 @@ def list_responses(survey_id: int) -> str:
     """Raw responses, newest first, with their answers; editors can delete one."""
     survey = _survey(survey_id)
     before = request.args.get("before", type=int)
-    responses = services.responses_page(survey, before)
+    shown = request.args.get("flag", "")
+    shown = shown if shown in services.RESPONSE_FILTERS else ""
+    responses = services.responses_page(survey, before, shown=shown)
     return render_template(
         "surveys/responses.html",
         survey=survey,
@@ -231,6 +233,7 @@ def list_responses(survey_id: int) -> str:
         keys=services.question_keys(survey),
         references=services.references_of(survey.workspace_id, responses),
         next_before=responses[-1].id if len(responses) == 50 else None,
+        shown=shown,
         confirm_form=ConfirmForm(),
         can_edit=current_role().allows(Role.EDITOR),
     )

@@ -197,7 +197,38 @@ class Response(db.Model):
         sa.ForeignKey("contact.id", ondelete="SET NULL", use_alter=True), index=True
     )
 
+    #: The offer's coupon was withheld: the network and device reached the campaign's coupon cap at this code.
+    coupon_withheld: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
     answers: Mapped[list[Answer]] = relationship(back_populates="response", cascade="all, delete-orphan")
+
+
+class CompletionClaim(db.Model):
+    """Who completed where, for as long as the repeat rules look back: one row per (kind, scope, key), claimed by
+    the completion (form token) that came first in the window, and taken over by the first one after it.
+
+    Kinds: `visitor` (scope: touchpoint, key: visitor key, window: the survey's repeat days), `device` (scope:
+    code, key: network + device signature, window: the campaign's repeat window) and `coupons` (scope: code, key:
+    the signature, window: one hour, `n`: coupons issued in it). The claim is one atomic INSERT … ON CONFLICT, so
+    simultaneous completions of one person cannot all pass. `device` and `coupons` rows are deleted after a day.
+    """
+
+    __tablename__ = "completion_claim"
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "scope_id", "key"),
+        sa.CheckConstraint("kind IN ('visitor', 'device', 'coupons')", name="kind"),
+        sa.Index("ix_completion_claim_time", "claimed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(8))
+    scope_id: Mapped[int]
+    key: Mapped[str] = mapped_column(sa.String(32))
+    #: The form token of the completion holding the claim (the same form may claim again).
+    token: Mapped[str] = mapped_column(sa.String(43))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    n: Mapped[int] = mapped_column(default=1)
 
 
 class Answer(db.Model):

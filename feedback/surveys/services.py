@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from feedback.errors import DomainError
 from feedback.extensions import db
 from feedback.surveys.catalog import template
-from feedback.surveys.models import Answer, Question, Response, Survey, SurveyVersion
+from feedback.surveys.models import Answer, CompletionClaim, Question, Response, Survey, SurveyVersion
 from feedback.surveys.questions import CHOICE_TYPES, REVERSIBLE, QuestionSpec, QuestionType
 from feedback.tenancy import get_owned, owned
 from feedback.touchpoints.models import Touchpoint
@@ -267,8 +267,14 @@ def question_keys(survey: Survey) -> list[str]:
     return keys
 
 
-def responses_page(survey: Survey, before_id: int | None, limit: int = 50) -> list[Response]:
-    """Responses to any version of the survey, newest first, `limit` at a time (keyset pagination)."""
+#: The filters of the responses list: every response, the counted ones, or the ones kept apart (possible repeats,
+#: own invites, team devices, likely bots).
+RESPONSE_FILTERS = ("", "counted", "kept")
+
+
+def responses_page(survey: Survey, before_id: int | None, limit: int = 50, shown: str = "") -> list[Response]:
+    """Responses to any version of the survey, newest first, `limit` at a time (keyset pagination); `shown` one of
+    RESPONSE_FILTERS."""
     query = (
         sa.select(Response)
         .join(SurveyVersion, SurveyVersion.id == Response.version_id)
@@ -278,12 +284,20 @@ def responses_page(survey: Survey, before_id: int | None, limit: int = 50) -> li
     )
     if before_id is not None:
         query = query.where(Response.id < before_id)
+    if shown in ("counted", "kept"):
+        query = query.where(Response.flagged.is_(shown == "kept"))
     return list(db.session.scalars(query))
 
 
 def delete_response(workspace_id: int, response_id: int) -> None:
-    """Erase one response and its answers (a respondent's right to deletion); the caller commits."""
+    """Erase one response and its answers (a respondent's right to deletion), and the repeat rules' claims it holds,
+    so the person may answer again; the caller commits."""
     response = get_owned(Response, workspace_id, response_id)
+    db.session.execute(
+        sa.delete(CompletionClaim).where(
+            CompletionClaim.workspace_id == workspace_id, CompletionClaim.token == response.token
+        )
+    )
     db.session.delete(response)
 
 

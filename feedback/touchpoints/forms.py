@@ -7,6 +7,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
+    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -98,6 +99,24 @@ class CampaignForm(LocalisedForm):
         description=_l(
             "After the survey, an optional step with an unticked consent box; only consented details are kept."
         ),
+    )
+    repeat_window_minutes = IntegerField(
+        _l("Possible repeat within (minutes)"),
+        description=_l(
+            "A second answer from the same network and device at the same code within this time is kept but not "
+            "counted and gets no coupon or invite (a private browser tab does not help). 0 switches it off."
+        ),
+        default=30,
+        validators=[Optional(), NumberRange(0, 1440)],
+    )
+    coupon_cap_per_hour = IntegerField(
+        _l("Coupons per network and device per hour"),
+        description=_l(
+            "At most this many coupons per hour for one network and device at one code; distinct phones on a shared "
+            "Wi-Fi each get theirs. 0: no cap."
+        ),
+        default=3,
+        validators=[Optional(), NumberRange(0, 100)],
     )
     submit = SubmitField(_l("Save campaign"))
 

@@ -77,6 +77,11 @@ class Campaign(db.Model):
     invite_policy: Mapped[str] = mapped_column(sa.String(10), default="everyone")
     #: Ask respondents, after the survey, whether they may be contacted (with explicit consent).
     ask_contact: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: A completion from the same network and device at the same code within this many minutes after another one
+    #: is kept but flagged as a possible repeat (0: off). Also the window for answering one's own invite.
+    repeat_window_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
+    #: At most this many coupons per hour for one network and device at one code (0: no cap).
+    coupon_cap_per_hour: Mapped[int] = mapped_column(default=3, server_default="3")
     #: Where invited friends land; empty: the referrer's own touchpoint.
     referral_touchpoint_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("touchpoint.id", ondelete="SET NULL", use_alter=True, name="fk_campaign_referral_touchpoint")

@@ -66,6 +66,10 @@ class CampaignData:
     referral_touchpoint_id: int | None = None
     #: Ask respondents after the survey whether they may be contacted.
     ask_contact: bool = False
+    #: Minutes after a completion in which the same network and device at the same code is a possible repeat (0: off).
+    repeat_window_minutes: int = 30
+    #: Coupons per hour for one network and device at one code (0: no cap).
+    coupon_cap_per_hour: int = 3
 
 
 class CampaignChanges(TypedDict, total=False):
@@ -80,6 +84,8 @@ class CampaignChanges(TypedDict, total=False):
     incentive_text: str | None
     invite_policy: str | None
     ask_contact: bool | None
+    repeat_window_minutes: int | None
+    coupon_cap_per_hour: int | None
     archived: bool | None
 
 
@@ -168,6 +174,8 @@ def create_campaign(workspace_id: int, data: CampaignData) -> Campaign:
         incentive_text=data.incentive_text.strip(),
         invite_policy=data.invite_policy,
         ask_contact=data.ask_contact,
+        repeat_window_minutes=data.repeat_window_minutes,
+        coupon_cap_per_hour=data.coupon_cap_per_hour,
     )
     db.session.add(campaign)
     db.session.flush()
@@ -191,6 +199,8 @@ def update_campaign(campaign: Campaign, data: CampaignData) -> Campaign:
     campaign.incentive_text = data.incentive_text.strip()
     campaign.invite_policy = data.invite_policy
     campaign.ask_contact = data.ask_contact
+    campaign.repeat_window_minutes = data.repeat_window_minutes
+    campaign.coupon_cap_per_hour = data.coupon_cap_per_hour
     if data.referral_touchpoint_id is not None:
         get_touchpoint(campaign.workspace_id, data.referral_touchpoint_id)  # NotFound for other workspaces' ids
     campaign.referral_touchpoint_id = data.referral_touchpoint_id
@@ -214,7 +224,18 @@ def change_campaign(workspace_id: int, campaign_id: int, changes: CampaignChange
     campaign = get_campaign(workspace_id, campaign_id)
     fields: dict[str, Any] = dict(changes)
     archived = fields.pop("archived", None)
-    _refuse_empty(fields, ("name", "description", "incentive_text", "invite_policy", "ask_contact"))
+    _refuse_empty(
+        fields,
+        (
+            "name",
+            "description",
+            "incentive_text",
+            "invite_policy",
+            "ask_contact",
+            "repeat_window_minutes",
+            "coupon_cap_per_hour",
+        ),
+    )
     current = CampaignData(
         name=campaign.name,
         description=campaign.description,
@@ -225,6 +246,8 @@ def change_campaign(workspace_id: int, campaign_id: int, changes: CampaignChange
         invite_policy=campaign.invite_policy,
         referral_touchpoint_id=campaign.referral_touchpoint_id,
         ask_contact=campaign.ask_contact,
+        repeat_window_minutes=campaign.repeat_window_minutes,
+        coupon_cap_per_hour=campaign.coupon_cap_per_hour,
     )
     update_campaign(campaign, replace(current, **fields))
     if archived is not None:

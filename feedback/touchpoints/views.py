@@ -41,6 +41,8 @@ def _campaign_data(form: CampaignForm) -> services.CampaignData:
         invite_policy=form.invite_policy.data or "everyone",
         referral_touchpoint_id=int(form.referral_touchpoint_id.data) if form.referral_touchpoint_id.data else None,
         ask_contact=bool(form.ask_contact.data),
+        repeat_window_minutes=form.repeat_window_minutes.data if form.repeat_window_minutes.data is not None else 30,
+        coupon_cap_per_hour=form.coupon_cap_per_hour.data if form.coupon_cap_per_hour.data is not None else 3,
     )
 
 

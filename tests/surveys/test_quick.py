@@ -50,7 +50,7 @@ def _completion(code, n: int, since=None) -> quick.Completion:  # noqa: ANN001
         "workspace_id": code[0], "touchpoint_id": code[1], "code_id": code[2], "scan_id": None,
         "version_id": code[3], "invite_id": None, "token": f"token-{n:06d}", "visitor_key": f"{n:032x}",
         "language": "de", "started_at": now, "completed_at": now, "flagged": False, "flag_reason": "",
-        "contact_id": None,
+        "contact_id": None, "coupon_withheld": False,
     }  # fmt: skip
     answer = {"workspace_id": code[0], "touchpoint_id": code[1], "question_key": "nps", "question_type": "nps",
               "value_number": n % 11, "value_text": None, "answered_at": now}  # fmt: skip
@@ -154,6 +154,7 @@ def test_an_offer_made_here_reaches_the_next_completion_at_once(app, client, cod
     offers.create_offer(campaign, offers.OfferData("Rabatt", "10 % Rabatt", "10 % off"))
     db.session.commit()
     someone = client.application.test_client()
+    someone.environ_base["REMOTE_ADDR"] = "198.51.100.23"  # another person: another network
     assert answer_all(someone, code, open_form(someone, code)).status_code == 303
     assert writes == [1] and count(Response) == 2 and count(Coupon) == 1  # the full path issued the coupon
 
