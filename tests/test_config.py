@@ -135,11 +135,7 @@ def test_the_command_line_reports_a_bad_setting_in_one_line(tmp_path: Path) -> N
     env.pop("DATABASE_URL", None)
     done = subprocess.run(
         [sys.executable, "-c", "from feedback.console import main; main()", "codes", "--help"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
+        env=env, cwd=tmp_path, capture_output=True, text=True, check=False,
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
@@ -152,11 +148,7 @@ def test_the_command_line_reports_an_unreachable_database_in_one_line(tmp_path: 
     env = {**os.environ, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
     done = subprocess.run(
         [sys.executable, "-c", "from feedback.console import main; main()", "codes"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
+        env=env, cwd=tmp_path, capture_output=True, text=True, check=False,
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr

@@ -25,7 +25,6 @@ def code(make_code):  # noqa: ANN001,ANN201
     """A flyer's code with the loyalty survey and an incentive for invites."""
     return make_code(incentive="10 % für dich und deine Freundin")
 
-
 #: What chat apps, social networks and mail security gateways send when someone pastes or receives a link.
 PREVIEWERS = [
     "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",

@@ -28,7 +28,7 @@ def test_ci_runs_the_readmes_first_command_verbatim_without_test_extras() -> Non
     assert f"readme_run='{run}'" in ci
     assert 'python3 .ci/smoke.py demo "$smoke" "$readme_run"' in ci
     assert "[test]" not in run
-    assert "deptry ." in ci and ci.count('pip" check') + ci.count("pip check") >= 2
+    assert "deptry ." in ci and ci.count("pip\" check") + ci.count("pip check") >= 2
 
 
 def test_the_guides_screenshots_exist_and_come_from_the_browser_journey() -> None:

@@ -15,7 +15,6 @@ from tests.browser.pages import LISTEN
 
 pytestmark = pytest.mark.browser
 
-
 @pytest.fixture
 def live_config() -> dict[str, object]:
     return {"SURVEY_MIN_FILL_SECONDS": 0}

@@ -66,9 +66,9 @@ def services_raw(touchpoint) -> dict[int, int]:  # noqa: ANN001
     from feedback.surveys.models import Answer
 
     rows = db.session.execute(
-        sa.select(Answer.value_number, sa.func.count())
-        .where(Answer.touchpoint_id == touchpoint.id)
-        .group_by(Answer.value_number)
+        sa.select(Answer.value_number, sa.func.count()).where(Answer.touchpoint_id == touchpoint.id).group_by(
+            Answer.value_number
+        )
     )
     return {value: n for value, n in rows}
 
