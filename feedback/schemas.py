@@ -12,7 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 
 from feedback.surveys.models import Response as ResponseRow
 from feedback.surveys.services import answers_by_key
-from feedback.touchpoints.models import Channel, Phase
+from feedback.touchpoints.models import Channel, KioskCoupon, Phase
 
 Name = Annotated[str, Field(min_length=1, max_length=120, examples=["Frühjahr 2026"])]
 
@@ -127,6 +127,8 @@ class Touchpoint(BaseModel):
     survey_id: int | None
     archived: bool
     created_at: datetime
+    kiosk: bool = Field(description="A shared screen: one person answers after another (kiosk mode).")
+    kiosk_coupon: KioskCoupon = Field(description="On a kiosk: coupons as a QR code of the coupon page, or none.")
 
 
 class TouchpointCreate(Strict):
@@ -140,6 +142,10 @@ class TouchpointCreate(Strict):
     location: str = Field(default="", max_length=200)
     notes: str = Field(default="", max_length=5000)
     survey_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="The survey scans show.")
+    kiosk: bool = Field(default=False, description="A shared screen: one person answers after another.")
+    kiosk_coupon: KioskCoupon = Field(
+        default=KioskCoupon.QR, description="On a kiosk: 'qr' (coupon page as a QR code) or 'off'."
+    )
 
 
 class TouchpointUpdate(Strict):
@@ -154,6 +160,8 @@ class TouchpointUpdate(Strict):
     notes: str | None = Field(default=None, max_length=5000)
     survey_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="null: no survey.")
     archived: bool | None = None
+    kiosk: bool | None = None
+    kiosk_coupon: KioskCoupon | None = None
 
 
 class TouchpointList(BaseModel):

@@ -119,7 +119,8 @@ def test_no_view_module_imports_another_features_views() -> None:
 
 def test_everything_a_phone_opens_lives_in_the_respondent_package(app) -> None:  # noqa: ANN001
     public = {"/t/<raw>", "/T/<raw>", "/t", "/T", "/i/<raw>", "/I/<raw>", "/t/<raw>/answer", "/t/<raw>/thanks",
-              "/t/<raw>/invite", "/t/<raw>/contact", "/t/<raw>/event.ics"}  # fmt: skip
+              "/t/<raw>/invite", "/t/<raw>/contact", "/t/<raw>/event.ics", "/t/<raw>/coupon", "/t/<raw>/go/<action>",
+              "/T/<raw>/go/<action>"}  # fmt: skip
     endpoints = {rule.rule: rule.endpoint for rule in app.url_map.iter_rules() if rule.rule in public}
     assert set(endpoints) == public
     assert {endpoint.partition(".")[0] for endpoint in endpoints.values()} == {"respondent"}

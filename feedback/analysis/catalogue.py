@@ -79,6 +79,11 @@ def _mean(m: MeanEstimate) -> Estimate:
     return Estimate(m.mean, m.n, m.ci)
 
 
+def _per_visitor(r: TouchpointRating, action: str) -> Estimate:
+    visitors = r.touchpoint.counts.visitors
+    return Estimate(r.touchpoint.actions.per_visitor(action, visitors), visitors, None)
+
+
 CATALOGUE: tuple[MetricDef, ...] = (
     MetricDef(
         "rating",
@@ -253,6 +258,90 @@ CATALOGUE: tuple[MetricDef, ...] = (
         0,
         _l("Revenue ÷ cost of the touchpoint (1 = it paid for itself)."),
         lambda r: Estimate(r.touchpoint.return_on_cost, None, None),
+    ),
+    MetricDef(
+        "kiosk",
+        _l("Kiosk answers"),
+        Unit.COUNT,
+        Method.NONE,
+        0,
+        _l(
+            "Completions answered on a kiosk (a shared screen where one person answers after another, e.g. a "
+            "trade-fair tablet); 0: none came from a kiosk."
+        ),
+        lambda r: Estimate(r.touchpoint.kiosk_completions, None, None),
+    ),
+    MetricDef(
+        "action_call",
+        _l("Calls"),
+        Unit.COUNT,
+        Method.NONE,
+        0,
+        _l("Clicks on the landing page's call button (bots and team devices excluded)."),
+        lambda r: Estimate(r.touchpoint.actions.call, None, None),
+    ),
+    MetricDef(
+        "action_calendar",
+        _l("Calendar entries"),
+        Unit.COUNT,
+        Method.NONE,
+        0,
+        _l("Clicks on the landing page's “Add to calendar” (.ics), bots and team devices excluded."),
+        lambda r: Estimate(r.touchpoint.actions.calendar, None, None),
+    ),
+    MetricDef(
+        "action_follow",
+        _l("Follows"),
+        Unit.COUNT,
+        Method.NONE,
+        0,
+        _l("Clicks on the landing page's “Follow us” link (bots and team devices excluded)."),
+        lambda r: Estimate(r.touchpoint.actions.follow, None, None),
+    ),
+    MetricDef(
+        "action_cta",
+        _l("Main button clicks"),
+        Unit.COUNT,
+        Method.NONE,
+        0,
+        _l("Clicks on the landing page's main call to action (bots and team devices excluded)."),
+        lambda r: Estimate(r.touchpoint.actions.cta, None, None),
+    ),
+    MetricDef(
+        "action_call_per_visitor",
+        _l("Calls per visitor"),
+        Unit.RATIO,
+        Method.NONE,
+        0,
+        _l("Calls ÷ visitors (counted per day); no interval, as visitors are counted per day and may click twice."),
+        lambda r: _per_visitor(r, "call"),
+    ),
+    MetricDef(
+        "action_calendar_per_visitor",
+        _l("Calendar entries per visitor"),
+        Unit.RATIO,
+        Method.NONE,
+        0,
+        _l("Calendar entries ÷ visitors (counted per day); no interval."),
+        lambda r: _per_visitor(r, "calendar"),
+    ),
+    MetricDef(
+        "action_follow_per_visitor",
+        _l("Follows per visitor"),
+        Unit.RATIO,
+        Method.NONE,
+        0,
+        _l("Follows ÷ visitors (counted per day); no interval."),
+        lambda r: _per_visitor(r, "follow"),
+    ),
+    MetricDef(
+        "action_cta_per_visitor",
+        _l("Main button clicks per visitor"),
+        Unit.RATIO,
+        Method.NONE,
+        0,
+        _l("Main button clicks ÷ visitors (counted per day); no interval."),
+        lambda r: _per_visitor(r, "cta"),
     ),
 )
 BY_KEY: dict[str, MetricDef] = {metric.key: metric for metric in CATALOGUE}

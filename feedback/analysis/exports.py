@@ -358,6 +358,20 @@ COLUMNS: list[Column] = [
     Column("loyalty_top2_high", "share", _l("Wilson 95 % interval, upper end."), high("loyalty_top2")),
     Column("start_rate_low", "share", _l("Wilson 95 % interval, lower end."), low("start_rate")),
     Column("start_rate_high", "share", _l("Wilson 95 % interval, upper end."), high("start_rate")),
+    *(
+        Column(key, "int" if BY_KEY[key].unit == "count" else "number", BY_KEY[key].definition, value(key))
+        for key in (
+            "kiosk",
+            "action_call",
+            "action_calendar",
+            "action_follow",
+            "action_cta",
+            "action_call_per_visitor",
+            "action_calendar_per_visitor",
+            "action_follow_per_visitor",
+            "action_cta_per_visitor",
+        )
+    ),
 ]
 COMPARISON_HEADER = [
     "touchpoint",

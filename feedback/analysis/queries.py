@@ -13,7 +13,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from feedback.extensions import db
-from feedback.qr.models import Scan
+from feedback.qr.models import LandingAction, Scan
 from feedback.surveys.models import Answer, Response
 from feedback.surveys.questions import QuestionType
 
@@ -286,3 +286,41 @@ def returning_visitors(scope: Scope) -> dict[date, tuple[int, int]]:
         ).group_by(per_visitor.c.first_day)
     )
     return {_key(day): (visitors, int(returned or 0)) for day, visitors, returned in rows}
+
+
+def kiosk_completions(scope: Scope) -> dict[int, int]:
+    """Completions answered on a kiosk's shared screen per touchpoint (flagged ones excluded, like every count):
+    started in the period, as the funnel's completions are."""
+    query = (
+        sa.select(Response.touchpoint_id, sa.func.count())
+        .where(
+            Response.workspace_id == scope.workspace_id,
+            Response.touchpoint_id.in_(scope.touchpoint_ids),
+            Response.flagged.is_(False),
+            Response.kiosk.is_(True),
+            Response.completed_at.is_not(None),
+            *scope.period.where(Response.started_at),
+        )
+        .group_by(Response.touchpoint_id)
+    )
+    return {touchpoint_id: n for touchpoint_id, n in db.session.execute(query)}
+
+
+def landing_action_counts(scope: Scope) -> dict[int, dict[str, int]]:
+    """Counted clicks on the landing pages' actions per touchpoint and action ({touchpoint: {"call": n, …}}): bots'
+    and team devices' clicks are recorded but not counted."""
+    query = (
+        sa.select(LandingAction.touchpoint_id, LandingAction.action, sa.func.count())
+        .where(
+            LandingAction.workspace_id == scope.workspace_id,
+            LandingAction.touchpoint_id.in_(scope.touchpoint_ids),
+            LandingAction.is_bot.is_(False),
+            LandingAction.team.is_(False),
+            *scope.period.where(LandingAction.clicked_at),
+        )
+        .group_by(LandingAction.touchpoint_id, LandingAction.action)
+    )
+    found: dict[int, dict[str, int]] = {}
+    for touchpoint_id, action, n in db.session.execute(query):
+        found.setdefault(touchpoint_id, {})[action] = n
+    return found

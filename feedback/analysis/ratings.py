@@ -80,6 +80,42 @@ class Outcomes:
     leads_sales_ready: int = 0
 
 
+#: The landing page's actions, in the order pages and downloads show them.
+LANDING_ACTIONS = ("call", "calendar", "follow", "cta")
+
+
+@dataclass(frozen=True)
+class LandingActions:
+    """Counted clicks on a landing page's actions (bots and team devices excluded): call, add to calendar, follow,
+    and the main call to action."""
+
+    call: int = 0
+    calendar: int = 0
+    follow: int = 0
+    cta: int = 0
+
+    def __post_init__(self) -> None:
+        if any(self.of(action) < 0 for action in LANDING_ACTIONS):
+            raise ValueError("click counts cannot be negative")
+
+    def __add__(self, other: LandingActions) -> LandingActions:
+        return LandingActions(*(self.of(a) + other.of(a) for a in LANDING_ACTIONS))
+
+    def of(self, action: str) -> int:
+        """Clicks on one action."""
+        return int(getattr(self, action))
+
+    @property
+    def total(self) -> int:
+        """Clicks on any action."""
+        return sum(self.of(a) for a in LANDING_ACTIONS)
+
+    def per_visitor(self, action: str, visitors: int) -> float | None:
+        """Clicks ÷ visitors (counted per day): no interval, as the visitors are not distinct people across days and
+        one visitor may click more than once (so it may exceed 1); None without visitors."""
+        return self.of(action) / visitors if visitors else None
+
+
 @dataclass(frozen=True)
 class TouchpointInput:
     """One touchpoint with what the database counted for it."""
@@ -97,6 +133,10 @@ class TouchpointInput:
     #: Loyalty items one by one: {question key: {value: count}}.
     rating_items: Mapping[str, Counts] = field(default_factory=dict)
     outcomes: Outcomes = Outcomes()
+    #: Clicks on the landing page's call, calendar, follow and main button.
+    actions: LandingActions = LandingActions()
+    #: Completions answered on a kiosk's shared screen (part of `counts.completions`).
+    kiosk_completions: int = 0
 
     @property
     def redemption_rate(self) -> Proportion | None:
@@ -195,6 +235,11 @@ class CampaignRatings:
     cost_per_promoter: Decimal | None
     return_on_cost: float | None
     referrals: ReferralMetrics
+
+    @property
+    def actions(self) -> LandingActions:
+        """The landing actions of all the campaign's touchpoints."""
+        return sum((row.touchpoint.actions for row in self.rows), LandingActions())
 
 
 def _per(cost: Decimal | None, count: int) -> Decimal | None:

@@ -201,6 +201,8 @@ def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> Camp
     ids = [tp.id for tp in touchpoints]
     revenue = revenue_numbers(campaign.workspace_id, ids, scope.period.start, scope.period.end)
     leads = lead_numbers(campaign.workspace_id, ids, scope.period.start, scope.period.end)
+    actions = queries.landing_action_counts(scope)
+    kiosk = queries.kiosk_completions(scope)
     inputs = [
         TouchpointInput(
             id=tp.id,
@@ -214,6 +216,8 @@ def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> Camp
             referrals=referrals[tp.id].referrals if tp.id in referrals else Referrals(),
             rating_items=rating_items.get(tp.id, {}),
             outcomes=_outcomes(revenue.get(tp.id), leads.get(tp.id)),
+            actions=ratings.LandingActions(**actions.get(tp.id, {})),
+            kiosk_completions=kiosk.get(tp.id, 0),
         )
         for tp in touchpoints
     ]

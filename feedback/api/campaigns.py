@@ -50,6 +50,8 @@ def _touchpoint(t: Touchpoint) -> schemas.Touchpoint:
         survey_id=t.survey_id,
         archived=t.archived_at is not None,
         created_at=t.created_at,
+        kiosk=t.kiosk,
+        kiosk_coupon=t.kiosk_coupon,  # type: ignore[arg-type]
     )
 
 

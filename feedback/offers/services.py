@@ -130,7 +130,17 @@ def may_issue_coupon(workspace_id: int, campaign_id: int, touchpoint_id: int) ->
         Offer.with_coupon.is_(True),
         sa.or_(Offer.touchpoint_id == touchpoint_id, Offer.touchpoint_id.is_(None)),
     )
+    if _kiosk_without_coupons(touchpoint_id):
+        return False
     return db.session.scalar(query.with_only_columns(Offer.id).limit(1)) is not None
+
+
+def _kiosk_without_coupons(touchpoint_id: int) -> bool:
+    """A kiosk touchpoint whose coupons are off: its completions get no coupon (nobody could take it along)."""
+    query = sa.select(Touchpoint.id).where(
+        Touchpoint.id == touchpoint_id, Touchpoint.kiosk.is_(True), Touchpoint.kiosk_coupon == "off"
+    )
+    return db.session.scalar(query) is not None
 
 
 def _fresh_code() -> str:
@@ -153,11 +163,13 @@ def issue_coupon(response: Response, now: datetime, device: str = "") -> Coupon 
     if existing is not None:
         return existing
     touchpoint = db.session.get(Touchpoint, response.touchpoint_id)
+    if touchpoint is not None and _kiosk_without_coupons(touchpoint.id):
+        return None
     offer = offer_for(touchpoint, now) if touchpoint else None
     if offer is None or not offer.with_coupon:
         return None
     cap = db.session.scalar(sa.select(Campaign.coupon_cap_per_hour).where(Campaign.id == offer.campaign_id)) or 0
-    if cap and device and response.code_id is not None:
+    if cap and device and response.code_id is not None and not (touchpoint and touchpoint.kiosk):
         if count_coupon(response.workspace_id, response.code_id, device, response.token, now) > cap:
             response.coupon_withheld = True
             return None

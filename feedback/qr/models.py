@@ -46,6 +46,8 @@ class Arrival(enum.StrEnum):
     TYPED_CODE = "typed_code"
     INVITE = "invite"
     PERSONAL_MAILING = "personal_mailing"
+    #: A kiosk screen loading a fresh survey for the next person (its thank-you page's reset): nobody scanned.
+    KIOSK = "kiosk"
 
 
 ARRIVAL_VALUES = tuple(a.value for a in Arrival)
@@ -189,6 +191,45 @@ class Scan(db.Model):
     #: When the retention job moved this scan's counts into `retained_count`; the row itself is kept only because
     #: a response or an invite open refers to it, and is not counted again.
     retained_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LandingActionKind(enum.StrEnum):
+    """What a visitor did on a touchpoint's landing page: call, add the event to the calendar, follow, or the main
+    call to action."""
+
+    CALL = "call"
+    CALENDAR = "calendar"
+    FOLLOW = "follow"
+    CTA = "cta"
+
+
+LANDING_ACTION_VALUES = tuple(a.value for a in LandingActionKind)
+
+
+class LandingAction(db.Model):
+    """One click on a landing page's call, calendar, follow or main button, recorded by the redirect it goes through.
+    Like a scan, it stores no address and no User-Agent: the visitor key and the device class of the visit."""
+
+    __tablename__ = "landing_action"
+    __table_args__ = (
+        sa.Index("ix_landing_action_touchpoint_time", "touchpoint_id", "clicked_at"),
+        sa.CheckConstraint(f"action IN {LANDING_ACTION_VALUES!r}", name="action"),
+        sa.CheckConstraint(f"device_class IN {DEVICE_CLASSES!r}", name="device_class"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"))
+    touchpoint_id: Mapped[int] = mapped_column(sa.ForeignKey("touchpoint.id", ondelete="CASCADE"))
+    code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("code.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(sa.String(10))
+    clicked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The visit's key, as a scan records it (a keyed hash; never the address or the User-Agent).
+    visitor_key: Mapped[str] = mapped_column(sa.String(32))
+    device_class: Mapped[str] = mapped_column(sa.String(10))
+    #: Bots (maintained list and supplement, HEAD requests, no Accept headers): recorded, never counted.
+    is_bot: Mapped[bool] = mapped_column(default=False)
+    #: A device of the workspace's own team (feedback.auth.devices): recorded, never counted.
+    team: Mapped[bool] = mapped_column(default=False)
 
 
 class UnknownCodeHit(db.Model):

@@ -54,6 +54,8 @@ def by_code(
     resolved = qr_services.resolve_code(raw)
     if resolved is None:
         return Arrival(Next.UNKNOWN)
+    if how is ScanArrival.KIOSK and not resolved.touchpoint.kiosk:  # only a kiosk resets itself
+        how = ScanArrival.TYPED_URL
     outcome = qr_services.outcome_for(resolved.code, now, resolved.campaign_archived)
     own = resolved.code.workspace_id in team
     recorded = ScanOutcome.TEAM if own and outcome is ScanOutcome.OK else outcome

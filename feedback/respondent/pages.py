@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from urllib.parse import quote
 
-from flask import Response, current_app, make_response, render_template
+from flask import Response, current_app, make_response, render_template, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
@@ -29,10 +29,17 @@ from feedback.referrals import services as referrals
 from feedback.respondent import respond
 from feedback.surveys.models import Response as SurveyResponse
 from feedback.surveys.models import SurveyVersion
-from feedback.touchpoints.models import Campaign
+from feedback.touchpoints.models import Campaign, KioskCoupon
 
 #: A form left open over a weekend day still submits.
 FORM_MAX_AGE = 2 * 24 * 3600
+#: A kiosk's thank-you page makes way for the next person after this many seconds, or after KIOSK_COUPON_RESET
+#: when it shows a coupon to scan (time to take out a phone).
+KIOSK_RESET = 10
+KIOSK_COUPON_RESET = 45
+#: A kiosk shows a coupon's QR symbol only this long after the completion: the next person going back in the
+#: browser's history finds the thank-you page without the previous person's coupon.
+KIOSK_COUPON_SECONDS = 120
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -154,6 +161,67 @@ def _offer_panel(step: offers.ThanksOffer | None) -> OfferPanel | None:
     return OfferPanel(step.text, step.coupon, step.expires_at, symbol)
 
 
+def coupon_page_url(code: str, token: str) -> str:
+    """The coupon page of a response, as a kiosk's QR symbol encodes it (PUBLIC_BASE_URL/t/<code>/coupon?r=…)."""
+    return current_app.config["PUBLIC_BASE_URL"] + url_for("respondent.coupon", raw=code, r=token)
+
+
+def _kiosk_offer(step: offers.ThanksOffer | None, code: str, response: SurveyResponse) -> KioskOffer | None:
+    """A kiosk's offer: its text, and the coupon as a QR symbol of the coupon page to scan with one's own phone,
+    shown only shortly after the completion (never the coupon itself, which the next person would see)."""
+    if step is None:
+        return None
+    completed = response.completed_at
+    fresh = completed is not None and (utcnow() - completed).total_seconds() <= KIOSK_COUPON_SECONDS
+    if not step.coupon_code:
+        return KioskOffer(step.text, None, None)
+    if not fresh:
+        return None
+    url = coupon_page_url(code, response.token)
+    return KioskOffer(step.text, url, Markup(render_svg(url, QrOptions(size_mm=40))))  # noqa: S704 - our SVG
+
+
+@dataclass(frozen=True)
+class KioskOffer:
+    """What a kiosk's thank-you page shows of the offer: its text and the coupon page's QR symbol (None: no coupon,
+    or no longer shown)."""
+
+    text: str
+    url: str | None
+    qr: Markup | None
+
+
+def _kiosk_thanks(resolved: ResolvedCode, response: SurveyResponse, language: str) -> Response:
+    """A kiosk's thank-you page: thanks, the coupon as a QR symbol for one's own phone (where the touchpoint shows
+    coupons), and a reset to a fresh survey for the next person (a refresh without JavaScript, and a button).
+    No invite and no contact step: nothing of one person is left for the next."""
+    offer = None
+    if resolved.touchpoint.kiosk_coupon == KioskCoupon.QR:
+        step = offers.thanks_offer(response, resolved.touchpoint, language, utcnow())
+        offer = _kiosk_offer(step, resolved.code.code, response)
+    html = render_template(
+        "respondent/kiosk_thanks.html",
+        resolved=resolved,
+        language=language,
+        offer=offer,
+        next_url=url_for("respondent.scan", raw=resolved.code.code, via="kiosk"),
+        reset=KIOSK_COUPON_RESET if offer and offer.qr else KIOSK_RESET,
+        team=response.flag_reason.split(",")[0] == respond.TEAM,
+    )
+    return no_store(make_response(html))
+
+
+def coupon_page(resolved: ResolvedCode, response: SurveyResponse) -> Response | None:
+    """The coupon of a response on its own page (what a kiosk's QR symbol leads to, on the visitor's phone); None
+    when the response has no coupon."""
+    step = offers.thanks_offer(response, resolved.touchpoint, current_language(), utcnow())
+    panel = _offer_panel(step)
+    if panel is None or panel.coupon is None:
+        return None
+    html = render_template("respondent/coupon.html", resolved=resolved, offer=panel)
+    return no_store(make_response(html))
+
+
 def thanks_page(
     resolved: ResolvedCode,
     response: SurveyResponse,
@@ -163,6 +231,8 @@ def thanks_page(
 ) -> Response:
     """The thank-you page: the invite, the offer with its coupon, and the contact step, as the campaign has them."""
     language = current_language()
+    if resolved.touchpoint.kiosk:
+        return _kiosk_thanks(resolved, response, language)
     campaign = db.session.get(Campaign, resolved.touchpoint.campaign_id)
     html = render_template(
         "respondent/thanks.html",

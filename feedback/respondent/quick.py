@@ -154,6 +154,8 @@ class Setup:
     sets_off: bool
     taken_at: float
     generation: int
+    #: A kiosk touchpoint: no repeat rule (repeat_days is 0), and its responses are marked `kiosk`.
+    kiosk: bool = False
 
 
 #: How long a setup is used before it is read again: a change made by another process (a new survey version, an
@@ -193,13 +195,16 @@ def setup_of(code: str) -> Setup | None:
             touchpoint_id=touchpoint.id,
             version_id=version.id,
             pages=respond.survey_pages(version),
-            repeat_days=db.session.scalar(sa.select(Survey.repeat_days).where(Survey.id == touchpoint.survey_id)) or 0,
+            repeat_days=0
+            if touchpoint.kiosk  # one person after another on one screen: repeats are expected
+            else db.session.scalar(sa.select(Survey.repeat_days).where(Survey.id == touchpoint.survey_id)) or 0,
             rules=repeats.rules_of(touchpoint),
             sets_off=events.bus().wanted(
                 ResponseCompleted, touchpoint.workspace_id, touchpoint.campaign_id, touchpoint.id
             ),
             taken_at=clock,
             generation=generation,
+            kiosk=touchpoint.kiosk,
         )
     finally:
         db.session.commit()  # a read-only transaction; the full path, if it follows, takes the write lock first
@@ -251,6 +256,7 @@ def complete_at_once(
         "flag_reason": ",".join(reasons),
         "contact_id": None,
         "coupon_withheld": False,
+        "kiosk": setup.kiosk,
     }
     answers = [
         row

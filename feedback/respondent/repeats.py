@@ -62,7 +62,10 @@ class Guard:
 
 
 def rules_of(touchpoint: Touchpoint) -> Rules:
-    """The survey's repeat days and the campaign's repeat window and coupon cap."""
+    """The survey's repeat days and the campaign's repeat window and coupon cap; none on a kiosk, where one person
+    after another answers on the same screen."""
+    if touchpoint.kiosk:
+        return Rules(0, 0, 0)
     days = 0
     if touchpoint.survey_id is not None:
         days = db.session.scalar(sa.select(Survey.repeat_days).where(Survey.id == touchpoint.survey_id)) or 0

@@ -92,8 +92,9 @@ def survey_pages(version: SurveyVersion) -> list[list[QuestionSpec]]:
 
 
 def already_answered(touchpoint: Touchpoint, visitor_key: str, now: datetime) -> bool:
-    """True when this visitor completed the touchpoint's survey within the survey's repeat period."""
-    if touchpoint.survey_id is None:
+    """True when this visitor completed the touchpoint's survey within the survey's repeat period. Never on a kiosk:
+    there one person answers after another on the same screen."""
+    if touchpoint.survey_id is None or touchpoint.kiosk:
         return False
     days = db.session.scalar(sa.select(Survey.repeat_days).where(Survey.id == touchpoint.survey_id)) or 0
     if days == 0:  # the survey allows answering again at any time
@@ -158,6 +159,7 @@ def _get_or_create(
         started_at=now,
         flagged=team,
         flag_reason=TEAM if team else "",
+        kiosk=touchpoint.kiosk,
     )
     try:
         with db.session.begin_nested():

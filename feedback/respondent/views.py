@@ -32,10 +32,11 @@ from feedback.errors import render_error
 from feedback.extensions import commit, db, limiter
 from feedback.i18n import current_language
 from feedback.leads import services as leads
-from feedback.qr import fastpath
+from feedback.qr import actions, fastpath
 from feedback.qr import services as qr_services
 from feedback.qr.codes import InvalidCode, normalise_code
 from feedback.qr.models import Arrival as ScanArrival
+from feedback.qr.models import ScanOutcome
 from feedback.qr.services import ResolvedCode
 from feedback.qr.visitors import VISITOR_COOKIE, describe_visit, device_signature, signature, visitor_key_for_cookie
 from feedback.referrals import services as referrals
@@ -52,6 +53,9 @@ bp = Blueprint("respondent", __name__)
 UNKNOWN_CODE_LIMIT = "60 per minute"
 _UNKNOWN_CODES = parse_limit(UNKNOWN_CODE_LIMIT)
 CONTACT_LIMIT = "10 per minute"
+#: Per network + device signature: landing-action clicks stored (more are sent on, not stored).
+ACTION_LIMIT = "30 per minute"
+_ACTIONS = parse_limit(ACTION_LIMIT)
 VISITOR_COOKIE_AGE = 365 * 24 * 3600
 
 
@@ -142,6 +146,8 @@ def scan(raw: str) -> Response:
     now = utcnow()
     if request.args.get("via") == "code":
         how = ScanArrival.TYPED_CODE
+    elif request.args.get("via") == "kiosk":  # a kiosk's reset for the next person (arrive.by_code checks it)
+        how = ScanArrival.KIOSK
     else:  # the symbol encodes /T/ in upper case; people typing the printed address write /t/
         rule = request.url_rule.rule if request.url_rule else ""
         how = ScanArrival.SYMBOL if rule.startswith("/T/") else ScanArrival.TYPED_URL
@@ -190,6 +196,34 @@ def open_invite(raw: str) -> Response:
     return _show(arrival, notice)
 
 
+@bp.route("/T/<raw>/go/<action>")
+@bp.route("/t/<raw>/go/<action>")
+def landing_action(raw: str, action: str) -> Response:
+    """A click on a landing page's call, calendar, follow or main button: count it, then send the phone to the
+    touchpoint's stored target (never one named by the request). Unknown actions and actions the touchpoint does
+    not have answer 404; a paused or expired code answers as its scan does. Beyond ACTION_LIMIT clicks a minute from
+    one network + device signature the phone is still sent on, but nothing more is stored."""
+    resolved = qr_services.resolve_code(raw)
+    kind = actions.action_kind(action)
+    if resolved is None:
+        return _unknown(raw)
+    calendar = url_for("respondent.calendar_entry", raw=resolved.code.code)
+    target = actions.action_target(resolved.touchpoint, kind, calendar) if kind is not None else None
+    if kind is None or target is None:
+        body, status = render_error(404)
+        return pages.no_store(make_response(body, status))
+    now = utcnow()
+    outcome = qr_services.outcome_for(resolved.code, now, resolved.campaign_archived)
+    if outcome is not ScanOutcome.OK:
+        expired = outcome is ScanOutcome.EXPIRED
+        html = render_template("respondent/ended.html", brand=resolved.brand, expired=expired)
+        return pages.no_store(make_response(html, 410 if expired else 200))
+    commit()  # the reads end here: the click is written in a short transaction of its own
+    if not limiter.enabled or limiter.limiter.hit(_ACTIONS, "landing-action", _signature_key()):
+        actions.record_action(resolved, kind, describe_visit(request, now.date()), _is_team(resolved), now)
+    return pages.no_store(redirect(target, 302))
+
+
 @bp.route("/t/<raw>/event.ics")
 def calendar_entry(raw: str) -> Response:
     """An iCalendar file for a trade-fair or event touchpoint, so visitors can keep the date."""
@@ -221,18 +255,19 @@ def calendar_entry(raw: str) -> Response:
 # --- the survey --------------------------------------------------------------------------------------------------
 
 
-def _respondent_key(token: str) -> tuple[str, str | None]:
+def _respondent_key(token: str, kiosk: bool = False) -> tuple[str, str | None]:
     """The visitor key for responses, and a first-party cookie id to set when the visitor has none.
 
     The new id is derived from the form token, so requests of one form that overlap (answers saved as they are
-    given) all set the same cookie and the response's visitor key matches it.
+    given) all set the same cookie and the response's visitor key matches it. On a kiosk every form is another
+    person: the key comes from the form token alone, whatever cookie the screen has, and no cookie is set.
     """
     cookie = request.cookies.get(VISITOR_COOKIE, "")
-    if len(cookie) == 32 and all(c in "0123456789abcdef" for c in cookie):
+    if not kiosk and len(cookie) == 32 and all(c in "0123456789abcdef" for c in cookie):
         return visitor_key_for_cookie(cookie), None
     secret = current_app.config["SECRET_KEY"].encode()
     fresh = hmac.new(secret, f"visitor-cookie:{token}".encode(), hashlib.sha256).hexdigest()[:32]
-    return visitor_key_for_cookie(fresh), fresh
+    return visitor_key_for_cookie(fresh), None if kiosk else fresh
 
 
 def _with_cookie(response: Response, fresh: str | None) -> Response:
@@ -298,7 +333,7 @@ def _submit_at_once(raw: str) -> Response | None:
     setup = quick.setup_of(code)
     if setup is None or setup.code_id != state.code_id:
         return None
-    visitor_key, fresh = _respondent_key(state.token)
+    visitor_key, fresh = _respondent_key(state.token, setup.kiosk)
     form, language = _form_lists(), current_language()
     if not quick.complete_at_once(setup, state, _page_number(), form, visitor_key, language, utcnow(), _device()):
         return None
@@ -323,7 +358,7 @@ def submit(raw: str) -> Response:
     version = respond.current_version(resolved.touchpoint)
     if version is None:
         return redirect(url_for("respondent.scan", raw=resolved.code.code), 303)
-    visitor_key, fresh = _respondent_key(state.token)
+    visitor_key, fresh = _respondent_key(state.token, resolved.touchpoint.kiosk)
     existing = respond.response_by_token(state.token)
     team = _is_team(resolved)
     if existing is None and not team and respond.already_answered(resolved.touchpoint, visitor_key, now):
@@ -358,7 +393,7 @@ def save_answer(raw: str) -> Response:
     if version is None:
         return make_response(jsonify(error="no survey"), 409)
     key = request.form.get("key", "")[:40]
-    visitor_key, fresh = _respondent_key(state.token)
+    visitor_key, fresh = _respondent_key(state.token, resolved.touchpoint.kiosk)
     try:
         respond.save_single_answer(
             resolved.touchpoint,
@@ -399,6 +434,17 @@ def thanks(raw: str) -> Response:
     return pages.thanks_page(*found)
 
 
+@bp.route("/t/<raw>/coupon")
+def coupon(raw: str) -> Response:
+    """A response's coupon on a page of its own: where a kiosk's QR symbol leads, on the visitor's own phone."""
+    found = _answered(raw, request.args.get("r", ""))
+    page = pages.coupon_page(*found) if found is not None else None
+    if page is None:
+        body, status = render_error(404)
+        return pages.no_store(make_response(body, status))
+    return page
+
+
 @bp.route("/t/<raw>/invite", methods=["POST"])
 @limiter.limit(_invite_limit, key_func=_signature_key)
 def take_invite(raw: str) -> Response:
@@ -408,7 +454,7 @@ def take_invite(raw: str) -> Response:
         return redirect(url_for("respondent.scan", raw=raw.upper()), 303)
     resolved, response = found
     campaign = resolved.touchpoint.campaign
-    if referrals.offers_invite(response, campaign):
+    if not resolved.touchpoint.kiosk and referrals.offers_invite(response, campaign):
         referrals.issue_invite(response, campaign, utcnow(), _device())
         commit()
     return redirect(url_for("respondent.thanks", raw=resolved.code.code, r=response.token) + "#invite", 303)
@@ -425,6 +471,8 @@ def leave_contact(raw: str) -> Response:
     campaign = db.session.get(Campaign, resolved.touchpoint.campaign_id)
     target = url_for("respondent.thanks", raw=resolved.code.code, r=response.token)
     if campaign is None or not campaign.ask_contact or response.completed_at is None or response.flagged:
+        return redirect(target, 303)
+    if resolved.touchpoint.kiosk:  # a shared screen asks nobody for contact details
         return redirect(target, 303)
     try:
         leads.capture(

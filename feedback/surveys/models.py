@@ -192,6 +192,8 @@ class Response(db.Model):
     #: Likely a bot (honeypot filled, answered too fast): kept, but excluded from ratings.
     flagged: Mapped[bool] = mapped_column(default=False)
     flag_reason: Mapped[str] = mapped_column(sa.String(40), default="")
+    #: Answered on a kiosk touchpoint's shared screen (one person after another on one device).
+    kiosk: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: The contact who left their details after this response (with consent); None: anonymous.
     contact_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("contact.id", ondelete="SET NULL", use_alter=True), index=True

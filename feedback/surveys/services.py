@@ -313,6 +313,7 @@ RESPONSE_COLUMNS = [
     "completed",
     "flags",
     "reference",
+    "kiosk",
 ]
 
 
@@ -338,6 +339,8 @@ class ResponseRecord:
     reference: str
     values: dict[str, list[object]] = field(default_factory=dict)
     multiple: set[str] = field(default_factory=set)
+    #: Answered on a kiosk touchpoint's shared screen.
+    kiosk: bool = False
 
     def row(self, keys: list[str]) -> list[object]:
         """RESPONSE_COLUMNS, then one column per key (several choices joined with '; ')."""
@@ -351,6 +354,7 @@ class ResponseRecord:
             "yes" if self.completed_at else "no",
             self.flags,
             self.reference,
+            "yes" if self.kiosk else "no",
         ] + [_joined(self.values.get(k)) for k in keys]
 
     def document(self) -> dict[str, object]:
@@ -369,6 +373,7 @@ class ResponseRecord:
             "completed": self.completed_at is not None,
             "flags": self.flags or None,
             "reference": self.reference or None,
+            "kiosk": self.kiosk,
             "answers": answers,
         }
 
@@ -396,6 +401,7 @@ def response_records(
             Response.completed_at,
             Response.flag_reason,
             Response.flagged,
+            Response.kiosk,
             Answer.question_key,
             Answer.question_type,
             Answer.value_number,
@@ -414,14 +420,14 @@ def response_records(
             SurveyVersion.survey_id == survey_id
         )
     current: ResponseRecord | None = None
-    for (rid, campaign, touchpoint, code, reference, language, started, completed, reason, flagged, key, kind,
-         number, text) in db.session.execute(query):  # fmt: skip
+    for (rid, campaign, touchpoint, code, reference, language, started, completed, reason, flagged, kiosk, key,
+         kind, number, text) in db.session.execute(query):  # fmt: skip
         if current is None or current.id != rid:
             if current is not None:
                 yield current
             flags = (reason or "likely_bot") if flagged else ""
             current = ResponseRecord(
-                rid, campaign, touchpoint, code or "", language, started, completed, flags, reference or ""
+                rid, campaign, touchpoint, code or "", language, started, completed, flags, reference or "", kiosk=kiosk
             )
         if key is not None:
             current.values.setdefault(key, []).append(number if number is not None else (text or ""))

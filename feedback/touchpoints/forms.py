@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from feedback.forms import AmountField, CountField, LocalisedForm
-from feedback.touchpoints.models import Channel, Phase
+from feedback.touchpoints.models import Channel, KioskCoupon, Phase
 
 MAX_MONEY = 10**10 - 1
 #: What <input type="datetime-local"> sends and accepts (the first format is used to render).
@@ -149,6 +149,22 @@ class TouchpointForm(LocalisedForm):
     )
     location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+    kiosk = BooleanField(
+        _l("Kiosk: a shared screen (trade-fair tablet, point of sale)"),
+        description=_l(
+            "One person answers after another on the same device: after each answer the survey starts afresh for "
+            "the next person, “already answered” does not apply, and no invite or contact step is shown. Answers "
+            "are marked as kiosk answers."
+        ),
+    )
+    kiosk_coupon = SelectField(
+        _l("Coupons on the kiosk"),
+        choices=lambda: [
+            SelectChoice(KioskCoupon.QR.value, str(_l("as a QR code to scan with one's own phone"))),
+            SelectChoice(KioskCoupon.OFF.value, str(_l("none (no coupon is issued on the kiosk)"))),
+        ],
+        default=KioskCoupon.QR.value,
+    )
     submit = SubmitField(_l("Save touchpoint"))
 
 

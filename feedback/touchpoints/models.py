@@ -41,6 +41,15 @@ class Phase(enum.StrEnum):
     ADVOCACY = "advocacy"
 
 
+class KioskCoupon(enum.StrEnum):
+    """What a kiosk's thank-you page does with a coupon: a QR symbol of the coupon page for one's own phone, or no
+    coupon at all (none is issued)."""
+
+    QR = "qr"
+    OFF = "off"
+
+
+KIOSK_COUPON_VALUES = tuple(k.value for k in KioskCoupon)
 CHANNEL_VALUES = tuple(c.value for c in Channel)
 PHASE_VALUES = tuple(p.value for p in Phase)
 
@@ -126,6 +135,7 @@ class Touchpoint(db.Model):
         sa.CheckConstraint(f"phase IN {PHASE_VALUES!r}", name="phase"),
         sa.CheckConstraint("cost IS NULL OR cost >= 0", name="cost_not_negative"),
         sa.CheckConstraint("reach IS NULL OR reach >= 0", name="reach_not_negative"),
+        sa.CheckConstraint(f"kiosk_coupon IN {KIOSK_COUPON_VALUES!r}", name="kiosk_coupon"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -160,6 +170,11 @@ class Touchpoint(db.Model):
     event_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: The survey shown on the landing page (its newest version).
     survey_id: Mapped[int | None] = mapped_column(index=True)
+    #: A shared screen (trade-fair tablet, point of sale) where one person answers after another: the thank-you
+    #: page resets to a fresh survey, the repeat rule does not apply, no visitor cookie, no invite or contact step.
+    kiosk: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: On a kiosk: the coupon as a QR symbol of its page, for one's own phone ("qr"), or no coupon ("off").
+    kiosk_coupon: Mapped[str] = mapped_column(sa.String(8), default=KioskCoupon.QR.value, server_default="qr")
 
     campaign: Mapped[Campaign] = relationship(
         back_populates="touchpoints",

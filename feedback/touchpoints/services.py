@@ -15,7 +15,7 @@ from feedback.errors import DomainError, NotFound
 from feedback.extensions import db
 from feedback.surveys.services import attach, get_survey
 from feedback.tenancy import get_owned, owned
-from feedback.touchpoints.models import Campaign, Channel, Phase, Touchpoint
+from feedback.touchpoints.models import Campaign, Channel, KioskCoupon, Phase, Touchpoint
 
 
 class DuplicateCampaign(DomainError):
@@ -100,12 +100,15 @@ class TouchpointData:
     reach: int | None = None
     location: str = ""
     notes: str = ""
+    #: A shared screen where one person answers after another (see Touchpoint.kiosk).
+    kiosk: bool = False
+    kiosk_coupon: KioskCoupon = KioskCoupon.QR
 
 
 class TouchpointChanges(TypedDict, total=False):
     """Some fields of a touchpoint (an API PATCH): a field left out keeps its value. None empties cost and reach and
-    detaches the survey (`survey_id`); name, channel, phase, location and notes refuse it. `archived` archives
-    (True) or restores (False) the touchpoint, None leaves it."""
+    detaches the survey (`survey_id`); name, channel, phase, location, notes, kiosk and kiosk_coupon refuse it.
+    `archived` archives (True) or restores (False) the touchpoint, None leaves it."""
 
     name: str | None
     channel: Channel | None
@@ -116,6 +119,8 @@ class TouchpointChanges(TypedDict, total=False):
     notes: str | None
     survey_id: int | None
     archived: bool | None
+    kiosk: bool | None
+    kiosk_coupon: KioskCoupon | None
 
 
 def _refuse_empty(changes: dict[str, Any], fields: tuple[str, ...]) -> None:
@@ -325,6 +330,8 @@ def create_touchpoint(campaign: Campaign, data: TouchpointData, survey_id: int |
         reach=data.reach,
         location=data.location.strip(),
         notes=data.notes.strip(),
+        kiosk=data.kiosk,
+        kiosk_coupon=KioskCoupon(data.kiosk_coupon).value,
     )
     db.session.add(touchpoint)
     db.session.flush()
@@ -349,6 +356,8 @@ def update_touchpoint(touchpoint: Touchpoint, data: TouchpointData) -> Touchpoin
     touchpoint.reach = data.reach
     touchpoint.location = data.location.strip()
     touchpoint.notes = data.notes.strip()
+    touchpoint.kiosk = data.kiosk
+    touchpoint.kiosk_coupon = KioskCoupon(data.kiosk_coupon).value
     return touchpoint
 
 
@@ -372,7 +381,7 @@ def change_touchpoint(workspace_id: int, touchpoint_id: int, changes: Touchpoint
     if "survey_id" in fields:
         survey_id = fields.pop("survey_id")
         attach(touchpoint, get_survey(workspace_id, survey_id) if survey_id is not None else None)
-    _refuse_empty(fields, ("name", "channel", "phase", "location", "notes"))
+    _refuse_empty(fields, ("name", "channel", "phase", "location", "notes", "kiosk", "kiosk_coupon"))
     current = TouchpointData(
         name=touchpoint.name,
         channel=Channel(touchpoint.channel),
@@ -381,6 +390,8 @@ def change_touchpoint(workspace_id: int, touchpoint_id: int, changes: Touchpoint
         reach=touchpoint.reach,
         location=touchpoint.location,
         notes=touchpoint.notes,
+        kiosk=touchpoint.kiosk,
+        kiosk_coupon=KioskCoupon(touchpoint.kiosk_coupon),
     )
     update_touchpoint(touchpoint, replace(current, **fields))
     if archived is not None:

@@ -23,7 +23,7 @@ from feedback.surveys.models import Survey
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
 from feedback.touchpoints import landing, queries, services
 from feedback.touchpoints.forms import CampaignForm, LandingForm, TouchpointForm
-from feedback.touchpoints.models import Campaign, Channel, Phase, Touchpoint
+from feedback.touchpoints.models import Campaign, Channel, KioskCoupon, Phase, Touchpoint
 
 bp = Blueprint("touchpoints", __name__, url_prefix="/w/<ws>")
 scope_blueprint(bp)
@@ -68,6 +68,8 @@ def _touchpoint_data(form: TouchpointForm) -> services.TouchpointData:
         reach=form.reach.data,
         location=form.location.data or "",
         notes=form.notes.data or "",
+        kiosk=bool(form.kiosk.data),
+        kiosk_coupon=KioskCoupon(form.kiosk_coupon.data or KioskCoupon.QR.value),
     )
 
 

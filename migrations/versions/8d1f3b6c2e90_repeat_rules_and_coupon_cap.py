@@ -1,7 +1,7 @@
 """repeat rules and coupon cap
 
 Revision ID: 8d1f3b6c2e90
-Revises: 5c2e8a4f1d37
+Revises: a41c7e93d2b8
 Create Date: 2026-12-06 21:50:00.000000
 
 Completion claims make the repeat rules hold on every path and under concurrency; campaigns set the repeat window
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8d1f3b6c2e90'
-down_revision = '5c2e8a4f1d37'
+down_revision = 'a41c7e93d2b8'
 branch_labels = None
 depends_on = None
 

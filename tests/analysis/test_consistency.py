@@ -20,12 +20,18 @@ from feedback.api import services as api_services
 from feedback.api.models import Scope
 from feedback.db_types import utcnow
 from feedback.extensions import db
+from feedback.qr.models import LandingAction
 from feedback.referrals import services as referrals
 from feedback.touchpoints.models import Channel, Phase
 from tests.helpers import WHEN
 
 #: The metrics compared, as the downloads name them.
-KEYS = ("rating", "nps", "nps_n", "csat", "response_rate", "scans", "unique_visitors", "k_factor", "acceptance_rate")
+KEYS = (
+    "rating", "nps", "nps_n", "csat", "response_rate", "scans", "unique_visitors", "k_factor", "acceptance_rate",
+    "kiosk", "action_call", "action_calendar", "action_follow", "action_cta", "action_call_per_visitor",
+    "action_cta_per_visitor",
+)  # fmt: skip
+ACTIONS = ("call", "calendar", "follow", "cta")
 
 
 @pytest.fixture
@@ -48,7 +54,20 @@ def campaign(make_user, make_workspace, make_campaign, make_touchpoint, with_sur
     first = None
     for i, value in enumerate(booth_nps):
         made = make_response(booth, when=WHEN + timedelta(hours=i), nps=value, csat=1 + value % 5, ces=1 + i % 7)
+        made.kiosk = i % 3 == 0  # the booth's tablet took a third of its answers
         first = first or made
+    # clicks on the booth's and the flyer's landing-page actions; a bot's and a team device's are not counted
+    for touchpoint, action, n in ((booth, "call", 4), (booth, "calendar", 7), (booth, "cta", 2), (flyer, "follow", 3)):
+        for i in range(n):
+            db.session.add(
+                LandingAction(workspace_id=workspace.id, touchpoint_id=touchpoint.id, action=action,
+                              clicked_at=WHEN + timedelta(minutes=i), visitor_key=f"{i:032x}", device_class="mobile")
+            )  # fmt: skip
+    for extra in ({"is_bot": True}, {"team": True}):
+        db.session.add(
+            LandingAction(workspace_id=workspace.id, touchpoint_id=booth.id, action="call", clicked_at=WHEN,
+                          visitor_key="f" * 32, device_class="mobile", **extra)
+        )  # fmt: skip
     for value in [9, 6, 3, 10, 8, 2, 6, 7, 9, 5, 4, 10]:
         make_response(flyer, nps=value)
     invite = referrals.issue_invite(first, campaign, WHEN + timedelta(minutes=5))
@@ -79,6 +98,10 @@ def _expected(campaign) -> dict[str, dict[str, object]]:  # noqa: ANN001
             "unique_visitors": row.touchpoint.counts.visitors,
             "k_factor": row.referrals.k_factor,
             "acceptance_rate": row.referrals.acceptance_rate.share if row.referrals.acceptance_rate else None,
+            "kiosk": row.touchpoint.kiosk_completions,
+            **{f"action_{a}": row.touchpoint.actions.of(a) for a in ACTIONS},
+            "action_call_per_visitor": row.touchpoint.actions.per_visitor("call", row.touchpoint.counts.visitors),
+            "action_cta_per_visitor": row.touchpoint.actions.per_visitor("cta", row.touchpoint.counts.visitors),
         }
         for row in rows
     }
@@ -101,6 +124,11 @@ def test_every_output_shows_the_same_numbers(client, auth, runner, campaign, tmp
     expected = _expected(campaign["campaign"])
     assert expected["Booth"]["k_factor"] == pytest.approx(1 / 23) and expected["Booth"]["acceptance_rate"] == 1.0
     assert expected["Booth"]["unique_visitors"] == 30 and expected["Poster"]["rating"] is None
+    assert expected["Booth"]["kiosk"] == 8 and expected["Flyer"]["kiosk"] == 0
+    assert [expected["Booth"][f"action_{a}"] for a in ACTIONS] == [4, 7, 0, 2] and expected["Flyer"][
+        "action_follow"
+    ] == 3
+    assert expected["Booth"]["action_call_per_visitor"] == pytest.approx(4 / 30)
     ws, cid = campaign["workspace"].slug, campaign["campaign"].id
     auth.login(campaign["owner"])
     base = f"/w/{ws}/campaigns/{cid}/ratings"
@@ -161,6 +189,9 @@ def test_every_output_shows_the_same_numbers(client, auth, runner, campaign, tmp
             f"{values['scans']} <span" in detail and f"{values['unique_visitors']} visitors, counted per day" in detail
         )
         assert f"<strong>{round(values['nps'])}</strong>" in detail
+        assert f"Calls {values['action_call']} " in detail and f"Main button clicks {values['action_cta']} " in detail
+        if values["kiosk"]:
+            assert f"{values['kiosk']} of {values['nps_n']} completions were answered on a kiosk" in detail
 
     # the journey cards and the matrix of the same page
     journey = page[page.index('class="journey"') :]

@@ -26,6 +26,9 @@ PHONE = {
     "user_agent": PHONE_UA,
 }
 DESKTOP = {"viewport": {"width": 1366, "height": 900}, "user_agent": DESKTOP_UA}
+#: Another person's phone: all browsers here share one network (127.0.0.1), so another person needs another device
+#: for the repeat rules (same network + same device within the window = the same person).
+FRIEND_PHONE = {**PHONE, "user_agent": PHONE_UA.replace("Pixel 8", "SM-S911B").replace("Chrome/126.0", "Chrome/125.0")}
 
 
 @pytest.fixture(scope="session")

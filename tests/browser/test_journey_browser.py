@@ -24,7 +24,7 @@ from openpyxl import load_workbook
 from PIL import Image
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, log_in
+from tests.browser.conftest import ARTIFACTS, DESKTOP, FRIEND_PHONE, PHONE, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -160,7 +160,7 @@ def test_from_signup_to_a_rated_touchpoint(browser, server, make_user, make_work
     phone.close()
 
     # the friend opens the invite on another phone and answers too
-    friend_phone = browser.new_context(**PHONE, **GERMAN)
+    friend_phone = browser.new_context(**FRIEND_PHONE, **GERMAN)
     friend = friend_phone.new_page()
     friend.goto(invite_link)
     assert friend.get_by_text("Sie wurden von einem Freund eingeladen", exact=False).is_visible()

@@ -10,7 +10,7 @@ from feedback.qr import services as qr_services
 from feedback.referrals import services as referrals
 from feedback.referrals.models import InviteAcceptance
 from feedback.surveys import services as surveys
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import FRIEND_PHONE, PHONE
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +46,7 @@ def test_a_friend_accepts_an_invite_taken_on_the_thank_you_page(browser, live_se
     assert "/i/" in link
     screenshot(page, "invite-phone")
 
-    friend = browser.new_context(**PHONE, locale="de-DE", extra_http_headers={"Accept-Language": "de-DE"})
+    friend = browser.new_context(**FRIEND_PHONE, locale="de-DE", extra_http_headers={"Accept-Language": "de-DE"})
     friend_page = friend.new_page()
     invite_path = link.split("/i/", 1)[1]
     friend_page.goto(f"{live_server}/i/{invite_path}")

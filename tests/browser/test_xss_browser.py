@@ -87,7 +87,7 @@ SYSTEM = {
     "rolled_up_month": ["timezone"],
     "webhook_endpoint": ["events", "secret"],
     "workspace_invitation": ["email", "role", "token_hash"],
-    "touchpoint": ["channel", "phase", "destination_url"],  # a redirect: the landing page is never shown
+    "touchpoint": ["channel", "phase", "destination_url", "kiosk_coupon"],  # destination: a redirect, never shown
     "webhook_delivery": ["event", "event_id", "payload", "status"],
     "contact": ["consent_text", "consent_language", "stage"],
     "daily_count": ["dimension", "key", "measure"],
@@ -96,11 +96,13 @@ SYSTEM = {
     "question": ["key", "type", "wording_key"],
     "code": ["code"],
     "score_event": ["activity", "source"],
-    "scan": ["visitor_key", "device_class", "language", "outcome"],
+    "scan": ["visitor_key", "device_class", "language", "outcome", "arrival"],
+    "landing_action": ["action", "visitor_key", "device_class"],
     "response": ["token", "visitor_key", "language", "flag_reason"],
     "answer": ["question_key", "question_type"],
     "coupon": ["code", "redeemed_via"],
-    "invite": ["code", "referrer_visitor_key"],
+    "invite": ["code", "referrer_visitor_key", "referrer_signature"],
+    "completion_claim": ["kind", "key", "token"],
     "invite_acceptance": ["visitor_key"],
 }
 #: Dashboard pages that are downloads or need a form's POST, not pages to look at.

@@ -250,9 +250,11 @@ def test_landing_page_offers_calls_to_action_and_a_calendar_entry(client, make_t
     code = services.create_code(touchpoint)
     db.session.commit()
     html = visit(client, f"/t/{code.code}", lang="en").get_data(as_text=True)
-    assert 'href="https://shop.example.com/"' in html and "Shop now" in html
-    assert 'href="tel:+4940123456"' in html and "instagram.com/nordlicht" in html
-    assert f"/t/{code.code}/event.ics" in html
+    # every action goes through the service's redirect, which counts it (tests/qr/test_landing_actions.py)
+    assert f'href="/t/{code.code}/go/cta"' in html and "Shop now" in html
+    assert f'href="/t/{code.code}/go/call"' in html and "Call +49 40 123456" in html
+    assert f'href="/t/{code.code}/go/follow"' in html and f'href="/t/{code.code}/go/calendar"' in html
+    assert visit(client, f"/t/{code.code}/go/calendar").headers["Location"] == f"/t/{code.code}/event.ics"
     ics = visit(client, f"/t/{code.code}/event.ics", lang="en")
     assert ics.headers["Content-Type"].startswith("text/calendar")
     body = ics.get_data(as_text=True)

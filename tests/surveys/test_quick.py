@@ -50,7 +50,7 @@ def _completion(code, n: int, since=None) -> quick.Completion:  # noqa: ANN001
         "workspace_id": code[0], "touchpoint_id": code[1], "code_id": code[2], "scan_id": None,
         "version_id": code[3], "invite_id": None, "token": f"token-{n:06d}", "visitor_key": f"{n:032x}",
         "language": "de", "started_at": now, "completed_at": now, "flagged": False, "flag_reason": "",
-        "contact_id": None, "coupon_withheld": False,
+        "contact_id": None, "coupon_withheld": False, "kiosk": False,
     }  # fmt: skip
     answer = {"workspace_id": code[0], "touchpoint_id": code[1], "question_key": "nps", "question_type": "nps",
               "value_number": n % 11, "value_text": None, "answered_at": now}  # fmt: skip

@@ -243,3 +243,13 @@ def test_campaign_settings_are_checked(client, auth, make_user, make_workspace) 
     assert ok.status_code == 302
     campaign = db.session.scalar(sa.select(Campaign).where(Campaign.name == "Y"))
     assert (campaign.repeat_window_minutes, campaign.coupon_cap_per_hour) == (10, 0)
+
+
+def test_a_kiosk_is_one_device_for_many_people_so_neither_rule_holds_there(app, booth) -> None:
+    """One tablet, one person after another: no possible repeats, no coupon cap (its coupons go to each phone)."""
+    booth.touchpoint.kiosk = True
+    db.session.commit()
+    tablet = _phone(app)
+    for _ in range(5):
+        tablet.answer(f"/t/{booth.code}")
+    assert set(_reasons()) == {""} and count(Coupon) == 5 and _counted(booth) == 5

@@ -210,7 +210,7 @@ def test_calls_to_action_wait_for_the_thank_you_page(client, code) -> None:
     assert "Zum Shop" not in survey_page, "no way out of the survey before it is answered"
     thanks = answer_all(client, code, form_fields(survey_page))
     html = client.get(thanks.headers["Location"], headers=PHONE).get_data(as_text=True)
-    assert 'href="https://shop.example.com/"' in html and "Zum Shop" in html
+    assert f'href="/t/{code.code}/go/cta"' in html and "Zum Shop" in html
 
 
 def test_saves_of_one_response_lock_it_on_postgresql(client, code) -> None:
