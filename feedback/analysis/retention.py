@@ -2,10 +2,10 @@
 
 A raw scan holds a pseudonymous visitor key, the device and the language of one visit; after a year nobody needs
 that, only how many scans and visitors each touchpoint had on each day. The job counts the old scans of a stretch
-of days exactly as the roll-ups do (per touchpoint, code, device and language; scans and distinct visitors), puts
+of days exactly as the roll-ups do (per touchpoint, code, device, language and arrival; scans and visitors), puts
 the counts in `retained_count` and deletes the raw rows, in one transaction: a scan is always either a raw row or
 part of a retained count, never both and never neither. Ratings, exports and the API add retained counts to the
-raw rows left, so their totals do not change.
+raw rows left, so their totals do not change. Scans of team devices, like bots, are counted nowhere and deleted.
 
 Scans a response or an invite open refers to are kept (the response's device and the referral statistics read
 them) but marked `retained_at`, so they are not counted twice. Bot visits and scans of paused or expired codes,
