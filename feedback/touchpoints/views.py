@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
@@ -15,9 +15,13 @@ from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
 from feedback.extensions import commit, db
+from feedback.headers import policy
 from feedback.qr import personal
 from feedback.qr import services as qr_services
 from feedback.qr.forms import BatchForm, CodeForm
+from feedback.qr.models import Code
+from feedback.qr.services import ResolvedCode
+from feedback.respondent import pages, respond
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Survey
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
@@ -223,6 +227,26 @@ def show_touchpoint(touchpoint_id: int):
         can_edit=current_role().allows(Role.EDITOR),
         confirm_form=ConfirmForm(),
     )
+
+
+@bp.route("/touchpoints/<int:touchpoint_id>/preview")
+def preview_touchpoint(touchpoint_id: int) -> Response:
+    """What a phone sees at this touchpoint (landing page and first survey page), for proofs and tests: nothing is
+    recorded, no scan and no answer, and the page cannot be sent."""
+    touchpoint = services.get_touchpoint(current_workspace().id, touchpoint_id)
+    codes = qr_services.codes_of(touchpoint)
+    code = codes[0] if codes else Code(code="PREVIEW0", workspace_id=touchpoint.workspace_id)
+    workspace = current_workspace()
+    resolved = ResolvedCode(code, touchpoint, touchpoint.campaign.slug, workspace.name, workspace.timezone)
+    version = respond.current_version(touchpoint)
+    if version is None or not version.questions:
+        response = pages.landing_page(resolved)
+    else:
+        state = respond.FormState(respond.new_token(), version.id, None, code.id or 0, utcnow().timestamp())
+        response = pages.survey_page(resolved, version, state, 0, {})
+    response.headers["Content-Security-Policy"] = policy(**{"form-action": "'none'"})
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def _local(value: datetime | None) -> datetime | None:

@@ -112,3 +112,18 @@ def test_a_forged_or_foreign_mark_is_ignored(app, shop) -> None:
     db.session.expire_all()
     assert [s.outcome for s in db.session.scalars(sa.select(Scan))] == ["ok"]
     assert _counted(code) == 1
+
+
+def test_the_touchpoint_preview_shows_the_phone_page_and_counts_nothing(client, auth, shop) -> None:
+    editor, workspace, _campaign, touchpoint, _code = shop
+    auth.login(editor)
+    page = client.get(f"/w/{workspace.slug}/touchpoints/{touchpoint.id}/preview")
+    assert page.status_code == 200 and "How likely are you to recommend" in page.get_data(as_text=True)
+    assert "form-action 'none'" in page.headers["Content-Security-Policy"]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Scan)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
+    listing = client.get(f"/w/{workspace.slug}/touchpoints/{touchpoint.id}").get_data(as_text=True)
+    assert f"/touchpoints/{touchpoint.id}/preview" in listing
+    other = client.get(f"/w/{workspace.slug}/touchpoints/999999/preview")
+    assert other.status_code == 404
