@@ -244,6 +244,10 @@ def _scan_row(code: Code, moment: datetime, visitor: str, rng: random.Random) ->
         "language": rng.choices(["de", "en", "tr", "pl"], weights=[85, 10, 3, 2])[0],
         "is_bot": device == "bot",
         "outcome": "ok",
+        # most people scan; a few type the printed address or the code (small prints a few more)
+        "arrival": "personal_mailing"
+        if code.reference is not None
+        else rng.choices(["symbol", "typed_url", "typed_code"], weights=[84, 10, 6])[0],
     }
 
 
@@ -425,6 +429,7 @@ def _demo_referrals(campaign: Campaign, rng: random.Random) -> None:
                     os="iOS",
                     browser="Mobile Safari",
                     language="de",
+                    arrival="invite",
                 )
             )
             if rng.random() < 0.55:
