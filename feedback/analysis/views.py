@@ -25,11 +25,13 @@ from feedback.analysis.services import (
     InvalidPeriod,
     campaign_report,
     campaign_touchpoint,
+    code_arrivals,
     compare_groups,
     comparison_groups,
     parse_range,
 )
 from feedback.analysis.stats import Side
+from feedback.analysis.summaries import Arrivals
 from feedback.errors import DomainError, NotFound
 from feedback.surveys.questions import NPS_GROUPS
 from feedback.templating import channel_label, device_label, money, number, percent, phase_label, score
@@ -377,6 +379,9 @@ def touchpoint(campaign_id: int, touchpoint_id: int) -> str:
         results=results,
         sentences=[sentences.comparison(r, tp.name, rest_name) for r in results],
         advice=sentences.advice(row, report.ratings, money),
+        scannability=sentences.scannability(
+            sum(code_arrivals(campaign.workspace_id, campaign.workspace.timezone, [tp.id]).values(), Arrivals())
+        ),
         texts=texts,
         total_texts=total_texts,
         kept_apart=kept_apart(scope),

@@ -70,6 +70,16 @@ def printing_guide(campaign_name: str, options: QrOptions, count: int, base_url:
             base=base_url,
         ),  # fmt: skip
         "",
+        _("After printing"),
+        "-" * 60,
+        _(
+            "Each code's page in the dashboard shows how people arrive: by scanning the symbol or by typing the "
+            "address or the code. If fewer than %(share)s of the visits through a print arrive by scanning, the "
+            "print is hard to scan: make the code larger, give it more contrast, or place it where a phone can reach "
+            "it.",
+            share="70 %",
+        ),
+        "",
     ]
     return "\n".join(lines)
 

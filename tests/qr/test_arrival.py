@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -117,6 +118,12 @@ def test_the_code_page_the_touchpoint_page_and_the_command_show_the_scan_share(
     assert "print the code larger or with more contrast" in page
     listing = client.get(f"/w/{ws}/touchpoints/{code.touchpoint_id}").get_data(as_text=True)
     assert "30.0" in listing and "Scan share" in listing
+    campaign = code.touchpoint.campaign_id
+    rating = client.get(f"/w/{ws}/campaigns/{campaign}/ratings/{code.touchpoint_id}").get_data(as_text=True)
+    assert "The print: Only 30%" in rating and "print the code larger" in rating
+    kit = client.get(f"/w/{ws}/campaigns/{campaign}/codes.zip")
+    guide = zipfile.ZipFile(io.BytesIO(kit.data)).read("PRINTING-GUIDE.txt").decode()
+    assert "fewer than 70 % of the visits through a print arrive by scanning" in guide
     rows = {r["code"]: r for r in csv.DictReader(io.StringIO(runner.invoke(args=["codes"]).output))}
     row = rows[code.code]
     assert (row["scanned_symbol"], row["typed_url"], row["typed_code"]) == ("6", "14", "0")
