@@ -191,7 +191,10 @@ def walk(browser: Browser, login: tuple[str, str], server: subprocess.Popen[str]
     active = {row["campaign"] for row in before}
     check(len(listed) == len(active), f"the campaigns page links {len(listed)} campaigns, the codes name {active}")
     print(f"smoke: logged in as {email}; the campaigns page {landed} lists {len(listed)} campaigns")
-    status, _, _ = browser.request("GET", f"/t/{first['code']}", follow=False, headers={"User-Agent": PHONE})
+    # a customer's phone: no cookie of the logged-in marketer (whose browser counts as the team's, not counted)
+    phone = Browser(browser.base, browser.https)
+    phone_headers = {"User-Agent": PHONE, "Accept": "text/html,*/*;q=0.8", "Accept-Language": "de-DE,de;q=0.9"}
+    status, _, _ = phone.request("GET", f"/t/{first['code']}", follow=False, headers=phone_headers)
     check(status in (200, 302), f"scanning /t/{first['code']} answered {status}")
     after = {row["code"]: row for row in codes(feedback, env, cwd)}
     check(after[first["code"]]["scans"] == int(first["scans"]) + 1, "the scan was not counted")  # type: ignore[call-overload]
