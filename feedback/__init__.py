@@ -160,6 +160,7 @@ def register_caches(app: Flask) -> None:
 def register_subscribers(app: Flask) -> None:
     """Who hears of domain events (feedback.events), in this order: coupons, lead scoring, then the webhooks."""
     from feedback import events
+    from feedback.api import services as api_tokens
     from feedback.leads import services as leads
     from feedback.offers import services as offers
     from feedback.webhooks import subscribers as webhooks
@@ -168,6 +169,7 @@ def register_subscribers(app: Flask) -> None:
     offers.subscribe(bus)
     leads.subscribe(bus)
     webhooks.subscribe(bus)
+    api_tokens.subscribe(bus)
 
 
 def register_commands(app: Flask) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -177,6 +178,8 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, ob
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_NAME": "feedback_session",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # "stay logged in" lasts 30 days at most (logout, a new password or leaving a workspace end it sooner)
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "PERMANENT_SESSION_LIFETIME": _int(environ, "SESSION_LIFETIME_SECONDS", 8 * 3600, minimum=60),

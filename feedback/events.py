@@ -69,7 +69,17 @@ class LeadStageChanged:
     at: datetime
 
 
-Event = ResponseCompleted | InviteAccepted | CouponRedeemed | LeadStageChanged
+@dataclass(frozen=True)
+class MembershipChanged:
+    """A member's role in a workspace changed (`role`), or the member was removed (`role` None)."""
+
+    workspace_id: int
+    user_id: int
+    role: str | None
+    at: datetime
+
+
+Event = ResponseCompleted | InviteAccepted | CouponRedeemed | LeadStageChanged | MembershipChanged
 E = TypeVar("E")
 #: Whether a subscriber would act on an event at (workspace_id, campaign_id, touchpoint_id).
 Wants = Callable[[int, int, int], bool]

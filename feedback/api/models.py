@@ -6,8 +6,9 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from feedback.auth.models import User
 from feedback.db_types import UTCDateTime, utcnow
 from feedback.extensions import db
 
@@ -36,6 +37,8 @@ class ApiToken(db.Model):
     scope: Mapped[str] = mapped_column(sa.String(5), default=Scope.READ.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    #: Who created it (None: made on the command line, or the user was deleted).
+    created_by: Mapped[User | None] = relationship(lazy="joined")
     #: Updated at most once a minute, so reads stay reads.
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from feedback.api.models import ApiToken, Scope
 from feedback.auth.models import Membership, Role
 from feedback.errors import DomainError
+from feedback.events import Bus, MembershipChanged
 from feedback.extensions import db
 from feedback.qr.services import write_in_own_transaction
 from feedback.tenancy import get_owned, owned
@@ -98,6 +99,26 @@ def authenticate(header: str | None, now: datetime, writing: bool = False) -> Ap
         else:  # its own short write, so a GET stays a read for the request's session
             write_in_own_transaction(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return token
+
+
+def _follow_membership(event: MembershipChanged) -> None:
+    """A member's tokens lose what the member lost: revoked when they leave the workspace, read-only when they
+    become a viewer."""
+    mine = sa.and_(
+        ApiToken.workspace_id == event.workspace_id,
+        ApiToken.created_by_id == event.user_id,
+        ApiToken.revoked_at.is_(None),
+    )
+    if event.role is None:
+        db.session.execute(sa.update(ApiToken).where(mine).values(revoked_at=event.at))
+    elif event.role == Role.VIEWER.value:
+        writing = sa.and_(mine, ApiToken.scope != Scope.READ.value)
+        db.session.execute(sa.update(ApiToken).where(writing).values(scope=Scope.READ.value))
+
+
+def subscribe(bus: Bus) -> None:
+    """A member's removal or a lower role reaches the tokens they created."""
+    bus.subscribe(MembershipChanged, _follow_membership)
 
 
 def creator_role(token: ApiToken) -> Role:

@@ -12,8 +12,11 @@ from flask_babel import lazy_gettext as _l
 from slugify import slugify
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from feedback import events
 from feedback.auth.models import LOCALES, Membership, Role, User, Workspace, WorkspaceInvitation
+from feedback.db_types import utcnow
 from feedback.errors import DomainError, NotFound
+from feedback.events import MembershipChanged
 from feedback.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
@@ -294,6 +297,7 @@ def change_role(workspace: Workspace, membership_id: int, role: Role) -> Members
     if membership.role == Role.OWNER.value and role is not Role.OWNER and _owner_count(workspace) <= 1:
         raise LastOwner()
     membership.role = role.value
+    events.publish(MembershipChanged(workspace.id, membership.user_id, role.value, utcnow()))
     return membership
 
 
@@ -305,4 +309,7 @@ def remove_member(workspace: Workspace, membership_id: int) -> None:
     membership = _member(workspace, membership_id)
     if membership.role == Role.OWNER.value and _owner_count(workspace) <= 1:
         raise LastOwner()
+    user = membership.user
     db.session.delete(membership)
+    end_all_sessions(user)  # whatever the removed member had open ends now, here and in every other workspace
+    events.publish(MembershipChanged(workspace.id, user.id, None, utcnow()))

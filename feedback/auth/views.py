@@ -84,8 +84,12 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """End the session."""
+    """End the session, server-side: the user's session generation moves on, so no copy of this session cookie or
+    of a "stay logged in" cookie works any more (on any device)."""
     ConfirmForm().validate_on_submit()  # CSRF is checked globally; nothing else to read
+    if current_user.is_authenticated:
+        services.end_all_sessions(current_user._get_current_object())
+        commit()
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")

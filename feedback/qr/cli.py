@@ -16,6 +16,7 @@ from feedback.analysis.services import code_arrivals, code_traffic
 from feedback.analysis.summaries import Arrivals
 from feedback.auth.models import Workspace
 from feedback.db_types import utcnow
+from feedback.exports import safe_cell
 from feedback.extensions import db
 from feedback.qr.codes import InvalidCode, normalise_code
 from feedback.qr.models import Code
@@ -116,7 +117,8 @@ def codes_command(campaign_slug: str | None, workspace_slug: str | None, fmt: st
         return
     writer = csv.DictWriter(sys.stdout, fieldnames=CODE_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    # labels and names are user text: a spreadsheet must not run one as a formula (as in every web export)
+    writer.writerows({key: safe_cell(value) for key, value in row.items()} for row in rows)
 
 
 @click.command("qr")
