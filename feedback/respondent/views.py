@@ -44,6 +44,7 @@ from feedback.respondent import arrive, pages, quick, repeats, respond
 from feedback.respondent.arrive import Next
 from feedback.surveys.models import Response as SurveyResponse
 from feedback.surveys.questions import AnswerError
+from feedback.touchpoints.landing import is_public_url
 from feedback.touchpoints.models import Campaign
 from feedback.webhooks.services import has_scan_subscribers
 
@@ -156,6 +157,9 @@ def scan(raw: str) -> Response:
         return _unknown(raw)
     resolved = arrival.resolved
     assert resolved is not None
+    if arrival.next is Next.REDIRECT and not is_public_url(resolved.touchpoint.destination_url):
+        # a destination stored before it was checked as strictly as now: the landing page, not an error
+        return pages.landing_page(resolved)
     if arrival.next is Next.REDIRECT:
         touchpoint = resolved.touchpoint
         target = with_utm(touchpoint.destination_url, touchpoint.channel, resolved.campaign_slug, resolved.code.code)

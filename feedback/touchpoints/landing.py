@@ -50,6 +50,7 @@ def is_public_url(url: str) -> bool:
     try:
         parts = urlsplit(url)
         hostname = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number or out of range
     except ValueError:
         return False
     return bool(parts.scheme == "https" and hostname and "." in hostname and not parts.username and not parts.password)

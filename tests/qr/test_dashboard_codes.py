@@ -175,6 +175,8 @@ def test_landing_page_editor_validates_links_phone_and_event(client, touchpoint,
     bad = [
         ({"cta_url": "javascript:alert(1)"}, "https:// address"),
         ({"destination_url": "http://shop.example.com"}, "https:// address"),
+        ({"destination_url": "https://x.example:abc/"}, "https:// address"),  # a port that is no number
+        ({"destination_url": "https://x.example:99999/"}, "https:// address"),
         ({"social_url": "https://user:pw@example.com"}, "https:// address"),
         ({"phone": "call me"}, "phone number"),
         ({"event_starts_at": "2026-03-13T09:00"}, "only trade-fair and event"),
@@ -188,6 +190,17 @@ def test_landing_page_editor_validates_links_phone_and_event(client, touchpoint,
     assert client.post(url, data=good).status_code == 302
     db.session.refresh(touchpoint)
     assert (touchpoint.headline_de, touchpoint.cta_url) == ("Hallo", "https://shop.example.com/x")
+
+
+def test_a_destination_stored_before_the_stricter_check_shows_the_landing_page(app, touchpoint) -> None:
+    """A scan never ends in an error page because of a destination an older version accepted."""
+    touchpoint.destination_url = "https://x.example:abc/"
+    code = services.create_code(touchpoint)
+    db.session.commit()
+    phone = app.test_client()
+    reply = phone.get(f"/T/{code.code}", headers={"Accept": "text/html", "Accept-Language": "de"})
+    assert reply.status_code == 200 and "Content-Security-Policy" in reply.headers
+    assert count(Scan) == 1
 
 
 def test_event_times_are_entered_in_the_workspace_time_zone(client, touchpoint, make_touchpoint) -> None:
