@@ -104,10 +104,14 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, demo:
 
 def load_demo(password: str | None = None) -> dict[str, str]:
     """Create or refresh the demo workspace and return its login."""
-    from feedback.demo import DEMO_EMAIL, load_demo_data
+    from feedback.demo import DEMO_EMAIL, NotTheDemosWorkspace, load_demo_data
 
     password = password or secrets.token_urlsafe(9)
-    workspace = load_demo_data(password)
+    try:
+        workspace = load_demo_data(password)
+    except NotTheDemosWorkspace as refused:
+        db.session.rollback()
+        raise click.ClickException(str(refused.message)) from None
     db.session.commit()
     return {"email": DEMO_EMAIL, "password": password, "workspace": workspace.slug}
 

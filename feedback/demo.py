@@ -7,9 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from feedback.auth import services as auth
 from feedback.auth.models import Membership, Role, User, Workspace
+from feedback.errors import DomainError
 from feedback.extensions import db
 from feedback.qr import services as qr
 from feedback.qr.models import Code, Scan
@@ -114,9 +116,26 @@ def _demo_user(password: str) -> User:
     return user
 
 
+class NotTheDemosWorkspace(DomainError):
+    """A workspace with the demo's address exists and belongs to other people."""
+
+    status = 409
+    message = _l(
+        "A workspace with the demo's address (nordlicht-kaffee) already exists and belongs to other people; the demo "
+        "is not loaded into it."
+    )
+
+
 def _demo_workspace(user: User) -> Workspace:
-    """The demo workspace, owned by the demo user."""
+    """The demo workspace, owned by the demo user; never a workspace of the same slug that other people made.
+
+    :raises NotTheDemosWorkspace: the slug is taken by a workspace the demo login is not a member of.
+    """
     workspace = db.session.scalar(sa.select(Workspace).where(Workspace.slug == DEMO_WORKSPACE_SLUG))
+    if workspace is not None:
+        members = set(db.session.scalars(sa.select(Membership.user_id).where(Membership.workspace_id == workspace.id)))
+        if members and user.id not in members:
+            raise NotTheDemosWorkspace()
     if workspace is None:
         workspace = Workspace(slug=DEMO_WORKSPACE_SLUG, name="Nordlicht Kaffeerösterei", timezone="Europe/Berlin")
         db.session.add(workspace)

@@ -146,3 +146,20 @@ def test_serve_migrates_loads_demo_and_answers_through_gunicorn(tmp_path: Path) 
     assert "Log in as demo@example.com with password" in output
     assert "Booting worker" in output
     assert process.returncode == 0
+
+
+def test_demo_refuses_a_workspace_of_the_same_slug_that_others_own(runner, make_user, make_workspace) -> None:
+    """`feedback demo` never makes the demo login an owner of somebody's workspace that happens to have its slug."""
+    from feedback.auth.models import Role
+    from feedback.demo import DEMO_WORKSPACE_SLUG
+
+    owner = make_user(email="owner@roesterei.example")
+    workspace = make_workspace(name="Echte Rösterei", owner=owner)
+    workspace.slug = DEMO_WORKSPACE_SLUG
+    db.session.commit()
+    result = runner.invoke(args=["demo", "--password", "a-demo-password"])
+    assert result.exit_code != 0 and "belongs to other people" in result.output
+    db.session.expire_all()
+    members = db.session.scalars(sa.select(Membership).where(Membership.workspace_id == workspace.id)).all()
+    assert [(m.user_id, m.role) for m in members] == [(owner.id, Role.OWNER.value)]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Workspace)) == 1
