@@ -267,7 +267,10 @@ def members(workspace: Workspace) -> list[Membership]:
 
 
 def _member(workspace: Workspace, membership_id: int) -> Membership:
-    """One membership of the workspace or NotFound."""
+    """One membership of the workspace or NotFound, with the workspace locked until the caller commits
+    (PostgreSQL: FOR UPDATE on the workspace row), so that two owners removing or demoting each other at the same
+    moment cannot both see a second owner and leave the workspace without one. SQLite runs writes one at a time."""
+    db.session.execute(sa.select(Workspace.id).where(Workspace.id == workspace.id).with_for_update())
     membership = db.session.scalar(
         sa.select(Membership).where(Membership.workspace_id == workspace.id, Membership.id == membership_id)
     )

@@ -178,3 +178,37 @@ def test_user_creates_another_workspace_and_owns_it(client, auth, make_user) -> 
     assert response.headers["Location"] == "/w/zweite-marke-gmbh/"
     membership = db.session.scalar(sa.select(Membership).where(Membership.user_id == user.id))
     assert membership.role == "owner"
+
+
+def test_two_owners_removing_each_other_at_once_leave_one_owner(make_app, make_user, make_workspace) -> None:
+    """The workspace is locked while its owners are counted: of two simultaneous removals one is refused."""
+    import threading
+
+    app = make_app()
+    with app.app_context():
+        first, second = make_user(email="a@example.com"), make_user(email="b@example.com")
+        workspace = make_workspace(owner=first, members={second: Role.OWNER})
+        members = {m.user_id: m.id for m in db.session.scalars(sa.select(Membership))}
+        slug, a_id, b_id = workspace.slug, first.id, second.id
+    browsers = {}
+    for email in ("a@example.com", "b@example.com"):
+        browsers[email] = app.test_client()
+        browsers[email].post("/login", data={"email": email, "password": PASSWORD})
+    start = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def remove(browser, membership_id: int) -> None:  # noqa: ANN001
+        start.wait()
+        statuses.append(browser.post(f"/w/{slug}/members/{membership_id}/remove").status_code)
+
+    threads = [
+        threading.Thread(target=remove, args=(browsers["a@example.com"], members[b_id])),
+        threading.Thread(target=remove, args=(browsers["b@example.com"], members[a_id])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with app.app_context():
+        left = db.session.scalars(sa.select(Membership.role)).all()
+    assert left == [Role.OWNER.value], statuses
