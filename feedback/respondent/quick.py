@@ -33,7 +33,7 @@ from feedback.qr import fastpath
 from feedback.qr import services as qr_services
 from feedback.respondent import repeats, respond
 from feedback.surveys.claims import Claim, Statements
-from feedback.surveys.models import Answer, Response, Survey
+from feedback.surveys.models import Answer, Response
 from feedback.surveys.questions import QuestionSpec
 
 log = logging.getLogger(__name__)
@@ -195,10 +195,10 @@ def setup_of(code: str) -> Setup | None:
             touchpoint_id=touchpoint.id,
             version_id=version.id,
             pages=respond.survey_pages(version),
-            repeat_days=0
-            if touchpoint.kiosk  # one person after another on one screen: repeats are expected
-            else db.session.scalar(sa.select(Survey.repeat_days).where(Survey.id == touchpoint.survey_id)) or 0,
-            rules=repeats.rules_of(touchpoint),
+            # the repeat rules read the survey's repeat days once (none on a kiosk, where one person answers after
+            # another)
+            repeat_days=(rules := repeats.rules_of(touchpoint)).repeat_days,
+            rules=rules,
             sets_off=events.bus().wanted(
                 ResponseCompleted, touchpoint.workspace_id, touchpoint.campaign_id, touchpoint.id
             ),
