@@ -48,7 +48,13 @@ DEFAULT_MQL, DEFAULT_SALES_READY = 15, 35
 
 
 class Contact(db.Model):
-    """A person who ticked the consent box; one per e-mail address (or phone number) and workspace."""
+    """A person who ticked the consent box: one per response that left details.
+
+    The first contact with an e-mail address (or, without one, a phone number) in the workspace holds it. Whoever
+    enters that address again from a survey gets a contact of their own marked `same_address_as` the first: it is
+    not confirmed that they own the address, so they may neither change the first contact's data nor add to its
+    score.
+    """
 
     __tablename__ = "contact"
     __table_args__ = (
@@ -74,6 +80,9 @@ class Contact(db.Model):
     score: Mapped[int] = mapped_column(default=0)
     stage: Mapped[str] = mapped_column(sa.String(20), default=Stage.NEW.value)
     stage_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The contact that already held this e-mail address (or phone number) when this one was left: ownership of
+    #: the address is unconfirmed, so this contact stays apart from it (None once that contact is erased).
+    same_address_as: Mapped[int | None] = mapped_column(sa.ForeignKey("contact.id", ondelete="SET NULL"))
 
 
 class ScoreEvent(db.Model):

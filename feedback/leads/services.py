@@ -150,35 +150,54 @@ def clean_details(name: str, email: str, phone: str, consent: bool) -> tuple[str
     return name, email, phone[:40]
 
 
+class DetailsAlreadyLeft(DomainError):
+    """This response has left its contact details already (perhaps in a second tab at the same moment)."""
+
+    status = 409
+
+
 def capture(
     response: Response, name: str, email: str, phone: str, consent: bool, language: str, brand: str, now: datetime
 ) -> Contact:
     """Store the respondent's contact with their consent, link it to the response and score what they did.
 
-    The same e-mail address (or, without one, phone number) in the workspace is the same contact: details and
-    consent are renewed and the new activities add up. The caller commits.
+    One response leaves one contact: asked again, it returns that contact and changes nothing. A respondent proves
+    nothing about the address they type, so an address another contact of the workspace holds never changes that
+    contact (its name, phone, consent or score): the respondent gets a contact of their own, marked as having the
+    same address, until ownership is confirmed. The caller commits.
 
     :raises ContactInvalid: no consent, nothing to reach them by, or malformed details. Nothing is stored.
+    :raises DetailsAlreadyLeft: another request left this response's details in the meantime; roll back.
     """
+    if response.contact_id is not None:
+        return get_contact(response.workspace_id, response.contact_id)
     name, email, phone = clean_details(name, email, phone, consent)
     rules = rules_for(response.workspace_id)
-    contact = _existing(response.workspace_id, email, phone)
-    if contact is None:
-        contact = Contact(
-            workspace_id=response.workspace_id,
-            touchpoint_id=response.touchpoint_id,
-            score=0,
-            stage=Stage.NEW.value,
-            created_at=now,
-        )
-        db.session.add(contact)
-    contact.name = name or contact.name
-    contact.email = email or contact.email
-    contact.phone = phone or contact.phone
-    contact.consent_text = rules.purpose(language, brand)
-    contact.consent_language = language
-    contact.consented_at = now
+    holder = _existing(response.workspace_id, email, phone)
+    contact = Contact(
+        workspace_id=response.workspace_id,
+        touchpoint_id=response.touchpoint_id,
+        name=name,
+        email=email,
+        phone=phone,
+        consent_text=rules.purpose(language, brand),
+        consent_language=language,
+        consented_at=now,
+        score=0,
+        stage=Stage.NEW.value,
+        created_at=now,
+        same_address_as=holder.id if holder is not None else None,
+    )
+    db.session.add(contact)
     db.session.flush()
+    linked = db.session.execute(
+        sa.update(Response)
+        .where(Response.id == response.id, Response.contact_id.is_(None))
+        .values(contact_id=contact.id)
+        .execution_options(synchronize_session=False)
+    )
+    if linked.rowcount != 1:
+        raise DetailsAlreadyLeft()
     response.contact_id = contact.id
     for activity in _response_activities(response):
         _add(contact, activity, f"response:{response.id}", response.touchpoint_id, rules, now)
@@ -187,10 +206,13 @@ def capture(
 
 
 def _existing(workspace_id: int, email: str, phone: str) -> Contact | None:
+    """The contact that holds the address: the first one left with it that is not itself unconfirmed."""
     if email:
-        return db.session.scalar(owned(Contact, workspace_id, Contact.email == email).order_by(Contact.id).limit(1))
+        same = Contact.email == email
+    else:
+        same = sa.and_(Contact.email == "", Contact.phone == phone)
     return db.session.scalar(
-        owned(Contact, workspace_id, Contact.email == "", Contact.phone == phone).order_by(Contact.id).limit(1)
+        owned(Contact, workspace_id, same).order_by(Contact.same_address_as.is_not(None), Contact.id).limit(1)
     )
 
 
@@ -376,6 +398,7 @@ def contact_data(contact: Contact, reveal: bool = True) -> dict[str, Any]:
         "consent_language": contact.consent_language,
         "consent_text": contact.consent_text,
         "created_at": contact.created_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "same_address_as": contact.same_address_as,
     }
 
 
@@ -446,6 +469,7 @@ CSV_COLUMNS = [
     "consent_language",
     "consent_text",
     "created_at",
+    "same_address_as",
 ]
 
 
@@ -469,6 +493,7 @@ def csv_rows(workspace_id: int, stage: str | None, reveal: bool = True) -> list[
                 c.consent_language,
                 c.consent_text,
                 c.created_at.isoformat(timespec="seconds"),
+                c.same_address_as or "",
             ]
         )
     return rows
@@ -486,7 +511,11 @@ class LeadNumbers:
 def lead_numbers(
     workspace_id: int, touchpoint_ids: list[int], start: datetime | None, end: datetime | None
 ) -> dict[int, LeadNumbers]:
-    """Per touchpoint: contacts first captured there within the period, and how many are qualified now."""
+    """Per touchpoint: contacts first captured there within the period, and how many are qualified now.
+
+    A contact left with an address another contact already held (`same_address_as`) is not counted again: it may be
+    the same person, and the address reached the workspace once.
+    """
     if not touchpoint_ids:
         return {}
     query = (
@@ -496,7 +525,11 @@ def lead_numbers(
             sa.func.count().filter(Contact.stage.in_([Stage.MARKETING_QUALIFIED.value, Stage.SALES_READY.value])),
             sa.func.count().filter(Contact.stage == Stage.SALES_READY.value),
         )
-        .where(Contact.workspace_id == workspace_id, Contact.touchpoint_id.in_(touchpoint_ids))
+        .where(
+            Contact.workspace_id == workspace_id,
+            Contact.touchpoint_id.in_(touchpoint_ids),
+            Contact.same_address_as.is_(None),
+        )
         .group_by(Contact.touchpoint_id)
     )
     if start is not None:

@@ -492,5 +492,8 @@ def leave_contact(raw: str) -> Response:
     except leads.ContactInvalid as error:
         db.session.rollback()
         return pages.thanks_page(resolved, response, error.errors, request.form, status=422)
+    except leads.DetailsAlreadyLeft:
+        db.session.rollback()  # the other request's details stand; this one's are not stored
+        return redirect(target + "#contact", 303)
     commit()
     return redirect(target + "#contact", 303)

@@ -137,7 +137,7 @@ def test_scores_add_up_across_touchpoints_friends_and_coupons(
     contact = db.session.scalar(sa.select(Contact))
     assert (contact.score, contact.stage) == (5, "new")
 
-    # the same person at another touchpoint of the workspace is the same contact
+    # her address entered again at another touchpoint is a contact of its own: nobody confirmed it is her
     tasting = make_touchpoint(campaign=campaign, name="Verkostung", channel=Channel.EVENT)
     make_survey(tasting, "trade-fair", name="Verkostung")
     other = make_code(tasting)
@@ -146,9 +146,11 @@ def test_scores_add_up_across_touchpoints_friends_and_coupons(
     again.leave_contact(thanks_url, email="CARA@example.com", name="Cara", consent="yes")
     db.session.commit()
     db.session.refresh(contact)
-    assert count(Contact) == 1 and (contact.score, contact.stage, contact.name) == (10, "new", "Cara")
+    assert count(Contact) == 2 and (contact.score, contact.stage, contact.name) == (5, "new", "")
+    second = db.session.scalar(sa.select(Contact).where(Contact.id != contact.id))
+    assert (second.same_address_as, second.score, second.name) == (contact.id, 5, "Cara")
 
-    # a coupon of her response redeemed at the till: +25 → 35, marketing-qualified, one webhook
+    # a coupon of her response redeemed at the till: +25 → 30, marketing-qualified, one webhook
     response = db.session.scalar(sa.select(Response).where(Response.contact_id == contact.id).order_by(Response.id))
     from feedback.offers import services as offers
     from feedback.offers.models import Offer
@@ -161,7 +163,7 @@ def test_scores_add_up_across_touchpoints_friends_and_coupons(
     client.post(f"/w/{workspace.slug}/redeem", data={"code": coupon.code, "order_value": "12,00"})
     db.session.commit()
     db.session.refresh(contact)
-    assert (contact.score, contact.stage) == (35, "marketing_qualified")
+    assert (contact.score, contact.stage) == (30, "marketing_qualified")
     assert db.session.scalar(sa.select(Coupon.redeemed_at)) is not None
     qualified = db.session.scalars(
         sa.select(WebhookDelivery.payload).where(WebhookDelivery.event == "lead.qualified")
@@ -222,3 +224,66 @@ def test_campaigns_that_do_not_ask_show_no_contact_step_and_refuse_posts(app, fa
     data = {"r": token, "email": "x@example.com", "consent": "yes", **({"csrf_token": csrf.group(1)} if csrf else {})}
     visitor.post(f"/t/{code.code}/contact", data)
     assert count(Contact) == 0
+
+
+def test_a_survey_can_neither_overwrite_a_contact_nor_multiply_them(app, client, fair) -> None:
+    workspace, campaign, _booth, code = fair
+    anna = Respondent(app.test_client())
+    anna_thanks = _survey(anna, code)
+    anna.leave_contact(anna_thanks, name="Anna Berg", email="anna@example.com", phone="+49 40 123456", consent="yes")
+    db.session.commit()
+    first = db.session.scalar(sa.select(Contact))
+    before = (first.name, first.email, first.phone, first.consent_text, first.consented_at, first.score, first.stage)
+    before_history = [(e.activity, e.source) for e in services.history(first)]
+
+    # someone else types Anna's address with their own name and phone
+    mallory = Respondent(app.test_client())
+    mallory_thanks = _survey(mallory, code, nps="3", follow_up="no")
+    page = mallory.open(mallory_thanks).get_data(as_text=True)
+    token = re.search(r'name="r" value="([^"]+)"', page).group(1)
+    action = re.search(r'action="(/t/[A-Z0-9]+/contact)"', page).group(1)
+    left = mallory.post(action, {"r": token, "name": "Mallory", "email": "ANNA@example.com", "phone": "+49 30 999999",
+                                 "consent": "yes"})  # fmt: skip
+    assert left.status_code == 303
+    db.session.commit()
+    db.session.refresh(first)
+    assert (first.name, first.email, first.phone, first.consent_text, first.consented_at, first.score, first.stage) == (
+        before
+    )
+    assert [(e.activity, e.source) for e in services.history(first)] == before_history
+    apart = db.session.scalar(sa.select(Contact).where(Contact.id != first.id))
+    assert (apart.name, apart.email, apart.same_address_as) == ("Mallory", "anna@example.com", first.id)
+
+    # one response leaves one contact: more addresses through the same response token store nothing
+    for n in range(3):
+        again = mallory.post(action, {"r": token, "name": f"Bot {n}", "email": f"bot{n}@example.com", "consent": "yes"})
+        assert again.status_code == 303
+    db.session.commit()
+    assert count(Contact) == 2
+    assert db.session.scalar(sa.select(ScoreEvent.id).where(ScoreEvent.contact_id == apart.id).limit(1)) is not None
+
+    # the marketer sees which contact is unconfirmed, on the list, the contact's page, the CSV and the API
+    listed = client.get(f"/w/{workspace.slug}/leads/").get_data(as_text=True)
+    assert f"Unbestätigt: dieselbe Adresse wie Kontakt {first.id}" in listed
+    page = client.get(f"/w/{workspace.slug}/contacts/{apart.id}").get_data(as_text=True)
+    assert f"Kontakt {first.id} schon hat" in page and f'href="/w/{workspace.slug}/contacts/{first.id}"' in page
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/w/{workspace.slug}/leads.csv").get_data(as_text=True)[1:])))
+    assert sorted(r["same_address_as"] for r in rows) == ["", str(first.id)]
+    # the touchpoint brought one address, not two
+    ratings = client.get(f"/w/{workspace.slug}/campaigns/{campaign.id}/ratings.csv").get_data(as_text=True)
+    (rating,) = list(csv.DictReader(io.StringIO(ratings.lstrip("\ufeff"))))
+    assert rating["leads"] == "1"
+
+
+def test_two_requests_leaving_details_for_one_response_store_one_contact(app, fair) -> None:
+    _workspace, _campaign, _booth, code = fair
+    visitor = Respondent(app.test_client())
+    visitor.leave_contact(_survey(visitor, code), email="dora@example.com", consent="yes")
+    db.session.commit()
+    response = db.session.scalar(sa.select(Response))
+    stale = Response(**{c.key: getattr(response, c.key) for c in Response.__table__.columns})
+    stale.contact_id = None  # what the second request read before the first one committed (kept out of the session)
+    with pytest.raises(services.DetailsAlreadyLeft):
+        services.capture(stale, "", "eve@example.com", "", True, "de", "x", stale.completed_at)
+    db.session.rollback()
+    assert count(Contact) == 1 and db.session.scalar(sa.select(Contact.email)) == "dora@example.com"
