@@ -31,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_commands(app)
     install_fast_lane(app)
     apply_proxy_fix(app)
+    install_security_headers(app)
     return app
 
 
@@ -51,7 +52,7 @@ def load_settings(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind database, migrations, CSRF, login, languages and rate limits to the app."""
-    from feedback import guards, headers, i18n
+    from feedback import guards, i18n
     from feedback.analysis import rollups
     from feedback.auth.models import User
     from feedback.extensions import configure_sqlite, csrf, db, limiter, login_manager, migrate
@@ -66,7 +67,6 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     visitors.init_app(app)
     guards.init_app(app)
-    headers.init_app(app)
     guards.install_converters(app)
     rollups.init_app()
     from feedback.webhooks import hooks
@@ -184,6 +184,13 @@ def install_fast_lane(app: Flask) -> None:
     from feedback.qr import fastpath
 
     fastpath.install(app)
+
+
+def install_security_headers(app: Flask) -> None:
+    """Every answer carries the security headers (feedback.headers), whoever made it."""
+    from feedback import headers
+
+    headers.install(app)
 
 
 def apply_proxy_fix(app: Flask) -> None:

@@ -104,12 +104,19 @@ def _sqlite_folder(database_url: str, default_url: str) -> None:
         raise ConfigError(f"DATABASE_URL points into a folder that does not exist: {str(folder)!r}")
 
 
-def _rate_limit_storage(environ: Mapping[str, str]) -> str:
-    """Read the rate-limit storage URI; only the synchronous storages of the limits library can serve Flask."""
-    uri = environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+def _rate_limit_storage(environ: Mapping[str, str], env: str, instance_path: Path) -> str:
+    """Where rate-limit counters live: RATELIMIT_STORAGE_URI (redis://… for several instances), else a SQLite file
+    in the instance folder that every worker of this instance shares (memory:// only for the tests' one process)."""
+    from feedback import ratelimits  # registers the sqlite:// storage with the limits library
+
+    default = "memory://" if env == "testing" else f"{ratelimits.SCHEME}:///{instance_path / 'ratelimits.sqlite3'}"
+    uri = environ.get("RATELIMIT_STORAGE_URI") or default
     scheme = uri.split("://", 1)[0] if "://" in uri else ""
     if scheme not in RATE_LIMIT_STORAGES or scheme.startswith("async+"):
-        raise ConfigError(f"RATELIMIT_STORAGE_URI must be memory:// or e.g. redis://host:6379/0, got {uri!r}")
+        raise ConfigError(
+            f"RATELIMIT_STORAGE_URI must be e.g. redis://host:6379/0, sqlite:////path/limits.sqlite3 or memory://, "
+            f"got {uri!r}"
+        )
     return uri
 
 
@@ -165,7 +172,7 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, ob
         "PUBLIC_BASE_URL": _public_base_url(base_url),
         "PROXY_HOPS": _int(environ, "PROXY_HOPS", 0),
         "DEFAULT_TIMEZONE": timezone,
-        "RATELIMIT_STORAGE_URI": _rate_limit_storage(environ),
+        "RATELIMIT_STORAGE_URI": _rate_limit_storage(environ, env, instance_path),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": _rate_limit(environ, "LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         # Anonymous writes of the phone's pages, per anonymised network + device signature (qr.visitors.signature).

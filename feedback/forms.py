@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -9,8 +10,13 @@ from babel.numbers import NumberFormatError, parse_decimal
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField
+from wtforms import DecimalField, Field, Form, IntegerField
+from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
+
+from feedback.bounds import FIRST_DAY, LAST_DAY
+
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 
 
 class LocalisedForm(FlaskForm):
@@ -36,6 +42,32 @@ class AmountField(DecimalField):
         return parse_decimal(value.strip(), self.locale, strict=True)
 
 
+#: Whole numbers typed into a form stay below this (a quadrillion): larger ones are typos or attacks, and range
+#: checks that compare through floats would fail on them.
+LARGEST_NUMBER = 10**15
+
+
+class WholeNumberField(IntegerField):
+    """A small whole number (days, minutes, points): ASCII digits with an optional sign, below LARGEST_NUMBER.
+
+    WTForms' IntegerField takes what Python's int() takes ("٣", "1_000", 40 digits) and its NumberRange then fails
+    on numbers too large for a float; this field refuses them with a message instead.
+    """
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        raw = valuelist[0].strip()
+        if not WHOLE_NUMBER.fullmatch(raw):
+            self.data = None
+            raise ValueError(str(_l("Enter a whole number.")))
+        if len(raw.lstrip("+-")) > 15:
+            self.data = None
+            raise ValueError(str(_l("This number is too large.")))
+        self.data = int(raw)
+
+
 class CountField(IntegerField):
     """A whole number typed as text in the user's number format ("40.000" in German, "40,000" in English)."""
 
@@ -55,9 +87,12 @@ class CountField(IntegerField):
         except NumberFormatError:
             self.data = None
             raise ValueError(self.gettext("Not a valid integer value.")) from None
-        if value != value.to_integral_value() or not value.is_finite():
+        if not value.is_finite() or value != value.to_integral_value():
             self.data = None
             raise ValueError(str(_l("Enter a whole number.")))
+        if abs(value) >= LARGEST_NUMBER:
+            self.data = None
+            raise ValueError(str(_l("This number is too large.")))
         self.data = int(value)
 
     def _value(self) -> str:
@@ -69,3 +104,14 @@ class CountField(IntegerField):
         from flask_babel import format_decimal
 
         return format_decimal(Decimal(self.data))
+
+
+class DayInRange:
+    """A date field's validator: the day lies between bounds.FIRST_DAY and bounds.LAST_DAY."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+            raise ValidationError(
+                str(_l("Enter a day between %(first)s and %(last)s.", first=FIRST_DAY.year, last=LAST_DAY.year))
+            )
+

@@ -3,7 +3,10 @@ no referrer to other sites, and no caching of anything that belongs to a workspa
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask
 
 #: Scripts only from our own files (static/*.js); inline styles are allowed (the respondent page inlines its CSS
 #: to stay one request), images from us or data: URIs, forms only to us, and no one may frame us.
@@ -27,20 +30,41 @@ def policy(**overrides: str) -> str:
     return "; ".join(f"{name} {value}" for name, value in {**POLICY, **overrides}.items())
 
 
-def _secure(response: Response) -> Response:
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", policy())
-    framed = "frame-ancestors 'self'" in headers["Content-Security-Policy"]
-    headers.setdefault("X-Frame-Options", "SAMEORIGIN" if framed else "DENY")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    # thank-you pages carry the response token in their URL: it must not leave with a click to another site
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
-    if request.path.startswith(PRIVATE_PREFIXES):
-        headers["Cache-Control"] = "no-store"
-    return response
+class SecureHeaders:
+    """WSGI middleware, outermost: every answer carries the headers, also one no Flask hook finished (an error in
+    another after-request hook, the error page that follows it, Werkzeug's own 500, a replay of the fast lane).
+    Headers a view set itself (e.g. the survey preview's framing policy) stay."""
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        private = environ.get("PATH_INFO", "").startswith(PRIVATE_PREFIXES)
+
+        def secured(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, with_security_headers(headers, private), exc_info)
+
+        return self.wsgi_app(environ, secured)
 
 
-def init_app(app: Flask) -> None:
-    """Add the headers to every response."""
-    app.after_request(_secure)
+def with_security_headers(headers: list[tuple[str, str]], private: bool) -> list[tuple[str, str]]:
+    """The answer's headers with every missing security header added (and no caching when `private`)."""
+    present = {name.lower(): value for name, value in headers}
+    csp = present.get("content-security-policy") or policy()
+    wanted = {
+        "Content-Security-Policy": csp,
+        "X-Frame-Options": "SAMEORIGIN" if "frame-ancestors 'self'" in csp else "DENY",
+        "X-Content-Type-Options": "nosniff",
+        # thank-you pages carry the response token in their URL: it must not leave with a click to another site
+        "Referrer-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    }
+    if private:
+        headers = [(name, value) for name, value in headers if name.lower() != "cache-control"]
+        headers.append(("Cache-Control", "no-store"))
+    return headers + [(name, value) for name, value in wanted.items() if name.lower() not in present]
+
+
+def install(app: Flask) -> None:
+    """Wrap the whole application (call it last, around the fast lane and the proxy fix)."""
+    app.wsgi_app = SecureHeaders(app.wsgi_app)  # type: ignore[method-assign]

@@ -10,11 +10,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from feedback.bounds import FIRST_DAY, LAST_DAY
 from feedback.surveys.models import Response as ResponseRow
 from feedback.surveys.services import answers_by_key
 from feedback.touchpoints.models import Channel, KioskCoupon, Phase
 
 Name = Annotated[str, Field(min_length=1, max_length=120, examples=["Frühjahr 2026"])]
+#: A day a marketer sets (a campaign's start or end, a code's last day): 2000-01-01 … 2099-12-31.
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 
 
 def _money(value: object) -> object:
@@ -80,8 +83,8 @@ class CampaignCreate(Strict):
 
     name: Name
     description: str = Field(default="", max_length=5000)
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
     budget: Money | None = None
     incentive_text: str = Field(default="", max_length=200)
     invite_policy: Literal["everyone", "promoters", "off"] = "everyone"
@@ -95,8 +98,8 @@ class CampaignUpdate(Strict):
 
     name: Name | None = None
     description: str | None = Field(default=None, max_length=5000)
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
     budget: Money | None = None
     incentive_text: str | None = Field(default=None, max_length=200)
     invite_policy: Literal["everyone", "promoters", "off"] | None = None
@@ -199,7 +202,7 @@ class CodeUpdate(Strict):
 
     label: str | None = Field(default=None, max_length=80)
     paused: bool | None = Field(default=None, description="Paused codes show a polite 'campaign has ended' page.")
-    expires_on: date | None = Field(
+    expires_on: Day | None = Field(
         default=None, description="Last day (workspace time) the code leads to its page; null: never expires."
     )
 

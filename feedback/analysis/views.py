@@ -32,6 +32,7 @@ from feedback.analysis.services import (
 )
 from feedback.analysis.stats import Side
 from feedback.analysis.summaries import Arrivals
+from feedback.bounds import page_number
 from feedback.errors import DomainError, NotFound
 from feedback.surveys.questions import NPS_GROUPS
 from feedback.templating import channel_label, device_label, money, number, percent, phase_label, score
@@ -364,7 +365,7 @@ def touchpoint(campaign_id: int, touchpoint_id: int) -> str:
     row = next(r for r in report.ratings.rows if r.touchpoint.id == tp.id)
     results = list(row.vs_rest)
     group = request.args.get("group", "")
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number(request.args.get("page"))
     scope = Scope(campaign.workspace_id, (tp.id,), dates.period(campaign.workspace.timezone))
     texts, total_texts = text_answers(scope, SCORE_GROUPS.get(group), TEXTS_PER_PAGE, (page - 1) * TEXTS_PER_PAGE)
     rest_name = _("the rest of the campaign")

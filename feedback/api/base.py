@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, g, request
 from itsdangerous import BadSignature, URLSafeSerializer
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
+from werkzeug.exceptions import BadRequest
 
 from feedback import schemas
 from feedback.api.models import ApiToken, Scope
@@ -23,7 +24,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 ERRORS = {"HTTP_401": schemas.Problem, "HTTP_404": schemas.Problem, "HTTP_422": schemas.Problem}
-WRITE_ERRORS = {**ERRORS, "HTTP_403": schemas.Problem, "HTTP_409": schemas.Problem}
+WRITE_ERRORS = {**ERRORS, "HTTP_403": schemas.Problem, "HTTP_409": schemas.Problem, "HTTP_415": schemas.Problem}
 
 
 def _validation_problem(_req: Any, resp: Any, error: Exception | None, _instance: Any, _adapter: Any) -> None:
@@ -96,6 +97,25 @@ def _authenticate() -> Response | None:
         return problem(403, "This token may only read; create a write token to change data.")
     g.api_token = token
     g.workspace = db.session.get(Workspace, token.workspace_id)
+    return None
+
+
+@bp.before_request
+def _json_body() -> Response | None:
+    """Writes send JSON: a form-encoded or other body gets 415, unreadable or absurdly nested JSON 422 like any
+    other body that does not match the schema (the parse is cached for the route's validation)."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return None
+    if not request.is_json:
+        if request.mimetype or request.content_length:
+            return problem(415, "Send the body as JSON with Content-Type: application/json.")
+        return None
+    try:
+        request.get_json(silent=False)
+    except RecursionError:
+        return problem(422, "The JSON body is nested too deeply.")
+    except BadRequest:
+        return problem(422, "The body is not valid JSON.")
     return None
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from limits import parse_many
 
 from feedback.auth import devices, services
 from feedback.auth.forms import (
@@ -21,7 +22,7 @@ from feedback.auth.forms import (
 )
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
-from feedback.errors import DomainError
+from feedback.errors import HTTP_MESSAGES, DomainError
 from feedback.extensions import commit, limiter
 from feedback.tenancy import current_workspace, require_role, scope_blueprint
 
@@ -48,6 +49,15 @@ def _login_limit() -> str:
 def _email_key() -> str:
     """Rate-limit key for login attempts on one account, whatever address they come from."""
     return "login-email:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _password_guess_allowed() -> bool:
+    """Checking the current password before a change counts like a login attempt on the account (LOGIN_RATE_LIMIT,
+    per user): a stolen session cannot guess the password at full speed."""
+    if not limiter.enabled:
+        return True
+    key = f"password-check:{current_user.id}"
+    return all(limiter.limiter.hit(item, key) for item in parse_many(_login_limit()))
 
 
 @bp.route("/")
@@ -109,6 +119,12 @@ def account():
         flash(_("Saved."), "success")
         return redirect(url_for("auth.account"))
     if password_form.submit.data and password_form.validate_on_submit():
+        if not _password_guess_allowed():
+            password_form.current.errors.append(str(HTTP_MESSAGES[429]))
+            body = render_template(
+                "auth/account.html", form=form, password_form=password_form, logout_form=ConfirmForm()
+            )
+            return body, 429
         try:
             services.authenticate(current_user.email, password_form.current.data or "")
         except services.InvalidCredentials:

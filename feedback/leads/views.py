@@ -7,14 +7,14 @@ import json
 from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SubmitField, TextAreaField
+from wtforms import SubmitField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role, Workspace
 from feedback.exports import csv_stream
 from feedback.extensions import commit, db
-from feedback.forms import LocalisedForm
+from feedback.forms import LocalisedForm, WholeNumberField
 from feedback.leads import services
 from feedback.leads.models import Activity, Stage
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
@@ -121,24 +121,28 @@ def erase_contact(contact_id: int) -> Response:
 class SettingsForm(LocalisedForm):
     """Points per activity, stage thresholds and the consent wording."""
 
-    scan = IntegerField(ACTIVITY_LABELS[Activity.SCAN.value], validators=[InputRequired(), NumberRange(-100, 1000)])
-    completed = IntegerField(
+    scan = WholeNumberField(ACTIVITY_LABELS[Activity.SCAN.value], validators=[InputRequired(), NumberRange(-100, 1000)])
+    completed = WholeNumberField(
         ACTIVITY_LABELS[Activity.COMPLETED.value], validators=[InputRequired(), NumberRange(-100, 1000)]
     )
-    promoter = IntegerField(
+    promoter = WholeNumberField(
         ACTIVITY_LABELS[Activity.PROMOTER.value], validators=[InputRequired(), NumberRange(-100, 1000)]
     )
-    follow_up = IntegerField(
+    follow_up = WholeNumberField(
         ACTIVITY_LABELS[Activity.FOLLOW_UP.value], validators=[InputRequired(), NumberRange(-100, 1000)]
     )
-    invite_accepted = IntegerField(
+    invite_accepted = WholeNumberField(
         ACTIVITY_LABELS[Activity.INVITE_ACCEPTED.value], validators=[InputRequired(), NumberRange(-100, 1000)]
     )
-    coupon_redeemed = IntegerField(
+    coupon_redeemed = WholeNumberField(
         ACTIVITY_LABELS[Activity.COUPON_REDEEMED.value], validators=[InputRequired(), NumberRange(-100, 1000)]
     )
-    mql_at = IntegerField(_l("Marketing-qualified from (points)"), validators=[InputRequired(), NumberRange(1, 10_000)])
-    sales_ready_at = IntegerField(_l("Sales-ready from (points)"), validators=[InputRequired(), NumberRange(1, 10_000)])
+    mql_at = WholeNumberField(
+        _l("Marketing-qualified from (points)"), validators=[InputRequired(), NumberRange(1, 10_000)]
+    )
+    sales_ready_at = WholeNumberField(
+        _l("Sales-ready from (points)"), validators=[InputRequired(), NumberRange(1, 10_000)]
+    )
     purpose_de = TextAreaField(
         _l("Consent text (German)"), description=_l("Empty: the standard wording."), validators=[Optional()]
     )

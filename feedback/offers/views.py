@@ -6,14 +6,14 @@ from flask import Blueprint, Response, flash, make_response, redirect, render_te
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
 from feedback.extensions import commit, db, limiter
-from feedback.forms import AmountField, LocalisedForm
+from feedback.forms import AmountField, DayInRange, LocalisedForm, WholeNumberField
 from feedback.offers import services
 from feedback.offers.models import MAX_ORDER_VALUE, Coupon, Offer
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
@@ -37,8 +37,8 @@ class OfferForm(LocalisedForm):
     text_en = TextAreaField(_l("Text (English)"), validators=[Optional(), Length(max=300)])
     touchpoint_id = SelectField(_l("For"), coerce=str)
     with_coupon = BooleanField(_l("A unique coupon code per completed survey"), default=True)
-    valid_days = IntegerField(_l("Coupon valid for (days)"), validators=[Optional(), NumberRange(min=1, max=3650)])
-    valid_until = DateField(_l("Offer ends on"), validators=[Optional()])
+    valid_days = WholeNumberField(_l("Coupon valid for (days)"), validators=[Optional(), NumberRange(min=1, max=3650)])
+    valid_until = DateField(_l("Offer ends on"), validators=[Optional(), DayInRange()])
     submit = SubmitField(_l("Save offer"))
 
 

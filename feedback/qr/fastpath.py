@@ -316,3 +316,11 @@ def install(app: Flask) -> None:
         sa.event.listen(sa.orm.Session, "after_commit", _after_commit)
         sa.event.listen(sa.orm.Session, "do_orm_execute", _watch_bulk)
     app.wsgi_app = FastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+
+
+def lane_of(app: Flask) -> FastPath:
+    """The app's fast lane, under whatever middleware wraps it."""
+    layer: Any = app.wsgi_app
+    while not isinstance(layer, FastPath):
+        layer = layer.wsgi_app if hasattr(layer, "wsgi_app") else layer.app
+    return layer

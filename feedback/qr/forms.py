@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, IntegerField, StringField, SubmitField
+from wtforms import DateField, StringField, SubmitField
 from wtforms.validators import Length, NumberRange, Optional
+
+from feedback.forms import DayInRange, WholeNumberField
 
 
 class CodeForm(FlaskForm):
@@ -23,7 +25,7 @@ class CodeForm(FlaskForm):
 class ExpiryForm(FlaskForm):
     """The last day a code leads to the landing page (empty: never expires)."""
 
-    expires_on = DateField(_l("Valid until"), validators=[Optional()])
+    expires_on = DateField(_l("Valid until"), validators=[Optional(), DayInRange()])
     submit = SubmitField(_l("Save"))
 
 
@@ -42,7 +44,7 @@ class BatchForm(FlaskForm):
             "Comma, semicolon or tab separated; UTF-8 or Excel's Windows encoding."
         ),
     )
-    count = IntegerField(
+    count = WholeNumberField(
         _l("… or this many numbered codes"),
         description=_l("References 00001, 00002, … for a mail house that matches codes to its list by row."),
         validators=[Optional(), NumberRange(min=1, max=10_000)],

@@ -22,6 +22,7 @@ from feedback.analysis.services import code_arrivals, code_traffic
 from feedback.analysis.summaries import Arrivals
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
+from feedback.bounds import page_number
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
 from feedback.extensions import commit, db
@@ -254,10 +255,7 @@ def show_batch(batch_id: int) -> str:
     """A mailing batch: downloads for the mail house, how it did, and its codes (searchable by reference)."""
     batch = personal.get_batch(current_workspace().id, batch_id)
     search = request.args.get("q", "").strip()[:120]
-    try:
-        page = max(1, min(int(request.args.get("page", "1")), 10_000))
-    except ValueError:
-        page = 1
+    page = page_number(request.args.get("page"), last=10_000)
     codes, more = personal.batch_page(batch, search, page)
     return render_template(
         "qr/batch.html",

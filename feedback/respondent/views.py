@@ -27,6 +27,7 @@ from icalendar import Calendar, Event
 from limits import parse as parse_limit
 
 from feedback.auth import devices
+from feedback.bounds import page_number
 from feedback.db_types import utcnow
 from feedback.errors import render_error
 from feedback.extensions import commit, db, limiter
@@ -288,10 +289,7 @@ def _form_lists() -> dict[str, list[str]]:
 
 
 def _page_number() -> int:
-    try:
-        return int(request.form.get("page", "0"))
-    except ValueError:
-        return 0
+    return page_number(request.form.get("page"), 0, 1000)
 
 
 def _device() -> str:

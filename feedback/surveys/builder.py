@@ -8,6 +8,7 @@ from werkzeug import Response
 
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
+from feedback.bounds import page_number, parse_id
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
 from feedback.exports import csv_stream
@@ -178,7 +179,7 @@ def preview_frame(survey_id: int) -> Response:
     """The respondent page itself, rendered for the preview frame."""
     survey = _survey(survey_id)
     version = survey.current
-    page = max(0, min(request.args.get("page", 0, type=int), len(respond.survey_pages(version)) - 1))
+    page = page_number(request.args.get("page"), 0, len(respond.survey_pages(version)) - 1)
     touchpoint = Touchpoint(name=survey.name, workspace_id=survey.workspace_id, headline_de="", headline_en="")
     code = Code(code=generate_code(), workspace_id=survey.workspace_id)
     resolved = ResolvedCode(code, touchpoint, "preview", current_workspace().name, current_workspace().timezone)
@@ -222,7 +223,7 @@ def delete_survey(survey_id: int) -> Response:
 def list_responses(survey_id: int) -> str:
     """Raw responses, newest first, with their answers; editors can delete one."""
     survey = _survey(survey_id)
-    before = request.args.get("before", type=int)
+    before = parse_id(request.args.get("before"))
     shown = request.args.get("flag", "")
     shown = shown if shown in services.RESPONSE_FILTERS else ""
     responses = services.responses_page(survey, before, shown=shown)
@@ -257,7 +258,7 @@ def export_responses(survey_id: int) -> Response:
 def delete_response(response_id: int) -> Response:
     """Erase one response with all its answers."""
     require_role(Role.EDITOR)
-    target = request.form.get("survey_id", type=int)
+    target = parse_id(request.form.get("survey_id"))
     if ConfirmForm().validate_on_submit():
         services.delete_response(current_workspace().id, response_id)
         commit()
@@ -275,7 +276,8 @@ def attach_survey(touchpoint_id: int) -> Response:
     form = AttachSurveyForm()
     if form.validate_on_submit():
         chosen = form.survey_id.data
-        survey = _survey(int(chosen)) if chosen and chosen.isdigit() else None
+        chosen_id = parse_id(chosen)
+        survey = services.find_survey(current_workspace().id, chosen_id) if chosen_id is not None else None
         if chosen and survey is None:
             flash(_("Please choose one of the surveys shown."), "error")
         else:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from feedback.forms import WholeNumberField
 from feedback.surveys.catalog import TEMPLATES
 from feedback.surveys.questions import REVERSIBLE, Condition, Option, QuestionSpec, QuestionType
 
@@ -49,7 +50,7 @@ class SurveySettingsForm(FlaskForm):
     """Name and the repeat rule."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    repeat_days = IntegerField(
+    repeat_days = WholeNumberField(
         _l("One answer per person and touchpoint within (days)"),
         description=_l("0 allows answering again at any time."),
         validators=[Optional(), NumberRange(0, 3650)],
@@ -83,8 +84,8 @@ class QuestionForm(FlaskForm):
         validators=[Optional(), Length(max=4000)],
     )
     condition_key = StringField(_l("Show only if the answer to"), validators=[Optional(), Length(max=40)])
-    condition_low = IntegerField(_l("is at least"), validators=[Optional(), NumberRange(0, 10)])
-    condition_high = IntegerField(_l("and at most"), validators=[Optional(), NumberRange(0, 10)])
+    condition_low = WholeNumberField(_l("is at least"), validators=[Optional(), NumberRange(0, 10)])
+    condition_high = WholeNumberField(_l("and at most"), validators=[Optional(), NumberRange(0, 10)])
     wording_key = StringField(
         _l("Other wording depending on the NPS question"), validators=[Optional(), Length(max=40)]
     )
@@ -126,7 +127,7 @@ class QuestionForm(FlaskForm):
             if line.strip() and not line.split("|")[0].strip():
                 raise ValidationError(_l("Each option line starts with its value."))
 
-    def validate_condition_high(self, field: IntegerField) -> None:
+    def validate_condition_high(self, field: WholeNumberField) -> None:
         """A condition needs a key and a range in order."""
         key, low, high = self.condition_key.data, self.condition_low.data, field.data
         if any(v not in (None, "") for v in (key, low, high)):

@@ -7,7 +7,6 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -17,7 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from feedback.forms import AmountField, CountField, LocalisedForm
+from feedback.forms import AmountField, CountField, DayInRange, LocalisedForm, WholeNumberField
 from feedback.touchpoints.models import Channel, KioskCoupon, Phase
 
 MAX_MONEY = 10**10 - 1
@@ -64,8 +63,8 @@ class CampaignForm(LocalisedForm):
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
-    starts_on = DateField(_l("Starts on"), validators=[Optional()])
-    ends_on = DateField(_l("Ends on"), validators=[Optional()])
+    starts_on = DateField(_l("Starts on"), validators=[Optional(), DayInRange()])
+    ends_on = DateField(_l("Ends on"), validators=[Optional(), DayInRange()])
     budget = AmountField(
         _l("Budget"),
         validators=[
@@ -100,7 +99,7 @@ class CampaignForm(LocalisedForm):
             "After the survey, an optional step with an unticked consent box; only consented details are kept."
         ),
     )
-    repeat_window_minutes = IntegerField(
+    repeat_window_minutes = WholeNumberField(
         _l("Possible repeat within (minutes)"),
         description=_l(
             "A second answer from the same network and device at the same code within this time is kept but not "
@@ -109,7 +108,7 @@ class CampaignForm(LocalisedForm):
         default=30,
         validators=[Optional(), NumberRange(0, 1440)],
     )
-    coupon_cap_per_hour = IntegerField(
+    coupon_cap_per_hour = WholeNumberField(
         _l("Coupons per network and device per hour"),
         description=_l(
             "At most this many coupons per hour for one network and device at one code; distinct phones on a shared "

@@ -163,3 +163,24 @@ def test_user_picks_the_dashboard_language(client, auth, make_user, make_workspa
     client.post("/account", data={"account-name": "Anna", "account-locale": "de", "account-submit": "1"})
     assert db.session.get(User, user.id).locale == "de"
     assert "Kampagnen" in client.get("/", follow_redirects=True).get_data(as_text=True)
+
+
+def test_guessing_the_current_password_is_rate_limited_like_a_login(make_app, make_user) -> None:
+    app = make_app(LOGIN_RATE_LIMIT="5 per minute")
+    with app.app_context():
+        user = make_user(email="guess@example.com")
+        old_hash = user.password_hash
+    stolen = app.test_client()
+    stolen.post("/login", data={"email": "guess@example.com", "password": PASSWORD})
+
+    def change(current: str):  # noqa: ANN202
+        new = "a brand new passphrase"
+        form = {"password-current": current, "password-password": new, "password-confirm": new, "password-submit": "1"}
+        return stolen.post("/account", data=form)
+
+    statuses = [change(f"guess {n}").status_code for n in range(5)]
+    assert statuses == [200] * 5
+    refused = change(PASSWORD)  # even the right one waits until the minute is over
+    assert refused.status_code == 429 and "Too many attempts" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(type(user), user.id).password_hash == old_hash

@@ -18,7 +18,7 @@ from feedback.analysis.summaries import Arrivals, Scannability
 from feedback.auth.models import Membership, Role
 from feedback.db_types import utcnow
 from feedback.extensions import db
-from feedback.qr import personal
+from feedback.qr import fastpath, personal
 from feedback.qr.models import Code, Scan
 from tests.phone import visit
 
@@ -44,7 +44,7 @@ def test_each_way_of_arriving_is_recorded(client, code) -> None:
 
 def test_replayed_scans_keep_their_arrival(client, app, code) -> None:
     """The fast lane answers repeat scans from its snapshot and records upper- and lower-case paths apart."""
-    lane = app.wsgi_app
+    lane = fastpath.lane_of(app)
     for path in (f"/T/{code.code}", f"/T/{code.code}", f"/t/{code.code}", f"/T/{code.code}"):
         visit(client, path, ip="198.51.100.7")
     assert lane.served >= 2

@@ -24,8 +24,7 @@ ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, l
 @pytest.fixture
 def lane(app):  # noqa: ANN001,ANN201
     """The app's fast lane with a clock the test moves."""
-    middleware = app.wsgi_app
-    assert isinstance(middleware, fastpath.FastPath)
+    middleware = fastpath.lane_of(app)
     now = [1000.0]
     middleware.clock = lambda: now[0]
     middleware.now = now

@@ -4,7 +4,13 @@ proxy."""
 from __future__ import annotations
 
 import http.client
+import http.cookiejar
+import re
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
 from collections import Counter
 
 import pytest
@@ -65,3 +71,52 @@ def test_the_unknown_code_limit_holds_across_workers_per_signature(server_databa
     # 60 per minute for the network + device signature, whichever of the two workers answered: the rest are refused
     assert first == Counter({404: 60, 429: 100})
     assert other == Counter({404: 8})  # another network behind the same proxy has a limit of its own
+
+
+def _login_attempts(base: str, email: str, address: str, attempts: int, threads: int) -> Counter:
+    """Wrong passwords for one account from one network, each attempt on a new connection (any worker)."""
+    statuses: Counter = Counter()
+    start = threading.Barrier(threads)
+
+    def attempt() -> int:
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        headers = {"User-Agent": PHONE_UA, "X-Forwarded-For": address}
+        with browser.open(urllib.request.Request(f"{base}/login", headers=headers), timeout=30) as page:
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.read().decode()).group(1)
+        form = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": "wrong guess"}).encode()
+        try:
+            with browser.open(urllib.request.Request(f"{base}/login", form, headers), timeout=30) as answer:
+                return answer.status
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    def send() -> None:
+        start.wait()
+        for _ in range(attempts // threads):
+            statuses[attempt()] += 1
+
+    workers = [threading.Thread(target=send) for _ in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    return statuses
+
+
+def test_the_login_limit_holds_across_workers_with_the_default_storage(server_database: str) -> None:
+    """No RATELIMIT_STORAGE_URI: the workers share the SQLite file in the instance folder, so one account gets its
+    10 attempts a minute, not 10 per worker (with memory:// two workers let 18 of 18 through)."""
+    env, _code = survey_submit._prepare(server_database)
+    from feedback import create_app
+    from feedback.auth import services as auth
+    from feedback.extensions import db
+
+    email = f"limit-{uuid.uuid4().hex[:12]}@example.com"  # the instance folder's counters outlive this test
+    with create_app({"ENVIRON": env}).app_context():
+        auth.create_user(email, "the-right-password-1")
+        db.session.commit()
+    env = {**env, "PROXY_HOPS": "1", "LOGIN_RATE_LIMIT": "10 per minute"}
+    env.pop("RATELIMIT_STORAGE_URI", None)
+    with gunicorn("wsgi:app", env, workers=2) as base:
+        statuses = _login_attempts(base, email, f"198.51.100.{uuid.uuid4().int % 250 + 1}", 18, 6)
+    assert statuses[429] == 8 and sum(statuses.values()) == 18, statuses
