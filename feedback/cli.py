@@ -39,6 +39,8 @@ def gunicorn_settings(host: str, port: int, workers: int, threads: int) -> dict[
         "accesslog": "-",
         # No client address in the access log: privacy by design.
         "access_log_format": '"%(r)s" %(s)s %(b)s %(M)sms',
+        # ... and no secret from a link (invitation and response tokens), no address in the error log
+        "logger_class": "feedback.logs.PrivateLogger",
         "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
     }
 

@@ -150,5 +150,7 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        # the route's pattern, not the path: paths can carry secrets (/join/<token>)
+        route = request.url_rule.rule if request.url_rule is not None else "(no route)"
+        log.exception("unhandled error on %s %s", request.method, route)
         return render_error(500)

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -139,9 +140,17 @@ def test_serve_migrates_loads_demo_and_answers_through_gunicorn(tmp_path: Path) 
             except OSError:
                 time.sleep(0.2)
         assert status == 200
+        # links with secrets: a colleague's invitation and a respondent's response token
+        for path in ("/join/SECRETJOINTOKEN42", "/t/ABCD2345/thanks?r=SECRETRESPONSETOKEN&lang=en"):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10).close()
+            except urllib.error.HTTPError:
+                pass
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=120)
+    assert "SECRETJOINTOKEN42" not in output and "SECRETRESPONSETOKEN" not in output
+    assert '"GET /join/… HTTP/1.1"' in output and '"GET /t/ABCD2345/thanks?r=…&lang=en HTTP/1.1"' in output
     assert f"feedback is starting at http://localhost:{port}/" in output
     assert "Log in as demo@example.com with password" in output
     assert "Booting worker" in output
