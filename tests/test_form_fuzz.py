@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feedback.extensions import db
-from tests.test_tenancy import two_tenants  # noqa: F401 - the fixture: a workspace with one of everything
+from tests import tenants
 
 #: Values that broke or could break a parser: calendar and integer edges, digits Python reads but databases do
 #: not, numbers in the wrong format, control and direction characters, and very long text.
@@ -95,6 +95,12 @@ def _forms_of(client, app, slug: str, ids: dict) -> dict[str, Form]:  # noqa: AN
     return found
 
 
+@pytest.fixture
+def two_tenants(app, make_user, make_workspace, make_campaign, make_touchpoint):  # noqa: ANN001,ANN201
+    """A workspace with one object of every kind (and another workspace)."""
+    return tenants.two_tenants(make_user, make_workspace, make_campaign, make_touchpoint)
+
+
 def _fuzz(client, action: str, form: Form):  # noqa: ANN001,ANN202
     """A Hypothesis test that sends the form with hostile values in every field (the CSRF token kept)."""
     names = [n for n in form.fields if n != "csrf_token"]
@@ -113,7 +119,7 @@ def _fuzz(client, action: str, form: Form):  # noqa: ANN001,ANN202
     return send
 
 
-def test_every_dashboard_form_answers_hostile_values_without_a_500(client, auth, app, two_tenants) -> None:  # noqa: F811
+def test_every_dashboard_form_answers_hostile_values_without_a_500(client, auth, app, two_tenants) -> None:
     _attacker, _own, workspace, ids = two_tenants
     from feedback.auth.models import Membership, Role, User
 
