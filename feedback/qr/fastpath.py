@@ -8,7 +8,7 @@ set, no `code.scanned` webhook. Later scans of that code only describe the visit
 commit (`scanwriter`, acknowledged only after the commit) and send the same status, headers and body.
 
 Anything else goes to Flask: unknown, paused or expired codes, HEAD, a query string (`?lang=`), a dashboard
-session cookie, survey pages (their form carries a per-visitor CSRF token), and every snapshot older than
+session cookie, survey pages (their form carries a per-visitor signed state), and every snapshot older than
 `TTL_SECONDS` — so a change made by another process or instance (pause, expiry, new destination) is seen within
 that time (`MAX_AGE_SECONDS` at most, while one request is looking at the code again and the others still get
 the snapshot instead of all crowding into the full path). A change committed through the app in this process

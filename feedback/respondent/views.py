@@ -30,7 +30,7 @@ from feedback.auth import devices
 from feedback.bounds import page_number
 from feedback.db_types import utcnow
 from feedback.errors import render_error
-from feedback.extensions import commit, db, limiter
+from feedback.extensions import commit, csrf, db, limiter
 from feedback.i18n import current_language
 from feedback.leads import services as leads
 from feedback.qr import actions, fastpath
@@ -50,6 +50,25 @@ from feedback.touchpoints.models import Campaign
 from feedback.webhooks.services import has_scan_subscribers
 
 bp = Blueprint("respondent", __name__)
+# A phone's forms need no session: a survey page carries its signed state, the thank-you page's forms the response's
+# secret token. So they work where cookies are blocked (in-app browsers); what a session-bound CSRF token guarded
+# against, another website making visitors' browsers send answers, is refused by the browser's own headers below.
+csrf.exempt(bp)
+
+
+@bp.before_request
+def _refuse_posts_from_other_sites() -> Response | None:
+    """A form sent from another website (Sec-Fetch-Site, else Origin) is refused; every browser sends one of them
+    with a cross-site POST."""
+    if request.method != "POST":
+        return None
+    site = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    foreign = site == "cross-site" if site else bool(origin) and urlsplit(origin).netloc != request.host
+    if not foreign:
+        return None
+    body, status = render_error(403, _("This form was sent from another website. Please open the link again."))
+    return pages.no_store(make_response(body, status))
 
 #: Per network + device signature: unknown codes are counted against this; valid scans are not.
 UNKNOWN_CODE_LIMIT = "60 per minute"
@@ -300,7 +319,7 @@ def _device() -> str:
 
 def _maybe_team() -> bool:
     """The request may come from a team device (marked, or a member's browser): the full path finds out. A
-    respondent's own session (it holds the survey form's CSRF token) names no user."""
+    respondent has no session of their own (their forms need none), so a session cookie names a member."""
     cookies = request.cookies
     if devices.TEAM_COOKIE in cookies or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies:
         return True

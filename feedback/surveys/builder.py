@@ -277,7 +277,7 @@ def attach_survey(touchpoint_id: int) -> Response:
     if form.validate_on_submit():
         chosen = form.survey_id.data
         chosen_id = parse_id(chosen)
-        survey = services.find_survey(current_workspace().id, chosen_id) if chosen_id is not None else None
+        survey = _survey(chosen_id) if chosen_id is not None else None  # another workspace's id: 404
         if chosen and survey is None:
             flash(_("Please choose one of the surveys shown."), "error")
         else:

@@ -229,11 +229,6 @@ def get_survey(workspace_id: int, survey_id: int) -> Survey:
     return get_owned(Survey, workspace_id, survey_id)
 
 
-def find_survey(workspace_id: int, survey_id: int) -> Survey | None:
-    """One survey of the workspace, or None."""
-    return db.session.scalar(owned(Survey, workspace_id, Survey.id == survey_id))
-
-
 def attach(touchpoint: Touchpoint, survey: Survey | None) -> None:
     """Show `survey` (or none) on the touchpoint's landing page."""
     touchpoint.survey_id = survey.id if survey else None

@@ -121,22 +121,25 @@ def test_hostile_answers_are_escaped_on_the_responses_page(app, client, answered
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;{{ 7*7 }}" in html
 
 
-def test_survey_submits_need_the_csrf_token(make_app, make_touchpoint) -> None:
+def test_survey_submits_need_their_signed_state_not_a_session(make_app, make_touchpoint) -> None:
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
         touchpoint = make_touchpoint()
         services.attach(touchpoint, services.create_survey(touchpoint.workspace_id, "NPS", "nps-reason"))
         code = qr_services.create_code(touchpoint).code
         db.session.commit()
-        visitor = app.test_client()
+        visitor = app.test_client(use_cookies=False)
         html = visitor.get(f"/t/{code}", headers=PHONE).get_data(as_text=True)
-        fields = dict(re.findall(r'name="(state|page|csrf_token)" value="([^"]*)"', html))
-        without = {k: v for k, v in fields.items() if k != "csrf_token"}
-        assert visitor.post(f"/t/{code}", data={**without, "q_nps": "9"}, headers=PHONE).status_code == 400
-        assert (
-            visitor.post(f"/t/{code}/answer", data={"state": fields["state"], "key": "nps", "value": "9"}).status_code
-            == 400
-        )
+        fields = dict(re.findall(r'name="(state|page)" value="([^"]*)"', html))
+        assert "csrf_token" not in html  # no session-bound token: in-app browsers without cookies can answer
+        # a changed or missing state starts the survey again (a redirect to the code) and stores nothing
+        tampered = {**fields, "state": fields["state"][:-2] + "xx"}
+        without = {k: v for k, v in fields.items() if k != "state"}
+        for data in (tampered, without):
+            answer = visitor.post(f"/t/{code}", data={**data, "q_nps": "9"}, headers=PHONE)
+            assert answer.status_code == 303 and answer.headers["Location"].endswith(f"/t/{code}")
+        forged = {"state": "forged", "key": "nps", "value": "9"}
+        assert visitor.post(f"/t/{code}/answer", data=forged, headers=PHONE).status_code in (303, 400)
         assert count(Response) == 0
         assert visitor.post(f"/t/{code}", data={**fields, "q_nps": "9"}, headers=PHONE).status_code == 200
         assert count(Response) == 1
