@@ -8,7 +8,8 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from feedback.extensions import db
@@ -61,6 +62,7 @@ HTTP_MESSAGES = {
     415: _l("This kind of content is not accepted here."),
     422: _l("Some values are not valid."),
     429: _l("Too many attempts. Please wait a moment and try again."),
+    503: _l("This page cannot be shown at the moment. Please try again in a minute."),
     500: _l("Something went wrong on our side. Your last action may not have been saved; please try again."),
 }
 
@@ -76,9 +78,16 @@ TITLES = {
     415: _l("Unsupported content"),
     422: _l("Invalid values"),
     429: _l("Slow down"),
+    503: _l("Back in a moment"),
     500: _l("Error"),
 }
 
+
+#: Set in the WSGI environ when a request failed because the database could not be reached (or refused the
+#: statement): the fast lane (feedback.qr.fastpath) then answers a scan from the code's last good answer instead.
+DATABASE_DOWN = "feedback.database_down"
+#: How long a client should wait before asking again while the database is unreachable.
+RETRY_AFTER_SECONDS = 30
 
 #: Blueprints whose visitors are customers, not dashboard users: their errors use the respondent layout.
 PUBLIC_BLUEPRINTS = frozenset({"respondent", "health"})
@@ -135,6 +144,21 @@ def register_errorhandlers(app: Flask) -> None:
         # a unique key taken by a concurrent request in the meantime, at a flush or at the commit: nothing is saved
         db.session.rollback()
         return render_error(Conflict.status, str(Conflict.message))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def _database_unavailable(error: Exception):
+        # unreachable, restarting, out of connections or refusing writes: a polite "back in a moment", no trace
+        route = request.url_rule.rule if request.url_rule is not None else "(no route)"
+        log.error("database unavailable on %s %s: %s", request.method, route, str(error).splitlines()[0][:300])
+        request.environ[DATABASE_DOWN] = True
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone; the session is discarded at teardown
+            db.session.close()
+        body, status = render_error(503)
+        return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(CSRFError)
     def _csrf_error(_error: CSRFError):

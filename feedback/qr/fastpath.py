@@ -210,9 +210,10 @@ class FastPath:
         return code, language, environ.get("SCRIPT_NAME", "")
 
     def _replay(
-        self, snapshot: Snapshot, environ: dict[str, Any], start_response: StartResponse
+        self, snapshot: Snapshot, environ: dict[str, Any], start_response: StartResponse, outage: bool = False
     ) -> Iterable[bytes] | None:
-        """Record the scan and send the snapshot's answer; None when the snapshot may not be used (any more)."""
+        """Record the scan and send the snapshot's answer; None when the snapshot may not be used (any more). In an
+        `outage` of the database the day's salt may be one of this process (the scan is not stored anyway)."""
         from feedback.qr.models import Arrival
         from feedback.qr.services import record_replayed_scan
         from feedback.qr.visitors import VISITOR_COOKIE, visit_of
@@ -221,7 +222,8 @@ class FastPath:
         offered = snapshot.offer
         if offered.expires_at is not None and offered.expires_at <= now:
             return None
-        salt = self.app.extensions["feedback_salts"].cached(now.date())
+        salts = self.app.extensions["feedback_salts"]
+        salt = salts.salt_for(now.date()) if outage else salts.cached(now.date())
         if salt is None:  # a new day: the full path fetches its salt
             return None
         visit = visit_of(
@@ -247,24 +249,37 @@ class FastPath:
         return [snapshot.body]
 
     def _learn(self, key: Key, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """Let Flask answer, and keep its answer when the full path offered it."""
+        """Let Flask answer, and keep its answer when the full path offered it. When the database could not be
+        reached, the code's last good answer is sent instead (at any age), and the scan counted as not stored."""
+        from feedback.errors import DATABASE_DOWN
+
         generation = self.changes.count
         seen: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            """Hold the answer's status and headers until it is clear whether they are sent (Flask calls this
+            before it returns its body, and never uses the write callable)."""
             seen["status"], seen["headers"] = status, headers
-            return start_response(status, headers, exc_info)
+            if exc_info is not None:  # an error after the start: nothing to hold back any more
+                seen["sent"] = True
+                return start_response(status, headers, exc_info)
+            return _no_write
 
         answer = self.wsgi_app(environ, capture)
+        if environ.get(DATABASE_DOWN) and key in self.snapshots and not seen.get("sent"):
+            last_good = self._replay(self.snapshots[key], environ, start_response, outage=True)
+            if last_good is not None:
+                _close(answer)
+                return last_good
+        if not seen.get("sent"):
+            start_response(seen["status"], seen["headers"])
         offered = environ.get(OFFER_KEY)
         if not isinstance(offered, Offer) or offered.language != key[1]:
             return answer
         try:
             body = b"".join(answer)
         finally:
-            close = getattr(answer, "close", None)
-            if close is not None:
-                close()
+            _close(answer)
         headers = [
             (name, value)
             for name, value in seen["headers"]
@@ -284,6 +299,16 @@ class FastPath:
             with self.app.app_context():
                 self._engine = db.engine
         return self._engine
+
+
+def _no_write(_data: bytes) -> None:
+    raise RuntimeError("the full path answers with its body, not with write()")
+
+
+def _close(answer: Iterable[bytes]) -> None:
+    close = getattr(answer, "close", None)
+    if close is not None:
+        close()
 
 
 def _watch_changes(session: sa.orm.Session, *_args: Any) -> None:

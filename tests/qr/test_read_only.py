@@ -4,15 +4,17 @@ and counted."""
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
 
 from feedback.extensions import db
-from feedback.qr import services
+from feedback.qr import fastpath, services
 from feedback.qr.models import Scan
 from feedback.touchpoints.models import Channel
-from tests.phone import visit
+from tests.phone import Respondent, path_of, visit
 
 
 def _refuse_writes(engine: sa.Engine) -> None:
@@ -51,3 +53,75 @@ def test_scans_are_answered_while_the_database_is_read_only(app, client, make_to
     health = client.get("/healthz").get_json()
     assert health["scans_not_stored"] == before + 3
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Scan)) == 0
+
+
+def _unreachable(engine: sa.Engine) -> Callable[[], None]:
+    """From now on the engine cannot connect (a database server that is down); returns what brings it back."""
+    dbapi_error = engine.dialect.loaded_dbapi.OperationalError
+
+    def refuse(*_args) -> None:  # noqa: ANN002
+        raise dbapi_error("connection refused: the database server is down")
+
+    db.session.remove()
+    engine.dispose()
+    sa.event.listen(engine, "do_connect", refuse)
+
+    def back() -> None:
+        sa.event.remove(engine, "do_connect", refuse)
+
+    return back
+
+
+@pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)
+def test_invite_links_are_answered_while_the_database_is_read_only(app, client, make_touchpoint, make_survey) -> None:
+    touchpoint = make_touchpoint(name="Plakat", channel=Channel.POSTER)
+    make_survey(touchpoint, "loyalty")
+    code = services.create_code(touchpoint)
+    db.session.commit()
+    phone = Respondent(app.test_client())
+    link = phone.take_invite(phone.answer(f"/t/{code.code}"))
+    before = client.get("/healthz").get_json()["scans_not_stored"]
+    _refuse_writes(db.engine)
+    opened = visit(client, path_of(link))
+    assert opened.status_code == 200 and 'name="state"' in opened.get_data(as_text=True)  # the survey, as invited
+    assert client.get("/healthz").get_json()["scans_not_stored"] == before + 1
+
+
+@pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)
+def test_codes_answer_from_their_last_good_answer_while_the_database_is_down(
+    app, client, make_touchpoint, make_survey, caplog
+) -> None:
+    landing = make_touchpoint(name="Plakat", channel=Channel.POSTER)
+    landing.headline_de = "Frühlingsröstung"
+    redirect = make_touchpoint(name="Flyer", channel=Channel.FLYER)
+    redirect.destination_url = "https://shop.example/fruehling"
+    survey = make_touchpoint(name="Messestand")
+    make_survey(survey, "loyalty")
+    codes = [services.create_code(t) for t in (landing, redirect, survey)]
+    db.session.commit()
+    paths = [f"/T/{c.code}" for c in codes]
+    for path in paths[:2]:
+        assert visit(client, path).status_code in (200, 302)  # the full path's answers: the fast lane keeps them
+    stored = db.session.scalar(sa.select(sa.func.count()).select_from(Scan))
+    lane = fastpath.lane_of(app)
+    lane.clock = lambda: time.monotonic() + 3600  # an hour later: every snapshot is stale, the full path is asked
+    before = client.get("/healthz").get_json()["scans_not_stored"]
+    back = _unreachable(db.engine)
+    try:
+        with caplog.at_level(logging.ERROR):
+            shown, sent, asked, unknown = (visit(client, p) for p in [*paths, "/T/ZZZZ2345"])
+        assert shown.status_code == 200 and "Frühlingsröstung" in shown.get_data(as_text=True)
+        assert sent.status_code == 302 and sent.headers["Location"].startswith("https://shop.example/fruehling")
+        # a survey page cannot be made without the database: a polite page that asks to come back, not an error
+        for answer_ in (asked, unknown):
+            assert answer_.status_code == 503 and answer_.headers["Retry-After"] == "30"
+            assert "Bitte versuchen Sie es in einer Minute noch einmal" in answer_.get_data(as_text=True)
+            assert answer_.headers["Content-Security-Policy"] and "Traceback" not in answer_.get_data(as_text=True)
+        assert "database unavailable" in caplog.text
+        assert client.get("/healthz").get_json()["scans_not_stored"] == before + 2  # served, not stored: counted
+        assert client.get("/readyz").status_code == 503
+    finally:
+        back()
+    db.session.remove()
+    assert [visit(client, p).status_code for p in paths] == [200, 302, 200]  # back: scans stored again
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Scan)) == stored + 3
