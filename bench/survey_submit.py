@@ -5,7 +5,6 @@ and whether every acknowledged response was stored with all its answers."""
 from __future__ import annotations
 
 import http.client
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -91,7 +90,7 @@ def _prepare(database_url: str) -> tuple[dict[str, str], str]:
     return env, code
 
 
-def _bodies(env: dict[str, str], code: str, csrf_token: str, count: int, path: Path) -> None:
+def _bodies(env: dict[str, str], code: str, count: int, path: Path) -> None:
     """`count` fresh survey forms (each its own signed state, shown two minutes ago), answered, one per line."""
     from feedback import create_app
     from feedback.extensions import db
@@ -108,14 +107,14 @@ def _bodies(env: dict[str, str], code: str, csrf_token: str, count: int, path: P
         with path.open("w") as out:
             for _ in range(count):
                 state = respond.FormState(respond.new_token(), version.id, None, row.id, shown)
-                fields = {"csrf_token": csrf_token, "state": sign_state(state), "page": "0", **ANSWERS}
+                fields = {"state": sign_state(state), "page": "0", **ANSWERS}
                 out.write(urlencode(fields) + "\n")
         db.session.remove()
         db.engine.dispose()
 
 
-def _session(base: str, code: str) -> tuple[str, str]:
-    """Open the survey once like a phone: the session cookie and the CSRF token its forms carry."""
+def _session(base: str, code: str) -> str:
+    """Open the survey once like a phone: the cookies it is given (its visitor cookie; the forms need no session)."""
     parts = urlsplit(base)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     connection.request("GET", f"/t/{code}", headers={"User-Agent": PHONE_UA, "Accept-Language": "de"})
@@ -123,9 +122,8 @@ def _session(base: str, code: str) -> tuple[str, str]:
     html = response.read().decode()
     cookie = "; ".join(value.split(";")[0] for name, value in response.getheaders() if name.lower() == "set-cookie")
     connection.close()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert token and cookie, "the survey page gave no CSRF token or session"
-    return cookie, token.group(1)
+    assert 'name="state"' in html, "the survey page shows no form"
+    return cookie
 
 
 def _stored(database_url: str) -> tuple[int, int]:
@@ -150,8 +148,8 @@ def _measure(database_url: str, seconds: int, tmp: Path, prefix: str) -> dict[st
     script.write_text(LUA)
     bodies = tmp / "bodies.txt"
     with gunicorn("wsgi:app", env) as base:
-        cookie, token = _session(base, code)
-        _bodies(env, code, token, FORMS_PER_SECOND * seconds, bodies)
+        cookie = _session(base, code)
+        _bodies(env, code, FORMS_PER_SECOND * seconds, bodies)
         arguments = (str(bodies), str(WRK_THREADS), cookie)
         submit = run_wrk(f"{base}/t/{code}", seconds, script=script, script_args=arguments)
     with gunicorn("bench.servers:redirect") as base:  # the same POSTs, answered with a bare redirect

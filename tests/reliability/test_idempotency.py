@@ -18,8 +18,8 @@ def test_twenty_identical_concurrent_submits_make_exactly_one_response(server_da
     forms = tmp_path / "forms.txt"
     with gunicorn("wsgi:app", env) as base:
         port = int(base.rsplit(":", 1)[1])
-        cookie, token = survey_submit._session(base, code)
-        survey_submit._bodies(env, code, token, 1, forms)
+        cookie = survey_submit._session(base, code)
+        survey_submit._bodies(env, code, 1, forms)
         body = forms.read_text().strip()
         start = threading.Barrier(20)
         statuses: list[int] = []
