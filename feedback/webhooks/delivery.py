@@ -198,7 +198,8 @@ def _write(statement: sa.Executable) -> None:
 
 
 def attempt(delivery_id: int, allow_private: bool) -> Outcome | None:
-    """Send one claimed delivery and record the outcome; None when it vanished meanwhile (endpoint deleted)."""
+    """Send one claimed delivery and record the outcome; None when it vanished meanwhile (endpoint deleted) or was
+    cancelled (what it reported was erased)."""
     with db.engine.connect() as connection:
         row = connection.execute(
             sa.select(
@@ -210,7 +211,7 @@ def attempt(delivery_id: int, allow_private: bool) -> Outcome | None:
                 WebhookEndpoint.secret,
             )
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-            .where(WebhookDelivery.id == delivery_id)
+            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == DeliveryStatus.PENDING.value)
         ).first()
     if row is None:
         return None
@@ -240,7 +241,12 @@ def attempt(delivery_id: int, allow_private: bool) -> Outcome | None:
         values |= {"status": DeliveryStatus.FAILED.value}
     else:
         values |= {"next_attempt_at": done + backoff(attempts)}
-    _write(sa.update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(**values))
+    # an erasure that cancelled the delivery meanwhile keeps the last word
+    _write(
+        sa.update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == DeliveryStatus.PENDING.value)
+        .values(**values)
+    )
     if not outcome.ok:
         log.info("webhook delivery %s failed (attempt %s): %s", delivery_id, attempts, outcome.error)
     return outcome

@@ -30,11 +30,13 @@ SUBSCRIBABLE = (Event.RESPONSE_COMPLETED, Event.INVITE_ACCEPTED, Event.LEAD_QUAL
 
 
 class DeliveryStatus(enum.StrEnum):
-    """Where a delivery stands: waiting (also between retries), delivered, or given up."""
+    """Where a delivery stands: waiting (also between retries), delivered, given up, or never to be sent because
+    what it reported was erased."""
 
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 STATUS_VALUES = tuple(s.value for s in DeliveryStatus)
@@ -79,6 +81,9 @@ class WebhookDelivery(db.Model):
         # The dispatcher's query: what is due now.
         sa.Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
         sa.Index("ix_webhook_delivery_endpoint", "endpoint_id", "id"),
+        # Erasure finds the deliveries that carry a response's answers or a contact's details.
+        sa.Index("ix_webhook_delivery_response", "response_id"),
+        sa.Index("ix_webhook_delivery_contact", "contact_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -99,5 +104,10 @@ class WebhookDelivery(db.Model):
     last_status: Mapped[int | None] = mapped_column()
     last_error: Mapped[str] = mapped_column(sa.String(300), default="")
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The response whose answers the body carries (response.completed), so that deleting the response erases it;
+    #: no foreign key: the erased delivery outlives the response.
+    response_id: Mapped[int | None] = mapped_column(BigId)
+    #: The contact whose details the body carries (lead.qualified), so that erasing the contact erases it.
+    contact_id: Mapped[int | None] = mapped_column()
 
     endpoint: Mapped[WebhookEndpoint] = relationship(overlaps="workspace")

@@ -22,24 +22,6 @@ from feedback.webhooks import delivery, services
 from feedback.webhooks.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
 from tests.helpers import count
 from tests.phone import PHONE, answer, take_invite
-from tests.webhooks.receiver import start_receiver
-
-
-@pytest.fixture
-def app(make_app):  # noqa: ANN001, ANN201
-    """Receivers run on loopback, which only an operator setting allows; tests answer surveys at once."""
-    application = make_app(WEBHOOKS_ALLOW_PRIVATE=True, SURVEY_MIN_FILL_SECONDS=0)
-    with application.app_context():
-        yield application
-    delivery.stop_dispatchers()
-
-
-@pytest.fixture
-def receiver():  # noqa: ANN201
-    found, server = start_receiver()
-    yield found
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
