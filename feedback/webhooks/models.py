@@ -60,10 +60,19 @@ class WebhookEndpoint(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     #: Paused endpoints get no new deliveries; waiting ones stay until it is resumed.
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Attempts in a row that got no 2xx answer (a delivered one starts again at 0).
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: After too many failures in a row the dispatchers leave the endpoint alone until then (its deliveries wait,
+    #: none is given up for it); then one attempt at a time tries it (feedback/webhooks/delivery.py).
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def listens_to(self, event: str) -> bool:
         """True when the endpoint subscribed to the event (everyone gets pings)."""
         return event == Event.PING.value or event in self.events.split()
+
+    def suspended(self, now: datetime) -> bool:
+        """Whether the dispatchers leave the endpoint alone now, after repeated failures."""
+        return self.suspended_until is not None and self.suspended_until > now
 
 
 class WebhookDelivery(db.Model):

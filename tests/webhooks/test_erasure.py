@@ -162,7 +162,7 @@ def test_a_delivery_claimed_before_the_erasure_is_not_sent_after_it(app, booth, 
     db.session.commit()  # a fresh snapshot: the claim wrote on its own connection
     survey_services.delete_response(workspace.id, response_id)
     db.session.commit()
-    outcomes = [delivery.attempt(delivery_id, allow_private=True) for delivery_id in claimed]
+    outcomes = [delivery.attempt(claim.delivery_id, allow_private=True) for claim in claimed]
     assert sum(outcome is not None for outcome in outcomes) == 1  # the lead, whose contact was not erased
     (sent,) = receiver.wait_for(1)
     assert json.loads(sent.body)["type"] == "lead.qualified" and GRETA.reason not in sent.body.decode()
