@@ -96,7 +96,7 @@ def _deliveries() -> list[WebhookDelivery]:
 def test_erased_responses_and_contacts_leave_no_trace_in_the_outbox_and_nothing_waiting_is_sent(
     app, client, booth, receiver
 ) -> None:
-    workspace, code, _endpoint, api = booth
+    workspace, code, endpoint, api = booth
     receiver.statuses = [204, 204, 500]  # Greta's two events arrive, then the receiver fails
     greta = _respond(app, code, GRETA)
     assert delivery.run_once(app) == 2
@@ -147,9 +147,11 @@ def test_erased_responses_and_contacts_leave_no_trace_in_the_outbox_and_nothing_
     receiver.statuses = [204]
     assert delivery.run_once(app, now=utcnow() + timedelta(days=2)) == 0
     assert len(receiver.requests) == 4  # Greta's two, Hannes' two failed attempts; nothing after the erasure
-    log = client.get(f"{base}/webhooks/{_endpoint.id}?status=cancelled").get_data(as_text=True)
+    log = client.get(f"{base}/webhooks/{endpoint.id}?status=cancelled").get_data(as_text=True)
     assert log.count(">cancelled</span>") == 4 and "Send again" not in log
     assert "Cancelled (4)" in log
+    listed = client.get(f"/api/v1/webhooks/{endpoint.id}/deliveries", headers=api)
+    assert [d["status"] for d in listed.get_json()["items"]].count("cancelled") == 4
 
 
 def test_a_delivery_claimed_before_the_erasure_is_not_sent_after_it(app, booth, receiver) -> None:
