@@ -197,6 +197,7 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, ob
         # Webhooks never go to loopback, private or link-local addresses unless the operator allows it.
         "WEBHOOKS_ALLOW_PRIVATE": _bool(environ, "WEBHOOKS_ALLOW_PRIVATE", False),
         "WEBHOOK_POLL_SECONDS": _int(environ, "WEBHOOK_POLL_SECONDS", 5, minimum=1),
+        "WEBHOOK_WORKERS": _int(environ, "WEBHOOK_WORKERS", 8, minimum=1),
         "WEBHOOK_LOG_DAYS": _int(environ, "WEBHOOK_LOG_DAYS", 30, minimum=1),
         # Raw scans older than this many days become daily counts (`feedback retention`); 0 keeps them.
         "SCAN_RETENTION_DAYS": _retention_days(environ),

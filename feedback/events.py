@@ -79,7 +79,33 @@ class MembershipChanged:
     at: datetime
 
 
-Event = ResponseCompleted | InviteAccepted | CouponRedeemed | LeadStageChanged | MembershipChanged
+@dataclass(frozen=True)
+class ResponseErased:
+    """A response and its answers were deleted (a respondent's right to deletion)."""
+
+    workspace_id: int
+    response_id: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ContactErased:
+    """A contact's details, consent and score were deleted (GDPR Art. 17)."""
+
+    workspace_id: int
+    contact_id: int
+    at: datetime
+
+
+Event = (
+    ResponseCompleted
+    | InviteAccepted
+    | CouponRedeemed
+    | LeadStageChanged
+    | MembershipChanged
+    | ResponseErased
+    | ContactErased
+)
 E = TypeVar("E")
 #: Whether a subscriber would act on an event at (workspace_id, campaign_id, touchpoint_id).
 Wants = Callable[[int, int, int], bool]

@@ -464,7 +464,9 @@ class WebhookDelivery(BaseModel):
     id: int
     event: str
     event_id: str
-    status: Literal["pending", "delivered", "failed"]
+    status: Literal["pending", "delivered", "failed", "cancelled"] = Field(
+        description="cancelled: never sent (again), as the response or contact it reported was erased."
+    )
     attempts: int
     created_at: datetime
     last_attempt_at: datetime | None

@@ -81,6 +81,7 @@ def test_production_sets_secure_cookies(tmp_path: Path) -> None:
         ("INVITATION_DAYS", "0", "at least 1"),
         ("WEBHOOKS_ALLOW_PRIVATE", "yes please", "1 or 0"),
         ("WEBHOOK_POLL_SECONDS", "0", "at least 1"),
+        ("WEBHOOK_WORKERS", "0", "at least 1"),
         ("WEBHOOK_LOG_DAYS", "a month", "whole number"),
         ("SCAN_RETENTION_DAYS", "-3", "at least 0"),
         ("SCAN_RETENTION_DAYS", "7", "at least 30"),

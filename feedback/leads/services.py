@@ -19,8 +19,9 @@ from flask_babel import lazy_gettext as _l
 
 from feedback import events
 from feedback.auth.models import Role
+from feedback.db_types import utcnow
 from feedback.errors import DomainError
-from feedback.events import Bus, CouponRedeemed, InviteAccepted, LeadStageChanged
+from feedback.events import Bus, ContactErased, CouponRedeemed, InviteAccepted, LeadStageChanged
 from feedback.extensions import db
 from feedback.leads.models import (
     DEFAULT_MQL,
@@ -436,24 +437,17 @@ def export(contact: Contact, reveal: bool = True) -> dict[str, Any]:
     }
 
 
-def erase(contact: Contact) -> None:
+def erase(contact: Contact, now: datetime | None = None) -> None:
     """Delete the person (GDPR Art. 17): contact, consent and score history; their answers stay, anonymous again.
-    Webhook deliveries that named them are deleted too. The caller commits."""
-    from feedback.webhooks.models import WebhookDelivery
-
+    Subscribers erase what they keep of the person (webhook bodies that named them). The caller commits."""
     db.session.execute(
         sa.update(Response)
         .where(Response.workspace_id == contact.workspace_id, Response.contact_id == contact.id)
         .values(contact_id=None)
         .execution_options(synchronize_session=False)
     )
-    db.session.execute(
-        sa.delete(WebhookDelivery)
-        .where(WebhookDelivery.workspace_id == contact.workspace_id, WebhookDelivery.event == "lead.qualified")
-        .where(WebhookDelivery.payload.contains(f'"contact":{{"id":{contact.id},'))
-        .execution_options(synchronize_session=False)
-    )
     db.session.delete(contact)
+    events.publish(ContactErased(contact.workspace_id, contact.id, now or utcnow()))
 
 
 CSV_COLUMNS = [

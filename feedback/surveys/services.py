@@ -10,7 +10,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from feedback import events
+from feedback.db_types import utcnow
 from feedback.errors import DomainError
+from feedback.events import ResponseErased
 from feedback.extensions import db
 from feedback.surveys.catalog import template
 from feedback.surveys.models import Answer, CompletionClaim, Question, Response, Survey, SurveyVersion
@@ -289,9 +292,9 @@ def responses_page(survey: Survey, before_id: int | None, limit: int = 50, shown
     return list(db.session.scalars(query))
 
 
-def delete_response(workspace_id: int, response_id: int) -> None:
+def delete_response(workspace_id: int, response_id: int, now: datetime | None = None) -> None:
     """Erase one response and its answers (a respondent's right to deletion), and the repeat rules' claims it holds,
-    so the person may answer again; the caller commits."""
+    so the person may answer again; subscribers erase what they keep of it (webhook bodies). The caller commits."""
     response = get_owned(Response, workspace_id, response_id)
     db.session.execute(
         sa.delete(CompletionClaim).where(
@@ -299,6 +302,7 @@ def delete_response(workspace_id: int, response_id: int) -> None:
         )
     )
     db.session.delete(response)
+    events.publish(ResponseErased(workspace_id, response_id, now or utcnow()))
 
 
 #: The leading columns of every raw response export (then one column per question key).

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from feedback.webhooks.delivery import BATCH, run_once
+from feedback.webhooks.delivery import run_once, start_dispatcher, stop_dispatchers
 
 
 @click.group("webhooks")
@@ -22,16 +20,17 @@ def webhooks_group() -> None:
 def run_command(once: bool) -> None:
     """Send due deliveries, retrying failed ones with backoff, until stopped (Ctrl+C)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    poll = float(app.config["WEBHOOK_POLL_SECONDS"])
     total = 0
-    try:
-        while True:
-            sent = run_once(app)
+    if once:
+        while sent := run_once(app):  # failed attempts are due again only later: this ends
             total += sent
-            if once:
-                break
-            if sent < BATCH:
-                time.sleep(poll)
-    except KeyboardInterrupt:
-        pass
+    else:
+        dispatcher = start_dispatcher(app)
+        try:
+            dispatcher.join()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop_dispatchers()
+        total = dispatcher.attempts
     click.echo(f"{total} delivery attempt(s)")

@@ -3,6 +3,11 @@
 Deliveries are claimed from the outbox with a lease (next_attempt_at moves past the attempt), so several processes
 can dispatch side by side and a crash in mid-attempt only means the delivery is tried again after the lease: every
 event arrives at least once; receivers deduplicate by its id.
+
+One workspace's receiver cannot hold up the others': a process sends on a bounded pool of threads, claims only as
+many deliveries as it has free threads, at most PER_ENDPOINT of them per endpoint, and leaves an endpoint alone for
+BREAKER_SECONDS after BREAKER_FAILURES failed attempts in a row (a circuit breaker whose state is in the database,
+so every process and the dashboard see it). A claimed delivery starts at once, so its lease outlasts its attempt.
 """
 
 from __future__ import annotations
@@ -15,8 +20,12 @@ import os
 import random
 import socket
 import threading
+from collections import Counter
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -39,7 +48,13 @@ MAX_RETRY_SECONDS = 6 * 3600
 #: How long an attempt may hold a claimed delivery before another dispatcher may try it.
 LEASE_SECONDS = 120
 CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 10.0
+#: Deliveries `run_once` takes at a time.
 BATCH = 20
+#: Sending threads of a process's dispatcher (WEBHOOK_WORKERS), and how many of them one endpoint may hold.
+WORKERS, PER_ENDPOINT = 8, 2
+#: Failed attempts in a row after which an endpoint rests, and for how long; after its rest one attempt at a time
+#: tries it until one is delivered.
+BREAKER_FAILURES, BREAKER_SECONDS = 5, 300
 USER_AGENT = "feedback-webhooks/1"
 
 
@@ -165,40 +180,105 @@ def backoff(attempts: int) -> timedelta:
 # --- the dispatcher --------------------------------------------------------------------------------------------
 
 
-def _claim(connection: sa.Connection, now: datetime) -> list[int]:
-    """Take up to BATCH due deliveries by moving their due time past a lease (compare-and-set per row)."""
-    due = connection.execute(
-        sa.select(WebhookDelivery.id, WebhookDelivery.next_attempt_at)
-        .where(WebhookDelivery.status == DeliveryStatus.PENDING.value, WebhookDelivery.next_attempt_at <= now)
-        .order_by(WebhookDelivery.next_attempt_at)
-        .limit(BATCH)
-    ).all()
-    claimed = []
+class Claim(NamedTuple):
+    """A delivery this process took with a lease, and the endpoint it goes to."""
+
+    delivery_id: int
+    endpoint_id: int
+
+
+def _claim(
+    connection: sa.Connection,
+    now: datetime,
+    room: int = BATCH,
+    in_flight: Mapping[int, int] | None = None,
+    per_endpoint: int | None = None,
+) -> list[Claim]:
+    """Take up to `room` due deliveries by moving their due time past a lease (compare-and-set per row), oldest
+    first but at most `per_endpoint` per endpoint counting the attempts this process has `in_flight` to it, one to
+    an endpoint back from its rest, none to an endpoint that rests (`WebhookEndpoint.suspended_until`)."""
+    limit = PER_ENDPOINT if per_endpoint is None else per_endpoint
+    running = Counter(in_flight or {})
+    full: set[int] = set()
+    claimed: list[Claim] = []
     lease = now + timedelta(seconds=LEASE_SECONDS)
-    for delivery_id, due_at in due:
-        result = connection.execute(
-            sa.update(WebhookDelivery)
-            .where(
-                WebhookDelivery.id == delivery_id,
-                WebhookDelivery.status == DeliveryStatus.PENDING.value,
-                WebhookDelivery.next_attempt_at == due_at,
+    while len(claimed) < room:
+        query = (
+            sa.select(
+                WebhookDelivery.id,
+                WebhookDelivery.endpoint_id,
+                WebhookDelivery.next_attempt_at,
+                WebhookEndpoint.failures,
             )
-            .values(next_attempt_at=lease)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(
+                WebhookDelivery.status == DeliveryStatus.PENDING.value,
+                WebhookDelivery.next_attempt_at <= now,
+                sa.or_(WebhookEndpoint.suspended_until.is_(None), WebhookEndpoint.suspended_until <= now),
+            )
+            .order_by(WebhookDelivery.next_attempt_at)
+            .limit(BATCH)
         )
-        if result.rowcount == 1:
-            claimed.append(delivery_id)
+        if full:  # a busy endpoint's backlog must not hide the others' deliveries
+            query = query.where(WebhookDelivery.endpoint_id.not_in(full))
+        due = connection.execute(query).all()
+        progress = False
+        for delivery_id, endpoint_id, due_at, failures in due:
+            if endpoint_id in full:
+                continue
+            if running[endpoint_id] >= (1 if failures >= BREAKER_FAILURES else limit):
+                full.add(endpoint_id)
+                progress = True
+                continue
+            result = connection.execute(
+                sa.update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.id == delivery_id,
+                    WebhookDelivery.status == DeliveryStatus.PENDING.value,
+                    WebhookDelivery.next_attempt_at == due_at,
+                )
+                .values(next_attempt_at=lease)
+            )
+            if result.rowcount == 1:
+                claimed.append(Claim(delivery_id, endpoint_id))
+                running[endpoint_id] += 1
+                progress = True
+                if len(claimed) == room:
+                    break
+        if not progress:  # nothing due, or another dispatcher took what was
+            break
     return claimed
 
 
-def _write(statement: sa.Executable) -> None:
+def _write(*statements: sa.Executable) -> None:
     with db.engine.connect() as connection:
         connection = connection.execution_options(sqlite_immediate=True)
         with connection.begin():
-            connection.execute(statement)
+            for statement in statements:
+                connection.execute(statement)
+
+
+def _endpoint_after(endpoint_id: int, outcome: Outcome, done: datetime) -> sa.Executable:
+    """The endpoint's count of failures in a row after this outcome; the failure that reaches BREAKER_FAILURES (and
+    each failed try after its rest) makes it rest for BREAKER_SECONDS. A delivered attempt ends the count."""
+    endpoint = sa.update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)
+    if outcome.ok:
+        return endpoint.where(
+            sa.or_(WebhookEndpoint.failures != 0, WebhookEndpoint.suspended_until.is_not(None))
+        ).values(failures=0, suspended_until=None)
+    failures = WebhookEndpoint.failures + 1
+    return endpoint.values(
+        failures=failures,
+        suspended_until=sa.case(
+            (failures >= BREAKER_FAILURES, done + timedelta(seconds=BREAKER_SECONDS)),
+            else_=WebhookEndpoint.suspended_until,
+        ),
+    )
 
 
 def attempt(delivery_id: int, allow_private: bool) -> Outcome | None:
-    """Send one claimed delivery and record the outcome; None when it vanished meanwhile (endpoint deleted)."""
+    """Send one claimed delivery and record the outcome (and the endpoint's failures in a row); None when it
+    vanished meanwhile (endpoint deleted) or was cancelled (what it reported was erased)."""
     with db.engine.connect() as connection:
         row = connection.execute(
             sa.select(
@@ -206,15 +286,16 @@ def attempt(delivery_id: int, allow_private: bool) -> Outcome | None:
                 WebhookDelivery.attempts,
                 WebhookDelivery.event,
                 WebhookDelivery.event_id,
+                WebhookDelivery.endpoint_id,
                 WebhookEndpoint.url,
                 WebhookEndpoint.secret,
             )
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-            .where(WebhookDelivery.id == delivery_id)
+            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == DeliveryStatus.PENDING.value)
         ).first()
     if row is None:
         return None
-    payload, attempts, event, event_id, url, secret = row
+    payload, attempts, event, event_id, endpoint_id, url, secret = row
     body = payload.encode()
     now = utcnow()
     headers = {
@@ -240,66 +321,138 @@ def attempt(delivery_id: int, allow_private: bool) -> Outcome | None:
         values |= {"status": DeliveryStatus.FAILED.value}
     else:
         values |= {"next_attempt_at": done + backoff(attempts)}
-    _write(sa.update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(**values))
+    # an erasure that cancelled the delivery meanwhile keeps the last word
+    _write(
+        sa.update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == DeliveryStatus.PENDING.value)
+        .values(**values),
+        _endpoint_after(endpoint_id, outcome, done),
+    )
     if not outcome.ok:
         log.info("webhook delivery %s failed (attempt %s): %s", delivery_id, attempts, outcome.error)
     return outcome
 
 
-def run_once(app: Flask, now: datetime | None = None) -> int:
-    """Send what is due now; how many attempts were made."""
+def _claim_due(now: datetime, room: int, in_flight: Mapping[int, int] | None = None) -> list[Claim]:
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(sqlite_immediate=True)
+        with connection.begin():
+            return _claim(connection, now, room, in_flight)
+
+
+def _send(app: Flask, delivery_id: int) -> Outcome | None:
+    """One attempt in a thread of the pool (each with its own app context)."""
     with app.app_context():
-        now = now or utcnow()
-        with db.engine.connect() as connection:
-            connection = connection.execution_options(sqlite_immediate=True)
-            with connection.begin():
-                claimed = _claim(connection, now)
-        allow_private = bool(app.config["WEBHOOKS_ALLOW_PRIVATE"])
-        for delivery_id in claimed:
-            attempt(delivery_id, allow_private)
-        return len(claimed)
+        return attempt(delivery_id, bool(app.config["WEBHOOKS_ALLOW_PRIVATE"]))
+
+
+def run_once(app: Flask, now: datetime | None = None) -> int:
+    """Send what is due now (up to BATCH, at most PER_ENDPOINT per endpoint), side by side; how many attempts were
+    made."""
+    with app.app_context():
+        claimed = _claim_due(now or utcnow(), BATCH)
+    if claimed:
+        with ThreadPoolExecutor(max_workers=len(claimed), thread_name_prefix="webhook-delivery") as pool:
+            list(pool.map(lambda claim: _send(app, claim.delivery_id), claimed))
+    return len(claimed)
 
 
 class Dispatcher:
-    """A daemon thread per process that sends due deliveries, woken at once after a commit that emitted events."""
+    """A thread per process that claims due deliveries and hands them to a bounded pool of sending threads, so a
+    receiver that never answers holds up at most PER_ENDPOINT of them; woken at once after a commit that emitted
+    events, and whenever an attempt ends."""
 
-    def __init__(self, app: Flask, poll_seconds: float) -> None:
+    def __init__(self, app: Flask, poll_seconds: float, workers: int = WORKERS) -> None:
         self.app = app
         self.poll_seconds = poll_seconds
+        self.workers = workers
         self._wake = threading.Event()
         self._stop = threading.Event()
-        #: Set while the thread waits for a wake-up or the next poll: the outbox had nothing more that was due.
+        #: Set while the thread waits with nothing in flight and nothing more due.
         self.idle = threading.Event()
         self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        #: Attempts running now, by endpoint, and attempts made so far.
+        self._in_flight: Counter[int] = Counter()
+        self.attempts = 0
         self._purged: datetime | None = None
 
     def start(self) -> None:
         if self._thread is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="webhook-delivery")
             self._thread = threading.Thread(target=self._loop, name="webhook-dispatcher", daemon=True)
             self._thread.start()
 
     def wake(self) -> None:
         self._wake.set()
 
+    def join(self) -> None:
+        """Wait until the dispatcher stops (Ctrl+C still reaches the caller)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=1)
+
     def stop(self) -> None:
+        """Stop claiming, and wait for the attempts in flight (each ends within its timeouts)."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=READ_TIMEOUT + CONNECT_TIMEOUT + 1)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()  # before the round: a wake-up during it makes the wait below return at once
+            with self._lock:
+                in_flight = dict(self._in_flight)
             try:
-                sent = run_once(self.app)
+                started = self._round(in_flight)
                 self._purge()
             except Exception:  # the thread must survive a database hiccup; it tries again on the next round
                 log.exception("webhook dispatcher round failed")
-                sent = 0
-            if sent < BATCH:  # a full batch: more may be due at once
-                self.idle.set()
+                started = -1
+            with self._lock:
+                busy = sum(self._in_flight.values())
+            if started <= 0 or busy >= self.workers:  # else more may be due at once
+                # idle only when nothing was running while the round looked: else it may have passed over a
+                # delivery whose endpoint had its share in flight then
+                if started == 0 and not in_flight and busy == 0:
+                    self.idle.set()
                 self._wake.wait(self.poll_seconds)
                 self.idle.clear()
+
+    def _round(self, in_flight: dict[int, int]) -> int:
+        """Claim as many due deliveries as there are free sending threads, counting the attempts `in_flight` per
+        endpoint, and start them; how many."""
+        room = self.workers - sum(in_flight.values())
+        if room <= 0 or self._stop.is_set():
+            return 0
+        with self.app.app_context():
+            claimed = _claim_due(utcnow(), room, in_flight)
+        assert self._pool is not None
+        for claim in claimed:
+            with self._lock:
+                self._in_flight[claim.endpoint_id] += 1
+            try:
+                self._pool.submit(self._attempt, claim)
+            except RuntimeError:  # the interpreter is exiting: the leases run out, another process sends them
+                self._stop.set()
+                return 0
+        return len(claimed)
+
+    def _attempt(self, claim: Claim) -> None:
+        try:
+            _send(self.app, claim.delivery_id)
+        except Exception:  # recorded nothing: the lease runs out and the delivery is tried again
+            log.exception("webhook delivery %s failed", claim.delivery_id)
+        finally:
+            with self._lock:
+                self.attempts += 1
+                self._in_flight[claim.endpoint_id] -= 1
+                if self._in_flight[claim.endpoint_id] <= 0:
+                    del self._in_flight[claim.endpoint_id]
+            self._wake.set()
 
     def _purge(self) -> None:
         now = utcnow()
@@ -319,7 +472,9 @@ def start_dispatcher(app: Flask) -> Dispatcher:
     key = (os.getpid(), id(app))
     dispatcher = _dispatchers.get(key)
     if dispatcher is None:
-        dispatcher = _dispatchers[key] = Dispatcher(app, float(app.config["WEBHOOK_POLL_SECONDS"]))
+        dispatcher = _dispatchers[key] = Dispatcher(
+            app, float(app.config["WEBHOOK_POLL_SECONDS"]), int(app.config["WEBHOOK_WORKERS"])
+        )
         dispatcher.start()
     return dispatcher
 

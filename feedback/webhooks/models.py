@@ -30,11 +30,13 @@ SUBSCRIBABLE = (Event.RESPONSE_COMPLETED, Event.INVITE_ACCEPTED, Event.LEAD_QUAL
 
 
 class DeliveryStatus(enum.StrEnum):
-    """Where a delivery stands: waiting (also between retries), delivered, or given up."""
+    """Where a delivery stands: waiting (also between retries), delivered, given up, or never to be sent because
+    what it reported was erased."""
 
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 STATUS_VALUES = tuple(s.value for s in DeliveryStatus)
@@ -58,10 +60,19 @@ class WebhookEndpoint(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     #: Paused endpoints get no new deliveries; waiting ones stay until it is resumed.
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Attempts in a row that got no 2xx answer (a delivered one starts again at 0).
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: After too many failures in a row the dispatchers leave the endpoint alone until then (its deliveries wait,
+    #: none is given up for it); then one attempt at a time tries it (feedback/webhooks/delivery.py).
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def listens_to(self, event: str) -> bool:
         """True when the endpoint subscribed to the event (everyone gets pings)."""
         return event == Event.PING.value or event in self.events.split()
+
+    def suspended(self, now: datetime) -> bool:
+        """Whether the dispatchers leave the endpoint alone now, after repeated failures."""
+        return self.suspended_until is not None and self.suspended_until > now
 
 
 class WebhookDelivery(db.Model):
@@ -79,6 +90,9 @@ class WebhookDelivery(db.Model):
         # The dispatcher's query: what is due now.
         sa.Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
         sa.Index("ix_webhook_delivery_endpoint", "endpoint_id", "id"),
+        # Erasure finds the deliveries that carry a response's answers or a contact's details.
+        sa.Index("ix_webhook_delivery_response", "response_id"),
+        sa.Index("ix_webhook_delivery_contact", "contact_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -99,5 +113,10 @@ class WebhookDelivery(db.Model):
     last_status: Mapped[int | None] = mapped_column()
     last_error: Mapped[str] = mapped_column(sa.String(300), default="")
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The response whose answers the body carries (response.completed), so that deleting the response erases it;
+    #: no foreign key: the erased delivery outlives the response.
+    response_id: Mapped[int | None] = mapped_column(BigId)
+    #: The contact whose details the body carries (lead.qualified), so that erasing the contact erases it.
+    contact_id: Mapped[int | None] = mapped_column()
 
     endpoint: Mapped[WebhookEndpoint] = relationship(overlaps="workspace")

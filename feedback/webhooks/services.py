@@ -202,8 +202,9 @@ def get_delivery(workspace_id: int, delivery_id: int) -> WebhookDelivery:
 
 
 def retry_now(delivery: WebhookDelivery, now: datetime) -> None:
-    """Send a waiting or given-up delivery again at once (with a fresh round of attempts); the caller commits."""
-    if delivery.status != DeliveryStatus.DELIVERED.value:
+    """Send a waiting or given-up delivery again at once (with a fresh round of attempts); the caller commits.
+    A delivered or cancelled one stays as it is."""
+    if delivery.status in (DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value):
         delivery.status = DeliveryStatus.PENDING.value
         delivery.next_attempt_at = now
         delivery.attempts = 0
@@ -243,11 +244,22 @@ def listened_to(workspace_id: int, event: Event) -> bool:
     return any(event.value in (events or "").split() for (events,) in rows)
 
 
-def emit(workspace_id: int, event: Event, data: dict[str, Any], now: datetime | None = None) -> int:
-    """Put the event into the outbox for every endpoint that listens, in the caller's transaction; how many."""
+def emit(
+    workspace_id: int,
+    event: Event,
+    data: dict[str, Any],
+    now: datetime | None = None,
+    response_id: int | None = None,
+    contact_id: int | None = None,
+) -> int:
+    """Put the event into the outbox for every endpoint that listens, in the caller's transaction; how many.
+
+    :param response_id: the response whose answers `data` carries, :param contact_id: the contact whose details it
+        carries: erasing either erases the body (`erase_deliveries`).
+    """
     endpoints = _subscribed(workspace_id, event.value)
     if endpoints:
-        _queue(workspace_id, [e.id for e in endpoints], event, data, now or utcnow())
+        _queue(workspace_id, [e.id for e in endpoints], event, data, now or utcnow(), response_id, contact_id)
     return len(endpoints)
 
 
@@ -258,7 +270,13 @@ def ping(endpoint: WebhookEndpoint, now: datetime) -> WebhookDelivery:
 
 
 def _queue(
-    workspace_id: int, endpoint_ids: list[int], event: Event, data: dict[str, Any], now: datetime
+    workspace_id: int,
+    endpoint_ids: list[int],
+    event: Event,
+    data: dict[str, Any],
+    now: datetime,
+    response_id: int | None = None,
+    contact_id: int | None = None,
 ) -> list[WebhookDelivery]:
     """One outbox row per endpoint, all with the same event id and body."""
     from feedback.auth.models import Workspace
@@ -276,6 +294,8 @@ def _queue(
             status=DeliveryStatus.PENDING.value,
             created_at=now,
             next_attempt_at=now,
+            response_id=response_id,
+            contact_id=contact_id,
         )
         for endpoint_id in endpoint_ids
     ]
@@ -283,6 +303,59 @@ def _queue(
     db.session.flush()
     _wake_after_commit()
     return rows
+
+
+#: The `data` of a delivery whose response or contact was erased.
+ERASED: dict[str, Any] = {"erased": True}
+
+
+def erased_envelope(payload: str) -> str:
+    """The body with its data erased: the event's id, type, time and workspace stay, so the log still tells what
+    was sent when (and receivers could match it to what they got)."""
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        body = {}
+    kept = {key: body.get(key) for key in ("id", "type", "created_at", "workspace")}
+    return json.dumps({**kept, "data": ERASED}, ensure_ascii=False, separators=(",", ":"))
+
+
+def erase_deliveries(workspace_id: int, response_id: int | None = None, contact_id: int | None = None) -> int:
+    """Erase the bodies of the deliveries that carry a deleted response's answers or an erased contact's details,
+    and cancel those not delivered yet (waiting, retrying or given up), so none of them is ever sent again; how many
+    were cancelled. The caller commits.
+
+    An attempt already on its way when the erasure commits may still arrive; the dispatcher neither sends a
+    cancelled delivery nor records an outcome over the cancellation (feedback/webhooks/delivery.py).
+    """
+    if response_id is not None:
+        whose = WebhookDelivery.response_id == response_id
+    elif contact_id is not None:
+        whose = WebhookDelivery.contact_id == contact_id
+    else:
+        return 0
+    carriers = owned(WebhookDelivery, workspace_id, whose)
+    bodies = db.session.execute(
+        carriers.with_only_columns(WebhookDelivery.event_id, WebhookDelivery.payload).distinct()
+    ).all()
+    for event_id, payload in bodies:  # one body per event, shared by its endpoints' deliveries
+        db.session.execute(
+            sa.update(WebhookDelivery)
+            .where(WebhookDelivery.workspace_id == workspace_id, whose, WebhookDelivery.event_id == event_id)
+            .values(payload=erased_envelope(payload))
+            .execution_options(synchronize_session=False)
+        )
+    cancelled = db.session.execute(
+        sa.update(WebhookDelivery)
+        .where(
+            WebhookDelivery.workspace_id == workspace_id,
+            whose,
+            WebhookDelivery.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value]),
+        )
+        .values(status=DeliveryStatus.CANCELLED.value)
+        .execution_options(synchronize_session=False)
+    )
+    return cancelled.rowcount or 0
 
 
 def _wake_after_commit() -> None:

@@ -1,8 +1,9 @@
-"""What goes out as webhooks: outbox rows written in the transaction of the event that a service published."""
+"""What goes out as webhooks: outbox rows written in the transaction of the event that a service published, and
+erased in the transaction that erases what they reported."""
 
 from __future__ import annotations
 
-from feedback.events import Bus, InviteAccepted, LeadStageChanged, ResponseCompleted
+from feedback.events import Bus, ContactErased, InviteAccepted, LeadStageChanged, ResponseCompleted, ResponseErased
 from feedback.extensions import db
 from feedback.leads.models import Contact
 from feedback.leads.services import contact_data
@@ -10,13 +11,14 @@ from feedback.referrals.models import Invite
 from feedback.surveys.models import Response
 from feedback.webhooks import payloads
 from feedback.webhooks.models import Event
-from feedback.webhooks.services import emit, listened_to
+from feedback.webhooks.services import emit, erase_deliveries, listened_to
 
 
 def _response_completed(event: ResponseCompleted) -> None:
     response = db.session.get(Response, event.response_id)
     if response is not None:
-        emit(event.workspace_id, Event.RESPONSE_COMPLETED, payloads.response_completed(response), event.at)
+        data = payloads.response_completed(response)
+        emit(event.workspace_id, Event.RESPONSE_COMPLETED, data, event.at, response_id=response.id)
 
 
 def _invite_accepted(event: InviteAccepted) -> None:
@@ -29,7 +31,15 @@ def _lead_qualified(event: LeadStageChanged) -> None:
     contact = db.session.get(Contact, event.contact_id)
     if event.rose and contact is not None:
         data = {"contact": contact_data(contact), "previous_stage": event.previous}
-        emit(event.workspace_id, Event.LEAD_QUALIFIED, data, event.at)
+        emit(event.workspace_id, Event.LEAD_QUALIFIED, data, event.at, contact_id=contact.id)
+
+
+def _response_erased(event: ResponseErased) -> None:
+    erase_deliveries(event.workspace_id, response_id=event.response_id)
+
+
+def _contact_erased(event: ContactErased) -> None:
+    erase_deliveries(event.workspace_id, contact_id=event.contact_id)
 
 
 def _wants_completions(workspace_id: int, _campaign_id: int, _touchpoint_id: int) -> bool:
@@ -37,7 +47,10 @@ def _wants_completions(workspace_id: int, _campaign_id: int, _touchpoint_id: int
 
 
 def subscribe(bus: Bus) -> None:
-    """response.completed, invite.accepted and lead.qualified (code.scanned goes with the scan: qr.services)."""
+    """response.completed, invite.accepted and lead.qualified (code.scanned goes with the scan: qr.services); an
+    erased response or contact erases the bodies that carried it and cancels what still waits."""
     bus.subscribe(ResponseCompleted, _response_completed, wants=_wants_completions)
     bus.subscribe(InviteAccepted, _invite_accepted)
     bus.subscribe(LeadStageChanged, _lead_qualified)
+    bus.subscribe(ResponseErased, _response_erased)
+    bus.subscribe(ContactErased, _contact_erased)

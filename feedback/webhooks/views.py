@@ -49,9 +49,12 @@ def list_endpoints() -> Response | str:
                 commit()
                 flash(_("Webhook added. Verify its signature with the secret shown below."), "success")
                 return redirect(url_for("webhooks.show_endpoint", endpoint_id=endpoint.id))
+    endpoints = services.endpoints_of(workspace.id)
+    now = utcnow()
     html = render_template(
         "webhooks/list.html",
-        endpoints=services.endpoints_of(workspace.id),
+        endpoints=endpoints,
+        suspended={e.id for e in endpoints if e.suspended(now)},
         counts=services.delivery_counts(workspace.id),
         form=form,
         is_owner=_is_owner(),
@@ -98,6 +101,7 @@ def show_endpoint(endpoint_id: int) -> Response | str:
         next_before=next_before,
         status=status,
         counts=services.delivery_counts(workspace.id).get(endpoint.id, {}),
+        suspended_until=endpoint.suspended_until if endpoint.suspended(utcnow()) else None,
         is_owner=_is_owner(),
         confirm_form=ConfirmForm(),
         signature_header=SIGNATURE_HEADER,

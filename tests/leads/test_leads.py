@@ -118,7 +118,9 @@ def test_contacts_can_be_exported_and_erased_without_a_trace(app, client, fair) 
     erased = client.post(f"/w/{workspace.slug}/contacts/{contact.id}/erase")
     assert erased.status_code == 302
     db.session.commit()
-    assert count(Contact) == 0 and count(ScoreEvent) == 0 and count(WebhookDelivery) == 0
+    assert count(Contact) == 0 and count(ScoreEvent) == 0
+    (lead,) = db.session.scalars(sa.select(WebhookDelivery))  # kept in the log, without her, and never sent
+    assert lead.status == "cancelled" and "ben@example.com" not in lead.payload
     assert db.session.scalar(sa.select(Response.contact_id)) is None and count(Response) == 1  # answers stay anonymous
     assert client.get(f"/w/{workspace.slug}/contacts/{contact.id}").status_code == 404
 
