@@ -2,7 +2,7 @@
 
 Revision ID: 4e7a2c9d1b63
 Revises: b7e2d4c61f05
-Create Date: 2026-12-08 10:00:00.000000
+Create Date: 2026-12-07 01:00:00.000000
 
 Deliveries name the response (response.completed) or contact (lead.qualified) whose data their body carries, so an
 erasure finds them; a delivery whose response or contact was erased before it went out is "cancelled". Deliveries

@@ -2,7 +2,7 @@
 
 Revision ID: b5d83f1e6a27
 Revises: 4e7a2c9d1b63
-Create Date: 2026-12-08 11:00:00.000000
+Create Date: 2026-12-07 11:00:00.000000
 
 Endpoints count their failed attempts in a row; after too many the dispatchers leave them alone until
 `suspended_until`, in every process.
