@@ -11,7 +11,6 @@
   function save(fieldset) {
     var key = fieldset.getAttribute("data-key");
     var data = new FormData();
-    data.append("csrf_token", form.elements["csrf_token"].value);
     data.append("state", form.elements["state"].value);
     data.append("key", key);
     fieldset.querySelectorAll("input:checked, textarea").forEach(function (input) {
