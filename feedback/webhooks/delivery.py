@@ -196,7 +196,8 @@ def _claim(
 ) -> list[Claim]:
     """Take up to `room` due deliveries by moving their due time past a lease (compare-and-set per row), oldest
     first but at most `per_endpoint` per endpoint counting the attempts this process has `in_flight` to it, one to
-    an endpoint back from its rest, none to an endpoint that rests (`WebhookEndpoint.suspended_until`)."""
+    an endpoint back from its rest, none to an endpoint that rests (`WebhookEndpoint.suspended_until`) or that a member
+    paused."""
     limit = PER_ENDPOINT if per_endpoint is None else per_endpoint
     running = Counter(in_flight or {})
     full: set[int] = set()
@@ -214,6 +215,7 @@ def _claim(
             .where(
                 WebhookDelivery.status == DeliveryStatus.PENDING.value,
                 WebhookDelivery.next_attempt_at <= now,
+                WebhookEndpoint.paused_at.is_(None),  # paused by a member: what waits goes out once resumed
                 sa.or_(WebhookEndpoint.suspended_until.is_(None), WebhookEndpoint.suspended_until <= now),
             )
             .order_by(WebhookDelivery.next_attempt_at)

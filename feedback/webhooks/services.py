@@ -119,7 +119,7 @@ def update_endpoint(endpoint: WebhookEndpoint, url: str, events: Iterable[str], 
 
 
 def set_paused(endpoint: WebhookEndpoint, paused: bool, now: datetime) -> None:
-    """Pause (no new events) or resume an endpoint."""
+    """Pause an endpoint (no new events, and what waits is held) or resume it (what waited goes out)."""
     endpoint.paused_at = now if paused else None
     forget_subscribers(endpoint.workspace_id)
 

@@ -218,3 +218,16 @@ def test_a_claim_takes_two_per_endpoint_and_looks_past_a_long_queue(app, make_wo
     with db.engine.begin() as connection:
         claimed = delivery._claim(connection, utcnow(), room=8, in_flight={crowded.id: 1})
     assert sorted(claim.endpoint_id for claim in claimed) == [crowded.id, quiet.id]  # one more for the crowded one
+
+
+def test_a_paused_endpoint_holds_what_waits_until_it_is_resumed(app, make_workspace, receiver) -> None:
+    endpoint = services.create_endpoint(make_workspace().id, receiver.url, ["response.completed"], "", None)
+    services.ping(endpoint, utcnow())
+    services.set_paused(endpoint, True, utcnow())
+    db.session.commit()
+    assert delivery.run_once(app, now=utcnow()) == 0 and receiver.requests == []
+    assert {d.status for d in _deliveries(endpoint)} == {"pending"}
+    _fresh(endpoint)
+    services.set_paused(endpoint, False, utcnow())
+    db.session.commit()
+    assert delivery.run_once(app, now=utcnow()) == 1 and len(receiver.requests) == 1
