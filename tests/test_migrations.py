@@ -130,3 +130,43 @@ def test_upgrading_marks_every_existing_rating_question_as_loyalty(tmp_path) -> 
             rows = conn.exec_driver_sql("SELECT key, higher_is_better, loyalty FROM question ORDER BY position").all()
         assert [tuple(r) for r in rows] == [("nps", 1, 0), ("repurchase", 1, 1), ("ces", 1, 0)]
         db.engine.dispose()
+
+
+def test_upgrading_links_existing_deliveries_to_what_they_carry(tmp_path) -> None:
+    """Deliveries written before they named their response or contact are linked from their bodies, so an erasure
+    reaches them too."""
+    from flask_migrate import upgrade
+
+    from feedback import create_app
+    from tests.conftest import environ_for
+
+    app = create_app({"ENVIRON": environ_for(f"sqlite:///{tmp_path / 'outbox.sqlite3'}")})
+    with app.app_context():
+        upgrade(revision="b7e2d4c61f05")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO workspace (id, slug, name, timezone, currency, created_at) "
+                "VALUES (1, 'w', 'W', 'Europe/Berlin', 'EUR', '2026-01-01 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO webhook_endpoint (id, workspace_id, url, events, secret, description, created_at) "
+                "VALUES (1, 1, 'https://crm.example/h', 'lead.qualified', 'whsec_x', '', '2026-01-01 00:00:00')"
+            )
+            bodies = [
+                ("response.completed", '{"id":"e1","data":{"response":{"id":41,"answers":{"why":"secret"}}}}'),
+                ("lead.qualified", '{"id":"e2","data":{"contact":{"id":7,"email":"anna@example.com"}}}'),
+                ("code.scanned", '{"id":"e3","data":{"scan":{"id":9}}}'),
+                ("lead.qualified", "not json"),
+            ]
+            for n, (event, payload) in enumerate(bodies, start=1):
+                conn.exec_driver_sql(
+                    "INSERT INTO webhook_delivery (id, workspace_id, endpoint_id, event, event_id, payload, status, "
+                    "attempts, last_error, next_attempt_at, created_at) VALUES (?, 1, 1, ?, ?, ?, 'pending', 0, '', "
+                    "'2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+                    (n, event, f"e{n}", payload),
+                )
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT id, response_id, contact_id FROM webhook_delivery ORDER BY id").all()
+        assert [tuple(r) for r in rows] == [(1, 41, None), (2, None, 7), (3, None, None), (4, None, None)]
+        db.engine.dispose()

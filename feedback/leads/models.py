@@ -80,8 +80,11 @@ class Contact(db.Model):
     score: Mapped[int] = mapped_column(default=0)
     stage: Mapped[str] = mapped_column(sa.String(20), default=Stage.NEW.value)
     stage_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    #: The contact that already held this e-mail address (or phone number) when this one was left: ownership of
-    #: the address is unconfirmed, so this contact stays apart from it (None once that contact is erased).
+    #: Left with an address (or phone number) that another contact already held: that the respondent owns it is not
+    #: confirmed, so this contact stays apart, is not counted as a new lead and sends no `lead.qualified`. It stays
+    #: unconfirmed when the other contact is erased.
+    unconfirmed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: The contact that held the address when this one was left (None once that contact is erased).
     same_address_as: Mapped[int | None] = mapped_column(sa.ForeignKey("contact.id", ondelete="SET NULL"))
 
 

@@ -187,6 +187,7 @@ def capture(
         score=0,
         stage=Stage.NEW.value,
         created_at=now,
+        unconfirmed=holder is not None,
         same_address_as=holder.id if holder is not None else None,
     )
     db.session.add(contact)
@@ -207,13 +208,13 @@ def capture(
 
 
 def _existing(workspace_id: int, email: str, phone: str) -> Contact | None:
-    """The contact that holds the address: the first one left with it that is not itself unconfirmed."""
+    """The contact that holds the address: the first one left with it, confirmed ones first."""
     if email:
         same = Contact.email == email
     else:
         same = sa.and_(Contact.email == "", Contact.phone == phone)
     return db.session.scalar(
-        owned(Contact, workspace_id, same).order_by(Contact.same_address_as.is_not(None), Contact.id).limit(1)
+        owned(Contact, workspace_id, same).order_by(Contact.unconfirmed, Contact.id).limit(1)
     )
 
 
@@ -272,6 +273,8 @@ def _restage(contact: Contact, rules: Rules, now: datetime) -> None:
     previous = contact.stage
     contact.stage = stage.value
     contact.stage_changed_at = now
+    if contact.unconfirmed:  # no CRM hears of an address nobody confirmed (it may be someone else's)
+        return
     events.publish(LeadStageChanged(contact.workspace_id, contact.id, previous, contact.stage, rose, now))
 
 
@@ -342,6 +345,15 @@ def stage_counts(workspace_id: int) -> dict[str, int]:
     return {stage: n for stage, n in rows}
 
 
+def same_address(contact: Contact) -> list[Contact]:
+    """The unconfirmed contacts left later with this contact's address (perhaps the person, perhaps not)."""
+    return list(
+        db.session.scalars(
+            owned(Contact, contact.workspace_id, Contact.same_address_as == contact.id).order_by(Contact.id)
+        )
+    )
+
+
 def history(contact: Contact) -> list[ScoreEvent]:
     """How the score came about, oldest first."""
     return list(
@@ -399,6 +411,7 @@ def contact_data(contact: Contact, reveal: bool = True) -> dict[str, Any]:
         "consent_language": contact.consent_language,
         "consent_text": contact.consent_text,
         "created_at": contact.created_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "unconfirmed": contact.unconfirmed,
         "same_address_as": contact.same_address_as,
     }
 
@@ -464,6 +477,7 @@ CSV_COLUMNS = [
     "consent_text",
     "created_at",
     "same_address_as",
+    "unconfirmed",
 ]
 
 
@@ -488,6 +502,7 @@ def csv_rows(workspace_id: int, stage: str | None, reveal: bool = True) -> list[
                 c.consent_text,
                 c.created_at.isoformat(timespec="seconds"),
                 c.same_address_as or "",
+                "yes" if c.unconfirmed else "",
             ]
         )
     return rows
@@ -507,8 +522,8 @@ def lead_numbers(
 ) -> dict[int, LeadNumbers]:
     """Per touchpoint: contacts first captured there within the period, and how many are qualified now.
 
-    A contact left with an address another contact already held (`same_address_as`) is not counted again: it may be
-    the same person, and the address reached the workspace once.
+    A contact left with an address another contact already held (`unconfirmed`) is not counted again: it may be the
+    same person, and the address reached the workspace once.
     """
     if not touchpoint_ids:
         return {}
@@ -522,7 +537,7 @@ def lead_numbers(
         .where(
             Contact.workspace_id == workspace_id,
             Contact.touchpoint_id.in_(touchpoint_ids),
-            Contact.same_address_as.is_(None),
+            Contact.unconfirmed.is_(False),
         )
         .group_by(Contact.touchpoint_id)
     )

@@ -83,6 +83,7 @@ def show_contact(contact_id: int) -> Response:
         contact=contact,
         person=services.identity(contact, services.may_identify_contacts(current_role())),
         history=services.history(contact),
+        same_address=services.same_address(contact),
         stage_labels=STAGE_LABELS,
         activity_labels=ACTIVITY_LABELS,
         confirm_form=ConfirmForm(),

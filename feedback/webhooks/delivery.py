@@ -32,7 +32,7 @@ import sqlalchemy as sa
 import urllib3
 from flask import Flask
 
-from feedback.db_types import utcnow
+from feedback.db_types import UTCDateTime, utcnow
 from feedback.extensions import db
 from feedback.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
@@ -50,8 +50,10 @@ LEASE_SECONDS = 120
 CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 10.0
 #: Deliveries `run_once` takes at a time.
 BATCH = 20
-#: Sending threads of a process's dispatcher (WEBHOOK_WORKERS), and how many of them one endpoint may hold.
-WORKERS, PER_ENDPOINT = 8, 2
+#: Sending threads of a process's dispatcher (WEBHOOK_WORKERS), and how many of them one endpoint, and one workspace
+#: with all its endpoints, may hold: a workspace with many endpoints to a receiver that never answers still leaves
+#: the other threads to the other workspaces.
+WORKERS, PER_ENDPOINT, PER_WORKSPACE = 8, 2, 2
 #: Failed attempts in a row after which an endpoint rests, and for how long; after its rest one attempt at a time
 #: tries it until one is delivered.
 BREAKER_FAILURES, BREAKER_SECONDS = 5, 300
@@ -193,14 +195,24 @@ def _claim(
     room: int = BATCH,
     in_flight: Mapping[int, int] | None = None,
     per_endpoint: int | None = None,
+    per_workspace: int = PER_WORKSPACE,
 ) -> list[Claim]:
     """Take up to `room` due deliveries by moving their due time past a lease (compare-and-set per row), oldest
-    first but at most `per_endpoint` per endpoint counting the attempts this process has `in_flight` to it, one to
-    an endpoint back from its rest, none to an endpoint that rests (`WebhookEndpoint.suspended_until`) or that a member
-    paused."""
+    first but at most `per_endpoint` per endpoint and `per_workspace` per workspace counting the attempts this process
+    has `in_flight` to them, one to an endpoint back from its rest, none to an endpoint that rests
+    (`WebhookEndpoint.suspended_until`) or that a member paused."""
     limit = PER_ENDPOINT if per_endpoint is None else per_endpoint
     running = Counter(in_flight or {})
+    workspace_of = dict(
+        connection.execute(
+            sa.select(WebhookEndpoint.id, WebhookEndpoint.workspace_id).where(WebhookEndpoint.id.in_(list(running)))
+        ).all()
+    ) if running else {}
+    busy: Counter[int] = Counter()
+    for endpoint_id, n in running.items():
+        busy[workspace_of.get(endpoint_id, 0)] += n
     full: set[int] = set()
+    full_workspaces = {w for w, n in busy.items() if n >= per_workspace}
     claimed: list[Claim] = []
     lease = now + timedelta(seconds=LEASE_SECONDS)
     while len(claimed) < room:
@@ -210,6 +222,7 @@ def _claim(
                 WebhookDelivery.endpoint_id,
                 WebhookDelivery.next_attempt_at,
                 WebhookEndpoint.failures,
+                WebhookEndpoint.workspace_id,
             )
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
             .where(
@@ -223,10 +236,16 @@ def _claim(
         )
         if full:  # a busy endpoint's backlog must not hide the others' deliveries
             query = query.where(WebhookDelivery.endpoint_id.not_in(full))
+        if full_workspaces:  # nor a busy workspace's
+            query = query.where(WebhookEndpoint.workspace_id.not_in(full_workspaces))
         due = connection.execute(query).all()
         progress = False
-        for delivery_id, endpoint_id, due_at, failures in due:
-            if endpoint_id in full:
+        for delivery_id, endpoint_id, due_at, failures, workspace_id in due:
+            if endpoint_id in full or workspace_id in full_workspaces:
+                continue
+            if busy[workspace_id] >= per_workspace:
+                full_workspaces.add(workspace_id)
+                progress = True
                 continue
             if running[endpoint_id] >= (1 if failures >= BREAKER_FAILURES else limit):
                 full.add(endpoint_id)
@@ -244,6 +263,7 @@ def _claim(
             if result.rowcount == 1:
                 claimed.append(Claim(delivery_id, endpoint_id))
                 running[endpoint_id] += 1
+                busy[workspace_id] += 1
                 progress = True
                 if len(claimed) == room:
                     break
@@ -272,7 +292,8 @@ def _endpoint_after(endpoint_id: int, outcome: Outcome, done: datetime) -> sa.Ex
     return endpoint.values(
         failures=failures,
         suspended_until=sa.case(
-            (failures >= BREAKER_FAILURES, done + timedelta(seconds=BREAKER_SECONDS)),
+            # typed as the column, so PostgreSQL does not read a time-zone-aware literal in the session's zone
+            (failures >= BREAKER_FAILURES, sa.literal(done + timedelta(seconds=BREAKER_SECONDS), UTCDateTime())),
             else_=WebhookEndpoint.suspended_until,
         ),
     )

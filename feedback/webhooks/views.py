@@ -126,7 +126,8 @@ def pause(endpoint_id: int) -> Response:
         resume = request.form.get("resume") == "1"
         services.set_paused(endpoint, not resume, utcnow())
         commit()
-        flash(_("Webhook resumed.") if resume else _("Webhook paused: nothing is sent to it until you resume it."), "success")
+        paused = _("Webhook paused: nothing is sent to it until you resume it.")
+        flash(_("Webhook resumed.") if resume else paused, "success")
     return redirect(url_for("webhooks.show_endpoint", endpoint_id=endpoint.id))
 
 

@@ -8,6 +8,8 @@ Deliveries name the response (response.completed) or contact (lead.qualified) wh
 erasure finds them; a delivery whose response or contact was erased before it went out is "cancelled". Deliveries
 written before stay without a link (NULL).
 """
+import json
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -29,6 +31,32 @@ def upgrade():
         )
         batch_op.create_index('ix_webhook_delivery_response', ['response_id'], unique=False)
         batch_op.create_index('ix_webhook_delivery_contact', ['contact_id'], unique=False)
+    _link_existing_deliveries()
+
+
+def _link_existing_deliveries():
+    """Deliveries written before this revision name their response or contact only in their body: read it, so an
+    erasure finds them too."""
+    delivery = sa.table(
+        'webhook_delivery',
+        sa.column('id', sa.Integer), sa.column('event', sa.String), sa.column('payload', sa.Text),
+        sa.column('response_id', sa.Integer), sa.column('contact_id', sa.Integer),
+    )
+    connection = op.get_bind()
+    rows = connection.execute(
+        sa.select(delivery.c.id, delivery.c.event, delivery.c.payload).where(
+            delivery.c.event.in_(['response.completed', 'lead.qualified'])
+        )
+    ).all()
+    for delivery_id, event, payload in rows:
+        try:
+            data = json.loads(payload).get('data') or {}
+            found = data.get('response' if event == 'response.completed' else 'contact') or {}
+            object_id = int(found['id'])
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue
+        column = 'response_id' if event == 'response.completed' else 'contact_id'
+        connection.execute(sa.update(delivery).where(delivery.c.id == delivery_id).values({column: object_id}))
 
 
 def downgrade():

@@ -20,6 +20,7 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('contact', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('unconfirmed', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('same_address_as', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
             batch_op.f('fk_contact_same_address_as_contact'), 'contact', ['same_address_as'], ['id'],
@@ -31,3 +32,4 @@ def downgrade():
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_contact_same_address_as_contact'), type_='foreignkey')
         batch_op.drop_column('same_address_as')
+        batch_op.drop_column('unconfirmed')

@@ -270,7 +270,9 @@ def test_a_survey_can_neither_overwrite_a_contact_nor_multiply_them(app, client,
     page = client.get(f"/w/{workspace.slug}/contacts/{apart.id}").get_data(as_text=True)
     assert f"Kontakt {first.id} schon hat" in page and f'href="/w/{workspace.slug}/contacts/{first.id}"' in page
     rows = list(csv.DictReader(io.StringIO(client.get(f"/w/{workspace.slug}/leads.csv").get_data(as_text=True)[1:])))
-    assert sorted(r["same_address_as"] for r in rows) == ["", str(first.id)]
+    assert sorted((r["same_address_as"], r["unconfirmed"]) for r in rows) == [("", ""), (str(first.id), "yes")]
+    holder = client.get(f"/w/{workspace.slug}/contacts/{first.id}").get_data(as_text=True)
+    assert "Später noch einmal eingegeben, unbestätigt:" in holder and f"/contacts/{apart.id}" in holder
     # the touchpoint brought one address, not two
     ratings = client.get(f"/w/{workspace.slug}/campaigns/{campaign.id}/ratings.csv").get_data(as_text=True)
     (rating,) = list(csv.DictReader(io.StringIO(ratings.lstrip("\ufeff"))))
@@ -289,3 +291,25 @@ def test_two_requests_leaving_details_for_one_response_store_one_contact(app, fa
         services.capture(stale, "", "eve@example.com", "", True, "de", "x", stale.completed_at)
     db.session.rollback()
     assert count(Contact) == 1 and db.session.scalar(sa.select(Contact.email)) == "dora@example.com"
+
+
+def test_an_unconfirmed_contact_is_never_sent_to_the_crm_and_stays_unconfirmed(app, client, fair) -> None:
+    workspace, _campaign, _booth, code = fair
+    anna = Respondent(app.test_client())
+    anna.leave_contact(_survey(anna, code), name="Anna", email="anna@example.com", consent="yes")
+    db.session.commit()
+    sent = count(WebhookDelivery)  # Anna's lead.qualified
+    copycat = Respondent(app.test_client())
+    copycat.leave_contact(_survey(copycat, code), name="Copycat", email="anna@example.com", consent="yes")
+    db.session.commit()
+    copy = db.session.scalar(sa.select(Contact).where(Contact.name == "Copycat"))
+    assert (copy.stage, copy.unconfirmed) == ("sales_ready", True)  # 36 points: sales-ready, but unconfirmed
+    assert count(WebhookDelivery) == sent  # no lead.qualified with Anna's address and someone else's name
+
+    first = db.session.scalar(sa.select(Contact).where(Contact.name == "Anna"))
+    client.post(f"/w/{workspace.slug}/contacts/{first.id}/erase")
+    db.session.commit()
+    db.session.refresh(copy)
+    assert (copy.unconfirmed, copy.same_address_as) == (True, None)  # erasing Anna confirms nobody
+    page = client.get(f"/w/{workspace.slug}/contacts/{copy.id}").get_data(as_text=True)
+    assert "inzwischen gelöscht" in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -218,6 +219,30 @@ def test_a_claim_takes_two_per_endpoint_and_looks_past_a_long_queue(app, make_wo
     with db.engine.begin() as connection:
         claimed = delivery._claim(connection, utcnow(), room=8, in_flight={crowded.id: 1})
     assert sorted(claim.endpoint_id for claim in claimed) == [crowded.id, quiet.id]  # one more for the crowded one
+
+
+def test_a_workspace_with_many_endpoints_holds_at_most_two_threads(app, make_workspace) -> None:
+    """Four endpoints of one workspace to receivers that never answer would take every thread at two apiece: the
+    workspace's limit leaves the rest to the others."""
+    crowded, quiet = make_workspace(), make_workspace()
+    endpoints = [
+        services.create_endpoint(crowded.id, f"https://a{n}.example.com/", ["response.completed"], "", None)
+        for n in range(4)
+    ]
+    other = services.create_endpoint(quiet.id, "https://b.example.com/", ["response.completed"], "", None)
+    for endpoint in endpoints:
+        for _ in range(3):
+            services.ping(endpoint, utcnow() - timedelta(minutes=1))
+    services.ping(other, utcnow())
+    db.session.commit()
+    with db.engine.begin() as connection:
+        claimed = delivery._claim(connection, utcnow(), room=8)
+    mine = [c for c in claimed if c.endpoint_id != other.id]
+    assert len(mine) == delivery.PER_WORKSPACE and other.id in {c.endpoint_id for c in claimed}
+    with db.engine.begin() as connection:  # with those two still in flight, the workspace gets nothing more
+        in_flight = Counter(c.endpoint_id for c in mine)
+        again = delivery._claim(connection, utcnow() + timedelta(hours=1), room=8, in_flight=in_flight)
+    assert [c for c in again if c.endpoint_id != other.id] == []
 
 
 def test_a_paused_endpoint_holds_what_waits_until_it_is_resumed(app, make_workspace, receiver) -> None:

@@ -174,12 +174,12 @@ def test_each_due_delivery_is_claimed_by_one_dispatcher_only(app, shop) -> None:
         services.ping(endpoint, utcnow())
     db.session.commit()
     with db.engine.begin() as first:
-        claimed = delivery._claim(first, utcnow(), per_endpoint=3)
+        claimed = delivery._claim(first, utcnow(), per_endpoint=3, per_workspace=3)
     with db.engine.begin() as second:
-        assert delivery._claim(second, utcnow(), per_endpoint=3) == []  # leased to the first
+        assert delivery._claim(second, utcnow(), per_endpoint=3, per_workspace=3) == []  # leased to the first
     with db.engine.begin() as later:  # the first crashed: after the lease the deliveries are due again
         after_the_lease = utcnow() + timedelta(seconds=delivery.LEASE_SECONDS + 1)
-        assert sorted(delivery._claim(later, after_the_lease, per_endpoint=3)) == sorted(claimed)
+        assert sorted(delivery._claim(later, after_the_lease, per_endpoint=3, per_workspace=3)) == sorted(claimed)
     assert len(claimed) == 3
 
 
