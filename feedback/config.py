@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Mapping
@@ -12,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
 from limits.storage import SCHEMES as RATE_LIMIT_STORAGES
+
+log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("development", "production", "testing")
 #: Secrets that must never protect a production deployment.
@@ -104,12 +107,37 @@ def _sqlite_folder(database_url: str, default_url: str) -> None:
         raise ConfigError(f"DATABASE_URL points into a folder that does not exist: {str(folder)!r}")
 
 
+def _engine_options(database_url: str) -> dict[str, object]:
+    """Connections are checked before use; a database that does not answer is given up on in seconds (so pages can
+    say "back in a moment" before gunicorn's worker timeout); statement parameters (answers, e-mail addresses, tokens)
+    stay out of error messages and logs."""
+    options: dict[str, object] = {"pool_pre_ping": True, "hide_parameters": True}
+    if database_url.startswith("postgresql"):
+        options |= {"connect_args": {"connect_timeout": 5}, "pool_timeout": 10}
+    return options
+
+
+def _writable(folder: Path) -> bool:
+    """The folder exists and may be written, or can be made."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
+
+
 def _rate_limit_storage(environ: Mapping[str, str], env: str, instance_path: Path) -> str:
     """Where rate-limit counters live: RATELIMIT_STORAGE_URI (redis://… for several instances), else a SQLite file
     in the instance folder that every worker of this instance shares (memory:// only for the tests' one process)."""
     from feedback import ratelimits  # registers the sqlite:// storage with the limits library
 
     default = "memory://" if env == "testing" else f"{ratelimits.SCHEME}:///{instance_path / 'ratelimits.sqlite3'}"
+    if default != "memory://" and not environ.get("RATELIMIT_STORAGE_URI") and not _writable(instance_path):
+        log.warning(
+            "the instance folder %s is not writable: rate limits count per worker; set RATELIMIT_STORAGE_URI",
+            instance_path,
+        )
+        default = "memory://"
     uri = environ.get("RATELIMIT_STORAGE_URI") or default
     scheme = uri.split("://", 1)[0] if "://" in uri else ""
     if scheme not in RATE_LIMIT_STORAGES or scheme.startswith("async+"):
@@ -168,7 +196,7 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, ob
         "FEEDBACK_ENV": env,
         "SECRET_KEY": _secret_key(environ, env, instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "PUBLIC_BASE_URL": _public_base_url(base_url),
         "PROXY_HOPS": _int(environ, "PROXY_HOPS", 0),
         "DEFAULT_TIMEZONE": timezone,

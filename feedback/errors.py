@@ -8,7 +8,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -93,6 +93,31 @@ RETRY_AFTER_SECONDS = 30
 PUBLIC_BLUEPRINTS = frozenset({"respondent", "health"})
 
 
+#: What a form's sender reads when the database could not take it.
+UNSAVED = _l("This could not be saved just now. Please try again in a minute.")
+
+
+def _sqlstate(error: Exception) -> str:
+    return str(getattr(getattr(error, "orig", None), "sqlstate", "") or "")
+
+
+def _collided(error: Exception) -> bool:
+    """A deadlock or a serialization failure (PostgreSQL class 40): the transaction may simply be tried again."""
+    return _sqlstate(error).startswith("40")
+
+
+def _read_only(error: Exception) -> bool:
+    """PostgreSQL refusing a write in a read-only transaction (a replica, a full disk set read-only): class 25."""
+    return _sqlstate(error) == "25006"
+
+
+def _unreachable(error: Exception) -> bool:
+    """No connection at all (refused, timed out, dropped, pool exhausted), as opposed to a statement refused."""
+    if isinstance(error, PoolTimeout):
+        return True
+    return getattr(error, "statement", None) is None or bool(getattr(error, "connection_invalidated", False))
+
+
 def _layout() -> str:
     """Dashboard layout for logged-in users on dashboard pages, the tiny respondent layout otherwise."""
     try:
@@ -147,17 +172,25 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
+    @app.errorhandler(InternalError)
     @app.errorhandler(PoolTimeout)
     def _database_unavailable(error: Exception):
         # unreachable, restarting, out of connections or refusing writes: a polite "back in a moment", no trace
         route = request.url_rule.rule if request.url_rule is not None else "(no route)"
-        log.error("database unavailable on %s %s: %s", request.method, route, str(error).splitlines()[0][:300])
-        request.environ[DATABASE_DOWN] = True
         try:
             db.session.rollback()
         except Exception:  # noqa: BLE001 - the connection may be gone; the session is discarded at teardown
             db.session.close()
-        body, status = render_error(503)
+        if _collided(error):  # a deadlock or serialization failure: nothing was saved, try again (409)
+            return render_error(Conflict.status, str(Conflict.message))
+        if isinstance(error, InternalError) and not _read_only(error):
+            log.exception("unhandled database error on %s %s", request.method, route)
+            return render_error(500)
+        log.error("database unavailable on %s %s: %s", request.method, route, str(error).splitlines()[0][:300])
+        if _unreachable(error):
+            request.environ[DATABASE_DOWN] = True
+        message = UNSAVED if request.method not in ("GET", "HEAD") else None
+        body, status = render_error(503, str(message) if message else None)
         return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(CSRFError)

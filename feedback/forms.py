@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -107,10 +108,12 @@ class CountField(IntegerField):
 
 
 class DayInRange:
-    """A date field's validator: the day lies between bounds.FIRST_DAY and bounds.LAST_DAY."""
+    """A date (or date and time) field's validator: the day lies between bounds.FIRST_DAY and bounds.LAST_DAY, so
+    that converting it to another time zone or adding a day stays within the calendar."""
 
     def __call__(self, form: Form, field: Field) -> None:
-        if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+        day = field.data.date() if isinstance(field.data, datetime) else field.data
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
             raise ValidationError(
                 str(_l("Enter a day between %(first)s and %(last)s.", first=FIRST_DAY.year, last=LAST_DAY.year))
             )

@@ -148,3 +148,13 @@ def test_an_error_page_no_hook_finished_carries_the_security_headers(make_app) -
     for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"):
         assert answer.headers.get(header), header
     assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:30", "0001-01-01T00:30"])
+def test_event_times_beyond_the_calendar_are_refused(client, shop, moment: str) -> None:
+    workspace, ids, _token = shop
+    path = f"/w/{workspace.slug}/touchpoints/{ids['touchpoint']}/landing"
+    page = client.get(path).get_data(as_text=True)
+    refused = client.post(path, data={"csrf_token": csrf_token_from(page), "event_starts_at": moment})
+    assert refused.status_code in (200, 422) and "zwischen 2000 und 2099" in refused.get_data(as_text=True)
+    assert db.session.scalar(sa.select(Touchpoint.event_starts_at).where(Touchpoint.id == ids["touchpoint"])) is None

@@ -42,3 +42,16 @@ def test_referrers_and_error_messages_keep_no_secret_and_no_address() -> None:
         "gunicorn.error", logging.WARNING, "", 0, "Invalid request from ip=%s", ("10.1.2.3",), None
     )
     assert NoClientAddresses().filter(record) and record.getMessage() == "Invalid request from ip=[client]"
+
+
+def test_gunicorn_started_from_the_project_folder_logs_like_feedback_serve() -> None:
+    """`gunicorn wsgi:app` reads gunicorn.conf.py from the project folder: the same logger and access log format."""
+    import runpy
+    from pathlib import Path
+
+    from feedback.cli import gunicorn_settings
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    served = gunicorn_settings("127.0.0.1", 8000, 2, 32)
+    assert conf["logger_class"] == served["logger_class"] == "feedback.logs.PrivateLogger"
+    assert conf["access_log_format"] == served["access_log_format"]

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from limits import parse_many
 
 from feedback.auth import devices, services
 from feedback.auth.forms import (
@@ -22,7 +21,7 @@ from feedback.auth.forms import (
 )
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
-from feedback.errors import HTTP_MESSAGES, DomainError
+from feedback.errors import DomainError
 from feedback.extensions import commit, limiter
 from feedback.tenancy import current_workspace, require_role, scope_blueprint
 
@@ -46,18 +45,23 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _email_key() -> str:
-    """Rate-limit key for login attempts on one account, whatever address they come from."""
-    return "login-email:" + services.normalise_email(request.form.get("email", ""))[:254]
+def _account_key() -> str:
+    """Rate-limit key for password guesses on one account, whatever address they come from: the e-mail typed into
+    the login form, or the logged-in user's own when they confirm their current password."""
+    email = request.form.get("email", "") if request.endpoint == "auth.login" else current_user.email
+    return "login-email:" + services.normalise_email(email)[:254]
 
 
-def _password_guess_allowed() -> bool:
-    """Checking the current password before a change counts like a login attempt on the account (LOGIN_RATE_LIMIT,
-    per user): a stolen session cannot guess the password at full speed."""
-    if not limiter.enabled:
-        return True
-    key = f"password-check:{current_user.id}"
-    return all(limiter.limiter.hit(item, key) for item in parse_many(_login_limit()))
+def _not_a_password_guess() -> bool:
+    """The account page's other form (name, language) guesses nothing."""
+    return request.endpoint == "auth.account" and not request.form.get("password-submit")
+
+
+#: Login attempts and the account page's current-password check share one counter per account (LOGIN_RATE_LIMIT):
+#: a stolen session cannot guess the password at full speed, nor add to what the login form allows.
+password_guesses = limiter.shared_limit(
+    _login_limit, scope="password-guesses", key_func=_account_key, methods=["POST"], exempt_when=_not_a_password_guess
+)
 
 
 @bp.route("/")
@@ -73,7 +77,7 @@ def index():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)
+@password_guesses
 def login():
     """Log in with e-mail and password."""
     if current_user.is_authenticated:
@@ -108,6 +112,7 @@ def logout():
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
+@password_guesses
 def account():
     """Name, dashboard language and password."""
     form = AccountForm(prefix="account", obj=current_user)
@@ -119,12 +124,6 @@ def account():
         flash(_("Saved."), "success")
         return redirect(url_for("auth.account"))
     if password_form.submit.data and password_form.validate_on_submit():
-        if not _password_guess_allowed():
-            password_form.current.errors.append(str(HTTP_MESSAGES[429]))
-            body = render_template(
-                "auth/account.html", form=form, password_form=password_form, logout_form=ConfirmForm()
-            )
-            return body, 429
         try:
             services.authenticate(current_user.email, password_form.current.data or "")
         except services.InvalidCredentials:

@@ -215,7 +215,7 @@ class FastPath:
         """Record the scan and send the snapshot's answer; None when the snapshot may not be used (any more). In an
         `outage` of the database the day's salt may be one of this process (the scan is not stored anyway)."""
         from feedback.qr.models import Arrival
-        from feedback.qr.services import record_replayed_scan
+        from feedback.qr.services import LOST_SCANS, record_replayed_scan
         from feedback.qr.visitors import VISITOR_COOKIE, visit_of
 
         now = utcnow()
@@ -236,14 +236,17 @@ class FastPath:
             salt=salt,
             secret=self._secret,
         )
-        engine = self._engine_for_scans()
         if offered.personal:
             arrival = Arrival.PERSONAL_MAILING
         else:  # what the symbol encodes, or the printed address typed by hand
             arrival = Arrival.SYMBOL if environ.get("PATH_INFO", "")[1:2] == "T" else Arrival.TYPED_URL
-        record_replayed_scan(
-            self.app, engine, offered.workspace_id, offered.touchpoint_id, offered.code_id, visit, now, arrival
-        )
+        if outage:  # the database cannot be reached: no write to wait for, the scan is counted as lost
+            self.app.extensions[LOST_SCANS].add()
+        else:
+            record_replayed_scan(
+                self.app, self._engine_for_scans(), offered.workspace_id, offered.touchpoint_id, offered.code_id,
+                visit, now, arrival,
+            )  # fmt: skip
         self.served += 1
         start_response(snapshot.status, [*snapshot.headers, ("Content-Length", str(len(snapshot.body)))])
         return [snapshot.body]
@@ -266,8 +269,9 @@ class FastPath:
             return _no_write
 
         answer = self.wsgi_app(environ, capture)
-        if environ.get(DATABASE_DOWN) and key in self.snapshots and not seen.get("sent"):
-            last_good = self._replay(self.snapshots[key], environ, start_response, outage=True)
+        last = self.snapshots.get(key)  # (another thread may drop it meanwhile)
+        if environ.get(DATABASE_DOWN) and last is not None and last.generation == generation and not seen.get("sent"):
+            last_good = self._replay(last, environ, start_response, outage=True)
             if last_good is not None:
                 _close(answer)
                 return last_good

@@ -58,13 +58,17 @@ csrf.exempt(bp)
 
 @bp.before_request
 def _refuse_posts_from_other_sites() -> Response | None:
-    """A form sent from another website (Sec-Fetch-Site, else Origin) is refused; every browser sends one of them
-    with a cross-site POST."""
+    """A form sent from another website or another subdomain (Sec-Fetch-Site, else Origin) is refused; every browser
+    sends one of them with a cross-site POST. (The Origin's host alone is compared: behind a proxy that ends TLS the
+    scheme the app sees may differ from the browser's.)"""
     if request.method != "POST":
         return None
     site = request.headers.get("Sec-Fetch-Site")
     origin = request.headers.get("Origin")
-    foreign = site == "cross-site" if site else bool(origin) and urlsplit(origin).netloc != request.host
+    if site:
+        foreign = site not in ("same-origin", "none")
+    else:
+        foreign = bool(origin) and urlsplit(origin).netloc != request.host
     if not foreign:
         return None
     body, status = render_error(403, _("This form was sent from another website. Please open the link again."))

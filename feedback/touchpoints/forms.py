@@ -189,7 +189,7 @@ class LandingForm(LocalisedForm):
         _l("Event starts"),
         format=HTML_DATETIME,
         description=_l("Trade fairs and events only: visitors can add the date to their calendar."),
-        validators=[Optional()],
+        validators=[Optional(), DayInRange()],
     )
-    event_ends_at = DateTimeLocalField(_l("Event ends"), format=HTML_DATETIME, validators=[Optional()])
+    event_ends_at = DateTimeLocalField(_l("Event ends"), format=HTML_DATETIME, validators=[Optional(), DayInRange()])
     submit = SubmitField(_l("Save landing page"))

@@ -102,6 +102,8 @@ def test_codes_answer_from_their_last_good_answer_while_the_database_is_down(
     paths = [f"/T/{c.code}" for c in codes]
     for path in paths[:2]:
         assert visit(client, path).status_code in (200, 302)  # the full path's answers: the fast lane keeps them
+    phone = Respondent(app.test_client())
+    action, fields = phone.form(paths[2])  # a survey opened before the outage, sent during it
     stored = db.session.scalar(sa.select(sa.func.count()).select_from(Scan))
     lane = fastpath.lane_of(app)
     lane.clock = lambda: time.monotonic() + 3600  # an hour later: every snapshot is stale, the full path is asked
@@ -117,6 +119,9 @@ def test_codes_answer_from_their_last_good_answer_while_the_database_is_down(
             assert answer_.status_code == 503 and answer_.headers["Retry-After"] == "30"
             assert "Bitte versuchen Sie es in einer Minute noch einmal" in answer_.get_data(as_text=True)
             assert answer_.headers["Content-Security-Policy"] and "Traceback" not in answer_.get_data(as_text=True)
+        sent_during = phone.post(action, {**fields, "q_nps": "9", "q_csat": "5", "q_repurchase": "4"})
+        assert sent_during.status_code == 503
+        assert "Das konnte gerade nicht gespeichert werden" in sent_during.get_data(as_text=True)
         assert "database unavailable" in caplog.text
         assert client.get("/healthz").get_json()["scans_not_stored"] == before + 2  # served, not stored: counted
         assert client.get("/readyz").status_code == 503

@@ -4,6 +4,8 @@ needed. Forms sent from another website are refused by what every browser says a
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -43,7 +45,9 @@ def test_a_phone_without_cookies_answers_takes_an_invite_and_leaves_its_details(
 
 
 @pytest.mark.parametrize(
-    "headers", [{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}], ids=["origin", "fetch-site"]
+    "headers",
+    [{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}],
+    ids=["origin", "cross-site", "sibling-subdomain"],
 )
 def test_a_form_sent_from_another_website_is_refused(app, booth, headers: dict[str, str]) -> None:
     phone = Respondent(app.test_client(use_cookies=False))
@@ -57,3 +61,16 @@ def test_a_form_sent_from_another_website_is_refused(app, booth, headers: dict[s
     same_site = {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}
     taken = phone.client.post(action, data={**fields, **answers}, headers={**phone.headers, **same_site})
     assert taken.status_code == 303 and count(Response) == 1
+
+
+def test_the_thank_you_forms_refuse_other_websites_too(app, booth) -> None:
+    phone = Respondent(app.test_client(use_cookies=False))
+    thanks = phone.answer(f"/t/{booth.code}", q_nps="9", q_csat="5", q_ces="6", q_follow_up="offer")
+    page = phone.open(thanks).get_data(as_text=True)
+    token = re.search(r'name="r" value="([^"]+)"', page).group(1)
+    evil = {**phone.headers, "Sec-Fetch-Site": "cross-site"}
+    for step, data in (("invite", {"r": token}), ("contact", {"r": token, "email": "x@example.com", "consent": "yes"})):
+        assert phone.client.post(f"/t/{booth.code}/{step}", data=data, headers=evil).status_code == 403
+    answer = {"state": "x", "key": "nps", "value": "9"}
+    assert phone.client.post(f"/t/{booth.code}/answer", data=answer, headers=evil).status_code == 403
+    assert count(Contact) == 0
