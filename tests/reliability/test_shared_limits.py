@@ -117,6 +117,8 @@ def test_the_login_limit_holds_across_workers_with_the_default_storage(server_da
     with create_app({"ENVIRON": env}).app_context():
         auth.create_user(email, "the-right-password-1")
         db.session.commit()
+        db.session.remove()
+        db.engine.dispose()  # no connection of this process outlives the test
     storage = f"sqlite:///{tmp_path / 'ratelimits.sqlite3'}"
     env = {**env, "PROXY_HOPS": "1", "LOGIN_RATE_LIMIT": "10 per minute", "RATELIMIT_STORAGE_URI": storage}
     with gunicorn("wsgi:app", env, workers=2) as base:
