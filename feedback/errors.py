@@ -8,7 +8,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError, InterfaceError, InternalError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -118,6 +118,11 @@ def _unreachable(error: Exception) -> bool:
     return getattr(error, "statement", None) is None or bool(getattr(error, "connection_invalidated", False))
 
 
+def _route() -> str:
+    """The request's route pattern (never the path: paths can carry secrets such as /join/<token>)."""
+    return request.url_rule.rule if request.url_rule is not None else "(no route)"
+
+
 def _layout() -> str:
     """Dashboard layout for logged-in users on dashboard pages, the tiny respondent layout otherwise."""
     try:
@@ -170,13 +175,20 @@ def register_errorhandlers(app: Flask) -> None:
         db.session.rollback()
         return render_error(Conflict.status, str(Conflict.message))
 
+    @app.errorhandler(DataError)
+    def _value_the_database_refused(_error: DataError):
+        # a value out of a column's range that slipped past the checks at the edge: bad input, nothing saved
+        db.session.rollback()
+        log.warning("the database refused a value on %s %s", request.method, _route())
+        return render_error(400)
+
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
     @app.errorhandler(InternalError)
     @app.errorhandler(PoolTimeout)
     def _database_unavailable(error: Exception):
         # unreachable, restarting, out of connections or refusing writes: a polite "back in a moment", no trace
-        route = request.url_rule.rule if request.url_rule is not None else "(no route)"
+        route = _route()
         try:
             db.session.rollback()
         except Exception:  # noqa: BLE001 - the connection may be gone; the session is discarded at teardown
@@ -207,7 +219,5 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        # the route's pattern, not the path: paths can carry secrets (/join/<token>)
-        route = request.url_rule.rule if request.url_rule is not None else "(no route)"
-        log.exception("unhandled error on %s %s", request.method, route)
+        log.exception("unhandled error on %s %s", request.method, _route())
         return render_error(500)

@@ -22,7 +22,7 @@ from feedback.webhooks import services as webhook_services
 from tests.helpers import count, csrf_token_from
 
 HUGE = str(10**30)
-ODD_IDS = ["²", "٣", HUGE, "-1", "0", "1e3", " 7", "0x10", ""]
+ODD_IDS = ["²", "٣", HUGE, str(2**31), "-1", "0", "1e3", " 7", "0x10", ""]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from werkzeug import Response
 
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
-from feedback.bounds import page_number, parse_id
+from feedback.bounds import MAX_BIG_ID, page_number, parse_id
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
 from feedback.exports import csv_stream
@@ -223,7 +223,7 @@ def delete_survey(survey_id: int) -> Response:
 def list_responses(survey_id: int) -> str:
     """Raw responses, newest first, with their answers; editors can delete one."""
     survey = _survey(survey_id)
-    before = parse_id(request.args.get("before"))
+    before = parse_id(request.args.get("before"), MAX_BIG_ID)  # a response id
     shown = request.args.get("flag", "")
     shown = shown if shown in services.RESPONSE_FILTERS else ""
     responses = services.responses_page(survey, before, shown=shown)

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
-from feedback.bounds import parse_id
+from feedback.bounds import MAX_BIG_ID, parse_id
 from feedback.db_types import utcnow
 from feedback.extensions import commit, db
 from feedback.leads.services import may_identify_contacts
@@ -88,7 +88,7 @@ def show_endpoint(endpoint_id: int) -> Response | str:
                 flash(_("Webhook saved."), "success")
                 return redirect(url_for("webhooks.show_endpoint", endpoint_id=endpoint.id))
     status = request.args.get("status") or None
-    before = parse_id(request.args.get("before"))
+    before = parse_id(request.args.get("before"), MAX_BIG_ID)  # a delivery id
     deliveries, next_before = services.deliveries_of(endpoint, status, before)
     # lead.qualified bodies carry the contact's name, e-mail and phone: not for viewers
     with_contact = set() if may_identify_contacts(current_role()) else {Event.LEAD_QUALIFIED.value}
