@@ -1,16 +1,25 @@
-"""Liveness and readiness endpoints for load balancers."""
+"""Liveness and readiness endpoints for load balancers, and the site's icon (browsers ask for /favicon.ico on
+every first visit)."""
 
 from __future__ import annotations
 
 import logging
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify, send_from_directory
 
 from feedback.extensions import db, limiter
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
+
+
+@bp.route("/favicon.ico")
+@limiter.exempt
+def favicon():
+    """The icon, an SVG (every current browser takes one under this name), kept by browsers for a week."""
+    folder = current_app.static_folder or "static"
+    return send_from_directory(folder, "favicon.svg", mimetype="image/svg+xml", max_age=7 * 24 * 3600)
 
 
 @bp.route("/healthz")

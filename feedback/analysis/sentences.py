@@ -257,18 +257,22 @@ def advice(row: TouchpointRating, result: CampaignRatings, money: Callable[[Deci
         if row.min_n == 0:
             return _("%(name)s: measure longer – no answers yet.", name=name)
         if row.ranked:
-            return _(
-                "%(name)s: measure longer – %(n)s answers here, but only %(rest)s in the rest of the campaign; at "
+            return ngettext(
+                "%(name)s: measure longer – %(num)s answer here, but only %(rest)s in the rest of the campaign; at "
                 "least 10 are needed there to compare.",
+                "%(name)s: measure longer – %(num)s answers here, but only %(rest)s in the rest of the campaign; at "
+                "least 10 are needed there to compare.",
+                row.min_n,
                 name=name,
-                n=row.min_n,
                 rest=row.evidence.n_b if row.evidence else 0,
             )
-        return _(
-            "%(name)s: measure longer – %(n)s answers so far; at least 10 of each question are needed before it can "
+        return ngettext(
+            "%(name)s: measure longer – %(num)s answer so far; at least 10 of each question are needed before it can "
             "be ranked and compared.",
+            "%(name)s: measure longer – %(num)s answers so far; at least 10 of each question are needed before it "
+            "can be ranked and compared.",
+            row.min_n,
             name=name,
-            n=row.min_n,
         )
     evidence = _evidence(row, result, money)
     where = {

@@ -189,11 +189,20 @@ def _campaign_sheet_pdf(campaign: Campaign, codes: list[tuple[Code, Touchpoint]]
     return print_sheet(_("%(campaign)s – QR codes", campaign=campaign.name), items)
 
 
+def _nothing_to_print(campaign: Campaign) -> Response:
+    """No empty download: back to the campaign, with what to do first."""
+    flash(_("There is nothing to print yet: give a touchpoint of this campaign a code first."), "error")
+    return redirect(url_for("touchpoints.show_campaign", campaign_id=campaign.id))
+
+
 @codes_bp.route("/campaigns/<int:campaign_id>/codes.pdf")
 def campaign_sheet(campaign_id: int) -> Response:
     """An A4 print sheet with every code of the campaign's active touchpoints."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
-    response = make_response(_campaign_sheet_pdf(campaign, services.campaign_codes(campaign)))
+    codes = services.campaign_codes(campaign)
+    if not codes:
+        return _nothing_to_print(campaign)
+    response = make_response(_campaign_sheet_pdf(campaign, codes))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{campaign.slug}-qr-codes.pdf"'
     response.headers["Cache-Control"] = "no-store"
@@ -210,6 +219,8 @@ def campaign_print_kit(campaign_id: int) -> Response:
     except RenderError as error:
         raise DomainError(str(error.message)) from None
     codes = services.campaign_codes(campaign)
+    if not codes:
+        return _nothing_to_print(campaign)
     body = printkit.campaign_zip(
         campaign.name, codes, current_app.config["PUBLIC_BASE_URL"], options, _campaign_sheet_pdf(campaign, codes)
     )

@@ -106,6 +106,11 @@ def test_measure_longer_says_how_many_answers_there_are(app) -> None:
     assert none == "TP 2: measure longer – no answers yet."
     for text in (four, none):
         assert "effective" not in text and "keep" not in text
+    one = ratings.rate_touchpoints([_tp(1, {3: 1}, 50), _tp(2, {}, 0)])
+    with _lang(app, "de"):
+        assert "länger messen – bisher 1 Antwort;" in sentences.advice(one.rows[0], one, _money)
+    with _lang(app, "en"):
+        assert "measure longer – 1 answer so far;" in sentences.advice(one.rows[0], one, _money)
 
 
 def test_the_across_sentence_names_its_test_family_and_the_groups_left_out(app) -> None:

@@ -224,3 +224,13 @@ def test_expiry_form_refuses_a_non_date(client, touchpoint) -> None:
     assert "Not a valid date value." in page.get_data(as_text=True)
     db.session.refresh(code)
     assert code.expires_at is None and date.today()
+
+
+def test_a_campaign_without_codes_offers_no_empty_print_kit(client, touchpoint) -> None:
+    """Nothing to print: the kit and the sheet send the marketer back to the campaign with what to do, instead of an
+    empty ZIP or a blank PDF."""
+    for download in ("codes.zip", "codes.pdf"):
+        answer = client.get(f"{_ws(touchpoint)}/campaigns/{touchpoint.campaign_id}/{download}")
+        assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/campaigns/{touchpoint.campaign_id}")
+        page = client.get(answer.headers["Location"]).get_data(as_text=True)
+        assert "give a touchpoint of this campaign a code first" in page
