@@ -30,6 +30,10 @@ def policy(**overrides: str) -> str:
     return "; ".join(f"{name} {value}" for name, value in {**POLICY, **overrides}.items())
 
 
+#: The header value of every answer that sets no policy of its own (joined once, not on every scan).
+DEFAULT_POLICY = policy()
+
+
 class SecureHeaders:
     """WSGI middleware, outermost: every answer carries the headers, also one no Flask hook finished (an error in
     another after-request hook, the error page that follows it, Werkzeug's own 500, a replay of the fast lane).
@@ -50,7 +54,7 @@ class SecureHeaders:
 def with_security_headers(headers: list[tuple[str, str]], private: bool) -> list[tuple[str, str]]:
     """The answer's headers with every missing security header added (and no caching when `private`)."""
     present = {name.lower(): value for name, value in headers}
-    csp = present.get("content-security-policy") or policy()
+    csp = present.get("content-security-policy") or DEFAULT_POLICY
     wanted = {
         "Content-Security-Policy": csp,
         "X-Frame-Options": "SAMEORIGIN" if "frame-ancestors 'self'" in csp else "DENY",
