@@ -287,3 +287,26 @@ def _free_line(
             return y + shift
     placed.append((x0, y - 11, x0 + length, y + 2))
     return y
+
+
+def sparkline(values: Sequence[int], label: str, width: int = 112, height: int = 28) -> Markup:
+    """A small line of daily counts (oldest first) for lists of campaigns and touchpoints, scaled to its own peak;
+    `label` is its text alternative (it says what the line shows and its total)."""
+    peak = max(values, default=0)
+    step = (width - 4) / max(len(values) - 1, 1)
+    points = [
+        (2 + i * step, height - 3 - ((height - 6) * value / peak if peak else 0)) for i, value in enumerate(values)
+    ]
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    body = [f"<title>{escape(label)}</title>"]
+    if points:
+        area = f"2,{height - 3} {line} {points[-1][0]:.1f},{height - 3}"
+        body += [
+            f'<polygon points="{area}" fill="{ACCENT}" fill-opacity="0.12"/>',
+            f'<polyline points="{line}" fill="none" stroke="{ACCENT}" stroke-width="1.5" stroke-linejoin="round"/>',
+            f'<circle cx="{points[-1][0]:.1f}" cy="{points[-1][1]:.1f}" r="2" fill="{ACCENT}"/>',
+        ]
+    return Markup(
+        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">{"".join(body)}</svg>'
+    )

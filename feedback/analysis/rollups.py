@@ -31,6 +31,9 @@ OPEN_DAYS = 2
 SCALE_TYPES = (QuestionType.NPS, QuestionType.CSAT, QuestionType.CES, QuestionType.RATING)
 DIMENSIONS = ("touchpoint", "code", "device", "language", "arrival")
 TREND_MEASURES = ("scans", "visitors", "starts", "completions", QuestionType.NPS.value)
+#: Dimensions read one row per day (of the trend measures): "day" sums the touchpoints asked for, "touchpoint_day"
+#: keeps them apart (the trend lines of lists).
+BY_DAY = ("day", "touchpoint_day")
 
 
 @dataclass(frozen=True)
@@ -369,9 +372,9 @@ def _read(
     dimension: str,
     days: sa.ColumnElement[bool],
 ) -> Iterator[Count]:
-    by_day = dimension == "day"
+    by_day = dimension in BY_DAY
     # Per touchpoint only where the caller needs it; other dimensions sum over the touchpoints asked for.
-    touchpoint = table.touchpoint_id if dimension in ("touchpoint", "item") else sa.literal(0)
+    touchpoint = table.touchpoint_id if dimension in ("touchpoint", "item", "touchpoint_day") else sa.literal(0)
     group = [touchpoint, table.key, table.measure, table.value, *([table.day] if by_day else [])]
     query = (
         sa.select(*group, sa.func.sum(table.n))
@@ -403,7 +406,7 @@ def daily_counts(
     """Counts of one dimension for the local days [first, last] (open ends: all data, up to today).
 
     Closed days come from the roll-ups (whole months from `monthly_count`, other days from `daily_count`), the
-    days still open are counted live; the "day" dimension keeps one row per day.
+    days still open are counted live; the "day" and "touchpoint_day" dimensions keep one row per day.
     """
     zone = ZoneInfo(timezone)
     today = today or datetime.now(zone).date()
@@ -421,7 +424,7 @@ def daily_counts(
     if first <= closed_until:
         rolled_last = min(last, closed_until)
         _roll_up(workspace_id, first, rolled_last, timezone)
-        months = [] if dimension == "day" else _whole_months(first, rolled_last)
+        months = [] if dimension in BY_DAY else _whole_months(first, rolled_last)
         if months:
             _roll_up_months(workspace_id, months, timezone)
         with db.engine.connect() as connection:
@@ -435,10 +438,10 @@ def daily_counts(
         first = rolled_last + timedelta(days=1)
     if first <= last:
         with db.engine.connect() as connection:
-            source = "touchpoint" if dimension == "day" else dimension
+            source = "touchpoint" if dimension in BY_DAY else dimension
             for c in count_live(connection, workspace_id, first, last, zone):
                 if c.dimension == source and c.touchpoint_id in wanted:
-                    if dimension != "day" or c.measure in TREND_MEASURES:
+                    if dimension not in BY_DAY or c.measure in TREND_MEASURES:
                         rows.append(c)
     return rows
 

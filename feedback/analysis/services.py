@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -121,13 +121,18 @@ def _key(dimension: Dimension, count: rollups.Count) -> Key:
 
 def _group_counts(scope: Scope, dimension: Dimension) -> dict[Key, GroupCounts]:
     """Scans, visitors (per day), starts, completions and scale answers per group, from the daily counts."""
-    totals: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    answers: dict[Key, dict[QuestionType, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     rows = rollups.daily_counts(
         scope.workspace_id, scope.touchpoint_ids, scope.timezone, scope.first, scope.last, dimension.value
     )
+    return _fold(rows, lambda count: _key(dimension, count))
+
+
+def _fold(rows: Iterable[rollups.Count], key_of: Callable[[rollups.Count], Key]) -> dict[Key, GroupCounts]:
+    """Rows of daily counts added up per group."""
+    totals: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    answers: dict[Key, dict[QuestionType, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     for count in rows:
-        key = _key(dimension, count)
+        key = key_of(count)
         if count.measure in ("scans", "visitors", "starts", "completions"):
             totals[key][count.measure] += count.n
         else:
@@ -142,6 +147,63 @@ def _group_counts(scope: Scope, dimension: Dimension) -> dict[Key, GroupCounts]:
             answers={t: dict(v) for t, v in answers[key].items()},
         )
         for key in set(totals) | set(answers)
+    }
+
+
+#: Days of the trend line in lists of campaigns and touchpoints, and of their "last days" columns.
+TREND_DAYS = 28
+RECENT_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """The numbers of a touchpoint (or, added up, of a campaign) in lists: all days, the last 7 days, and scans per
+    day over the last 28 for a trend line; from the same roll-ups as the ratings, so they agree with them."""
+
+    summary: Summary
+    recent: GroupCounts
+    daily_scans: tuple[int, ...]
+
+    def __add__(self, other: Traffic) -> Traffic:
+        """Two disjoint groups (touchpoints) together: counts add up, the metrics are computed afresh."""
+        return Traffic(
+            summaries.summarise(self.summary.counts + other.summary.counts),
+            self.recent + other.recent,
+            tuple(a + b for a, b in zip(self.daily_scans, other.daily_scans, strict=True)),
+        )
+
+
+def empty_traffic() -> Traffic:
+    """The numbers of a group without data."""
+    return Traffic(summaries.summarise(GroupCounts()), GroupCounts(), (0,) * TREND_DAYS)
+
+
+def traffic(
+    workspace_id: int, timezone: str, touchpoint_ids: Iterable[int], today: date | None = None
+) -> dict[int, Traffic]:
+    """Each touchpoint's numbers for the lists of campaigns and touchpoints (touchpoints without data are left out;
+    `empty_traffic()` stands for them). Visitors are counted per day, as everywhere (STATS.md §1)."""
+    ids = list(touchpoint_ids)
+    today = today or datetime.now(ZoneInfo(timezone)).date()
+    first_day = today - timedelta(days=TREND_DAYS - 1)
+    recent_first = today - timedelta(days=RECENT_DAYS - 1)
+    totals = _fold(
+        rollups.daily_counts(workspace_id, ids, timezone, None, None, Dimension.TOUCHPOINT.value, today),
+        lambda count: count.touchpoint_id,
+    )
+    days = rollups.daily_counts(workspace_id, ids, timezone, first_day, today, "touchpoint_day", today)
+    recent = _fold((c for c in days if c.day >= recent_first), lambda count: count.touchpoint_id)
+    daily: dict[int, list[int]] = defaultdict(lambda: [0] * TREND_DAYS)
+    for count in days:
+        if count.measure == "scans":
+            daily[count.touchpoint_id][(count.day - first_day).days] += count.n
+    return {
+        tp: Traffic(
+            summaries.summarise(totals.get(tp, GroupCounts())),
+            recent.get(tp, GroupCounts()),
+            tuple(daily[tp]) if tp in daily else (0,) * TREND_DAYS,
+        )
+        for tp in (set(totals) | set(recent) | set(daily)) & set(ids)
     }
 
 

@@ -407,12 +407,9 @@ def recent_scans(touchpoint: Touchpoint, limit: int = 20) -> list[tuple[Scan, st
     return [(scan, code) for scan, code in rows]
 
 
-def campaign_codes(campaign: Campaign) -> list[tuple[Code, Touchpoint]]:
-    """Every shared code of the campaign's active touchpoints, in journey order, for the print sheet (personal codes
-    of mailings go to the mail house as a mail-merge file instead)."""
-    from feedback.touchpoints.services import touchpoints_of
-
-    touchpoints = touchpoints_of(campaign)
+def campaign_codes(campaign: Campaign, touchpoints: list[Touchpoint]) -> list[tuple[Code, Touchpoint]]:
+    """Every shared code of the campaign's `touchpoints` (its active ones, in journey order), in that order, for the
+    print sheet (personal codes of mailings go to the mail house as a mail-merge file instead)."""
     by_id = {t.id: t for t in touchpoints}
     codes = db.session.scalars(
         owned(Code, campaign.workspace_id, Code.touchpoint_id.in_(by_id), Code.batch_id.is_(None)).order_by(Code.id)

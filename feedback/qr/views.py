@@ -199,7 +199,7 @@ def _nothing_to_print(campaign: Campaign) -> Response:
 def campaign_sheet(campaign_id: int) -> Response:
     """An A4 print sheet with every code of the campaign's active touchpoints."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
-    codes = services.campaign_codes(campaign)
+    codes = services.campaign_codes(campaign, touchpoint_services.touchpoints_of(campaign))
     if not codes:
         return _nothing_to_print(campaign)
     response = make_response(_campaign_sheet_pdf(campaign, codes))
@@ -218,7 +218,7 @@ def campaign_print_kit(campaign_id: int) -> Response:
         options = _options_from_request("-")
     except RenderError as error:
         raise DomainError(str(error.message)) from None
-    codes = services.campaign_codes(campaign)
+    codes = services.campaign_codes(campaign, touchpoint_services.touchpoints_of(campaign))
     if not codes:
         return _nothing_to_print(campaign)
     body = printkit.campaign_zip(

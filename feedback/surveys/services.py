@@ -19,7 +19,7 @@ from feedback.surveys.catalog import template
 from feedback.surveys.models import Answer, CompletionClaim, Question, Response, Survey, SurveyVersion
 from feedback.surveys.questions import CHOICE_TYPES, REVERSIBLE, QuestionSpec, QuestionType
 from feedback.tenancy import get_owned, owned
-from feedback.touchpoints.models import Touchpoint
+from feedback.touchpoints.models import Campaign, Touchpoint
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -255,6 +255,9 @@ def delete_survey(survey: Survey) -> None:
     """
     if not may_delete(survey):
         raise SurveyInUse()
+    for campaign in db.session.scalars(owned(Campaign, survey.workspace_id, Campaign.survey_id == survey.id)):
+        campaign.survey_id = None  # new touchpoints of these campaigns start without a survey
+    db.session.flush()
     for version in survey.versions:
         db.session.delete(version)
     db.session.delete(survey)

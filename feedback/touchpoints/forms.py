@@ -117,6 +117,16 @@ class CampaignForm(LocalisedForm):
         default=3,
         validators=[Optional(), NumberRange(0, 100)],
     )
+    survey = SelectField(
+        _l("Survey"),
+        description=_l(
+            "Every touchpoint you add gets this survey and a code at once. A template becomes a survey of its own "
+            "that you can change in the survey builder."
+        ),
+        choices=[SelectChoice("", "")],
+        default="",
+        validate_choice=True,
+    )
     submit = SubmitField(_l("Save campaign"))
 
     def validate_ends_on(self, field: DateField) -> None:
@@ -165,6 +175,15 @@ class TouchpointForm(LocalisedForm):
         default=KioskCoupon.QR.value,
     )
     submit = SubmitField(_l("Save touchpoint"))
+
+
+class NewTouchpointForm(TouchpointForm):
+    """A touchpoint being added: also which survey it shows (its code is made at once), and a second button that
+    saves and opens the form again for the next touchpoint."""
+
+    survey_id = SelectField(_l("Survey"), choices=[SelectChoice("", "")], default="", validate_choice=True)
+    submit = SubmitField(_l("Save touchpoint"))
+    submit_another = SubmitField(_l("Save and add another"))
 
 
 class LandingForm(LocalisedForm):

@@ -66,6 +66,10 @@ class Campaign(db.Model):
         sa.CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="window"),
         sa.CheckConstraint("budget IS NULL OR budget >= 0", name="budget_not_negative"),
         sa.CheckConstraint("invite_policy IN ('everyone', 'promoters', 'off')", name="invite_policy"),
+        # The survey new touchpoints start with must belong to the campaign's own workspace.
+        sa.ForeignKeyConstraint(
+            ["survey_id", "workspace_id"], ["survey.id", "survey.workspace_id"], name="fk_campaign_survey_workspace"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,6 +95,8 @@ class Campaign(db.Model):
     repeat_window_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
     #: At most this many coupons per hour for one network and device at one code (0: no cap).
     coupon_cap_per_hour: Mapped[int] = mapped_column(default=3, server_default="3")
+    #: The survey every touchpoint added in the dashboard starts with (None: they start without one).
+    survey_id: Mapped[int | None] = mapped_column()
     #: Where invited friends land; empty: the referrer's own touchpoint.
     referral_touchpoint_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("touchpoint.id", ondelete="SET NULL", use_alter=True, name="fk_campaign_referral_touchpoint")

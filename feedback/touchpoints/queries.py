@@ -1,8 +1,12 @@
-"""Read-only questions the dashboard asks about a workspace's campaigns and touchpoints: its first steps."""
+"""Read-only questions the dashboard asks about a workspace's campaigns and touchpoints: its first steps, whether a
+campaign is ready to print."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
 
 from feedback.extensions import db
 from feedback.qr.models import Code
@@ -65,3 +69,54 @@ def first_steps(workspace_id: int) -> FirstSteps:
         has_code=has_code,
         has_answer=has_answer,
     )
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a campaign is ready to print: every active touchpoint shows a survey and has a code that answers
+    (neither paused nor expired)."""
+
+    touchpoints: int
+    ready: int
+    missing_survey: tuple[Touchpoint, ...]
+    missing_code: tuple[Touchpoint, ...]
+
+    @property
+    def print_ready(self) -> bool:
+        """Every touchpoint can be printed (and there is at least one)."""
+        return self.touchpoints > 0 and self.ready == self.touchpoints
+
+
+def readiness(touchpoints: list[Touchpoint], now: datetime) -> Readiness:
+    """How many of the campaign's active `touchpoints` have a survey and a live code, and which lack one."""
+    active = [t for t in touchpoints if not t.is_archived]
+    live: set[int] = set()
+    if active:
+        live = set(
+            db.session.scalars(
+                owned(
+                    Code,
+                    active[0].workspace_id,
+                    Code.touchpoint_id.in_([t.id for t in active]),
+                    Code.paused_at.is_(None),
+                    sa.or_(Code.expires_at.is_(None), Code.expires_at > now),
+                )
+                .with_only_columns(Code.touchpoint_id)
+                .distinct()
+            )
+        )
+    no_survey = tuple(t for t in active if t.survey_id is None)
+    no_code = tuple(t for t in active if t.id not in live)
+    ready = sum(1 for t in active if t.survey_id is not None and t.id in live)
+    return Readiness(len(active), ready, no_survey, no_code)
+
+
+def touchpoint_campaigns(workspace_id: int, campaign_ids: list[int]) -> dict[int, int]:
+    """{touchpoint id: campaign id} of every touchpoint of these campaigns, archived ones too (their answers count
+    in the campaign's numbers)."""
+    rows = db.session.execute(
+        owned(Touchpoint, workspace_id, Touchpoint.campaign_id.in_(campaign_ids)).with_only_columns(
+            Touchpoint.id, Touchpoint.campaign_id
+        )
+    )
+    return {tp: campaign for tp, campaign in rows}

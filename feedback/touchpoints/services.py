@@ -13,7 +13,11 @@ from slugify import slugify
 
 from feedback.errors import DomainError, NotFound
 from feedback.extensions import db
-from feedback.surveys.services import attach, get_survey
+from feedback.qr.models import Code
+from feedback.qr.services import create_code
+from feedback.surveys.catalog import template
+from feedback.surveys.models import Survey
+from feedback.surveys.services import DuplicateSurvey, attach, create_survey, get_survey
 from feedback.tenancy import get_owned, owned
 from feedback.touchpoints.models import Campaign, Channel, KioskCoupon, Phase, Touchpoint
 
@@ -212,6 +216,36 @@ def update_campaign(campaign: Campaign, data: CampaignData) -> Campaign:
     return campaign
 
 
+def set_campaign_survey(campaign: Campaign, survey_id: int | None) -> None:
+    """Name the survey the campaign's new touchpoints start with (None: none); touchpoints made before keep theirs.
+
+    :raises NotFound: the survey is not one of the campaign's workspace.
+    """
+    if survey_id is not None:
+        get_survey(campaign.workspace_id, survey_id)
+    campaign.survey_id = survey_id
+
+
+def survey_from_template(campaign: Campaign, slug: str, name: str) -> Survey:
+    """A new survey from the template `slug`, named `name` (numbered when the name is taken), as the survey the
+    campaign's new touchpoints start with; the caller commits.
+
+    :raises NotFound: there is no such template.
+    """
+    if template(slug) is None:
+        raise NotFound()
+    base = name.strip()[:110]
+    for number in range(1, 100):
+        candidate = base if number == 1 else f"{base} ({number})"
+        try:
+            survey = create_survey(campaign.workspace_id, candidate, slug)
+        except DuplicateSurvey:  # refused before anything was added
+            continue
+        campaign.survey_id = survey.id
+        return survey
+    raise DuplicateSurvey()
+
+
 def set_campaign_archived(campaign: Campaign, archived: bool, now: datetime) -> None:
     """Archive or restore a campaign; its touchpoints and data stay untouched."""
     campaign.archived_at = now if archived else None
@@ -338,6 +372,17 @@ def create_touchpoint(campaign: Campaign, data: TouchpointData, survey_id: int |
     if survey is not None:
         attach(touchpoint, survey)
     return touchpoint
+
+
+def add_touchpoint(campaign: Campaign, data: TouchpointData, survey_id: int | None) -> tuple[Touchpoint, Code]:
+    """Add a touchpoint ready to print: it shows the survey `survey_id` (or none) and gets its first code at once;
+    the caller commits.
+
+    :raises NotFound: the survey is not one of the campaign's workspace.
+    :raises DuplicateTouchpoint: the campaign has a touchpoint with this name.
+    """
+    touchpoint = create_touchpoint(campaign, data, survey_id)
+    return touchpoint, create_code(touchpoint)
 
 
 def update_touchpoint(touchpoint: Touchpoint, data: TouchpointData) -> Touchpoint:

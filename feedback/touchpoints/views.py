@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
-from feedback.analysis.services import code_arrivals, code_traffic
+from feedback.analysis.charts import sparkline
+from feedback.analysis.services import TREND_DAYS, Traffic, code_arrivals, code_traffic, empty_traffic, traffic
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
@@ -23,10 +28,11 @@ from feedback.qr.models import Code
 from feedback.qr.services import ResolvedCode
 from feedback.respondent import pages, respond
 from feedback.surveys import services as survey_services
+from feedback.surveys.catalog import TEMPLATES
 from feedback.surveys.models import Survey
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
 from feedback.touchpoints import landing, queries, services
-from feedback.touchpoints.forms import CampaignForm, LandingForm, TouchpointForm
+from feedback.touchpoints.forms import CampaignForm, LandingForm, NewTouchpointForm, TouchpointForm
 from feedback.touchpoints.models import Campaign, Channel, KioskCoupon, Phase, Touchpoint
 
 bp = Blueprint("touchpoints", __name__, url_prefix="/w/<ws>")
@@ -77,15 +83,87 @@ def _touchpoint_data(form: TouchpointForm) -> services.TouchpointData:
     )
 
 
+@dataclass(frozen=True)
+class NumbersRow:
+    """One line of a list with numbers (a campaign or a touchpoint): what it is, its numbers and its trend line."""
+
+    item: Campaign | Touchpoint
+    traffic: Traffic
+    trend: Markup
+
+
+#: The columns a list with numbers sorts by: what to compare, and whether the largest comes first.
+SORTS: dict[str, tuple[Callable[[NumbersRow], object], bool]] = {
+    "name": (lambda r: r.item.name.lower(), False),
+    "scans7": (lambda r: r.traffic.recent.scans, True),
+    "visitors7": (lambda r: r.traffic.recent.visitors, True),
+    "scans": (lambda r: r.traffic.summary.counts.scans, True),
+    "visitors": (lambda r: r.traffic.summary.counts.visitors, True),
+    "completions": (lambda r: r.traffic.summary.counts.completions, True),
+    "nps": (lambda r: r.traffic.summary.nps.nps if r.traffic.summary.nps.nps is not None else -1000.0, True),
+}
+
+
+def _trend(numbers: Traffic) -> Markup:
+    """The trend line of a row, with its text alternative."""
+    scans = sum(numbers.daily_scans)
+    label = _(
+        "Scans per day over the last %(days)s days: %(scans)s in all", days=TREND_DAYS, scans=format_decimal(scans)
+    )
+    return sparkline(numbers.daily_scans, label)
+
+
+def _rows(items: list, numbers: dict[int, Traffic]) -> list[NumbersRow]:
+    """Rows of campaigns or touchpoints with their numbers (none where nothing was counted)."""
+    return [
+        NumbersRow(i, numbers.get(i.id, empty_traffic()), _trend(numbers.get(i.id, empty_traffic()))) for i in items
+    ]
+
+
+def _sorted(rows: list[NumbersRow], default: str | None) -> tuple[list[NumbersRow], str | None, bool]:
+    """Rows in the order the request asks for (`sort`, `dir`), else in the order given or by `default`; unknown
+    values fall back quietly. Returns the rows, the sort key in use and whether it runs largest first."""
+    key = request.args.get("sort") or default
+    if key not in SORTS:
+        return rows, None, False
+    read, descending = SORTS[key]
+    if request.args.get("dir") in ("asc", "desc"):
+        descending = request.args["dir"] == "desc"
+    return sorted(rows, key=read, reverse=descending), key, descending  # type: ignore[arg-type]
+
+
+def _matches(name: str, query: str) -> bool:
+    """The filter's text is part of the name (case-insensitively)."""
+    return query.casefold() in name.casefold()
+
+
 @bp.route("/")
 def list_campaigns():
-    """The workspace's campaigns with their touchpoint counts."""
+    """The workspace's campaigns with their numbers: scans and visitors of the last 7 days and of all days,
+    completions, NPS with its interval and a trend line; sortable and filterable by name."""
+    workspace = current_workspace()
     show_archived = request.args.get("archived") == "1"
-    rows = services.list_campaigns(current_workspace().id, include_archived=show_archived)
-    steps = queries.first_steps(current_workspace().id)
+    query = (request.args.get("q") or "").strip()[:120]
+    listed = services.list_campaigns(workspace.id, include_archived=show_archived)
+    counts = {campaign.id: count for campaign, count in listed}
+    owners = queries.touchpoint_campaigns(workspace.id, list(counts))
+    per_touchpoint = traffic(workspace.id, workspace.timezone, owners)
+    per_campaign: dict[int, Traffic] = {}
+    for touchpoint_id, numbers in per_touchpoint.items():
+        campaign_id = owners[touchpoint_id]
+        per_campaign[campaign_id] = per_campaign.get(campaign_id, empty_traffic()) + numbers
+    campaigns = [c for c, _count in listed if not query or _matches(c.name, query)]
+    rows, sort, descending = _sorted(_rows(campaigns, per_campaign), None)
+    steps = queries.first_steps(workspace.id)
     return render_template(
         "touchpoints/campaigns.html",
         rows=rows,
+        counts=counts,
+        any_campaign=bool(listed),
+        query=query,
+        sort=sort,
+        descending=descending,
+        trend_days=TREND_DAYS,
         show_archived=show_archived,
         can_edit=current_role().allows(Role.EDITOR),
         steps=None if steps.done else steps,
@@ -114,34 +192,110 @@ def load_demo():
     return redirect(url_for("touchpoints.list_campaigns"))
 
 
+def _survey_choices(form: CampaignForm, campaign: Campaign | None) -> None:
+    """Offer a new survey from each template and the workspace's surveys as the survey of the campaign's
+    touchpoints; a new campaign starts with the NPS template, an existing one shows its survey."""
+    german = str(get_locale()) == "de"
+    form.survey.choices = {  # type: ignore[assignment]
+        str(_l("New survey from a template")): [
+            (f"template:{t.slug}", t.name_de if german else t.name_en) for t in TEMPLATES
+        ],
+        str(_l("Surveys of this workspace")): [
+            (f"survey:{s.id}", s.name) for s, _used, _answered in survey_services.list_surveys(current_workspace().id)
+        ],
+        str(_l("None")): [("", str(_l("No survey: scans show the landing page only")))],
+    }
+    if request.method == "GET":
+        if campaign is None:
+            form.survey.data = f"template:{TEMPLATES[0].slug}"
+        else:
+            form.survey.data = f"survey:{campaign.survey_id}" if campaign.survey_id else ""
+    if form.survey.data is None:
+        form.survey.data = ""
+
+
+def _apply_survey(campaign: Campaign, choice: str) -> Survey | None:
+    """Set the campaign's survey from the form's choice: a new one from a template (named after the campaign and the
+    template), one of the workspace's, or none."""
+    kind, _sep, value = choice.partition(":")
+    if kind == "template":
+        chosen = next(t for t in TEMPLATES if t.slug == value)
+        name = f"{campaign.name} – {chosen.name_de if str(get_locale()) == 'de' else chosen.name_en}"
+        return services.survey_from_template(campaign, value, name)
+    services.set_campaign_survey(campaign, int(value) if kind == "survey" else None)
+    return db.session.get(Survey, campaign.survey_id) if campaign.survey_id else None
+
+
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 def create_campaign():
-    """Create a campaign."""
+    """Create a campaign with the survey its touchpoints will show, then go straight to adding touchpoints."""
     require_role(Role.EDITOR)
     form = CampaignForm()
     _referral_choices(form, None)
+    _survey_choices(form, None)
     if form.validate_on_submit():
         try:
             campaign = services.create_campaign(current_workspace().id, _campaign_data(form))
         except services.DuplicateCampaign as error:
             form.name.errors.append(str(error.message))
         else:
+            survey = _apply_survey(campaign, form.survey.data or "")
             commit()
-            flash(_("Campaign created. Now add its touchpoints."), "success")
-            return redirect(url_for("touchpoints.show_campaign", campaign_id=campaign.id))
+            if survey is None:
+                flash(_("Campaign created. Now add its touchpoints."), "success")
+            else:
+                flash(
+                    _(
+                        "Campaign created with the survey “%(survey)s”. Now add its touchpoints: each gets the survey "
+                        "and a code at once.",
+                        survey=survey.name,
+                    ),
+                    "success",
+                )
+            return redirect(url_for("touchpoints.create_touchpoint", campaign_id=campaign.id))
     return render_template("touchpoints/campaign_form.html", form=form, campaign=None)
+
+
+def _shown(touchpoints: list[Touchpoint]) -> list[Touchpoint]:
+    """The touchpoints the request's filter keeps: name contains `q`, and the `channel` and `phase` asked for."""
+    query = (request.args.get("q") or "").strip()
+    channel, phase = request.args.get("channel") or "", request.args.get("phase") or ""
+    return [
+        t
+        for t in touchpoints
+        if (not query or _matches(t.name, query)) and channel in ("", t.channel) and phase in ("", t.phase)
+    ]
 
 
 @bp.route("/campaigns/<int:campaign_id>")
 def show_campaign(campaign_id: int):
-    """A campaign with its touchpoints along the journey."""
-    campaign = services.get_campaign(current_workspace().id, campaign_id)
+    """A campaign: whether it is ready to print and what to do next, its numbers per touchpoint (sortable and
+    filterable), and its touchpoints along the journey."""
+    workspace = current_workspace()
+    campaign = services.get_campaign(workspace.id, campaign_id)
     show_archived = request.args.get("archived") == "1"
     touchpoints = services.touchpoints_of(campaign, include_archived=show_archived)
+    everyone = services.touchpoints_of(campaign, include_archived=True)
+    numbers = traffic(workspace.id, workspace.timezone, [t.id for t in everyone])
+    rows, sort, descending = _sorted(_rows(_shown(touchpoints), numbers), None)
+    total = empty_traffic()
+    for numbers_of_one in numbers.values():  # archived touchpoints too: their answers count, as in the ratings
+        total = total + numbers_of_one
     return render_template(
         "touchpoints/campaign.html",
         campaign=campaign,
         touchpoints=touchpoints,
+        rows=rows,
+        total=total,
+        total_trend=_trend(total),
+        sort=sort,
+        descending=descending,
+        query=(request.args.get("q") or "").strip(),
+        channel=request.args.get("channel") or "",
+        phase=request.args.get("phase") or "",
+        trend_days=TREND_DAYS,
+        ready=queries.readiness(touchpoints, utcnow()),
+        survey=db.session.get(Survey, campaign.survey_id) if campaign.survey_id else None,
         personalised=personal.personalised_touchpoints(campaign.workspace_id, [t.id for t in touchpoints]),
         phases=list(Phase),
         show_archived=show_archived,
@@ -152,11 +306,12 @@ def show_campaign(campaign_id: int):
 
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
 def edit_campaign(campaign_id: int):
-    """Edit a campaign's details."""
+    """Edit a campaign's details and the survey its new touchpoints start with."""
     require_role(Role.EDITOR)
     campaign = services.get_campaign(current_workspace().id, campaign_id)
     form = CampaignForm(obj=campaign)
     _referral_choices(form, campaign)
+    _survey_choices(form, campaign)
     if form.validate_on_submit():
         try:
             services.update_campaign(campaign, _campaign_data(form))
@@ -164,6 +319,7 @@ def edit_campaign(campaign_id: int):
             db.session.rollback()
             form.name.errors.append(str(error.message))
         else:
+            _apply_survey(campaign, form.survey.data or "")
             commit()
             flash(_("Campaign saved."), "success")
             return redirect(url_for("touchpoints.show_campaign", campaign_id=campaign.id))
@@ -185,22 +341,46 @@ def archive_campaign(campaign_id: int):
 
 @bp.route("/campaigns/<int:campaign_id>/touchpoints/new", methods=["GET", "POST"])
 def create_touchpoint(campaign_id: int):
-    """Add a touchpoint to a campaign."""
+    """Add a touchpoint to a campaign: it gets the chosen survey (the campaign's by default) and a code at once;
+    "save and add another" opens the form again for the next one."""
     require_role(Role.EDITOR)
     campaign = services.get_campaign(current_workspace().id, campaign_id)
-    form = TouchpointForm()
-    if request.method == "GET" and request.args.get("phase") in {p.value for p in Phase}:
-        form.phase.data = request.args["phase"]
+    form = NewTouchpointForm()
+    form.survey_id.choices = [SelectChoice("", str(_l("No survey: scans show the landing page only")))] + [
+        SelectChoice(str(s.id), s.name) for s, _used, _answered in survey_services.list_surveys(current_workspace().id)
+    ]
+    if request.method == "GET":
+        form.survey_id.data = str(campaign.survey_id or "")
+        if request.args.get("phase") in {p.value for p in Phase}:
+            form.phase.data = request.args["phase"]
+    if form.survey_id.data is None:
+        form.survey_id.data = ""
     if form.validate_on_submit():
         try:
-            touchpoint = services.create_touchpoint(campaign, _touchpoint_data(form))
+            touchpoint, _code = services.add_touchpoint(
+                campaign, _touchpoint_data(form), int(form.survey_id.data) if form.survey_id.data else None
+            )
         except services.DuplicateTouchpoint as error:
             form.name.errors.append(str(error.message))
         else:
             commit()
-            flash(_("Touchpoint created."), "success")
-            return redirect(url_for("touchpoints.show_touchpoint", touchpoint_id=touchpoint.id))
-    return render_template("touchpoints/touchpoint_form.html", form=form, campaign=campaign, touchpoint=None)
+            if form.submit_another.data:
+                flash(
+                    _("“%(name)s” saved with its survey and code. Add the next touchpoint.", name=touchpoint.name),
+                    "success",
+                )
+                return redirect(
+                    url_for("touchpoints.create_touchpoint", campaign_id=campaign.id, phase=touchpoint.phase)
+                )
+            flash(_("“%(name)s” saved with its survey and code.", name=touchpoint.name), "success")
+            return redirect(url_for("touchpoints.show_campaign", campaign_id=campaign.id))
+    return render_template(
+        "touchpoints/touchpoint_form.html",
+        form=form,
+        campaign=campaign,
+        touchpoint=None,
+        added=len(services.touchpoints_of(campaign)),
+    )
 
 
 @bp.route("/touchpoints/<int:touchpoint_id>")

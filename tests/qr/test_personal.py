@@ -20,6 +20,7 @@ from feedback.referrals.models import Invite
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Response
 from feedback.touchpoints.models import Channel
+from feedback.touchpoints.services import touchpoints_of
 from tests.helpers import count
 from tests.phone import PHONE, answer, take_invite
 
@@ -270,5 +271,5 @@ def test_the_print_sheet_leaves_personal_codes_to_the_mail_merge(client, mailing
     qr_services.create_code(mailing, "Beileger")
     db.session.commit()
     _upload(client, mailing, b"K-1\nK-2\n")
-    printed = [c.label for c, _t in qr_services.campaign_codes(mailing.campaign)]
+    printed = [c.label for c, _t in qr_services.campaign_codes(mailing.campaign, touchpoints_of(mailing.campaign))]
     assert printed == ["Beileger"]  # it already had a shared code, so no extra one for invited friends

@@ -43,7 +43,9 @@ def test_editor_creates_a_campaign(client, editor_ws) -> None:
     )
     assert campaign.budget == Decimal("12500.50")
     assert (campaign.starts_on, campaign.ends_on) == (date(2026, 3, 1), date(2026, 6, 30))
-    assert response.headers["Location"] == f"/w/{editor_ws.slug}/campaigns/{campaign.id}"
+    # straight on to its first touchpoint; no survey was chosen, so its touchpoints start without one
+    assert response.headers["Location"] == f"/w/{editor_ws.slug}/campaigns/{campaign.id}/touchpoints/new"
+    assert campaign.survey_id is None
 
 
 def test_german_users_type_amounts_the_german_way(client, editor_ws, make_user) -> None:
@@ -133,7 +135,8 @@ def test_campaign_list_counts_active_touchpoints(client, editor_ws, make_campaig
     make_touchpoint(campaign=campaign)
     html = client.get(f"/w/{editor_ws.slug}/").get_data(as_text=True)
     row = html[html.index("Gezählt") :]
-    assert '<td class="num">2</td>' in row[:400]
+    row = row[: row.index("</tr>")]
+    assert row.rstrip().endswith('<td class="num">2</td>')
 
 
 def test_empty_workspace_explains_what_to_do_first(client, editor_ws) -> None:
