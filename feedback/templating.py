@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -168,6 +169,28 @@ def mean2(value: float | None) -> str:
     return "–" if value is None else format_decimal(value, format="0.0")
 
 
+@dataclass(frozen=True)
+class DownloadChoice:
+    """One link of a download menu: the file format, the CSV dialect's query value (None: plain) and its label."""
+
+    fmt: str
+    dialect: str | None
+    label: str
+
+
+def download_choices(*formats: str) -> list[DownloadChoice]:
+    """The download links of the given formats (all when none are given), the one that opens by double-click in the
+    user's spreadsheet first: the CSV for German Excel when the dashboard speaks German, the workbook otherwise.
+    Plain CSV carries no query value, so its links stay the URLs of before."""
+    excel = DownloadChoice("xlsx", None, str(_l("Excel")))
+    plain = DownloadChoice("csv", None, str(_l("CSV, machine-readable")))
+    german = DownloadChoice("csv", "excel-de", str(_l("CSV for German Excel")))
+    json = DownloadChoice("json", None, "JSON")
+    locale = get_locale()
+    order = [german, excel, plain, json] if locale and locale.language == "de" else [excel, plain, german, json]
+    return [choice for choice in order if not formats or choice.fmt in formats]
+
+
 def init_app(app: Flask) -> None:
     """Register the filters."""
     app.add_template_filter(money)
@@ -189,3 +212,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(analysis_label)
     app.add_template_filter(score)
     app.add_template_filter(mean2)
+    app.add_template_global(download_choices)

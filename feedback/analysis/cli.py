@@ -21,6 +21,7 @@ from feedback.analysis.downloads import (
 )
 from feedback.analysis.services import DateRange, InvalidPeriod, parse_range
 from feedback.auth.models import Workspace
+from feedback.exports import DIALECTS, CsvDialect, dialect_named
 from feedback.extensions import db
 from feedback.touchpoints.models import Campaign
 from feedback.touchpoints.services import campaign_by_slug
@@ -78,7 +79,13 @@ def _write(download: Download, output: str | None) -> None:
     click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)", err=True)
 
 
-Make = Callable[[Workspace, list[Campaign], DateRange, str], Download]
+Make = Callable[[Workspace, list[Campaign], DateRange, str, CsvDialect], Download]
+
+#: `--dialect`, shared by every command that writes CSV.
+DIALECT_HELP = (
+    "CSV dialect: plain (commas, decimal points, ISO 8601 dates, for scripts) or excel-de (semicolons, decimal "
+    "commas, dates TT.MM.JJJJ and times TT.MM.JJJJ hh:mm:ss in the workspace's time zone, for German Excel)."
+)
 
 
 def _command(name: str, formats: tuple[str, ...], make: Make, doc: str):
@@ -88,6 +95,9 @@ def _command(name: str, formats: tuple[str, ...], make: Make, doc: str):
     @click.option("--from", "first", default=None, help="First day, YYYY-MM-DD (workspace time zone).")
     @click.option("--to", "last", default=None, help="Last day, YYYY-MM-DD (inclusive).")
     @click.option("--format", "fmt", type=click.Choice(formats), default="csv", show_default=True)
+    @click.option(
+        "--dialect", type=click.Choice(list(DIALECTS)), default="plain", show_default=True, help=DIALECT_HELP
+    )
     @click.option("-o", "--output", default=None, help="File to write; standard output when omitted.")
     @click.option("--lang", type=click.Choice(["de", "en"]), default="en", show_default=True, help="Language of texts.")
     @with_appcontext
@@ -97,13 +107,14 @@ def _command(name: str, formats: tuple[str, ...], make: Make, doc: str):
         first: str | None,
         last: str | None,
         fmt: str,
+        dialect: str,
         output: str | None,
         lang: str,
     ) -> None:
         dates = _dates(first, last)
         workspace, campaigns = _campaigns(campaign_slug, workspace_slug)
         with force_locale(lang):
-            _write(make(workspace, campaigns, dates, fmt), output)
+            _write(make(workspace, campaigns, dates, fmt, dialect_named(dialect)), output)
 
     return command
 

@@ -6,6 +6,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import get_locale
@@ -17,7 +18,7 @@ from feedback.analysis.exports import CAMPAIGN_COLUMN
 from feedback.analysis.services import DateRange, campaign_ratings, choice_questions
 from feedback.auth.models import Workspace
 from feedback.errors import DomainError
-from feedback.exports import csv_stream, safe_cell
+from feedback.exports import PLAIN, CsvDialect, csv_stream, xlsx_cell
 from feedback.extensions import db
 from feedback.surveys.models import Question, Response, SurveyVersion
 from feedback.surveys.services import RESPONSE_COLUMNS, response_records
@@ -96,13 +97,16 @@ def _section(campaign: Campaign, dates: DateRange, fmt: str) -> exports.Section:
     return exports.Section(campaign.slug, result, comparison, choices)
 
 
-def ratings_download(campaign: Campaign, dates: DateRange, fmt: str) -> Download:
+def ratings_download(campaign: Campaign, dates: DateRange, fmt: str, dialect: CsvDialect = PLAIN) -> Download:
     """The campaign's rating rows (and comparisons with the rest of the campaign) as CSV, XLSX or JSON."""
-    return campaigns_ratings_download(campaign.workspace, [campaign], dates, fmt)
+    return campaigns_ratings_download(campaign.workspace, [campaign], dates, fmt, dialect)
 
 
-def campaigns_ratings_download(workspace: Workspace, campaigns: list[Campaign], dates: DateRange, fmt: str) -> Download:
-    """Ratings of one campaign, or of several in one file (a first `campaign` column; in JSON one entry each)."""
+def campaigns_ratings_download(
+    workspace: Workspace, campaigns: list[Campaign], dates: DateRange, fmt: str, dialect: CsvDialect = PLAIN
+) -> Download:
+    """Ratings of one campaign, or of several in one file (a first `campaign` column; in JSON one entry each);
+    a CSV in `dialect`."""
     if fmt not in RATING_FORMATS:
         raise UnknownFormat(_("Downloads come as CSV, XLSX or JSON."))
     if not campaigns:
@@ -111,7 +115,7 @@ def campaigns_ratings_download(workspace: Workspace, campaigns: list[Campaign], 
     sections = [_section(campaign, dates, fmt) for campaign in campaigns]
     filename = f"{workspace.slug if several else campaigns[0].slug}-ratings{_suffix(dates)}.{fmt}"
     if fmt == "csv":
-        return Download(exports.ratings_csv(sections), MIMETYPES[fmt], filename)
+        return Download(exports.ratings_csv(sections, dialect.in_zone(workspace.timezone)), MIMETYPES[fmt], filename)
     if fmt == "json":
         period = {"period": _period(dates, workspace), "currency": workspace.currency}
         if not several:
@@ -166,16 +170,17 @@ def _json_list(documents: Iterable[dict[str, object]]) -> Iterator[str]:
     yield "\n]\n"
 
 
-def responses_download(campaign: Campaign, dates: DateRange, fmt: str) -> Download:
+def responses_download(campaign: Campaign, dates: DateRange, fmt: str, dialect: CsvDialect = PLAIN) -> Download:
     """Raw responses of the campaign, one column per question key."""
-    return campaigns_responses_download(campaign.workspace, [campaign], dates, fmt)
+    return campaigns_responses_download(campaign.workspace, [campaign], dates, fmt, dialect)
 
 
 def campaigns_responses_download(
-    workspace: Workspace, campaigns: list[Campaign], dates: DateRange, fmt: str
+    workspace: Workspace, campaigns: list[Campaign], dates: DateRange, fmt: str, dialect: CsvDialect = PLAIN
 ) -> Download:
-    """Raw responses of one or several campaigns: CSV or XLSX with one column per question key (and a first
-    `campaign` column when there are several), or JSON, a list of objects with the answers keyed by question key."""
+    """Raw responses of one or several campaigns: CSV (in `dialect`) or XLSX (times typed, in the workspace's
+    time zone) with one column per question key (and a first `campaign` column when there are several), or JSON,
+    a list of objects with the answers keyed by question key."""
     if fmt not in RESPONSE_FORMATS:
         raise UnknownFormat(_("Responses come as CSV, XLSX or JSON."))
     if not campaigns:
@@ -194,13 +199,14 @@ def campaigns_responses_download(
     header = lead + RESPONSE_COLUMNS + keys
     rows = ([record.campaign] * len(lead) + record.row(keys) for record in records)
     if fmt == "csv":
-        return Download(csv_stream(header, rows), MIMETYPES[fmt], filename)
+        return Download(csv_stream(header, rows, dialect.in_zone(workspace.timezone)), MIMETYPES[fmt], filename)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Responses"))
     sheet.freeze_panes = "A2"
     sheet.append(header)
+    zone = ZoneInfo(workspace.timezone)
     for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+        sheet.append([xlsx_cell(v, zone) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return Download(buffer.getvalue(), MIMETYPES[fmt], filename)

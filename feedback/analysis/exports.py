@@ -23,7 +23,7 @@ from feedback.analysis.catalogue import BY_KEY
 from feedback.analysis.choices import ChoiceQuestion
 from feedback.analysis.ratings import CampaignRatings, TouchpointRating
 from feedback.analysis.stats import Interval
-from feedback.exports import csv_stream, safe_cell
+from feedback.exports import PLAIN, CsvDialect, csv_stream, safe_cell
 
 
 @dataclass(frozen=True)
@@ -519,12 +519,12 @@ class Section:
     choices: list[list[object]] = field(default_factory=list)
 
 
-def ratings_csv(sections: list[Section]) -> Iterator[str]:
-    """Ratings as CSV text chunks; with several campaigns, each row starts with its campaign's slug."""
+def ratings_csv(sections: list[Section], dialect: CsvDialect = PLAIN) -> Iterator[str]:
+    """Ratings as CSV text chunks in `dialect`; with several campaigns, each row starts with its campaign's slug."""
     if len(sections) == 1:
-        return csv_stream([c.key for c in COLUMNS], rating_rows(sections[0].result))
+        return csv_stream([c.key for c in COLUMNS], rating_rows(sections[0].result), dialect)
     rows = ([section.campaign, *row] for section in sections for row in rating_rows(section.result))
-    return csv_stream([CAMPAIGN_COLUMN, *(c.key for c in COLUMNS)], rows)
+    return csv_stream([CAMPAIGN_COLUMN, *(c.key for c in COLUMNS)], rows, dialect)
 
 
 def ratings_document(section: Section) -> dict[str, object]:

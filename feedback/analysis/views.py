@@ -34,6 +34,7 @@ from feedback.analysis.stats import Side
 from feedback.analysis.summaries import Arrivals
 from feedback.bounds import page_number
 from feedback.errors import DomainError, NotFound
+from feedback.exports import CsvDialect, dialect_named
 from feedback.surveys.questions import NPS_GROUPS
 from feedback.templating import channel_label, device_label, money, number, percent, phase_label, score
 from feedback.tenancy import current_workspace, scope_blueprint
@@ -58,6 +59,11 @@ def _dates() -> tuple[DateRange, str | None]:
 
 def _strict_dates() -> DateRange:
     return parse_range(request.args.get("from"), request.args.get("to"))
+
+
+def _dialect() -> CsvDialect:
+    """The CSV dialect of `?dialect=` (plain, or excel-de for German Excel); plain without one."""
+    return dialect_named(request.args.get("dialect"))
 
 
 def _send(download: Download) -> Response:
@@ -396,30 +402,34 @@ def touchpoint(campaign_id: int, touchpoint_id: int) -> str:
 
 @bp.route("/campaigns/<int:campaign_id>/ratings.<fmt>")
 def download_ratings(campaign_id: int, fmt: str) -> Response:
-    """Ratings as CSV, XLSX or JSON for the chosen period."""
+    """Ratings as CSV (`?dialect=excel-de` for German Excel), XLSX or JSON for the chosen period."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
-    return _send(ratings_download(campaign, _strict_dates(), fmt))
+    return _send(ratings_download(campaign, _strict_dates(), fmt, _dialect()))
 
 
 @bp.route("/campaigns/<int:campaign_id>/responses.<fmt>")
 def download_responses(campaign_id: int, fmt: str) -> Response:
     """Raw responses as CSV or XLSX (one column per question key) or JSON."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
-    return _send(responses_download(campaign, _strict_dates(), fmt))
+    return _send(responses_download(campaign, _strict_dates(), fmt, _dialect()))
 
 
 @bp.route("/ratings.<fmt>")
 def download_all_ratings(fmt: str) -> Response:
     """Ratings of every campaign of the workspace in one file (a first `campaign` column when there are several)."""
     workspace = current_workspace()
-    return _send(campaigns_ratings_download(workspace, all_campaigns(workspace.id), _strict_dates(), fmt))
+    return _send(
+        campaigns_ratings_download(workspace, all_campaigns(workspace.id), _strict_dates(), fmt, _dialect())
+    )
 
 
 @bp.route("/responses.<fmt>")
 def download_all_responses(fmt: str) -> Response:
     """Raw responses of every campaign of the workspace in one file."""
     workspace = current_workspace()
-    return _send(campaigns_responses_download(workspace, all_campaigns(workspace.id), _strict_dates(), fmt))
+    return _send(
+        campaigns_responses_download(workspace, all_campaigns(workspace.id), _strict_dates(), fmt, _dialect())
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/summary.pdf")

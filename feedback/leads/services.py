@@ -497,10 +497,10 @@ def csv_rows(workspace_id: int, stage: str | None, reveal: bool = True) -> list[
                 c.score,
                 tp,
                 campaign,
-                c.consented_at.isoformat(timespec="seconds"),
+                c.consented_at,
                 c.consent_language,
                 c.consent_text,
-                c.created_at.isoformat(timespec="seconds"),
+                c.created_at,
                 c.same_address_as or "",
                 "yes" if c.unconfirmed else "",
             ]

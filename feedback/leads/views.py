@@ -12,7 +12,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role, Workspace
-from feedback.exports import csv_stream
+from feedback.exports import csv_stream, dialect_named
 from feedback.extensions import commit, db
 from feedback.forms import LocalisedForm, WholeNumberField
 from feedback.leads import services
@@ -63,11 +63,13 @@ def list_leads() -> str:
 
 @dashboard_bp.route("/leads.csv")
 def export_leads() -> Response:
-    """Leads (of one stage or all) as CSV for a CRM import; viewers get them without names, e-mails and phones."""
+    """Leads (of one stage or all) as CSV for a CRM import (`?dialect=excel-de` for German Excel); viewers get them
+    without names, e-mails and phones."""
     workspace = current_workspace()
     stage = request.args.get("stage") if request.args.get("stage") in {s.value for s in Stage} else None
     reveal = services.may_identify_contacts(current_role())
-    body = csv_stream(services.CSV_COLUMNS, services.csv_rows(workspace.id, stage, reveal))
+    dialect = dialect_named(request.args.get("dialect")).in_zone(workspace.timezone)
+    body = csv_stream(services.CSV_COLUMNS, services.csv_rows(workspace.id, stage, reveal), dialect)
     response = Response(body, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="leads-{stage or "all"}.csv"'
     response.headers["Cache-Control"] = "no-store"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ from feedback.analysis.services import code_arrivals, code_traffic
 from feedback.analysis.summaries import Arrivals
 from feedback.auth.models import Workspace
 from feedback.db_types import utcnow
-from feedback.exports import safe_cell
+from feedback.exports import DIALECTS, PLAIN, csv_stream, dialect_named
 from feedback.extensions import db
 from feedback.qr.codes import InvalidCode, normalise_code
 from feedback.qr.models import Code
@@ -101,8 +100,16 @@ def _arrival_columns(arrivals: Arrivals) -> dict[str, object]:
 @click.option("--campaign", "campaign_slug", default=None, help="Only codes of the campaign with this slug.")
 @click.option("--workspace", "workspace_slug", default=None, help="Only codes of the workspace with this slug.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option(
+    "--dialect",
+    type=click.Choice(list(DIALECTS)),
+    default="plain",
+    show_default=True,
+    help="CSV dialect: plain (commas, decimal points, LF, no BOM, for scripts) or excel-de (semicolons, decimal "
+    "commas, UTF-8 BOM and CRLF, for German Excel).",
+)
 @with_appcontext
-def codes_command(campaign_slug: str | None, workspace_slug: str | None, fmt: str) -> None:
+def codes_command(campaign_slug: str | None, workspace_slug: str | None, fmt: str, dialect: str) -> None:
     """List printed codes with workspace, campaign, touchpoint, label, URL, state, scans and visitors (counted per
     day: the column unique_visitors), how the scans arrived and the scan share with its 95 % interval."""
     rows = code_rows(campaign_slug, workspace_slug)
@@ -115,10 +122,19 @@ def codes_command(campaign_slug: str | None, workspace_slug: str | None, fmt: st
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    writer = csv.DictWriter(sys.stdout, fieldnames=CODE_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    # labels and names are user text: a spreadsheet must not run one as a formula (as in every web export)
-    writer.writerows({key: safe_cell(value) for key, value in row.items()} for row in rows)
+    # labels and names are user text: csv_stream keeps a spreadsheet from running one as a formula (as in every web
+    # export); the plain output stays what scripts have read so far (LF, no BOM)
+    chosen = dialect_named(dialect)
+    plain = chosen is PLAIN
+    lines = csv_stream(
+        CODE_COLUMNS,
+        ([row[key] for key in CODE_COLUMNS] for row in rows),
+        chosen,
+        bom=not plain,
+        lineterminator="\n" if plain else "\r\n",
+    )
+    for chunk in lines:
+        sys.stdout.write(chunk)
 
 
 @click.command("qr")

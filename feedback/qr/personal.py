@@ -19,7 +19,7 @@ from slugify import slugify
 
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
-from feedback.exports import csv_stream
+from feedback.exports import PLAIN, CsvDialect, csv_stream
 from feedback.extensions import db
 from feedback.qr.codes import CODE_LENGTH, InvalidCode, generate_code, group, normalise_code
 from feedback.qr.models import REFERENCE_LENGTH, Code, CodeBatch, Scan, ScanOutcome
@@ -378,9 +378,10 @@ def mailmerge_rows(batch: CodeBatch, public_base_url: str) -> Iterator[list[obje
         yield [code.reference, code.code, group(code.code), qr_url(public_base_url, code.code)]
 
 
-def mailmerge_csv(batch: CodeBatch, public_base_url: str) -> Iterator[str]:
-    """The mail-merge file (UTF-8 with BOM, formula-safe), streamed."""
-    return csv_stream(MAILMERGE_COLUMNS, mailmerge_rows(batch, public_base_url))
+def mailmerge_csv(batch: CodeBatch, public_base_url: str, dialect: CsvDialect = PLAIN) -> Iterator[str]:
+    """The mail-merge file (UTF-8 with BOM, formula-safe), streamed; plain in the ZIP, as InDesign's data merge
+    reads only commas."""
+    return csv_stream(MAILMERGE_COLUMNS, mailmerge_rows(batch, public_base_url), dialect)
 
 
 def file_stem(batch: CodeBatch) -> str:

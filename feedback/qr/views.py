@@ -25,6 +25,7 @@ from feedback.auth.models import Role
 from feedback.bounds import page_number
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
+from feedback.exports import dialect_named
 from feedback.extensions import commit, db
 from feedback.qr import personal, printkit, services
 from feedback.qr.codes import group
@@ -285,9 +286,11 @@ def show_batch(batch_id: int) -> str:
 
 @codes_bp.route("/batches/<int:batch_id>/mailmerge.csv")
 def batch_mailmerge(batch_id: int) -> Response:
-    """reference, code, code_display, url: one row per recipient, for the mail merge."""
+    """reference, code, code_display, url: one row per recipient, for the mail merge (`?dialect=excel-de`: with
+    semicolons, as German Excel and Word open it)."""
     batch = personal.get_batch(current_workspace().id, batch_id)
-    body = personal.mailmerge_csv(batch, current_app.config["PUBLIC_BASE_URL"])
+    dialect = dialect_named(request.args.get("dialect"))
+    body = personal.mailmerge_csv(batch, current_app.config["PUBLIC_BASE_URL"], dialect)
     response = Response(stream_with_context(body), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{personal.file_stem(batch)}-mailmerge.csv"'
     response.headers["Cache-Control"] = "no-store"

@@ -11,7 +11,7 @@ from feedback.auth.models import Role
 from feedback.bounds import MAX_BIG_ID, page_number, parse_id
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
-from feedback.exports import csv_stream
+from feedback.exports import csv_stream, dialect_named
 from feedback.extensions import commit, db
 from feedback.headers import policy
 from feedback.qr.codes import generate_code
@@ -242,11 +242,15 @@ def list_responses(survey_id: int) -> str:
 
 @bp.route("/surveys/<int:survey_id>/responses.csv")
 def export_responses(survey_id: int) -> Response:
-    """All raw responses as CSV for Excel: one row per response, one column per question key."""
+    """All raw responses as CSV (`?dialect=excel-de` for German Excel): one row per response, one column per
+    question key."""
     survey = _survey(survey_id)
+    dialect = dialect_named(request.args.get("dialect")).in_zone(current_workspace().timezone)
     keys = services.question_keys(survey)
     body = csv_stream(
-        services.RESPONSE_COLUMNS + keys, services.response_rows(survey.workspace_id, keys, survey_id=survey.id)
+        services.RESPONSE_COLUMNS + keys,
+        services.response_rows(survey.workspace_id, keys, survey_id=survey.id),
+        dialect,
     )
     response = Response(stream_with_context(body), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="responses-{survey.id}.csv"'

@@ -350,14 +350,15 @@ class ResponseRecord:
     kiosk: bool = False
 
     def row(self, keys: list[str]) -> list[object]:
-        """RESPONSE_COLUMNS, then one column per key (several choices joined with '; ')."""
+        """RESPONSE_COLUMNS, then one column per key (several choices joined with '; '); typed values (times as
+        aware datetimes, numbers as numbers) for the file's dialect to write."""
         return [
             self.id,
             self.touchpoint,
             self.code,
             self.language,
-            self.started_at.isoformat(timespec="seconds"),
-            self.completed_at.isoformat(timespec="seconds") if self.completed_at else "",
+            self.started_at,
+            self.completed_at,
             "yes" if self.completed_at else "no",
             self.flags,
             self.reference,

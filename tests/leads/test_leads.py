@@ -99,6 +99,11 @@ def test_a_respondent_becomes_a_sales_ready_lead_with_consent_on_record(app, cli
         "Messestand",
     )
     assert row["consent_text"] == contact.consent_text and row["consent_language"] == "de"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", row["consented_at"])
+    german = client.get(f"/w/{workspace.slug}/leads.csv?stage=sales_ready&dialect=excel-de").get_data(as_text=True)
+    (for_excel,) = list(csv.DictReader(io.StringIO(german.lstrip("\ufeff")), delimiter=";"))
+    assert for_excel["email"] == "anna@example.com" and for_excel["score"] == "36"
+    assert re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d", for_excel["consented_at"])
     ratings = client.get(f"/w/{workspace.slug}/campaigns/{campaign.id}/ratings.csv").get_data(as_text=True)
     (rating,) = list(csv.DictReader(io.StringIO(ratings.lstrip("\ufeff"))))
     assert (rating["leads"], rating["leads_qualified"], rating["leads_sales_ready"]) == ("1", "1", "1")

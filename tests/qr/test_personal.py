@@ -189,6 +189,9 @@ def test_the_mail_merge_csv_ties_references_to_codes_and_urls(client, mailing) -
     }
     assert rows[1]["reference"] == '\'=HYPERLINK("http://evil")'  # formula neutralised
     assert client.get(f"/t/{rows[0]['code']}", headers=PHONE).status_code == 200
+    german = client.get(f"{_ws(mailing)}/batches/{batch.id}/mailmerge.csv?dialect=excel-de").get_data(as_text=True)
+    assert german.startswith("\ufeffreference;code;code_display;url\r\n")
+    assert list(csv.DictReader(io.StringIO(german.lstrip("\ufeff")), delimiter=";")) == rows
 
 
 def test_the_zip_holds_a_scannable_image_per_recipient_and_the_mail_merge_file(client, mailing) -> None:
