@@ -584,6 +584,8 @@ def fill_workspace(workspace: Workspace) -> Workspace:
                 ]
                 survey_services.attach(touchpoint, survey)
                 _demo_responses(touchpoint, survey.current, rng)
+            # new touchpoints of the demo campaigns start with its main survey
+            campaign.survey_id = surveys["trade-fair" if campaign.name.startswith("Messe") else "nps-reason"].id
             db.session.flush()
             _demo_referrals(campaign, rng)
             db.session.flush()

@@ -349,8 +349,9 @@ def create_touchpoint(campaign_id: int):
     form.survey_id.choices = [SelectChoice("", str(_l("No survey: scans show the landing page only")))] + [
         SelectChoice(str(s.id), s.name) for s, _used, _answered in survey_services.list_surveys(current_workspace().id)
     ]
-    if request.method == "GET":
+    if request.method == "GET" or "survey_id" not in request.form:  # not chosen: the campaign's survey
         form.survey_id.data = str(campaign.survey_id or "")
+    if request.method == "GET":
         if request.args.get("phase") in {p.value for p in Phase}:
             form.phase.data = request.args["phase"]
     if form.survey_id.data is None:
