@@ -5,21 +5,22 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
 from feedback.analysis import choices, comparisons, queries, ratings, rollups, stats, summaries
+from feedback.analysis.filters import Filters
 from feedback.analysis.queries import Dimension, Key, Period, Scope
-from feedback.analysis.ratings import CampaignRatings, TouchpointInput
-from feedback.analysis.summaries import Arrivals, GroupCounts, Metric, Referrals, Summary
+from feedback.analysis.ratings import CampaignRatings, LandingActions, TouchpointInput, TouchpointRating
+from feedback.analysis.summaries import Arrivals, GroupCounts, Metric, ReferralMetrics, Referrals, Summary
 from feedback.errors import DomainError
 from feedback.extensions import db
 from feedback.leads.services import LeadNumbers, lead_numbers
 from feedback.offers.services import Revenue, revenue_numbers
-from feedback.qr.models import Code
+from feedback.qr.models import Code, CodeBatch
 from feedback.referrals.services import referral_numbers
 from feedback.surveys.models import Survey
 from feedback.surveys.questions import QuestionSpec, QuestionType
@@ -81,6 +82,12 @@ def parse_range(first: str | None, last: str | None) -> DateRange:
             raise InvalidPeriod(_l("“%(value)s” is not a date (use YYYY-MM-DD).", value=value[:20])) from None
 
     return checked_range(parse(first), parse(last))
+
+
+def _chosen(campaign: Campaign, touchpoint_ids: frozenset[int] | None) -> list[Touchpoint]:
+    """The campaign's touchpoints (archived ones too), only those named when `touchpoint_ids` is given."""
+    touchpoints = touchpoints_of(campaign, include_archived=True)
+    return touchpoints if touchpoint_ids is None else [tp for tp in touchpoints if tp.id in touchpoint_ids]
 
 
 def _scope(campaign: Campaign, touchpoints: list[Touchpoint], dates: DateRange) -> Scope:
@@ -295,10 +302,13 @@ class RollupRow:
     summary: Summary
 
 
-def choice_questions(campaign: Campaign, dates: DateRange = DateRange()) -> list[choices.ChoiceQuestion]:
+def choice_questions(
+    campaign: Campaign, dates: DateRange = DateRange(), touchpoint_ids: frozenset[int] | None = None
+) -> list[choices.ChoiceQuestion]:
     """Every single- and multiple-choice question the campaign's touchpoints' surveys ask or were answered with, in
-    the surveys' order; options as the survey defines them, then any value answered but no longer offered."""
-    touchpoints = touchpoints_of(campaign, include_archived=True)
+    the surveys' order; options as the survey defines them, then any value answered but no longer offered (only
+    the named touchpoints when `touchpoint_ids` is given)."""
+    touchpoints = _chosen(campaign, touchpoint_ids)
     scope = _scope(campaign, touchpoints, dates)
     counted = queries.choice_counts(scope)
     survey_ids = {tp.survey_id for tp in touchpoints if tp.survey_id}
@@ -325,10 +335,10 @@ def choice_questions(campaign: Campaign, dates: DateRange = DateRange()) -> list
     return found
 
 
-def rollup_by_touchpoint_field(result: CampaignRatings, field: str) -> list[RollupRow]:
+def rollup_by_touchpoint_field(rows: Iterable[TouchpointRating], field: str) -> list[RollupRow]:
     """Sum touchpoint counts by channel or phase (no second database round trip)."""
     grouped: dict[str, GroupCounts] = defaultdict(GroupCounts)
-    for row in result.rows:
+    for row in rows:
         grouped[getattr(row.touchpoint, field)] += row.touchpoint.counts
     order = {phase.value: i for i, phase in enumerate(Phase)}
     return [
@@ -337,9 +347,15 @@ def rollup_by_touchpoint_field(result: CampaignRatings, field: str) -> list[Roll
     ]
 
 
-def rollup(campaign: Campaign, dimension: Dimension, dates: DateRange = DateRange()) -> list[RollupRow]:
-    """Numbers per code (print variant), device class, language or day of the campaign."""
-    touchpoints = touchpoints_of(campaign, include_archived=True)
+def rollup(
+    campaign: Campaign,
+    dimension: Dimension,
+    dates: DateRange = DateRange(),
+    touchpoint_ids: frozenset[int] | None = None,
+) -> list[RollupRow]:
+    """Numbers per code (print variant), device class, language or day of the campaign (of the named touchpoints
+    when `touchpoint_ids` is given)."""
+    touchpoints = _chosen(campaign, touchpoint_ids)
     counts = _group_counts(_scope(campaign, touchpoints, dates), dimension)
     labels: dict[Key, str] = {}
     if dimension is Dimension.CODE:
@@ -359,9 +375,11 @@ def rollup(campaign: Campaign, dimension: Dimension, dates: DateRange = DateRang
     return sorted(rows, key=lambda r: (r.key is None, str(r.key)))
 
 
-def weekly(campaign: Campaign, dates: DateRange = DateRange()) -> list[RollupRow]:
+def weekly(
+    campaign: Campaign, dates: DateRange = DateRange(), touchpoint_ids: frozenset[int] | None = None
+) -> list[RollupRow]:
     """Days folded into ISO weeks (Monday first), with empty weeks between the first and last kept as zeros."""
-    days = rollup(campaign, Dimension.DAY, dates)
+    days = rollup(campaign, Dimension.DAY, dates, touchpoint_ids)
     grouped: dict[date, GroupCounts] = defaultdict(GroupCounts)
     for row in days:
         if isinstance(row.key, date):
@@ -377,9 +395,11 @@ def weekly(campaign: Campaign, dates: DateRange = DateRange()) -> list[RollupRow
     return rows
 
 
-def retention(campaign: Campaign, dates: DateRange = DateRange()) -> list[tuple[date, int, int]]:
+def retention(
+    campaign: Campaign, dates: DateRange = DateRange(), touchpoint_ids: frozenset[int] | None = None
+) -> list[tuple[date, int, int]]:
     """Weekly cohorts of first scans (first-party cookie visitors): (week, visitors, returned on a later day)."""
-    touchpoints = touchpoints_of(campaign, include_archived=True)
+    touchpoints = _chosen(campaign, touchpoint_ids)
     per_day = queries.returning_visitors(_scope(campaign, touchpoints, dates))
     weeks: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     for day, (visitors, returned) in per_day.items():
@@ -397,8 +417,56 @@ def campaign_touchpoint(campaign: Campaign, touchpoint_id: int) -> Touchpoint | 
 
 
 @dataclass(frozen=True)
+class CodeGroup:
+    """A row of the code roll-up: a shared code, or a mailing batch of personal codes with its codes' answers pooled
+    (the batch's numbers computed from the summed counts, not averaged over its codes) and the codes' own rows."""
+
+    row: RollupRow
+    #: The batch's name and number of codes; None for a shared code.
+    batch: str | None = None
+    size: int = 0
+    codes: tuple[RollupRow, ...] = ()
+
+
+def code_groups(campaign: Campaign, rows: list[RollupRow]) -> list[CodeGroup]:
+    """The code roll-up with each mailing batch's codes folded into one row, where its first code stood."""
+    code_ids = [row.key for row in rows if isinstance(row.key, int)]
+    batch_of: dict[int, int] = dict(
+        db.session.execute(  # type: ignore[arg-type]
+            owned(Code, campaign.workspace_id, Code.id.in_(code_ids), Code.batch_id.is_not(None)).with_only_columns(
+                Code.id, Code.batch_id
+            )
+        ).all()
+    )
+    batches = {
+        batch.id: batch
+        for batch in db.session.scalars(
+            owned(CodeBatch, campaign.workspace_id, CodeBatch.id.in_(set(batch_of.values())))
+        )
+    }
+    names = {tp.id: tp.name for tp in touchpoints_of(campaign, include_archived=True)}
+    members: dict[int, list[RollupRow]] = defaultdict(list)
+    for row in rows:
+        if isinstance(row.key, int) and row.key in batch_of:
+            members[batch_of[row.key]].append(row)
+    groups: list[CodeGroup] = []
+    for row in rows:
+        batch_id = batch_of.get(row.key) if isinstance(row.key, int) else None
+        if batch_id is None:
+            groups.append(CodeGroup(row))
+        elif members[batch_id][0] is row:
+            batch, codes = batches[batch_id], members[batch_id]
+            pooled = summaries.summarise(summaries.total(code.summary.counts for code in codes))
+            label = f"{batch.name} · {names.get(batch.touchpoint_id, '')}"
+            batch_row = RollupRow(f"batch-{batch_id}", label, pooled)
+            groups.append(CodeGroup(batch_row, batch.name, batch.size, tuple(codes)))
+    return groups
+
+
+@dataclass(frozen=True)
 class CampaignReport:
-    """Everything the campaign overview shows for one period."""
+    """Everything the campaign overview shows for one period: the ratings of the whole campaign (ranks, positions
+    and tests are the campaign's whatever the filters), and the rest for the touchpoints the filters chose."""
 
     campaign: Campaign
     dates: DateRange
@@ -412,24 +480,49 @@ class CampaignReport:
     retention: list[tuple[date, int, int]]
     across: list[comparisons.Across]
     choices: list[choices.ChoiceQuestion]
+    filters: Filters = Filters()
+    #: The rating rows the filters chose, in rank order, and their numbers together.
+    rows: list[TouchpointRating] = field(default_factory=list)
+    total: Summary | None = None
+    referrals: ReferralMetrics | None = None
+    actions: LandingActions = LandingActions()
+    #: The code roll-up with mailing batches folded into one row each.
+    codes: list[CodeGroup] = field(default_factory=list)
 
 
-def campaign_report(campaign: Campaign, dates: DateRange = DateRange()) -> CampaignReport:
-    """Ratings, roll-ups, trend, retention and the test across all touchpoints of a campaign."""
+def campaign_report(
+    campaign: Campaign, dates: DateRange = DateRange(), filters: Filters | None = None
+) -> CampaignReport:
+    """Ratings, roll-ups, trend, retention and the test across the touchpoints of a campaign; with filters, every
+    number but the ratings' ranks and tests covers only the touchpoints they choose."""
+    filters = filters or Filters()
     result = campaign_ratings(campaign, dates)
+    rows = [row for row in result.rows if filters.matches(row.touchpoint)]
+    ids = frozenset(row.touchpoint.id for row in rows) if filters.active else None
+    by_code = rollup(campaign, Dimension.CODE, dates, ids)
     return CampaignReport(
         campaign=campaign,
         dates=dates,
         ratings=result,
-        by_channel=rollup_by_touchpoint_field(result, "channel"),
-        by_phase=rollup_by_touchpoint_field(result, "phase"),
-        by_code=rollup(campaign, Dimension.CODE, dates),
-        by_device=rollup(campaign, Dimension.DEVICE, dates),
-        by_language=rollup(campaign, Dimension.LANGUAGE, dates),
-        weeks=weekly(campaign, dates),
-        retention=retention(campaign, dates),
-        across=comparisons.across([row.summary for row in result.rows]),
-        choices=choice_questions(campaign, dates),
+        by_channel=rollup_by_touchpoint_field(rows, "channel"),
+        by_phase=rollup_by_touchpoint_field(rows, "phase"),
+        by_code=by_code,
+        by_device=rollup(campaign, Dimension.DEVICE, dates, ids),
+        by_language=rollup(campaign, Dimension.LANGUAGE, dates, ids),
+        weeks=weekly(campaign, dates, ids),
+        retention=retention(campaign, dates, ids),
+        across=comparisons.across([row.summary for row in rows]),
+        choices=choice_questions(campaign, dates, ids),
+        filters=filters,
+        rows=rows,
+        total=summaries.summarise(summaries.total(row.touchpoint.counts for row in rows))
+        if filters.active
+        else result.total,
+        referrals=summaries.referral_metrics(sum((row.touchpoint.referrals for row in rows), Referrals()))
+        if filters.active
+        else result.referrals,
+        actions=sum((row.touchpoint.actions for row in rows), LandingActions()),
+        codes=code_groups(campaign, by_code),
     )
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from feedback.analysis import charts, pdf, sentences
-from feedback.analysis.choices import ChoiceQuestion
+from feedback.analysis import pdf, sentences, tabs
 from feedback.analysis.downloads import (
     Download,
     all_campaigns,
@@ -17,6 +16,7 @@ from feedback.analysis.downloads import (
     ratings_download,
     responses_download,
 )
+from feedback.analysis.filters import FILTER_KEYS, read_filters
 from feedback.analysis.queries import Scope, kept_apart, text_answers
 from feedback.analysis.services import (
     REST,
@@ -32,11 +32,12 @@ from feedback.analysis.services import (
 )
 from feedback.analysis.stats import Side
 from feedback.analysis.summaries import Arrivals
+from feedback.analysis.tabs import TAB_LABELS, Tab
 from feedback.bounds import page_number
 from feedback.errors import DomainError, NotFound
 from feedback.exports import CsvDialect, dialect_named
 from feedback.surveys.questions import NPS_GROUPS
-from feedback.templating import channel_label, device_label, money, number, percent, phase_label, score
+from feedback.templating import channel_label, device_label, money, phase_label
 from feedback.tenancy import current_workspace, scope_blueprint
 from feedback.touchpoints import services as touchpoint_services
 from feedback.touchpoints.models import Phase
@@ -76,167 +77,94 @@ def _send(download: Download) -> Response:
     return response
 
 
-def _score(value: float) -> str:
-    return number(round(value))
+def _query(dates: DateRange, **values: object) -> dict[str, str]:
+    """Query parameters that keep the period (and the given values), leaving out the empty ones."""
+    found = {"from": dates.first, "to": dates.last, **values}
+    return {key: str(value) for key, value in found.items() if value not in (None, "")}
+
+
+def _tab_links(campaign_id: int, current: Tab, keep: dict[str, str]) -> list[dict[str, object]]:
+    """The tabs as links that keep the period and filters; compare is its own page."""
+    links = []
+    for tab, label in TAB_LABELS.items():
+        if tab is Tab.COMPARE:
+            url = url_for("analysis.compare", campaign_id=campaign_id, **keep)
+        else:
+            url = url_for("analysis.overview", campaign_id=campaign_id, **_without(keep, "tab"), tab=tab.value)
+        links.append({"tab": tab.value, "label": label, "url": url, "current": tab is current})
+    return links
+
+
+def _without(values: dict[str, str], *keys: str) -> dict[str, str]:
+    return {key: value for key, value in values.items() if key not in keys}
 
 
 @bp.route("/campaigns/<int:campaign_id>/ratings")
-def overview(campaign_id: int) -> str:
-    """The campaign at a glance: ranking, NPS distribution, journey, funnel, trend, matrix, advice, roll-ups."""
+def overview(campaign_id: int) -> str | Response:
+    """The campaign's ratings in tabs (overview, touchpoints, journey, referrals, offers; compare is its own page),
+    narrowed by the touchpoint, channel and phase filters of the query string."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
     dates, date_error = _dates()
-    report = campaign_report(campaign, dates)
-    result = report.ratings
-    rated = [row for row in result.rows if row.rating is not None and row.min_n > 0]
-    ranking_chart = (
-        charts.ranking(
-            [
-                charts.RankItem(
-                    label=row.touchpoint.name,
-                    value=row.rating,
-                    low=row.rating_ci.low,
-                    high=row.rating_ci.high,
-                    emphasised=row.ranked,
-                    note="" if row.ranked else " *",
-                )
-                for row in rated
-            ],
-            _("Touchpoint ranking"),
-            _(
-                "Composite rating 0–100 per touchpoint with its 95 % interval; * = too few answers to rank. "
-                "The table below lists the same numbers."
-            ),
-            _score,
-        )
-        if rated
-        else None
-    )
-    with_nps = [row for row in result.rows if row.summary.nps.n]
-    nps_chart = (
-        charts.nps_distribution(
-            [
-                charts.NpsItem(
-                    row.touchpoint.name,
-                    row.summary.nps.detractor_share or 0,
-                    row.summary.nps.passive_share or 0,
-                    row.summary.nps.promoter_share or 0,
-                    row.summary.nps.n,
-                )
-                for row in with_nps
-            ],
-            _("NPS answers per touchpoint"),
-            _("Shares of detractors (0–6), passives (7–8) and promoters (9–10) per touchpoint."),
-            percent,
-        )
-        if with_nps
-        else None
-    )
-    counts = result.total.counts
-    funnel_chart = (
-        charts.funnel(
-            [
-                (_("Scans"), counts.scans),
-                (_("Survey starts"), counts.starts),
-                (_("Completed"), counts.completions),
-                (_("Invites"), result.referrals.invites),
-                (_("Friends who answered"), result.referrals.friends),
-            ],
-            _("Funnel"),
-            _(
-                "From scans to invited friends who answered: %(scans)s scans, %(starts)s starts, %(done)s completed, "
-                "%(invites)s invites, %(accepted)s friends who answered; the percentages are of the scans, counts "
-                "without an interval (the rates with their intervals are listed below the chart).",
-                scans=counts.scans,
-                starts=counts.starts,
-                done=counts.completions,
-                invites=result.referrals.invites,
-                accepted=result.referrals.friends,
-            ),
-            percent,
-        )
-        if counts.scans
-        else None
-    )
-    trend_chart = (
-        charts.trend(
-            [
-                charts.WeekItem(
-                    week.label,
-                    week.summary.counts.completions,
-                    week.summary.nps.nps if week.summary.nps.n >= 10 else None,
-                )
-                for week in report.weeks
-            ],
-            _("Weekly trend"),
-            _("Completed responses per week (columns) and the week's NPS where it had at least 10 answers (line)."),
-            _("NPS"),
-            _("Responses"),
-        )
-        if report.weeks
-        else None
-    )
-    matrix_rows = [row for row in result.rows if row.quadrant is not None]
-    matrix_chart = (
-        charts.matrix(
-            [
-                charts.MatrixPoint(
-                    row.touchpoint.name,
-                    row.touchpoint.counts.visitors,
-                    row.rating,
-                    _(
-                        "%(name)s: rating %(rating)s (95 %% interval %(low)s to %(high)s), %(visitors)s visitors",
-                        name=row.touchpoint.name,
-                        rating=score(row.rating),
-                        low=score(row.rating_ci.low if row.rating_ci else None),
-                        high=score(row.rating_ci.high if row.rating_ci else None),
-                        visitors=number(row.touchpoint.counts.visitors),
-                    ),
-                )
-                for row in matrix_rows
-            ],
-            result.median_visitors or 0,
-            result.median_rating or 0,
-            _("Touchpoint matrix"),
-            _(
-                "Rating against visitors (counted per day) of the ranked touchpoints, split at their medians: a "
-                "description of where each one sits, not advice; the table lists each touchpoint's quadrant."
-            ),
-            (_("Visitors (reach)"), _("Rating (performance)")),
-            (
-                _("higher rating · more visitors"),
-                _("higher rating · fewer visitors"),
-                _("lower rating · more visitors"),
-                _("lower rating · fewer visitors"),
-            ),
-        )
-        if len(matrix_rows) >= 2
-        else None
-    )
-    advice = [sentences.advice(row, result, money) for row in result.rows]
+    filters, notices = read_filters(request.args, touchpoint_services.touchpoints_of(campaign, include_archived=True))
+    asked = request.args.get("tab") or Tab.OVERVIEW
+    if asked not in set(Tab):
+        notices.append(_("This part of the ratings does not exist; showing the overview."))
+    tab = Tab(asked) if asked in set(Tab) else Tab.OVERVIEW
+    keep = _query(dates, **filters.query())
+    if tab is Tab.COMPARE:
+        return redirect(url_for("analysis.compare", campaign_id=campaign.id, **keep))
+    report = campaign_report(campaign, dates, filters)
+    here = {**keep, "tab": tab.value} if tab is not Tab.OVERVIEW else keep
+
+    def filter_url(key: str, value: object) -> str:
+        """This tab with one more filter (or another value of it)."""
+        return url_for("analysis.overview", campaign_id=campaign.id, **{**here, key: str(value)})
+
+    names = {row.touchpoint.id: row.touchpoint.name for row in report.ratings.rows}
+    chips = [
+        {
+            "name": {"touchpoint": _("Touchpoint"), "channel": _("Channel"), "phase": _("Phase")}[key],
+            "value": names[int(value)]
+            if key == "touchpoint"
+            else (channel_label(value) if key == "channel" else phase_label(value)),
+            "remove": url_for("analysis.overview", campaign_id=campaign.id, **_without(here, key)),
+        }
+        for key, value in filters.query().items()
+    ]
     language = get_locale().language if get_locale() else "en"
-    names = {row.touchpoint.id: row.touchpoint.name for row in result.rows}
-    choice_views = [_choice_view(question, language, names) for question in report.choices]
+    drawn = {
+        Tab.OVERVIEW: lambda: {"ranking": tabs.ranking_chart(report.rows), "trend": tabs.trend_chart(report)},
+        Tab.TOUCHPOINTS: lambda: {"nps": tabs.nps_chart(report.rows), "matrix": tabs.matrix_chart(report)},
+        Tab.JOURNEY: lambda: {"funnel": tabs.funnel_chart(report)},
+        Tab.REFERRALS: lambda: {"funnel": tabs.funnel_chart(report)},
+        Tab.OFFERS: dict,
+    }[tab]()
+    total = report.total or report.ratings.total
     return render_template(
         "analysis/overview.html",
         campaign=campaign,
         report=report,
-        result=result,
+        result=report.ratings,
+        rows=report.rows,
+        total=total,
+        tab=tab.value,
+        tabs=_tab_links(campaign.id, tab, keep),
+        filters=filters,
+        chips=chips,
+        notices=notices,
+        hidden=_without(here, "from", "to"),
+        all_filters_url=url_for("analysis.overview", campaign_id=campaign.id, **_without(here, *FILTER_KEYS)),
+        filter_url=filter_url,
         dates=dates,
         date_error=date_error,
         shown={
-            "csat": result.total.csat.n > 0,
-            "ces": result.total.ces.n > 0,
-            "loyalty": result.total.loyalty.n > 0,
+            "csat": total.csat.n > 0,
+            "ces": total.ces.n > 0,
+            "loyalty": total.loyalty.n > 0,
         },
-        charts={
-            "ranking": ranking_chart,
-            "nps": nps_chart,
-            "funnel": funnel_chart,
-            "trend": trend_chart,
-            "matrix": matrix_chart,
-        },
-        advice=advice,
-        phases=list(Phase),
+        charts=drawn,
+        advice=[sentences.advice(row, report.ratings, money) for row in report.rows] if tab is Tab.OVERVIEW else [],
+        phases=[phase for phase in Phase if filters.phase in (None, phase.value)],
         channel_label_filter=channel_label,
         phase_label_filter=phase_label,
         device_label_filter=device_label,
@@ -244,42 +172,8 @@ def overview(campaign_id: int) -> str:
         method_label=sentences.method_label,
         differ_at_all=sentences.differ_at_all,
         metric_name=sentences.metric_name,
-        choice_views=choice_views,
+        choice_views=[tabs.choice_view(q, language, names) for q in report.choices] if tab is Tab.TOUCHPOINTS else [],
     )
-
-
-def _choice_view(question: ChoiceQuestion, language: str, names: dict[int, str]) -> dict[str, object]:
-    """What the ratings page shows of one choice question: its text, option labels, a chart of the campaign's
-    shares with their intervals, the touchpoints' rows and the test's sentences."""
-
-    def label(value: str) -> str:
-        return question.label(value, language)
-
-    total = question.analysis.total
-    chart = (
-        charts.ranking(
-            [
-                charts.RankItem(label(o.value), 100 * o.share.share, 100 * o.share.ci.low, 100 * o.share.ci.high)
-                for o in total.options
-                if o.share.share is not None and o.share.ci is not None
-            ],
-            question.spec.text(language) or question.spec.key,
-            _("Share of the respondents to this question who chose each option, with its 95 % interval (Wilson)."),
-            lambda v: percent(v / 100),
-        )
-        if total.respondents
-        else None
-    )
-    return {
-        "key": question.spec.key,
-        "text": question.spec.text(language) or question.spec.key,
-        "multiple": question.analysis.multiple,
-        "labels": [label(v) for v in question.analysis.values],
-        "chart": chart,
-        "total": total,
-        "rows": [(names.get(g.key, ""), g) for g in question.analysis.groups if g.respondents],  # type: ignore[call-overload]
-        "tests": sentences.choice_tests(question.analysis, label),
-    }
 
 
 KIND_LABELS = {
@@ -342,8 +236,13 @@ def compare(campaign_id: int) -> str:
             error = _("Choose two touchpoints and, if you like, a benchmark NPS between −100 and 100.")
         except DomainError as problem:
             error = str(problem.message)
+    keep = _query(
+        dates,
+        **read_filters(request.args, touchpoint_services.touchpoints_of(campaign, include_archived=True))[0].query(),
+    )
     return render_template(
         "analysis/compare.html",
+        tabs=_tab_links(campaign.id, Tab.COMPARE, keep),
         campaign=campaign,
         groups=groups,
         kind=kind,

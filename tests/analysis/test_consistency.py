@@ -119,6 +119,9 @@ def _number(text: str) -> float:
     return float(text.replace("−", "-").replace(",", ""))
 
 
+TABS = ("journey", "touchpoints", "referrals")
+
+
 def test_every_output_shows_the_same_numbers(client, auth, runner, campaign, tmp_path) -> None:
     """Downloads, API and command line carry the exact values; the pages and the PDF the same values rounded."""
     expected = _expected(campaign["campaign"])
@@ -198,9 +201,10 @@ def test_every_output_shows_the_same_numbers(client, auth, runner, campaign, tmp
         if values["kiosk"]:
             assert f"{values['kiosk']} of {values['nps_n']} completions were answered on a kiosk" in detail
 
-    # the journey cards and the matrix of the same page
-    journey = page[page.index('class="journey"') :]
-    matrix = page[page.index("<h2>Touchpoint matrix</h2>") :]
+    # the journey cards and the matrix, on their tabs of the same page
+    tab = {t: client.get(f"{base}?tab={t}", headers={"Accept-Language": "en"}).get_data(as_text=True) for t in TABS}
+    journey = tab["journey"][tab["journey"].index('class="journey"') :]
+    matrix = tab["touchpoints"][tab["touchpoints"].index("<h2>Touchpoint matrix</h2>") :]
     for name, values in expected.items():
         card = journey[journey.index(f"<strong>{name}</strong>") :].split("</a>")[0]
         if values["rating"] is None:
@@ -212,6 +216,15 @@ def test_every_output_shows_the_same_numbers(client, auth, runner, campaign, tmp
         assert f'NPS {nps} <span class="ci">{nps_low} … {nps_high}</span>' in card, card
         visitors = values["unique_visitors"]
         assert f"<title>{name}: rating {rating} (95 % interval {low} to {high}), {visitors} visitors</title>" in matrix
+
+    # the referral numbers of the referrals tab
+    referrals = tab["referrals"][tab["referrals"].index('id="referrals"') :]
+    for name, values in expected.items():
+        row = referrals[referrals.index(f">{name}</a>") :].split("</tr>")[0]
+        k_factor = values["k_factor"]
+        assert (f"{k_factor:.2f}" if k_factor is not None else "–") in row, (name, row)
+        rate = values["acceptance_rate"]
+        assert (f"{100 * rate:.1f}%" if rate is not None else "–") in row, (name, row)
 
     # the PDF summary: rating and NPS with their intervals, rounded
     pdf = PdfReader(io.BytesIO(client.get(f"/w/{ws}/campaigns/{cid}/summary.pdf").data)).pages[0].extract_text()

@@ -80,11 +80,12 @@ def test_ratings_count_people_not_bots_or_flagged_responses(seeded) -> None:
 
 
 def test_the_ratings_page_shows_ranking_charts_and_sentences(client, auth, seeded) -> None:
-    """The overview renders every section with escaped names and the n = 0 touchpoint as 'no data'."""
+    """The tabs render every section with escaped names and the n = 0 touchpoint as 'no data'."""
     auth.login(seeded["owner"])
-    page = client.get(f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/ratings")
-    assert page.status_code == 200
-    html = page.get_data(as_text=True)
+    base = f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/ratings"
+    pages = [client.get(base + tab) for tab in ("", "?tab=touchpoints", "?tab=journey")]
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    html = "".join(page.get_data(as_text=True) for page in pages)
     for heading in (
         "Ranking",
         "NPS answers per touchpoint",
@@ -495,7 +496,7 @@ def test_choice_questions_are_analysed_on_the_page_in_the_downloads_and_the_api(
             make_response(touchpoint, nps=9, follow_up=value)
     auth.login(seeded["owner"])
     base = f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/ratings"
-    page = client.get(base, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    page = client.get(base + "?tab=touchpoints", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Would you like us to get in touch?" in page and "Yes, with an offer" in page
     assert "80.0%" in page  # 12 of 15 at Stand B
     expected = sps.chi2_contingency([[12, 0, 3], [2, 3, 10]], correction=False)
@@ -519,6 +520,7 @@ def test_a_period_without_answers_shows_no_ratings_not_zeros(client, auth, seede
     auth.login(seeded["owner"])
     url = f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/ratings?from=2026-01-05&to=2026-01-05"
     page = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    page += client.get(url + "&tab=journey", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert page.count('class="tpcard__nums">no answers yet') == 3
     assert not re.search(r"Rating\s+0\s", page)  # "Rating 0–100" explains the scale; no rating of 0
     assert "measure longer – no answers yet." in page and "keep –" not in page

@@ -108,7 +108,7 @@ def test_a_customer_goes_from_scan_to_coupon_to_redemption_and_revenue(app, clie
     assert float(row["redemption_rate"]) == pytest.approx(0.5)
     assert float(row["revenue_per_scan"]) == pytest.approx(23.5 / int(row["scans"]), abs=0.01)
     assert float(row["return_on_cost"]) == pytest.approx(23.5 / 500)
-    overview = client.get(f"/w/{workspace.slug}/campaigns/{campaign.id}/ratings").get_data(as_text=True)
+    overview = client.get(f"/w/{workspace.slug}/campaigns/{campaign.id}/ratings?tab=offers").get_data(as_text=True)
     revenue = overview.split('id="revenue"', 1)[1]
     assert "Umsatz und Leads" in overview and "23,50" in revenue and "0,05×" in revenue
     page = client.get(f"/w/{workspace.slug}/campaigns/{campaign.id}/offers").get_data(as_text=True)

@@ -175,7 +175,8 @@ def test_counts_per_action_reach_the_ratings_in_the_period(client, auth, fair, m
     explained = {r[0]: r[1] for r in book["Columns"].iter_rows(min_row=2, values_only=True)}
     assert "call button" in explained["action_call"] and "no interval" in explained["action_call_per_visitor"]
 
-    overview = client.get(f"{base}/ratings{period}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    journey = f"{base}/ratings{period}&tab=journey"
+    overview = client.get(journey, headers={"Accept-Language": "en"}).get_data(as_text=True)
     table = overview[overview.index('id="landing-actions"') :].split("</table>")[0]
     assert '<th scope="row">Calls</th><td class="num">3</td><td class="num">0.30</td>' in table
     assert '<th scope="row">Main button clicks</th><td class="num">5</td><td class="num">0.50</td>' in table
