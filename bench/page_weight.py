@@ -40,8 +40,8 @@ def _app_with_survey(database: Path) -> tuple[Flask, str]:
         workspace = auth.create_workspace("Bench GmbH", user)
         campaign = tp.create_campaign(workspace.id, tp.CampaignData("Bench"))
         touchpoint = tp.create_touchpoint(campaign, tp.TouchpointData("Stand", Channel.TRADE_FAIR, Phase.AWARENESS))
-        touchpoint.headline_de = "Schön, dass Sie da waren!"
-        touchpoint.body_de = "Verraten Sie uns in 30 Sekunden, wie es war."
+        touchpoint.headline_texts = {"de": "Schön, dass Sie da waren!"}
+        touchpoint.body_texts = {"de": "Verraten Sie uns in 30 Sekunden, wie es war."}
         surveys.attach(touchpoint, surveys.create_survey(workspace.id, "Messe", "trade-fair"))
         code = qr.create_code(touchpoint).code
         db.session.commit()

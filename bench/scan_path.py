@@ -32,8 +32,10 @@ def _prepare(database_url: str) -> tuple[dict[str, str], str, str, bytes]:
         redirecting = tp.create_touchpoint(campaign, tp.TouchpointData("Spot", Channel.TV_RADIO, Phase.AWARENESS))
         redirecting.destination_url = "https://example.com/fruehling"
         showing = tp.create_touchpoint(campaign, tp.TouchpointData("Plakat", Channel.POSTER, Phase.AWARENESS))
-        showing.headline_de = "Frühlingsröstung: jetzt probieren"
-        showing.body_de = "Zeigen Sie diese Seite in einem unserer Läden und erhalten Sie einen Espresso gratis."
+        showing.headline_texts = {"de": "Frühlingsröstung: jetzt probieren"}
+        showing.body_texts = {
+            "de": "Zeigen Sie diese Seite in einem unserer Läden und erhalten Sie einen Espresso gratis."
+        }
         redirect_code, landing_code = qr.create_code(redirecting).code, qr.create_code(showing).code
         db.session.commit()
         page = app.test_client().get(f"/t/{landing_code}", headers={"User-Agent": "Mozilla/5.0 (iPhone) Mobile"})

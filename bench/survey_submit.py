@@ -54,6 +54,7 @@ def _prepare(database_url: str) -> tuple[dict[str, str], str]:
     from feedback.qr import services as qr
     from feedback.surveys import services as surveys
     from feedback.surveys.questions import QuestionSpec, QuestionType
+    from feedback.texts import Texts
     from feedback.touchpoints import services as tp
     from feedback.touchpoints.models import Channel, Phase
 
@@ -78,8 +79,9 @@ def _prepare(database_url: str) -> tuple[dict[str, str], str]:
                 key="repurchase",
                 type=QuestionType.RATING,
                 required=True,
-                text_de="Wie wahrscheinlich kaufen Sie wieder bei uns?",
-                text_en="How likely are you to buy from us again?",
+                text=Texts.of(
+                    de="Wie wahrscheinlich kaufen Sie wieder bei uns?", en="How likely are you to buy from us again?"
+                ),
             ),
         )
         surveys.attach(touchpoint, survey)

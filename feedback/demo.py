@@ -184,7 +184,10 @@ LANDINGS = {
         "Our spring roast has arrived",
         "Fruchtig, hell und frisch geröstet in Hamburg. Verraten Sie uns in 30 Sekunden, wie Ihnen das Plakat gefällt.",
         "Fruity, light and freshly roasted in Hamburg. Tell us in 30 seconds what you think.",
-        {"cta_url": "https://www.example.com/fruehjahr", "cta_label": "Zur Frühjahrsröstung"},
+        {
+            "cta_url": "https://www.example.com/fruehjahr",
+            "cta_label": {"de": "Zur Frühjahrsröstung", "en": "See the spring roast"},
+        },
     ),
     "Messestand INTERNORGA": (
         "Schön, dass Sie am Stand waren!",
@@ -206,11 +209,13 @@ LANDINGS = {
 def _demo_landing(touchpoint: Touchpoint) -> None:
     """Fill the landing page of a demo touchpoint once (never over a marketer's own texts)."""
     landing = LANDINGS.get(touchpoint.name)
-    if landing is None or touchpoint.headline_de or touchpoint.headline_en:
+    if landing is None or touchpoint.headline_texts:
         return
-    touchpoint.headline_de, touchpoint.headline_en, touchpoint.body_de, touchpoint.body_en, extras = landing
+    headline_de, headline_en, body_de, body_en, extras = landing
+    touchpoint.headline_texts = {"de": headline_de, "en": headline_en}
+    touchpoint.body_texts = {"de": body_de, "en": body_en}
     touchpoint.cta_url = extras.get("cta_url")
-    touchpoint.cta_label = extras.get("cta_label", "")
+    touchpoint.cta_label = extras.get("cta_label", {})
     touchpoint.phone = extras.get("phone", "")
     touchpoint.social_url = extras.get("social_url")
     if "event" in extras:
@@ -372,7 +377,7 @@ def _demo_responses(touchpoint: Touchpoint, version: SurveyVersion, rng: random.
             version_id=version.id,
             token=f"demo-{scan_id}-{rng.getrandbits(64):016x}",
             visitor_key=visitor,
-            language=language if language in ("de", "en") else "de",
+            language=language,  # the templates' questions are written in every language the scans arrive in
             started_at=scanned_at,
             completed_at=scanned_at + timedelta(seconds=rng.randint(25, 90)) if completed else None,
             flagged=rng.random() < 0.02,
@@ -524,8 +529,10 @@ def _demo_offers_and_leads(workspace: Workspace, campaign: Campaign, rng: random
         workspace_id=workspace.id,
         campaign_id=campaign.id,
         name="Frühjahrs-Gutschein",
-        text_de="10 % auf Ihren nächsten Einkauf in unseren Läden.",
-        text_en="10 % off your next purchase in our shops.",
+        texts={
+            "de": "10 % auf Ihren nächsten Einkauf in unseren Läden.",
+            "en": "10 % off your next purchase in our shops.",
+        },
         with_coupon=True,
         valid_days=60,
         created_at=datetime.combine(campaign.starts_on or date(2026, 3, 1), datetime.min.time(), tzinfo=UTC),
@@ -551,6 +558,8 @@ def load_demo_data(password: str) -> Workspace:
 def fill_workspace(workspace: Workspace) -> Workspace:
     """Put the demo campaigns, with their codes, scans, answers, referrals, offers and leads, into a workspace
     (whatever part is missing); the caller commits."""
+    if workspace.languages == "de,en":  # its visitors also scan in Turkish and Polish
+        workspace.languages = "de,en,tr,pl"
     for campaign_data, touchpoints in CAMPAIGNS:
         campaign = db.session.scalar(
             sa.select(Campaign).where(Campaign.workspace_id == workspace.id, Campaign.name == campaign_data.name)

@@ -344,9 +344,10 @@ class Question(BaseModel):
     key: str
     type: str = Field(examples=["nps"])
     required: bool
-    text_de: str
-    text_en: str
-    options: list[dict[str, str]] = Field(description="Choices: value and labels in German and English.")
+    text: dict[str, str] = Field(description="The question in each language it is written in: {language: text}.")
+    text_de: str = Field(description="The German text (empty if none); kept for older integrations, see `text`.")
+    text_en: str = Field(description="The English text (empty if none); kept for older integrations, see `text`.")
+    options: list[dict[str, str]] = Field(description="Choices: the value and a label per language code.")
     condition: dict[str, Any] | None = Field(description="Shown only when an earlier scale answer lies in a range.")
     higher_is_better: bool = Field(
         True, description="False: the scale's low end is the good one; analysis reverses it before pooling."

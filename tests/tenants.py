@@ -76,7 +76,7 @@ def two_tenants(make_user, make_workspace, make_campaign, make_touchpoint):  # n
     db.session.add(endpoint)
     db.session.flush()
     sent = webhook_services.ping(endpoint, utcnow())
-    offer = Offer(workspace_id=foreign.id, campaign_id=campaign.id, name="Secret offer", text_de="Geheim")
+    offer = Offer(workspace_id=foreign.id, campaign_id=campaign.id, name="Secret offer", texts={"de": "Geheim"})
     contact = Contact(
         workspace_id=foreign.id,
         touchpoint_id=touchpoint.id,

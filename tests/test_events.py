@@ -16,6 +16,7 @@ from feedback.extensions import db
 from feedback.offers import services as offers
 from feedback.referrals.models import Invite
 from feedback.surveys.models import Response
+from feedback.texts import Texts
 from tests.helpers import count
 from tests.phone import Respondent
 
@@ -111,7 +112,7 @@ def test_a_subscriber_that_does_not_say_what_it_wants_keeps_completions_off_the_
 
 def test_a_redeemed_coupon_is_published(client, app, code, heard, make_user) -> None:
     campaign = code.touchpoint.campaign
-    offer = offers.create_offer(campaign, offers.OfferData(name="Kaffee", text_de="10 %", text_en="10 %"))
+    offer = offers.create_offer(campaign, offers.OfferData(name="Kaffee", text=Texts.of(de="10 %", en="10 %")))
     db.session.commit()
     Respondent(client).answer(f"/t/{code.code}")
     coupon = offers.coupon_of(db.session.scalar(sa.select(Response)))

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from feedback.qr.codes import ALPHABET, CODE_LENGTH, InvalidCode, normalise_code
 from feedback.referrals.services import INVITE_CODE_LENGTH
 from feedback.surveys.questions import MAX_TEXT, AnswerError, Option, QuestionSpec, QuestionType, parse_answer
+from feedback.texts import Texts
 
 EXAMPLES = 3000
 #: Everything a form field or a URL can carry, with the troublemakers made likely.
@@ -21,13 +22,13 @@ HOSTILE = st.one_of(
     st.binary().map(lambda b: b.decode("latin-1")),
 )
 QUESTIONS = [
-    QuestionSpec("nps", QuestionType.NPS, True, text_en="?"),
-    QuestionSpec("csat", QuestionType.CSAT, True, text_en="?"),
-    QuestionSpec("ces", QuestionType.CES, True, text_en="?"),
-    QuestionSpec("rating", QuestionType.RATING, True, text_en="?"),
-    QuestionSpec("one", QuestionType.SINGLE_CHOICE, True, text_en="?", options=(Option("a"), Option("b"))),
-    QuestionSpec("many", QuestionType.MULTI_CHOICE, False, text_en="?", options=(Option("a"), Option("b"))),
-    QuestionSpec("why", QuestionType.TEXT, False, text_en="?"),
+    QuestionSpec("nps", QuestionType.NPS, True, text=Texts.of(en="?")),
+    QuestionSpec("csat", QuestionType.CSAT, True, text=Texts.of(en="?")),
+    QuestionSpec("ces", QuestionType.CES, True, text=Texts.of(en="?")),
+    QuestionSpec("rating", QuestionType.RATING, True, text=Texts.of(en="?")),
+    QuestionSpec("one", QuestionType.SINGLE_CHOICE, True, text=Texts.of(en="?"), options=(Option("a"), Option("b"))),
+    QuestionSpec("many", QuestionType.MULTI_CHOICE, False, text=Texts.of(en="?"), options=(Option("a"), Option("b"))),
+    QuestionSpec("why", QuestionType.TEXT, False, text=Texts.of(en="?")),
 ]
 
 

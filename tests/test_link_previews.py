@@ -15,6 +15,7 @@ from feedback.offers import services as offers
 from feedback.qr.models import Scan
 from feedback.referrals.models import Invite
 from feedback.referrals.services import referral_numbers
+from feedback.texts import Texts
 from tests.phone import answer, take_invite
 
 pytestmark = pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)
@@ -59,7 +60,7 @@ def _state() -> dict[str, object]:
 
 def test_previews_of_every_link_we_send_change_nothing_a_person_would(app, client, code, make_user) -> None:
     campaign = code.touchpoint.campaign
-    offers.create_offer(campaign, offers.OfferData("Rabatt", "10 % Rabatt", "10 % off"))
+    offers.create_offer(campaign, offers.OfferData("Rabatt", Texts.of(de="10 % Rabatt", en="10 % off")))
     owner = make_user()
     _invitation, token = auth_services.invite_member(
         campaign.workspace, "new.colleague@example.com", Role.EDITOR, owner, utcnow(), 7

@@ -59,8 +59,8 @@ def test_upgrading_keeps_existing_campaigns_and_touchpoints(tmp_path) -> None:
             )
         upgrade()
         with db.engine.connect() as conn:
-            row = conn.exec_driver_sql("SELECT name, headline_de, phone FROM touchpoint").one()
-        assert tuple(row) == ("T", "", "")
+            row = conn.exec_driver_sql("SELECT name, headline, phone FROM touchpoint").one()
+        assert tuple(row) == ("T", "{}", "")
         db.engine.dispose()
 
 
@@ -169,4 +169,79 @@ def test_upgrading_links_existing_deliveries_to_what_they_carry(tmp_path) -> Non
         with db.engine.connect() as conn:
             rows = conn.exec_driver_sql("SELECT id, response_id, contact_id FROM webhook_delivery ORDER BY id").all()
         assert [tuple(r) for r in rows] == [(1, 41, None), (2, None, 7), (3, None, None), (4, None, None)]
+        db.engine.dispose()
+
+
+def test_upgrading_moves_every_german_and_english_text_into_its_language_map(tmp_path) -> None:
+    """Texts written in the two columns per language before land in one map per text, none lost, none invented;
+    the old one-language button text becomes German; workspaces write in German and English as before."""
+    import json
+
+    from flask_migrate import downgrade, upgrade
+
+    from feedback import create_app
+    from tests.conftest import environ_for
+
+    app = create_app({"ENVIRON": environ_for(f"sqlite:///{tmp_path / 'texts.sqlite3'}")})
+    with app.app_context():
+        upgrade(revision="c3a9e5f1d7b2")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO workspace (id, slug, name, timezone, currency, created_at) "
+                "VALUES (1, 'w', 'W', 'Europe/Berlin', 'EUR', '2026-01-01 00:00:00')",
+                "INSERT INTO campaign (id, workspace_id, name, slug, description, created_at) "
+                "VALUES (1, 1, 'C', 'c', '', '2026-01-01 00:00:00')",
+                "INSERT INTO touchpoint (id, workspace_id, campaign_id, name, channel, phase, location, notes, "
+                "created_at, headline_de, headline_en, body_de, body_en, cta_label) VALUES (1, 1, 1, 'T', 'flyer', "
+                "'awareness', '', '', '2026-01-01 00:00:00', 'Hallo', 'Hello', 'Nur Deutsch', '', 'Los geht''s')",
+                "INSERT INTO survey (id, workspace_id, name, repeat_days, created_at) "
+                "VALUES (1, 1, 'S', 30, '2026-01-01 00:00:00')",
+                "INSERT INTO survey_version (id, workspace_id, survey_id, number, created_at) "
+                "VALUES (1, 1, 1, 1, '2026-01-01 00:00:00')",
+                "INSERT INTO question (version_id, position, key, type, required, text_de, text_en, low_label_de, "
+                "low_label_en, high_label_de, high_label_en, options, wording_key, detractor_de, detractor_en, "
+                "promoter_de, promoter_en, higher_is_better, loyalty) VALUES (1, 0, 'reason', 'text', 0, 'Warum?', "
+                "'Why?', 'Nie', '', '', 'Always', '[{\"value\": \"a\", \"de\": \"Ä\", \"en\": \"A\"}]', "
+                "'nps', 'Was fehlt?', 'What is missing?', '', 'What did you like?', 1, 0)",
+                "INSERT INTO offer (id, workspace_id, campaign_id, name, text_de, text_en, with_coupon, created_at) "
+                "VALUES (1, 1, 1, 'O', '10 % Rabatt', '', 1, '2026-01-01 00:00:00')",
+                "INSERT INTO lead_settings (workspace_id, points, mql_at, sales_ready_at, purpose_de, purpose_en) "
+                "VALUES (1, '{}', 30, 60, '', 'We may call you.')",
+            ):
+                conn.exec_driver_sql(statement)
+        upgrade()
+        with db.engine.connect() as conn:
+            touchpoint = conn.exec_driver_sql("SELECT headline, body, cta_label FROM touchpoint").one()
+            question = conn.exec_driver_sql(
+                "SELECT text, low_label, high_label, detractor_text, promoter_text, options FROM question"
+            ).one()
+            offer = conn.exec_driver_sql("SELECT text FROM offer").scalar_one()
+            purpose = conn.exec_driver_sql("SELECT purpose FROM lead_settings").scalar_one()
+            workspace = conn.exec_driver_sql("SELECT languages FROM workspace").scalar_one()
+            survey = conn.exec_driver_sql("SELECT language FROM survey").scalar_one()
+        assert [json.loads(v) for v in touchpoint] == [
+            {"de": "Hallo", "en": "Hello"},
+            {"de": "Nur Deutsch"},
+            {"de": "Los geht's"},
+        ]
+        assert [json.loads(v) for v in question] == [
+            {"de": "Warum?", "en": "Why?"},
+            {"de": "Nie"},
+            {"en": "Always"},
+            {"de": "Was fehlt?", "en": "What is missing?"},
+            {"en": "What did you like?"},
+            [{"value": "a", "de": "Ä", "en": "A"}],
+        ]
+        assert (json.loads(offer), json.loads(purpose)) == ({"de": "10 % Rabatt"}, {"en": "We may call you."})
+        assert (workspace, survey) == ("de,en", "de")
+
+        # and back: the two columns hold what they held
+        downgrade(revision="c3a9e5f1d7b2")
+        with db.engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT headline_de, headline_en, body_de, body_en, cta_label FROM touchpoint"
+            ).one()
+            texts = conn.exec_driver_sql("SELECT text_de, text_en, promoter_de, promoter_en FROM question").one()
+        assert tuple(row) == ("Hallo", "Hello", "Nur Deutsch", "", "Los geht's")
+        assert tuple(texts) == ("Warum?", "Why?", "", "What did you like?")
         db.engine.dispose()

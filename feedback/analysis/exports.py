@@ -477,7 +477,7 @@ def choice_rows(questions: list[ChoiceQuestion], names: dict[int, str], language
                 rows.append(
                     [
                         question.spec.key,
-                        question.spec.text(language) or question.spec.key,
+                        question.spec.wording(language) or question.spec.key,
                         analysis.multiple,
                         value,
                         question.label(value, language),

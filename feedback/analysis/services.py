@@ -25,6 +25,7 @@ from feedback.referrals.services import referral_numbers
 from feedback.surveys.models import Survey
 from feedback.surveys.questions import QuestionSpec, QuestionType
 from feedback.tenancy import owned
+from feedback.texts import Texts
 from feedback.touchpoints.models import Campaign, Phase, Touchpoint
 from feedback.touchpoints.services import touchpoints_of
 
@@ -320,7 +321,7 @@ def choice_questions(
             if spec.type in queries.CHOICE_TYPES:
                 specs.setdefault(spec.key, spec)
     for _touchpoint, key in counted.respondents:
-        specs.setdefault(key, QuestionSpec(key, QuestionType.MULTI_CHOICE, False, text_de=key, text_en=key))
+        specs.setdefault(key, QuestionSpec(key, QuestionType.MULTI_CHOICE, False, text=Texts.of(en=key)))
     found = []
     for key, spec in specs.items():
         offered = [o.value for o in spec.options]

@@ -193,7 +193,7 @@ def choice_view(question: ChoiceQuestion, language: str, names: dict[int, str]) 
                 for o in total.options
                 if o.share.share is not None and o.share.ci is not None
             ],
-            question.spec.text(language) or question.spec.key,
+            question.spec.wording(language) or question.spec.key,
             _("Share of the respondents to this question who chose each option, with its 95 % interval (Wilson)."),
             lambda v: percent(v / 100),
         )
@@ -202,7 +202,7 @@ def choice_view(question: ChoiceQuestion, language: str, names: dict[int, str]) 
     )
     return {
         "key": question.spec.key,
-        "text": question.spec.text(language) or question.spec.key,
+        "text": question.spec.wording(language) or question.spec.key,
         "multiple": question.analysis.multiple,
         "labels": [label(v) for v in question.analysis.values],
         "chart": chart,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.db_types import UTCDateTime, utcnow
 from feedback.extensions import db
+from feedback.texts import language_list
 
 
 class Role(enum.StrEnum):
@@ -79,9 +80,17 @@ class Workspace(db.Model):
     #: Days, weeks and cohorts are bucketed in this zone.
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Europe/Berlin")
     currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
+    #: The languages its surveys, landing pages and offers are written in, the first being the main one
+    #: ("de,en"; feedback/texts.py).
+    languages: Mapped[str] = mapped_column(sa.String(40), default="de,en", server_default="de,en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="workspace", cascade="all, delete-orphan")
+
+    @property
+    def language_list(self) -> tuple[str, ...]:
+        """Its languages in order, the main one first."""
+        return language_list(self.languages or "")
 
 
 class Membership(db.Model):

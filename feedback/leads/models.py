@@ -118,5 +118,5 @@ class LeadSettings(db.Model):
     points: Mapped[str] = mapped_column(sa.Text, default="{}")
     mql_at: Mapped[int] = mapped_column(default=DEFAULT_MQL)
     sales_ready_at: Mapped[int] = mapped_column(default=DEFAULT_SALES_READY)
-    purpose_de: Mapped[str] = mapped_column(sa.Text, default="")
-    purpose_en: Mapped[str] = mapped_column(sa.Text, default="")
+    #: The consent wording in the workspace's own words: {language: text} (empty: the default wording).
+    purpose: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)

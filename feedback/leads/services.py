@@ -36,6 +36,7 @@ from feedback.leads.models import (
 from feedback.surveys.models import Answer, Response
 from feedback.surveys.questions import PROMOTER_MIN
 from feedback.tenancy import get_owned, owned
+from feedback.texts import Texts, texts
 from feedback.touchpoints.models import Campaign, Touchpoint
 
 #: Answers of the follow-up question that mean "interested".
@@ -48,6 +49,18 @@ DEFAULT_PURPOSE = {
     "Telefon kontaktiert. Meine Angaben werden nur dafür genutzt; ich kann die Einwilligung jederzeit widerrufen.",
     "en": "I agree that {brand} may contact me by e-mail or phone about my feedback and matching offers. My details "
     "are used only for this; I can withdraw my consent at any time.",
+    "fr": "J'accepte que {brand} me contacte par e-mail ou par téléphone au sujet de mon avis et d'offres adaptées. "
+    "Mes données ne sont utilisées qu'à cette fin ; je peux retirer mon consentement à tout moment.",
+    "es": "Acepto que {brand} se ponga en contacto conmigo por correo electrónico o teléfono sobre mi opinión y "
+    "ofertas adecuadas. Mis datos solo se usan para ello; puedo retirar mi consentimiento en cualquier momento.",
+    "it": "Acconsento che {brand} mi contatti via e-mail o telefono in merito al mio feedback e a offerte adatte. "
+    "I miei dati sono usati solo a questo scopo; posso revocare il consenso in qualsiasi momento.",
+    "nl": "Ik ga ermee akkoord dat {brand} per e-mail of telefoon contact met mij opneemt over mijn feedback en "
+    "passende aanbiedingen. Mijn gegevens worden alleen hiervoor gebruikt; ik kan mijn toestemming altijd intrekken.",
+    "pl": "Wyrażam zgodę na kontakt ze strony {brand} e-mailem lub telefonicznie w sprawie mojej opinii i "
+    "dopasowanych ofert. Moje dane są wykorzystywane tylko w tym celu; mogę w każdej chwili wycofać zgodę.",
+    "tr": "{brand} firmasının geri bildirimim ve uygun teklifler hakkında benimle e-posta veya telefonla iletişime "
+    "geçmesini kabul ediyorum. Bilgilerim yalnızca bunun için kullanılır; onayımı istediğim zaman geri alabilirim.",
 }
 
 
@@ -78,8 +91,8 @@ class Rules:
     points: dict[Activity, int]
     mql_at: int
     sales_ready_at: int
-    purpose_de: str
-    purpose_en: str
+    #: The workspace's own consent wording per language (empty: the default wording).
+    own_purpose: Texts = Texts()
 
     def stage_for(self, score: int) -> Stage:
         if score >= self.sales_ready_at:
@@ -90,8 +103,8 @@ class Rules:
 
     def purpose(self, language: str, brand: str) -> str:
         """The consent wording shown (and stored) in the respondent's language."""
-        own = self.purpose_de if language == "de" else self.purpose_en
-        return own.strip() or DEFAULT_PURPOSE["de" if language == "de" else "en"].format(brand=brand)
+        own = self.own_purpose.get(language).strip()
+        return own or DEFAULT_PURPOSE.get(language, DEFAULT_PURPOSE["en"]).format(brand=brand)
 
 
 def rules_for(workspace_id: int) -> Rules:
@@ -105,13 +118,12 @@ def rules_for(workspace_id: int) -> Rules:
         points=points,
         mql_at=settings.mql_at if settings else DEFAULT_MQL,
         sales_ready_at=settings.sales_ready_at if settings else DEFAULT_SALES_READY,
-        purpose_de=settings.purpose_de if settings else "",
-        purpose_en=settings.purpose_en if settings else "",
+        own_purpose=texts(settings.purpose) if settings else Texts(),
     )
 
 
 def save_rules(
-    workspace_id: int, points: dict[str, int], mql_at: int, sales_ready_at: int, purpose_de: str, purpose_en: str
+    workspace_id: int, points: dict[str, int], mql_at: int, sales_ready_at: int, purpose: Texts
 ) -> None:
     """Store the workspace's rules; scores already earned stay, stages follow at the next activity.
 
@@ -124,7 +136,7 @@ def save_rules(
     settings = db.session.get(LeadSettings, workspace_id) or LeadSettings(workspace_id=workspace_id)
     settings.points = json.dumps({Activity(k).value: int(v) for k, v in points.items()})
     settings.mql_at, settings.sales_ready_at = mql_at, sales_ready_at
-    settings.purpose_de, settings.purpose_en = purpose_de.strip()[:2000], purpose_en.strip()[:2000]
+    settings.purpose = purpose.stripped(2000).as_dict()
     db.session.add(settings)
 
 

@@ -7,17 +7,18 @@ import json
 from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import SubmitField, TextAreaField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms import SubmitField
+from wtforms.validators import InputRequired, NumberRange
 
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role, Workspace
 from feedback.exports import csv_stream, dialect_named
 from feedback.extensions import commit, db
-from feedback.forms import LocalisedForm, WholeNumberField
+from feedback.forms import LocalisedForm, TextsField, WholeNumberField
 from feedback.leads import services
 from feedback.leads.models import Activity, Stage
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
+from feedback.texts import LANGUAGES
 
 dashboard_bp = Blueprint("leads", __name__, url_prefix="/w/<ws>")
 scope_blueprint(dashboard_bp)
@@ -146,11 +147,11 @@ class SettingsForm(LocalisedForm):
     sales_ready_at = WholeNumberField(
         _l("Sales-ready from (points)"), validators=[InputRequired(), NumberRange(1, 10_000)]
     )
-    purpose_de = TextAreaField(
-        _l("Consent text (German)"), description=_l("Empty: the standard wording."), validators=[Optional()]
-    )
-    purpose_en = TextAreaField(
-        _l("Consent text (English)"), description=_l("Empty: the standard wording."), validators=[Optional()]
+    purpose = TextsField(
+        _l("Consent text"),
+        description=_l("Empty: the standard wording of that language (below)."),
+        max_length=2000,
+        multiline=True,
     )
     submit = SubmitField(_l("Save scoring"))
 
@@ -166,8 +167,7 @@ def lead_settings() -> Response | str:
                 **{a.value: p for a, p in rules.points.items()},
                 "mql_at": rules.mql_at,
                 "sales_ready_at": rules.sales_ready_at,
-                "purpose_de": rules.purpose_de,
-                "purpose_en": rules.purpose_en,
+                "purpose": rules.own_purpose,
             }
         )
         if request.method == "GET"
@@ -182,8 +182,7 @@ def lead_settings() -> Response | str:
                     {a.value: getattr(form, a.value).data for a in Activity},
                     form.mql_at.data,
                     form.sales_ready_at.data,
-                    form.purpose_de.data or "",
-                    form.purpose_en.data or "",
+                    form.purpose.data,
                 )
             except services.SettingsInvalid as error:
                 db.session.rollback()
@@ -195,8 +194,10 @@ def lead_settings() -> Response | str:
     html = render_template(
         "leads/settings.html",
         form=form,
-        default_de=services.DEFAULT_PURPOSE["de"].format(brand=workspace.name),
-        default_en=services.DEFAULT_PURPOSE["en"].format(brand=workspace.name),
+        defaults=[
+            (LANGUAGES[language], services.DEFAULT_PURPOSE[language].format(brand=workspace.name))
+            for language in workspace.language_list
+        ],
         is_owner=current_role().allows(Role.OWNER),
     )
     return make_response(html, 422 if form.errors else 200)

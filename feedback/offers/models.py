@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from feedback.db_types import UTCDateTime, utcnow
 from feedback.extensions import db
 from feedback.qr.models import BigId
+from feedback.texts import texts
 
 #: The largest order value a redemption accepts (anything above is a typo, e.g. cents typed as euros).
 MAX_ORDER_VALUE = Decimal("1000000.00")
@@ -44,9 +45,8 @@ class Offer(db.Model):
     touchpoint_id: Mapped[int | None] = mapped_column(index=True)
     #: Internal name, e.g. "Spring 10 %".
     name: Mapped[str] = mapped_column(sa.String(80))
-    #: What respondents read on the thank-you page, in German and English (the other is the fallback).
-    text_de: Mapped[str] = mapped_column(sa.String(300), default="")
-    text_en: Mapped[str] = mapped_column(sa.String(300), default="")
+    #: What respondents read on the thank-you page: {language: text} (feedback/texts.py).
+    texts: Mapped[dict[str, str]] = mapped_column("text", sa.JSON, default=dict)
     #: Give every completed response its own coupon code.
     with_coupon: Mapped[bool] = mapped_column(default=True)
     #: A coupon is valid this many days after it was issued ...
@@ -56,10 +56,9 @@ class Offer(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    def text(self, language: str) -> str:
-        """The offer in the respondent's language, falling back to the other one."""
-        first, second = (self.text_de, self.text_en) if language == "de" else (self.text_en, self.text_de)
-        return first or second
+    def text(self, language: str, fallback: str = "de") -> str:
+        """The offer in the respondent's language, else the fallback language, else any it is written in."""
+        return texts(self.texts).pick(language, fallback)
 
 
 class Coupon(db.Model):

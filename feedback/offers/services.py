@@ -20,6 +20,7 @@ from feedback.qr.services import end_of_day
 from feedback.surveys.claims import count_coupon
 from feedback.surveys.models import Response
 from feedback.tenancy import get_owned, owned
+from feedback.texts import Texts
 from feedback.touchpoints.models import Campaign, Touchpoint
 
 #: 10 × 5 = 50 random bits: not guessable at any rate the redemption limits allow.
@@ -50,8 +51,8 @@ class OfferData:
     """What a marketer enters for an offer."""
 
     name: str
-    text_de: str
-    text_en: str
+    #: What respondents read, in each language.
+    text: Texts
     touchpoint_id: int | None = None
     with_coupon: bool = True
     valid_days: int | None = None
@@ -61,15 +62,14 @@ class OfferData:
 def _apply(offer: Offer, campaign: Campaign, data: OfferData) -> None:
     if not data.name.strip():
         raise OfferError(str(_l("Give the offer a name.")))
-    if not (data.text_de.strip() or data.text_en.strip()):
-        raise OfferError(str(_l("Write what respondents get, in German or English.")))
+    if not data.text.stripped():
+        raise OfferError(str(_l("Write what respondents get, in at least one language.")))
     if data.touchpoint_id is not None:
         touchpoint = db.session.get(Touchpoint, data.touchpoint_id)
         if touchpoint is None or touchpoint.campaign_id != campaign.id:
             raise OfferError(str(_l("Choose a touchpoint of this campaign.")))
     offer.name = data.name.strip()[:80]
-    offer.text_de = data.text_de.strip()[:300]
-    offer.text_en = data.text_en.strip()[:300]
+    offer.texts = data.text.stripped(300).as_dict()
     offer.touchpoint_id = data.touchpoint_id
     offer.with_coupon = data.with_coupon
     offer.valid_days = data.valid_days or None

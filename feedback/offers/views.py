@@ -6,14 +6,14 @@ from flask import Blueprint, Response, flash, make_response, redirect, render_te
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
 from feedback.extensions import commit, db, limiter
-from feedback.forms import AmountField, DayInRange, LocalisedForm, WholeNumberField
+from feedback.forms import AmountField, DayInRange, LocalisedForm, TextsField, WholeNumberField
 from feedback.offers import services
 from feedback.offers.models import MAX_ORDER_VALUE, Coupon, Offer
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
@@ -33,8 +33,7 @@ class OfferForm(LocalisedForm):
     name = StringField(
         _l("Name"), description=_l("For you, e.g. “Spring 10 %”."), validators=[DataRequired(), Length(max=80)]
     )
-    text_de = TextAreaField(_l("Text (German)"), validators=[Optional(), Length(max=300)])
-    text_en = TextAreaField(_l("Text (English)"), validators=[Optional(), Length(max=300)])
+    texts = TextsField(_l("What respondents get"), max_length=300, multiline=True)
     touchpoint_id = SelectField(_l("For"), coerce=str)
     with_coupon = BooleanField(_l("A unique coupon code per completed survey"), default=True)
     valid_days = WholeNumberField(_l("Coupon valid for (days)"), validators=[Optional(), NumberRange(min=1, max=3650)])
@@ -66,8 +65,7 @@ def _touchpoint_choices(form: OfferForm, campaign_id: int) -> None:
 def _data(form: OfferForm) -> services.OfferData:
     return services.OfferData(
         name=form.name.data or "",
-        text_de=form.text_de.data or "",
-        text_en=form.text_en.data or "",
+        text=form.texts.data,
         touchpoint_id=int(form.touchpoint_id.data) if form.touchpoint_id.data else None,
         with_coupon=bool(form.with_coupon.data),
         valid_days=form.valid_days.data,

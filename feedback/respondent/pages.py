@@ -108,6 +108,8 @@ def survey_page(
             "pages": len(all_pages),
             "notice": notice,
             "honeypot": respond.HONEYPOT,
+            # where a text is missing in the visitor's language: the survey's own language
+            "fallback": version.survey.language,
         },
     )
     return no_store(make_response(html, status))

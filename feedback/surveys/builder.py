@@ -19,8 +19,9 @@ from feedback.qr.models import Code
 from feedback.qr.services import ResolvedCode
 from feedback.respondent import pages, respond
 from feedback.surveys import services
-from feedback.surveys.forms import AttachSurveyForm, NewSurveyForm, QuestionForm, SurveySettingsForm
+from feedback.surveys.forms import AttachSurveyForm, LanguagesForm, NewSurveyForm, QuestionForm, SurveySettingsForm
 from feedback.tenancy import current_role, current_workspace, owned, require_role, scope_blueprint
+from feedback.texts import stored_languages
 from feedback.touchpoints import services as touchpoint_services
 from feedback.touchpoints.models import Touchpoint
 
@@ -48,6 +49,10 @@ def list_surveys() -> str | Response:
         "surveys/list.html",
         rows=services.list_surveys(current_workspace().id, include_archived=show_archived),
         form=form,
+        languages_form=LanguagesForm(
+            formdata=None,
+            data={"main": current_workspace().language_list[0], "others": current_workspace().language_list[1:]},
+        ),
         show_archived=show_archived,
         can_edit=current_role().allows(Role.EDITOR),
     )
@@ -55,6 +60,21 @@ def list_surveys() -> str | Response:
 
 def _survey(survey_id: int):  # noqa: ANN202
     return services.get_survey(current_workspace().id, survey_id)
+
+
+@bp.route("/surveys/languages", methods=["POST"])
+def save_languages() -> Response:
+    """Owners and editors choose the languages the workspace writes its texts in; texts already written in a
+    language that is dropped stay stored (and come back when the language is chosen again)."""
+    require_role(Role.EDITOR)
+    form = LanguagesForm()
+    if form.validate_on_submit():
+        current_workspace().languages = stored_languages(form.languages())
+        commit()
+        flash(_("Languages saved."), "success")
+    else:
+        flash(_("Choose languages from the list."), "error")
+    return redirect(url_for("survey_builder.list_surveys"))
 
 
 @bp.route("/surveys/<int:survey_id>", methods=["GET", "POST"])
@@ -67,6 +87,7 @@ def show_survey(survey_id: int) -> str | Response:
         if settings.validate_on_submit():
             survey.name = (settings.name.data or "").strip()
             survey.repeat_days = settings.repeat_days.data or 0
+            survey.language = settings.language.data or survey.language
             commit()
             flash(_("Settings saved."), "success")
             return redirect(url_for("survey_builder.show_survey", survey_id=survey.id))
@@ -180,7 +201,7 @@ def preview_frame(survey_id: int) -> Response:
     survey = _survey(survey_id)
     version = survey.current
     page = page_number(request.args.get("page"), 0, len(respond.survey_pages(version)) - 1)
-    touchpoint = Touchpoint(name=survey.name, workspace_id=survey.workspace_id, headline_de="", headline_en="")
+    touchpoint = Touchpoint(name=survey.name, workspace_id=survey.workspace_id, headline_texts={}, body_texts={})
     code = Code(code=generate_code(), workspace_id=survey.workspace_id)
     resolved = ResolvedCode(code, touchpoint, "preview", current_workspace().name, current_workspace().timezone)
     state = respond.FormState(respond.new_token(), version.id, None, 0, utcnow().timestamp())

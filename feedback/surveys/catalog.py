@@ -1,13 +1,32 @@
-"""Survey templates with proper wordings in German and English."""
+"""Survey templates with proper wordings in every language respondents' pages speak (feedback/texts.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from feedback.surveys.questions import Condition, Option, QuestionSpec, QuestionType
+from feedback.texts import Texts
 
-NPS_LOW_DE, NPS_LOW_EN = "Sehr unwahrscheinlich", "Not at all likely"
-NPS_HIGH_DE, NPS_HIGH_EN = "Sehr wahrscheinlich", "Extremely likely"
+NPS_LOW = Texts.of(
+    de="Sehr unwahrscheinlich",
+    en="Not at all likely",
+    fr="Pas du tout probable",
+    es="Nada probable",
+    it="Per niente probabile",
+    nl="Zeer onwaarschijnlijk",
+    pl="Zupełnie nieprawdopodobne",
+    tr="Hiç olası değil",
+)
+NPS_HIGH = Texts.of(
+    de="Sehr wahrscheinlich",
+    en="Extremely likely",
+    fr="Extrêmement probable",
+    es="Muy probable",
+    it="Estremamente probabile",
+    nl="Zeer waarschijnlijk",
+    pl="Bardzo prawdopodobne",
+    tr="Çok olası",
+)
 
 
 def _nps() -> QuestionSpec:
@@ -15,12 +34,18 @@ def _nps() -> QuestionSpec:
         key="nps",
         type=QuestionType.NPS,
         required=True,
-        text_de="Wie wahrscheinlich ist es, dass Sie uns einem Freund oder Kollegen empfehlen?",
-        text_en="How likely are you to recommend us to a friend or colleague?",
-        low_label_de=NPS_LOW_DE,
-        low_label_en=NPS_LOW_EN,
-        high_label_de=NPS_HIGH_DE,
-        high_label_en=NPS_HIGH_EN,
+        text=Texts.of(
+            de="Wie wahrscheinlich ist es, dass Sie uns einem Freund oder Kollegen empfehlen?",
+            en="How likely are you to recommend us to a friend or colleague?",
+            fr="Quelle est la probabilité que vous nous recommandiez à un ami ou à un collègue ?",
+            es="¿Qué probabilidad hay de que nos recomiende a un amigo o colega?",
+            it="Quanto è probabile che ci raccomandi a un amico o a un collega?",
+            nl="Hoe waarschijnlijk is het dat u ons aanbeveelt bij een vriend of collega?",
+            pl="Jak prawdopodobne jest, że polecisz nas znajomemu lub współpracownikowi?",
+            tr="Bizi bir arkadaşınıza veya iş arkadaşınıza tavsiye etme olasılığınız nedir?",
+        ),
+        low_label=NPS_LOW,
+        high_label=NPS_HIGH,
     )
 
 
@@ -29,27 +54,66 @@ def _reason() -> QuestionSpec:
         key="reason",
         type=QuestionType.TEXT,
         required=False,
-        text_de="Was ist der wichtigste Grund für Ihre Bewertung?",
-        text_en="What is the main reason for your score?",
+        text=Texts.of(
+            de="Was ist der wichtigste Grund für Ihre Bewertung?",
+            en="What is the main reason for your score?",
+            fr="Quelle est la raison principale de votre note ?",
+            es="¿Cuál es el motivo principal de su puntuación?",
+            it="Qual è il motivo principale del suo punteggio?",
+            nl="Wat is de belangrijkste reden voor uw score?",
+            pl="Jaki jest główny powód Twojej oceny?",
+            tr="Puanınızın temel nedeni nedir?",
+        ),
         wording_key="nps",
-        detractor_de="Was sollten wir verbessern?",
-        detractor_en="What should we improve?",
-        promoter_de="Was hat Ihnen am besten gefallen?",
-        promoter_en="What did you like most?",
+        detractor_text=Texts.of(
+            de="Was sollten wir verbessern?",
+            en="What should we improve?",
+            fr="Que devrions-nous améliorer ?",
+            es="¿Qué deberíamos mejorar?",
+            it="Che cosa dovremmo migliorare?",
+            nl="Wat moeten we verbeteren?",
+            pl="Co powinniśmy poprawić?",
+            tr="Neyi iyileştirmeliyiz?",
+        ),
+        promoter_text=Texts.of(
+            de="Was hat Ihnen am besten gefallen?",
+            en="What did you like most?",
+            fr="Qu'avez-vous le plus apprécié ?",
+            es="¿Qué es lo que más le ha gustado?",
+            it="Che cosa le è piaciuto di più?",
+            nl="Wat vond u het beste?",
+            pl="Co podobało Ci się najbardziej?",
+            tr="En çok neyi beğendiniz?",
+        ),
     )
 
 
-def _csat(text_de: str, text_en: str) -> QuestionSpec:
+def _csat(text: Texts) -> QuestionSpec:
     return QuestionSpec(
         key="csat",
         type=QuestionType.CSAT,
         required=True,
-        text_de=text_de,
-        text_en=text_en,
-        low_label_de="Sehr unzufrieden",
-        low_label_en="Very dissatisfied",
-        high_label_de="Sehr zufrieden",
-        high_label_en="Very satisfied",
+        text=text,
+        low_label=Texts.of(
+            de="Sehr unzufrieden",
+            en="Very dissatisfied",
+            fr="Très insatisfait",
+            es="Muy insatisfecho",
+            it="Molto insoddisfatto",
+            nl="Zeer ontevreden",
+            pl="Bardzo niezadowolony",
+            tr="Hiç memnun değilim",
+        ),
+        high_label=Texts.of(
+            de="Sehr zufrieden",
+            en="Very satisfied",
+            fr="Très satisfait",
+            es="Muy satisfecho",
+            it="Molto soddisfatto",
+            nl="Zeer tevreden",
+            pl="Bardzo zadowolony",
+            tr="Çok memnunum",
+        ),
     )
 
 
@@ -58,23 +122,51 @@ def _ces() -> QuestionSpec:
         key="ces",
         type=QuestionType.CES,
         required=True,
-        text_de="Das Unternehmen hat es mir leicht gemacht, mein Anliegen zu erledigen.",
-        text_en="The company made it easy for me to handle my issue.",
-        low_label_de="Stimme überhaupt nicht zu",
-        low_label_en="Strongly disagree",
-        high_label_de="Stimme voll zu",
-        high_label_en="Strongly agree",
+        text=Texts.of(
+            de="Das Unternehmen hat es mir leicht gemacht, mein Anliegen zu erledigen.",
+            en="The company made it easy for me to handle my issue.",
+            fr="L'entreprise m'a facilité le traitement de ma demande.",
+            es="La empresa me facilitó resolver mi asunto.",
+            it="L'azienda mi ha reso facile risolvere la mia richiesta.",
+            nl="Het bedrijf maakte het mij gemakkelijk om mijn zaak te regelen.",
+            pl="Firma ułatwiła mi załatwienie mojej sprawy.",
+            tr="Şirket, işimi halletmemi kolaylaştırdı.",
+        ),
+        low_label=Texts.of(
+            de="Stimme überhaupt nicht zu",
+            en="Strongly disagree",
+            fr="Pas du tout d'accord",
+            es="Totalmente en desacuerdo",
+            it="Per niente d'accordo",
+            nl="Helemaal mee oneens",
+            pl="Zdecydowanie się nie zgadzam",
+            tr="Kesinlikle katılmıyorum",
+        ),
+        high_label=Texts.of(
+            de="Stimme voll zu",
+            en="Strongly agree",
+            fr="Tout à fait d'accord",
+            es="Totalmente de acuerdo",
+            it="Completamente d'accordo",
+            nl="Helemaal mee eens",
+            pl="Zdecydowanie się zgadzam",
+            tr="Kesinlikle katılıyorum",
+        ),
     )
 
 
 @dataclass(frozen=True)
 class SurveyTemplate:
-    """A ready-made survey."""
+    """A ready-made survey; its name is shown in the dashboard (German or English)."""
 
     slug: str
     name_de: str
     name_en: str
     questions: tuple[QuestionSpec, ...]
+
+    def name(self, language: str) -> str:
+        """The template's name in the dashboard's language."""
+        return self.name_de if language == "de" else self.name_en
 
 
 TEMPLATES: tuple[SurveyTemplate, ...] = (
@@ -84,13 +176,32 @@ TEMPLATES: tuple[SurveyTemplate, ...] = (
         "Zufriedenheit nach dem Kauf",
         "CSAT after purchase",
         (
-            _csat("Wie zufrieden sind Sie mit Ihrem Einkauf?", "How satisfied are you with your purchase?"),
+            _csat(
+                Texts.of(
+                    de="Wie zufrieden sind Sie mit Ihrem Einkauf?",
+                    en="How satisfied are you with your purchase?",
+                    fr="Dans quelle mesure êtes-vous satisfait de votre achat ?",
+                    es="¿Qué tan satisfecho está con su compra?",
+                    it="Quanto è soddisfatto del suo acquisto?",
+                    nl="Hoe tevreden bent u over uw aankoop?",
+                    pl="Jak bardzo jesteś zadowolony z zakupu?",
+                    tr="Satın aldığınız üründen ne kadar memnunsunuz?",
+                )
+            ),
             QuestionSpec(
                 key="improve",
                 type=QuestionType.TEXT,
                 required=False,
-                text_de="Was können wir besser machen?",
-                text_en="What could we do better?",
+                text=Texts.of(
+                    de="Was können wir besser machen?",
+                    en="What could we do better?",
+                    fr="Que pourrions-nous faire mieux ?",
+                    es="¿Qué podríamos hacer mejor?",
+                    it="Che cosa potremmo fare meglio?",
+                    nl="Wat kunnen we beter doen?",
+                    pl="Co moglibyśmy robić lepiej?",
+                    tr="Neyi daha iyi yapabiliriz?",
+                ),
                 condition=Condition("csat", 1, 3),
             ),
         ),
@@ -102,20 +213,72 @@ TEMPLATES: tuple[SurveyTemplate, ...] = (
         (
             _nps(),
             _csat(
-                "Wie zufrieden waren Sie mit dem Gespräch an unserem Stand?",
-                "How satisfied were you with the conversation at our stand?",
+                Texts.of(
+                    de="Wie zufrieden waren Sie mit dem Gespräch an unserem Stand?",
+                    en="How satisfied were you with the conversation at our stand?",
+                    fr="Dans quelle mesure avez-vous été satisfait de l'échange sur notre stand ?",
+                    es="¿Qué tan satisfecho quedó con la conversación en nuestro stand?",
+                    it="Quanto è stato soddisfatto del colloquio presso il nostro stand?",
+                    nl="Hoe tevreden was u over het gesprek op onze stand?",
+                    pl="Jak bardzo byłeś zadowolony z rozmowy na naszym stoisku?",
+                    tr="Standımızdaki görüşmeden ne kadar memnun kaldınız?",
+                )
             ),
             _ces(),
             QuestionSpec(
                 key="follow_up",
                 type=QuestionType.SINGLE_CHOICE,
                 required=True,
-                text_de="Möchten Sie, dass wir uns bei Ihnen melden?",
-                text_en="Would you like us to get in touch?",
+                text=Texts.of(
+                    de="Möchten Sie, dass wir uns bei Ihnen melden?",
+                    en="Would you like us to get in touch?",
+                    fr="Souhaitez-vous que nous vous recontactions ?",
+                    es="¿Desea que nos pongamos en contacto con usted?",
+                    it="Desidera essere ricontattato?",
+                    nl="Wilt u dat we contact met u opnemen?",
+                    pl="Czy chcesz, abyśmy się z Tobą skontaktowali?",
+                    tr="Sizinle iletişime geçmemizi ister misiniz?",
+                ),
                 options=(
-                    Option("offer", "Ja, mit einem Angebot", "Yes, with an offer"),
-                    Option("info", "Ja, mit Informationen", "Yes, with information"),
-                    Option("no", "Nein, danke", "No, thank you"),
+                    Option(
+                        "offer",
+                        Texts.of(
+                            de="Ja, mit einem Angebot",
+                            en="Yes, with an offer",
+                            fr="Oui, avec une offre",
+                            es="Sí, con una oferta",
+                            it="Sì, con un'offerta",
+                            nl="Ja, met een offerte",
+                            pl="Tak, z ofertą",
+                            tr="Evet, bir teklifle",
+                        ),
+                    ),
+                    Option(
+                        "info",
+                        Texts.of(
+                            de="Ja, mit Informationen",
+                            en="Yes, with information",
+                            fr="Oui, avec des informations",
+                            es="Sí, con información",
+                            it="Sì, con informazioni",
+                            nl="Ja, met informatie",
+                            pl="Tak, z informacjami",
+                            tr="Evet, bilgi ile",
+                        ),
+                    ),
+                    Option(
+                        "no",
+                        Texts.of(
+                            de="Nein, danke",
+                            en="No, thank you",
+                            fr="Non, merci",
+                            es="No, gracias",
+                            it="No, grazie",
+                            nl="Nee, bedankt",
+                            pl="Nie, dziękuję",
+                            tr="Hayır, teşekkürler",
+                        ),
+                    ),
                 ),
             ),
         ),
@@ -126,17 +289,52 @@ TEMPLATES: tuple[SurveyTemplate, ...] = (
         "Loyalty",
         (
             _nps(),
-            _csat("Wie zufrieden sind Sie insgesamt mit uns?", "Overall, how satisfied are you with us?"),
+            _csat(
+                Texts.of(
+                    de="Wie zufrieden sind Sie insgesamt mit uns?",
+                    en="Overall, how satisfied are you with us?",
+                    fr="Dans l'ensemble, dans quelle mesure êtes-vous satisfait de nous ?",
+                    es="En general, ¿qué tan satisfecho está con nosotros?",
+                    it="Nel complesso, quanto è soddisfatto di noi?",
+                    nl="Hoe tevreden bent u in het algemeen over ons?",
+                    pl="Jak bardzo jesteś ogólnie z nas zadowolony?",
+                    tr="Genel olarak bizden ne kadar memnunsunuz?",
+                )
+            ),
             QuestionSpec(
                 key="repurchase",
                 type=QuestionType.RATING,
                 required=True,
-                text_de="Wie wahrscheinlich ist es, dass Sie wieder bei uns kaufen?",
-                text_en="How likely are you to buy from us again?",
-                low_label_de="Sehr unwahrscheinlich",
-                low_label_en="Very unlikely",
-                high_label_de="Sehr wahrscheinlich",
-                high_label_en="Very likely",
+                text=Texts.of(
+                    de="Wie wahrscheinlich ist es, dass Sie wieder bei uns kaufen?",
+                    en="How likely are you to buy from us again?",
+                    fr="Quelle est la probabilité que vous achetiez à nouveau chez nous ?",
+                    es="¿Qué probabilidad hay de que vuelva a comprarnos?",
+                    it="Quanto è probabile che acquisti di nuovo da noi?",
+                    nl="Hoe waarschijnlijk is het dat u opnieuw bij ons koopt?",
+                    pl="Jak prawdopodobne jest, że ponownie u nas kupisz?",
+                    tr="Bizden tekrar alışveriş yapma olasılığınız nedir?",
+                ),
+                low_label=Texts.of(
+                    de="Sehr unwahrscheinlich",
+                    en="Very unlikely",
+                    fr="Très peu probable",
+                    es="Muy improbable",
+                    it="Molto improbabile",
+                    nl="Zeer onwaarschijnlijk",
+                    pl="Bardzo mało prawdopodobne",
+                    tr="Hiç olası değil",
+                ),
+                high_label=Texts.of(
+                    de="Sehr wahrscheinlich",
+                    en="Very likely",
+                    fr="Très probable",
+                    es="Muy probable",
+                    it="Molto probabile",
+                    nl="Zeer waarschijnlijk",
+                    pl="Bardzo prawdopodobne",
+                    tr="Çok olası",
+                ),
                 loyalty=True,
             ),
         ),

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from feedback.forms import WholeNumberField
+from feedback.forms import TextsField, WholeNumberField, workspace_languages
 from feedback.surveys.catalog import TEMPLATES
 from feedback.surveys.questions import REVERSIBLE, Condition, Option, QuestionSpec, QuestionType
+from feedback.texts import LANGUAGES, Texts
 
 TYPE_LABELS = {
     QuestionType.NPS: _l("NPS (0–10, would you recommend us?)"),
@@ -55,7 +57,36 @@ class SurveySettingsForm(FlaskForm):
         description=_l("0 allows answering again at any time."),
         validators=[Optional(), NumberRange(0, 3650)],
     )
+    language = SelectField(
+        _l("Default language"),
+        description=_l("Respondents whose language a text lacks read it in this one."),
+        choices=lambda: [SelectChoice(code, LANGUAGES[code]) for code in workspace_languages()],
+        validate_choice=True,
+    )
     submit = SubmitField(_l("Save settings"))
+
+
+class LanguagesForm(FlaskForm):
+    """The languages the workspace writes its surveys, landing pages, offers and consent texts in."""
+
+    main = SelectField(
+        _l("Main language"),
+        description=_l("New surveys start in it; landing pages fall back to it."),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        validate_choice=True,
+    )
+    others = SelectMultipleField(
+        _l("Also written in"),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=True,
+    )
+    submit = SubmitField(_l("Save languages"))
+
+    def languages(self) -> list[str]:
+        """The chosen languages, the main one first."""
+        return [self.main.data or "de", *(code for code in self.others.data or [] if code != self.main.data)]
 
 
 class QuestionForm(FlaskForm):
@@ -72,15 +103,15 @@ class QuestionForm(FlaskForm):
     )
     type = SelectField(_l("Type"), choices=type_choices)
     required = BooleanField(_l("Answer required"), default=True)
-    text_de = StringField(_l("Question (German)"), validators=[Optional(), Length(max=300)])
-    text_en = StringField(_l("Question (English)"), validators=[Optional(), Length(max=300)])
-    low_label_de = StringField(_l("Low end (German)"), validators=[Optional(), Length(max=60)])
-    low_label_en = StringField(_l("Low end (English)"), validators=[Optional(), Length(max=60)])
-    high_label_de = StringField(_l("High end (German)"), validators=[Optional(), Length(max=60)])
-    high_label_en = StringField(_l("High end (English)"), validators=[Optional(), Length(max=60)])
+    text = TextsField(_l("Question"), max_length=300)
+    low_label = TextsField(_l("Low end"), max_length=60)
+    high_label = TextsField(_l("High end"), max_length=60)
     options = TextAreaField(
         _l("Options"),
-        description=_l("One per line: value | German | English, e.g. offer | Ja, mit Angebot | Yes, with an offer"),
+        description=_l(
+            "One per line: the value, then the label in each of the workspace's languages in their order, e.g. "
+            "offer | Ja, mit Angebot | Yes, with an offer"
+        ),
         validators=[Optional(), Length(max=4000)],
     )
     condition_key = StringField(_l("Show only if the answer to"), validators=[Optional(), Length(max=40)])
@@ -89,10 +120,8 @@ class QuestionForm(FlaskForm):
     wording_key = StringField(
         _l("Other wording depending on the NPS question"), validators=[Optional(), Length(max=40)]
     )
-    detractor_de = StringField(_l("For detractors, 0–6 (German)"), validators=[Optional(), Length(max=300)])
-    detractor_en = StringField(_l("For detractors, 0–6 (English)"), validators=[Optional(), Length(max=300)])
-    promoter_de = StringField(_l("For promoters, 9–10 (German)"), validators=[Optional(), Length(max=300)])
-    promoter_en = StringField(_l("For promoters, 9–10 (English)"), validators=[Optional(), Length(max=300)])
+    detractor_text = TextsField(_l("For detractors, 0–6"), max_length=300)
+    promoter_text = TextsField(_l("For promoters, 9–10"), max_length=300)
     reversed_scale = BooleanField(
         _l("The low end is the good one"),
         description=_l(
@@ -139,11 +168,12 @@ class QuestionForm(FlaskForm):
     def spec(self) -> QuestionSpec:
         """The validated form as a question value."""
         options = []
+        languages = workspace_languages()
         for line in (self.options.data or "").splitlines():
             parts = [p.strip() for p in line.split("|")]
             if parts and parts[0]:
-                parts += ["", ""]
-                options.append(Option(parts[0][:60], parts[1][:120], parts[2][:120]))
+                labels = dict(zip(languages, (label[:120] for label in parts[1:]), strict=False))
+                options.append(Option(parts[0][:60], Texts.of(labels)))
         condition = None
         if self.condition_key.data:
             condition = Condition(self.condition_key.data.strip(), self.condition_low.data, self.condition_high.data)
@@ -151,19 +181,14 @@ class QuestionForm(FlaskForm):
             key=(self.key.data or "").strip(),
             type=QuestionType(self.type.data),
             required=bool(self.required.data),
-            text_de=(self.text_de.data or "").strip(),
-            text_en=(self.text_en.data or "").strip(),
-            low_label_de=(self.low_label_de.data or "").strip(),
-            low_label_en=(self.low_label_en.data or "").strip(),
-            high_label_de=(self.high_label_de.data or "").strip(),
-            high_label_en=(self.high_label_en.data or "").strip(),
+            text=self.text.data,
+            low_label=self.low_label.data,
+            high_label=self.high_label.data,
             options=tuple(options),
             condition=condition,
             wording_key=(self.wording_key.data or "").strip(),
-            detractor_de=(self.detractor_de.data or "").strip(),
-            detractor_en=(self.detractor_en.data or "").strip(),
-            promoter_de=(self.promoter_de.data or "").strip(),
-            promoter_en=(self.promoter_en.data or "").strip(),
+            detractor_text=self.detractor_text.data,
+            promoter_text=self.promoter_text.data,
             higher_is_better=not self.reversed_scale.data,
             loyalty=bool(self.loyalty.data),
         )
@@ -172,24 +197,23 @@ class QuestionForm(FlaskForm):
         """Show an existing question in the form."""
         for name in (
             "key",
-            "text_de",
-            "text_en",
-            "low_label_de",
-            "low_label_en",
-            "high_label_de",
-            "high_label_en",
+            "text",
+            "low_label",
+            "high_label",
             "wording_key",
-            "detractor_de",
-            "detractor_en",
-            "promoter_de",
-            "promoter_en",
+            "detractor_text",
+            "promoter_text",
         ):
             getattr(self, name).data = getattr(spec, name)
         self.type.data = spec.type.value
         self.required.data = spec.required
         self.reversed_scale.data = not spec.higher_is_better
         self.loyalty.data = spec.loyalty
-        self.options.data = "\n".join(f"{o.value} | {o.label_de} | {o.label_en}" for o in spec.options)
+        languages = workspace_languages()
+        self.options.data = "\n".join(
+            " | ".join([o.value, *(o.labels.get(language) for language in languages)]).rstrip(" |")
+            for o in spec.options
+        )
         if spec.condition:
             self.condition_key.data = spec.condition.key
             self.condition_low.data, self.condition_high.data = spec.condition.low, spec.condition.high

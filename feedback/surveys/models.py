@@ -11,6 +11,7 @@ from feedback.db_types import UTCDateTime, utcnow
 from feedback.extensions import db
 from feedback.qr.models import BigId
 from feedback.surveys.questions import QUESTION_TYPE_VALUES, Condition, Option, QuestionSpec, QuestionType
+from feedback.texts import Texts, texts
 
 
 class Survey(db.Model):
@@ -29,6 +30,8 @@ class Survey(db.Model):
     #: A visitor who completed it at a touchpoint sees "already answered" there for this many days (0: may answer
     #: again at any time).
     repeat_days: Mapped[int] = mapped_column(default=30)
+    #: The language respondents read where a text is missing in their own (feedback/texts.py).
+    language: Mapped[str] = mapped_column(sa.String(5), default="de", server_default="de")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -76,7 +79,6 @@ class Question(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("version_id", "key"),
         sa.CheckConstraint(f"type IN {QUESTION_TYPE_VALUES!r}", name="type"),
-        sa.CheckConstraint("text_de <> '' OR text_en <> ''", name="has_text"),
         sa.CheckConstraint("higher_is_better OR type IN ('csat', 'ces', 'rating')", name="reversible"),
         sa.CheckConstraint("NOT loyalty OR type = 'rating'", name="loyalty_rating"),
     )
@@ -87,22 +89,18 @@ class Question(db.Model):
     key: Mapped[str] = mapped_column(sa.String(40))
     type: Mapped[str] = mapped_column(sa.String(20))
     required: Mapped[bool] = mapped_column(default=True)
-    text_de: Mapped[str] = mapped_column(sa.String(300), default="")
-    text_en: Mapped[str] = mapped_column(sa.String(300), default="")
-    low_label_de: Mapped[str] = mapped_column(sa.String(60), default="")
-    low_label_en: Mapped[str] = mapped_column(sa.String(60), default="")
-    high_label_de: Mapped[str] = mapped_column(sa.String(60), default="")
-    high_label_en: Mapped[str] = mapped_column(sa.String(60), default="")
-    #: Choice options: [{"value": "offer", "de": "…", "en": "…"}, …]
+    #: The question, its scale's ends: {language: text} (feedback/texts.py); the service requires some text.
+    text: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    low_label: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    high_label: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    #: Choice options: [{"value": "offer", "de": "…", "en": "…", "fr": "…"}, …] (a label per language)
     options: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list)
     #: Show only when an earlier scale answer lies in a range: {"key": "nps", "low": 0, "high": 6}
     condition: Mapped[dict[str, object] | None] = mapped_column(sa.JSON)
     #: Other wordings for detractors / promoters of the NPS question with this key.
     wording_key: Mapped[str] = mapped_column(sa.String(40), default="")
-    detractor_de: Mapped[str] = mapped_column(sa.String(300), default="")
-    detractor_en: Mapped[str] = mapped_column(sa.String(300), default="")
-    promoter_de: Mapped[str] = mapped_column(sa.String(300), default="")
-    promoter_en: Mapped[str] = mapped_column(sa.String(300), default="")
+    detractor_text: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    promoter_text: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
     #: See QuestionSpec: False reverses the scale in analysis; `loyalty` makes a rating question count as loyalty.
     higher_is_better: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     loyalty: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
@@ -116,21 +114,18 @@ class Question(db.Model):
             key=self.key,
             type=QuestionType(self.type),
             required=self.required,
-            text_de=self.text_de,
-            text_en=self.text_en,
-            low_label_de=self.low_label_de,
-            low_label_en=self.low_label_en,
-            high_label_de=self.high_label_de,
-            high_label_en=self.high_label_en,
-            options=tuple(Option(o["value"], o.get("de", ""), o.get("en", "")) for o in self.options or []),
+            text=texts(self.text),
+            low_label=texts(self.low_label),
+            high_label=texts(self.high_label),
+            options=tuple(
+                Option(o["value"], Texts.of({k: v for k, v in o.items() if k != "value"})) for o in self.options or []
+            ),
             condition=Condition(str(condition["key"]), int(condition["low"]), int(condition["high"]))
             if condition
             else None,
             wording_key=self.wording_key,
-            detractor_de=self.detractor_de,
-            detractor_en=self.detractor_en,
-            promoter_de=self.promoter_de,
-            promoter_en=self.promoter_en,
+            detractor_text=texts(self.detractor_text),
+            promoter_text=texts(self.promoter_text),
             higher_is_better=self.higher_is_better,
             loyalty=self.loyalty,
         )
@@ -143,21 +138,16 @@ class Question(db.Model):
             key=spec.key,
             type=spec.type.value,
             required=spec.required,
-            text_de=spec.text_de,
-            text_en=spec.text_en,
-            low_label_de=spec.low_label_de,
-            low_label_en=spec.low_label_en,
-            high_label_de=spec.high_label_de,
-            high_label_en=spec.high_label_en,
-            options=[{"value": o.value, "de": o.label_de, "en": o.label_en} for o in spec.options],
+            text=spec.text.as_dict(),
+            low_label=spec.low_label.as_dict(),
+            high_label=spec.high_label.as_dict(),
+            options=[{**o.labels.as_dict(), "value": o.value} for o in spec.options],
             condition={"key": spec.condition.key, "low": spec.condition.low, "high": spec.condition.high}
             if spec.condition
             else None,
             wording_key=spec.wording_key,
-            detractor_de=spec.detractor_de,
-            detractor_en=spec.detractor_en,
-            promoter_de=spec.promoter_de,
-            promoter_en=spec.promoter_en,
+            detractor_text=spec.detractor_text.as_dict(),
+            promoter_text=spec.promoter_text.as_dict(),
             higher_is_better=spec.higher_is_better,
             loyalty=spec.loyalty,
         )

@@ -6,6 +6,8 @@ import enum
 import re
 from dataclasses import dataclass
 
+from feedback.texts import Texts
+
 MAX_TEXT = 2000
 #: Plain ASCII digits only: no signs, spaces, fractions, other scripts or a trailing newline (fullmatch, not $).
 _DIGITS = re.compile(r"[0-9]{1,2}")
@@ -53,16 +55,14 @@ class AnswerError(ValueError):
 
 @dataclass(frozen=True)
 class Option:
-    """One choice of a choice question."""
+    """One choice of a choice question: its stored value and its label in each language."""
 
     value: str
-    label_de: str = ""
-    label_en: str = ""
+    labels: Texts = Texts()
 
-    def label(self, language: str) -> str:
-        """The label in the visitor's language, falling back to the other one, then the value."""
-        first, second = (self.label_de, self.label_en) if language == "de" else (self.label_en, self.label_de)
-        return first or second or self.value
+    def label(self, language: str, fallback: str = "de") -> str:
+        """The label in the visitor's language, else the survey's default language, else any, else the value."""
+        return self.labels.pick(language, fallback) or self.value
 
 
 @dataclass(frozen=True)
@@ -86,21 +86,18 @@ class QuestionSpec:
     key: str
     type: QuestionType
     required: bool
-    text_de: str = ""
-    text_en: str = ""
-    low_label_de: str = ""
-    low_label_en: str = ""
-    high_label_de: str = ""
-    high_label_en: str = ""
+    #: The question in each language.
+    text: Texts = Texts()
+    #: What the ends of a scale mean ("not at all likely" … "extremely likely").
+    low_label: Texts = Texts()
+    high_label: Texts = Texts()
     options: tuple[Option, ...] = ()
     condition: Condition | None = None
     #: Other wording when the answer to the NPS question `wording_key` is a detractor (0–6) or a promoter (9–10),
     #: e.g. "What should we improve?" versus "What did you like most?".
     wording_key: str = ""
-    detractor_de: str = ""
-    detractor_en: str = ""
-    promoter_de: str = ""
-    promoter_en: str = ""
+    detractor_text: Texts = Texts()
+    promoter_text: Texts = Texts()
     #: False for a scale whose low end is the good one (e.g. CES 1.0, 1 = little effort): analysis reverses its
     #: answers (r' = max + min − r) before pooling them with the others (STATS.md §1). NPS is always True.
     higher_is_better: bool = True
@@ -113,19 +110,17 @@ class QuestionSpec:
         """Inclusive range for scale questions, else None."""
         return SCALES.get(self.type)
 
-    def text(self, language: str, answers: dict[str, object] | None = None) -> str:
-        """The question text in the visitor's language, worded for the respondent's earlier NPS answer."""
+    def wording(self, language: str, answers: dict[str, object] | None = None, fallback: str = "de") -> str:
+        """The question in the visitor's language (else the survey's default), worded for the respondent's earlier
+        NPS answer."""
         value = (answers or {}).get(self.wording_key) if self.wording_key else None
         if isinstance(value, int):
-            variant = (self.detractor_de, self.detractor_en) if value <= DETRACTOR_MAX else None
+            variant = self.detractor_text if value <= DETRACTOR_MAX else Texts()
             if value >= PROMOTER_MIN:
-                variant = (self.promoter_de, self.promoter_en)
+                variant = self.promoter_text
             if variant:
-                first, second = variant if language == "de" else (variant[1], variant[0])
-                if first or second:
-                    return first or second
-        first, second = (self.text_de, self.text_en) if language == "de" else (self.text_en, self.text_de)
-        return first or second
+                return variant.pick(language, fallback)
+        return self.text.pick(language, fallback)
 
     def oriented(self, value: int) -> int:
         """A scale answer turned so that higher is better, the way analysis pools it."""
@@ -134,15 +129,13 @@ class QuestionSpec:
         low, high = self.scale
         return low + high - value
 
-    def low_label(self, language: str) -> str:
+    def low_end(self, language: str, fallback: str = "de") -> str:
         """Label of the scale's low end."""
-        return (self.low_label_de if language == "de" else self.low_label_en) or self.low_label_en or self.low_label_de
+        return self.low_label.pick(language, fallback)
 
-    def high_label(self, language: str) -> str:
+    def high_end(self, language: str, fallback: str = "de") -> str:
         """Label of the scale's high end."""
-        return (
-            (self.high_label_de if language == "de" else self.high_label_en) or self.high_label_en or self.high_label_de
-        )
+        return self.high_label.pick(language, fallback)
 
     def depends_on(self) -> set[str]:
         """Keys of earlier answers this question's visibility or wording depends on."""

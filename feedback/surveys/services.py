@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from feedback import events
+from feedback.auth.models import Workspace
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
 from feedback.events import ResponseErased
@@ -62,7 +63,8 @@ def create_survey(workspace_id: int, name: str, template_slug: str | None = None
     name = name.strip()
     if db.session.scalar(owned(Survey, workspace_id, sa.func.lower(Survey.name) == name.lower())):
         raise DuplicateSurvey()
-    survey = Survey(workspace_id=workspace_id, name=name)
+    workspace = db.session.get(Workspace, workspace_id)
+    survey = Survey(workspace_id=workspace_id, name=name, language=workspace.language_list[0] if workspace else "de")
     version = SurveyVersion(workspace_id=workspace_id, survey=survey, number=1)
     chosen = template(template_slug) if template_slug else None
     for position, spec in enumerate(chosen.questions if chosen else ()):
@@ -95,8 +97,8 @@ def _check(spec: QuestionSpec, others: list[QuestionSpec]) -> None:
     """Rules a question must follow to be shown."""
     if not KEY.fullmatch(spec.key):
         raise InvalidQuestion(_l("Keys use lower-case letters, digits and _ and start with a letter."))
-    if not (spec.text_de.strip() or spec.text_en.strip()):
-        raise InvalidQuestion(_l("Write the question in German or English (or both)."))
+    if not spec.text.stripped():
+        raise InvalidQuestion(_l("Write the question in at least one language."))
     if spec.type in CHOICE_TYPES and len(spec.options) < 2:
         raise InvalidQuestion(_l("A choice question needs at least two options."))
     if spec.type in CHOICE_TYPES and len({o.value for o in spec.options}) != len(spec.options):
@@ -145,19 +147,14 @@ def update_question(survey: Survey, key: str, spec: QuestionSpec) -> Question:
         "key",
         "type",
         "required",
-        "text_de",
-        "text_en",
-        "low_label_de",
-        "low_label_en",
-        "high_label_de",
-        "high_label_en",
+        "text",
+        "low_label",
+        "high_label",
         "options",
         "condition",
         "wording_key",
-        "detractor_de",
-        "detractor_en",
-        "promoter_de",
-        "promoter_en",
+        "detractor_text",
+        "promoter_text",
         "higher_is_better",
         "loyalty",
     ):

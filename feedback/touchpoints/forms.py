@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from feedback.forms import AmountField, CountField, DayInRange, LocalisedForm, WholeNumberField
+from feedback.forms import AmountField, CountField, DayInRange, LocalisedForm, TextsField, WholeNumberField
 from feedback.touchpoints.models import Channel, KioskCoupon, Phase
 
 MAX_MONEY = 10**10 - 1
@@ -187,12 +187,11 @@ class NewTouchpointForm(TouchpointForm):
 
 
 class LandingForm(LocalisedForm):
-    """The page a scan leads to: texts in German and English, calls to action, or a redirect."""
+    """The page a scan leads to: texts in the workspace's languages, calls to action, or a redirect."""
 
-    headline_de = StringField(_l("Headline (German)"), validators=[Optional(), Length(max=160)])
-    headline_en = StringField(_l("Headline (English)"), validators=[Optional(), Length(max=160)])
-    body_de = TextAreaField(_l("Text (German)"), validators=[Optional(), Length(max=4000)])
-    body_en = TextAreaField(_l("Text (English)"), validators=[Optional(), Length(max=4000)])
+    # named like the touchpoint's attributes, so that the form shows what is stored
+    headline_texts = TextsField(_l("Headline"), max_length=160)
+    body_texts = TextsField(_l("Text"), max_length=4000, multiline=True)
     destination_url = URLField(
         _l("Redirect to"),
         description=_l(
@@ -201,7 +200,7 @@ class LandingForm(LocalisedForm):
         validators=[Optional(), Length(max=2000)],
     )
     cta_url = URLField(_l("Button link"), validators=[Optional(), Length(max=2000)])
-    cta_label = StringField(_l("Button text"), validators=[Optional(), Length(max=60)])
+    cta_label = TextsField(_l("Button text"), max_length=60)
     phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=40)])
     social_url = URLField(_l("Social media profile"), validators=[Optional(), Length(max=2000)])
     event_starts_at = DateTimeLocalField(

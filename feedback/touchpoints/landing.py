@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 
 from feedback.errors import DomainError
+from feedback.texts import Texts
 from feedback.touchpoints.models import Channel, Touchpoint
 
 MAX_URL_LENGTH = 2000
@@ -60,13 +61,12 @@ def is_public_url(url: str) -> bool:
 class LandingData:
     """What a marketer enters for the landing page."""
 
-    headline_de: str = ""
-    headline_en: str = ""
-    body_de: str = ""
-    body_en: str = ""
+    headline: Texts = Texts()
+    body: Texts = Texts()
     destination_url: str = ""
     cta_url: str = ""
-    cta_label: str = ""
+    #: The button's text in each language (a visitor reads it in theirs).
+    cta_label: Texts = Texts()
     phone: str = ""
     social_url: str = ""
     event_starts_at: datetime | None = None
@@ -92,13 +92,11 @@ def update_landing(touchpoint: Touchpoint, data: LandingData) -> Touchpoint:
             raise InvalidEvent("event_starts_at")
         if data.event_ends_at is not None and data.event_ends_at <= data.event_starts_at:
             raise InvalidEvent("event_ends_at")
-    touchpoint.headline_de = data.headline_de.strip()
-    touchpoint.headline_en = data.headline_en.strip()
-    touchpoint.body_de = data.body_de.strip()
-    touchpoint.body_en = data.body_en.strip()
+    touchpoint.headline_texts = data.headline.stripped(160).as_dict()
+    touchpoint.body_texts = data.body.stripped(4000).as_dict()
     touchpoint.destination_url = checked["destination_url"]
     touchpoint.cta_url = checked["cta_url"]
-    touchpoint.cta_label = data.cta_label.strip()
+    touchpoint.cta_label = data.cta_label.stripped(60).as_dict()
     touchpoint.phone = phone
     touchpoint.social_url = checked["social_url"]
     touchpoint.event_starts_at = data.event_starts_at

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from feedback.auth.models import Workspace
 from feedback.db_types import UTCDateTime, utcnow
 from feedback.extensions import db
+from feedback.texts import texts
 
 
 class Channel(enum.StrEnum):
@@ -159,16 +160,14 @@ class Touchpoint(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    # Landing page shown after a scan (German and/or English; the other language is the fallback).
-    headline_de: Mapped[str] = mapped_column(sa.String(160), default="")
-    headline_en: Mapped[str] = mapped_column(sa.String(160), default="")
-    body_de: Mapped[str] = mapped_column(sa.Text, default="")
-    body_en: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Landing page shown after a scan: {language: text} (feedback/texts.py; a missing language falls back).
+    headline_texts: Mapped[dict[str, str]] = mapped_column("headline", sa.JSON, default=dict)
+    body_texts: Mapped[dict[str, str]] = mapped_column("body", sa.JSON, default=dict)
     #: When set, a scan redirects here (with UTM parameters) instead of showing the landing page.
     destination_url: Mapped[str | None] = mapped_column(sa.String(2000))
     #: Optional calls to action on the landing page.
     cta_url: Mapped[str | None] = mapped_column(sa.String(2000))
-    cta_label: Mapped[str] = mapped_column(sa.String(60), default="")
+    cta_label: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
     phone: Mapped[str] = mapped_column(sa.String(40), default="")
     social_url: Mapped[str | None] = mapped_column(sa.String(2000))
     #: For trade fairs and events: visitors can add the date to their calendar (.ics).
@@ -193,20 +192,20 @@ class Touchpoint(db.Model):
         """Archived touchpoints keep their codes answering; they only leave the default lists."""
         return self.archived_at is not None
 
-    def headline(self, language: str, brand: str = "") -> str:
-        """Landing headline in the visitor's language, falling back to the other one, then to the brand.
+    def headline(self, language: str, brand: str = "", fallback: str = "de") -> str:
+        """Landing headline in the visitor's language (else the fallback language, else any), else the brand.
 
         The touchpoint's own name is internal ("Poster main station, variant B") and never shown to customers.
         """
-        first, second = (
-            (self.headline_de, self.headline_en) if language == "de" else (self.headline_en, self.headline_de)
-        )
-        return first or second or brand
+        return texts(self.headline_texts).pick(language, fallback) or brand
 
-    def body(self, language: str) -> str:
-        """Landing text in the visitor's language, falling back to the other one."""
-        first, second = (self.body_de, self.body_en) if language == "de" else (self.body_en, self.body_de)
-        return first or second
+    def body(self, language: str, fallback: str = "de") -> str:
+        """Landing text in the visitor's language (else the fallback language, else any)."""
+        return texts(self.body_texts).pick(language, fallback)
+
+    def cta_text(self, language: str, fallback: str = "de") -> str:
+        """The call to action's button text in the visitor's language (else the fallback language, else any)."""
+        return texts(self.cta_label).pick(language, fallback)
 
     @property
     def has_event(self) -> bool:

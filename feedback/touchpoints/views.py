@@ -198,7 +198,7 @@ def _survey_choices(form: CampaignForm, campaign: Campaign | None) -> None:
     german = str(get_locale()) == "de"
     form.survey.choices = {  # type: ignore[assignment]
         str(_l("New survey from a template")): [
-            (f"template:{t.slug}", t.name_de if german else t.name_en) for t in TEMPLATES
+            (f"template:{t.slug}", t.name("de" if german else "en")) for t in TEMPLATES
         ],
         str(_l("Surveys of this workspace")): [
             (f"survey:{s.id}", s.name) for s, _used, _answered in survey_services.list_surveys(current_workspace().id)
@@ -220,7 +220,7 @@ def _apply_survey(campaign: Campaign, choice: str) -> Survey | None:
     kind, _sep, value = choice.partition(":")
     if kind == "template":
         chosen = next(t for t in TEMPLATES if t.slug == value)
-        name = f"{campaign.name} – {chosen.name_de if str(get_locale()) == 'de' else chosen.name_en}"
+        name = f"{campaign.name} – {chosen.name(str(get_locale()))}"
         return services.survey_from_template(campaign, value, name)
     services.set_campaign_survey(campaign, int(value) if kind == "survey" else None)
     return db.session.get(Survey, campaign.survey_id) if campaign.survey_id else None
@@ -456,13 +456,11 @@ def edit_landing(touchpoint_id: int):
     form = _landing_form(touchpoint)
     if form.validate_on_submit():
         data = landing.LandingData(
-            headline_de=form.headline_de.data or "",
-            headline_en=form.headline_en.data or "",
-            body_de=form.body_de.data or "",
-            body_en=form.body_en.data or "",
+            headline=form.headline_texts.data,
+            body=form.body_texts.data,
             destination_url=form.destination_url.data or "",
             cta_url=form.cta_url.data or "",
-            cta_label=form.cta_label.data or "",
+            cta_label=form.cta_label.data,
             phone=form.phone.data or "",
             social_url=form.social_url.data or "",
             event_starts_at=_local(form.event_starts_at.data),

@@ -183,7 +183,7 @@ def test_other_workspaces_ids_are_404(app, client, api, make_campaign, make_touc
         workspace_id=foreign.workspace_id, url="https://fremd.example.com/hook", events="ping", secret="whsec_x"
     )
     db.session.add(endpoint)
-    offer = Offer(workspace_id=foreign.workspace_id, campaign_id=foreign.id, name="Fremd", text_de="10 %")
+    offer = Offer(workspace_id=foreign.workspace_id, campaign_id=foreign.id, name="Fremd", texts={"de": "10 %"})
     db.session.add(offer)
     db.session.flush()
     coupon = Coupon(

@@ -29,7 +29,7 @@ def test_no_page_of_ours_violates_the_policy(browser, live_server, make_user, ma
     survey_services.attach(touchpoint, survey)
     code = qr_services.create_code(touchpoint)
     db.session.add(
-        Offer(workspace_id=workspace.id, campaign_id=campaign.id, name="x", text_de="10 %", with_coupon=True)
+        Offer(workspace_id=workspace.id, campaign_id=campaign.id, name="x", texts={"de": "10 %"}, with_coupon=True)
     )
     db.session.commit()
 

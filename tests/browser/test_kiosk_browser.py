@@ -37,15 +37,14 @@ def live_config() -> dict[str, object]:
 def kiosk(app, make_touchpoint, make_survey):  # noqa: ANN001, ANN201
     """A trade-fair tablet with the loyalty survey and a coupon offer; its code's text."""
     touchpoint = make_touchpoint(name="Messe-Tablet", channel=Channel.TRADE_FAIR, kiosk=True)
-    touchpoint.headline_de = "Wie war Ihr Besuch an unserem Stand?"
+    touchpoint.headline_texts = {"de": "Wie war Ihr Besuch an unserem Stand?"}
     make_survey(touchpoint, "loyalty")
     db.session.add(
         Offer(
             workspace_id=touchpoint.workspace_id,
             campaign_id=touchpoint.campaign_id,
             name="Messe",
-            text_de="Ein Kaffee aufs Haus an unserem Stand",
-            text_en="A coffee on us",
+            texts={"de": "Ein Kaffee aufs Haus an unserem Stand", "en": "A coffee on us"},
         )
     )
     code = qr_services.create_code(touchpoint)
@@ -57,9 +56,9 @@ def kiosk(app, make_touchpoint, make_survey):  # noqa: ANN001, ANN201
 def landing(app, make_touchpoint):  # noqa: ANN001, ANN201
     """A landing page (no survey) with every action."""
     touchpoint = make_touchpoint(name="Messe", channel=Channel.TRADE_FAIR, location="Halle B6, Stand 12")
-    touchpoint.headline_de = "Besuchen Sie uns auf der Messe"
-    touchpoint.body_de = "Neue Röstungen zum Probieren, jeden Tag von 9 bis 18 Uhr."
-    touchpoint.cta_url, touchpoint.cta_label = "https://shop.example.com/messe", "Zum Messe-Angebot"
+    touchpoint.headline_texts = {"de": "Besuchen Sie uns auf der Messe"}
+    touchpoint.body_texts = {"de": "Neue Röstungen zum Probieren, jeden Tag von 9 bis 18 Uhr."}
+    touchpoint.cta_url, touchpoint.cta_label = "https://shop.example.com/messe", {"de": "Zum Messe-Angebot"}
     touchpoint.phone, touchpoint.social_url = "+49 40 123456", "https://instagram.com/nordlicht"
     touchpoint.event_starts_at = datetime(2026, 3, 13, 9, 0, tzinfo=UTC)
     code = qr_services.create_code(touchpoint)

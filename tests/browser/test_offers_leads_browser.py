@@ -37,8 +37,7 @@ def test_coupon_contact_redemption_and_lead(
             workspace_id=workspace.id,
             campaign_id=campaign.id,
             name="Messe-Rabatt",
-            text_de="15 % auf Ihre erste Bestellung",
-            text_en="15 % off your first order",
+            texts={"de": "15 % auf Ihre erste Bestellung", "en": "15 % off your first order"},
             with_coupon=True,
             valid_days=30,
         )

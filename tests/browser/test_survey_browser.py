@@ -10,6 +10,7 @@ from feedback.qr import services as qr_services
 from feedback.surveys import services
 from feedback.surveys.models import Response
 from feedback.surveys.questions import Option, QuestionSpec, QuestionType
+from feedback.texts import Texts
 from tests.browser.conftest import PHONE
 
 pytestmark = pytest.mark.browser
@@ -19,37 +20,35 @@ ALL_TYPES = [
         "nps",
         QuestionType.NPS,
         True,
-        "Würden Sie uns empfehlen?",
-        "Would you recommend us?",
-        "Unwahrscheinlich",
-        "Unlikely",
-        "Sehr wahrscheinlich",
-        "Very likely",
+        Texts.of(de="Würden Sie uns empfehlen?", en="Would you recommend us?"),
+        Texts.of(de="Unwahrscheinlich", en="Unlikely"),
+        Texts.of(de="Sehr wahrscheinlich", en="Very likely"),
     ),
-    QuestionSpec("csat", QuestionType.CSAT, True, "Wie zufrieden sind Sie?", "How satisfied are you?"),
-    QuestionSpec("ces", QuestionType.CES, True, "Es war einfach.", "It was easy."),
-    QuestionSpec("repurchase", QuestionType.RATING, True, "Wieder kaufen?", "Buy again?"),
+    QuestionSpec("csat", QuestionType.CSAT, True, Texts.of(de="Wie zufrieden sind Sie?", en="How satisfied are you?")),
+    QuestionSpec("ces", QuestionType.CES, True, Texts.of(de="Es war einfach.", en="It was easy.")),
+    QuestionSpec("repurchase", QuestionType.RATING, True, Texts.of(de="Wieder kaufen?", en="Buy again?")),
     QuestionSpec(
         "channel",
         QuestionType.SINGLE_CHOICE,
         True,
-        "Wie haben Sie uns gefunden?",
-        "How did you find us?",
-        options=(Option("poster", "Plakat", "Poster"), Option("friend", "Freunde", "Friends")),
+        Texts.of(de="Wie haben Sie uns gefunden?", en="How did you find us?"),
+        options=(
+            Option("poster", Texts.of(de="Plakat", en="Poster")),
+            Option("friend", Texts.of(de="Freunde", en="Friends")),
+        ),
     ),
     QuestionSpec(
         "topics",
         QuestionType.MULTI_CHOICE,
         False,
-        "Was interessiert Sie?",
-        "What interests you?",
+        Texts.of(de="Was interessiert Sie?", en="What interests you?"),
         options=(
-            Option("beans", "Bohnen", "Beans"),
-            Option("machines", "Maschinen", "Machines"),
-            Option("courses", "Kurse", "Courses"),
+            Option("beans", Texts.of(de="Bohnen", en="Beans")),
+            Option("machines", Texts.of(de="Maschinen", en="Machines")),
+            Option("courses", Texts.of(de="Kurse", en="Courses")),
         ),
     ),
-    QuestionSpec("comment", QuestionType.TEXT, False, "Noch etwas?", "Anything else?"),
+    QuestionSpec("comment", QuestionType.TEXT, False, Texts.of(de="Noch etwas?", en="Anything else?")),
 ]
 
 
@@ -57,7 +56,7 @@ ALL_TYPES = [
 def code(app, make_touchpoint):  # noqa: ANN201
     """A code whose touchpoint asks every question type on one page."""
     touchpoint = make_touchpoint(name="Plakat")
-    touchpoint.headline_de, touchpoint.headline_en = "Ihre Meinung zählt", "Your opinion counts"
+    touchpoint.headline_texts = {"de": "Ihre Meinung zählt", "en": "Your opinion counts"}
     survey = services.create_survey(touchpoint.workspace_id, "Alle Typen", None)
     for spec in ALL_TYPES:
         services.add_question(survey, spec)

@@ -17,6 +17,7 @@ from feedback.qr import services as qr_services
 from feedback.qr.models import Code
 from feedback.referrals.models import Invite
 from feedback.surveys.models import Response
+from feedback.texts import LANGUAGES
 from feedback.webhooks import services as webhook_services
 from feedback.webhooks.models import WebhookEndpoint
 from tests.browser.conftest import DESKTOP, PHONE, log_in
@@ -37,7 +38,6 @@ HOSTILE = {
     "workspace": ["name"],
     "api_token": ["name"],
     "campaign": ["name", "description", "incentive_text"],
-    "lead_settings": ["purpose_de", "purpose_en"],
     "survey": ["name"],
     "webhook_endpoint": ["description", "url"],
     "webhook_delivery": ["last_error"],
@@ -45,40 +45,32 @@ HOSTILE = {
         "name",
         "location",
         "notes",
-        "headline_de",
-        "headline_en",
-        "body_de",
-        "body_en",
         "cta_url",
-        "cta_label",
         "phone",
         "social_url",
     ],  # fmt: skip
     "code_batch": ["name"],
     "contact": ["name", "email", "phone"],
-    "offer": ["name", "text_de", "text_en"],
-    "question": [
-        "text_de",
-        "text_en",
-        "low_label_de",
-        "low_label_en",
-        "high_label_de",
-        "high_label_en",
-        "detractor_de",
-        "detractor_en",
-        "promoter_de",
-        "promoter_en",
-    ],  # fmt: skip
+    "offer": ["name"],
     "code": ["label", "reference"],
     "answer": ["value_text"],
     "unknown_code_hit": ["text"],
     "scan": ["os", "browser"],
 }
+#: Texts written in several languages ({language: text} maps): the payload in every language of every row.
+HOSTILE_TEXTS = {
+    "lead_settings": ["purpose"],
+    "touchpoint": ["headline", "body", "cta_label"],
+    "offer": ["text"],
+    "question": ["text", "low_label", "high_label", "detractor_text", "promoter_text"],
+}
+#: Choice options: their labels, one per language (filled below).
+HOSTILE_OPTIONS = {"question": ["options"]}
 #: Text we write ourselves or validate to a closed form (keys, hashes, enums, slugs, codes, languages, time zones).
 SYSTEM = {
     "daily_salt": ["salt"],
     "user": ["email", "password_hash", "locale"],
-    "workspace": ["slug", "timezone", "currency"],
+    "workspace": ["slug", "timezone", "currency", "languages"],
     "api_token": ["prefix", "token_hash", "scope"],
     "campaign": ["slug", "invite_policy"],
     "lead_settings": ["points"],
@@ -93,7 +85,8 @@ SYSTEM = {
     "daily_count": ["dimension", "key", "measure"],
     "monthly_count": ["dimension", "key", "measure"],
     "retained_count": ["dimension", "key", "measure"],
-    "question": ["key", "type", "wording_key"],
+    "question": ["key", "type", "wording_key", "condition"],
+    "survey": ["language"],
     "code": ["code"],
     "score_event": ["activity", "source"],
     "scan": ["visitor_key", "device_class", "language", "outcome", "arrival"],
@@ -121,14 +114,20 @@ def _text_columns() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for table in db.metadata.sorted_tables:
         for column in table.columns:
-            if isinstance(column.type, sa.String | sa.Text) and not column.foreign_keys:
+            if isinstance(column.type, sa.String | sa.Text | sa.JSON) and not column.foreign_keys:
                 found.setdefault(table.name, set()).add(column.name)
     return found
 
 
 def test_every_text_column_is_either_hostile_here_or_ours() -> None:
     """A new text column must be added to HOSTILE (and so rendered hostile below) or to SYSTEM."""
-    covered = {t: set(HOSTILE.get(t, [])) | set(SYSTEM.get(t, [])) for t in _text_columns()}
+    covered = {
+        t: set(HOSTILE.get(t, []))
+        | set(HOSTILE_TEXTS.get(t, []))
+        | set(HOSTILE_OPTIONS.get(t, []))
+        | set(SYSTEM.get(t, []))
+        for t in _text_columns()
+    }
     missing = {t: sorted(c - covered[t]) for t, c in _text_columns().items() if c - covered[t]}
     assert not missing, f"text columns not covered by the XSS walk: {missing}"
 
@@ -153,6 +152,11 @@ def _poison(workspace_id: int) -> None:
             prefix = sa.cast(table.c.id, sa.String) + sa.literal("·") if "id" in table.c else sa.literal("")
             values[column] = sa.func.substr(prefix + sa.literal(text), 1, length)
         db.session.execute(sa.update(table).values(**values))
+    everywhere = dict.fromkeys(LANGUAGES, PAYLOAD)
+    for name, columns in HOSTILE_TEXTS.items():
+        db.session.execute(sa.update(db.metadata.tables[name]).values(**dict.fromkeys(columns, everywhere)))
+    options = [{**everywhere, "value": "a"}, {**everywhere, "value": "b"}]
+    db.session.execute(sa.update(db.metadata.tables["question"]).values(options=options))
     db.session.commit()
 
 

@@ -17,6 +17,7 @@ from feedback.leads import services
 from feedback.leads.models import Contact, ScoreEvent
 from feedback.offers.models import Coupon
 from feedback.surveys.models import Response
+from feedback.texts import Texts
 from feedback.touchpoints.models import Channel
 from feedback.webhooks import services as webhook_services
 from feedback.webhooks.models import WebhookDelivery
@@ -135,7 +136,7 @@ def test_scores_add_up_across_touchpoints_friends_and_coupons(
 ) -> None:
     workspace, campaign, _booth, code = fair
     services.save_rules(workspace.id, {"scan": 0, "completed": 5, "promoter": 0, "follow_up": 0, "invite_accepted": 10,
-                                       "coupon_redeemed": 25, }, 12, 40, "", "")  # fmt: skip
+                                       "coupon_redeemed": 25, }, 12, 40, Texts())  # fmt: skip
     db.session.commit()
     visitor = Respondent(app.test_client())
     thanks_url = _survey(visitor, code, nps="8", follow_up="no")
@@ -162,7 +163,7 @@ def test_scores_add_up_across_touchpoints_friends_and_coupons(
     from feedback.offers import services as offers
     from feedback.offers.models import Offer
 
-    offer = Offer(workspace_id=workspace.id, campaign_id=campaign.id, name="x", text_de="x", with_coupon=True)
+    offer = Offer(workspace_id=workspace.id, campaign_id=campaign.id, name="x", texts={"de": "x"}, with_coupon=True)
     db.session.add(offer)
     db.session.flush()
     coupon = offers.issue_coupon(response, response.completed_at)
@@ -186,7 +187,7 @@ def test_scoring_settings_are_for_owners_and_must_make_sense(app, client, auth, 
     bad = client.post(base, data=form)
     assert bad.status_code == 422 and "muss über der" in bad.get_data(as_text=True)
     assert services.rules_for(workspace.id).mql_at == 15  # unchanged defaults
-    good = client.post(base, data={**form, "mql_at": "20", "sales_ready_at": "60", "purpose_de": "Wir melden uns."})
+    good = client.post(base, data={**form, "mql_at": "20", "sales_ready_at": "60", "purpose-de": "Wir melden uns."})
     assert good.status_code == 302
     rules = services.rules_for(workspace.id)
     assert (rules.mql_at, rules.sales_ready_at, rules.purpose("de", "x")) == (20, 60, "Wir melden uns.")

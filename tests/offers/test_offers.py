@@ -56,8 +56,8 @@ def _coupon_in(html: str) -> str:
 def _offer(client, workspace, campaign, **extra) -> None:  # noqa: ANN001, ANN003
     data = {
         "name": "Frühling 10 %",
-        "text_de": "10 % auf Ihren nächsten Einkauf",
-        "text_en": "10 % off",
+        "texts-de": "10 % auf Ihren nächsten Einkauf",
+        "texts-en": "10 % off",
         "touchpoint_id": "",
         "with_coupon": "y",
         "valid_days": "30",
@@ -152,7 +152,7 @@ def test_expired_and_foreign_coupons_are_refused(
 
     other = make_workspace("Andere")
     other_tp = make_touchpoint(campaign=make_campaign(workspace=other))
-    offer = Offer(workspace_id=other.id, campaign_id=other_tp.campaign_id, name="x", text_de="x")
+    offer = Offer(workspace_id=other.id, campaign_id=other_tp.campaign_id, name="x", texts={"de": "x"})
     db.session.add(offer)
     db.session.flush()
     db.session.add(

@@ -186,10 +186,10 @@ def test_landing_page_editor_validates_links_phone_and_event(client, touchpoint,
         assert response.status_code == 200 and message in response.get_data(as_text=True), data
     db.session.refresh(touchpoint)
     assert touchpoint.cta_url is None and touchpoint.phone == "" and touchpoint.event_starts_at is None
-    good = {"headline_de": "Hallo", "cta_url": "https://shop.example.com/x", "phone": "+49 40 123456"}
+    good = {"headline_texts-de": "Hallo", "cta_url": "https://shop.example.com/x", "phone": "+49 40 123456"}
     assert client.post(url, data=good).status_code == 302
     db.session.refresh(touchpoint)
-    assert (touchpoint.headline_de, touchpoint.cta_url) == ("Hallo", "https://shop.example.com/x")
+    assert (touchpoint.headline_texts, touchpoint.cta_url) == ({"de": "Hallo"}, "https://shop.example.com/x")
 
 
 def test_a_destination_stored_before_the_stricter_check_shows_the_landing_page(app, touchpoint) -> None:

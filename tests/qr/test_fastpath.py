@@ -35,7 +35,7 @@ def lane(app):  # noqa: ANN001,ANN201
 def landing(make_touchpoint):  # noqa: ANN001,ANN201
     """An active code of a poster whose landing page has no survey."""
     touchpoint = make_touchpoint(name="Plakat Bahnhof", channel=Channel.POSTER)
-    touchpoint.headline_de, touchpoint.headline_en = "Frühlingsröstung", "Spring roast"
+    touchpoint.headline_texts = {"de": "Frühlingsröstung", "en": "Spring roast"}
     code = services.create_code(touchpoint, "Gleis 1")
     db.session.commit()
     return code

@@ -31,7 +31,7 @@ def fair(make_user, make_workspace, make_campaign, make_touchpoint):  # noqa: AN
     owner = make_user(locale="en")
     workspace = make_workspace(owner=owner, name="Nordlicht")
     touchpoint = make_touchpoint(make_campaign(workspace=workspace), "Messe", Channel.TRADE_FAIR)
-    touchpoint.cta_url, touchpoint.cta_label = "https://shop.example.com/messe", "Zum Shop"
+    touchpoint.cta_url, touchpoint.cta_label = "https://shop.example.com/messe", {"de": "Zum Shop"}
     touchpoint.phone, touchpoint.social_url = "+49 40 123456", "https://instagram.com/nordlicht"
     touchpoint.event_starts_at = datetime(2026, 3, 13, 9, 0, tzinfo=UTC)
     code = qr_services.create_code(touchpoint)

@@ -37,7 +37,7 @@ def _refuse_writes(engine: sa.Engine) -> None:
 @pytest.mark.parametrize("destination", [None, "https://shop.example/fruehling"])
 def test_scans_are_answered_while_the_database_is_read_only(app, client, make_touchpoint, caplog, destination) -> None:
     touchpoint = make_touchpoint(name="Plakat", channel=Channel.POSTER)
-    touchpoint.headline_de = "Frühlingsröstung"
+    touchpoint.headline_texts = {"de": "Frühlingsröstung"}
     touchpoint.destination_url = destination
     code = services.create_code(touchpoint)
     db.session.commit()
@@ -92,7 +92,7 @@ def test_codes_answer_from_their_last_good_answer_while_the_database_is_down(
     app, client, make_touchpoint, make_survey, caplog
 ) -> None:
     landing = make_touchpoint(name="Plakat", channel=Channel.POSTER)
-    landing.headline_de = "Frühlingsröstung"
+    landing.headline_texts = {"de": "Frühlingsröstung"}
     redirect = make_touchpoint(name="Flyer", channel=Channel.FLYER)
     redirect.destination_url = "https://shop.example/fruehling"
     survey = make_touchpoint(name="Messestand")

@@ -26,8 +26,8 @@ from tests.phone import VISITOR_IP, WHATSAPP, visit
 def code(app, make_touchpoint):  # noqa: ANN201
     """An active code of a flyer touchpoint with a landing page."""
     touchpoint = make_touchpoint(name="Flyer Markt", channel=Channel.FLYER)
-    touchpoint.headline_de, touchpoint.headline_en = "Willkommen am Stand!", "Welcome to our stand!"
-    touchpoint.body_en = "Tell us what you think."
+    touchpoint.headline_texts = {"de": "Willkommen am Stand!", "en": "Welcome to our stand!"}
+    touchpoint.body_texts = {"en": "Tell us what you think."}
     created = services.create_code(touchpoint, "Stand A")
     db.session.commit()
     return created
@@ -242,8 +242,8 @@ def test_the_scan_path_does_one_lookup_and_one_insert(app, client, code, make_to
 
 def test_landing_page_offers_calls_to_action_and_a_calendar_entry(client, make_touchpoint) -> None:
     touchpoint = make_touchpoint(name="Messe", channel=Channel.TRADE_FAIR, location="Halle B6")
-    touchpoint.headline_en = "See you at the fair"
-    touchpoint.cta_url, touchpoint.cta_label = "https://shop.example.com/", "Shop now"
+    touchpoint.headline_texts = {"en": "See you at the fair"}
+    touchpoint.cta_url, touchpoint.cta_label = "https://shop.example.com/", {"de": "Shop now"}
     touchpoint.phone, touchpoint.social_url = "+49 40 123456", "https://instagram.com/nordlicht"
     touchpoint.event_starts_at = datetime(2026, 3, 13, 9, 0, tzinfo=UTC)
     touchpoint.event_ends_at = datetime(2026, 3, 13, 17, 0, tzinfo=UTC)

@@ -67,17 +67,17 @@ def test_adding_questions_checks_keys_options_and_conditions(client, workspace) 
     survey = _survey(workspace)
     url = f"/w/{workspace.slug}/surveys/{survey.id}/questions"
     bad = [
-        ({"new-key": "Bad Key", "new-type": "text", "new-text_en": "?"}, "lower-case"),
-        ({"new-key": "nps", "new-type": "text", "new-text_en": "?"}, "already uses this key"),
-        ({"new-key": "x", "new-type": "text"}, "German or English"),
-        ({"new-key": "pick", "new-type": "single_choice", "new-text_en": "?"}, "at least two options"),
-        ({"new-key": "x", "new-type": "rocket", "new-text_en": "?"}, "Not a valid choice"),
+        ({"new-key": "Bad Key", "new-type": "text", "new-text-en": "?"}, "lower-case"),
+        ({"new-key": "nps", "new-type": "text", "new-text-en": "?"}, "already uses this key"),
+        ({"new-key": "x", "new-type": "text"}, "at least one language"),
+        ({"new-key": "pick", "new-type": "single_choice", "new-text-en": "?"}, "at least two options"),
+        ({"new-key": "x", "new-type": "rocket", "new-text-en": "?"}, "Not a valid choice"),
     ]
     for data, message in bad:
         response = client.post(url, data=data)
         assert response.status_code == 422 and message in response.get_data(as_text=True), data
     assert (
-        client.post(url, data={"new-key": "extra", "new-type": "csat", "new-text_de": "Zufrieden?"}).status_code == 302
+        client.post(url, data={"new-key": "extra", "new-type": "csat", "new-text-de": "Zufrieden?"}).status_code == 302
     )
     db.session.expire_all()
     assert [q.key for q in db.session.get(Survey, survey.id).current.questions] == ["nps", "reason", "extra"]
@@ -85,22 +85,22 @@ def test_adding_questions_checks_keys_options_and_conditions(client, workspace) 
 
 def test_editing_an_unanswered_survey_changes_it_in_place(client, workspace) -> None:
     survey = _survey(workspace)
-    data = {"key": "nps", "type": "nps", "required": "y", "text_de": "Empfehlen?", "text_en": "Recommend?"}
+    data = {"key": "nps", "type": "nps", "required": "y", "text-de": "Empfehlen?", "text-en": "Recommend?"}
     assert client.post(f"/w/{workspace.slug}/surveys/{survey.id}/questions/nps/edit", data=data).status_code == 302
     assert count(SurveyVersion) == 1
-    assert db.session.scalar(sa.select(Question.text_de).where(Question.key == "nps")) == "Empfehlen?"
+    assert db.session.scalar(sa.select(Question.text).where(Question.key == "nps"))["de"] == "Empfehlen?"
 
 
 def test_editing_an_answered_survey_publishes_a_new_version(client, workspace, make_campaign, make_touchpoint) -> None:
     survey = _survey(workspace)
     touchpoint = make_touchpoint(campaign=make_campaign(workspace=workspace))
     _answer(survey, touchpoint)
-    data = {"key": "nps", "type": "nps", "required": "y", "text_de": "Neu?"}
+    data = {"key": "nps", "type": "nps", "required": "y", "text-de": "Neu?"}
     page = client.post(f"/w/{workspace.slug}/surveys/{survey.id}/questions/nps/edit", data=data, follow_redirects=True)
     assert "published version 2" in page.get_data(as_text=True)
     versions = list(db.session.scalars(sa.select(SurveyVersion).order_by(SurveyVersion.number)))
     assert [v.number for v in versions] == [1, 2]
-    old, new = ({q.key: q.text_de for q in v.questions} for v in versions)
+    old, new = ({q.key: q.text.get("de") for q in v.questions} for v in versions)
     assert old["nps"].startswith("Wie wahrscheinlich") and new["nps"] == "Neu?" and set(old) == set(new)
     assert db.session.scalar(sa.select(Response.version_id)) == versions[0].id
 
@@ -163,7 +163,7 @@ def test_viewers_cannot_change_surveys(client, auth, make_user, make_workspace) 
     assert client.get(f"/w/{ws.slug}/surveys/{survey.id}").status_code == 200
     for path, data in [
         (f"/w/{ws.slug}/surveys/", {"name": "X", "template": ""}),
-        (f"/w/{ws.slug}/surveys/{survey.id}/questions", {"new-key": "x", "new-type": "text", "new-text_en": "x"}),
+        (f"/w/{ws.slug}/surveys/{survey.id}/questions", {"new-key": "x", "new-type": "text", "new-text-en": "x"}),
         (f"/w/{ws.slug}/surveys/{survey.id}/questions/nps/remove", {}),
         (f"/w/{ws.slug}/surveys/{survey.id}/archive", {}),
     ]:

@@ -14,11 +14,12 @@ from feedback.extensions import db
 from feedback.surveys import services
 from feedback.surveys.models import Question, Survey
 from feedback.surveys.questions import QuestionSpec, QuestionType
+from feedback.texts import Texts
 from feedback.touchpoints.models import Channel, Phase
 
 
 def _scale(key: str, type_: QuestionType, **kw: object) -> QuestionSpec:
-    return QuestionSpec(key=key, type=type_, required=False, text_en=key, **kw)
+    return QuestionSpec(key=key, type=type_, required=False, text=Texts.of(en=key), **kw)
 
 
 def _survey_with(workspace_id: int, name: str, *specs: QuestionSpec) -> Survey:
@@ -119,17 +120,17 @@ def test_the_builder_sets_direction_and_loyalty_and_refuses_them_where_they_mean
     survey = _survey_with(editor_workspace.id, "Kunden")
     url = f"/w/{editor_workspace.slug}/surveys/{survey.id}/questions"
     refused = [
-        ({"new-key": "nps", "new-type": "nps", "new-text_en": "?", "new-reversed_scale": "y"}, "Only satisfaction"),
-        ({"new-key": "sat", "new-type": "csat", "new-text_en": "?", "new-loyalty": "y"}, "Only a rating question"),
-        ({"new-key": "why", "new-type": "text", "new-text_en": "?", "new-reversed_scale": "y"}, "Only satisfaction"),
+        ({"new-key": "nps", "new-type": "nps", "new-text-en": "?", "new-reversed_scale": "y"}, "Only satisfaction"),
+        ({"new-key": "sat", "new-type": "csat", "new-text-en": "?", "new-loyalty": "y"}, "Only a rating question"),
+        ({"new-key": "why", "new-type": "text", "new-text-en": "?", "new-reversed_scale": "y"}, "Only satisfaction"),
     ]
     for data, message in refused:
         response = client.post(url, data=data)
         assert response.status_code == 422 and message in response.get_data(as_text=True), data
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Question)) == 0
-    ok = {"new-key": "effort", "new-type": "ces", "new-text_en": "Effort?", "new-reversed_scale": "y"}
+    ok = {"new-key": "effort", "new-type": "ces", "new-text-en": "Effort?", "new-reversed_scale": "y"}
     assert client.post(url, data=ok).status_code == 302
-    ok = {"new-key": "again", "new-type": "rating", "new-text_en": "Again?", "new-loyalty": "y"}
+    ok = {"new-key": "again", "new-type": "rating", "new-text-en": "Again?", "new-loyalty": "y"}
     assert client.post(url, data=ok).status_code == 302
     db.session.expire_all()
     specs = {q.key: q.spec() for q in db.session.get(Survey, survey.id).current.questions}

@@ -15,11 +15,16 @@ from feedback.surveys.questions import (
     pages,
     parse_answer,
 )
+from feedback.texts import LANGUAGES, Texts
 
-NPS = QuestionSpec("nps", QuestionType.NPS, True, text_en="Recommend?")
-CHOICE = QuestionSpec("pick", QuestionType.SINGLE_CHOICE, True, text_en="Pick", options=(Option("a"), Option("b")))
-MULTI = QuestionSpec("many", QuestionType.MULTI_CHOICE, False, text_en="Many", options=(Option("a"), Option("b")))
-TEXT = QuestionSpec("why", QuestionType.TEXT, False, text_en="Why?")
+NPS = QuestionSpec("nps", QuestionType.NPS, True, text=Texts.of(en="Recommend?"))
+CHOICE = QuestionSpec(
+    "pick", QuestionType.SINGLE_CHOICE, True, text=Texts.of(en="Pick"), options=(Option("a"), Option("b"))
+)
+MULTI = QuestionSpec(
+    "many", QuestionType.MULTI_CHOICE, False, text=Texts.of(en="Many"), options=(Option("a"), Option("b"))
+)
+TEXT = QuestionSpec("why", QuestionType.TEXT, False, text=Texts.of(en="Why?"))
 
 
 @pytest.mark.parametrize(("raw", "value"), [(["0"], 0), (["10"], 10), (["07"], 7), ([], None), ([""], None)])
@@ -38,7 +43,7 @@ def test_anything_but_plain_ascii_digits_in_range_is_refused(raw: str) -> None:
 
 @pytest.mark.parametrize(("kind", "low", "high"), [("csat", 1, 5), ("ces", 1, 7), ("rating", 1, 5)])
 def test_each_scale_has_its_own_range(kind: str, low: int, high: int) -> None:
-    question = QuestionSpec("q", QuestionType(kind), True, text_en="?")
+    question = QuestionSpec("q", QuestionType(kind), True, text=Texts.of(en="?"))
     assert parse_answer(question, [str(low)]) == low and parse_answer(question, [str(high)]) == high
     for bad in (low - 1, high + 1):
         with pytest.raises(AnswerError):
@@ -71,9 +76,9 @@ def test_free_text_keeps_emoji_and_rtl_text_and_refuses_nul_and_overlength() -> 
 
 def test_conditions_and_wordings_follow_the_nps_answer() -> None:
     reason = template("nps-reason").questions[1]
-    assert reason.text("de", {"nps": 3}) == "Was sollten wir verbessern?"
-    assert reason.text("en", {"nps": 10}) == "What did you like most?"
-    assert reason.text("en", {"nps": 8}) == "What is the main reason for your score?"
+    assert reason.wording("de", {"nps": 3}) == "Was sollten wir verbessern?"
+    assert reason.wording("en", {"nps": 10}) == "What did you like most?"
+    assert reason.wording("en", {"nps": 8}) == "What is the main reason for your score?"
     improve = template("csat-purchase").questions[1]
     assert improve.visible({"csat": 2}) and not improve.visible({"csat": 5}) and not improve.visible({})
 
@@ -86,14 +91,29 @@ def test_questions_depending_on_an_answer_start_a_new_page() -> None:
 
 
 def test_required_questions_hidden_by_their_condition_are_not_missing() -> None:
-    hidden = QuestionSpec("x", QuestionType.TEXT, True, text_en="x", condition=Condition("nps", 0, 6))
+    hidden = QuestionSpec("x", QuestionType.TEXT, True, text=Texts.of(en="x"), condition=Condition("nps", 0, 6))
     assert missing_required([NPS, hidden], {"nps": 9}) == []
     assert missing_required([NPS, hidden], {"nps": 2}) == ["x"]
 
 
-def test_every_template_has_both_languages() -> None:
+def test_every_template_speaks_every_language_of_the_respondent_pages() -> None:
+    everyone = set(LANGUAGES)
     for survey in TEMPLATES:
         for question in survey.questions:
-            assert question.text_de and question.text_en, (survey.slug, question.key)
-            for option in question.options:
-                assert option.label_de and option.label_en
+            texts = [question.text, *(t for t in (question.low_label, question.high_label) if t)]
+            texts += [t for t in (question.detractor_text, question.promoter_text) if t]
+            texts += [option.labels for option in question.options]
+            for text in texts:
+                assert set(text.languages()) == everyone, (survey.slug, question.key, text)
+
+
+def test_a_text_falls_back_to_the_surveys_language_then_german_english_or_any() -> None:
+    text = Texts.of(de="Hallo", en="Hello", pl="Cześć")
+    assert [text.pick(lang, fallback) for lang, fallback in (("pl", "de"), ("tr", "en"), ("tr", "fr"))] == [
+        "Cześć",
+        "Hello",
+        "Hallo",
+    ]
+    assert Texts.of(it="Ciao").pick("tr", "de") == "Ciao" and Texts().pick("de") == ""
+    option = Option("yes", Texts.of(en="Yes"))
+    assert (option.label("de"), Option("maybe").label("de")) == ("Yes", "maybe")

@@ -16,6 +16,7 @@ from feedback.respondent import quick
 from feedback.surveys import services
 from feedback.surveys.models import Answer, Response, Survey, SurveyVersion
 from feedback.surveys.questions import QuestionSpec, QuestionType
+from feedback.texts import Texts
 from tests.helpers import count
 from tests.phone import PHONE, answer_all, open_form
 
@@ -151,7 +152,7 @@ def test_an_offer_made_here_reaches_the_next_completion_at_once(app, client, cod
     answer_all(client, code, open_form(client, code))  # the setup is read and kept: no offer
     assert writes == [1] and count(Coupon) == 0
     campaign = code.touchpoint.campaign
-    offers.create_offer(campaign, offers.OfferData("Rabatt", "10 % Rabatt", "10 % off"))
+    offers.create_offer(campaign, offers.OfferData("Rabatt", Texts.of(de="10 % Rabatt", en="10 % off")))
     db.session.commit()
     someone = client.application.test_client()
     someone.environ_base["REMOTE_ADDR"] = "198.51.100.23"  # another person: another network
@@ -164,6 +165,6 @@ def test_a_new_survey_version_made_here_refuses_old_forms_at_once(app, client, c
     answer_all(someone, code, open_form(someone, code))  # version 1 has answers and the setup is kept
     stale = open_form(client, code)
     survey = db.session.get(Survey, code.touchpoint.survey_id)
-    services.add_question(survey, QuestionSpec("extra", QuestionType.TEXT, False, text_en="More?"))
+    services.add_question(survey, QuestionSpec("extra", QuestionType.TEXT, False, text=Texts.of(en="More?")))
     db.session.commit()
     assert answer_all(client, code, stale).status_code == 409 and count(Response) == 1

@@ -19,6 +19,7 @@ from feedback.offers.models import Coupon
 from feedback.referrals.models import Invite, InviteAcceptance
 from feedback.respondent import repeats
 from feedback.surveys.models import CompletionClaim, Response
+from feedback.texts import Texts
 from tests.helpers import count
 from tests.phone import IPHONE, LOYALTY, Respondent, form_fields
 
@@ -41,7 +42,7 @@ def booth(make_campaign, make_touchpoint, make_survey, make_code):  # noqa: ANN2
     campaign = make_campaign(name="Messe")
     touchpoint = make_touchpoint(campaign=campaign, name="Messestand")
     make_survey(touchpoint, "loyalty")
-    offers.create_offer(campaign, offers.OfferData("Messe", "10 % Rabatt", "10 % off"))
+    offers.create_offer(campaign, offers.OfferData("Messe", Texts.of(de="10 % Rabatt", en="10 % off")))
     db.session.commit()
     return make_code(touchpoint)
 

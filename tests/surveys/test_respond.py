@@ -13,6 +13,7 @@ from feedback.qr import services as qr_services
 from feedback.surveys import services
 from feedback.surveys.models import Answer, Response
 from feedback.surveys.questions import Option, QuestionSpec, QuestionType
+from feedback.texts import Texts
 from tests.helpers import count
 from tests.phone import PHONE, Respondent, answer_all, form_fields, open_form
 
@@ -85,7 +86,7 @@ def test_a_form_of_an_older_version_is_refused_politely(app, client, code) -> No
     survey = db.session.get(services.Survey, code.touchpoint.survey_id)
     someone = app.test_client()
     answer_all(someone, code, open_form(someone, code))  # someone else answers version 1 …
-    services.add_question(survey, QuestionSpec("extra", QuestionType.TEXT, False, text_en="More?"))  # … so v2
+    services.add_question(survey, QuestionSpec("extra", QuestionType.TEXT, False, text=Texts.of(en="More?")))  # … so v2
     db.session.commit()
     response = answer_all(client, code, fields)
     assert (
@@ -112,7 +113,7 @@ def test_honeypot_and_instant_answers_are_kept_but_flagged(client, code) -> None
 def test_hostile_free_text_is_stored_as_typed_and_escaped_when_shown(app, client, make_touchpoint) -> None:
     touchpoint = make_touchpoint()
     survey = services.create_survey(touchpoint.workspace_id, "Text", None)
-    services.add_question(survey, QuestionSpec("why", QuestionType.TEXT, True, text_en="Why?"))
+    services.add_question(survey, QuestionSpec("why", QuestionType.TEXT, True, text=Texts.of(en="Why?")))
     services.attach(touchpoint, survey)
     code = qr_services.create_code(touchpoint)
     db.session.commit()
@@ -167,8 +168,8 @@ def test_multiple_choice_is_stored_one_row_per_option(client, make_touchpoint) -
             "topics",
             QuestionType.MULTI_CHOICE,
             True,
-            text_de="Themen",
-            options=(Option("a", "A"), Option("b", "B"), Option("c", "C")),
+            text=Texts.of(de="Themen"),
+            options=(Option("a", Texts.of(de="A")), Option("b", Texts.of(de="B")), Option("c", Texts.of(de="C"))),
         ),
     )
     services.attach(touchpoint, survey)
@@ -204,7 +205,7 @@ def test_overlapping_first_saves_of_one_form_set_the_same_visitor_cookie(app, co
 
 def test_calls_to_action_wait_for_the_thank_you_page(client, code) -> None:
     touchpoint = code.touchpoint
-    touchpoint.cta_url, touchpoint.cta_label = "https://shop.example.com/", "Zum Shop"
+    touchpoint.cta_url, touchpoint.cta_label = "https://shop.example.com/", {"de": "Zum Shop"}
     db.session.commit()
     survey_page = client.get(f"/t/{code.code}", headers=PHONE).get_data(as_text=True)
     assert "Zum Shop" not in survey_page, "no way out of the survey before it is answered"

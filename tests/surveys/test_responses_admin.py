@@ -14,6 +14,7 @@ from feedback.extensions import db
 from feedback.qr import services as qr_services
 from feedback.surveys import services
 from feedback.surveys.models import Answer, Response
+from feedback.texts import Texts
 from tests.helpers import count
 from tests.phone import PHONE, answer_all, open_form
 
@@ -75,7 +76,7 @@ def test_formula_like_answers_are_neutralised_in_the_export(app, client, make_to
     workspace, survey, code = answered
     from feedback.surveys.questions import QuestionSpec, QuestionType
 
-    services.add_question(survey, QuestionSpec("comment", QuestionType.TEXT, False, text_en="Comment?"))
+    services.add_question(survey, QuestionSpec("comment", QuestionType.TEXT, False, text=Texts.of(en="Comment?")))
     db.session.commit()
     visitor = app.test_client()
     fields = open_form(visitor, code)
@@ -113,7 +114,7 @@ def test_hostile_answers_are_escaped_on_the_responses_page(app, client, answered
     workspace, survey, code = answered
     from feedback.surveys.questions import QuestionSpec, QuestionType
 
-    services.add_question(survey, QuestionSpec("comment", QuestionType.TEXT, False, text_en="Comment?"))
+    services.add_question(survey, QuestionSpec("comment", QuestionType.TEXT, False, text=Texts.of(en="Comment?")))
     db.session.commit()
     visitor = app.test_client()
     answer_all(visitor, code, open_form(visitor, code), q_comment="<img src=x onerror=alert(1)>{{ 7*7 }}")

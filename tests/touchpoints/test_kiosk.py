@@ -49,8 +49,7 @@ def _offer(touchpoint: Touchpoint) -> Offer:
         workspace_id=touchpoint.workspace_id,
         campaign_id=touchpoint.campaign_id,
         name="Messe",
-        text_de="Ein Kaffee aufs Haus",
-        text_en="A coffee on us",
+        texts={"de": "Ein Kaffee aufs Haus", "en": "A coffee on us"},
         with_coupon=True,
     )
     db.session.add(offer)
