@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from feedback import events
@@ -89,9 +90,19 @@ class Rules:
         return Stage.NEW
 
     def purpose(self, language: str, brand: str) -> str:
-        """The consent wording shown (and stored) in the respondent's language."""
-        own = self.purpose_de if language == "de" else self.purpose_en
-        return own.strip() or DEFAULT_PURPOSE["de" if language == "de" else "en"].format(brand=brand)
+        """The consent wording shown (and stored) in the respondent's language: the workspace's own German or
+        English wording (English for the other languages), else the default in the respondent's language."""
+        own = (self.purpose_de if language == "de" else self.purpose_en).strip()
+        if own:
+            return own
+        if language in DEFAULT_PURPOSE:
+            return DEFAULT_PURPOSE[language].format(brand=brand)
+        with force_locale(language):  # the English default's words, translated in the respondent catalogues
+            return gettext(
+                "I agree that %(brand)s may contact me by e-mail or phone about my feedback and matching offers. My "
+                "details are used only for this; I can withdraw my consent at any time.",
+                brand=brand,
+            )
 
 
 def rules_for(workspace_id: int) -> Rules:
