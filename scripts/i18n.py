@@ -15,6 +15,7 @@ language's plural forms (Polish has three). tests/test_i18n.py fails while a mes
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import re
 import subprocess
@@ -108,7 +109,7 @@ def update(language: str, template: Catalog, texts: dict[str, str | list[str]] |
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         catalog = Catalog(locale=language, project="feedback", fuzzy=False)
-    catalog.update(template, no_fuzzy_matching=True)
+    catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)  # update() adopts the template's new messages
     for problem in _fill(catalog, texts) if texts else []:
         print(problem, file=sys.stderr)
     with path.open("wb") as handle:

@@ -134,7 +134,8 @@ def page_language(accept_language: str) -> str:
     """The page language for an Accept-Language header, as `feedback.i18n.select_locale` picks it."""
     from feedback.i18n import FALLBACK, RESPONDENT_LANGUAGES
 
-    return parse_accept_header(accept_language[:1024], LanguageAccept).best_match(tuple(RESPONDENT_LANGUAGES)) or FALLBACK
+    accepted = parse_accept_header(accept_language[:1024], LanguageAccept)
+    return accepted.best_match(tuple(RESPONDENT_LANGUAGES)) or FALLBACK
 
 
 def _code_of(path: str) -> str | None:
