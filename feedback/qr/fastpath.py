@@ -132,9 +132,10 @@ def offer(environ: dict[str, Any], offered: Offer) -> None:
 @lru_cache(maxsize=1024)
 def page_language(accept_language: str) -> str:
     """The page language for an Accept-Language header, as `feedback.i18n.select_locale` picks it."""
-    from feedback.i18n import LANGUAGES
+    from feedback.i18n import FALLBACK, RESPONDENT_LANGUAGES
 
-    return parse_accept_header(accept_language[:1024], LanguageAccept).best_match(LANGUAGES) or "en"
+    accepted = parse_accept_header(accept_language[:1024], LanguageAccept)
+    return accepted.best_match(tuple(RESPONDENT_LANGUAGES)) or FALLBACK
 
 
 def _code_of(path: str) -> str | None:
@@ -202,10 +203,10 @@ class FastPath:
         # a logged-in marketer sees their own language, and a team device's scans are recorded as the team's
         if any(name in cookies for name in self._own_cookies):
             return None
-        from feedback.i18n import LANG_COOKIE, LANGUAGES
+        from feedback.i18n import LANG_COOKIE, RESPONDENT_LANGUAGES
 
         chosen = cookies.get(LANG_COOKIE)
-        language = chosen if chosen in LANGUAGES else page_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+        language = chosen if chosen in RESPONDENT_LANGUAGES else page_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
         environ["feedback.fastpath.cookies"] = cookies
         return code, language, environ.get("SCRIPT_NAME", "")
 

@@ -247,5 +247,7 @@ def thanks_page(
         contact_errors=contact_errors or {},
         contact_values=contact_values or {},
         team=response.flag_reason.split(",")[0] == respond.TEAM,
+        # the page also answers the contact form's POST: the switcher leads back to the page's own address
+        switch_base=url_for("respondent.thanks", raw=resolved.code.code, r=response.token),
     )
     return no_store(make_response(html, status))
