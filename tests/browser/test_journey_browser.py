@@ -95,15 +95,15 @@ def test_from_signup_to_a_rated_touchpoint(browser, server, make_user, make_work
     page.get_by_label("Budget").fill("5.000")
     _shot(page, "02-new-campaign")
     page.get_by_role("button", name="Kampagne speichern").click()
-    page.wait_for_url("**/campaigns/*")
-    campaign_url = page.url
-    for name, channel, phase in (
+    # one pass: the campaign starts with the template's survey, and the form for its first touchpoint opens
+    page.wait_for_url("**/campaigns/*/touchpoints/new")
+    campaign_url = page.url.removesuffix("/touchpoints/new")
+    touchpoints = (
         ("Plakat Hauptbahnhof", "poster", "awareness"),
         ("Flyer Wochenmarkt", "flyer", "consideration"),
         ("Kassenbon-Code", "packaging", "retention"),
-    ):
-        page.goto(campaign_url)
-        page.get_by_role("link", name="Touchpoint hinzufügen").first.click()
+    )
+    for number, (name, channel, phase) in enumerate(touchpoints, start=1):
         page.get_by_label("Name").fill(name)
         page.get_by_label("Kanal").select_option(channel)
         page.get_by_label("Journey-Phase").select_option(phase)
@@ -111,8 +111,12 @@ def test_from_signup_to_a_rated_touchpoint(browser, server, make_user, make_work
         page.get_by_label("Reichweite").fill("4000")
         if phase == "awareness":
             _shot(page, "03-new-touchpoint")
-        page.get_by_role("button", name="Touchpoint speichern").click()
-        page.wait_for_url("**/touchpoints/*")
+        last = number == len(touchpoints)
+        page.get_by_role("button", name="Touchpoint speichern" if last else "Speichern und nächsten anlegen").click()
+        page.wait_for_url(campaign_url if last else "**/touchpoints/new?phase=*")
+    assert "3 von 3 Touchpoints haben einen Code und eine Umfrage" in page.locator(".readiness").inner_text()
+    _shot(page, "03b-campaign-ready")
+    _dashboard(page)
 
     # a survey from a template, attached to the poster
     page.goto(f"{server}/w/{workspace.slug}/surveys/")
