@@ -17,6 +17,8 @@ from feedback.surveys.models import Answer, Response
 from tests.helpers import count
 from tests.phone import PHONE, answer_all, open_form
 
+pytestmark = pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)  # tests answer at once: no bot flag
+
 
 @pytest.fixture
 def answered(app, client, auth, make_user, make_workspace, make_campaign, make_touchpoint):  # noqa: ANN201
