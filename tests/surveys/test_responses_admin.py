@@ -46,7 +46,7 @@ def test_responses_are_listed_with_their_answers(client, answered) -> None:
 def test_a_response_can_be_deleted_with_all_its_answers(client, answered) -> None:
     workspace, survey, _code = answered
     target = db.session.scalar(sa.select(Response.id).order_by(Response.id))
-    client.post(f"/w/{workspace.slug}/responses/{target}/delete", data={"survey_id": survey.id})
+    client.post(f"/w/{workspace.slug}/responses/{target}/delete", data={"survey_id": survey.id, "confirm": "1"})
     assert count(Response) == 1
     assert db.session.scalar(sa.select(sa.func.count()).where(Answer.response_id == target)) == 0
 
