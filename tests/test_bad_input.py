@@ -110,7 +110,9 @@ def test_odd_ids_in_forms_are_refused_politely(client, shop, odd: str) -> None:
             db.session.scalar(sa.select(Touchpoint.survey_id).where(Touchpoint.id == ids["touchpoint"]))
             == ids["survey"]
         )
-    deleted = client.post(f"/w/{workspace.slug}/responses/1/delete", data={"csrf_token": csrf, "survey_id": odd})
+    deleted = client.post(
+        f"/w/{workspace.slug}/responses/1/delete", data={"csrf_token": csrf, "survey_id": odd, "confirm": "1"}
+    )
     assert deleted.status_code in (302, 303)
 
 

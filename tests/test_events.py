@@ -18,7 +18,7 @@ from feedback.referrals.models import Invite
 from feedback.surveys.models import Response
 from feedback.texts import Texts
 from tests.helpers import count
-from tests.phone import Respondent
+from tests.phone import LOYALTY, Respondent, form_fields
 
 pytestmark = pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)  # tests answer at once: no bot flag
 
@@ -73,8 +73,12 @@ def test_a_completed_response_and_an_accepted_invite_are_published_once(client, 
 
 
 def test_a_likely_bot_sets_off_nothing(client, app, code, heard) -> None:
-    app.config["SURVEY_MIN_FILL_SECONDS"] = 30  # answered at once: flagged as too fast
-    Respondent(client).answer(f"/t/{code.code}")
+    app.config["SURVEY_MIN_FILL_SECONDS"] = 30  # answered at once: too fast
+    phone = Respondent(client)
+    moment = phone.submit(f"/t/{code.code}", **LOYALTY)  # asked once to take a moment, nothing stored …
+    assert moment.status_code == 200 and db.session.scalar(sa.select(Response.flagged)) is None
+    again = phone.post(f"/t/{code.code}", {**form_fields(moment.get_data(as_text=True)), **LOYALTY})
+    assert again.status_code == 303  # … and sent at once again: stored, flagged as too fast
     assert db.session.scalar(sa.select(Response.flagged)) is True
     assert heard == []
 

@@ -206,6 +206,7 @@ def test_a_respondent_language_does_not_reach_the_dashboard(client, auth, make_u
     assert 'lang="de"' in login.get_data(as_text=True)
 
 
+@pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)  # the test answers at once
 def test_the_switcher_offers_every_language_and_keeps_the_pages_query(client, make_code) -> None:
     code = make_code()
     phone = Respondent(client, {"Accept-Language": "es"})

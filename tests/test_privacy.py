@@ -16,6 +16,8 @@ from feedback.qr.visitors import anonymise_ip
 from feedback.surveys import services as survey_services
 from tests.phone import PHONE, answer_all, open_form
 
+pytestmark = pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)  # tests answer at once: no bot flag
+
 ADDRESSES = ["203.0.113.77", "2001:db8:85a3::8a2e:370:7334", "::ffff:198.51.100.23"]
 
 

@@ -28,6 +28,7 @@ from feedback.api import services
 from feedback.api.models import Scope
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
+from feedback.confirm import Confirmation, confirmation_page, confirmed
 from feedback.db_types import utcnow
 from feedback.extensions import commit
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
@@ -101,10 +102,24 @@ def list_tokens() -> Response | str:
 
 
 @bp.route("/<int:token_id>/revoke", methods=["POST"])
-def revoke(token_id: int) -> Response:
-    """Revoke a token: requests with it get 401 from now on."""
+def revoke(token_id: int) -> str | Response:
+    """Revoke a token (after a confirmation step): requests with it get 401 from now on."""
     require_role(Role.OWNER)
-    if ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if not confirmed():
+            token = services.get_token(current_workspace().id, token_id)
+            confirmation = Confirmation(
+                question=_("Revoke the token “%(name)s”?", name=token.name),
+                consequence=_(
+                    "Every request with it gets 401 from now on; integrations that use it stop working until they get "
+                    "a new token. This cannot be undone."
+                ),
+                yes=_("Yes, revoke"),
+                action=request.path,
+                back=url_for("api_tokens.list_tokens"),
+            )
+            return confirmation_page(confirmation, form)
         token = services.revoke_token(current_workspace().id, token_id, utcnow())
         commit()
         flash(_("Token “%(name)s” revoked.", name=token.name), "success")

@@ -70,6 +70,11 @@ def list_tokens(workspace_id: int) -> list[ApiToken]:
     )
 
 
+def get_token(workspace_id: int, token_id: int) -> ApiToken:
+    """One API token of the workspace or NotFound."""
+    return get_owned(ApiToken, workspace_id, token_id)
+
+
 def revoke_token(workspace_id: int, token_id: int, now: datetime) -> ApiToken:
     """Revoke a token at once; the caller commits."""
     token = get_owned(ApiToken, workspace_id, token_id)

@@ -231,8 +231,8 @@ def accept_invitation(invitation: WorkspaceInvitation, user: User, now: datetime
     return membership
 
 
-def revoke_invitation(workspace: Workspace, invitation_id: int, now: datetime) -> None:
-    """Revoke an open invitation of the workspace; the caller commits."""
+def get_invitation(workspace: Workspace, invitation_id: int) -> WorkspaceInvitation:
+    """One invitation of the workspace or NotFound."""
     invitation = db.session.scalar(
         sa.select(WorkspaceInvitation).where(
             WorkspaceInvitation.workspace_id == workspace.id, WorkspaceInvitation.id == invitation_id
@@ -240,7 +240,12 @@ def revoke_invitation(workspace: Workspace, invitation_id: int, now: datetime) -
     )
     if invitation is None:
         raise NotFound()
-    invitation.revoked_at = now
+    return invitation
+
+
+def revoke_invitation(workspace: Workspace, invitation_id: int, now: datetime) -> None:
+    """Revoke an open invitation of the workspace; the caller commits."""
+    get_invitation(workspace, invitation_id).revoked_at = now
 
 
 def pending_invitations(workspace: Workspace, now: datetime) -> list[WorkspaceInvitation]:
@@ -264,6 +269,16 @@ def members(workspace: Workspace) -> list[Membership]:
             sa.select(Membership).join(User).where(Membership.workspace_id == workspace.id).order_by(User.email)
         )
     )
+
+
+def get_member(workspace: Workspace, membership_id: int) -> Membership:
+    """One membership of the workspace or NotFound (read only: no lock)."""
+    membership = db.session.scalar(
+        sa.select(Membership).where(Membership.workspace_id == workspace.id, Membership.id == membership_id)
+    )
+    if membership is None:
+        raise NotFound()
+    return membership
 
 
 def _member(workspace: Workspace, membership_id: int) -> Membership:

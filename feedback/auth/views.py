@@ -20,6 +20,7 @@ from feedback.auth.forms import (
     WorkspaceForm,
 )
 from feedback.auth.models import Role
+from feedback.confirm import Confirmation, confirmation_page, confirmed
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
 from feedback.extensions import commit, limiter
@@ -265,9 +266,23 @@ def change_role(membership_id: int):
 
 @members_bp.route("/<int:membership_id>/remove", methods=["POST"])
 def remove_member(membership_id: int):
-    """Remove a member from the workspace (owners only)."""
+    """Remove a member from the workspace (owners only, after a confirmation step)."""
     require_role(Role.OWNER)
-    if ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if not confirmed():
+            workspace, member = current_workspace(), services.get_member(current_workspace(), membership_id)
+            confirmation = Confirmation(
+                question=_("Remove %(email)s from %(workspace)s?", email=member.user.email, workspace=workspace.name),
+                consequence=_(
+                    "They lose access at once, are logged out everywhere, and the API tokens they made here are "
+                    "revoked. To let them back in, invite them again."
+                ),
+                yes=_("Yes, remove"),
+                action=request.path,
+                back=url_for("members.list_members"),
+            )
+            return confirmation_page(confirmation, form)
         try:
             services.remove_member(current_workspace(), membership_id)
         except services.LastOwner as error:
@@ -280,9 +295,20 @@ def remove_member(membership_id: int):
 
 @members_bp.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
 def revoke_invitation(invitation_id: int):
-    """Revoke an open invitation (owners only)."""
+    """Revoke an open invitation (owners only, after a confirmation step)."""
     require_role(Role.OWNER)
-    if ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if not confirmed():
+            invitation = services.get_invitation(current_workspace(), invitation_id)
+            confirmation = Confirmation(
+                question=_("Revoke the invitation to %(email)s?", email=invitation.email),
+                consequence=_("The link in their e-mail stops working. To invite them later, send a new invitation."),
+                yes=_("Yes, revoke"),
+                action=request.path,
+                back=url_for("members.list_members"),
+            )
+            return confirmation_page(confirmation, form)
         services.revoke_invitation(current_workspace(), invitation_id, utcnow())
         commit()
         flash(_("Invitation revoked."), "success")

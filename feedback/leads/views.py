@@ -12,6 +12,7 @@ from wtforms.validators import InputRequired, NumberRange
 
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role, Workspace
+from feedback.confirm import Confirmation, confirmation_page, confirmed
 from feedback.exports import csv_stream, dialect_named
 from feedback.extensions import commit, db
 from feedback.forms import LocalisedForm, TextsField, WholeNumberField
@@ -110,11 +111,25 @@ def export_contact(contact_id: int) -> Response:
 
 
 @dashboard_bp.route("/contacts/<int:contact_id>/erase", methods=["POST"])
-def erase_contact(contact_id: int) -> Response:
-    """Delete the person and their consent and score (GDPR Art. 17); their answers stay anonymous."""
+def erase_contact(contact_id: int) -> str | Response:
+    """Delete the person and their consent and score (GDPR Art. 17), after a confirmation step; their answers stay
+    anonymous."""
     require_role(Role.EDITOR)
     contact = services.get_contact(current_workspace().id, contact_id)
-    if ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if not confirmed():
+            confirmation = Confirmation(
+                question=_("Erase contact #%(id)s?", id=contact.id),
+                consequence=_(
+                    "Their name, e-mail address, phone number, consent and score are deleted, and webhook deliveries "
+                    "that name them are erased; their answers stay, without any link to them. This cannot be undone."
+                ),
+                yes=_("Yes, erase"),
+                action=request.path,
+                back=url_for("leads.show_contact", contact_id=contact.id),
+            )
+            return confirmation_page(confirmation, form)
         services.erase(contact)
         commit()
         flash(_("Contact erased. Their answers remain, without any link to them."), "success")

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
+from feedback.confirm import check_undo, flash_with_undo
 from feedback.db_types import utcnow
 from feedback.extensions import commit, db, limiter
 from feedback.forms import AmountField, DayInRange, LocalisedForm, TextsField, WholeNumberField
@@ -113,10 +114,15 @@ def archive_offer(offer_id: int) -> Response:
     require_role(Role.EDITOR)
     offer = services.get_offer(current_workspace().id, offer_id)
     if ConfirmForm().validate_on_submit():
-        restore = request.form.get("restore") == "1"
-        services.set_archived(offer, not restore, utcnow())
+        restore, now = request.form.get("restore") == "1", utcnow()
+        check_undo("offer.end", offer.id, now)
+        services.set_archived(offer, not restore, now)
         commit()
-        flash(_("Offer active again.") if restore else _("Offer ended: no new coupons are issued."), "success")
+        if restore:
+            flash(_("Offer active again."), "success")
+        else:
+            ended = _("Offer ended: no new coupons are issued.")
+            flash_with_undo(ended, "offer.end", offer.id, request.path, {"restore": "1"}, now)
     return redirect(url_for("offers.campaign_offers", campaign_id=offer.campaign_id))
 
 

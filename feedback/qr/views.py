@@ -23,6 +23,7 @@ from feedback.analysis.summaries import Arrivals
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.bounds import page_number
+from feedback.confirm import check_undo, flash_with_undo
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
 from feedback.exports import dialect_named
@@ -95,10 +96,15 @@ def pause_code(code_id: int) -> Response:
     require_role(Role.EDITOR)
     code = services.get_code(current_workspace().id, code_id)
     if ConfirmForm().validate_on_submit():
-        resume = request.form.get("resume") == "1"
-        services.set_paused(code, not resume, utcnow())
+        resume, now = request.form.get("resume") == "1", utcnow()
+        check_undo("code.pause", code.id, now)
+        services.set_paused(code, not resume, now)
         commit()
-        flash(_("Code resumed.") if resume else _("Code paused. Visitors see that the campaign has ended."), "success")
+        if resume:
+            flash(_("Code resumed."), "success")
+        else:
+            paused = _("Code paused. Visitors see that the campaign has ended.")
+            flash_with_undo(paused, "code.pause", code.id, request.path, {"resume": "1"}, now)
     return redirect(url_for("codes.show_code", code_id=code.id))
 
 

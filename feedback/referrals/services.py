@@ -141,6 +141,11 @@ def accept(response: Response, now: datetime) -> bool:
     return bool(result.rowcount)
 
 
+def get_invite(workspace_id: int, invite_id: int) -> Invite:
+    """One invite of the workspace or NotFound."""
+    return get_owned(Invite, workspace_id, invite_id)
+
+
 def revoke(workspace_id: int, invite_id: int, now: datetime) -> Invite:
     """Stop an invite from attributing anything new; the caller commits."""
     invite = get_owned(Invite, workspace_id, invite_id)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug import Response
 
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
+from feedback.confirm import Confirmation, confirmation_page, confirmed
 from feedback.db_types import utcnow
 from feedback.extensions import commit
 from feedback.referrals import services
@@ -42,10 +43,25 @@ def overview(campaign_id: int) -> str:
 
 
 @dashboard_bp.route("/invites/<int:invite_id>/revoke", methods=["POST"])
-def revoke_invite(invite_id: int) -> Response:
-    """Revoke an invite: its link still opens the survey, but nothing more is attributed to it."""
+def revoke_invite(invite_id: int) -> str | Response:
+    """Revoke an invite (after a confirmation step): its link still opens the survey, but nothing more is
+    attributed to it."""
     require_role(Role.EDITOR)
-    if ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if not confirmed():
+            invite = services.get_invite(current_workspace().id, invite_id)
+            confirmation = Confirmation(
+                question=_("Revoke the invite %(code)s?", code=invite.code),
+                consequence=_(
+                    "Its link still opens the survey, but nothing more is attributed to it: no accepted invites, no "
+                    "referral numbers. This cannot be undone."
+                ),
+                yes=_("Yes, revoke"),
+                action=request.path,
+                back=url_for("referral_admin.overview", campaign_id=invite.campaign_id),
+            )
+            return confirmation_page(confirmation, form)
         invite = services.revoke(current_workspace().id, invite_id, utcnow())
         commit()
         flash(_("Invite revoked."), "success")

@@ -90,8 +90,10 @@ def survey_page(
     errors: dict[str, str] | None = None,
     notice: str | None = None,
     status: int = 200,
+    moment: bool = False,
 ) -> Response:
-    """The landing page with one page of the survey."""
+    """The landing page with one page of the survey; `moment`: above it, the request to check the answers and send
+    them again (the page was sent faster than a person reads it)."""
     all_pages = respond.survey_pages(version)
     questions = [q for q in all_pages[page] if q.visible(answers)]
     html = render_template(
@@ -110,6 +112,7 @@ def survey_page(
             "honeypot": respond.HONEYPOT,
             # where a text is missing in the visitor's language: the survey's own language
             "fallback": version.survey.language,
+            "moment": moment,
         },
     )
     return no_store(make_response(html, status))

@@ -8,7 +8,8 @@ goes to this process's writer, which stores the completions that arrive together
 one turn at SQLite's lock) and checks the form's token and the survey's repeat rule inside it. Everything else,
 and every case in doubt, takes the full path of `respond.submit_page`: a response that exists already (a double
 tap, answers saved one by one), several pages, an invite, a completion that a subscriber of ResponseCompleted
-would act on (a coupon offer, webhook subscribers), validation errors, a failed write.
+would act on (a coupon offer, webhook subscribers), validation errors, a first send faster than the minimum
+fill time (the full path asks to take a moment), a failed write.
 
 Nothing is acknowledged before it is stored: the request returns only after the commit that holds its rows.
 """
@@ -227,8 +228,9 @@ def complete_at_once(
     """Complete a new response from this one page through the group commit (`device`: the request's network +
     device signature for the repeat rules); False (nothing stored) when the case
     is not the common one and the full path must take it: the form belongs to another code, version or an invite,
-    the page has errors or is not the last, the completion would set something off, the form's response exists
-    already, or the visitor answered within the survey's repeat period."""
+    the page has errors or is not the last, the completion would set something off, it came too fast for the
+    first time (the full path asks to take a moment), the form's response exists already, or the visitor answered
+    within the survey's repeat period."""
     if state.code_id != setup.code_id or state.version_id != setup.version_id or state.invite_id is not None:
         return False
     all_pages = setup.pages
@@ -238,6 +240,8 @@ def complete_at_once(
         return False
     reasons = respond.bot_signs(form, state, now)
     if setup.sets_off and not reasons:  # likely bots set nothing off
+        return False
+    if respond.needs_a_moment(reasons, state):  # the full path asks to take a moment first
         return False
     workspace_id, touchpoint_id = setup.workspace_id, setup.touchpoint_id
     response = {

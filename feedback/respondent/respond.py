@@ -56,6 +56,9 @@ class FormState:
     shown_at: float  # POSIX seconds when the first page was shown
     #: The personal invite the visitor came through (/i/<code>), if any.
     invite_id: int | None = None
+    #: The "please take a moment" step was shown once: the next send is taken as it comes (flagged if still too
+    #: fast), so a bot cannot be held in a loop and a person is asked only once.
+    reminded: bool = False
 
 
 @dataclass
@@ -67,6 +70,9 @@ class PageResult:
     next_page: int | None
     completed: bool
     response: Response | None
+    #: Sent too fast for the first time: nothing was saved from this page; the page is shown again with its answers
+    #: and the "please take a moment" step (`needs_a_moment`).
+    held: bool = False
 
 
 def new_token() -> str:
@@ -244,6 +250,12 @@ def bot_signs(form: dict[str, list[str]], state: FormState, now: datetime) -> li
     return reasons
 
 
+def needs_a_moment(reasons: list[str], state: FormState) -> bool:
+    """True when the only sign of a bot is the fill time and the form has not asked to take a moment yet: the
+    respondent then sees their answers again with that request instead of silently losing the coupon and invite."""
+    return reasons == ["too_fast"] and not state.reminded
+
+
 def submit_page(
     touchpoint: Touchpoint,
     version: SurveyVersion,
@@ -258,7 +270,8 @@ def submit_page(
 ) -> PageResult:
     """Validate and save one page; complete the response after the last page. Nothing is saved on errors.
     A team device's response (`team`) is flagged: kept and listed, never counted, setting off nothing; so is a
-    completion the repeat rules (`guard`) find to be a possible repeat or the referrer's own invite.
+    completion the repeat rules (`guard`) find to be a possible repeat or the referrer's own invite. The last page
+    sent faster than the minimum fill time for the first time is held (`PageResult.held`): nothing of it is saved.
 
     :raises SurveyChanged: the form was made for another version than the touchpoint shows now.
     """
@@ -273,6 +286,8 @@ def submit_page(
     checked = check_page(all_pages, page, answers, form)
     if checked.errors:
         return PageResult(checked.errors, checked.merged, page, False, existing)
+    if checked.next_page is None and not team and needs_a_moment(bot_signs(form, state, now), state):
+        return PageResult({}, checked.merged, page, False, existing, held=True)
     response = _get_or_create(touchpoint, state, visitor_key, language, now, team)
     for question in all_pages[page]:
         if question.key in checked.parsed:

@@ -4,6 +4,7 @@ and contact steps, and a touchpoint's calendar entry."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import time
@@ -399,6 +400,9 @@ def submit(raw: str) -> Response:
         return pages.survey_page(resolved, version, fresh_state, 0, {}, notice=str(error.message), status=409)
     if result.errors:
         return pages.survey_page(resolved, version, state, page, result.answers, result.errors, status=422)
+    if result.held:  # sent faster than a person reads: the same page, answers kept, asking to take a moment
+        reminded = dataclasses.replace(state, reminded=True)
+        return _with_cookie(pages.survey_page(resolved, version, reminded, page, result.answers, moment=True), fresh)
     if result.completed:  # the code's text from the form state's check: the commit expired the loaded rows
         target = url_for("respondent.thanks", raw=normalise_code(raw), r=state.token)
         return pages.no_store(_with_cookie(redirect(target, 303), fresh))

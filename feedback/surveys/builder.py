@@ -9,17 +9,20 @@ from werkzeug import Response
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.bounds import MAX_BIG_ID, page_number, parse_id
+from feedback.confirm import Confirmation, check_undo, confirmation_page, confirmed, flash_with_undo
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
 from feedback.exports import csv_stream, dialect_named
 from feedback.extensions import commit, db
 from feedback.headers import policy
+from feedback.i18n import current_language
 from feedback.qr.codes import generate_code
 from feedback.qr.models import Code
 from feedback.qr.services import ResolvedCode
 from feedback.respondent import pages, respond
 from feedback.surveys import services
 from feedback.surveys.forms import AttachSurveyForm, LanguagesForm, NewSurveyForm, QuestionForm, SurveySettingsForm
+from feedback.templating import local_time
 from feedback.tenancy import current_role, current_workspace, owned, require_role, scope_blueprint
 from feedback.texts import stored_languages
 from feedback.touchpoints import services as touchpoint_services
@@ -168,12 +171,15 @@ def edit_question(survey_id: int, key: str) -> str | Response:
 
 
 @bp.route("/surveys/<int:survey_id>/questions/<key>/<any(up, down, remove):action>", methods=["POST"])
-def change_question(survey_id: int, key: str, action: str) -> Response:
-    """Move a question up or down, or remove it."""
+def change_question(survey_id: int, key: str, action: str) -> str | Response:
+    """Move a question up or down, or remove it (after a confirmation step)."""
     require_role(Role.EDITOR)
     survey = _survey(survey_id)
     before = survey.current.number
-    if ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if action == "remove" and not confirmed():
+            return _confirm_removal(survey, key, form)
         try:
             if action == "remove":
                 services.remove_question(survey, key)
@@ -186,6 +192,30 @@ def change_question(survey_id: int, key: str, action: str) -> Response:
             commit()
             _changed(survey.id, before)
     return redirect(url_for("survey_builder.show_survey", survey_id=survey.id) + "#questions")
+
+
+def _confirm_removal(survey, key: str, form: ConfirmForm) -> str | Response:  # noqa: ANN001
+    """Ask before removing a question; a question that is gone already leads back to the survey."""
+    question = services.find_question(survey, key)
+    if question is None:
+        flash(_("This question does not exist (any more)."), "error")
+        return redirect(url_for("survey_builder.show_survey", survey_id=survey.id) + "#questions")
+    consequence = (
+        _("New answers no longer include it; the answers given so far stay in the responses and downloads.")
+        if services.response_count(survey.current)
+        else _("Nobody has answered this version yet, so it goes without a trace; you can add it again later.")
+    )
+    text = question.wording(current_language(), fallback=survey.language)
+    return confirmation_page(
+        Confirmation(
+            question=_("Remove the question “%(text)s” from “%(survey)s”?", text=text, survey=survey.name),
+            consequence=consequence,
+            yes=_("Yes, remove"),
+            action=request.path,
+            back=url_for("survey_builder.show_survey", survey_id=survey.id) + "#questions",
+        ),
+        form,
+    )
 
 
 @bp.route("/surveys/<int:survey_id>/preview")
@@ -217,19 +247,35 @@ def archive_survey(survey_id: int) -> Response:
     require_role(Role.EDITOR)
     survey = _survey(survey_id)
     if ConfirmForm().validate_on_submit():
-        restore = request.form.get("restore") == "1"
-        services.set_archived(survey, not restore, utcnow())
+        restore, now = request.form.get("restore") == "1", utcnow()
+        check_undo("survey.archive", survey.id, now)
+        services.set_archived(survey, not restore, now)
         commit()
-        flash(_("Survey restored.") if restore else _("Survey archived."), "success")
+        if restore:
+            flash(_("Survey restored."), "success")
+        else:
+            flash_with_undo(_("Survey archived."), "survey.archive", survey.id, request.path, {"restore": "1"}, now)
     return redirect(url_for("survey_builder.show_survey", survey_id=survey.id))
 
 
 @bp.route("/surveys/<int:survey_id>/delete", methods=["POST"])
-def delete_survey(survey_id: int) -> Response:
-    """Delete a survey that was never answered and is on no touchpoint."""
+def delete_survey(survey_id: int) -> str | Response:
+    """Delete a survey that was never answered and is on no touchpoint (after a confirmation step)."""
     require_role(Role.EDITOR)
     survey = _survey(survey_id)
-    if ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if not confirmed():
+            confirmation = Confirmation(
+                question=_("Delete the survey “%(name)s”?", name=survey.name),
+                consequence=_(
+                    "Its questions and all its versions are deleted; it was never answered. This cannot be undone."
+                ),
+                yes=_("Yes, delete"),
+                action=request.path,
+                back=url_for("survey_builder.show_survey", survey_id=survey.id),
+            )
+            return confirmation_page(confirmation, form)
         try:
             services.delete_survey(survey)
         except services.SurveyInUse as error:
@@ -280,17 +326,35 @@ def export_responses(survey_id: int) -> Response:
 
 
 @bp.route("/responses/<int(max=9223372036854775807):response_id>/delete", methods=["POST"])
-def delete_response(response_id: int) -> Response:
-    """Erase one response with all its answers."""
+def delete_response(response_id: int) -> str | Response:
+    """Erase one response with all its answers (after a confirmation step)."""
     require_role(Role.EDITOR)
     target = parse_id(request.form.get("survey_id"))
-    if ConfirmForm().validate_on_submit():
+    back = url_for("survey_builder.list_responses", survey_id=_survey(target).id) if target else None
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if not confirmed():
+            response = services.get_response(current_workspace().id, response_id)
+            confirmation = Confirmation(
+                question=_(
+                    "Delete the response #%(id)s of %(when)s?",
+                    id=response.id,
+                    when=local_time(response.completed_at or response.started_at, style="short"),
+                ),
+                consequence=_(
+                    "Its answers leave every rating, list and download, and webhook deliveries that name it are "
+                    "erased. This cannot be undone."
+                ),
+                yes=_("Yes, delete"),
+                action=request.path,
+                back=back or url_for("survey_builder.list_surveys"),
+                fields={"survey_id": str(target)} if target else {},
+            )
+            return confirmation_page(confirmation, form)
         services.delete_response(current_workspace().id, response_id)
         commit()
         flash(_("Response deleted."), "success")
-    if target:
-        return redirect(url_for("survey_builder.list_responses", survey_id=_survey(target).id))
-    return redirect(url_for("survey_builder.list_surveys"))
+    return redirect(back or url_for("survey_builder.list_surveys"))
 
 
 @bp.route("/touchpoints/<int:touchpoint_id>/survey", methods=["POST"])

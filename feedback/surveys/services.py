@@ -133,6 +133,11 @@ def _find(version: SurveyVersion, key: str) -> Question:
     raise InvalidQuestion(_l("This question does not exist (any more)."))
 
 
+def find_question(survey: Survey, key: str) -> QuestionSpec | None:
+    """The current version's question with this key, or None."""
+    return next((spec for spec in survey.current.specs() if spec.key == key), None)
+
+
 def update_question(survey: Survey, key: str, spec: QuestionSpec) -> Question:
     """Replace a question's content (in a new version if needed); its key may change only while unanswered."""
     version = editable_version(survey)
@@ -290,6 +295,11 @@ def responses_page(survey: Survey, before_id: int | None, limit: int = 50, shown
     if shown in ("counted", "kept"):
         query = query.where(Response.flagged.is_(shown == "kept"))
     return list(db.session.scalars(query))
+
+
+def get_response(workspace_id: int, response_id: int) -> Response:
+    """One response of the workspace or NotFound."""
+    return get_owned(Response, workspace_id, response_id)
 
 
 def delete_response(workspace_id: int, response_id: int, now: datetime | None = None) -> None:

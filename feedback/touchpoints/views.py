@@ -18,6 +18,7 @@ from feedback.analysis.charts import sparkline
 from feedback.analysis.services import TREND_DAYS, Traffic, code_arrivals, code_traffic, empty_traffic, traffic
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
+from feedback.confirm import check_undo, flash_with_undo
 from feedback.db_types import utcnow
 from feedback.extensions import commit, db
 from feedback.headers import policy
@@ -332,10 +333,15 @@ def archive_campaign(campaign_id: int):
     require_role(Role.EDITOR)
     campaign = services.get_campaign(current_workspace().id, campaign_id)
     if ConfirmForm().validate_on_submit():
-        restore = request.form.get("restore") == "1"
-        services.set_campaign_archived(campaign, not restore, utcnow())
+        restore, now = request.form.get("restore") == "1", utcnow()
+        check_undo("campaign.archive", campaign.id, now)
+        services.set_campaign_archived(campaign, not restore, now)
         commit()
-        flash(_("Campaign restored.") if restore else _("Campaign archived."), "success")
+        if restore:
+            flash(_("Campaign restored."), "success")
+        else:
+            undo = {"restore": "1"}
+            flash_with_undo(_("Campaign archived."), "campaign.archive", campaign.id, request.path, undo, now)
     return redirect(url_for("touchpoints.show_campaign", campaign_id=campaign.id))
 
 
@@ -507,8 +513,13 @@ def archive_touchpoint(touchpoint_id: int):
     require_role(Role.EDITOR)
     touchpoint = services.get_touchpoint(current_workspace().id, touchpoint_id)
     if ConfirmForm().validate_on_submit():
-        restore = request.form.get("restore") == "1"
-        services.set_touchpoint_archived(touchpoint, not restore, utcnow())
+        restore, now = request.form.get("restore") == "1", utcnow()
+        check_undo("touchpoint.archive", touchpoint.id, now)
+        services.set_touchpoint_archived(touchpoint, not restore, now)
         commit()
-        flash(_("Touchpoint restored.") if restore else _("Touchpoint archived."), "success")
+        if restore:
+            flash(_("Touchpoint restored."), "success")
+        else:
+            undo = {"restore": "1"}
+            flash_with_undo(_("Touchpoint archived."), "touchpoint.archive", touchpoint.id, request.path, undo, now)
     return redirect(url_for("touchpoints.show_touchpoint", touchpoint_id=touchpoint.id))

@@ -9,6 +9,7 @@ from flask_login import current_user
 from feedback.auth.forms import ConfirmForm
 from feedback.auth.models import Role
 from feedback.bounds import MAX_BIG_ID, parse_id
+from feedback.confirm import Confirmation, check_undo, confirmation_page, confirmed, flash_with_undo
 from feedback.db_types import utcnow
 from feedback.extensions import commit, db
 from feedback.leads.services import may_identify_contacts
@@ -123,11 +124,15 @@ def pause(endpoint_id: int) -> Response:
     """Pause (or with resume=1 resume) an endpoint."""
     endpoint, valid = _owner_action(endpoint_id)
     if valid:
-        resume = request.form.get("resume") == "1"
-        services.set_paused(endpoint, not resume, utcnow())
+        resume, now = request.form.get("resume") == "1", utcnow()
+        check_undo("webhook.pause", endpoint.id, now)
+        services.set_paused(endpoint, not resume, now)
         commit()
-        paused = _("Webhook paused: nothing is sent to it until you resume it.")
-        flash(_("Webhook resumed.") if resume else paused, "success")
+        if resume:
+            flash(_("Webhook resumed."), "success")
+        else:
+            paused = _("Webhook paused: nothing is sent to it until you resume it.")
+            flash_with_undo(paused, "webhook.pause", endpoint.id, request.path, {"resume": "1"}, now)
     return redirect(url_for("webhooks.show_endpoint", endpoint_id=endpoint.id))
 
 
@@ -154,9 +159,21 @@ def send_ping(endpoint_id: int) -> Response:
 
 
 @bp.route("/<int:endpoint_id>/delete", methods=["POST"])
-def delete(endpoint_id: int) -> Response:
-    """Remove an endpoint and its log."""
+def delete(endpoint_id: int) -> str | Response:
+    """Remove an endpoint and its log (after a confirmation step)."""
     endpoint, valid = _owner_action(endpoint_id)
+    if valid and not confirmed():
+        confirmation = Confirmation(
+            question=_("Delete the webhook to %(url)s?", url=endpoint.url),
+            consequence=_(
+                "Nothing more is sent to it, and its delivery log is deleted, including deliveries still waiting. "
+                "This cannot be undone."
+            ),
+            yes=_("Yes, delete"),
+            action=request.path,
+            back=url_for("webhooks.show_endpoint", endpoint_id=endpoint.id),
+        )
+        return confirmation_page(confirmation, ConfirmForm())
     if valid:
         services.delete_endpoint(endpoint)
         commit()

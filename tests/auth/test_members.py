@@ -132,7 +132,8 @@ def test_the_last_owner_cannot_be_demoted_or_removed(client, auth, make_user, ma
         f"/w/{workspace.slug}/members/{membership.id}/role", data={"role": "viewer"}, follow_redirects=True
     )
     assert "at least one owner" in page.get_data(as_text=True)
-    page = client.post(f"/w/{workspace.slug}/members/{membership.id}/remove", follow_redirects=True)
+    remove = f"/w/{workspace.slug}/members/{membership.id}/remove"
+    page = client.post(remove, data={"confirm": "1"}, follow_redirects=True)
     assert "at least one owner" in page.get_data(as_text=True)
     db.session.refresh(membership)
     assert membership.role == "owner"
@@ -146,7 +147,7 @@ def test_owner_changes_a_role_and_removes_a_member(client, auth, make_user, make
     client.post(f"/w/{workspace.slug}/members/{membership.id}/role", data={"role": "viewer"})
     db.session.refresh(membership)
     assert membership.role == "viewer"
-    client.post(f"/w/{workspace.slug}/members/{membership.id}/remove")
+    client.post(f"/w/{workspace.slug}/members/{membership.id}/remove", data={"confirm": "1"})
     assert db.session.get(Membership, membership.id) is None
 
 
@@ -199,7 +200,7 @@ def test_two_owners_removing_each_other_at_once_leave_one_owner(make_app, make_u
 
     def remove(browser, membership_id: int) -> None:  # noqa: ANN001
         start.wait()
-        statuses.append(browser.post(f"/w/{slug}/members/{membership_id}/remove").status_code)
+        statuses.append(browser.post(f"/w/{slug}/members/{membership_id}/remove", data={"confirm": "1"}).status_code)
 
     threads = [
         threading.Thread(target=remove, args=(browsers["a@example.com"], members[b_id])),

@@ -70,7 +70,7 @@ def test_a_removed_member_loses_sessions_and_tokens_and_a_viewer_keeps_reading(
     hook = {"url": "https://crm.example/hook", "events": ["response.completed"]}
     assert app.test_client().get("/api/v1/campaigns", headers=gone).status_code == 200
 
-    assert owner_browser.post(f"/w/{slug}/members/{ids[leaver_id]}/remove").status_code == 302
+    assert owner_browser.post(f"/w/{slug}/members/{ids[leaver_id]}/remove", data={"confirm": "1"}).status_code == 302
     assert owner_browser.post(f"/w/{slug}/members/{ids[demoted_id]}/role", data={"role": "viewer"}).status_code == 302
     assert leaver_browser.get("/account").status_code == 302  # every session of the removed member ended
     api = app.test_client()

@@ -15,6 +15,12 @@ from tests.browser.conftest import PHONE
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture
+def live_config() -> dict[str, object]:
+    """The browser answers within a second: no "please take a moment" step (tests/surveys/test_take_a_moment.py)."""
+    return {"SURVEY_MIN_FILL_SECONDS": 0}
+
 ALL_TYPES = [
     QuestionSpec(
         "nps",

@@ -121,7 +121,7 @@ def test_contacts_can_be_exported_and_erased_without_a_trace(app, client, fair) 
     assert export["contact"]["email"] == "ben@example.com" and export["responses"][0]["answers"]["follow_up"] == "offer"
     assert {e["activity"] for e in export["score_history"]} == {"scan", "completed", "promoter", "follow_up"}
     assert count(WebhookDelivery) == 1
-    erased = client.post(f"/w/{workspace.slug}/contacts/{contact.id}/erase")
+    erased = client.post(f"/w/{workspace.slug}/contacts/{contact.id}/erase", data={"confirm": "1"})
     assert erased.status_code == 302
     db.session.commit()
     assert count(Contact) == 0 and count(ScoreEvent) == 0
@@ -313,7 +313,7 @@ def test_an_unconfirmed_contact_is_never_sent_to_the_crm_and_stays_unconfirmed(a
     assert count(WebhookDelivery) == sent  # no lead.qualified with Anna's address and someone else's name
 
     first = db.session.scalar(sa.select(Contact).where(Contact.name == "Anna"))
-    client.post(f"/w/{workspace.slug}/contacts/{first.id}/erase")
+    client.post(f"/w/{workspace.slug}/contacts/{first.id}/erase", data={"confirm": "1"})
     db.session.commit()
     db.session.refresh(copy)
     assert (copy.unconfirmed, copy.same_address_as) == (True, None)  # erasing Anna confirms nobody

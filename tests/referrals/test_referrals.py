@@ -144,7 +144,7 @@ def test_dashboard_shows_referral_numbers_and_revokes(app, client, auth, code) -
     invite = db.session.scalar(sa.select(Invite))
     assert f"{invite.code[:4]}-{invite.code[4:8]}" in html and "0.50" in html and "100.0%" in html
     assert "no interval" in html  # k on 2 respondents: a bootstrap needs at least 10
-    client.post(f"/w/{slug}/invites/{invite.id}/revoke")
+    client.post(f"/w/{slug}/invites/{invite.id}/revoke", data={"confirm": "1"})
     db.session.refresh(invite)
     assert invite.revoked_at is not None
 

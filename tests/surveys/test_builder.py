@@ -110,9 +110,9 @@ def test_moving_and_removing_questions_keeps_conditions_valid(client, workspace)
     base = f"/w/{workspace.slug}/surveys/{survey.id}/questions"
     page = client.post(f"{base}/reason/up", follow_redirects=True).get_data(as_text=True)
     assert "must stay after the question" in page
-    page = client.post(f"{base}/nps/remove", follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"{base}/nps/remove", data={"confirm": "1"}, follow_redirects=True).get_data(as_text=True)
     assert "Another question depends on this one" in page
-    client.post(f"{base}/reason/remove")
+    client.post(f"{base}/reason/remove", data={"confirm": "1"})
     db.session.expire_all()
     assert [q.key for q in db.session.get(Survey, survey.id).current.questions] == ["nps"]
 
@@ -137,13 +137,13 @@ def test_a_survey_in_use_cannot_be_deleted_only_archived(client, workspace, make
     touchpoint = make_touchpoint(campaign=make_campaign(workspace=workspace))
     services.attach(touchpoint, survey)
     db.session.commit()
-    page = client.post(f"/w/{workspace.slug}/surveys/{survey.id}/delete", follow_redirects=True)
+    page = client.post(f"/w/{workspace.slug}/surveys/{survey.id}/delete", data={"confirm": "1"}, follow_redirects=True)
     assert "Archive it instead" in page.get_data(as_text=True) and count(Survey) == 1
     client.post(f"/w/{workspace.slug}/surveys/{survey.id}/archive")
     db.session.refresh(survey)
     assert survey.is_archived
     unused = _survey(workspace, name="Unbenutzt")
-    client.post(f"/w/{workspace.slug}/surveys/{unused.id}/delete")
+    client.post(f"/w/{workspace.slug}/surveys/{unused.id}/delete", data={"confirm": "1"})
     assert count(Survey) == 1
 
 

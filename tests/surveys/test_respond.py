@@ -17,6 +17,8 @@ from feedback.texts import Texts
 from tests.helpers import count
 from tests.phone import PHONE, Respondent, answer_all, form_fields, open_form
 
+pytestmark = pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)  # tests answer at once: no bot flag
+
 
 @pytest.fixture
 def code(app, make_touchpoint, make_survey, make_code):  # noqa: ANN201
@@ -104,6 +106,7 @@ def test_a_visitor_who_answered_sees_already_answered(client, code) -> None:
     assert count(Response) == 1
 
 
+@pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=30)
 def test_honeypot_and_instant_answers_are_kept_but_flagged(client, code) -> None:
     answer_all(client, code, open_form(client, code), leave_empty="http://spam.example")
     stored = db.session.scalar(sa.select(Response))

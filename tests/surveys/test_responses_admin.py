@@ -18,6 +18,8 @@ from feedback.texts import Texts
 from tests.helpers import count
 from tests.phone import PHONE, answer_all, open_form
 
+pytestmark = pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)  # tests answer at once: no bot flag
+
 
 @pytest.fixture
 def answered(app, client, auth, make_user, make_workspace, make_campaign, make_touchpoint):  # noqa: ANN201
@@ -45,7 +47,7 @@ def test_responses_are_listed_with_their_answers(client, answered) -> None:
 def test_a_response_can_be_deleted_with_all_its_answers(client, answered) -> None:
     workspace, survey, _code = answered
     target = db.session.scalar(sa.select(Response.id).order_by(Response.id))
-    client.post(f"/w/{workspace.slug}/responses/{target}/delete", data={"survey_id": survey.id})
+    client.post(f"/w/{workspace.slug}/responses/{target}/delete", data={"survey_id": survey.id, "confirm": "1"})
     assert count(Response) == 1
     assert db.session.scalar(sa.select(sa.func.count()).where(Answer.response_id == target)) == 0
 

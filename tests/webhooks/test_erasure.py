@@ -119,8 +119,8 @@ def test_erased_responses_and_contacts_leave_no_trace_in_the_outbox_and_nothing_
 
     # erased from the dashboard, through the API and by the services the command line uses
     base = f"/w/{workspace.slug}"
-    assert client.post(f"{base}/responses/{greta[0]}/delete").status_code == 302
-    assert client.post(f"{base}/contacts/{greta[1]}/erase").status_code == 302
+    assert client.post(f"{base}/responses/{greta[0]}/delete", data={"confirm": "1"}).status_code == 302
+    assert client.post(f"{base}/contacts/{greta[1]}/erase", data={"confirm": "1"}).status_code == 302
     assert client.delete(f"/api/v1/responses/{hannes[0]}", headers=api).status_code == 204
     assert client.delete(f"/api/v1/contacts/{hannes[1]}", headers=api).status_code == 204
     survey_services.delete_response(workspace.id, ida[0])

@@ -345,7 +345,7 @@ def test_owners_add_webhooks_and_see_the_log_and_secret(app, client, auth, shop,
         "pending",
         0,
     )
-    client.post(f"{base}/{endpoint.id}/delete")
+    client.post(f"{base}/{endpoint.id}/delete", data={"confirm": "1"})
     assert count(WebhookEndpoint) == 0 and count(WebhookDelivery) == 0
 
 
