@@ -61,7 +61,7 @@ CAMPAIGNS: list[tuple[tp.CampaignData, list[tp.TouchpointData]]] = [
                 3000,
                 "Café Nordlicht, Schanze",
             ),
-            tp.TouchpointData("Kassenbon-QR", Channel.RECEIPT, Phase.DECISION, Decimal("150"), 12000, "All shops"),
+            tp.TouchpointData("Kassenbon-QR", Channel.RECEIPT, Phase.DECISION, Decimal("150"), 12000, "Alle Läden"),
             tp.TouchpointData("Verpackung 250 g", Channel.PACKAGING, Phase.RETENTION, Decimal("1800"), 20000),
             tp.TouchpointData(
                 "Kundenkarte-Mailing",
@@ -69,7 +69,7 @@ CAMPAIGNS: list[tuple[tp.CampaignData, list[tp.TouchpointData]]] = [
                 Phase.RETENTION,
                 Decimal("2600"),
                 4000,
-                "Loyalty customers",
+                "Stammkundschaft",
             ),
             tp.TouchpointData(
                 "Empfehlungskarte",
@@ -77,7 +77,7 @@ CAMPAIGNS: list[tuple[tp.CampaignData, list[tp.TouchpointData]]] = [
                 Phase.ADVOCACY,
                 Decimal("200"),
                 2000,
-                "Handed out with every order",
+                "Liegt jeder Bestellung bei",
             ),
         ],
     ),
@@ -206,14 +206,32 @@ LANDINGS = {
 }
 
 
+#: The same landing pages for the demo's Turkish and Polish visitors: (headline, text) per language.
+LANDINGS_MORE = {
+    "Plakat Hauptbahnhof": {
+        "tr": ("Bahar kavurmamız geldi", "Meyvemsi, hafif ve Hamburg'da taze kavruldu. Fikrinizi söyleyin."),
+        "pl": ("Nasza wiosenna palona kawa już jest", "Owocowa, jasna, świeżo palona w Hamburgu. Prosimy o opinię."),
+    },
+    "Messestand INTERNORGA": {
+        "tr": ("Standımızı ziyaret ettiğiniz için teşekkürler!", "Kafeniz, ofisiniz veya restoranınız için kahve."),
+        "pl": ("Dziękujemy za odwiedzenie naszego stoiska!", "Kawa dla Państwa kawiarni, biura lub restauracji."),
+    },
+    "Kassenbon-QR": {
+        "tr": ("Alışverişiniz için teşekkürler", "Ziyaretiniz nasıldı? Görüşünüz daha iyi olmamıza yardımcı olur."),
+        "pl": ("Dziękujemy za zakupy", "Jak minęła wizyta? Państwa opinia pomaga nam być lepszymi."),
+    },
+}
+
+
 def _demo_landing(touchpoint: Touchpoint) -> None:
     """Fill the landing page of a demo touchpoint once (never over a marketer's own texts)."""
     landing = LANDINGS.get(touchpoint.name)
     if landing is None or touchpoint.headline_texts:
         return
     headline_de, headline_en, body_de, body_en, extras = landing
-    touchpoint.headline_texts = {"de": headline_de, "en": headline_en}
-    touchpoint.body_texts = {"de": body_de, "en": body_en}
+    more = LANDINGS_MORE.get(touchpoint.name, {})
+    touchpoint.headline_texts = {"de": headline_de, "en": headline_en} | {k: v[0] for k, v in more.items()}
+    touchpoint.body_texts = {"de": body_de, "en": body_en} | {k: v[1] for k, v in more.items()}
     touchpoint.cta_url = extras.get("cta_url")
     touchpoint.cta_label = extras.get("cta_label", {})
     touchpoint.phone = extras.get("phone", "")

@@ -41,7 +41,7 @@ def _nps() -> QuestionSpec:
             es="¿Qué probabilidad hay de que nos recomiende a un amigo o colega?",
             it="Quanto è probabile che ci raccomandi a un amico o a un collega?",
             nl="Hoe waarschijnlijk is het dat u ons aanbeveelt bij een vriend of collega?",
-            pl="Jak prawdopodobne jest, że polecisz nas znajomemu lub współpracownikowi?",
+            pl="Jak prawdopodobne jest, że polecą nas Państwo znajomemu lub współpracownikowi?",
             tr="Bizi bir arkadaşınıza veya iş arkadaşınıza tavsiye etme olasılığınız nedir?",
         ),
         low_label=NPS_LOW,
@@ -61,7 +61,7 @@ def _reason() -> QuestionSpec:
             es="¿Cuál es el motivo principal de su puntuación?",
             it="Qual è il motivo principale del suo punteggio?",
             nl="Wat is de belangrijkste reden voor uw score?",
-            pl="Jaki jest główny powód Twojej oceny?",
+            pl="Jaki jest główny powód Państwa oceny?",
             tr="Puanınızın temel nedeni nedir?",
         ),
         wording_key="nps",
@@ -82,7 +82,7 @@ def _reason() -> QuestionSpec:
             es="¿Qué es lo que más le ha gustado?",
             it="Che cosa le è piaciuto di più?",
             nl="Wat vond u het beste?",
-            pl="Co podobało Ci się najbardziej?",
+            pl="Co podobało się Państwu najbardziej?",
             tr="En çok neyi beğendiniz?",
         ),
     )
@@ -184,7 +184,7 @@ TEMPLATES: tuple[SurveyTemplate, ...] = (
                     es="¿Qué tan satisfecho está con su compra?",
                     it="Quanto è soddisfatto del suo acquisto?",
                     nl="Hoe tevreden bent u over uw aankoop?",
-                    pl="Jak bardzo jesteś zadowolony z zakupu?",
+                    pl="Jak bardzo są Państwo zadowoleni z zakupu?",
                     tr="Satın aldığınız üründen ne kadar memnunsunuz?",
                 )
             ),
@@ -220,7 +220,7 @@ TEMPLATES: tuple[SurveyTemplate, ...] = (
                     es="¿Qué tan satisfecho quedó con la conversación en nuestro stand?",
                     it="Quanto è stato soddisfatto del colloquio presso il nostro stand?",
                     nl="Hoe tevreden was u over het gesprek op onze stand?",
-                    pl="Jak bardzo byłeś zadowolony z rozmowy na naszym stoisku?",
+                    pl="Jak bardzo byli Państwo zadowoleni z rozmowy na naszym stoisku?",
                     tr="Standımızdaki görüşmeden ne kadar memnun kaldınız?",
                 )
             ),
@@ -236,7 +236,7 @@ TEMPLATES: tuple[SurveyTemplate, ...] = (
                     es="¿Desea que nos pongamos en contacto con usted?",
                     it="Desidera essere ricontattato?",
                     nl="Wilt u dat we contact met u opnemen?",
-                    pl="Czy chcesz, abyśmy się z Tobą skontaktowali?",
+                    pl="Czy chcą Państwo, abyśmy się z Państwem skontaktowali?",
                     tr="Sizinle iletişime geçmemizi ister misiniz?",
                 ),
                 options=(
@@ -297,7 +297,7 @@ TEMPLATES: tuple[SurveyTemplate, ...] = (
                     es="En general, ¿qué tan satisfecho está con nosotros?",
                     it="Nel complesso, quanto è soddisfatto di noi?",
                     nl="Hoe tevreden bent u in het algemeen over ons?",
-                    pl="Jak bardzo jesteś ogólnie z nas zadowolony?",
+                    pl="Jak bardzo są Państwo ogólnie z nas zadowoleni?",
                     tr="Genel olarak bizden ne kadar memnunsunuz?",
                 )
             ),
@@ -312,7 +312,7 @@ TEMPLATES: tuple[SurveyTemplate, ...] = (
                     es="¿Qué probabilidad hay de que vuelva a comprarnos?",
                     it="Quanto è probabile che acquisti di nuovo da noi?",
                     nl="Hoe waarschijnlijk is het dat u opnieuw bij ons koopt?",
-                    pl="Jak prawdopodobne jest, że ponownie u nas kupisz?",
+                    pl="Jak prawdopodobne jest, że ponownie zrobią Państwo u nas zakupy?",
                     tr="Bizden tekrar alışveriş yapma olasılığınız nedir?",
                 ),
                 low_label=Texts.of(
