@@ -28,7 +28,7 @@ CAMPAIGNS: list[tuple[tp.CampaignData, list[tp.TouchpointData]]] = [
     (
         tp.CampaignData(
             name="Frühjahr 2026: Neue Röstung",
-            description="Launch of the spring roast in the city: posters, flyers, ads and the shops.",
+            description="Start der Frühjahrsröstung in der Stadt: Plakate, Flyer, Anzeigen und die Läden.",
             starts_on=date(2026, 3, 1),
             ends_on=date(2026, 6, 30),
             budget=Decimal("18500.00"),
@@ -84,7 +84,7 @@ CAMPAIGNS: list[tuple[tp.CampaignData, list[tp.TouchpointData]]] = [
     (
         tp.CampaignData(
             name="Messe & Events 2026",
-            description="Trade fairs and tastings for cafés, offices and restaurants (B2B).",
+            description="Messen und Verkostungen für Cafés, Büros und Restaurants (B2B).",
             starts_on=date(2026, 2, 1),
             ends_on=date(2026, 11, 30),
             budget=Decimal("24000.00"),

@@ -6,7 +6,13 @@ import pytest
 
 from tests.browser.conftest import PHONE
 
-pytestmark = [pytest.mark.browser, pytest.mark.app_config(SURVEY_MIN_FILL_SECONDS=0)]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_config() -> dict[str, object]:
+    """The test answers at once: no minimum time."""
+    return {"SURVEY_MIN_FILL_SECONDS": 0}
 
 
 def _fits_the_screen(page) -> bool:  # noqa: ANN001 - a Playwright Page

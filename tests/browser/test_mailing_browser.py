@@ -47,7 +47,7 @@ def test_mailing_upload_download_and_the_recipients_notice(
     assert page.get_by_role("cell", name="K-1002").is_visible()
     screenshot(page, "mailing-batch-desktop")
     with page.expect_download() as download:
-        page.get_by_role("link", name="Serienbrief-CSV").first.click()
+        page.get_by_role("link", name="Serienbrief-Datei (CSV, maschinenlesbar)").click()
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["reference"] for r in rows] == ["K-1001", "K-1002", "K-1003"]
