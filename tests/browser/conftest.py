@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -99,3 +100,37 @@ def log_in(page, base: str, email: str, password: str | None = None) -> None:  #
     page.get_by_label("Passwort").fill(password or PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
     page.wait_for_url("**/w/**")
+
+
+#: Dashboard pages that are downloads or need a form's POST, not pages to look at.
+NOT_PAGES = re.compile(r"\.(csv|zip|pdf|json|png|svg|<fmt>)$|/qr\.")
+
+
+def dashboard_paths(app, slug: str) -> list[str]:  # noqa: ANN001
+    """Every GET page inside the workspace, with ids of its first objects (on the demo data)."""
+    import sqlalchemy as sa
+
+    from feedback.extensions import db
+
+    ids = {}
+    for param, table in {
+        "campaign_id": "campaign", "touchpoint_id": "touchpoint", "code_id": "code", "batch_id": "code_batch",
+        "contact_id": "contact", "survey_id": "survey", "endpoint_id": "webhook_endpoint",
+    }.items():  # fmt: skip
+        ids[param] = db.session.scalar(sa.select(sa.func.min(db.metadata.tables[table].c.id)))
+    campaign = ids["campaign_id"]
+    touchpoint = db.session.scalar(sa.text("SELECT min(id) FROM touchpoint WHERE campaign_id = :c"), {"c": campaign})
+    ids["touchpoint_id"] = touchpoint
+    ids["key"] = db.session.scalar(sa.text("SELECT min(key) FROM question"))
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/w/<ws>") or "GET" not in rule.methods or NOT_PAGES.search(rule.rule):
+            continue
+        path = rule.rule.replace("<ws>", slug)
+        for name in rule.arguments - {"ws"}:
+            if name not in ids:
+                break
+            path = re.sub(rf"<(?:[a-z]+(?:\([^)]*\))?:)?{name}>", str(ids[name]), path)
+        else:
+            paths.append(path)
+    return sorted(paths)
