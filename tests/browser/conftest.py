@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "_artifacts"
+GUIDE_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
 #: Headless Chromium says "HeadlessChrome", which crawler lists (rightly) flag as a bot; people's browsers don't.
 PHONE_UA = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
@@ -89,6 +90,30 @@ def screenshot():  # noqa: ANN201
         return path
 
     return take
+
+
+def guide_shot(target, name: str, clip_to: object | None = None, full_page: bool = True) -> None:  # noqa: ANN001
+    """Photograph a page or one element of it (a locator) for tests/_artifacts/ and, with
+    FEEDBACK_GUIDE_SCREENSHOTS=1, for the user guide (docs/img/NAME.png); `clip_to` (a locator) cuts a long page off
+    below that element."""
+    options: dict[str, object] = {}
+    if hasattr(target, "bounding_box"):  # an element: just its box
+        pass
+    elif clip_to is not None:
+        box = clip_to.bounding_box()
+        top = target.evaluate("window.scrollY")
+        width = target.viewport_size["width"]
+        options = {
+            "full_page": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": box["y"] + top + box["height"] + 16},
+        }
+    else:
+        options = {"full_page": full_page}
+    ARTIFACTS.mkdir(exist_ok=True)
+    target.screenshot(path=str(ARTIFACTS / f"guide-{name}.png"), **options)
+    if os.environ.get("FEEDBACK_GUIDE_SCREENSHOTS") == "1":
+        GUIDE_IMAGES.mkdir(parents=True, exist_ok=True)
+        target.screenshot(path=str(GUIDE_IMAGES / f"{name}.png"), **options)
 
 
 def log_in(page, base: str, email: str, password: str | None = None) -> None:  # noqa: ANN001
