@@ -1,6 +1,7 @@
 """Every dashboard page on the demo data, in Chromium at desktop size, passes axe-core's WCAG 2.1 A/AA rules without a
 serious or critical violation: the GET pages of a workspace, the account, the API docs, each ratings tab and a
-filter, a confirmation page and the undo message after archiving."""
+filter, a confirmation page and the undo message after archiving; on a phone, the survey with its language menu
+open and the "please take a moment" step as well."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from feedback.api.models import Scope
 from feedback.cli import load_demo
 from feedback.db_types import utcnow
 from feedback.extensions import db
+from feedback.qr.models import Code
+from feedback.surveys.models import Survey
 from feedback.touchpoints.models import Touchpoint
 from feedback.webhooks import services as webhook_services
 from feedback.webhooks.models import WebhookEndpoint
-from tests.browser.conftest import DESKTOP, dashboard_paths, log_in
+from tests.browser.conftest import DESKTOP, PHONE, dashboard_paths, log_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -79,4 +82,23 @@ def test_no_dashboard_page_has_a_serious_accessibility_violation(app, browser, l
     page.locator(".flash--undo").wait_for()
     problems += _violations(axe, page, "undo archive touchpoint")
     desk.close()
+
+    # on a phone: the survey with its language menu open, and the "please take a moment" step
+    quick = db.session.scalar(
+        sa.select(Code.code)
+        .join(Touchpoint, Touchpoint.id == Code.touchpoint_id)
+        .join(Survey, Survey.id == Touchpoint.survey_id)
+        .where(Survey.name == "NPS + Grund", Code.batch_id.is_(None))
+    )
+    phone = browser.new_context(**PHONE, locale="de-DE", extra_http_headers={"Accept-Language": "de-DE"})
+    customer = phone.new_page()
+    customer.goto(f"{live_server}/t/{quick}")
+    problems += _violations(axe, customer, "survey on a phone")
+    customer.locator(".langs details").evaluate("menu => { menu.open = false; }")
+    customer.locator("label[for=q_nps_9]").click()  # answered at once: faster than anyone reads
+    customer.get_by_role("button", name="Weiter").click()
+    customer.get_by_role("button", name="Senden").click()
+    customer.get_by_text("Bitte nehmen Sie sich einen Moment Zeit").wait_for()
+    problems += _violations(axe, customer, "take a moment on a phone")
+    phone.close()
     assert not problems, "\n".join(problems)
