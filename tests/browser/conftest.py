@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "_artifacts"
+GUIDE_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
 #: Headless Chromium says "HeadlessChrome", which crawler lists (rightly) flag as a bot; people's browsers don't.
 PHONE_UA = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
@@ -90,6 +92,30 @@ def screenshot():  # noqa: ANN201
     return take
 
 
+def guide_shot(target, name: str, clip_to: object | None = None, full_page: bool = True) -> None:  # noqa: ANN001
+    """Photograph a page or one element of it (a locator) for tests/_artifacts/ and, with
+    FEEDBACK_GUIDE_SCREENSHOTS=1, for the user guide (docs/img/NAME.png); `clip_to` (a locator) cuts a long page off
+    below that element."""
+    options: dict[str, object] = {}
+    if hasattr(target, "bounding_box"):  # an element: just its box
+        pass
+    elif clip_to is not None:
+        box = clip_to.bounding_box()
+        top = target.evaluate("window.scrollY")
+        width = target.viewport_size["width"]
+        options = {
+            "full_page": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": box["y"] + top + box["height"] + 16},
+        }
+    else:
+        options = {"full_page": full_page}
+    ARTIFACTS.mkdir(exist_ok=True)
+    target.screenshot(path=str(ARTIFACTS / f"guide-{name}.png"), **options)
+    if os.environ.get("FEEDBACK_GUIDE_SCREENSHOTS") == "1":
+        GUIDE_IMAGES.mkdir(parents=True, exist_ok=True)
+        target.screenshot(path=str(GUIDE_IMAGES / f"{name}.png"), **options)
+
+
 def log_in(page, base: str, email: str, password: str | None = None) -> None:  # noqa: ANN001
     """Log in through the German login form and wait for the dashboard."""
     from tests.conftest import PASSWORD
@@ -99,3 +125,37 @@ def log_in(page, base: str, email: str, password: str | None = None) -> None:  #
     page.get_by_label("Passwort").fill(password or PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
     page.wait_for_url("**/w/**")
+
+
+#: Dashboard pages that are downloads or need a form's POST, not pages to look at.
+NOT_PAGES = re.compile(r"\.(csv|zip|pdf|json|png|svg|<fmt>)$|/qr\.")
+
+
+def dashboard_paths(app, slug: str) -> list[str]:  # noqa: ANN001
+    """Every GET page inside the workspace, with ids of its first objects (on the demo data)."""
+    import sqlalchemy as sa
+
+    from feedback.extensions import db
+
+    ids = {}
+    for param, table in {
+        "campaign_id": "campaign", "touchpoint_id": "touchpoint", "code_id": "code", "batch_id": "code_batch",
+        "contact_id": "contact", "survey_id": "survey", "endpoint_id": "webhook_endpoint",
+    }.items():  # fmt: skip
+        ids[param] = db.session.scalar(sa.select(sa.func.min(db.metadata.tables[table].c.id)))
+    campaign = ids["campaign_id"]
+    touchpoint = db.session.scalar(sa.text("SELECT min(id) FROM touchpoint WHERE campaign_id = :c"), {"c": campaign})
+    ids["touchpoint_id"] = touchpoint
+    ids["key"] = db.session.scalar(sa.text("SELECT min(key) FROM question"))
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/w/<ws>") or "GET" not in rule.methods or NOT_PAGES.search(rule.rule):
+            continue
+        path = rule.rule.replace("<ws>", slug)
+        for name in rule.arguments - {"ws"}:
+            if name not in ids:
+                break
+            path = re.sub(rf"<(?:[a-z]+(?:\([^)]*\))?:)?{name}>", str(ids[name]), path)
+        else:
+            paths.append(path)
+    return sorted(paths)

@@ -3,8 +3,6 @@ it: no script runs, no element or handler is injected, template syntax shows lit
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import sqlalchemy as sa
 
@@ -20,7 +18,7 @@ from feedback.surveys.models import Response
 from feedback.texts import LANGUAGES
 from feedback.webhooks import services as webhook_services
 from feedback.webhooks.models import WebhookEndpoint
-from tests.browser.conftest import DESKTOP, PHONE, log_in
+from tests.browser.conftest import DESKTOP, PHONE, dashboard_paths, log_in
 from tests.browser.pages import LISTEN
 from tests.conftest import PASSWORD
 
@@ -98,9 +96,6 @@ SYSTEM = {
     "completion_claim": ["kind", "key", "token"],
     "invite_acceptance": ["visitor_key"],
 }
-#: Dashboard pages that are downloads or need a form's POST, not pages to look at.
-NOT_PAGES = re.compile(r"\.(csv|zip|pdf|json|png|svg|<fmt>)$|/qr\.")
-
 INSPECT = """() => {
   const handlers = [...document.querySelectorAll('*')].flatMap(
     el => [...el.attributes].filter(a => a.name.startsWith('on')).map(a => el.tagName + '@' + a.name));
@@ -169,32 +164,6 @@ def _check(page, where: str) -> None:  # noqa: ANN001
     assert EVALUATED not in page.content(), where
 
 
-def _dashboard_paths(app, slug: str) -> list[str]:  # noqa: ANN001
-    """Every GET page inside the workspace, with ids of its first objects."""
-    ids = {}
-    for param, table in {
-        "campaign_id": "campaign", "touchpoint_id": "touchpoint", "code_id": "code", "batch_id": "code_batch",
-        "contact_id": "contact", "survey_id": "survey", "endpoint_id": "webhook_endpoint",
-    }.items():  # fmt: skip
-        ids[param] = db.session.scalar(sa.select(sa.func.min(db.metadata.tables[table].c.id)))
-    campaign = ids["campaign_id"]
-    touchpoint = db.session.scalar(sa.text("SELECT min(id) FROM touchpoint WHERE campaign_id = :c"), {"c": campaign})
-    ids["touchpoint_id"] = touchpoint
-    ids["key"] = db.session.scalar(sa.text("SELECT min(key) FROM question"))
-    paths = []
-    for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/w/<ws>") or "GET" not in rule.methods or NOT_PAGES.search(rule.rule):
-            continue
-        path = rule.rule.replace("<ws>", slug)
-        for name in rule.arguments - {"ws"}:
-            if name not in ids:
-                break
-            path = re.sub(rf"<(?:[a-z]+(?:\([^)]*\))?:)?{name}>", str(ids[name]), path)
-        else:
-            paths.append(path)
-    return sorted(paths)
-
-
 def test_hostile_text_everywhere_runs_no_script_on_any_page(app, browser, live_server) -> None:
     login = load_demo(PASSWORD)
     workspace_id = db.session.scalar(sa.text("SELECT id FROM workspace WHERE slug = :s"), {"s": login["workspace"]})
@@ -229,7 +198,7 @@ def test_hostile_text_everywhere_runs_no_script_on_any_page(app, browser, live_s
     desk.add_init_script(LISTEN)
     page = desk.new_page()
     log_in(page, live_server, login["email"])
-    paths = [*_dashboard_paths(app, login["workspace"]), "/account", "/api/docs"]
+    paths = [*dashboard_paths(app, login["workspace"]), "/account", "/api/docs"]
     assert len(paths) >= 30, "\n".join(paths)  # every GET page of the dashboard
     shown = 0
     for path in paths:

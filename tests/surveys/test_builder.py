@@ -169,3 +169,15 @@ def test_viewers_cannot_change_surveys(client, auth, make_user, make_workspace) 
     ]:
         assert client.post(path, data=data).status_code == 403, path
     assert count(Survey) == 1 and count(Question) == 2
+
+
+def test_the_settings_choose_the_surveys_default_language(client, workspace) -> None:
+    survey = _survey(workspace)
+    page = client.get(f"/w/{workspace.slug}/surveys/{survey.id}").get_data(as_text=True)
+    assert 'name="settings-language"' in page  # the settings show the default language
+    client.post(
+        f"/w/{workspace.slug}/surveys/{survey.id}",
+        data={"settings-name": survey.name, "settings-repeat_days": "30", "settings-language": "en"},
+    )
+    db.session.refresh(survey)
+    assert survey.language == "en"
