@@ -268,6 +268,13 @@ class QuestionForm(FlaskForm):
             return len(self.condition_key.choices or []) > 1
         return part in PARTS[self.question_type]
 
+    def unshown_errors(self) -> list[str]:
+        """Errors of fields the editor does not show for this type (a forged or outdated form sent them)."""
+        shown = {"reversed_scale": self.uses("reversed"), "loyalty": self.uses("loyalty")}
+        shown |= {"condition_key": self.uses("condition"), "condition_low": self.uses("condition")}
+        shown |= {"condition_high": self.uses("condition"), "wording_key": self.uses("wording")}
+        return [str(error) for name, show in shown.items() if not show for error in getattr(self, name).errors]
+
     def shown_rows(self) -> list[OptionRow]:
         """The rows to show: the typed ones and two empty ones to fill."""
         rows = [row for row in self.option_rows if not row.empty]
