@@ -261,6 +261,8 @@ def preview_frame(survey_id: int) -> Response:
     all_pages = respond.survey_pages(version)
     page = page_number(request.args.get("page"), 0, max(len(all_pages) - 1, 0))
     answers = _preview_answers(version.specs())
+    if not all_pages:
+        return _preview_response(render_template("surveys/preview_end.html", survey=survey, empty=True))
     if request.args.get("sent") == "1":
         following = (i for i in range(page + 1, len(all_pages)) if any(q.visible(answers) for q in all_pages[i]))
         next_page = next(following, None)
@@ -271,7 +273,7 @@ def preview_frame(survey_id: int) -> Response:
     code = Code(code=generate_code(), workspace_id=survey.workspace_id)
     resolved = ResolvedCode(code, touchpoint, "preview", current_workspace().name, current_workspace().timezone)
     state = respond.FormState(respond.new_token(), version.id, None, 0, utcnow().timestamp())
-    on_page = {q.key for q in all_pages[page]} if all_pages else set()
+    on_page = {q.key for q in all_pages[page]}
     carried = [(name, value) for name, values in request.args.lists() if name.startswith("q_")
                and name[2:] not in on_page for value in values]  # fmt: skip
     preview = {"action": request.base_url, "carried": carried[:200]}

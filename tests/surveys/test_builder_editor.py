@@ -161,6 +161,8 @@ def test_a_key_with_answers_keeps_its_key(client, workspace, make_campaign, make
 
 def test_the_preview_is_clicked_through_page_by_page_and_records_nothing(client, workspace) -> None:
     survey = _empty_survey(workspace)
+    empty = client.get(f"/w/{workspace.slug}/surveys/{survey.id}/preview/frame?lang=en")
+    assert empty.status_code == 200 and "once the survey has its first question" in empty.get_data(as_text=True)
     for spec in (
         QuestionSpec("nps", QuestionType.NPS, True, Texts.of(de="Empfehlen?", en="Recommend?")),
         QuestionSpec(
