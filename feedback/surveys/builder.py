@@ -276,6 +276,8 @@ def preview_frame(survey_id: int) -> Response:
     on_page = {q.key for q in all_pages[page]}
     carried = [(name, value) for name, values in request.args.lists() if name.startswith("q_")
                and name[2:] not in on_page for value in values]  # fmt: skip
+    if request.args.get("lang"):  # the language chosen for the preview stays on the next page
+        carried.append(("lang", request.args["lang"][:5]))
     preview = {"action": request.base_url, "carried": carried[:200]}
     return _preview_response(pages.survey_page(resolved, version, state, page, answers, preview=preview))
 
