@@ -160,12 +160,13 @@ def read_option_rows(formdata: Mapping[str, str], prefix: str = "") -> list[Opti
 
 
 def apply_option_action(rows: list[OptionRow], action: str) -> list[OptionRow]:
-    """The rows after an editor button without JavaScript: `add`, or `remove-<n>`, `up-<n>`, `down-<n>`."""
-    rows = [row for row in rows if not row.empty]
+    """The rows after an editor button without JavaScript: `add` (one more empty row), or `remove-<n>`, `up-<n>`,
+    `down-<n>` on the rows as they were shown (empty ones included, so the numbers match)."""
+    rows = list(rows)
     verb, _sep, number = action.partition("-")
     index = int(number) if number.isdigit() else -1
-    if verb == "add" and len(rows) < MAX_OPTIONS:
-        return [*rows, OptionRow()]
+    if verb == "add":
+        return [*rows, OptionRow()][:MAX_OPTIONS]
     if not 0 <= index < len(rows):
         return rows
     if verb == "remove":
@@ -276,9 +277,10 @@ class QuestionForm(FlaskForm):
         return [str(error) for name, show in shown.items() if not show for error in getattr(self, name).errors]
 
     def shown_rows(self) -> list[OptionRow]:
-        """The rows to show: the typed ones and two empty ones to fill."""
-        rows = [row for row in self.option_rows if not row.empty]
-        return rows + [OptionRow(), OptionRow()]
+        """The rows to show: the typed ones, then empty ones to fill (two, or more after "add")."""
+        filled = [row for row in self.option_rows if not row.empty]
+        empty = len(self.option_rows) - len(filled)
+        return filled + [OptionRow() for _ in range(min(max(2, empty), MAX_OPTIONS - len(filled)))]
 
     def validate_reversed_scale(self, field: BooleanField) -> None:
         """Only satisfaction, effort and rating scales can be turned around."""

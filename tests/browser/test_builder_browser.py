@@ -162,3 +162,29 @@ def test_the_builder_fits_a_phone(browser, live_server, shop, screenshot) -> Non
     screenshot(page, "builder-choice-editor-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling on a phone"
     context.close()
+
+
+def test_options_are_added_and_moved_without_javascript(browser, live_server, shop, screenshot) -> None:
+    editor, workspace, survey, _code = shop
+    context = browser.new_context(
+        **WIDE, locale="de-DE", java_script_enabled=False, extra_http_headers={"Accept-Language": "de-DE"}
+    )
+    page = context.new_page()
+    log_in(page, live_server, editor.email)
+    page.goto(f"{live_server}/w/{workspace.slug}/surveys/{survey.id}")
+    page.locator("a[href$='type=multi_choice']").click()
+    page.locator("#new-text").fill("Was interessiert Sie?")
+    page.locator("[name=new-option-0-label-de]").fill("Bohnen")
+    page.locator("[name=new-option-1-label-de]").fill("Kurse")
+    page.locator("button[name=option_action][value=add]").click()  # the server shows the form again
+    assert page.locator("[name^=new-option-][name$=-label-de]").count() == 4  # two typed, two empty
+    page.locator("[name=new-option-2-label-de]").fill("Maschinen")
+    page.locator("button[name=option_action][value=up-2]").click()
+    assert page.locator("[name=new-option-1-label-de]").input_value() == "Maschinen"
+    page.locator("button[name=option_action][value=remove-0]").click()
+    screenshot(page, "builder-options-nojs")
+    _save(page)
+    context.close()
+    db.session.rollback()
+    question = db.session.get(Survey, survey.id).current.specs()[0]
+    assert [o.value for o in question.options] == ["maschinen", "kurse"]

@@ -71,11 +71,14 @@ def test_option_rows_are_read_in_order_and_changed_without_javascript() -> None:
     }
     rows = read_option_rows(form, "new-")
     assert [(r.value, r.labels.get("de")) for r in rows] == [("blue", "Blau"), ("", "Rot"), ("", "")]
-    assert [r.labels["de"] for r in apply_option_action(rows, "up-1")] == ["Rot", "Blau"]
-    assert [r.labels["de"] for r in apply_option_action(rows, "down-0")] == ["Rot", "Blau"]
-    assert [r.labels["de"] for r in apply_option_action(rows, "remove-0")] == ["Rot"]
-    assert apply_option_action(rows, "add")[-1] == OptionRow()
-    assert len(apply_option_action(rows, "remove-7")) == 2 and len(apply_option_action(rows, "evil")) == 2
+    assert [r.labels["de"] for r in apply_option_action(rows, "up-1")] == ["Rot", "Blau", ""]
+    assert [r.labels["de"] for r in apply_option_action(rows, "down-0")] == ["Rot", "Blau", ""]
+    assert [r.labels["de"] for r in apply_option_action(rows, "remove-0")] == ["Rot", ""]
+    assert apply_option_action(rows, "add")[-1] == OptionRow() and len(apply_option_action(rows, "add")) == 4
+    assert len(apply_option_action(rows, "remove-7")) == 3 and len(apply_option_action(rows, "evil")) == 3
+    # a row typed below an empty one moves by the number it was shown with
+    gap = [OptionRow("", {"de": "A"}), OptionRow(), OptionRow("", {"de": "B"})]
+    assert [r.labels.get("de") for r in apply_option_action(gap, "up-2")] == ["A", "B", None]
 
 
 def test_a_question_without_key_gets_one_from_its_text(client, workspace) -> None:
@@ -97,6 +100,8 @@ def test_option_buttons_show_the_form_again_and_save_nothing(client, workspace) 
     assert page.status_code == 200 and count(Question) == 0
     assert html.index('value="Bahn"') < html.index('value="Bus"')
     assert 'name="new-option-3-label-de"' in html  # the two rows plus two empty ones
+    shown = {**data, "new-option-2-label-de": "", "new-option-3-label-de": "", "option_action": "add"}
+    assert 'name="new-option-4-label-de"' in client.post(url, data=shown).get_data(as_text=True)
     assert client.post(url, data=data).status_code == 302
     question = db.session.scalar(sa.select(Question))
     assert [o.value for o in question.spec().options] == ["bus", "bahn"]
