@@ -93,7 +93,7 @@ def _click_through_preview(page, keys: list[str]) -> None:  # noqa: ANN001
     frame.locator("h1").filter(has_text="Vorschau").wait_for()
 
 
-def _answer_on_a_phone(browser, base: str, code: str, device: dict, keys: list[str], nps: int) -> list[str]:  # noqa: ANN001
+def _answer_on_a_phone(browser, base: str, code: str, device: dict, keys: list[str], nps: int, shot=None) -> list[str]:  # noqa: ANN001
     """Answer the survey on a phone; the texts of the second page's questions."""
     context = browser.new_context(**device, locale="de-DE", extra_http_headers={"Accept-Language": "de-DE"})
     page = context.new_page()
@@ -103,6 +103,8 @@ def _answer_on_a_phone(browser, base: str, code: str, device: dict, keys: list[s
     page.locator("form.survey button[type=submit]").click()
     page.locator(f"label[for=q_{keys[3]}_5]").wait_for()
     second = page.locator("form.survey legend").all_inner_texts()
+    if shot:
+        shot(page, f"builder-answered-on-a-phone-nps{nps}")
     if page.locator("textarea").count():
         page.locator("textarea").fill("Schnellere Kasse")
     page.locator(f"label[for=q_{keys[3]}_5]").click()
@@ -139,7 +141,7 @@ def test_a_survey_is_built_with_the_mouse_previewed_and_answered_on_phones(
     assert (condition.key, condition.low, condition.high) == (questions[0].key, 0, 6)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0, "the preview saves nothing"
 
-    low = _answer_on_a_phone(browser, live_server, code, PHONE, keys, nps=3)
+    low = _answer_on_a_phone(browser, live_server, code, PHONE, keys, nps=3, shot=screenshot)
     high = _answer_on_a_phone(browser, live_server, code, FRIEND_PHONE, keys, nps=10)
     assert any("besser machen" in text for text in low)
     assert not any("besser machen" in text for text in high)
