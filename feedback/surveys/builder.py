@@ -20,6 +20,7 @@ from feedback.qr.codes import generate_code
 from feedback.qr.models import Code
 from feedback.qr.services import ResolvedCode
 from feedback.respondent import pages, respond
+from feedback.surveys import preview as preview_flow
 from feedback.surveys import services
 from feedback.surveys.forms import (
     SHORT_TYPE_LABELS,
@@ -30,7 +31,7 @@ from feedback.surveys.forms import (
     SurveySettingsForm,
     apply_option_action,
 )
-from feedback.surveys.questions import QUESTION_TYPE_VALUES, AnswerError, parse_answer
+from feedback.surveys.questions import QUESTION_TYPE_VALUES
 from feedback.templating import local_time
 from feedback.tenancy import current_role, current_workspace, owned, require_role, scope_blueprint
 from feedback.texts import stored_languages
@@ -260,40 +261,24 @@ def preview_frame(survey_id: int) -> Response:
     version = survey.current
     all_pages = respond.survey_pages(version)
     page = page_number(request.args.get("page"), 0, max(len(all_pages) - 1, 0))
-    answers = _preview_answers(version.specs())
+    values = request.args.to_dict(flat=False)
+    answers = preview_flow.given_answers(version.specs(), values)
     if not all_pages:
         return _preview_response(render_template("surveys/preview_end.html", survey=survey, empty=True))
     if request.args.get("sent") == "1":
-        following = (i for i in range(page + 1, len(all_pages)) if any(q.visible(answers) for q in all_pages[i]))
-        next_page = next(following, None)
-        if next_page is None:
+        following = preview_flow.next_page(all_pages, page, answers)
+        if following is None:
             return _preview_response(render_template("surveys/preview_end.html", survey=survey))
-        page = next_page
+        page = following
     touchpoint = Touchpoint(name=survey.name, workspace_id=survey.workspace_id, headline_texts={}, body_texts={})
     code = Code(code=generate_code(), workspace_id=survey.workspace_id)
     resolved = ResolvedCode(code, touchpoint, "preview", current_workspace().name, current_workspace().timezone)
     state = respond.FormState(respond.new_token(), version.id, None, 0, utcnow().timestamp())
-    on_page = {q.key for q in all_pages[page]}
-    carried = [(name, value) for name, values in request.args.lists() if name.startswith("q_")
-               and name[2:] not in on_page for value in values]  # fmt: skip
+    hidden = preview_flow.carried(values, {q.key for q in all_pages[page]})
     if request.args.get("lang"):  # the language chosen for the preview stays on the next page
-        carried.append(("lang", request.args["lang"][:5]))
-    preview = {"action": request.base_url, "carried": carried[:200]}
-    return _preview_response(pages.survey_page(resolved, version, state, page, answers, preview=preview))
-
-
-def _preview_answers(questions: list) -> dict[str, object]:  # noqa: ANN001
-    """The answers given so far in the preview (from the query string); ones that do not fit are left out."""
-    answers: dict[str, object] = {}
-    for question in questions:
-        raw = request.args.getlist(f"q_{question.key}")[:30]
-        try:
-            value = parse_answer(question, raw)
-        except AnswerError:
-            continue
-        if value is not None:
-            answers[question.key] = value
-    return answers
+        hidden.append(("lang", request.args["lang"][:5]))
+    form = {"action": request.base_url, "carried": hidden}
+    return _preview_response(pages.survey_page(resolved, version, state, page, answers, preview=form))
 
 
 def _preview_response(page: str | Response) -> Response:

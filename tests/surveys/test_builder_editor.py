@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from feedback.auth.models import Role
 from feedback.extensions import db
 from feedback.qr.models import Scan
-from feedback.surveys import services
+from feedback.surveys import preview, services
 from feedback.surveys.forms import OptionRow, apply_option_action, read_option_rows
 from feedback.surveys.models import Answer, Question, Response, Survey
 from feedback.surveys.questions import Condition, QuestionSpec, QuestionType, key_from_text
@@ -191,3 +191,16 @@ def test_the_preview_is_clicked_through_page_by_page_and_records_nothing(client,
         and "frame-ancestors 'self'" in end.headers["Content-Security-Policy"]
     )
     assert (count(Scan), count(Response)) == (scans, responses)
+
+
+def test_the_preview_carries_the_answers_of_other_pages_and_skips_hidden_ones() -> None:
+    nps = QuestionSpec("nps", QuestionType.NPS, True, Texts.of(de="?"))
+    why = QuestionSpec("why", QuestionType.TEXT, False, Texts.of(de="?"), condition=Condition("nps", 0, 6))
+    sat = QuestionSpec("sat", QuestionType.CSAT, True, Texts.of(de="?"))
+    pages = [[nps], [why], [sat]]
+    values = {"q_nps": ["9"], "q_sat": ["12"], "page": ["0"], "q_other": ["x"]}
+    answers = preview.given_answers([nps, why, sat], values)
+    assert answers == {"nps": 9}  # 12 is off the scale, "other" is no question
+    assert preview.next_page(pages, 0, answers) == 2 and preview.next_page(pages, 0, {"nps": 3}) == 1
+    assert preview.next_page(pages, 2, answers) is None
+    assert preview.carried(values, {"sat"}) == [("q_nps", "9"), ("q_other", "x")]
