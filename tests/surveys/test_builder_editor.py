@@ -204,3 +204,14 @@ def test_the_preview_carries_the_answers_of_other_pages_and_skips_hidden_ones() 
     assert preview.next_page(pages, 0, answers) == 2 and preview.next_page(pages, 0, {"nps": 3}) == 1
     assert preview.next_page(pages, 2, answers) is None
     assert preview.carried(values, {"sat"}) == [("q_nps", "9"), ("q_other", "x")]
+
+
+def test_viewers_see_the_cards_and_the_preview_but_no_editor(client, auth, make_user, make_workspace) -> None:
+    viewer = make_user()
+    ws = make_workspace(members={viewer: Role.VIEWER})
+    survey = _with_nps(ws)
+    auth.login(viewer)
+    page = client.get(f"/w/{ws.slug}/surveys/{survey.id}").get_data(as_text=True)
+    assert "Empfehlen?" in page and "preview/frame" in page and "type=nps" not in page and "/edit" not in page
+    assert client.get(f"/w/{ws.slug}/surveys/{survey.id}/questions?type=nps").status_code == 403
+    assert client.get(f"/w/{ws.slug}/surveys/{survey.id}/preview/frame").status_code == 200
