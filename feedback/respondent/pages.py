@@ -91,9 +91,11 @@ def survey_page(
     notice: str | None = None,
     status: int = 200,
     moment: bool = False,
+    preview: dict[str, object] | None = None,
 ) -> Response:
     """The landing page with one page of the survey; `moment`: above it, the request to check the answers and send
-    them again (the page was sent faster than a person reads it)."""
+    them again (the page was sent faster than a person reads it); `preview`: the builder's preview, whose form goes
+    by GET to `preview["action"]` carrying the answers so far (`preview["carried"]`, name and value pairs)."""
     all_pages = respond.survey_pages(version)
     questions = [q for q in all_pages[page] if q.visible(answers)]
     html = render_template(
@@ -113,6 +115,7 @@ def survey_page(
             # where a text is missing in the visitor's language: the survey's own language
             "fallback": version.survey.language,
             "moment": moment,
+            "preview": preview,
         },
     )
     return no_store(make_response(html, status))

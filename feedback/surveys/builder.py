@@ -20,8 +20,18 @@ from feedback.qr.codes import generate_code
 from feedback.qr.models import Code
 from feedback.qr.services import ResolvedCode
 from feedback.respondent import pages, respond
+from feedback.surveys import preview as preview_flow
 from feedback.surveys import services
-from feedback.surveys.forms import AttachSurveyForm, LanguagesForm, NewSurveyForm, QuestionForm, SurveySettingsForm
+from feedback.surveys.forms import (
+    SHORT_TYPE_LABELS,
+    AttachSurveyForm,
+    LanguagesForm,
+    NewSurveyForm,
+    QuestionForm,
+    SurveySettingsForm,
+    apply_option_action,
+)
+from feedback.surveys.questions import QUESTION_TYPE_VALUES
 from feedback.templating import local_time
 from feedback.tenancy import current_role, current_workspace, owned, require_role, scope_blueprint
 from feedback.texts import stored_languages
@@ -102,7 +112,7 @@ def show_survey(survey_id: int) -> str | Response:
         version=version,
         answered=services.response_count(version),
         settings=settings,
-        question_form=QuestionForm(formdata=None, prefix="new"),
+        types=SHORT_TYPE_LABELS,
         touchpoints=touchpoints,
         deletable=services.may_delete(survey),
         confirm_form=ConfirmForm(),
@@ -123,51 +133,69 @@ def _changed(survey_id: int, version_before: int) -> None:
         )
 
 
-@bp.route("/surveys/<int:survey_id>/questions", methods=["POST"])
-def add_question(survey_id: int) -> str | Response:
-    """Append a question."""
-    require_role(Role.EDITOR)
-    survey = _survey(survey_id)
-    form = QuestionForm(prefix="new")
+def _editor(survey, form: QuestionForm, key: str | None, status: int = 200) -> tuple[str, int]:  # noqa: ANN001
+    """The question editor page."""
+    return render_template("surveys/question_form.html", survey=survey, form=form, key=key), status
+
+
+def _prepared(survey, form: QuestionForm, key: str | None) -> QuestionForm:  # noqa: ANN001
+    """The form with the earlier questions to choose a condition or a wording from."""
+    form.set_earlier(services.earlier_questions(survey, key), current_language(), survey.language)
+    return form
+
+
+def _save_question(survey, form: QuestionForm, key: str | None) -> str | Response | tuple[str, int]:  # noqa: ANN001
+    """Re-show the editor after a button for the option rows, else validate and save through the services."""
+    action = request.form.get("option_action", "")
+    if action:
+        form.option_rows = apply_option_action(form.option_rows, action)
+        return _editor(survey, form, key)
     before = survey.current.number
     if form.validate_on_submit():
         try:
-            services.add_question(survey, form.spec())
+            if key is None:
+                services.add_question(survey, form.spec())
+            else:
+                services.update_question(survey, key, form.spec())
         except DomainError as error:
             db.session.rollback()
-            form.key.errors.append(str(error.message))
-        else:
-            commit()
-            _changed(survey.id, before)
-            return redirect(url_for("survey_builder.show_survey", survey_id=survey.id) + "#questions")
-    return render_template("surveys/question_form.html", survey=survey, form=form, key=None), 422
-
-
-@bp.route("/surveys/<int:survey_id>/questions/<key>/edit", methods=["GET", "POST"])
-def edit_question(survey_id: int, key: str) -> str | Response:
-    """Change a question (a new version when the current one has answers)."""
-    require_role(Role.EDITOR)
-    survey = _survey(survey_id)
-    current = next((q for q in survey.current.specs() if q.key == key), None)
-    if current is None:
-        flash(_("This question does not exist (any more)."), "error")
-        return redirect(url_for("survey_builder.show_survey", survey_id=survey.id))
-    form = QuestionForm()
-    if request.method == "GET":
-        form.fill(current)
-    before = survey.current.number
-    if form.validate_on_submit():
-        try:
-            services.update_question(survey, key, form.spec())
-        except DomainError as error:
-            db.session.rollback()
-            form.key.errors.append(str(error.message))
+            form.problems.append(str(error.message))
         else:
             commit()
             _changed(survey.id, before)
             flash(_("Question saved."), "success")
             return redirect(url_for("survey_builder.show_survey", survey_id=survey.id) + "#questions")
-    return render_template("surveys/question_form.html", survey=survey, form=form, key=key)
+    return _editor(survey, form, key, 422)
+
+
+@bp.route("/surveys/<int:survey_id>/questions", methods=["GET", "POST"])
+def add_question(survey_id: int) -> str | Response | tuple[str, int]:
+    """The editor for a new question of the type in `?type=` (GET), and adding it (POST)."""
+    require_role(Role.EDITOR)
+    survey = _survey(survey_id)
+    if request.method == "GET":
+        kind = request.args.get("type", "")
+        if kind not in QUESTION_TYPE_VALUES:
+            return redirect(url_for("survey_builder.show_survey", survey_id=survey.id) + "#add")
+        form = _prepared(survey, QuestionForm(formdata=None, prefix="new", data={"type": kind}), None)
+        return _editor(survey, form, None)
+    return _save_question(survey, _prepared(survey, QuestionForm(prefix="new"), None), None)
+
+
+@bp.route("/surveys/<int:survey_id>/questions/<key>/edit", methods=["GET", "POST"])
+def edit_question(survey_id: int, key: str) -> str | Response | tuple[str, int]:
+    """Change a question (a new version when the current one has answers)."""
+    require_role(Role.EDITOR)
+    survey = _survey(survey_id)
+    current = services.find_question(survey, key)
+    if current is None:
+        flash(_("This question does not exist (any more)."), "error")
+        return redirect(url_for("survey_builder.show_survey", survey_id=survey.id))
+    if request.method == "GET":
+        form = _prepared(survey, QuestionForm(formdata=None), key)
+        form.fill(current)
+        return _editor(survey, form, key)
+    return _save_question(survey, _prepared(survey, QuestionForm(), key), key)
 
 
 @bp.route("/surveys/<int:survey_id>/questions/<key>/<any(up, down, remove):action>", methods=["POST"])
@@ -227,17 +255,37 @@ def preview(survey_id: int) -> str:
 
 @bp.route("/surveys/<int:survey_id>/preview/frame")
 def preview_frame(survey_id: int) -> Response:
-    """The respondent page itself, rendered for the preview frame."""
+    """The respondent page itself, rendered for the preview frame: its button sends the answers so far back here
+    (GET, `sent=1`) and gets the next page; nothing is recorded, no scan and no response."""
     survey = _survey(survey_id)
     version = survey.current
-    page = page_number(request.args.get("page"), 0, len(respond.survey_pages(version)) - 1)
+    all_pages = respond.survey_pages(version)
+    page = page_number(request.args.get("page"), 0, max(len(all_pages) - 1, 0))
+    values = request.args.to_dict(flat=False)
+    answers = preview_flow.given_answers(version.specs(), values)
+    if not all_pages:
+        return _preview_response(render_template("surveys/preview_end.html", survey=survey, empty=True))
+    if request.args.get("sent") == "1":
+        following = preview_flow.next_page(all_pages, page, answers)
+        if following is None:
+            return _preview_response(render_template("surveys/preview_end.html", survey=survey))
+        page = following
     touchpoint = Touchpoint(name=survey.name, workspace_id=survey.workspace_id, headline_texts={}, body_texts={})
     code = Code(code=generate_code(), workspace_id=survey.workspace_id)
     resolved = ResolvedCode(code, touchpoint, "preview", current_workspace().name, current_workspace().timezone)
     state = respond.FormState(respond.new_token(), version.id, None, 0, utcnow().timestamp())
-    response = pages.survey_page(resolved, version, state, page, {})
-    # a preview never submits, and only our own builder page may frame it
-    response.headers["Content-Security-Policy"] = policy(**{"form-action": "'none'", "frame-ancestors": "'self'"})
+    hidden = preview_flow.carried(values, {q.key for q in all_pages[page]})
+    if request.args.get("lang"):  # the language chosen for the preview stays on the next page
+        hidden.append(("lang", request.args["lang"][:5]))
+    form = {"action": request.base_url, "carried": hidden}
+    return _preview_response(pages.survey_page(resolved, version, state, page, answers, preview=form))
+
+
+def _preview_response(page: str | Response) -> Response:
+    """A preview page: its forms only lead back to the preview, and only our own builder pages may frame it."""
+    response = page if isinstance(page, Response) else Response(page, mimetype="text/html")
+    target = url_for("survey_builder.preview_frame", survey_id=int(request.view_args["survey_id"]), _external=True)
+    response.headers["Content-Security-Policy"] = policy(**{"form-action": target, "frame-ancestors": "'self'"})
     return response
 
 

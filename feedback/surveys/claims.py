@@ -81,5 +81,3 @@ def count_coupon(workspace_id: int, code_id: int, device: str, token: str, now: 
         statements.count, statements.count_parameters(workspace_id, code_id, device, token, now)
     )
     return int(found.scalar_one())
-
-

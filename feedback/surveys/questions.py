@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from slugify import slugify
 
 from feedback.texts import Texts
 
@@ -42,6 +45,21 @@ CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE}
 #: Scales whose good end a survey may put at the low end (the NPS is defined with 10 = best).
 REVERSIBLE = frozenset({QuestionType.CSAT, QuestionType.CES, QuestionType.RATING})
 QUESTION_TYPE_VALUES = tuple(t.value for t in QuestionType)
+
+
+def key_from_text(text: str, taken: Iterable[str] = (), limit: int = 40, fallback: str = "question") -> str:
+    """A key made from a question's (or option's) text: ASCII, lower case, `_` between words, starting with a
+    letter, at most `limit` characters, and not one of `taken` (a `_2`, `_3` … suffix makes it unique)."""
+    base = slugify(text or "", separator="_", max_length=limit, word_boundary=True, save_order=True) or fallback
+    if not base[0].isalpha():
+        base = f"q_{base}"[:limit].rstrip("_")
+    used = set(taken)
+    key, number = base, 1
+    while key in used:
+        number += 1
+        suffix = f"_{number}"
+        key = base[: limit - len(suffix)].rstrip("_") + suffix
+    return key
 
 
 class AnswerError(ValueError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from feedback.events import ResponseErased
 from feedback.extensions import db
 from feedback.surveys.catalog import template
 from feedback.surveys.models import Answer, CompletionClaim, Question, Response, Survey, SurveyVersion
-from feedback.surveys.questions import CHOICE_TYPES, REVERSIBLE, QuestionSpec, QuestionType
+from feedback.surveys.questions import CHOICE_TYPES, REVERSIBLE, QuestionSpec, QuestionType, key_from_text
 from feedback.tenancy import get_owned, owned
 from feedback.touchpoints.models import Campaign, Touchpoint
 
@@ -46,6 +46,13 @@ class InvalidQuestion(DomainError):
 
     def __init__(self, message: object | None = None) -> None:
         super().__init__(str(message) if message else None)
+
+
+class KeyInUse(DomainError):
+    """A key that answers were given under stays: analysis and downloads match answers by it."""
+
+    status = 409
+    message = _l("This question has answers, so its key stays as it is.")
 
 
 class SurveyInUse(DomainError):
@@ -113,11 +120,44 @@ def _check(spec: QuestionSpec, others: list[QuestionSpec]) -> None:
     for reference in spec.depends_on():
         if reference not in earlier or earlier[reference].scale is None:
             raise InvalidQuestion(_l("Conditions and wordings can only refer to an earlier scale question."))
+    if spec.condition:
+        low, high = earlier[spec.condition.key].scale or (0, 0)
+        if not low <= spec.condition.low <= spec.condition.high <= high:
+            raise InvalidQuestion(_l("Choose a range within the scale of that question, from %(low)s to %(high)s.",
+                                     low=low, high=high))  # fmt: skip
+    if spec.wording_key and earlier[spec.wording_key].type is not QuestionType.NPS:
+        raise InvalidQuestion(_l("Wordings for detractors and promoters refer to an NPS question."))
+
+
+def earlier_questions(survey: Survey, key: str | None = None) -> list[QuestionSpec]:
+    """The current version's questions before the one with `key` (all of them for a new question): the ones a
+    condition or a wording may refer to."""
+    specs = survey.current.specs()
+    keys = [spec.key for spec in specs]
+    return specs[: keys.index(key)] if key in keys else specs
+
+
+def _with_key(spec: QuestionSpec, taken: list[str], language: str) -> QuestionSpec:
+    """The spec with a key generated from its text in the survey's main language when it has none."""
+    return spec if spec.key else replace(spec, key=key_from_text(spec.text.pick(language, language), taken))
+
+
+def key_answered(survey: Survey, key: str) -> bool:
+    """Whether any version of the survey has answers under this question key."""
+    query = (
+        sa.select(Answer.id)
+        .join(Response, Response.id == Answer.response_id)
+        .join(SurveyVersion, SurveyVersion.id == Response.version_id)
+        .where(SurveyVersion.survey_id == survey.id, Answer.question_key == key)
+        .limit(1)
+    )
+    return db.session.scalar(query) is not None
 
 
 def add_question(survey: Survey, spec: QuestionSpec) -> Question:
     """Append a question (to a new version if the current one has answers); the caller commits."""
     version = editable_version(survey)
+    spec = _with_key(spec, [q.key for q in version.questions], survey.language)
     _check(spec, version.specs())
     question = Question.from_spec(spec, len(version.questions))
     version.questions.append(question)
@@ -139,7 +179,14 @@ def find_question(survey: Survey, key: str) -> QuestionSpec | None:
 
 
 def update_question(survey: Survey, key: str, spec: QuestionSpec) -> Question:
-    """Replace a question's content (in a new version if needed); its key may change only while unanswered."""
+    """Replace a question's content (in a new version if needed); its key may change only while unanswered, and an
+    empty key keeps the old one.
+
+    :raises KeyInUse: the key would change although answers were given under it.
+    """
+    spec = spec if spec.key else replace(spec, key=key)
+    if spec.key != key and key_answered(survey, key):
+        raise KeyInUse()
     version = editable_version(survey)
     question = _find(version, key)
     earlier = [q.spec() for q in version.questions if q.position < question.position]
