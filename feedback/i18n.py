@@ -41,8 +41,15 @@ RESPONDENT_BLUEPRINTS = frozenset({"respondent"})
 RESPONDENT_PATHS = ("/t/", "/T/", "/i/", "/I/")
 
 
+#: Dashboard pages that show what a phone sees (previews): in the respondent languages, never remembered.
+PREVIEW_ENDPOINTS = frozenset({"survey_builder.preview_frame", "touchpoints.preview_touchpoint"})
+
+
 def is_respondent_page() -> bool:
-    """The request is one a customer's phone makes (a respondent page, or an error answering a respondent URL)."""
+    """The request is one a customer's phone makes (a respondent page, or an error answering a respondent URL), or a
+    preview of one."""
+    if request.endpoint in PREVIEW_ENDPOINTS:
+        return True
     if request.blueprint is not None:
         return request.blueprint in RESPONDENT_BLUEPRINTS
     return request.path in ("/t", "/T") or request.path.startswith(RESPONDENT_PATHS)
@@ -57,7 +64,8 @@ def _explicit_choice(languages: tuple[str, ...]) -> str | None:
     """A language chosen with ?lang=… (the switch), remembered in a cookie; None when the page lacks it."""
     chosen = request.args.get("lang")
     if chosen in languages:
-        g.set_lang_cookie = chosen
+        if request.endpoint not in PREVIEW_ENDPOINTS:  # a preview in French leaves the dashboard German
+            g.set_lang_cookie = chosen
         return chosen
     cookie = request.cookies.get(LANG_COOKIE)
     return cookie if cookie in languages else None

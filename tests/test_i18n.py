@@ -229,3 +229,43 @@ def test_the_switcher_never_leads_to_another_site(client) -> None:
         assert len(links) == len(RESPONDENT_LANGUAGES) and links["pl"][1]
         for href, _current in links.values():
             assert href.startswith("?") and "//evil" not in href.split("=", 1)[0], href
+
+
+def test_a_survey_page_answering_a_post_offers_no_switch_that_would_start_afresh(client, make_code) -> None:
+    code = make_code()
+    phone = Respondent(client, {"Accept-Language": "pl"})
+    held = phone.submit(f"/t/{code.code}", **LOYALTY)  # sent at once: the "take a moment" page, answering a POST
+    page = held.get_data(as_text=True)
+    assert held.status_code == 200 and '<html lang="pl">' in page and 'class="langs"' not in page
+    assert 'class="langs"' in phone.open(f"/t/{code.code}").get_data(as_text=True)  # a GET page keeps it
+
+
+def test_the_builders_preview_speaks_every_respondent_language_and_leaves_the_dashboard_alone(
+    client, auth, make_user, make_workspace
+) -> None:
+    from feedback.extensions import db
+    from feedback.surveys.services import create_survey
+
+    owner = make_user(locale="de")
+    workspace = make_workspace(owner=owner)
+    survey = create_survey(workspace.id, "Vorschau", "nps-reason")
+    db.session.commit()
+    auth.login(owner)
+    frame = client.get(f"/w/{workspace.slug}/surveys/{survey.id}/preview/frame?lang=fr")
+    page = frame.get_data(as_text=True)
+    assert frame.status_code == 200 and '<html lang="fr">' in page and "Quelle est la probabilité" in page
+    assert "lang=" not in frame.headers.get("Set-Cookie", "")  # the dashboard stays German
+    assert '<html lang="de">' in client.get(f"/w/{workspace.slug}/surveys/").get_data(as_text=True)
+
+
+def test_a_landing_page_falls_back_to_the_workspaces_main_language(client, make_code) -> None:
+    from feedback.extensions import db
+
+    code = make_code(survey=None)
+    touchpoint = code.touchpoint
+    touchpoint.campaign.workspace.languages = "fr,en"
+    touchpoint.headline_texts = {"de": "Hallo", "fr": "Bonjour"}
+    touchpoint.cta_url, touchpoint.cta_label = "https://shop.example.com/", {"de": "Zum Laden", "fr": "Au magasin"}
+    db.session.commit()
+    page = client.get(f"/t/{code.code}", headers={"User-Agent": IPHONE, "Accept-Language": "pl"}).get_data(as_text=True)
+    assert "Bonjour" in page and "Au magasin" in page and "Hallo" not in page

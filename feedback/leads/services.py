@@ -18,7 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
 from feedback import events
-from feedback.auth.models import Role
+from feedback.auth.models import Role, Workspace
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
 from feedback.events import Bus, ContactErased, CouponRedeemed, InviteAccepted, LeadStageChanged
@@ -136,7 +136,11 @@ def save_rules(
     settings = db.session.get(LeadSettings, workspace_id) or LeadSettings(workspace_id=workspace_id)
     settings.points = json.dumps({Activity(k).value: int(v) for k, v in points.items()})
     settings.mql_at, settings.sales_ready_at = mql_at, sales_ready_at
-    settings.purpose = purpose.stripped(2000).as_dict()
+    # the form shows the workspace's languages only: wordings in the others stay stored
+    workspace = db.session.get(Workspace, workspace_id)
+    shown = workspace.language_list if workspace else ()
+    kept = {k: v for k, v in texts(settings.purpose).items if k not in shown}
+    settings.purpose = {**kept, **purpose.stripped(2000).as_dict()}
     db.session.add(settings)
 
 

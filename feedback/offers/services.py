@@ -360,18 +360,22 @@ class ThanksOffer:
     expires_at: object | None
 
 
-def thanks_offer(response: Response, touchpoint: Touchpoint, language: str, now: datetime) -> ThanksOffer | None:
-    """The offer and the respondent's coupon for the thank-you page; None when there is nothing to offer."""
+def thanks_offer(
+    response: Response, touchpoint: Touchpoint, language: str, now: datetime, fallback: str = "de"
+) -> ThanksOffer | None:
+    """The offer and the respondent's coupon for the thank-you page, in the respondent's language (else `fallback`,
+    the workspace's main language); None when there is nothing to offer."""
     coupon = coupon_of(response)
     if coupon is not None:
         offer = db.session.get(Offer, coupon.offer_id)
-        return ThanksOffer(offer.text(language) if offer else "", display(coupon.code), coupon.code, coupon.expires_at)
+        text = offer.text(language, fallback) if offer else ""
+        return ThanksOffer(text, display(coupon.code), coupon.code, coupon.expires_at)
     if response.completed_at is None or response.flagged:
         return None
     offer = offer_for(touchpoint, now)
     if offer is None or offer.with_coupon:
         return None
-    return ThanksOffer(offer.text(language), None, None, offer.valid_until)
+    return ThanksOffer(offer.text(language, fallback), None, None, offer.valid_until)
 
 
 def _issue_on_completion(event: ResponseCompleted) -> None:

@@ -24,6 +24,7 @@ from feedback.qr.codes import CODE_LENGTH, InvalidCode, generate_code, normalise
 from feedback.qr.models import Arrival, Code, CodeState, Scan, ScanOutcome, UnknownCodeHit
 from feedback.qr.visitors import Visit
 from feedback.tenancy import get_owned, owned
+from feedback.texts import language_list
 from feedback.touchpoints.models import Campaign, Touchpoint
 from feedback.webhooks.services import has_scan_subscribers
 
@@ -60,6 +61,8 @@ class ResolvedCode:
     timezone: str
     #: An archived campaign is over: its codes and invite links show the "ended" page.
     campaign_archived: bool = False
+    #: The workspace's main language: where a landing text lacks the visitor's language.
+    main_language: str = "de"
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,7 @@ def resolve_code(typed: str) -> ResolvedCode | None:
         return None
     row = db.session.execute(
         sa.select(Code, Touchpoint, Campaign.slug, Workspace.name, Workspace.timezone, Campaign.archived_at)
+        .add_columns(Workspace.languages)
         .join(Touchpoint, Touchpoint.id == Code.touchpoint_id)
         .join(Campaign, Campaign.id == Touchpoint.campaign_id)
         .join(Workspace, Workspace.id == Code.workspace_id)
@@ -200,6 +204,7 @@ def resolve_code(typed: str) -> ResolvedCode | None:
         brand=row[3],
         timezone=row[4],
         campaign_archived=row[5] is not None,
+        main_language=language_list(row[6] or "")[0],
     )
 
 

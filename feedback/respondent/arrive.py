@@ -77,7 +77,13 @@ def by_invite(raw: str, visit: Visit, now: datetime, team: frozenset[int] = froz
     workspace = db.session.get(Workspace, found.landing.workspace_id)
     archived = found.campaign.archived_at is not None
     resolved = ResolvedCode(
-        found.code, found.landing, found.campaign.slug, workspace.name, workspace.timezone, campaign_archived=archived
+        found.code,
+        found.landing,
+        found.campaign.slug,
+        workspace.name,
+        workspace.timezone,
+        campaign_archived=archived,
+        main_language=workspace.language_list[0],
     )
     outcome = qr_services.outcome_for(found.code, now, archived)
     if outcome is not ScanOutcome.OK:

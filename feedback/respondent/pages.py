@@ -205,7 +205,7 @@ def _kiosk_thanks(resolved: ResolvedCode, response: SurveyResponse, language: st
     No invite and no contact step: nothing of one person is left for the next."""
     offer = None
     if resolved.touchpoint.kiosk_coupon == KioskCoupon.QR:
-        step = offers.thanks_offer(response, resolved.touchpoint, language, utcnow())
+        step = offers.thanks_offer(response, resolved.touchpoint, language, utcnow(), resolved.main_language)
         offer = _kiosk_offer(step, resolved.code.code, response)
     html = render_template(
         "respondent/kiosk_thanks.html",
@@ -222,7 +222,7 @@ def _kiosk_thanks(resolved: ResolvedCode, response: SurveyResponse, language: st
 def coupon_page(resolved: ResolvedCode, response: SurveyResponse) -> Response | None:
     """The coupon of a response on its own page (what a kiosk's QR symbol leads to, on the visitor's phone); None
     when the response has no coupon."""
-    step = offers.thanks_offer(response, resolved.touchpoint, current_language(), utcnow())
+    step = offers.thanks_offer(response, resolved.touchpoint, current_language(), utcnow(), resolved.main_language)
     panel = _offer_panel(step)
     if panel is None or panel.coupon is None:
         return None
@@ -248,7 +248,9 @@ def thanks_page(
         language=language,
         completed=response.completed_at,
         invite=_invite_panel(referrals.thanks_invite(response, campaign), resolved.brand) if campaign else None,
-        offer=_offer_panel(offers.thanks_offer(response, resolved.touchpoint, language, utcnow())),
+        offer=_offer_panel(
+            offers.thanks_offer(response, resolved.touchpoint, language, utcnow(), resolved.main_language)
+        ),
         contact=leads.contact_step(campaign, response, resolved.brand, language) if campaign else None,
         contact_errors=contact_errors or {},
         contact_values=contact_values or {},

@@ -266,14 +266,14 @@ def calendar_entry(raw: str) -> Response:
     calendar.add("version", "2.0")
     event = Event()
     event.add("uid", f"touchpoint-{touchpoint.id}@{urlsplit(current_app.config['PUBLIC_BASE_URL']).hostname}")
-    event.add("summary", touchpoint.headline(language, resolved.brand))
+    event.add("summary", touchpoint.headline(language, resolved.brand, resolved.main_language))
     event.add("dtstart", touchpoint.event_starts_at)
     event.add("dtend", touchpoint.event_ends_at or touchpoint.event_starts_at + timedelta(hours=1))
     event.add("dtstamp", utcnow())
     if touchpoint.location:
         event.add("location", touchpoint.location)
-    if touchpoint.body(language):
-        event.add("description", touchpoint.body(language))
+    if touchpoint.body(language, resolved.main_language):
+        event.add("description", touchpoint.body(language, resolved.main_language))
     calendar.add_component(event)
     response = make_response(calendar.to_ical())
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"

@@ -272,7 +272,10 @@ def preview_frame(survey_id: int) -> Response:
         page = following
     touchpoint = Touchpoint(name=survey.name, workspace_id=survey.workspace_id, headline_texts={}, body_texts={})
     code = Code(code=generate_code(), workspace_id=survey.workspace_id)
-    resolved = ResolvedCode(code, touchpoint, "preview", current_workspace().name, current_workspace().timezone)
+    workspace = current_workspace()
+    resolved = ResolvedCode(
+        code, touchpoint, "preview", workspace.name, workspace.timezone, main_language=workspace.language_list[0]
+    )
     state = respond.FormState(respond.new_token(), version.id, None, 0, utcnow().timestamp())
     hidden = preview_flow.carried(values, {q.key for q in all_pages[page]})
     if request.args.get("lang"):  # the language chosen for the preview stays on the next page

@@ -164,7 +164,7 @@ def apply_option_action(rows: list[OptionRow], action: str) -> list[OptionRow]:
     `down-<n>` on the rows as they were shown (empty ones included, so the numbers match)."""
     rows = list(rows)
     verb, _sep, number = action.partition("-")
-    index = int(number) if number.isdigit() else -1
+    index = int(number) if number.isascii() and number.isdecimal() else -1
     if verb == "add":
         return [*rows, OptionRow()][:MAX_OPTIONS]
     if not 0 <= index < len(rows):
@@ -298,9 +298,10 @@ class QuestionForm(FlaskForm):
         """A condition needs a range in order."""
         if not self.condition_key.data:
             return
-        if not self.condition_low.data or not field.data:
+        low, high = self.condition_low.data or "", field.data or ""
+        if not (low.isascii() and low.isdecimal() and high.isascii() and high.isdecimal()):
             raise ValidationError(_l("Choose both ends of the range."))
-        if int(self.condition_low.data) > int(field.data):
+        if int(low) > int(high):
             raise ValidationError(_l("The lower limit must not be above the upper limit."))
 
     def validate(self, extra_validators: Any = None) -> bool:

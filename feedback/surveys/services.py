@@ -18,8 +18,9 @@ from feedback.events import ResponseErased
 from feedback.extensions import db
 from feedback.surveys.catalog import template
 from feedback.surveys.models import Answer, CompletionClaim, Question, Response, Survey, SurveyVersion
-from feedback.surveys.questions import CHOICE_TYPES, REVERSIBLE, QuestionSpec, QuestionType, key_from_text
+from feedback.surveys.questions import CHOICE_TYPES, REVERSIBLE, Option, QuestionSpec, QuestionType, key_from_text
 from feedback.tenancy import get_owned, owned
+from feedback.texts import Texts
 from feedback.touchpoints.models import Campaign, Touchpoint
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -157,7 +158,8 @@ def key_answered(survey: Survey, key: str) -> bool:
 def add_question(survey: Survey, spec: QuestionSpec) -> Question:
     """Append a question (to a new version if the current one has answers); the caller commits."""
     version = editable_version(survey)
-    spec = _with_key(spec, [q.key for q in version.questions], survey.language)
+    # keys of earlier versions are taken too: their answers would otherwise share a column with the new question's
+    spec = _with_key(spec, [*{q.key for q in version.questions}, *question_keys(survey)], survey.language)
     _check(spec, version.specs())
     question = Question.from_spec(spec, len(version.questions))
     version.questions.append(question)
@@ -178,6 +180,31 @@ def find_question(survey: Survey, key: str) -> QuestionSpec | None:
     return next((spec for spec in survey.current.specs() if spec.key == key), None)
 
 
+def _languages(survey: Survey) -> tuple[str, ...]:
+    """The languages the survey's workspace writes in now."""
+    workspace = db.session.get(Workspace, survey.workspace_id)
+    return workspace.language_list if workspace else ()
+
+
+def _keep_other_languages(old: QuestionSpec, new: QuestionSpec, languages: tuple[str, ...]) -> QuestionSpec:
+    """The changed question with the texts it had in languages the workspace does not write in now (the forms show
+    only those it does): a language dropped and chosen again finds its texts again."""
+
+    def merged(before: Texts, after: Texts) -> Texts:
+        return Texts.of({**{k: v for k, v in before.items if k not in languages}, **after.as_dict()})
+
+    labels = {o.value: o.labels for o in old.options}
+    return replace(
+        new,
+        text=merged(old.text, new.text),
+        low_label=merged(old.low_label, new.low_label),
+        high_label=merged(old.high_label, new.high_label),
+        detractor_text=merged(old.detractor_text, new.detractor_text),
+        promoter_text=merged(old.promoter_text, new.promoter_text),
+        options=tuple(Option(o.value, merged(labels.get(o.value, Texts()), o.labels)) for o in new.options),
+    )
+
+
 def update_question(survey: Survey, key: str, spec: QuestionSpec) -> Question:
     """Replace a question's content (in a new version if needed); its key may change only while unanswered, and an
     empty key keeps the old one.
@@ -190,9 +217,12 @@ def update_question(survey: Survey, key: str, spec: QuestionSpec) -> Question:
     version = editable_version(survey)
     question = _find(version, key)
     earlier = [q.spec() for q in version.questions if q.position < question.position]
-    later_keys = {q.key for q in version.questions if q.position > question.position}
-    if spec.key != key and spec.key in later_keys:
+    later = [q.spec() for q in version.questions if q.position > question.position]
+    if spec.key != key and spec.key in {q.key for q in later}:
         raise DuplicateKey()
+    if spec.key != key and any(key in q.depends_on() for q in later):
+        raise InvalidQuestion(_l("Later questions refer to this key in their condition or wording; change them first."))
+    spec = _keep_other_languages(question.spec(), spec, _languages(survey))
     _check(spec, earlier)
     replacement = Question.from_spec(spec, question.position)
     for column in (

@@ -192,20 +192,26 @@ class Touchpoint(db.Model):
         """Archived touchpoints keep their codes answering; they only leave the default lists."""
         return self.archived_at is not None
 
-    def headline(self, language: str, brand: str = "", fallback: str = "de") -> str:
-        """Landing headline in the visitor's language (else the fallback language, else any), else the brand.
+    @property
+    def main_language(self) -> str:
+        """The language its texts fall back to: the workspace's main language (German for a preview's stand-in)."""
+        campaign = self.campaign
+        return campaign.workspace.language_list[0] if campaign is not None else "de"
+
+    def headline(self, language: str, brand: str = "", fallback: str | None = None) -> str:
+        """Landing headline in the visitor's language (else the main language, else any), else the brand.
 
         The touchpoint's own name is internal ("Poster main station, variant B") and never shown to customers.
         """
-        return texts(self.headline_texts).pick(language, fallback) or brand
+        return texts(self.headline_texts).pick(language, fallback or self.main_language) or brand
 
-    def body(self, language: str, fallback: str = "de") -> str:
-        """Landing text in the visitor's language (else the fallback language, else any)."""
-        return texts(self.body_texts).pick(language, fallback)
+    def body(self, language: str, fallback: str | None = None) -> str:
+        """Landing text in the visitor's language (else the main language, else any)."""
+        return texts(self.body_texts).pick(language, fallback or self.main_language)
 
-    def cta_text(self, language: str, fallback: str = "de") -> str:
-        """The call to action's button text in the visitor's language (else the fallback language, else any)."""
-        return texts(self.cta_label).pick(language, fallback)
+    def cta_text(self, language: str, fallback: str | None = None) -> str:
+        """The call to action's button text in the visitor's language (else the main language, else any)."""
+        return texts(self.cta_label).pick(language, fallback or self.main_language)
 
     @property
     def has_event(self) -> bool:

@@ -193,6 +193,17 @@ def load_demo():
     return redirect(url_for("touchpoints.list_campaigns"))
 
 
+def _survey_options(current_id: int | None) -> list[tuple[Survey, str]]:
+    """The workspace's surveys to choose from, with the one in use now even when it is archived (so that saving a
+    form unchanged keeps it)."""
+    surveys = [s for s, _used, _answered in survey_services.list_surveys(current_workspace().id)]
+    options = [(s, s.name) for s in surveys]
+    if current_id is not None and current_id not in {s.id for s in surveys}:
+        current = survey_services.get_survey(current_workspace().id, current_id)
+        options.append((current, f"{current.name} ({_('archived')})"))
+    return options
+
+
 def _survey_choices(form: CampaignForm, campaign: Campaign | None) -> None:
     """Offer a new survey from each template and the workspace's surveys as the survey of the campaign's
     touchpoints; a new campaign starts with the NPS template, an existing one shows its survey."""
@@ -202,7 +213,7 @@ def _survey_choices(form: CampaignForm, campaign: Campaign | None) -> None:
             (f"template:{t.slug}", t.name("de" if german else "en")) for t in TEMPLATES
         ],
         str(_l("Surveys of this workspace")): [
-            (f"survey:{s.id}", s.name) for s, _used, _answered in survey_services.list_surveys(current_workspace().id)
+            (f"survey:{s.id}", label) for s, label in _survey_options(campaign.survey_id if campaign else None)
         ],
         str(_l("None")): [("", str(_l("No survey: scans show the landing page only")))],
     }
@@ -353,7 +364,7 @@ def create_touchpoint(campaign_id: int):
     campaign = services.get_campaign(current_workspace().id, campaign_id)
     form = NewTouchpointForm()
     form.survey_id.choices = [SelectChoice("", str(_l("No survey: scans show the landing page only")))] + [
-        SelectChoice(str(s.id), s.name) for s, _used, _answered in survey_services.list_surveys(current_workspace().id)
+        SelectChoice(str(s.id), label) for s, label in _survey_options(campaign.survey_id)
     ]
     if request.method == "GET" or "survey_id" not in request.form:  # not chosen: the campaign's survey
         form.survey_id.data = str(campaign.survey_id or "")
@@ -424,7 +435,10 @@ def preview_touchpoint(touchpoint_id: int) -> Response:
     codes = qr_services.codes_of(touchpoint)
     code = codes[0] if codes else Code(code="PREVIEW0", workspace_id=touchpoint.workspace_id)
     workspace = current_workspace()
-    resolved = ResolvedCode(code, touchpoint, touchpoint.campaign.slug, workspace.name, workspace.timezone)
+    resolved = ResolvedCode(
+        code, touchpoint, touchpoint.campaign.slug, workspace.name, workspace.timezone,
+        main_language=workspace.language_list[0],
+    )  # fmt: skip
     version = respond.current_version(touchpoint)
     if version is None or not version.questions:
         response = pages.landing_page(resolved)

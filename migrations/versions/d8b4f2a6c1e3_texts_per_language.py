@@ -116,6 +116,8 @@ def downgrade():
                 stored = row[new]
                 texts = json.loads(stored) if isinstance(stored, str) else (stored or {})
                 values[de], values[en] = texts.get('de', ''), texts.get('en', '')
+                if table == 'question' and new == 'text' and not (values[de] or values[en]):
+                    values[de] = next(iter(texts.values()), '?')  # written in another language only: keep it
             if table == 'touchpoint':
                 stored = row['cta_label']
                 label = json.loads(stored) if isinstance(stored, str) else (stored or {})

@@ -215,14 +215,24 @@ def test_lists_sort_by_any_number_and_filter_by_name_channel_and_phase(client, e
 
 @pytest.mark.parametrize(
     "query",
-    ["sort=%3Cscript%3E", "dir=sideways&sort=nps", "channel=%3Cb%3Ex%3C/b%3E", "phase=nope", "q=" + "x" * 5000],
+    [
+        "sort=%3Cscript%3E",
+        "dir=sideways&sort=nps",
+        "channel=%3Cb%3Ex%3C/b%3E",
+        "phase=nope",
+        "q=" + "x" * 5000,
+        "endpoint=x",
+        "_method=POST",
+        "_scheme=x",
+        "_external=1&_scheme=javascript&x=%0Aalert(1)",
+    ],
 )
 def test_unknown_sort_and_filter_values_show_the_list_unharmed(client, editor_ws, counted, query: str) -> None:
     for url in (f"/w/{editor_ws.slug}/?{query}", f"/w/{editor_ws.slug}/campaigns/{counted['spring'].id}?{query}"):
         response = client.get(url)
         html = response.get_data(as_text=True)
         assert response.status_code == 200
-        assert "<script>" not in html and "<b>x</b>" not in html
+        assert "<script>" not in html and "<b>x</b>" not in html and "javascript:" not in html
 
 
 def test_a_trend_line_scales_to_its_peak_and_escapes_its_label() -> None:
@@ -232,3 +242,23 @@ def test_a_trend_line_scales_to_its_peak_and_escapes_its_label() -> None:
     assert points == ["2.0,25.0", "52.0,14.0", "102.0,3.0"]
     flat = str(sparkline([0, 0], "none"))
     assert '<polyline points="2.0,25.0 110.0,25.0"' in flat
+
+
+def test_saving_a_campaign_unchanged_keeps_its_archived_survey(client, editor_ws) -> None:
+    survey = survey_services.create_survey(editor_ws.id, "Old survey", "nps-reason")
+    db.session.commit()
+    _new_campaign(client, editor_ws, "Keeps", f"survey:{survey.id}")
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.name == "Keeps"))
+    survey.archived_at = NOW
+    db.session.commit()
+    form = client.get(f"/w/{editor_ws.slug}/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    assert re.search(rf'<option selected value="survey:{survey.id}">Old survey \(archived\)', form)
+    surveys_before = count(Survey)
+    client.post(
+        f"/w/{editor_ws.slug}/campaigns/{campaign.id}/edit",
+        data={"name": "Keeps", "budget": "10", "survey": f"survey:{survey.id}"},
+    )
+    db.session.refresh(campaign)
+    assert (campaign.survey_id, count(Survey)) == (survey.id, surveys_before)
+    _new_touchpoint(client, campaign, "Still measured")
+    assert db.session.scalar(sa.select(Touchpoint.survey_id).where(Touchpoint.name == "Still measured")) == survey.id
