@@ -34,7 +34,8 @@ def test_ci_runs_the_readmes_first_command_verbatim_without_test_extras() -> Non
 def test_the_guides_screenshots_exist_and_come_from_the_browser_journey() -> None:
     guide = (ROOT / "docs" / "guide.md").read_text()
     shown = re.findall(r"\]\(img/([\w-]+)\.png\)", guide)
-    taken = set(re.findall(r'_shot\(\w+, "([\w-]+)"\)', (ROOT / "tests/browser/test_journey_browser.py").read_text()))
+    browser_tests = [ROOT / "tests/browser/test_journey_browser.py", ROOT / "tests/browser/test_guide_browser.py"]
+    taken = {name for path in browser_tests for name in re.findall(r'_shot\([^,]+, "([\w-]+)"', path.read_text())}
     assert len(shown) >= 10 and set(shown) <= taken, set(shown) - taken
     assert all((ROOT / "docs" / "img" / f"{name}.png").stat().st_size > 10_000 for name in shown)
     assert "(docs/guide.md)" in (ROOT / "README.md").read_text()
