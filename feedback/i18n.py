@@ -15,18 +15,11 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from feedback.extensions import babel
+from feedback.texts import LANGUAGES as TEXT_LANGUAGES
 
-#: The languages of the respondent pages, each named in itself (what the switcher shows).
-RESPONDENT_LANGUAGES: dict[str, str] = {
-    "de": "Deutsch",
-    "en": "English",
-    "fr": "Français",
-    "es": "Español",
-    "it": "Italiano",
-    "nl": "Nederlands",
-    "pl": "Polski",
-    "tr": "Türkçe",
-}
+#: The languages of the respondent pages, each named in itself (what the switcher shows): the languages texts are
+#: written in (feedback/texts.py).
+RESPONDENT_LANGUAGES: dict[str, str] = TEXT_LANGUAGES
 #: The languages of the dashboard (a user's setting is one of them).
 DASHBOARD_LANGUAGES = ("de", "en")
 #: Every language a page may have.
