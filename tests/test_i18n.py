@@ -39,7 +39,7 @@ KEYWORDS = {
 def _source_messages() -> set[str]:
     """Every translatable string in the code and templates."""
     found: set[str] = set()
-    method_map = [("feedback/**.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [("feedback/**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=KEYWORDS
     ):
