@@ -182,6 +182,26 @@ def test_a_week_without_nps_answers_has_no_comparison(seeded) -> None:
     assert "nothing to compare" in text and "enough answers this week to be ranked" in " ".join(text.split())
 
 
+def test_too_few_answers_in_a_week_give_no_test(
+    make_campaign, make_touchpoint, with_survey, make_scans, make_response
+) -> None:
+    """12 answers this week and 4 the week before: no test, and the mail says there are too few answers."""
+    campaign = make_campaign()
+    booth = with_survey(make_touchpoint(campaign, "Stand"))
+    for value in [10] * 12:
+        make_response(booth, when=THIS, nps=value)
+    for value in [0] * 4:
+        make_response(booth, when=BEFORE, nps=value)
+    data = digest_data(campaign, WEEK)
+    assert data.change is not None and data.change.verdict is Verdict.TOO_FEW and data.change.p_adjusted is None
+    assert (data.nps.n, data.nps_before.n, data.nps.nps, data.nps_before.nps) == (12, 4, 100, -100)
+    text = " ".join(render_digest(data, locale="en", unsubscribe_url=UNSUBSCRIBE).text.split())
+    assert "too few answers for a test (12 and 4; at least 10 each needed)" in text
+    assert "significant" not in text and "p =" not in text
+    german = " ".join(render_digest(data, locale="de", unsubscribe_url=UNSUBSCRIBE).text.split())
+    assert "zu wenige Antworten für einen Test (12 und 4; je mindestens 10 nötig)" in german
+
+
 def test_a_week_starts_on_a_monday(seeded) -> None:
     """Another day is refused."""
     with pytest.raises(ValueError):
