@@ -28,7 +28,7 @@ class OwnerNotAllowed(DomainError):
     """Only an active editor or owner of the same workspace can be responsible for a campaign or touchpoint."""
 
     status = 422
-    message = _l("Only an editor or owner of this workspace can be responsible.")
+    message = _l("Only an editor or owner of this workspace can be in charge.")
 
 
 def _owning(workspace_id: int, *criteria: Any) -> sa.Select[tuple[User]]:
