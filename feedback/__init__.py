@@ -158,11 +158,13 @@ def register_caches(app: Flask) -> None:
 
 
 def register_subscribers(app: Flask) -> None:
-    """Who hears of domain events (feedback.events), in this order: coupons, lead scoring, then the webhooks."""
+    """Who hears of domain events (feedback.events), in this order: coupons, lead scoring, the webhooks, then what
+    a member's new role or removal changes (API tokens, ownerships of campaigns and touchpoints)."""
     from feedback import events
     from feedback.api import services as api_tokens
     from feedback.leads import services as leads
     from feedback.offers import services as offers
+    from feedback.touchpoints import services as touchpoints
     from feedback.webhooks import subscribers as webhooks
 
     bus = events.init_app(app)
@@ -170,6 +172,7 @@ def register_subscribers(app: Flask) -> None:
     leads.subscribe(bus)
     webhooks.subscribe(bus)
     api_tokens.subscribe(bus)
+    touchpoints.subscribe(bus)
 
 
 def register_commands(app: Flask) -> None:

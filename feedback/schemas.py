@@ -53,6 +53,24 @@ class Problem(BaseModel):
     )
 
 
+class Person(BaseModel):
+    """A member of the workspace."""
+
+    id: int
+    email: str
+    name: str
+
+
+OwnerId = Annotated[
+    int | None,
+    Field(
+        ge=1,
+        le=2**31 - 1,
+        description="The user in charge, who gets the alerts: an editor or owner of the workspace; null: nobody.",
+    ),
+]
+
+
 class Campaign(BaseModel):
     """A campaign of the token's workspace."""
 
@@ -74,6 +92,9 @@ class Campaign(BaseModel):
     coupon_cap_per_hour: int = Field(
         3, description="Coupons per hour for one network and device at one code (0: no cap)."
     )
+    owner: Person | None = Field(
+        None, description="Who is in charge and gets the alerts; null: the workspace's editors and owners."
+    )
     archived: bool
     created_at: datetime
 
@@ -91,6 +112,7 @@ class CampaignCreate(Strict):
     ask_contact: bool = False
     repeat_window_minutes: int = Field(default=30, ge=0, le=1440)
     coupon_cap_per_hour: int = Field(default=3, ge=0, le=100)
+    owner_id: OwnerId = None
 
 
 class CampaignUpdate(Strict):
@@ -106,6 +128,7 @@ class CampaignUpdate(Strict):
     ask_contact: bool | None = None
     repeat_window_minutes: int | None = Field(default=None, ge=0, le=1440)
     coupon_cap_per_hour: int | None = Field(default=None, ge=0, le=100)
+    owner_id: OwnerId = None
     archived: bool | None = None
 
 
@@ -132,6 +155,9 @@ class Touchpoint(BaseModel):
     created_at: datetime
     kiosk: bool = Field(description="A shared screen: one person answers after another (kiosk mode).")
     kiosk_coupon: KioskCoupon = Field(description="On a kiosk: coupons as a QR code of the coupon page, or none.")
+    owner: Person | None = Field(
+        None, description="Who is in charge and gets the alerts; null: the campaign's person in charge."
+    )
 
 
 class TouchpointCreate(Strict):
@@ -149,6 +175,7 @@ class TouchpointCreate(Strict):
     kiosk_coupon: KioskCoupon = Field(
         default=KioskCoupon.QR, description="On a kiosk: 'qr' (coupon page as a QR code) or 'off'."
     )
+    owner_id: OwnerId = None
 
 
 class TouchpointUpdate(Strict):
@@ -165,6 +192,7 @@ class TouchpointUpdate(Strict):
     archived: bool | None = None
     kiosk: bool | None = None
     kiosk_coupon: KioskCoupon | None = None
+    owner_id: OwnerId = None
 
 
 class TouchpointList(BaseModel):

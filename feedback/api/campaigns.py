@@ -9,12 +9,17 @@ from feedback import schemas
 from feedback.analysis.downloads import ratings_download
 from feedback.analysis.services import checked_range
 from feedback.api.base import ERRORS, WRITE_ERRORS, bp, json_response, spec, workspace_id
+from feedback.auth.models import User
 from feedback.db_types import utcnow
 from feedback.extensions import commit, db
 from feedback.referrals.services import ReferralNumbers, referral_numbers
 from feedback.tenancy import owned
 from feedback.touchpoints import services as tp
 from feedback.touchpoints.models import Campaign, Touchpoint
+
+
+def _person(user: User | None) -> schemas.Person | None:
+    return schemas.Person(id=user.id, email=user.email, name=user.name) if user is not None else None
 
 
 def _campaign(c: Campaign) -> schemas.Campaign:
@@ -31,6 +36,7 @@ def _campaign(c: Campaign) -> schemas.Campaign:
         ask_contact=c.ask_contact,
         repeat_window_minutes=c.repeat_window_minutes,
         coupon_cap_per_hour=c.coupon_cap_per_hour,
+        owner=_person(c.owner),
         archived=c.archived_at is not None,
         created_at=c.created_at,
     )
@@ -52,6 +58,7 @@ def _touchpoint(t: Touchpoint) -> schemas.Touchpoint:
         created_at=t.created_at,
         kiosk=t.kiosk,
         kiosk_coupon=t.kiosk_coupon,  # type: ignore[arg-type]
+        owner=_person(t.owner),
     )
 
 

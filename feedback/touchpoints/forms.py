@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from feedback.bounds import parse_id
 from feedback.forms import AmountField, CountField, DayInRange, LocalisedForm, TextsField, WholeNumberField
 from feedback.touchpoints.models import Channel, KioskCoupon, Phase
 
@@ -32,6 +33,25 @@ def channel_choices() -> list[SelectChoice]:
 def phase_choices() -> list[SelectChoice]:
     """Journey phases with translated labels, in journey order."""
     return [SelectChoice(p.value, str(PHASE_LABELS[p])) for p in Phase]
+
+
+def _a_person_or_nobody(_form: LocalisedForm, field: SelectField) -> None:
+    """The person in charge is a user id or empty; whether that user may be in charge the services decide."""
+    if field.data and parse_id(field.data) is None:
+        raise ValidationError(_l("Choose a person from the list."))
+
+
+def owner_field(description: str) -> SelectField:
+    """Who is in charge (gets the alerts); the view offers the workspace's editors and owners. Not checked against
+    the choices, so that the services' check answers a stale or foreign choice with its own message."""
+    return SelectField(
+        _l("Person in charge"),
+        description=description,
+        choices=[SelectChoice("", "")],
+        default="",
+        validate_choice=False,
+        validators=[_a_person_or_nobody],
+    )
 
 
 CHANNEL_LABELS = {
@@ -127,6 +147,12 @@ class CampaignForm(LocalisedForm):
         default="",
         validate_choice=True,
     )
+    owner_id = owner_field(
+        _l(
+            "Gets the e-mail alerts of the campaign and of its touchpoints that have no person in charge of their "
+            "own. Only editors and owners of the workspace can be in charge."
+        )
+    )
     submit = SubmitField(_l("Save campaign"))
 
     def validate_ends_on(self, field: DateField) -> None:
@@ -173,6 +199,9 @@ class TouchpointForm(LocalisedForm):
             SelectChoice(KioskCoupon.OFF.value, str(_l("none (no coupon is issued on the kiosk)"))),
         ],
         default=KioskCoupon.QR.value,
+    )
+    owner_id = owner_field(
+        _l("Gets the touchpoint's e-mail alerts. Only editors and owners of the workspace can be in charge.")
     )
     submit = SubmitField(_l("Save touchpoint"))
 

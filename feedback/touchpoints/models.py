@@ -9,7 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from feedback.auth.models import Workspace
+from feedback.auth.models import User, Workspace
 from feedback.db_types import UTCDateTime, utcnow
 from feedback.extensions import db
 from feedback.texts import texts
@@ -102,8 +102,14 @@ class Campaign(db.Model):
     referral_touchpoint_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("touchpoint.id", ondelete="SET NULL", use_alter=True, name="fk_campaign_referral_touchpoint")
     )
+    #: The member who hears of the campaign's alerts (an editor or owner of the workspace; see
+    #: touchpoints.services.set_campaign_owner); None: the workspace's editors and owners do.
+    owner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL", name="fk_campaign_owner_user"), index=True
+    )
 
     workspace: Mapped[Workspace] = relationship()
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     touchpoints: Mapped[list[Touchpoint]] = relationship(
         back_populates="campaign",
         order_by="Touchpoint.name",
@@ -180,12 +186,18 @@ class Touchpoint(db.Model):
     kiosk: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: On a kiosk: the coupon as a QR symbol of its page, for one's own phone ("qr"), or no coupon ("off").
     kiosk_coupon: Mapped[str] = mapped_column(sa.String(8), default=KioskCoupon.QR.value, server_default="qr")
+    #: The member who hears of the touchpoint's alerts (an editor or owner of the workspace; see
+    #: touchpoints.services.set_touchpoint_owner); None: the campaign's owner does.
+    owner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL", name="fk_touchpoint_owner_user"), index=True
+    )
 
     campaign: Mapped[Campaign] = relationship(
         back_populates="touchpoints",
         overlaps="workspace",
         foreign_keys="[Touchpoint.campaign_id, Touchpoint.workspace_id]",
     )
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
 
     @property
     def is_archived(self) -> bool:

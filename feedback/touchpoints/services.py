@@ -20,6 +20,12 @@ from feedback.surveys.models import Survey
 from feedback.surveys.services import DuplicateSurvey, attach, create_survey, get_survey
 from feedback.tenancy import get_owned, owned
 from feedback.touchpoints.models import Campaign, Channel, KioskCoupon, Phase, Touchpoint
+from feedback.touchpoints.owners import OwnerNotAllowed as OwnerNotAllowed
+from feedback.touchpoints.owners import alert_recipients as alert_recipients
+from feedback.touchpoints.owners import campaign_recipients as campaign_recipients
+from feedback.touchpoints.owners import checked_owner
+from feedback.touchpoints.owners import possible_owners as possible_owners
+from feedback.touchpoints.owners import subscribe as subscribe
 
 
 class DuplicateCampaign(DomainError):
@@ -74,11 +80,14 @@ class CampaignData:
     repeat_window_minutes: int = 30
     #: Coupons per hour for one network and device at one code (0: no cap).
     coupon_cap_per_hour: int = 3
+    #: The member who hears of its alerts (an editor or owner of the workspace); None: its editors and owners.
+    owner_id: int | None = None
 
 
 class CampaignChanges(TypedDict, total=False):
     """Some fields of a campaign (an API PATCH): a field left out keeps its value. None empties the dates and the
-    budget; the other fields refuse it. `archived` archives (True) or restores (False) the campaign, None leaves it."""
+    budget and the owner (`owner_id`); the other fields refuse it. `archived` archives (True) or restores (False) the
+    campaign, None leaves it."""
 
     name: str | None
     description: str | None
@@ -90,6 +99,7 @@ class CampaignChanges(TypedDict, total=False):
     ask_contact: bool | None
     repeat_window_minutes: int | None
     coupon_cap_per_hour: int | None
+    owner_id: int | None
     archived: bool | None
 
 
@@ -107,11 +117,14 @@ class TouchpointData:
     #: A shared screen where one person answers after another (see Touchpoint.kiosk).
     kiosk: bool = False
     kiosk_coupon: KioskCoupon = KioskCoupon.QR
+    #: The member who hears of its alerts (an editor or owner of the workspace); None: the campaign's owner.
+    owner_id: int | None = None
 
 
 class TouchpointChanges(TypedDict, total=False):
-    """Some fields of a touchpoint (an API PATCH): a field left out keeps its value. None empties cost and reach and
-    detaches the survey (`survey_id`); name, channel, phase, location, notes, kiosk and kiosk_coupon refuse it.
+    """Some fields of a touchpoint (an API PATCH): a field left out keeps its value. None empties cost, reach and the
+    owner (`owner_id`) and detaches the survey (`survey_id`); name, channel, phase, location, notes, kiosk and
+    kiosk_coupon refuse it.
     `archived` archives (True) or restores (False) the touchpoint, None leaves it."""
 
     name: str | None
@@ -125,6 +138,7 @@ class TouchpointChanges(TypedDict, total=False):
     archived: bool | None
     kiosk: bool | None
     kiosk_coupon: KioskCoupon | None
+    owner_id: int | None
 
 
 def _refuse_empty(changes: dict[str, Any], fields: tuple[str, ...]) -> None:
@@ -167,11 +181,13 @@ def create_campaign(workspace_id: int, data: CampaignData) -> Campaign:
 
     :raises DuplicateCampaign: the name is in use in this workspace.
     :raises InvalidWindow: the end lies before the start.
+    :raises OwnerNotAllowed: the owner is not an active editor or owner of the workspace.
     """
     name = data.name.strip()
     _check_campaign(data)
     if _campaign_name_taken(workspace_id, name):
         raise DuplicateCampaign()
+    owner_id = checked_owner(workspace_id, data.owner_id)
     campaign = Campaign(
         workspace_id=workspace_id,
         name=name,
@@ -185,6 +201,7 @@ def create_campaign(workspace_id: int, data: CampaignData) -> Campaign:
         ask_contact=data.ask_contact,
         repeat_window_minutes=data.repeat_window_minutes,
         coupon_cap_per_hour=data.coupon_cap_per_hour,
+        owner_id=owner_id,
     )
     db.session.add(campaign)
     db.session.flush()
@@ -192,14 +209,18 @@ def create_campaign(workspace_id: int, data: CampaignData) -> Campaign:
 
 
 def update_campaign(campaign: Campaign, data: CampaignData) -> Campaign:
-    """Change a campaign's details; its slug stays, so UTM parameters and scripts keep working.
+    """Change a campaign's details; its slug stays, so UTM parameters and scripts keep working. A new owner is
+    checked; the owner it has stays without a check.
 
     :raises DuplicateCampaign: the new name is in use in this workspace.
+    :raises OwnerNotAllowed: the new owner is not an active editor or owner of the workspace.
     """
     name = data.name.strip()
     _check_campaign(data)
     if _campaign_name_taken(campaign.workspace_id, name, except_id=campaign.id):
         raise DuplicateCampaign()
+    if data.owner_id != campaign.owner_id:
+        campaign.owner_id = checked_owner(campaign.workspace_id, data.owner_id)
     campaign.name = name
     campaign.description = data.description.strip()
     campaign.starts_on = data.starts_on
@@ -259,6 +280,7 @@ def change_campaign(workspace_id: int, campaign_id: int, changes: CampaignChange
     :raises FieldRequired: a field that always has a value is set to None.
     :raises DuplicateCampaign: the new name is in use in this workspace.
     :raises InvalidWindow: the end lies before the start.
+    :raises OwnerNotAllowed: the new owner is not an active editor or owner of the workspace.
     """
     campaign = get_campaign(workspace_id, campaign_id)
     fields: dict[str, Any] = dict(changes)
@@ -287,6 +309,7 @@ def change_campaign(workspace_id: int, campaign_id: int, changes: CampaignChange
         ask_contact=campaign.ask_contact,
         repeat_window_minutes=campaign.repeat_window_minutes,
         coupon_cap_per_hour=campaign.coupon_cap_per_hour,
+        owner_id=campaign.owner_id,
     )
     update_campaign(campaign, replace(current, **fields))
     if archived is not None:
@@ -348,12 +371,14 @@ def create_touchpoint(campaign: Campaign, data: TouchpointData, survey_id: int |
 
     :raises NotFound: the survey is not one of the campaign's workspace.
     :raises DuplicateTouchpoint: the campaign has a touchpoint with this name.
+    :raises OwnerNotAllowed: the owner is not an active editor or owner of the workspace.
     """
     survey = get_survey(campaign.workspace_id, survey_id) if survey_id is not None else None
     name = data.name.strip()
     _check_touchpoint(data)
     if _touchpoint_name_taken(campaign, name):
         raise DuplicateTouchpoint()
+    owner_id = checked_owner(campaign.workspace_id, data.owner_id)
     touchpoint = Touchpoint(
         workspace_id=campaign.workspace_id,
         campaign_id=campaign.id,
@@ -366,6 +391,7 @@ def create_touchpoint(campaign: Campaign, data: TouchpointData, survey_id: int |
         notes=data.notes.strip(),
         kiosk=data.kiosk,
         kiosk_coupon=KioskCoupon(data.kiosk_coupon).value,
+        owner_id=owner_id,
     )
     db.session.add(touchpoint)
     db.session.flush()
@@ -380,20 +406,25 @@ def add_touchpoint(campaign: Campaign, data: TouchpointData, survey_id: int | No
 
     :raises NotFound: the survey is not one of the campaign's workspace.
     :raises DuplicateTouchpoint: the campaign has a touchpoint with this name.
+    :raises OwnerNotAllowed: the owner is not an active editor or owner of the workspace.
     """
     touchpoint = create_touchpoint(campaign, data, survey_id)
     return touchpoint, create_code(touchpoint)
 
 
 def update_touchpoint(touchpoint: Touchpoint, data: TouchpointData) -> Touchpoint:
-    """Change a touchpoint's details; its codes keep pointing at it.
+    """Change a touchpoint's details; its codes keep pointing at it. A new owner is checked; the owner it has stays
+    without a check.
 
     :raises DuplicateTouchpoint: the campaign has another touchpoint with this name.
+    :raises OwnerNotAllowed: the new owner is not an active editor or owner of the workspace.
     """
     name = data.name.strip()
     _check_touchpoint(data)
     if _touchpoint_name_taken(touchpoint.campaign, name, except_id=touchpoint.id):
         raise DuplicateTouchpoint()
+    if data.owner_id != touchpoint.owner_id:
+        touchpoint.owner_id = checked_owner(touchpoint.workspace_id, data.owner_id)
     touchpoint.name = name
     touchpoint.channel = Channel(data.channel).value
     touchpoint.phase = Phase(data.phase).value
@@ -419,6 +450,7 @@ def change_touchpoint(workspace_id: int, touchpoint_id: int, changes: Touchpoint
     :raises NotFound: the touchpoint, or the survey, is not one of this workspace's.
     :raises FieldRequired: a field that always has a value is set to None.
     :raises DuplicateTouchpoint: the campaign has another touchpoint with this name.
+    :raises OwnerNotAllowed: the new owner is not an active editor or owner of the workspace.
     """
     touchpoint = get_touchpoint(workspace_id, touchpoint_id)
     fields: dict[str, Any] = dict(changes)
@@ -437,6 +469,7 @@ def change_touchpoint(workspace_id: int, touchpoint_id: int, changes: Touchpoint
         notes=touchpoint.notes,
         kiosk=touchpoint.kiosk,
         kiosk_coupon=KioskCoupon(touchpoint.kiosk_coupon),
+        owner_id=touchpoint.owner_id,
     )
     update_touchpoint(touchpoint, replace(current, **fields))
     if archived is not None:

@@ -17,7 +17,8 @@ from wtforms.fields.choices import SelectChoice
 from feedback.analysis.charts import sparkline
 from feedback.analysis.services import TREND_DAYS, Traffic, code_arrivals, code_traffic, empty_traffic, traffic
 from feedback.auth.forms import ConfirmForm
-from feedback.auth.models import Role
+from feedback.auth.models import Role, User
+from feedback.bounds import parse_id
 from feedback.confirm import check_undo, flash_with_undo
 from feedback.db_types import utcnow
 from feedback.extensions import commit, db
@@ -54,7 +55,13 @@ def _campaign_data(form: CampaignForm) -> services.CampaignData:
         ask_contact=bool(form.ask_contact.data),
         repeat_window_minutes=form.repeat_window_minutes.data if form.repeat_window_minutes.data is not None else 30,
         coupon_cap_per_hour=form.coupon_cap_per_hour.data if form.coupon_cap_per_hour.data is not None else 3,
+        owner_id=parse_id(form.owner_id.data),
     )
+
+
+#: Who gets the alerts when nobody is in charge.
+CAMPAIGN_NOBODY = _l("— nobody: alerts go to the workspace's editors and owners")
+TOUCHPOINT_NOBODY = _l("— nobody: alerts go to the campaign's person in charge")
 
 
 def _referral_choices(form: CampaignForm, campaign: Campaign | None) -> None:
@@ -81,7 +88,24 @@ def _touchpoint_data(form: TouchpointForm) -> services.TouchpointData:
         notes=form.notes.data or "",
         kiosk=bool(form.kiosk.data),
         kiosk_coupon=KioskCoupon(form.kiosk_coupon.data or KioskCoupon.QR.value),
+        owner_id=parse_id(form.owner_id.data),
     )
+
+
+def _person(user: User) -> str:
+    """A member as the owner choices show them: name and e-mail, or the e-mail alone."""
+    return f"{user.name} ({user.email})" if user.name else user.email
+
+
+def _owner_choices(form: CampaignForm | TouchpointForm, nobody: str, owner_id: int | None) -> None:
+    """Offer nobody (`nobody` says who gets the alerts then) and the workspace's editors and owners as the person in
+    charge; a GET shows the one in charge now."""
+    people = services.possible_owners(current_workspace().id)
+    form.owner_id.choices = [SelectChoice("", nobody)] + [SelectChoice(str(u.id), _person(u)) for u in people]
+    if request.method == "GET":
+        form.owner_id.data = str(owner_id or "")
+    if form.owner_id.data is None:  # WTForms leaves a missing value as None, not the empty choice
+        form.owner_id.data = ""
 
 
 @dataclass(frozen=True)
@@ -245,11 +269,14 @@ def create_campaign():
     form = CampaignForm()
     _referral_choices(form, None)
     _survey_choices(form, None)
+    _owner_choices(form, str(CAMPAIGN_NOBODY), None)
     if form.validate_on_submit():
         try:
             campaign = services.create_campaign(current_workspace().id, _campaign_data(form))
         except services.DuplicateCampaign as error:
             form.name.errors.append(str(error.message))
+        except services.OwnerNotAllowed as error:
+            form.owner_id.errors.append(str(error.message))
         else:
             survey = _apply_survey(campaign, form.survey.data or "")
             commit()
@@ -324,12 +351,16 @@ def edit_campaign(campaign_id: int):
     form = CampaignForm(obj=campaign)
     _referral_choices(form, campaign)
     _survey_choices(form, campaign)
+    _owner_choices(form, str(CAMPAIGN_NOBODY), campaign.owner_id)
     if form.validate_on_submit():
         try:
             services.update_campaign(campaign, _campaign_data(form))
         except services.DuplicateCampaign as error:
             db.session.rollback()
             form.name.errors.append(str(error.message))
+        except services.OwnerNotAllowed as error:
+            db.session.rollback()
+            form.owner_id.errors.append(str(error.message))
         else:
             _apply_survey(campaign, form.survey.data or "")
             commit()
@@ -373,6 +404,7 @@ def create_touchpoint(campaign_id: int):
             form.phase.data = request.args["phase"]
     if form.survey_id.data is None:
         form.survey_id.data = ""
+    _owner_choices(form, str(TOUCHPOINT_NOBODY), None)
     if form.validate_on_submit():
         try:
             touchpoint, _code = services.add_touchpoint(
@@ -380,6 +412,8 @@ def create_touchpoint(campaign_id: int):
             )
         except services.DuplicateTouchpoint as error:
             form.name.errors.append(str(error.message))
+        except services.OwnerNotAllowed as error:
+            form.owner_id.errors.append(str(error.message))
         else:
             commit()
             if form.submit_another.data:
@@ -506,12 +540,16 @@ def edit_touchpoint(touchpoint_id: int):
     require_role(Role.EDITOR)
     touchpoint = services.get_touchpoint(current_workspace().id, touchpoint_id)
     form = TouchpointForm(obj=touchpoint)
+    _owner_choices(form, str(TOUCHPOINT_NOBODY), touchpoint.owner_id)
     if form.validate_on_submit():
         try:
             services.update_touchpoint(touchpoint, _touchpoint_data(form))
         except services.DuplicateTouchpoint as error:
             db.session.rollback()
             form.name.errors.append(str(error.message))
+        except services.OwnerNotAllowed as error:
+            db.session.rollback()
+            form.owner_id.errors.append(str(error.message))
         else:
             commit()
             flash(_("Touchpoint saved."), "success")
