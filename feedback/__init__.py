@@ -69,9 +69,11 @@ def register_extensions(app: Flask) -> None:
     guards.init_app(app)
     guards.install_converters(app)
     rollups.init_app()
+    from feedback.notifications import hooks as mail_hooks
     from feedback.webhooks import hooks
 
     hooks.install()
+    mail_hooks.install()
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -101,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback.api import routes as api_routes
     from feedback.auth import views as auth_views
     from feedback.leads import views as lead_views
+    from feedback.notifications import views as notification_views
     from feedback.offers import views as offer_views
     from feedback.qr import views as qr_views
     from feedback.referrals import views as referral_views
@@ -124,6 +127,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhook_views.bp)
     app.register_blueprint(offer_views.bp)
     app.register_blueprint(lead_views.dashboard_bp)
+    app.register_blueprint(notification_views.bp)
+    app.register_blueprint(notification_views.unsubscribe_bp)
     api_routes.spec.register(app)
 
 
@@ -145,6 +150,7 @@ def register_caches(app: Flask) -> None:
     """What a process keeps in memory lives on the app (app.extensions): each gunicorn worker builds its own app.
     Caches, the group-commit writers, the fast lane's count of changes and the count of scans not stored."""
     from feedback import groupcommit
+    from feedback.notifications import outbox
     from feedback.qr import fastpath
     from feedback.qr import services as qr_services
     from feedback.respondent import quick
@@ -155,14 +161,16 @@ def register_caches(app: Flask) -> None:
     groupcommit.init_app(app)
     fastpath.init_app(app)
     qr_services.init_app(app)
+    outbox.init_app(app)
 
 
 def register_subscribers(app: Flask) -> None:
-    """Who hears of domain events (feedback.events), in this order: coupons, lead scoring, the webhooks, then what
-    a member's new role or removal changes (API tokens, ownerships of campaigns and touchpoints)."""
+    """Who hears of domain events (feedback.events), in this order: coupons, lead scoring, the webhooks, the mail
+    alerts, then what a member's new role or removal changes (API tokens, ownerships of campaigns and touchpoints)."""
     from feedback import events
     from feedback.api import services as api_tokens
     from feedback.leads import services as leads
+    from feedback.notifications import subscribers as alerts
     from feedback.offers import services as offers
     from feedback.touchpoints import services as touchpoints
     from feedback.webhooks import subscribers as webhooks
@@ -171,6 +179,7 @@ def register_subscribers(app: Flask) -> None:
     offers.subscribe(bus)
     leads.subscribe(bus)
     webhooks.subscribe(bus)
+    alerts.subscribe(bus)
     api_tokens.subscribe(bus)
     touchpoints.subscribe(bus)
 

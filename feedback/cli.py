@@ -60,10 +60,12 @@ def run_gunicorn(factory: Callable[[], Flask], host: str, port: int, workers: in
 
         def load(self) -> Flask:
             """Build the app inside the worker."""
+            from feedback.notifications.services import start_dispatcher as start_mail_dispatcher
             from feedback.webhooks.delivery import start_dispatcher
 
             app = factory()
-            start_dispatcher(app)  # each worker sends webhooks too, so nothing else has to run
+            start_dispatcher(app)  # each worker sends webhooks and mails too, so nothing else has to run
+            start_mail_dispatcher(app)
             return app
 
     FeedbackApplication().run()
@@ -93,9 +95,11 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, demo:
     db.session.remove()
     db.engine.dispose()  # no pooled connection may cross gunicorn's fork
     if sys.platform == "win32":  # gunicorn needs fork; the development server is enough to try things
+        from feedback.notifications.services import start_dispatcher as start_mail_dispatcher
         from feedback.webhooks.delivery import start_dispatcher
 
         start_dispatcher(current_app._get_current_object())  # type: ignore[attr-defined]
+        start_mail_dispatcher(current_app._get_current_object())  # type: ignore[attr-defined]
         current_app.run(host=host, port=port)
         return
     info = click.get_current_context().find_object(ScriptInfo)
@@ -174,6 +178,7 @@ def init_app(app: Flask) -> None:
     from feedback.analysis.cli import ratings_command, responses_command, retention_command, rollup_command
     from feedback.api.cli import token_group
     from feedback.backup import backup_command, restore_command
+    from feedback.notifications.cli import mail_group, notify_group
     from feedback.qr.cli import codes_command, qr_command
     from feedback.webhooks.cli import webhooks_group
 
@@ -185,6 +190,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(retention_command)
     app.cli.add_command(token_group)
     app.cli.add_command(webhooks_group)
+    app.cli.add_command(mail_group)
+    app.cli.add_command(notify_group)
     app.cli.add_command(serve_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(create_user_command)

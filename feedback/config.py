@@ -227,9 +227,19 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, ob
         "WEBHOOK_POLL_SECONDS": _int(environ, "WEBHOOK_POLL_SECONDS", 5, minimum=1),
         "WEBHOOK_WORKERS": _int(environ, "WEBHOOK_WORKERS", 8, minimum=1),
         "WEBHOOK_LOG_DAYS": _int(environ, "WEBHOOK_LOG_DAYS", 30, minimum=1),
+        # Mails (alerts, digests) go to this SMTP server (feedback/notifications/mailer.py); without one they wait
+        # in the outbox, shown as not sent. MAIL_FROM is the sender.
+        "SMTP_URL": environ.get("SMTP_URL", "").strip(),
+        "MAIL_FROM": environ.get("MAIL_FROM", "").strip() or _mail_from(base_url),
+        "MAIL_POLL_SECONDS": _int(environ, "MAIL_POLL_SECONDS", 5, minimum=1),
         # Raw scans older than this many days become daily counts (`feedback retention`); 0 keeps them.
         "SCAN_RETENTION_DAYS": _retention_days(environ),
     }
+
+
+def _mail_from(base_url: str) -> str:
+    """The default sender: noreply at the public host."""
+    return f"feedback <noreply@{urlsplit(base_url).hostname or 'localhost'}>"
 
 
 def from_environment(instance_path: Path) -> dict[str, object]:

@@ -70,6 +70,17 @@ class LeadStageChanged:
 
 
 @dataclass(frozen=True)
+class ContactLeft:
+    """A respondent who answered `response_id` left their details, consenting to be contacted."""
+
+    workspace_id: int
+    contact_id: int
+    response_id: int
+    touchpoint_id: int
+    at: datetime
+
+
+@dataclass(frozen=True)
 class MembershipChanged:
     """A member's role in a workspace changed (`role`), or the member was removed (`role` None)."""
 
@@ -102,6 +113,7 @@ Event = (
     | InviteAccepted
     | CouponRedeemed
     | LeadStageChanged
+    | ContactLeft
     | MembershipChanged
     | ResponseErased
     | ContactErased

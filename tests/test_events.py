@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from feedback import events
 from feedback.db_types import utcnow
-from feedback.events import CouponRedeemed, InviteAccepted, LeadStageChanged, ResponseCompleted
+from feedback.events import ContactLeft, CouponRedeemed, InviteAccepted, LeadStageChanged, ResponseCompleted
 from feedback.extensions import db
 from feedback.offers import services as offers
 from feedback.referrals.models import Invite
@@ -41,13 +41,18 @@ def heard(app):  # noqa: ANN201
         bus.subscriptions[kind] = [s for s in bus.subscriptions[kind] if s.handler != seen.append]
 
 
-def test_create_app_registers_coupons_lead_scoring_and_webhooks_in_that_order(app) -> None:
+def test_create_app_registers_coupons_lead_scoring_webhooks_and_alerts_in_that_order(app) -> None:
     bus = app.extensions[events.EXTENSION]
     modules = {kind: [s.handler.__module__ for s in subs] for kind, subs in bus.subscriptions.items()}
-    assert modules[ResponseCompleted] == ["feedback.offers.services", "feedback.webhooks.subscribers"]
+    assert modules[ResponseCompleted] == [
+        "feedback.offers.services",
+        "feedback.webhooks.subscribers",
+        "feedback.notifications.subscribers",
+    ]
     assert modules[InviteAccepted] == ["feedback.leads.services", "feedback.webhooks.subscribers"]
     assert modules[CouponRedeemed] == ["feedback.leads.services"]
-    assert modules[LeadStageChanged] == ["feedback.webhooks.subscribers"]
+    assert modules[LeadStageChanged] == ["feedback.webhooks.subscribers", "feedback.notifications.subscribers"]
+    assert modules[ContactLeft] == ["feedback.notifications.subscribers"]
 
 
 def test_events_are_immutable() -> None:

@@ -294,6 +294,12 @@ def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> Camp
     return ratings.rate_touchpoints(inputs)
 
 
+def touchpoint_counts(campaign: Campaign, dates: DateRange) -> dict[int, GroupCounts]:
+    """What the database counted per touchpoint of the campaign (archived ones too) in the local days (the ratings'
+    counts, without the ratings): for checks that compare periods of one touchpoint."""
+    return _group_counts(_scope(campaign, touchpoints_of(campaign, include_archived=True), dates), Dimension.TOUCHPOINT)
+
+
 @dataclass(frozen=True)
 class RollupRow:
     """One group of a roll-up: a key, what to call it, and its numbers."""

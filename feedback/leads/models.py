@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feedback.db_types import UTCDateTime, utcnow
@@ -34,6 +35,16 @@ class Activity(enum.StrEnum):
     INVITE_ACCEPTED = "invite_accepted"
     COUPON_REDEEMED = "coupon_redeemed"
 
+
+#: How a contact's score events are named on pages and in alerts.
+ACTIVITY_LABELS = {
+    Activity.SCAN.value: _l("Scanned a code"),
+    Activity.COMPLETED.value: _l("Completed a survey"),
+    Activity.PROMOTER.value: _l("Promoter answer (NPS 9–10)"),
+    Activity.FOLLOW_UP.value: _l("Asked for an offer or information"),
+    Activity.INVITE_ACCEPTED.value: _l("A friend they invited answered"),
+    Activity.COUPON_REDEEMED.value: _l("Redeemed a coupon"),
+}
 
 #: Points per activity unless the workspace sets its own.
 DEFAULT_POINTS = {

@@ -21,7 +21,7 @@ from feedback import events
 from feedback.auth.models import Role, Workspace
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
-from feedback.events import Bus, ContactErased, CouponRedeemed, InviteAccepted, LeadStageChanged
+from feedback.events import Bus, ContactErased, ContactLeft, CouponRedeemed, InviteAccepted, LeadStageChanged
 from feedback.extensions import db
 from feedback.leads.models import (
     DEFAULT_MQL,
@@ -62,6 +62,8 @@ DEFAULT_PURPOSE = {
     "tr": "{brand} firmasının geri bildirimim ve uygun teklifler hakkında benimle e-posta veya telefonla iletişime "
     "geçmesini kabul ediyorum. Bilgilerim yalnızca bunun için kullanılır; onayımı istediğim zaman geri alabilirim.",
 }
+
+
 
 
 class ContactInvalid(DomainError):
@@ -220,6 +222,7 @@ def capture(
     for activity in _response_activities(response):
         _add(contact, activity, f"response:{response.id}", response.touchpoint_id, rules, now)
     _restage(contact, rules, now)
+    events.publish(ContactLeft(contact.workspace_id, contact.id, response.id, response.touchpoint_id, now))
     return contact
 
 

@@ -17,7 +17,7 @@ from feedback.exports import csv_stream, dialect_named
 from feedback.extensions import commit, db
 from feedback.forms import LocalisedForm, TextsField, WholeNumberField
 from feedback.leads import services
-from feedback.leads.models import Activity, Stage
+from feedback.leads.models import ACTIVITY_LABELS, Activity, Stage
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
 from feedback.texts import LANGUAGES
 
@@ -29,14 +29,6 @@ STAGE_LABELS = {
     Stage.NEW.value: _l("New"),
     Stage.MARKETING_QUALIFIED.value: _l("Marketing-qualified"),
     Stage.SALES_READY.value: _l("Sales-ready"),
-}
-ACTIVITY_LABELS = {
-    Activity.SCAN.value: _l("Scanned a code"),
-    Activity.COMPLETED.value: _l("Completed a survey"),
-    Activity.PROMOTER.value: _l("Promoter answer (NPS 9–10)"),
-    Activity.FOLLOW_UP.value: _l("Asked for an offer or information"),
-    Activity.INVITE_ACCEPTED.value: _l("A friend they invited answered"),
-    Activity.COUPON_REDEEMED.value: _l("Redeemed a coupon"),
 }
 
 

@@ -1,0 +1,103 @@
+"""What `feedback notify run` writes when it is due: each campaign's weekly report on Monday morning in the
+workspace's time zone (for the week just ended, once per member, however often it runs), and the daily checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from feedback.auth.models import Workspace
+from feedback.extensions import db
+from feedback.notifications import checks, digest, outbox, services
+from feedback.notifications.links import absolute_url
+from feedback.notifications.models import Mail, Topic
+from feedback.touchpoints.models import Campaign
+from feedback.touchpoints.services import campaign_recipients
+
+#: Reports go out from this local hour on Monday (and later in the week, if nothing ran on Monday).
+DIGEST_HOUR = 7
+
+
+def has_news(data: digest.DigestData) -> bool:
+    """Whether a report has anything to say: a week without scans, answers or leads in it or the week before sends
+    none."""
+    return bool(data.scans or data.scans_before or data.completions or data.completions_before or data.leads)
+
+
+@dataclass(frozen=True)
+class Written:
+    digests: int
+    alerts: int
+
+
+def _dedupe_key(campaign_id: int, week: str, user_id: int) -> str:
+    return f"digest:{campaign_id}:{week}:{user_id}"
+
+
+def digests(now: datetime) -> int:
+    """Write the weekly reports that are due and not yet written; how many."""
+    written = 0
+    for workspace in list(db.session.scalars(sa.select(Workspace).order_by(Workspace.id))):
+        local = now.astimezone(ZoneInfo(workspace.timezone))
+        if local.weekday() == 0 and local.hour < DIGEST_HOUR:
+            continue
+        week = digest.week_before(local.date())
+        campaigns = db.session.scalars(
+            sa.select(Campaign)
+            .where(Campaign.workspace_id == workspace.id, Campaign.archived_at.is_(None))
+            .order_by(Campaign.id)
+        )
+        for campaign in list(campaigns):
+            written += _campaign_digest(workspace, campaign, week, now)
+    return written
+
+
+def _campaign_digest(workspace: Workspace, campaign: Campaign, week: date, now: datetime) -> int:
+    recipients = [
+        user
+        for user in campaign_recipients(campaign)
+        if services.wants(user.id, workspace.id, Topic.DIGEST)
+        and db.session.scalar(sa.select(Mail.id).where(Mail.dedupe_key == _dedupe_key(campaign.id, str(week), user.id)))
+        is None
+    ]
+    if not recipients:
+        return 0
+    data = digest.digest_data(campaign, week)
+    if not has_news(data):
+        return 0
+    written = 0
+    for user in recipients:
+        token = services.unsubscribe_token(user.id, workspace.id, Topic.DIGEST)
+        rendered = digest.render_digest(
+            data, locale=user.locale, unsubscribe_url=absolute_url("unsubscribe.page", token=token)
+        )
+        outbox.queue_mail(
+            to=user.email,
+            topic=Topic.DIGEST.value,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            locale=user.locale,
+            now=now,
+            workspace_id=workspace.id,
+            user_id=user.id,
+            dedupe_key=_dedupe_key(campaign.id, str(week), user.id),
+        )
+        try:
+            db.session.commit()
+        except IntegrityError:  # another `notify run` wrote it meanwhile
+            db.session.rollback()
+            continue
+        written += 1
+    return written
+
+
+def run_due(now: datetime) -> Written:
+    """The weekly reports and the daily checks that are due now."""
+    reports = digests(now)
+    alerts = checks.nps_drops(now) + checks.failing_deliveries(now)
+    return Written(reports, alerts)
