@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from feedback.auth.models import Membership, Role, User
+from feedback.auth.models import Membership, Role, User, Workspace
 from feedback.events import Bus, ContactErased, ContactLeft, LeadStageChanged, ResponseCompleted, ResponseErased
 from feedback.extensions import db
 from feedback.leads.models import ACTIVITY_LABELS, Contact, Stage
@@ -52,7 +52,8 @@ def _detractor(response: Response, touchpoint: Touchpoint) -> dict[str, Any] | N
         q.key: texts(q.text)
         for q in db.session.scalars(sa.select(Question).where(Question.version_id == response.version_id))
     }
-    language = touchpoint.workspace.language_list[0] if touchpoint.workspace.language_list else "de"
+    workspace = db.session.get(Workspace, touchpoint.workspace_id)
+    language = workspace.language_list[0] if workspace is not None and workspace.language_list else "de"
     comments = [
         {
             "question": questions[a.question_key].pick(language) if a.question_key in questions else a.question_key,
