@@ -79,23 +79,29 @@ def campaign_drops(campaign: Campaign, today: date) -> list[tuple[Touchpoint, di
 
 
 def nps_drops(now: datetime) -> int:
-    """Alert the owners of touchpoints whose NPS dropped (once per touchpoint in QUIET_DAYS); how many alerts."""
-    written = 0
-    for workspace in db.session.scalars(sa.select(Workspace).order_by(Workspace.id)):
+    """Alert the people in charge of touchpoints whose NPS dropped (once per touchpoint in QUIET_DAYS); how many
+    alerts. Reads everything first and writes afterwards in a transaction of its own (reading may build roll-ups
+    through another connection, and a SQLite read transaction cannot become a write one after that)."""
+    found: list[tuple[int, int, dict[str, Any]]] = []
+    for workspace in db.session.scalars(sa.select(Workspace).order_by(Workspace.id)).all():
         today = now.astimezone(ZoneInfo(workspace.timezone)).date()
         campaigns = db.session.scalars(
             sa.select(Campaign).where(Campaign.workspace_id == workspace.id, Campaign.archived_at.is_(None))
-        )
+        ).all()
         for campaign in campaigns:
-            for touchpoint, data in campaign_drops(campaign, today):
-                about = f"touchpoint:{touchpoint.id}"
-                if services.alerted_since(workspace.id, Topic.NPS_DROP, about, now - timedelta(days=QUIET_DAYS)):
-                    continue
-                for user in alert_recipients(touchpoint):
-                    written += (
-                        services.queue_alert(user, workspace.id, Topic.NPS_DROP, data, now, about=about) is not None
-                    )
-    db.session.commit()
+            found.extend((workspace.id, touchpoint.id, data) for touchpoint, data in campaign_drops(campaign, today))
+    db.session.rollback()
+    written = 0
+    for workspace_id, touchpoint_id, data in found:
+        about = f"touchpoint:{touchpoint_id}"
+        touchpoint = db.session.get(Touchpoint, touchpoint_id)
+        if touchpoint is None or services.alerted_since(
+            workspace_id, Topic.NPS_DROP, about, now - timedelta(days=QUIET_DAYS)
+        ):
+            continue
+        for user in alert_recipients(touchpoint):
+            written += services.queue_alert(user, workspace_id, Topic.NPS_DROP, data, now, about=about) is not None
+        db.session.commit()
     return written
 
 

@@ -93,7 +93,9 @@ def _prepared(topic: Topic, item: dict[str, Any], workspace: Workspace) -> dict[
     if topic is Topic.NPS_DROP and "recent" in item:
         prepared["recent_nps"] = nps_of(item["recent"])
         prepared["previous_nps"] = nps_of(item["previous"])
-        prepared["sentence"] = nps_drop_sentence(item, _("The last 4 weeks"), _("the 12 weeks before"))
+        prepared["sentence"] = nps_drop_sentence(
+            item, _("%(touchpoint)s in the last 4 weeks", touchpoint=item["touchpoint"]), _("in the 12 weeks before")
+        )
     for key in ("at", "since"):
         if key in item:
             prepared[key] = _when(item[key])

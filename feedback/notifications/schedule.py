@@ -15,6 +15,7 @@ from feedback.extensions import db
 from feedback.notifications import checks, digest, outbox, services
 from feedback.notifications.links import absolute_url
 from feedback.notifications.models import Mail, Topic
+from feedback.notifications.tokens import unsubscribe_token
 from feedback.touchpoints.models import Campaign
 from feedback.touchpoints.services import campaign_recipients
 
@@ -57,6 +58,7 @@ def digests(now: datetime) -> int:
 
 
 def _campaign_digest(workspace: Workspace, campaign: Campaign, week: date, now: datetime) -> int:
+    campaign_id = campaign.id
     recipients = [
         user
         for user in campaign_recipients(campaign)
@@ -69,23 +71,32 @@ def _campaign_digest(workspace: Workspace, campaign: Campaign, week: date, now: 
     data = digest.digest_data(campaign, week)
     if not has_news(data):
         return 0
-    written = 0
+    composed = []
     for user in recipients:
-        token = services.unsubscribe_token(user.id, workspace.id, Topic.DIGEST)
+        token = unsubscribe_token(user.id, workspace.id, Topic.DIGEST)
         rendered = digest.render_digest(
-            data, locale=user.locale, unsubscribe_url=absolute_url("unsubscribe.page", token=token)
+            data,
+            locale=user.locale,
+            unsubscribe_url=absolute_url("unsubscribe.page", token=token),
+            settings_url=absolute_url("notifications.settings", ws=workspace.slug),
         )
+        composed.append((user.id, user.email, user.locale, rendered))
+    workspace_id = workspace.id
+    # the reads may have built roll-ups through another connection: write in a transaction of their own
+    db.session.rollback()
+    written = 0
+    for user_id, email, locale, rendered in composed:
         outbox.queue_mail(
-            to=user.email,
+            to=email,
             topic=Topic.DIGEST.value,
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
-            locale=user.locale,
+            locale=locale,
             now=now,
-            workspace_id=workspace.id,
-            user_id=user.id,
-            dedupe_key=_dedupe_key(campaign.id, str(week), user.id),
+            workspace_id=workspace_id,
+            user_id=user_id,
+            dedupe_key=_dedupe_key(campaign_id, str(week), user_id),
         )
         try:
             db.session.commit()

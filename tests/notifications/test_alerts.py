@@ -125,7 +125,8 @@ def test_a_detractor_who_asks_to_be_called_back_comes_with_the_consented_details
     workspace, campaign, window, code, owner, editor, viewer = shop
     thanks = _answer(app, code, "6")  # no comment: no alert yet
     assert _send(app) == 0
-    assert phone_of[thanks].leave_contact(thanks, name="Anna Berg", email="anna@example.com", consent="yes").status_code == 303
+    left = phone_of[thanks].leave_contact(thanks, name="Anna Berg", email="anna@example.com", consent="yes")
+    assert left.status_code == 303
     assert _send(app) == 1
     (message,) = smtp.inbox.wait_for(1)
     text = message.get_body(("plain",)).get_content()
