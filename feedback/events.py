@@ -2,14 +2,14 @@
 create_app registered, one after the other, in the publisher's transaction (a subscriber that fails fails the
 whole write). Outbound delivery (webhooks) subscribes by writing outbox rows in that transaction.
 
-A subscriber may say for which touchpoints it would act (`wants`), so a fast path that writes outside the session
-(the group commit of survey completions) can see that nobody would and skip publishing; a subscriber without
-`wants` always acts, so such a path never skips it.
+A subscriber may say for which touchpoints it would act (`wants`), and for a completion with which answers (`when`),
+so a fast path that writes outside the session (the group commit of survey completions) can see that nobody would
+and skip publishing; a subscriber without `wants` always acts, so such a path never skips it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -121,12 +121,16 @@ Event = (
 E = TypeVar("E")
 #: Whether a subscriber would act on an event at (workspace_id, campaign_id, touchpoint_id).
 Wants = Callable[[int, int, int], bool]
+#: Whether a completion with these answers (rows with question_type, value_number, value_text) would make a
+#: subscriber act, where its `wants` says it might.
+When = Callable[[Sequence[Mapping[str, Any]]], bool]
 
 
 @dataclass
 class Subscription:
     handler: Callable[[Any], None]
     wants: Wants | None
+    when: When | None = None
 
 
 @dataclass
@@ -135,8 +139,10 @@ class Bus:
 
     subscriptions: dict[type, list[Subscription]] = field(default_factory=dict)
 
-    def subscribe(self, event_type: type[E], handler: Callable[[E], None], wants: Wants | None = None) -> None:
-        self.subscriptions.setdefault(event_type, []).append(Subscription(handler, wants))
+    def subscribe(
+        self, event_type: type[E], handler: Callable[[E], None], wants: Wants | None = None, when: When | None = None
+    ) -> None:
+        self.subscriptions.setdefault(event_type, []).append(Subscription(handler, wants, when))
 
     def publish(self, event: Event) -> None:
         for subscription in self.subscriptions.get(type(event), []):
@@ -144,10 +150,20 @@ class Bus:
 
     def wanted(self, event_type: type, workspace_id: int, campaign_id: int, touchpoint_id: int) -> bool:
         """Whether any subscriber would act on such an event here (True for a subscriber that does not say)."""
-        return any(
-            s.wants is None or s.wants(workspace_id, campaign_id, touchpoint_id)
-            for s in self.subscriptions.get(event_type, [])
-        )
+        return self.conditions(event_type, workspace_id, campaign_id, touchpoint_id) != ()
+
+    def conditions(
+        self, event_type: type, workspace_id: int, campaign_id: int, touchpoint_id: int
+    ) -> tuple[When, ...] | None:
+        """What decides whether a completion here sets a subscriber off: None when one would act on any completion,
+        the answer checks of those that would act only on some, () when none would act."""
+        checks: list[When] = []
+        for s in self.subscriptions.get(event_type, []):
+            if s.wants is None or s.wants(workspace_id, campaign_id, touchpoint_id):
+                if s.when is None:
+                    return None
+                checks.append(s.when)
+        return tuple(checks)
 
 
 def init_app(app: Flask) -> Bus:

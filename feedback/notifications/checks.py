@@ -9,15 +9,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from feedback.analysis.comparisons import Comparison, Verdict, adjust, compare_one
 from feedback.analysis.services import DateRange, touchpoint_counts
 from feedback.analysis.summaries import Metric, summarise
-from feedback.auth.models import Workspace
+from feedback.auth.models import User, Workspace
 from feedback.extensions import db
 from feedback.notifications import services
 from feedback.notifications.models import Mail, MailStatus, Topic
-from feedback.notifications.subscribers import editors
+from feedback.notifications.recipients import editors
 from feedback.touchpoints.models import Campaign, Touchpoint
 from feedback.touchpoints.services import alert_recipients
 from feedback.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -26,6 +27,33 @@ RECENT_DAYS, PREVIOUS_DAYS = 28, 84
 #: A drop is alerted once per touchpoint within this time.
 QUIET_DAYS = RECENT_DAYS
 FAILING = timedelta(days=1)
+
+
+def _write_alerts(
+    workspace_id: int, topic: Topic, about: str, quiet: timedelta, users: list[int], data: dict[str, Any], now: datetime
+) -> int:
+    """Write a check's alert about one thing for each member (unless one was written within `quiet`), in a write
+    transaction of its own taken at its start (SQLite: BEGIN IMMEDIATE, so no other writer can slip in between its
+    reads and writes); a second `notify run` writing the same alerts the same day finds them there (unique key)."""
+    db.session.rollback()
+    db.session.connection(execution_options={"sqlite_immediate": True})
+    if services.alerted_since(workspace_id, topic, about, now - quiet):
+        db.session.rollback()
+        return 0
+    written = 0
+    for user_id in users:
+        user = db.session.get(User, user_id)
+        key = f"{topic.value}:{about}:{user_id}:{now.date().isoformat()}"
+        if user is not None:
+            written += (
+                services.queue_alert(user, workspace_id, topic, data, now, about=about, dedupe_key=key) is not None
+            )
+    try:
+        db.session.commit()
+    except IntegrityError:  # another run wrote them meanwhile
+        db.session.rollback()
+        return 0
+    return written
 
 
 def periods(today: date) -> tuple[DateRange, DateRange]:
@@ -82,26 +110,23 @@ def nps_drops(now: datetime) -> int:
     """Alert the people in charge of touchpoints whose NPS dropped (once per touchpoint in QUIET_DAYS); how many
     alerts. Reads everything first and writes afterwards in a transaction of its own (reading may build roll-ups
     through another connection, and a SQLite read transaction cannot become a write one after that)."""
-    found: list[tuple[int, int, dict[str, Any]]] = []
+    found: list[tuple[int, int, list[int], dict[str, Any]]] = []
     for workspace in db.session.scalars(sa.select(Workspace).order_by(Workspace.id)).all():
         today = now.astimezone(ZoneInfo(workspace.timezone)).date()
         campaigns = db.session.scalars(
             sa.select(Campaign).where(Campaign.workspace_id == workspace.id, Campaign.archived_at.is_(None))
         ).all()
         for campaign in campaigns:
-            found.extend((workspace.id, touchpoint.id, data) for touchpoint, data in campaign_drops(campaign, today))
+            found.extend(
+                (workspace.id, touchpoint.id, [u.id for u in alert_recipients(touchpoint)], data)
+                for touchpoint, data in campaign_drops(campaign, today)
+            )
     db.session.rollback()
     written = 0
-    for workspace_id, touchpoint_id, data in found:
-        about = f"touchpoint:{touchpoint_id}"
-        touchpoint = db.session.get(Touchpoint, touchpoint_id)
-        if touchpoint is None or services.alerted_since(
-            workspace_id, Topic.NPS_DROP, about, now - timedelta(days=QUIET_DAYS)
-        ):
-            continue
-        for user in alert_recipients(touchpoint):
-            written += services.queue_alert(user, workspace_id, Topic.NPS_DROP, data, now, about=about) is not None
-        db.session.commit()
+    for workspace_id, touchpoint_id, users, data in found:
+        written += _write_alerts(
+            workspace_id, Topic.NPS_DROP, f"touchpoint:{touchpoint_id}", timedelta(days=QUIET_DAYS), users, data, now
+        )
     return written
 
 
@@ -181,22 +206,17 @@ def _failing_mails(workspace_id: int, now: datetime) -> list[dict[str, Any]]:
 
 
 def failing_deliveries(now: datetime) -> int:
-    """Alert each workspace's editors, once a day, about webhooks and mails failing for a day; how many alerts."""
-    written = 0
-    for workspace in db.session.scalars(sa.select(Workspace).order_by(Workspace.id)):
+    """Alert each workspace's editors, once a day, about webhooks and mails failing for a day; how many alerts.
+    Reads first, then writes each alert in a transaction of its own."""
+    found: list[tuple[int, list[int], dict[str, Any]]] = []
+    for workspace in db.session.scalars(sa.select(Workspace).order_by(Workspace.id)).all():
         items = _failing_webhooks(workspace.id, now) + _failing_mails(workspace.id, now)
-        fresh = [
-            i
-            for i in items
-            if not services.alerted_since(workspace.id, Topic.DELIVERY_FAILING, _about(i), now - FAILING)
-        ]
-        for item in fresh:
-            for user in editors(workspace.id):
-                written += (
-                    services.queue_alert(user, workspace.id, Topic.DELIVERY_FAILING, item, now, about=_about(item))
-                    is not None
-                )
-    db.session.commit()
+        if items:
+            users = [u.id for u in editors(workspace.id)]
+            found.extend((workspace.id, users, item) for item in items)
+    written = 0
+    for workspace_id, users, item in found:
+        written += _write_alerts(workspace_id, Topic.DELIVERY_FAILING, _about(item), FAILING, users, item, now)
     return written
 
 

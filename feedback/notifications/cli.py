@@ -3,6 +3,7 @@ the daily checks' alerts and sends the outbox (from cron with --once, or as a pr
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from feedback.extensions import db
 from feedback.notifications import compose, mailer, outbox, schedule, services
 from feedback.notifications.models import Mail, MailStatus, Topic
 
+log = logging.getLogger(__name__)
 #: How often a running `feedback notify run` looks for due reports and checks (they write each thing once).
 CHECK_SECONDS = 600
 
@@ -89,7 +91,11 @@ def run_command(once: bool) -> None:
     try:
         while True:
             with app.app_context():
-                schedule.run_due(utcnow())
+                try:
+                    schedule.run_due(utcnow())
+                except Exception:  # a database hiccup must not stop the sending: try again next time
+                    log.exception("notify run: the due reports and checks failed")
+                    db.session.rollback()
             time.sleep(CHECK_SECONDS)
     except KeyboardInterrupt:
         pass

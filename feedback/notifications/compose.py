@@ -16,11 +16,13 @@ from feedback.analysis import sentences, stats
 from feedback.analysis.comparisons import Comparison, adjust, compare_one
 from feedback.analysis.summaries import GroupCounts, summarise
 from feedback.auth.models import User, Workspace
+from feedback.leads.models import ACTIVITY_LABELS
 from feedback.notifications.digest import Rendered
 from feedback.notifications.links import absolute_url
 from feedback.notifications.models import Topic
 from feedback.notifications.tokens import unsubscribe_token
 from feedback.surveys.questions import QuestionType
+from feedback.texts import texts
 
 
 def nps_counts(data: dict[str, int]) -> GroupCounts:
@@ -88,7 +90,7 @@ def _links(topic: Topic, item: dict[str, Any], workspace: Workspace) -> dict[str
     return links
 
 
-def _prepared(topic: Topic, item: dict[str, Any], workspace: Workspace) -> dict[str, Any]:
+def _prepared(topic: Topic, item: dict[str, Any], workspace: Workspace, language: str) -> dict[str, Any]:
     prepared = {**item, "links": _links(topic, item, workspace)}
     if topic is Topic.NPS_DROP and "recent" in item:
         prepared["recent_nps"] = nps_of(item["recent"])
@@ -102,14 +104,22 @@ def _prepared(topic: Topic, item: dict[str, Any], workspace: Workspace) -> dict[
     if item.get("contact"):
         prepared["contact"] = {**item["contact"], "consented_at": _when(item["contact"].get("consented_at"))}
     if item.get("history"):
-        prepared["history"] = [{**event, "at": _when(event.get("at"))} for event in item["history"]]
+        prepared["history"] = [
+            {**event, "at": _when(event.get("at")), "label": str(ACTIVITY_LABELS.get(event.get("activity", ""), ""))}
+            for event in item["history"]
+        ]
+    if item.get("comments"):
+        prepared["comments"] = [
+            {**comment, "question": texts(comment.get("question_texts")).pick(language) or comment.get("question", "")}
+            for comment in item["comments"]
+        ]
     return prepared
 
 
 def alerts(topic: Topic, items: list[dict[str, Any]], user: User, workspace: Workspace) -> Rendered:
     """One mail with every item, in the member's language."""
     with force_locale(user.locale):
-        shown = [_prepared(topic, item, workspace) for item in items if not item.get("erased")]
+        shown = [_prepared(topic, item, workspace, user.locale) for item in items if not item.get("erased")]
         context = {
             "topic": topic.value,
             "items": shown,

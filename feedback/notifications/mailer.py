@@ -12,12 +12,16 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from email_validator import EmailNotValidError, validate_email
+
 DEFAULT_TIMEOUT = 20.0
+#: At most this per step, so that an attempt (connect, greeting, STARTTLS, login, sender, recipient, data: fewer than
+#: ten steps) ends well inside the outbox's lease of ten minutes.
+MAX_TIMEOUT = 60.0
 TRUE = {"1", "true", "yes", "on"}
 
 
@@ -62,8 +66,8 @@ def parse_smtp_url(url: str) -> SmtpSettings:
         timeout = float(query.get("timeout", DEFAULT_TIMEOUT))
     except ValueError:
         raise SmtpUrlInvalid("SMTP_URL's timeout must be a number of seconds") from None
-    if not 0 < timeout <= 300:
-        raise SmtpUrlInvalid("SMTP_URL's timeout must be between 0 and 300 seconds")
+    if not 0 < timeout <= MAX_TIMEOUT:
+        raise SmtpUrlInvalid(f"SMTP_URL's timeout must be between 0 and {MAX_TIMEOUT:g} seconds")
     tls = parts.scheme == "smtps"
     starttls = query.get("starttls", "").lower() in TRUE
     if tls and starttls:
@@ -80,14 +84,15 @@ def parse_smtp_url(url: str) -> SmtpSettings:
 
 
 def check_address(value: str) -> str:
-    """An e-mail address as a mail header can carry it, or ValueError (no name, no line breaks, one @)."""
+    """An e-mail address as sign-up accepts it (international ones too), or ValueError: nothing but the address (no
+    name, no line break, no second address)."""
     value = value.strip()
-    if not value or any(c in value for c in '\r\n<>,;"') or value.count("@") != 1:
+    if not value or any(c in value for c in '\r\n<>,;"'):
         raise ValueError(f"not an e-mail address: {value!r}")
-    local, domain = value.split("@")
-    if not local or "." not in domain.strip(".") or " " in value:
-        raise ValueError(f"not an e-mail address: {value!r}")
-    Address(addr_spec=value)  # raises on what the e-mail package cannot write
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValueError(f"not an e-mail address: {value!r}") from None
     return value
 
 
@@ -141,10 +146,11 @@ class Outcome:
     permanent: bool = False
 
 
-def _refusal(code: int, text: bytes | str) -> Outcome:
+def _refusal(code: int, text: bytes | str, final: bool) -> Outcome:
+    """A refusal in the server's words; `final` where a 5xx refuses this mail for good (its recipient or content),
+    not the service (a wrong password or sender, which the operator fixes: the mail is tried again)."""
     detail = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
-    # 5xx: the server refuses for good (unknown recipient, rejected content); 4xx: try again later
-    return Outcome(False, f"{code} {detail}".strip()[:300], permanent=500 <= code < 600)
+    return Outcome(False, f"{code} {detail}".strip()[:300], permanent=final and 500 <= code < 600)
 
 
 def send(settings: SmtpSettings, message: EmailMessage) -> Outcome:
@@ -165,20 +171,24 @@ def send(settings: SmtpSettings, message: EmailMessage) -> Outcome:
             refused = client.send_message(message)
     except smtplib.SMTPRecipientsRefused as error:
         code, text = next(iter(error.recipients.values()))
-        return _refusal(code, text)
-    except smtplib.SMTPResponseException as error:  # sender refused, data refused, authentication failed, …
-        return _refusal(error.smtp_code, error.smtp_error)
+        return _refusal(code, text, final=True)
+    except smtplib.SMTPDataError as error:  # the server refuses this message's content
+        return _refusal(error.smtp_code, error.smtp_error, final=True)
+    except smtplib.SMTPResponseException as error:  # sender refused, authentication failed, …: fixed by the operator
+        return _refusal(error.smtp_code, error.smtp_error, final=False)
     except TimeoutError:
         return Outcome(False, f"the mail server did not answer within {settings.timeout:g} s")
     except smtplib.SMTPServerDisconnected as error:  # smtplib turns a read that timed out into a disconnect
         if "timed out" in str(error):
             return Outcome(False, f"the mail server did not answer within {settings.timeout:g} s")
         return Outcome(False, f"the mail server closed the connection: {error}"[:300])
+    except smtplib.SMTPNotSupportedError as error:  # e.g. an international address the server cannot take
+        return Outcome(False, f"the mail server cannot send this mail: {error}"[:300])
     except (smtplib.SMTPException, OSError) as error:
         return Outcome(False, f"{type(error).__name__}: {error}"[:300])
     if refused:
         code, text = next(iter(refused.values()))
-        return _refusal(code, text)
+        return _refusal(code, text, final=True)
     return Outcome(True)
 
 

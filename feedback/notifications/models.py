@@ -4,7 +4,7 @@ choice of alerts."""
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -106,6 +106,8 @@ class Alert(db.Model):
         sa.Index("ix_mail_alert_about", "workspace_id", "topic", "about", "created_at"),
         sa.Index("ix_mail_alert_response", "response_id"),
         sa.Index("ix_mail_alert_contact", "contact_id"),
+        # A check's alert is written once per member, thing and day, however many `feedback notify run` there are.
+        sa.UniqueConstraint("dedupe_key", name="uq_mail_alert_dedupe_key"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -124,6 +126,18 @@ class Alert(db.Model):
     #: The response or contact whose details `data` carries, so that erasing them erases it.
     response_id: Mapped[int | None] = mapped_column(BigId)
     contact_id: Mapped[int | None] = mapped_column()
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(160))
+
+
+class NotifyRun(db.Model):
+    """A daily check or a week's reports of a workspace that `feedback notify run` has done (so that running it
+    hourly repeats no work)."""
+
+    __tablename__ = "notify_run"
+
+    kind: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class AlertSetting(db.Model):

@@ -23,11 +23,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from feedback.auth.models import User
 from feedback.config import ConfigError
 from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.notifications import mailer
 from feedback.notifications.models import Alert, Mail, MailStatus
+from feedback.notifications.recipients import reachable
 from feedback.notifications.tokens import unsubscribe_url
 from feedback.webhooks.delivery import backoff
 
@@ -136,8 +138,14 @@ def bundle_due(bundler: Bundler, now: datetime) -> int:
         if not alerts:
             db.session.rollback()
             continue
-        mail = bundler(user_id, workspace_id, topic, alerts, now)
         ids = [a.id for a in alerts]
+        try:
+            mail = bundler(user_id, workspace_id, topic, alerts, now)
+        except Exception as error:  # one mail that cannot be composed must not hold up the others
+            log.exception("alerts %s could not be composed", ids)
+            db.session.rollback()
+            _give_up_bundle(user_id, workspace_id, topic, ids, f"cannot be composed: {error}", now)
+            continue
         if mail is None:  # the member can no longer be mailed here, or switched the topic off: the alerts are done
             db.session.execute(sa.delete(Alert).where(Alert.id.in_(ids), Alert.mail_id.is_(None)))
             db.session.commit()
@@ -155,6 +163,36 @@ def bundle_due(bundler: Bundler, now: datetime) -> int:
         db.session.commit()
         made += 1
     return made
+
+
+def _give_up_bundle(user_id: int, workspace_id: int, topic: str, ids: list[int], reason: str, now: datetime) -> None:
+    """Record alerts that could not become a mail as a mail given up, with the reason, for the log."""
+    db.session.connection(execution_options={"sqlite_immediate": True})
+    user = db.session.get(User, user_id)
+    mail = Mail(
+        workspace_id=workspace_id,
+        user_id=user_id,
+        to_address=(user.email if user is not None else "")[:254],
+        topic=topic,
+        locale=user.locale if user is not None else "en",
+        subject="",
+        text_body="",
+        html_body="",
+        message_id="",
+        status=MailStatus.FAILED.value,
+        created_at=now,
+        next_attempt_at=now,
+        last_error=reason[:300],
+    )
+    db.session.add(mail)
+    db.session.flush()
+    db.session.execute(
+        sa.update(Alert)
+        .where(Alert.id.in_(ids), Alert.mail_id.is_(None))
+        .values(mail_id=mail.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 # --- sending ---------------------------------------------------------------------------------------------------
@@ -189,6 +227,11 @@ def attempt(mail_id: int, settings: mailer.SmtpSettings) -> mailer.Outcome | Non
     mail = db.session.get(Mail, mail_id)
     if mail is None or mail.status != MailStatus.PENDING.value:
         db.session.rollback()
+        return None
+    if mail.workspace_id is not None and reachable(mail.user_id, mail.workspace_id) is None:
+        # the member left the workspace, became a viewer or was disabled while the mail waited: it is not theirs
+        db.session.rollback()
+        cancel(mail_id, "not sent: the recipient is no longer an editor of the workspace", utcnow())
         return None
     outgoing = mailer.Outgoing(
         sender=str(current_app.config["MAIL_FROM"]),
@@ -228,6 +271,18 @@ def record(mail_id: int, attempts: int, outcome: mailer.Outcome, done: datetime)
             )
     if not outcome.ok:
         log.info("mail %s not sent (attempt %s): %s", mail_id, attempts, outcome.error)
+
+
+def cancel(mail_id: int, reason: str, now: datetime) -> None:
+    """Never send a waiting mail, saying why."""
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(sqlite_immediate=True)
+        with connection.begin():
+            connection.execute(
+                sa.update(Mail)
+                .where(Mail.id == mail_id, Mail.status == MailStatus.PENDING.value)
+                .values(status=MailStatus.CANCELLED.value, last_error=reason[:300], last_attempt_at=now)
+            )
 
 
 def run_once(app: Flask, bundler: Bundler, now: datetime | None = None) -> int:

@@ -14,7 +14,7 @@ from feedback.auth.models import Workspace
 from feedback.extensions import db
 from feedback.notifications import checks, digest, outbox, services
 from feedback.notifications.links import absolute_url
-from feedback.notifications.models import Mail, Topic
+from feedback.notifications.models import Mail, NotifyRun, Topic
 from feedback.notifications.tokens import unsubscribe_token
 from feedback.touchpoints.models import Campaign
 from feedback.touchpoints.services import campaign_recipients
@@ -47,6 +47,9 @@ def digests(now: datetime) -> int:
         if local.weekday() == 0 and local.hour < DIGEST_HOUR:
             continue
         week = digest.week_before(local.date())
+        kind = f"digest:{workspace.id}"
+        if done(kind, week):
+            continue
         campaigns = db.session.scalars(
             sa.select(Campaign)
             .where(Campaign.workspace_id == workspace.id, Campaign.archived_at.is_(None))
@@ -54,7 +57,23 @@ def digests(now: datetime) -> int:
         )
         for campaign in list(campaigns):
             written += _campaign_digest(workspace, campaign, week, now)
+        mark(kind, week, now)
     return written
+
+
+def done(kind: str, day: date) -> bool:
+    """Whether `feedback notify run` did this (a check of a day, a workspace's reports of a week) already."""
+    return db.session.get(NotifyRun, (kind, day)) is not None
+
+
+def mark(kind: str, day: date, now: datetime) -> None:
+    """Record that it is done (a second run that did it at the same time changes nothing)."""
+    db.session.rollback()
+    db.session.add(NotifyRun(kind=kind, day=day, ran_at=now))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
 
 
 def _campaign_digest(workspace: Workspace, campaign: Campaign, week: date, now: datetime) -> int:
@@ -110,5 +129,9 @@ def _campaign_digest(workspace: Workspace, campaign: Campaign, week: date, now: 
 def run_due(now: datetime) -> Written:
     """The weekly reports and the daily checks that are due now."""
     reports = digests(now)
-    alerts = checks.nps_drops(now) + checks.failing_deliveries(now)
+    alerts = 0
+    if not done("nps_drop", now.date()):  # reads 16 weeks of every campaign: once a day
+        alerts += checks.nps_drops(now)
+        mark("nps_drop", now.date(), now)
+    alerts += checks.failing_deliveries(now)  # cheap, and each thing is alerted once a day
     return Written(reports, alerts)

@@ -14,10 +14,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
-from feedback.auth.models import Membership, Role, User, Workspace
+from feedback.auth.models import User, Workspace
+from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.notifications import compose, outbox
 from feedback.notifications.models import SWITCHABLE, Alert, AlertSetting, Mail, MailStatus, Topic
+from feedback.notifications.recipients import reachable
 from feedback.notifications.tokens import Unsubscribe, read_unsubscribe_token
 
 #: Mails shown per page of the log.
@@ -60,18 +62,6 @@ def switch(user_id: int, workspace_id: int, topic: Topic, enabled: bool, now: da
         setting.enabled, setting.changed_at = enabled, now
 
 
-def reachable(user_id: int, workspace_id: int) -> User | None:
-    """The member, when mails may go to them here: active, and an editor or owner of the workspace."""
-    row = db.session.execute(
-        sa.select(User, Membership.role)
-        .join(Membership, Membership.user_id == User.id)
-        .where(User.id == user_id, Membership.workspace_id == workspace_id, User.active.is_(True))
-    ).first()
-    if row is None or not Role(row[1]).allows(Role.EDITOR):
-        return None
-    return row[0]
-
-
 def workspace_named(chosen: Unsubscribe) -> Workspace | None:
     """The workspace an unsubscribe token names, while it and its member exist."""
     if db.session.get(User, chosen.user_id) is None:
@@ -102,6 +92,7 @@ def queue_alert(
     about: str = "",
     response_id: int | None = None,
     contact_id: int | None = None,
+    dedupe_key: str | None = None,
 ) -> Alert | None:
     """Write an alert for a member in the caller's transaction (None when they switched the topic off). It is due
     at once, or, when the member's last alert of the topic went out less than a minute ago, a minute after that one,
@@ -129,6 +120,7 @@ def queue_alert(
         due_at=due,
         response_id=response_id,
         contact_id=contact_id,
+        dedupe_key=dedupe_key,
     )
     db.session.add(alert)
     db.session.info[outbox.WAKE] = True
@@ -159,7 +151,10 @@ def bundle(user_id: int, workspace_id: int, topic: str, alerts: list[Alert], now
     workspace = db.session.get(Workspace, workspace_id)
     if user is None or workspace is None or not wants(user_id, workspace_id, Topic(topic)):
         return None
-    rendered = compose.alerts(Topic(topic), [a.data for a in alerts], user, workspace)
+    items = [a.data for a in alerts if not a.data.get("erased")]
+    if not items:  # everything it would have said was erased meanwhile
+        return None
+    rendered = compose.alerts(Topic(topic), items, user, workspace)
     return outbox.queue_mail(
         to=user.email,
         topic=topic,
@@ -177,24 +172,34 @@ def bundle(user_id: int, workspace_id: int, topic: str, alerts: list[Alert], now
 
 
 def erase(workspace_id: int, *, response_id: int | None = None, contact_id: int | None = None) -> None:
-    """Erase the alerts that carry a response's answers or a contact's details, and the mails that carry them:
-    those not yet sent are cancelled, the bodies of sent ones are emptied (the caller commits)."""
+    """Erase the alerts that carry a response's answers or a contact's details (the caller commits): those not yet
+    in a mail are deleted; a mail not yet sent that carries one is cancelled and its other alerts go into a new
+    mail; the bodies of sent mails that carried one are emptied."""
     column = Alert.response_id if response_id is not None else Alert.contact_id
     value = response_id if response_id is not None else contact_id
-    rows = db.session.execute(
-        sa.select(Alert.id, Alert.mail_id).where(Alert.workspace_id == workspace_id, column == value)
-    ).all()
-    if not rows:
+    erased = Alert.workspace_id == workspace_id, column == value
+    db.session.execute(sa.delete(Alert).where(*erased, Alert.mail_id.is_(None)))
+    mail_ids = list(db.session.scalars(sa.select(Alert.mail_id).where(*erased).distinct()))
+    if not mail_ids:
         return
-    db.session.execute(sa.update(Alert).where(Alert.id.in_([r.id for r in rows])).values(data={"erased": True}))
-    mail_ids = [r.mail_id for r in rows if r.mail_id is not None]
-    if mail_ids:
+    db.session.execute(sa.update(Alert).where(*erased).values(data={"erased": True}))
+    waiting = list(
+        db.session.scalars(sa.select(Mail.id).where(Mail.id.in_(mail_ids), Mail.status == MailStatus.PENDING.value))
+    )
+    if waiting:
         db.session.execute(
             sa.update(Mail)
-            .where(Mail.id.in_(mail_ids), Mail.status == MailStatus.PENDING.value)
-            .values(status=MailStatus.CANCELLED.value)
+            .where(Mail.id.in_(waiting))
+            .values(status=MailStatus.CANCELLED.value, last_error="not sent: what it reported was erased")
         )
-        db.session.execute(sa.update(Mail).where(Mail.id.in_(mail_ids)).values(text_body="", html_body=""))
+        # what the cancelled mails said about others is bundled again, at once
+        db.session.execute(
+            sa.update(Alert)
+            .where(Alert.mail_id.in_(waiting), sa.or_(column.is_(None), column != value))
+            .values(mail_id=None, due_at=utcnow())
+        )
+        db.session.info[outbox.WAKE] = True
+    db.session.execute(sa.update(Mail).where(Mail.id.in_(mail_ids)).values(text_body="", html_body=""))
 
 
 # --- the mail log ----------------------------------------------------------------------------------------------

@@ -3,36 +3,24 @@ contacted, a lead that became sales-ready; erasures erase what alerts and mails 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from feedback.auth.models import Membership, Role, User, Workspace
+from feedback.auth.models import User
 from feedback.events import Bus, ContactErased, ContactLeft, LeadStageChanged, ResponseCompleted, ResponseErased
 from feedback.extensions import db
-from feedback.leads.models import ACTIVITY_LABELS, Contact, Stage
+from feedback.leads.models import Contact, Stage
 from feedback.leads.services import history
 from feedback.notifications import services
-from feedback.notifications.models import Topic
+from feedback.notifications.models import Alert, Topic
+from feedback.notifications.recipients import editors
 from feedback.surveys.models import Answer, Question, Response, Survey, SurveyVersion
 from feedback.surveys.questions import DETRACTOR_MAX, QuestionType
-from feedback.texts import texts
 from feedback.touchpoints.models import Touchpoint
 from feedback.touchpoints.services import alert_recipients
-
-
-def editors(workspace_id: int) -> list[User]:
-    """The workspace's active editors and owners (where an alert goes that names no touchpoint)."""
-    roles = [r.value for r in Role if r.allows(Role.EDITOR)]
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.workspace_id == workspace_id, Membership.role.in_(roles), User.active.is_(True))
-            .order_by(User.id)
-        )
-    )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -48,15 +36,16 @@ def _detractor(response: Response, touchpoint: Touchpoint) -> dict[str, Any] | N
     ]
     if not scores or scores[0] > DETRACTOR_MAX:
         return None
+    # the wording a detractor was shown, where the question has one for detractors
     questions = {
-        q.key: texts(q.text)
+        q.key: (q.detractor_text if q.wording_key and q.detractor_text else q.text)
         for q in db.session.scalars(sa.select(Question).where(Question.version_id == response.version_id))
     }
-    workspace = db.session.get(Workspace, touchpoint.workspace_id)
-    language = workspace.language_list[0] if workspace is not None and workspace.language_list else "de"
     comments = [
+        # the question's text in every language it is written in: the mail picks the recipient's
         {
-            "question": questions[a.question_key].pick(language) if a.question_key in questions else a.question_key,
+            "question": a.question_key,
+            "question_texts": questions.get(a.question_key, {}),
             "answer": a.value_text.strip()[:2000],
         }
         for a in answers
@@ -111,23 +100,49 @@ def _response_completed(event: ResponseCompleted) -> None:
 
 
 def _contact_left(event: ContactLeft) -> None:
+    """A detractor asked to be called back: the alert that waits about their comment gets the details, else one
+    alert with them goes out."""
     response, contact = db.session.get(Response, event.response_id), db.session.get(Contact, event.contact_id)
     touchpoint = db.session.get(Touchpoint, event.touchpoint_id)
     if response is None or contact is None or touchpoint is None or contact.unconfirmed:
         return
     data = _detractor(response, touchpoint)
-    if data is not None:
-        data["contact"] = _contact_data(contact)
-        _alert_all(
-            alert_recipients(touchpoint),
-            event.workspace_id,
-            Topic.DETRACTOR,
-            data,
-            event.at,
-            about=f"response:{response.id}",
-            response_id=response.id,
-            contact_id=contact.id,
+    if data is None:
+        return
+    data["contact"] = _contact_data(contact)
+    about = f"response:{response.id}"
+    waiting = {
+        alert.user_id: alert
+        for alert in db.session.scalars(
+            sa.select(Alert).where(
+                Alert.workspace_id == event.workspace_id,
+                Alert.topic == Topic.DETRACTOR.value,
+                Alert.about == about,
+                Alert.mail_id.is_(None),
+            )
         )
+    }
+    for user in alert_recipients(touchpoint):
+        if user.id in waiting:
+            waiting[user.id].data, waiting[user.id].contact_id = data, contact.id
+        else:
+            services.queue_alert(
+                user,
+                event.workspace_id,
+                Topic.DETRACTOR,
+                data,
+                event.at,
+                about=about,
+                response_id=response.id,
+                contact_id=contact.id,
+            )
+
+
+def says_something_as_a_detractor(answers: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether a completion's answers are a detractor's (NPS 0–6) with a comment: what a detractor alert is about."""
+    scores = [a["value_number"] for a in answers if a["question_type"] == QuestionType.NPS.value]
+    comment = any(a["question_type"] == QuestionType.TEXT.value and str(a["value_text"] or "").strip() for a in answers)
+    return bool(scores) and scores[0] is not None and int(scores[0]) <= DETRACTOR_MAX and comment
 
 
 def _lead_ready(event: LeadStageChanged) -> None:
@@ -139,15 +154,7 @@ def _lead_ready(event: LeadStageChanged) -> None:
         "contact": _contact_data(contact),
         "score": contact.score,
         "touchpoint": touchpoint.name if touchpoint else "",
-        "history": [
-            {
-                "at": _iso(e.created_at),
-                "label": str(ACTIVITY_LABELS.get(e.activity, e.activity)),
-                "activity": e.activity,
-                "points": e.points,
-            }
-            for e in history(contact)
-        ],
+        "history": [{"at": _iso(e.created_at), "activity": e.activity, "points": e.points} for e in history(contact)],
     }
     recipients = alert_recipients(touchpoint) if touchpoint is not None else editors(event.workspace_id)
     _alert_all(
@@ -170,8 +177,8 @@ def _contact_erased(event: ContactErased) -> None:
 
 
 def _wants_completions(workspace_id: int, _campaign_id: int, touchpoint_id: int) -> bool:
-    """Only a survey that asks NPS and a text question can make a detractor with a comment: other completions keep
-    the group commit's fast path."""
+    """Only a survey that asks NPS and a text question can make a detractor with a comment; of its completions,
+    only a detractor's with a comment leaves the group commit's fast path (`says_something_as_a_detractor`)."""
     types = set(
         db.session.scalars(
             sa.select(Question.type)
@@ -187,7 +194,7 @@ def _wants_completions(workspace_id: int, _campaign_id: int, touchpoint_id: int)
 
 def subscribe(bus: Bus) -> None:
     """Detractor and sales-ready alerts; erasures."""
-    bus.subscribe(ResponseCompleted, _response_completed, wants=_wants_completions)
+    bus.subscribe(ResponseCompleted, _response_completed, wants=_wants_completions, when=says_something_as_a_detractor)
     bus.subscribe(ContactLeft, _contact_left)
     bus.subscribe(LeadStageChanged, _lead_ready)
     bus.subscribe(ResponseErased, _response_erased)

@@ -157,6 +157,9 @@ class Setup:
     generation: int
     #: A kiosk touchpoint: no repeat rule (repeat_days is 0), and its responses are marked `kiosk`.
     kiosk: bool = False
+    #: Where the subscribers that `sets_off` names act only on some answers (a detractor's comment), their checks:
+    #: a completion whose answers none of them takes stays on the group commit. Empty: any completion sets off.
+    sets_off_when: tuple[events.When, ...] = ()
 
 
 #: How long a setup is used before it is read again: a change made by another process (a new survey version, an
@@ -200,9 +203,13 @@ def setup_of(code: str) -> Setup | None:
             # another)
             repeat_days=(rules := repeats.rules_of(touchpoint)).repeat_days,
             rules=rules,
-            sets_off=events.bus().wanted(
-                ResponseCompleted, touchpoint.workspace_id, touchpoint.campaign_id, touchpoint.id
-            ),
+            sets_off=(
+                conditions := events.bus().conditions(
+                    ResponseCompleted, touchpoint.workspace_id, touchpoint.campaign_id, touchpoint.id
+                )
+            )
+            != (),
+            sets_off_when=conditions or (),
             taken_at=clock,
             generation=generation,
             kiosk=touchpoint.kiosk,
@@ -239,11 +246,18 @@ def complete_at_once(
     if checked.errors or checked.next_page is not None:
         return False
     reasons = respond.bot_signs(form, state, now)
+    workspace_id, touchpoint_id = setup.workspace_id, setup.touchpoint_id
+    answers = [
+        row
+        for question in all_pages[page]
+        if question.key in checked.parsed
+        for row in respond.answer_rows(workspace_id, touchpoint_id, question, checked.parsed[question.key], now)
+    ]
     if setup.sets_off and not reasons:  # likely bots set nothing off
-        return False
+        if not setup.sets_off_when or any(check(answers) for check in setup.sets_off_when):
+            return False
     if respond.needs_a_moment(reasons, state):  # the full path asks to take a moment first
         return False
-    workspace_id, touchpoint_id = setup.workspace_id, setup.touchpoint_id
     response = {
         "workspace_id": workspace_id,
         "touchpoint_id": touchpoint_id,
@@ -262,11 +276,5 @@ def complete_at_once(
         "coupon_withheld": False,
         "kiosk": setup.kiosk,
     }
-    answers = [
-        row
-        for question in all_pages[page]
-        if question.key in checked.parsed
-        for row in respond.answer_rows(workspace_id, touchpoint_id, question, checked.parsed[question.key], now)
-    ]
     claims = [] if reasons else repeats.claims_for(setup.rules, touchpoint_id, state.code_id, visitor_key, device, now)
     return bool(store(Completion(response, answers, repeat_since(setup.repeat_days, now), claims)))

@@ -20,7 +20,8 @@ PATIENCE = 20.0
 
 class Inbox:
     """What the server received, and how it answers: "accept", "refuse" (550 for every recipient), "busy" (451 to
-    the message), "hang" (never answers the message, until released), or addresses it refuses (550)."""
+    the message), "hang" (never answers the message, until released), "sender" (550 to the sender: a setting the
+    operator fixes), or addresses it refuses (550)."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
@@ -29,6 +30,13 @@ class Inbox:
         self.refused: set[str] = set()
         self.release = asyncio.Event()
         self._changed = threading.Condition()
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:  # noqa: N802
+        if self.mode == "sender":
+            return "550 5.7.1 Sender address rejected: not owned by you"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:  # noqa: N802
         if self.mode == "refuse" or address in self.refused:

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from feedback.auth.models import Role
+from feedback.auth.models import Membership, Role
 from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.notifications import outbox, services
@@ -234,3 +234,70 @@ def test_deleting_a_response_erases_what_its_alerts_carried(app, smtp, shop) -> 
     assert all(a.data == {"erased": True} for a in db.session.scalars(sa.select(Alert)))
     smtp.inbox.mode = "accept"
     assert _send(app, utcnow() + timedelta(days=1)) == 0 and smtp.inbox.messages == []
+
+
+def test_erasing_one_response_of_a_bundle_still_sends_the_others(app, smtp, shop) -> None:  # noqa: ANN001
+    workspace, campaign, window, code, owner, editor, viewer = shop
+    _answer(app, code, "2", "Erstens")
+    _send(app)
+    smtp.inbox.wait_for(1)
+    smtp.inbox.mode = "busy"
+    _answer(app, code, "4", "Zweitens")
+    _answer(app, code, "4", "Drittens")
+    due = db.session.scalar(sa.select(sa.func.min(Alert.due_at)).where(Alert.mail_id.is_(None)))
+    _send(app, due + timedelta(seconds=1))  # bundled into one mail, which the server does not take yet
+    db.session.rollback()
+    second = db.session.scalar(sa.select(Response.id).join(Response.answers).where(sa.text("value_text = 'Zweitens'")))
+    survey_services.delete_response(workspace.id, second, utcnow())
+    db.session.commit()
+    smtp.inbox.mode = "accept"
+    _send(app, utcnow() + timedelta(minutes=5))
+    first, again = smtp.inbox.wait_for(2)
+    body = again.get_body(("plain",)).get_content()
+    assert (
+        "Drittens" in body and "Zweitens" not in body and again["Subject"] == "Detractor at Schaufenster <b>: 4 of 10"
+    )
+    statuses = sorted(m.status for m in _mails())
+    assert statuses == ["cancelled", "sent", "sent"]
+
+
+def test_an_alert_erased_before_its_mail_sends_nothing(app, smtp, shop) -> None:  # noqa: ANN001
+    workspace, campaign, window, code, owner, editor, viewer = shop
+    _answer(app, code, "2", "Erstens")
+    _send(app)
+    _answer(app, code, "3", "Meine Nummer ist 0171 1234567")  # waits for the minute
+    response_id = db.session.scalar(sa.select(sa.func.max(Response.id)))
+    survey_services.delete_response(workspace.id, response_id, utcnow())
+    db.session.commit()
+    assert _send(app, utcnow() + timedelta(minutes=5)) == 0
+    assert len(smtp.inbox.wait_for(1)) == 1 and len(_mails()) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Alert)) == 1  # only the first one's
+
+
+def test_a_waiting_mail_is_not_sent_to_a_member_who_left_meanwhile(app, smtp, shop) -> None:  # noqa: ANN001
+    workspace, campaign, window, code, owner, editor, viewer = shop
+    smtp.inbox.mode = "busy"
+    _answer(app, code, "1", "Unfreundlich")
+    _send(app)
+    (mail,) = _mails()
+    assert mail.status == "pending" and mail.user_id == editor.id
+    membership = db.session.scalar(sa.select(Membership).where(Membership.user_id == editor.id))
+    db.session.delete(membership)
+    db.session.commit()
+    smtp.inbox.mode = "accept"
+    _send(app, utcnow() + timedelta(hours=1))
+    (mail,) = _mails()
+    assert mail.status == "cancelled" and "no longer an editor" in mail.last_error
+    assert smtp.inbox.messages == []
+
+
+def test_the_question_and_score_history_come_in_the_recipients_language(app, smtp, shop) -> None:  # noqa: ANN001
+    workspace, campaign, window, code, owner, editor, viewer = shop
+    phone = Respondent(app.test_client(), headers={"Accept-Language": "fr"})
+    second = phone.submit(f"/t/{code.code}", q_nps="2")
+    phone.post(f"/t/{code.code}", {**form_fields(second.get_data(as_text=True)), "q_reason": "Trop cher"})
+    _send(app)
+    (message,) = smtp.inbox.wait_for(1)
+    text = message.get_body(("plain",)).get_content()
+    assert "What should we improve?" in text  # the English editor reads the question in English
+    assert '"Trop cher"' in text

@@ -34,7 +34,8 @@ def test_smtp_urls_are_read_or_refused_with_their_reason() -> None:
         ("smtp://", "must look like"),
         ("smtp://relay?tls=1", "unknown settings: tls"),
         ("smtp://relay?timeout=soon", "timeout must be a number"),
-        ("smtp://relay?timeout=0", "between 0 and 300"),
+        ("smtp://relay?timeout=0", "between 0 and 60"),
+        ("smtp://relay?timeout=120", "between 0 and 60"),
         ("smtps://relay?starttls=1", "already uses TLS"),
         ("smtp://relay:99999", "not a valid URL"),
     ]:
@@ -171,3 +172,26 @@ def test_without_a_mail_server_mails_wait_in_the_outbox(app, runner, smtp) -> No
     notify = runner.invoke(args=["notify", "run", "--once"])
     assert notify.exit_code == 0 and "no mail server configured" in notify.output
     assert _mails()[0].status == "pending" and smtp.inbox.messages == []
+
+
+def test_a_refused_sender_or_login_is_the_operators_to_fix_and_the_mails_wait(app, smtp) -> None:  # noqa: ANN001
+    _queue()
+    smtp.inbox.mode = "sender"
+    assert _send(app) == 1
+    (mail,) = _mails()
+    assert (mail.status, mail.attempts) == ("pending", 1)  # not given up: every mail would be lost to one typo
+    assert mail.last_error.startswith("550 5.7.1 Sender address rejected")
+    smtp.inbox.mode = "accept"
+    assert _send(app, mail.next_attempt_at + timedelta(seconds=1)) == 1
+    smtp.inbox.wait_for(1)
+    assert _mails()[0].status == "sent"
+
+
+def test_an_international_address_goes_out_as_smtputf8(app, smtp) -> None:  # noqa: ANN001
+    assert mailer.check_address("jörg@example.de") == "jörg@example.de"  # sign-up takes it, so must we
+    _queue("jörg@example.de")
+    _queue("ops@example.com")
+    assert _send(app) == 2
+    smtp.inbox.wait_for(2)
+    assert sorted(rcpt for _, (rcpt,) in smtp.inbox.envelopes) == ["jörg@example.de", "ops@example.com"]
+    assert [m.status for m in _mails()] == ["sent", "sent"]
