@@ -105,6 +105,8 @@ def queue_alert(
         .order_by(Alert.due_at.desc(), Alert.id.desc())
         .limit(1)
     ).first()
+    # Two processes may read the last alert while a dispatcher bundles it: the new one is then due at once and goes
+    # in a mail of its own, a minute early. Nothing is lost or sent twice; grouping is a courtesy, not a promise.
     due = now
     group = timedelta(seconds=outbox.GROUP_SECONDS)
     if last is not None and last.due_at + group > now:
