@@ -16,6 +16,7 @@ from feedback.analysis import sentences, stats
 from feedback.analysis.comparisons import Comparison, adjust, compare_one
 from feedback.analysis.summaries import GroupCounts, summarise
 from feedback.auth.models import User, Workspace
+from feedback.leads.models import ACTIVITY_LABELS
 from feedback.notifications.digest import Rendered
 from feedback.notifications.links import absolute_url
 from feedback.notifications.models import Topic
@@ -42,6 +43,12 @@ def nps_drop_sentence(item: dict[str, Any], a: str, b: str) -> str:
 
 def _when(value: object) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _activity(event: dict[str, Any]) -> str:
+    """A score event's label in the recipient's language (the stored label is in the language of its request)."""
+    label = ACTIVITY_LABELS.get(event.get("activity", ""))
+    return str(label) if label is not None else str(event.get("label", ""))
 
 
 def nps_of(counts: dict[str, int]) -> stats.NpsEstimate:
@@ -102,7 +109,9 @@ def _prepared(topic: Topic, item: dict[str, Any], workspace: Workspace) -> dict[
     if item.get("contact"):
         prepared["contact"] = {**item["contact"], "consented_at": _when(item["contact"].get("consented_at"))}
     if item.get("history"):
-        prepared["history"] = [{**event, "at": _when(event.get("at"))} for event in item["history"]]
+        prepared["history"] = [
+            {**event, "at": _when(event.get("at")), "label": _activity(event)} for event in item["history"]
+        ]
     return prepared
 
 
