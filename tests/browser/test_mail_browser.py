@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from feedback.auth.models import Role
 from feedback.extensions import db
@@ -244,6 +245,19 @@ def _fits(page) -> bool:  # noqa: ANN001
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def _serious(page) -> list[str]:  # noqa: ANN001
+    """axe-core's serious and critical WCAG 2.1 A/AA violations on the page, one line each."""
+    found = Axe().run(page, options=WCAG).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}) {[n['target'] for n in v['nodes']][:4]}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_the_alerts_page_and_its_mail_log(browser, live_server, mail_log, tmp_path: Path, size: str) -> None:  # noqa: ANN001
     owner, workspace = mail_log
@@ -258,6 +272,8 @@ def test_the_alerts_page_and_its_mail_log(browser, live_server, mail_log, tmp_pa
         for text in ("versandt", "wartet auf neuen Versuch", "451 4.3.0", "550 5.1.1", "aufgegeben", "2 Versuche"):
             assert text in log, (text, log)
         assert page.get_by_role("checkbox").count() == 5
+        assert page.get_by_label("Ein Lead ist bereit für den Vertrieb").is_checked()  # each switch has its label
+        assert _serious(page) == []
     finally:
         context.close()
 
@@ -299,13 +315,14 @@ def test_the_unsubscribe_page(browser, live_server, mail_log, tmp_path: Path, si
         page.screenshot(path=str(tmp_path / f"unsubscribe-confirm-{size}.png"), full_page=True)
         assert _fits(page)
         assert "Nordlicht Kaffee" in page.inner_text("main")
+        assert _serious(page) == []
         page.get_by_role("button").last.click()
         page.wait_for_load_state("load")
         page.screenshot(path=str(tmp_path / f"unsubscribe-done-{size}.png"), full_page=True)
-        assert _fits(page)
+        assert _fits(page) and _serious(page) == []
         answer = page.goto(f"{live_server}/unsubscribe/{token[:-4]}xxxx")
         assert answer.status == 404
         page.screenshot(path=str(tmp_path / f"unsubscribe-invalid-{size}.png"), full_page=True)
-        assert _fits(page)
+        assert _fits(page) and _serious(page) == []
     finally:
         context.close()
