@@ -46,6 +46,12 @@ def _when(value: object) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
+def _activity(event: dict[str, Any]) -> str:
+    """A score event's label in the recipient's language (the stored label is in the language of its request)."""
+    label = ACTIVITY_LABELS.get(event.get("activity", ""))
+    return str(label) if label is not None else str(event.get("label", ""))
+
+
 def nps_of(counts: dict[str, int]) -> stats.NpsEstimate:
     return summarise(nps_counts(counts)).nps
 
@@ -96,7 +102,7 @@ def _prepared(topic: Topic, item: dict[str, Any], workspace: Workspace, language
         prepared["recent_nps"] = nps_of(item["recent"])
         prepared["previous_nps"] = nps_of(item["previous"])
         prepared["sentence"] = nps_drop_sentence(
-            item, _("%(touchpoint)s in the last 4 weeks", touchpoint=item["touchpoint"]), _("in the 12 weeks before")
+            item, _("%(touchpoint)s in the last 4 weeks", touchpoint=item["touchpoint"]), _("the 12 weeks before")
         )
     for key in ("at", "since"):
         if key in item:
@@ -105,8 +111,7 @@ def _prepared(topic: Topic, item: dict[str, Any], workspace: Workspace, language
         prepared["contact"] = {**item["contact"], "consented_at": _when(item["contact"].get("consented_at"))}
     if item.get("history"):
         prepared["history"] = [
-            {**event, "at": _when(event.get("at")), "label": str(ACTIVITY_LABELS.get(event.get("activity", ""), ""))}
-            for event in item["history"]
+            {**event, "at": _when(event.get("at")), "label": _activity(event)} for event in item["history"]
         ]
     if item.get("comments"):
         prepared["comments"] = [

@@ -62,6 +62,7 @@ def test_no_dashboard_page_has_a_serious_accessibility_violation(app, browser, l
         f"{ratings}?tab=touchpoints&channel={touchpoint.channel}",
     ]
     assert len(paths) >= 30 and not [p for p in paths if "None" in p], "\n".join(paths)
+    assert f"/w/{slug}/notifications/" in paths  # "Alerts by mail" with the member's switches
     desk = browser.new_context(**DESKTOP, locale="de-DE", extra_http_headers={"Accept-Language": "de-DE"})
     page = desk.new_page()
     log_in(page, live_server, login["email"])

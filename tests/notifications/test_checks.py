@@ -77,7 +77,7 @@ def test_a_significant_drop_of_a_touchpoints_nps_is_alerted_once(app, smtp, boot
     text = message.get_body(("plain",)).get_content()
     assert "NPS of the last 4 weeks: -33 (95 % CI" in text and "n = 12" in text
     assert "NPS of the 12 weeks before: 82 (95 % CI" in text and "n = 22" in text
-    assert "Messestand in the last 4 weeks has a lower NPS than in the 12 weeks before: −115 points" in text
+    assert "Messestand in the last 4 weeks has a lower NPS than the 12 weeks before: −115 points" in text
     assert "significant, p " in text
 
 
