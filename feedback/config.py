@@ -6,9 +6,11 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
@@ -229,12 +231,99 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, ob
         "WEBHOOK_LOG_DAYS": _int(environ, "WEBHOOK_LOG_DAYS", 30, minimum=1),
         # Mails (alerts, digests) go to this SMTP server (feedback/notifications/mailer.py); without one they wait
         # in the outbox, shown as not sent. MAIL_FROM is the sender.
-        "SMTP_URL": environ.get("SMTP_URL", "").strip(),
-        "MAIL_FROM": environ.get("MAIL_FROM", "").strip() or _mail_from(base_url),
+        "SMTP_URL": _smtp_url(environ),
+        "MAIL_FROM": _mail_from_setting(environ, base_url),
         "MAIL_POLL_SECONDS": _int(environ, "MAIL_POLL_SECONDS", 5, minimum=1),
         # Raw scans older than this many days become daily counts (`feedback retention`); 0 keeps them.
         "SCAN_RETENTION_DAYS": _retention_days(environ),
     }
+
+
+#: SMTP_URL names the mail server: `smtp://user:password@host:587?starttls=1` (STARTTLS), `smtps://user:password@host
+#: :465` (TLS from the start) or `smtp://host:25` (plain, for a relay on the same network); `timeout=` (seconds)
+#: bounds every step. User name and password are URL-encoded where they hold special characters.
+DEFAULT_SMTP_TIMEOUT = 20.0
+#: At most this per step, so that an attempt (connect, greeting, STARTTLS, login, sender, recipient, data: fewer than
+#: ten steps) ends well inside the mail outbox's lease of ten minutes.
+MAX_SMTP_TIMEOUT = 60.0
+TRUE = {"1", "true", "yes", "on"}
+
+
+class SmtpUrlInvalid(ValueError):
+    """SMTP_URL cannot be used."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how mails are handed over."""
+
+    host: str
+    port: int
+    username: str = ""
+    password: str = ""
+    #: STARTTLS after connecting (smtp://…?starttls=1), or TLS from the start (smtps://).
+    starttls: bool = False
+    tls: bool = False
+    timeout: float = DEFAULT_SMTP_TIMEOUT
+
+    def describe(self) -> str:
+        """The server without its password, for logs and the dashboard."""
+        scheme = "smtps" if self.tls else "smtp"
+        user = f"{self.username}@" if self.username else ""
+        return f"{scheme}://{user}{self.host}:{self.port}" + ("?starttls=1" if self.starttls else "")
+
+
+def parse_smtp_url(url: str) -> SmtpSettings:
+    """The settings SMTP_URL describes; SmtpUrlInvalid with the reason otherwise."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as error:
+        raise SmtpUrlInvalid(f"SMTP_URL is not a valid URL: {error}") from None
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise SmtpUrlInvalid("SMTP_URL must look like smtp://user:password@host:587?starttls=1 or smtps://host:465")
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    unknown = set(query) - {"starttls", "timeout"}
+    if unknown:
+        raise SmtpUrlInvalid(f"SMTP_URL has unknown settings: {', '.join(sorted(unknown))}")
+    try:
+        timeout = float(query.get("timeout", DEFAULT_SMTP_TIMEOUT))
+    except ValueError:
+        raise SmtpUrlInvalid("SMTP_URL's timeout must be a number of seconds") from None
+    if not 0 < timeout <= MAX_SMTP_TIMEOUT:
+        raise SmtpUrlInvalid(f"SMTP_URL's timeout must be between 0 and {MAX_SMTP_TIMEOUT:g} seconds")
+    tls = parts.scheme == "smtps"
+    starttls = query.get("starttls", "").lower() in TRUE
+    if tls and starttls:
+        raise SmtpUrlInvalid("SMTP_URL: smtps:// already uses TLS; leave starttls out")
+    return SmtpSettings(
+        host=parts.hostname,
+        port=port or (465 if tls else 587 if starttls else 25),
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        starttls=starttls,
+        tls=tls,
+        timeout=timeout,
+    )
+
+
+def _smtp_url(environ: Mapping[str, str]) -> str:
+    url = environ.get("SMTP_URL", "").strip()
+    if url:
+        try:
+            parse_smtp_url(url)
+        except SmtpUrlInvalid as error:
+            raise ConfigError(str(error)) from None
+    return url
+
+
+def _mail_from_setting(environ: Mapping[str, str], base_url: str) -> str:
+    """MAIL_FROM, or noreply at the public host: an address with at most a display name, on one line."""
+    sender = environ.get("MAIL_FROM", "").strip() or _mail_from(base_url)
+    local, _, domain = parseaddr(sender)[1].partition("@")
+    if not local or not domain or "@" in domain or any(c in sender for c in "\r\n"):
+        raise ConfigError(f"MAIL_FROM is not a usable sender address: {sender!r}")
+    return sender
 
 
 def _mail_from(base_url: str) -> str:

@@ -1,10 +1,5 @@
-"""Sending one mail over SMTP with the standard library: the server's settings from SMTP_URL, the message built by
-`email` (multipart text + HTML), and the outcome of one attempt in the words of the server.
-
-SMTP_URL names the server: `smtp://user:password@host:587?starttls=1` (STARTTLS), `smtps://user:password@host:465`
-(TLS from the start) or `smtp://host:25` (plain, for a relay on the same network); `timeout=` (seconds) bounds every
-step. User name and password are URL-encoded where they hold special characters.
-"""
+"""Sending one mail over SMTP with the standard library: the message built by `email` (multipart text + HTML), and
+the outcome of one attempt in the words of the server. The server comes from SMTP_URL (feedback/config.py)."""
 
 from __future__ import annotations
 
@@ -14,73 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
-DEFAULT_TIMEOUT = 20.0
-#: At most this per step, so that an attempt (connect, greeting, STARTTLS, login, sender, recipient, data: fewer than
-#: ten steps) ends well inside the outbox's lease of ten minutes.
-MAX_TIMEOUT = 60.0
-TRUE = {"1", "true", "yes", "on"}
-
-
-class SmtpUrlInvalid(ValueError):
-    """SMTP_URL cannot be used."""
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where and how mails are handed over."""
-
-    host: str
-    port: int
-    username: str = ""
-    password: str = ""
-    #: STARTTLS after connecting (smtp://…?starttls=1), or TLS from the start (smtps://).
-    starttls: bool = False
-    tls: bool = False
-    timeout: float = DEFAULT_TIMEOUT
-
-    def describe(self) -> str:
-        """The server without its password, for logs and the dashboard."""
-        scheme = "smtps" if self.tls else "smtp"
-        user = f"{self.username}@" if self.username else ""
-        return f"{scheme}://{user}{self.host}:{self.port}" + ("?starttls=1" if self.starttls else "")
-
-
-def parse_smtp_url(url: str) -> SmtpSettings:
-    """The settings SMTP_URL describes; SmtpUrlInvalid with the reason otherwise."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as error:
-        raise SmtpUrlInvalid(f"SMTP_URL is not a valid URL: {error}") from None
-    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise SmtpUrlInvalid("SMTP_URL must look like smtp://user:password@host:587?starttls=1 or smtps://host:465")
-    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-    unknown = set(query) - {"starttls", "timeout"}
-    if unknown:
-        raise SmtpUrlInvalid(f"SMTP_URL has unknown settings: {', '.join(sorted(unknown))}")
-    try:
-        timeout = float(query.get("timeout", DEFAULT_TIMEOUT))
-    except ValueError:
-        raise SmtpUrlInvalid("SMTP_URL's timeout must be a number of seconds") from None
-    if not 0 < timeout <= MAX_TIMEOUT:
-        raise SmtpUrlInvalid(f"SMTP_URL's timeout must be between 0 and {MAX_TIMEOUT:g} seconds")
-    tls = parts.scheme == "smtps"
-    starttls = query.get("starttls", "").lower() in TRUE
-    if tls and starttls:
-        raise SmtpUrlInvalid("SMTP_URL: smtps:// already uses TLS; leave starttls out")
-    return SmtpSettings(
-        host=parts.hostname,
-        port=port or (465 if tls else 587 if starttls else 25),
-        username=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-        starttls=starttls,
-        tls=tls,
-        timeout=timeout,
-    )
+# the server's settings are read with the others (feedback/config.py), so a bad SMTP_URL stops the start
+from feedback.config import SmtpSettings as SmtpSettings
+from feedback.config import SmtpUrlInvalid as SmtpUrlInvalid
+from feedback.config import parse_smtp_url as parse_smtp_url
 
 
 def check_address(value: str) -> str:

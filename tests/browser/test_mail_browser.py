@@ -14,12 +14,16 @@ from axe_playwright_python.sync_playwright import Axe
 from feedback.auth.models import Role
 from feedback.extensions import db
 from feedback.notifications import compose
+from feedback.notifications.digest import render_digest
 from feedback.notifications.models import Mail, Topic
 from feedback.notifications.tokens import unsubscribe_token
 from tests.browser.conftest import DESKTOP, PHONE, log_in
 from tests.conftest import PUBLIC_BASE_URL
+from tests.notifications import test_digest as weekly
 
 pytestmark = pytest.mark.browser
+#: The weekly report's fixtures (a seeded week of a campaign).
+seeded, data = weekly.seeded, weekly.data
 
 HOSTILE = "<script>alert(1)</script>"
 AT = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
@@ -324,5 +328,24 @@ def test_the_unsubscribe_page(browser, live_server, mail_log, tmp_path: Path, si
         assert answer.status == 404
         page.screenshot(path=str(tmp_path / f"unsubscribe-invalid-{size}.png"), full_page=True)
         assert _fits(page) and _serious(page) == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [375, 700])
+def test_the_weekly_report_fits_phones_and_desktops(browser, data, tmp_path: Path, width: int) -> None:  # noqa: ANN001, F811
+    """The weekly report's HTML rendered in Chromium: no horizontal scrolling, and the key numbers are visible."""
+    html = render_digest(data, locale="de", unsubscribe_url=weekly.UNSUBSCRIBE).html
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        # nothing may be fetched: the mail is self-contained
+        page.route("**/*", lambda route: route.abort())
+        page.set_content(html)
+        page.screenshot(path=str(tmp_path / f"digest-{width}.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        visible = page.inner_text("body")
+        for number in ("67", "38", "n = 38", "Messestand", f"Flyer {weekly.HOSTILE}", "Diese E-Mails abbestellen"):
+            assert number in visible.replace("\xa0", " ")
     finally:
         context.close()

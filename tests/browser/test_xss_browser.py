@@ -11,6 +11,7 @@ from feedback.api.models import Scope
 from feedback.cli import load_demo
 from feedback.db_types import utcnow
 from feedback.extensions import db
+from feedback.notifications import outbox
 from feedback.qr import services as qr_services
 from feedback.qr.models import Code
 from feedback.referrals.models import Invite
@@ -54,6 +55,8 @@ HOSTILE = {
     "answer": ["value_text"],
     "unknown_code_hit": ["text"],
     "scan": ["os", "browser"],
+    # the mail log: subjects name campaigns and touchpoints, reasons are the mail server's words
+    "mail": ["subject", "last_error", "to_address"],
 }
 #: Texts written in several languages ({language: text} maps): the payload in every language of every row.
 HOSTILE_TEXTS = {
@@ -95,6 +98,12 @@ SYSTEM = {
     "invite": ["code", "referrer_visitor_key", "referrer_signature"],
     "completion_claim": ["kind", "key", "token"],
     "invite_acceptance": ["visitor_key"],
+    # mail bodies are never shown in the dashboard (their escaping: tests/browser/test_mail_browser.py); alert data is
+    # what the bodies are made of
+    "mail": ["dedupe_key", "html_body", "text_body", "locale", "message_id", "status", "topic"],
+    "mail_alert": ["about", "data", "dedupe_key", "topic"],
+    "alert_setting": ["topic"],
+    "notify_run": ["kind"],
 }
 INSPECT = """() => {
   const handlers = [...document.querySelectorAll('*')].flatMap(
@@ -136,6 +145,10 @@ def _poison(workspace_id: int) -> None:
     delivery = webhook_services.ping(endpoint, utcnow())
     delivery.last_error = "x"
     api_services.create_token(workspace_id, "CRM", Scope.READ, None, utcnow())
+    outbox.queue_mail(
+        to="ops@example.com", topic="detractor", subject="x", text="x", html="", locale="de", now=utcnow(),
+        workspace_id=workspace_id,
+    )
     db.session.commit()
     qr_services.record_unknown(PAYLOAD, utcnow())  # in a transaction of its own
     for name, columns in HOSTILE.items():
