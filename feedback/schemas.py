@@ -307,6 +307,45 @@ class Ratings(BaseModel):
     comparisons: list[dict[str, Any]] = Field(
         description="Each touchpoint against the rest of its campaign, Holm-adjusted."
     )
+    drivers: list[dict[str, Any]] = Field(
+        default_factory=list, description="The campaign's drivers of the NPS, as GET …/drivers lists them."
+    )
+
+
+class Driver(BaseModel):
+    """One question (or one option of a single-choice question) against the NPS of the same response (STATS.md §12):
+    an association, not proof of cause."""
+
+    question_key: str
+    question: str
+    question_type: str | None = Field(description="csat, ces, rating or single_choice.")
+    relation: Literal["spearman", "nps_difference"]
+    option: str | None = Field(description="The option whose group is compared with the rest (differences).")
+    option_label: str | None
+    n: int = Field(description="Pairs (correlation) or the option's group (difference).")
+    n_rest: int | None = Field(description="The question's other respondents (differences).")
+    effect: float | None = Field(description="Spearman's ρ, or the NPS difference group − rest in points.")
+    effect_low: float | None = Field(
+        description="95 % interval, lower end: Fisher z with the Bonett–Wright SE (ρ), adjusted Wald (difference)."
+    )
+    effect_high: float | None = Field(description="Upper end of that interval.")
+    effect_centre: float | None = Field(description="The adjusted-Wald difference, the interval's centre.")
+    p: float | None
+    p_holm: float | None = Field(description="Holm-adjusted over every test of the campaign.")
+    family: int
+    verdict: Literal["higher", "lower", "no_clear_relation", "too_few", "no_variation"]
+    rank: int | None = Field(description="1 = strongest, significant ones first; null when not tested.")
+    strength: float | None
+    sentence: str
+
+
+class Drivers(BaseModel):
+    """Which questions of a campaign's surveys go together with its NPS, ranked."""
+
+    campaign_id: int
+    has_nps: bool = Field(description="False when none of the campaign's surveys asks the NPS question.")
+    caveat: str
+    drivers: list[Driver]
 
 
 class ResponseQuery(Strict):

@@ -14,6 +14,8 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from feedback.analysis import exports, sentences
+from feedback.analysis.driver_catalogue import driver_rows
+from feedback.analysis.driver_queries import campaign_drivers
 from feedback.analysis.exports import CAMPAIGN_COLUMN
 from feedback.analysis.services import DateRange, campaign_ratings, choice_questions
 from feedback.auth.models import Workspace
@@ -68,6 +70,7 @@ def _titles() -> dict[str, str]:
         "ratings": _("Ratings"),
         "comparisons": _("Comparisons"),
         "choices": _("Choice questions"),
+        "drivers": _("Drivers"),
         "columns": _("Columns"),
         "column": _("Column"),
         "meaning": _("Meaning"),
@@ -94,7 +97,8 @@ def _section(campaign: Campaign, dates: DateRange, fmt: str) -> exports.Section:
     names = {row.touchpoint.id: row.touchpoint.name for row in result.rows}
     language = get_locale().language if get_locale() else "en"
     choices = exports.choice_rows(choice_questions(campaign, dates), names, language)
-    return exports.Section(campaign.slug, result, comparison, choices)
+    drivers = driver_rows(campaign_drivers(campaign, dates), language, sentences.driver)
+    return exports.Section(campaign.slug, result, comparison, choices, drivers)
 
 
 def ratings_download(campaign: Campaign, dates: DateRange, fmt: str, dialect: CsvDialect = PLAIN) -> Download:

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from feedback.analysis import comparisons
 from feedback.analysis.catalogue import BY_KEY
 from feedback.analysis.choices import ChoiceQuestion
+from feedback.analysis.driver_catalogue import DRIVER_HEADER, DRIVERS_HELP, driver_documents
 from feedback.analysis.ratings import CampaignRatings, TouchpointRating
 from feedback.analysis.stats import Interval
 from feedback.exports import PLAIN, CsvDialect, csv_stream, safe_cell
@@ -517,6 +518,8 @@ class Section:
     comparison: list[list[object]]
     #: Choice questions (CHOICE_HEADER rows); not in CSV downloads.
     choices: list[list[object]] = field(default_factory=list)
+    #: Drivers of the NPS (DRIVER_HEADER rows); not in CSV downloads.
+    drivers: list[list[object]] = field(default_factory=list)
 
 
 def ratings_csv(sections: list[Section], dialect: CsvDialect = PLAIN) -> Iterator[str]:
@@ -534,6 +537,7 @@ def ratings_document(section: Section) -> dict[str, object]:
         "touchpoints": [dict(zip([c.key for c in COLUMNS], row, strict=True)) for row in rating_rows(section.result)],
         "comparisons": [dict(zip(COMPARISON_HEADER, row, strict=True)) for row in section.comparison],
         "choices": [dict(zip(CHOICE_HEADER, row, strict=True)) for row in section.choices],
+        "drivers": driver_documents(section.drivers),
     }
 
 
@@ -599,6 +603,18 @@ def ratings_xlsx(sections: list[Section], titles: dict[str, str], currency_forma
         for cell, fmt in zip(row[9 + len(lead) : 13 + len(lead)], ["0.0%", "0.0%", "0.0%", "0.0000"], strict=True):
             cell.number_format = fmt
 
+    driver_sheet = book.create_sheet(titles["drivers"])
+    widths = [16, 40, 12, 15, 14, 24, 7, 7, 9, 9, 9, 9, 10, 10, 7, 18, 6, 9, 100]
+    _sheet_header(driver_sheet, lead + DRIVER_HEADER, [24] * len(lead) + widths)
+    for section in sections:
+        for values in section.drivers:
+            driver_sheet.append([safe_cell(v) for v in [section.campaign] * len(lead) + values])
+    for row in driver_sheet.iter_rows(min_row=2):
+        for cell, fmt in zip(
+            row[8 + len(lead) : 14 + len(lead)], ["0.00", "0.00", "0.00", "0.00", "0.0000", "0.0000"], strict=True
+        ):
+            cell.number_format = fmt
+
     help_sheet = book.create_sheet(titles["columns"])
     _sheet_header(help_sheet, [titles["column"], titles["meaning"]], [24, 110])
     if several:
@@ -606,6 +622,7 @@ def ratings_xlsx(sections: list[Section], titles: dict[str, str], currency_forma
     for column in COLUMNS:
         help_sheet.append([column.key, str(column.help)])
     help_sheet.append([titles["choices"], str(CHOICES_HELP)])
+    help_sheet.append([titles["drivers"], str(DRIVERS_HELP)])
     for row in help_sheet.iter_rows(min_row=2):
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
 

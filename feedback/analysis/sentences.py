@@ -13,6 +13,9 @@ from flask_babel import gettext as _
 from feedback.analysis import stats
 from feedback.analysis.choices import ChoiceAnalysis
 from feedback.analysis.comparisons import METRICS, Across, Comparison, Effect, Result, Verdict
+from feedback.analysis.drivers import Driver
+from feedback.analysis.drivers import Kind as DriverKind
+from feedback.analysis.drivers import Verdict as DriverVerdict
 from feedback.analysis.ratings import Advice, CampaignRatings, Position, TouchpointRating
 from feedback.analysis.summaries import SCAN_SHARE_EXPECTED, Arrivals, Metric, Scannability
 
@@ -412,3 +415,106 @@ def scannability(arrivals: Arrivals) -> str:
         "fewer than %(mark)s scan it.",
         **values,
     )
+
+
+# --- drivers of the NPS (STATS.md §12) ----------------------------------------------------------------------------
+
+
+def driver_caveat() -> str:
+    """The one line above every list of drivers."""
+    return _(
+        "These are associations, not proof of cause: people who answer one question well may simply be happier "
+        "customers overall."
+    )
+
+
+def _rho(value: float) -> str:
+    return format_decimal(value, format="0.00;−0.00")
+
+
+def driver_effect(driver: Driver) -> str:
+    """The tested number with its interval, e.g. "ρ = 0.52 (95 % CI 0.31 to 0.68)" or "−24 points (95 % CI −38
+    to −9)"."""
+    if driver.effect is None:
+        return "–"
+    if driver.kind is DriverKind.CORRELATION:
+        text = "ρ = " + _rho(driver.effect)
+        if driver.ci is None:
+            return text + " (" + _("no interval") + ")"
+        return text + " " + _("(95 %% CI %(low)s to %(high)s)", low=_rho(driver.ci.low), high=_rho(driver.ci.high))
+    centre = driver.centre if driver.centre is not None else driver.effect
+    return effect(
+        Result(
+            test=Comparison.NPS,
+            effect=driver.effect,
+            ci=driver.ci,
+            centre=centre,
+            n_a=driver.n,
+            n_b=driver.n_rest or 0,
+            p=driver.p,
+            p_adjusted=driver.p_adjusted,
+            method="adjusted_wald_z",
+            verdict=Verdict.HIGHER,
+            family=driver.family,
+        )
+    )
+
+
+def driver(driver: Driver, question: str, option: str = "") -> str:
+    """One driver in a sentence that says no more than its adjusted test, e.g. "Customers who rated “Coffee” higher
+    also gave a higher NPS: ρ = 0.52 (95 % CI 0.31 to 0.68), significant after adjustment, p < 0.001. This is an
+    association, not proof of cause."."""
+    values = {"question": question, "option": option, "n": driver.n, "rest": driver.n_rest or 0}
+    if driver.verdict is DriverVerdict.TOO_FEW:
+        if driver.kind is DriverKind.CORRELATION:
+            return _(
+                "“%(question)s”: too few answers to relate it to the NPS (%(n)s pairs; at least 10 needed).", **values
+            )
+        return _(
+            "“%(question)s”: too few answers to compare those who chose “%(option)s” (%(n)s and %(rest)s others; at "
+            "least 10 each needed).",
+            **values,
+        )
+    if driver.verdict is DriverVerdict.NO_VARIATION:
+        return _("“%(question)s”: every answer is the same, so there is nothing to relate to the NPS.", **values)
+    values.update(effect=driver_effect(driver), p=p_value(driver.p_adjusted))
+    if driver.verdict is DriverVerdict.NO_CLEAR_RELATION:
+        if driver.kind is DriverKind.CORRELATION:
+            return _(
+                "“%(question)s”: no clear relation with the NPS: %(effect)s, not significant after adjustment "
+                "(%(p)s, n = %(n)s).",
+                **values,
+            )
+        return _(
+            "“%(question)s”: no clear NPS difference between those who chose “%(option)s” and the others: %(effect)s, "
+            "not significant after adjustment (%(p)s, n = %(n)s and %(rest)s).",
+            **values,
+        )
+    higher = driver.verdict is DriverVerdict.HIGHER
+    if driver.kind is DriverKind.CORRELATION:
+        template = (
+            _(
+                "Customers who rated “%(question)s” higher also gave a higher NPS: %(effect)s, significant after "
+                "adjustment, %(p)s (n = %(n)s). This is an association, not proof of cause."
+            )
+            if higher
+            else _(
+                "Customers who rated “%(question)s” higher gave a lower NPS: %(effect)s, significant after "
+                "adjustment, %(p)s (n = %(n)s). This is an association, not proof of cause."
+            )
+        )
+    else:
+        template = (
+            _(
+                "Respondents who chose “%(option)s” (“%(question)s”) gave a higher NPS than the others: %(effect)s, "
+                "significant after adjustment, %(p)s (n = %(n)s and %(rest)s). This is an association, not proof of "
+                "cause."
+            )
+            if higher
+            else _(
+                "Respondents who chose “%(option)s” (“%(question)s”) gave a lower NPS than the others: %(effect)s, "
+                "significant after adjustment, %(p)s (n = %(n)s and %(rest)s). This is an association, not proof of "
+                "cause."
+            )
+        )
+    return template % values

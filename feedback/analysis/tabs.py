@@ -11,6 +11,8 @@ from markupsafe import Markup
 
 from feedback.analysis import charts, sentences
 from feedback.analysis.choices import ChoiceQuestion
+from feedback.analysis.driver_queries import DriverReport
+from feedback.analysis.drivers import Kind
 from feedback.analysis.ratings import TouchpointRating
 from feedback.analysis.services import CampaignReport
 from feedback.templating import number, percent, score
@@ -25,6 +27,7 @@ class Tab(enum.StrEnum):
     JOURNEY = "journey"
     REFERRALS = "referrals"
     OFFERS = "offers"
+    DRIVERS = "drivers"
 
 
 TAB_LABELS = {
@@ -34,6 +37,7 @@ TAB_LABELS = {
     Tab.JOURNEY: _l("Journey"),
     Tab.REFERRALS: _l("Referrals"),
     Tab.OFFERS: _l("Offers"),
+    Tab.DRIVERS: _l("Drivers"),
 }
 
 
@@ -210,3 +214,27 @@ def choice_view(question: ChoiceQuestion, language: str, names: dict[int, str]) 
         "rows": [(names.get(g.key, ""), g) for g in question.analysis.groups if g.respondents],  # type: ignore[call-overload]
         "tests": sentences.choice_tests(question.analysis, label),
     }
+
+
+def driver_views(report: DriverReport, language: str) -> list[dict[str, object]]:
+    """What the drivers tab lists per question (or option): its text, the tested number with its interval, n, the
+    adjusted p and the sentence; ranked ones first, in rank order."""
+    views = []
+    for d in report.drivers:
+        question, option = report.text(d.key, language), report.option_label(d.key, d.option, language)
+        views.append(
+            {
+                "rank": d.rank,
+                "question": question,
+                "option": option,
+                "correlation": d.kind is Kind.CORRELATION,
+                "effect": sentences.driver_effect(d),
+                "n": d.n,
+                "n_rest": d.n_rest,
+                "p": sentences.p_value(d.p_adjusted) if d.p_adjusted is not None else None,
+                "verdict": d.verdict.value,
+                "significant": d.significant,
+                "sentence": sentences.driver(d, question, option),
+            }
+        )
+    return views

@@ -16,6 +16,7 @@ from feedback.analysis.downloads import (
     ratings_download,
     responses_download,
 )
+from feedback.analysis.driver_queries import campaign_drivers
 from feedback.analysis.filters import FILTER_KEYS, read_filters
 from feedback.analysis.queries import Scope, kept_apart, text_answers
 from feedback.analysis.services import (
@@ -138,7 +139,9 @@ def overview(campaign_id: int) -> str | Response:
         Tab.JOURNEY: lambda: {"funnel": tabs.funnel_chart(report)},
         Tab.REFERRALS: lambda: {"funnel": tabs.funnel_chart(report)},
         Tab.OFFERS: dict,
+        Tab.DRIVERS: dict,
     }[tab]()
+    drivers = campaign_drivers(campaign, dates) if tab is Tab.DRIVERS else None
     total = report.total or report.ratings.total
     return render_template(
         "analysis/overview.html",
@@ -173,6 +176,9 @@ def overview(campaign_id: int) -> str | Response:
         differ_at_all=sentences.differ_at_all,
         metric_name=sentences.metric_name,
         choice_views=[tabs.choice_view(q, language, names) for q in report.choices] if tab is Tab.TOUCHPOINTS else [],
+        has_nps=drivers.has_nps if drivers else False,
+        driver_views=tabs.driver_views(drivers, language) if drivers else [],
+        driver_caveat=sentences.driver_caveat(),
     )
 
 

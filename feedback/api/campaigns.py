@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from flask import Response, g
+from flask_babel import get_locale
 from spectree import Response as Resp
 
 from feedback import schemas
+from feedback.analysis import sentences
 from feedback.analysis.downloads import ratings_download
+from feedback.analysis.driver_catalogue import driver_documents, driver_rows
+from feedback.analysis.driver_queries import campaign_drivers
 from feedback.analysis.services import checked_range
 from feedback.api.base import ERRORS, WRITE_ERRORS, bp, json_response, spec, workspace_id
 from feedback.auth.models import User
@@ -154,6 +158,23 @@ def ratings(campaign_id: int, query: schemas.Period) -> Response:
     campaign = tp.get_campaign(workspace_id(), campaign_id)
     download = ratings_download(campaign, checked_range(query.from_, query.to), "json")
     return Response(download.body, mimetype="application/json")  # type: ignore[arg-type]
+
+
+@bp.get("/campaigns/<int:campaign_id>/drivers")
+@spec.validate(query=schemas.Period, resp=Resp(HTTP_200=schemas.Drivers, **ERRORS), tags=["ratings"])
+def drivers(campaign_id: int, query: schemas.Period) -> Response:
+    """The campaign's questions ranked by how they relate to the NPS of the same response (association, not cause)."""
+    campaign = tp.get_campaign(workspace_id(), campaign_id)
+    report = campaign_drivers(campaign, checked_range(query.from_, query.to))
+    rows = driver_rows(report, get_locale().language if get_locale() else "en", sentences.driver)
+    return json_response(
+        schemas.Drivers(
+            campaign_id=campaign.id,
+            has_nps=report.has_nps,
+            caveat=sentences.driver_caveat(),
+            drivers=[schemas.Driver(**document) for document in driver_documents(rows)],  # type: ignore[arg-type]
+        )
+    )
 
 
 def _numbers(touchpoint_id: int | None, n: ReferralNumbers) -> schemas.ReferralNumbers:

@@ -28,6 +28,7 @@ PARTS = {
     "journey": ["<h2>Customer journey</h2>", "<h2>By journey phase</h2>", 'id="landing-actions"'],
     "referrals": ["<h2>By referring touchpoint</h2>"],
     "offers": ["<h2>Revenue and leads</h2>"],
+    "drivers": ['id="drivers"'],
 }
 
 
