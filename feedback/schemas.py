@@ -313,8 +313,8 @@ class Ratings(BaseModel):
 
 
 class Driver(BaseModel):
-    """One question (or one option of a single-choice question) against the NPS of the same response (STATS.md §12):
-    an association, not proof of cause."""
+    """One question (or one option of a single-choice question) against the NPS of the same response
+    (docs/STATISTICS.md §1): an association, not proof of cause."""
 
     question_key: str
     question: str

@@ -1,6 +1,6 @@
 """The drivers' fields, next to the metric catalogue (which is per touchpoint): each field's key (the download column
-and the API field), label, unit and method (STATS.md §12). The XLSX sheet, the ratings JSON, the API and the page
-read the same rows from here, which tests/analysis/test_drivers.py checks output by output."""
+and the API field), label, unit and method (docs/STATISTICS.md §1). The XLSX sheet, the ratings JSON, the API and
+the page read the same rows from here, which tests/analysis/test_drivers.py checks output by output."""
 
 from __future__ import annotations
 

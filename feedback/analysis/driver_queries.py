@@ -1,5 +1,5 @@
 """The drivers of a campaign's NPS from the database: one GROUP BY query of answer pairs within a response, handed
-to the pure `drivers` module (STATS.md §12)."""
+to the pure `drivers` module (docs/STATISTICS.md §1)."""
 
 from __future__ import annotations
 

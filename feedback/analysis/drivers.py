@@ -1,5 +1,5 @@
 """Drivers of the NPS, pure: which other questions of a campaign's surveys go together with the NPS answer of the
-same response (STATS.md §12). Pair counts in, frozen results out (no Flask, no SQL).
+same response (docs/STATISTICS.md §1). Pair counts in, frozen results out (no Flask, no SQL).
 
 - A scale question (CSAT 1–5, CES 1–7, rating 1–5, already turned so that higher is better, §1) is related to the
   NPS by Spearman's rank correlation ρ of the pairs (`scipy.stats.spearmanr`, tie-corrected, its p-value) with a

@@ -417,7 +417,7 @@ def scannability(arrivals: Arrivals) -> str:
     )
 
 
-# --- drivers of the NPS (STATS.md §12) ----------------------------------------------------------------------------
+# --- drivers of the NPS (docs/STATISTICS.md §1) -----------------------------------------------------------------
 
 
 def driver_caveat() -> str:

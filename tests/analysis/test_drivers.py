@@ -1,6 +1,6 @@
-"""Drivers of the NPS (STATS.md §12): ρ, its interval and p against SciPy on the raw pairs, option groups against
-the rest, Holm, the order, too few answers, the turned CES scale, which responses count, and the same numbers on
-the page, in the XLSX sheet, the ratings JSON and the API."""
+"""Drivers of the NPS (docs/STATISTICS.md §1): ρ, its interval and p against SciPy on the raw pairs, option groups
+against the rest, Holm, the order, too few answers, the turned CES scale, which responses count, and the same numbers
+on the page, in the XLSX sheet, the ratings JSON and the API."""
 
 from __future__ import annotations
 
