@@ -405,6 +405,50 @@ class ResponseList(BaseModel):
     next_cursor: str | None
 
 
+class CommentQuery(Strict):
+    """Filters and paging of a campaign's open-text answers (all combined with "and")."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    q: str | None = Field(default=None, max_length=100, description="Only answers containing this text (any case).")
+    touchpoint: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        default_factory=list, max_length=200, description="Only answers at these touchpoints of the campaign."
+    )
+    group: Literal["detractors", "passives", "promoters"] | None = Field(
+        default=None, description="Only answers of responses whose NPS lies in this group (0–6, 7–8, 9–10)."
+    )
+    language: str | None = Field(default=None, max_length=8, examples=["de"])
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
+    page: int = Field(default=1, ge=1, le=100_000)
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class Comment(BaseModel):
+    """One open-text answer with its question (in the respondent's language) and the response's NPS."""
+
+    answer_id: int
+    answered_at: datetime
+    touchpoint_id: int
+    touchpoint: str
+    question_key: str
+    question: str
+    answer: str
+    nps: int | None
+    nps_group: Literal["detractors", "passives", "promoters"] | None
+    language: str
+
+
+class CommentList(BaseModel):
+    """A page of a campaign's open-text answers, newest first."""
+
+    items: list[Comment]
+    matching: int = Field(description="Answers passing the filters.")
+    total: int = Field(description="Open-text answers of the campaign in all.")
+    page: int
+    pages: int
+
+
 class Question(BaseModel):
     """One question of a survey version; `key` is stable across versions and names the answer columns."""
 

@@ -107,6 +107,22 @@ def _response_key(dimension: Dimension) -> sa.ColumnElement[Key]:
     }[dimension]
 
 
+def counted(query: sa.Select, scope: Scope) -> sa.Select:
+    """`query` (joined to Response) limited to the responses every number counts: the scope's workspace, touchpoints
+    and period (on the start), flagged ones excluded."""
+    return _responses(query, scope, Dimension.TOUCHPOINT)
+
+
+def nps_of_responses(workspace_id: int) -> sa.Subquery:
+    """A subquery (response_id, nps): each response's NPS answer, for joining to its other answers."""
+    return (
+        sa.select(Answer.response_id, sa.func.max(Answer.value_number).label("nps"))
+        .where(Answer.workspace_id == workspace_id, Answer.question_type == QuestionType.NPS.value)
+        .group_by(Answer.response_id)
+        .subquery()
+    )
+
+
 def _responses(query: sa.Select, scope: Scope, dimension: Dimension) -> sa.Select:
     query = query.where(
         Response.workspace_id == scope.workspace_id,
@@ -179,12 +195,7 @@ def text_answers(
     scope: Scope, nps_range: tuple[int, int] | None = None, limit: int = 50, offset: int = 0
 ) -> tuple[list[TextAnswer], int]:
     """Free-text answers, newest first, optionally only of respondents whose NPS answer lies in a range."""
-    nps_answer = (
-        sa.select(Answer.response_id, sa.func.max(Answer.value_number).label("nps"))
-        .where(Answer.workspace_id == scope.workspace_id, Answer.question_type == QuestionType.NPS.value)
-        .group_by(Answer.response_id)
-        .subquery()
-    )
+    nps_answer = nps_of_responses(scope.workspace_id)
     query = (
         sa.select(
             Answer.response_id,
@@ -204,7 +215,7 @@ def text_answers(
             Answer.value_text != "",
         )
     )
-    query = _responses(query, scope, Dimension.TOUCHPOINT)
+    query = counted(query, scope)
     if nps_range is not None:
         query = query.where(nps_answer.c.nps.between(*nps_range))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0

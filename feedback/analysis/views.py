@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from feedback.analysis import pdf, sentences, tabs
+from feedback.analysis.comments import comment_page, comments_csv, highlighted, read_comment_filters
 from feedback.analysis.downloads import (
     Download,
     all_campaigns,
@@ -40,6 +41,7 @@ from feedback.exports import CsvDialect, dialect_named
 from feedback.surveys.questions import NPS_GROUPS
 from feedback.templating import channel_label, device_label, money, phase_label
 from feedback.tenancy import current_workspace, scope_blueprint
+from feedback.texts import LANGUAGES
 from feedback.touchpoints import services as touchpoint_services
 from feedback.touchpoints.models import Phase
 
@@ -303,6 +305,41 @@ def touchpoint(campaign_id: int, touchpoint_id: int) -> str:
         p_value=sentences.p_value,
         method_label=sentences.method_label,
     )
+
+
+@bp.route("/campaigns/<int:campaign_id>/comments")
+def comments(campaign_id: int) -> str:
+    """The campaign's open-text answers, newest first, narrowed by search text, touchpoints, NPS group, language
+    and period (values that name nothing are ignored with a notice)."""
+    campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
+    touchpoints = touchpoint_services.touchpoints_of(campaign, include_archived=True)
+    filters, notices = read_comment_filters(request.args, touchpoints)
+    found = comment_page(campaign, filters, page_number(request.args.get("page")))
+    return render_template(
+        "analysis/comments.html",
+        campaign=campaign,
+        touchpoints=touchpoints,
+        found=found,
+        filters=filters,
+        keep=filters.query(),
+        notices=notices,
+        groups=SCORE_GROUPS,
+        languages=LANGUAGES,
+        language=get_locale().language if get_locale() else "en",
+        highlighted=highlighted,
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/comments.csv")
+def download_comments(campaign_id: int) -> Response:
+    """The open-text answers of the comments page's filters as CSV (`?dialect=excel-de` for German Excel)."""
+    campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
+    filters, _notices = read_comment_filters(
+        request.args, touchpoint_services.touchpoints_of(campaign, include_archived=True)
+    )
+    language = get_locale().language if get_locale() else "en"
+    body = comments_csv(campaign, filters, language, _dialect())
+    return _send(Download(body, "text/csv; charset=utf-8", f"{campaign.slug}-comments.csv"))
 
 
 @bp.route("/campaigns/<int:campaign_id>/ratings.<fmt>")
