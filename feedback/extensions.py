@@ -49,6 +49,11 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 
+def _unicode_lower(value: object) -> object:
+    """lower() for SQLite as PostgreSQL has it: every letter, not only ASCII ones."""
+    return value.lower() if isinstance(value, str) else value
+
+
 def configure_sqlite(engine: Engine) -> None:
     """Turn on WAL, a busy timeout and foreign keys; start write transactions with BEGIN IMMEDIATE.
 
@@ -69,6 +74,8 @@ def configure_sqlite(engine: Engine) -> None:
         # FULL: a commit is on disk before the request is acknowledged, even across a power cut.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
+        # SQLite's own lower() changes ASCII letters only: "Über" would not match "über" in a search
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):

@@ -53,7 +53,13 @@ def pair_counts(scope: Scope) -> PairCounts:
     """Pairs of the NPS answer with every scale and single-choice answer of the same response, counted by the
     database; only completed, unflagged responses of the scope's touchpoints started in its period. Scales whose
     low end is the good one are turned (r' = min + max − r, STATS.md §1) by their version's question."""
-    nps, other = aliased(Answer), aliased(Answer)
+    nps, other, earlier = aliased(Answer), aliased(Answer), aliased(Answer)
+    # a survey may ask NPS twice: each response pairs with its first NPS answer only, so no pair counts twice
+    first_nps = ~sa.exists().where(
+        earlier.response_id == nps.response_id,
+        earlier.question_type == QuestionType.NPS.value,
+        earlier.id < nps.id,
+    )
     turned = sa.case(
         *((other.question_type == t.value, low + high - other.value_number) for t, (low, high) in SCALES.items()),
         else_=other.value_number,
@@ -65,7 +71,7 @@ def pair_counts(scope: Scope) -> PairCounts:
             other.question_key, other.question_type, oriented, other.value_text, nps.value_number, sa.func.count()
         )
         .select_from(Response)
-        .join(nps, sa.and_(nps.response_id == Response.id, nps.question_type == QuestionType.NPS.value))
+        .join(nps, sa.and_(nps.response_id == Response.id, nps.question_type == QuestionType.NPS.value, first_nps))
         .join(other, sa.and_(other.response_id == Response.id, other.question_type.in_(types)))
         .join(Question, sa.and_(Question.version_id == Response.version_id, Question.key == other.question_key))
         .where(

@@ -10,8 +10,8 @@ same response (docs/STATISTICS.md §1). Pair counts in, frozen results out (no F
   (its second option's test is the same one mirrored).
 - All tests of the campaign form one Holm family (§7). Under 10 pairs (or 10 answers in either group) a question is
   "too few answers": not tested, not ranked.
-- Ranked: significant ones first, then by strength, the interval's end nearest 0 of |ρ| (0 when it spans 0) for a
-  correlation and |difference| ÷ 100 for an NPS difference, then by adjusted p.
+- Ranked: significant ones first, then by strength, the end of the interval nearest 0 (0 when it spans 0) of ρ as it
+  is and of an NPS difference in hundreds of points, then by adjusted p.
 This is association, not cause: the pages and downloads say so.
 """
 
@@ -178,12 +178,13 @@ def differences(question: ChoiceQuestion) -> list[Driver]:
 
 
 def _strength(driver: Driver) -> float:
-    if driver.kind is Kind.DIFFERENCE:
-        return abs(driver.effect or 0.0) / 100
+    """How far the effect surely is from none: the end of its interval nearest 0 (0 when it spans 0), for ρ as it
+    is and for an NPS difference (−200…200 points) in hundreds, so a noisy difference does not outrank a tight ρ."""
     ci = driver.ci
     if ci is None or ci.low <= 0 <= ci.high:
         return 0.0
-    return min(abs(ci.low), abs(ci.high))
+    nearest = min(abs(ci.low), abs(ci.high))
+    return nearest / 100 if driver.kind is Kind.DIFFERENCE else nearest
 
 
 def _verdict(driver: Driver, p_adjusted: float) -> Verdict:

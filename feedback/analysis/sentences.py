@@ -462,7 +462,7 @@ def driver_effect(driver: Driver) -> str:
 
 def driver(driver: Driver, question: str, option: str = "") -> str:
     """One driver in a sentence that says no more than its adjusted test, e.g. "Customers who rated “Coffee” higher
-    also gave a higher NPS: ρ = 0.52 (95 % CI 0.31 to 0.68), significant after adjustment, p < 0.001. This is an
+    also gave higher recommendation scores (0–10): ρ = 0.52 (95 % CI 0.31 to 0.68), significant after adjustment, p < 0.001. This is an
     association, not proof of cause."."""
     values = {"question": question, "option": option, "n": driver.n, "rest": driver.n_rest or 0}
     if driver.verdict is DriverVerdict.TOO_FEW:
@@ -476,31 +476,35 @@ def driver(driver: Driver, question: str, option: str = "") -> str:
             **values,
         )
     if driver.verdict is DriverVerdict.NO_VARIATION:
-        return _("“%(question)s”: every answer is the same, so there is nothing to relate to the NPS.", **values)
+        return _(
+            "“%(question)s”: its answers or the recommendation scores are all the same, so there is nothing to "
+            "relate.",
+            **values,
+        )
     values.update(effect=driver_effect(driver), p=p_value(driver.p_adjusted))
     if driver.verdict is DriverVerdict.NO_CLEAR_RELATION:
         if driver.kind is DriverKind.CORRELATION:
             return _(
-                "“%(question)s”: no clear relation with the NPS: %(effect)s, not significant after adjustment "
-                "(%(p)s, n = %(n)s).",
+                "“%(question)s”: not enough evidence of a relation with the recommendation score: %(effect)s, not "
+                "significant after adjustment (%(p)s, n = %(n)s).",
                 **values,
             )
         return _(
-            "“%(question)s”: no clear NPS difference between those who chose “%(option)s” and the others: %(effect)s, "
-            "not significant after adjustment (%(p)s, n = %(n)s and %(rest)s).",
+            "“%(question)s”: not enough evidence of an NPS difference between those who chose “%(option)s” and the "
+            "others: %(effect)s, not significant after adjustment (%(p)s, n = %(n)s and %(rest)s).",
             **values,
         )
     higher = driver.verdict is DriverVerdict.HIGHER
     if driver.kind is DriverKind.CORRELATION:
         template = (
             _(
-                "Customers who rated “%(question)s” higher also gave a higher NPS: %(effect)s, significant after "
-                "adjustment, %(p)s (n = %(n)s). This is an association, not proof of cause."
+                "Customers who rated “%(question)s” higher also gave higher recommendation scores (0–10): %(effect)s, "
+                "significant after adjustment, %(p)s (n = %(n)s). This is an association, not proof of cause."
             )
             if higher
             else _(
-                "Customers who rated “%(question)s” higher gave a lower NPS: %(effect)s, significant after "
-                "adjustment, %(p)s (n = %(n)s). This is an association, not proof of cause."
+                "Customers who rated “%(question)s” higher gave lower recommendation scores (0–10): %(effect)s, "
+                "significant after adjustment, %(p)s (n = %(n)s). This is an association, not proof of cause."
             )
         )
     else:

@@ -203,3 +203,20 @@ def test_the_api_returns_the_same_answers(client, seeded) -> None:
     assert client.get(url, headers=headers, query_string={"group": "haters"}).status_code == 422
     foreign = f"/api/v1/campaigns/{seeded['other'].campaign_id}/comments"
     assert client.get(foreign, headers=headers).status_code == 404
+
+
+def test_a_search_finds_umlauts_whatever_their_case(
+    app, client, auth, make_user, make_workspace, make_campaign, make_touchpoint, with_survey, make_response
+) -> None:  # noqa: ANN001
+    owner = make_user()
+    workspace = make_workspace("Laden", owner=owner)
+    campaign = make_campaign(workspace=workspace, name="Winter")
+    touchpoint = with_survey(make_touchpoint(campaign=campaign, name="Kasse"), "nps-reason")
+    make_response(touchpoint, nps=2, reason="Überhaupt nicht gut, ÄRGERLICH")
+    make_response(touchpoint, nps=9, reason="Alles prima")
+    auth.login(owner)
+    for search in ("über", "ärgerlich", "Ärger", "ÜBERHAUPT"):
+        page = client.get(f"/w/{workspace.slug}/campaigns/{campaign.id}/comments", query_string={"q": search})
+        assert page.status_code == 200
+        assert "<mark>" in page.get_data(as_text=True), search
+        assert "Alles prima" not in page.get_data(as_text=True)

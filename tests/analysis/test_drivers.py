@@ -86,10 +86,14 @@ def test_every_test_of_the_campaign_is_one_holm_family_and_significant_ones_rank
     )
     adjusted = dict(zip(["noise", "coffee", "parking"], holm([*raw, parking.p]), strict=True))
     assert {f.key: f.p_adjusted for f in tested} == pytest.approx(adjusted)
-    # the parking groups differ by far more (|difference| ÷ 100) than coffee's interval stays away from 0
-    assert [f.key for f in tested] == ["parking", "coffee", "noise"]
-    assert tested[0].strength == pytest.approx(abs(parking.diff) / 100) and tested[0].verdict is d.Verdict.LOWER
-    assert tested[1].strength == pytest.approx(tested[1].ci.low) and tested[1].verdict is d.Verdict.HIGHER
+    # strength is how far each interval surely stays from 0 (an NPS difference in hundreds of points): coffee's ρ
+    # interval stays further from 0 than the parking groups' wide difference does
+    by_key = {f.key: f for f in tested}
+    assert by_key["parking"].strength == pytest.approx(min(abs(parking.ci.low), abs(parking.ci.high)) / 100)
+    assert by_key["coffee"].strength == pytest.approx(by_key["coffee"].ci.low)
+    assert by_key["coffee"].strength > by_key["parking"].strength
+    assert [f.key for f in tested] == ["coffee", "parking", "noise"]
+    assert tested[0].verdict is d.Verdict.HIGHER and tested[1].verdict is d.Verdict.LOWER
     assert [f.rank for f in tested] == [1, 2, 3] and all(f.family == 3 for f in tested)
     noise_driver = next(f for f in found if f.key == "noise")
     assert noise_driver.verdict is d.Verdict.NO_CLEAR_RELATION
@@ -145,6 +149,22 @@ def test_the_service_counts_completed_unflagged_pairs_and_turns_a_low_is_good_sc
     assert by_key["effort"].effect > 0
     assert (by_key["parking"].n, by_key["parking"].n_rest) == (8, 12)
     assert by_key["parking"].verdict is d.Verdict.TOO_FEW
+
+
+def test_a_second_nps_question_does_not_count_pairs_twice(
+    make_user, make_workspace, make_campaign, make_touchpoint, with_survey, make_response  # noqa: ANN001
+) -> None:
+    """A survey that asks NPS twice: each response pairs with its first NPS answer, once."""
+    campaign = make_campaign(workspace=make_workspace(owner=make_user()))
+    cafe = with_survey(make_touchpoint(campaign, "Café"), "nps-reason")
+    survey = db.session.get(Survey, cafe.survey_id)
+    survey_services.add_question(survey, QuestionSpec("coffee", QuestionType.RATING, False, Texts.of(en="Coffee")))
+    survey_services.add_question(survey, QuestionSpec("nps_again", QuestionType.NPS, False, Texts.of(en="Again?")))
+    db.session.commit()
+    for score, coffee in zip(NPS, COFFEE, strict=True):
+        make_response(cafe, nps=score, coffee=coffee, nps_again=10 - score)
+    coffee = {f.key: f for f in campaign_drivers(campaign).drivers}["coffee"]
+    assert coffee.n == 20 and coffee.effect == pytest.approx(sps.spearmanr(COFFEE, NPS).statistic)
 
 
 def test_the_same_drivers_on_the_page_in_the_xlsx_sheet_the_json_and_the_api(client, auth, surveyed) -> None:
