@@ -449,6 +449,47 @@ class CommentList(BaseModel):
     pages: int
 
 
+class ThemeQuery(Strict):
+    """Filters of the answers whose themes are wanted (the comments' filters, without paging)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    q: str | None = Field(default=None, max_length=100, description="Only answers containing this text (any case).")
+    touchpoint: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        default_factory=list, max_length=200, description="Only answers at these touchpoints of the campaign."
+    )
+    group: Literal["detractors", "passives", "promoters"] | None = Field(
+        default=None, description="Only answers of responses whose NPS lies in this group (0–6, 7–8, 9–10)."
+    )
+    language: str | None = Field(default=None, max_length=8, examples=["de"])
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
+
+
+class Theme(BaseModel):
+    """A recurring term or phrase of the answers, with the marketer's name and merges applied."""
+
+    key: str = Field(description="Stable key of the term or phrase (lower case).")
+    label: str
+    count: int = Field(description="Answers naming it.")
+    share: float = Field(description="Share of the answers naming it (0–1).")
+    ci_low: float | None = Field(description="Wilson 95 % interval of the share.")
+    ci_high: float | None
+    detractors_share: float | None = Field(description="Share among detractors' answers; null without any.")
+    promoters_share: float | None = Field(description="Share among promoters' answers; null without any.")
+    p_adjusted: float | None = Field(description="Holm-adjusted p of detractors against promoters; null: not tested.")
+    more_among_detractors: bool
+    quotes: list[str] = Field(description="Typical answers naming it (plain text, unescaped).")
+
+
+class ThemeList(BaseModel):
+    """The themes of a campaign's open-text answers passing the filters, most often named first."""
+
+    items: list[Theme]
+    answers: int = Field(description="Answers the themes were found in.")
+    capped: bool = Field(description="True when only the newest answers were read.")
+
+
 class Question(BaseModel):
     """One question of a survey version; `key` is stable across versions and names the answer columns."""
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
+from feedback.analysis import themes
 from feedback.analysis.queries import Scope, counted, nps_of_responses
 from feedback.analysis.services import DateRange, InvalidPeriod, parse_range
 from feedback.exports import PLAIN, CsvDialect, csv_stream
@@ -26,6 +27,8 @@ from feedback.touchpoints.models import Campaign, Touchpoint
 #: The longest search text; longer ones are cut.
 MAX_SEARCH = 100
 COMMENTS_PER_PAGE = 50
+#: The themes are found in at most this many answers (the newest), so the page stays fast.
+MAX_THEME_ANSWERS = 20_000
 #: The CSV's columns (stable names: scripts read them).
 CSV_COLUMNS = ["answered_at", "touchpoint", "question_key", "question", "answer", "nps", "nps_group", "language"]
 
@@ -228,6 +231,20 @@ def all_comments(campaign: Campaign, filters: CommentFilters) -> Iterator[Commen
     """Every open-text answer passing the filters, newest first (for the download)."""
     for row in db.session.execute(_newest_first(_comments(campaign, filters, filters.dates))):
         yield _comment(row)
+
+
+def theme_comments(campaign: Campaign, filters: CommentFilters, cap: int = MAX_THEME_ANSWERS) -> (
+    tuple[list[themes.Comment], bool]
+):
+    """The answers passing the filters as themes.py reads them (response, text, language, NPS group), the newest
+    `cap` ones, in one query without paging; and whether there were more."""
+    query = _comments(campaign, filters, filters.dates)
+    columns = query.selected_columns
+    rows = db.session.execute(
+        _newest_first(query.with_only_columns(Answer.response_id, columns[1], columns[7], columns[8])).limit(cap + 1)
+    ).all()
+    found = [themes.Comment(r[0], r[1], r[2], nps_group(r[3])) for r in rows[:cap]]
+    return found, len(rows) > cap
 
 
 def comments_csv(campaign: Campaign, filters: CommentFilters, language: str, dialect: CsvDialect = PLAIN) -> (

@@ -6,12 +6,16 @@ rolled-up day removes it again (see rollups.py), so the next read rebuilds it fr
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from feedback.db_types import UTCDateTime, utcnow
 from feedback.extensions import db
+
+#: What a marketer can do to a theme of the open-text answers.
+THEME_ACTIONS = ("rename", "hide", "merge")
 
 
 class RolledUpDay(db.Model):
@@ -81,3 +85,25 @@ class RetainedCount(_Counts, db.Model):
 
     __tablename__ = "retained_count"
     __table_args__ = (sa.Index("ix_retained_count_day", "workspace_id", "day"),)
+
+
+class ThemeEdit(db.Model):
+    """A marketer's edit of one theme of a campaign's open-text answers (one per theme key): a new name, hidden,
+    or merged into another theme. Undoing deletes the row."""
+
+    __tablename__ = "theme_edit"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "key"),
+        sa.CheckConstraint(f"action IN {THEME_ACTIONS!r}", name="action"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"))
+    #: The theme's key as themes.py makes it (a lemma or a two-word phrase, lower case).
+    key: Mapped[str] = mapped_column(sa.String(120))
+    action: Mapped[str] = mapped_column(sa.String(10))
+    #: The new name (rename) or the key of the theme it is merged into (merge); empty for hide.
+    value: Mapped[str] = mapped_column(sa.String(120), default="")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))

@@ -19,6 +19,7 @@ from feedback.analysis.downloads import (
 )
 from feedback.analysis.driver_queries import campaign_drivers
 from feedback.analysis.filters import FILTER_KEYS, read_filters
+from feedback.analysis.forms import ThemeEditForm
 from feedback.analysis.queries import Scope, kept_apart, text_answers
 from feedback.analysis.services import (
     REST,
@@ -35,12 +36,14 @@ from feedback.analysis.services import (
 from feedback.analysis.stats import Side
 from feedback.analysis.summaries import Arrivals
 from feedback.analysis.tabs import TAB_LABELS, Tab
+from feedback.analysis.theme_edits import campaign_themes, undoable_edits
+from feedback.auth.models import Role
 from feedback.bounds import page_number
 from feedback.errors import DomainError, NotFound
 from feedback.exports import CsvDialect, dialect_named
 from feedback.surveys.questions import NPS_GROUPS
 from feedback.templating import channel_label, device_label, money, phase_label
-from feedback.tenancy import current_workspace, scope_blueprint
+from feedback.tenancy import current_role, current_workspace, scope_blueprint
 from feedback.texts import LANGUAGES
 from feedback.touchpoints import services as touchpoint_services
 from feedback.touchpoints.models import Phase
@@ -51,6 +54,8 @@ scope_blueprint(bp)
 #: Score groups the free-text answers can be filtered by.
 SCORE_GROUPS = NPS_GROUPS
 TEXTS_PER_PAGE = 25
+#: Quotes of a theme are cut to this many characters on screen.
+QUOTE_LENGTH = 160
 
 
 def _dates() -> tuple[DateRange, str | None]:
@@ -315,8 +320,14 @@ def comments(campaign_id: int) -> str:
     touchpoints = touchpoint_services.touchpoints_of(campaign, include_archived=True)
     filters, notices = read_comment_filters(request.args, touchpoints)
     found = comment_page(campaign, filters, page_number(request.args.get("page")))
+    can_edit = current_role().allows(Role.EDITOR)
     return render_template(
         "analysis/comments.html",
+        themes=campaign_themes(campaign, filters),
+        undoable=undoable_edits(campaign) if can_edit else [],
+        can_edit=can_edit,
+        theme_form=ThemeEditForm() if can_edit else None,
+        quote_length=QUOTE_LENGTH,
         campaign=campaign,
         touchpoints=touchpoints,
         found=found,
