@@ -462,8 +462,8 @@ def driver_effect(driver: Driver) -> str:
 
 def driver(driver: Driver, question: str, option: str = "") -> str:
     """One driver in a sentence that says no more than its adjusted test, e.g. "Customers who rated “Coffee” higher
-    also gave higher recommendation scores (0–10): ρ = 0.52 (95 % CI 0.31 to 0.68), significant after adjustment, p < 0.001. This is an
-    association, not proof of cause."."""
+    also gave higher recommendation scores (0–10): ρ = 0.52 (95 % CI 0.31 to 0.68), significant after adjustment,
+    p < 0.001. This is an association, not proof of cause."."""
     values = {"question": question, "option": option, "n": driver.n, "rest": driver.n_rest or 0}
     if driver.verdict is DriverVerdict.TOO_FEW:
         if driver.kind is DriverKind.CORRELATION:

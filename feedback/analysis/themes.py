@@ -150,7 +150,8 @@ def _quotes(comments: Sequence[Comment], answers: Iterable[int]) -> tuple[str, .
 def themes(comments: Sequence[Comment], edits: Edits = Edits()) -> list[Theme]:
     """The themes of these answers, most often named first, with the marketer's edits applied."""
     found, labels = _answers_per_key(comments, edits.merged)
-    keys = [k for k in _chosen(found) if k not in edits.hidden]
+    # hidden before choosing: a hidden phrase leaves its words to be themes of their own and frees its place
+    keys = _chosen({k: a for k, a in found.items() if k not in edits.hidden})
     total = len(comments)
     in_group = {g: {i for i, c in enumerate(comments) if c.group == g} for g in ("detractors", "promoters")}
     drafts = []

@@ -65,3 +65,10 @@ def test_the_marketer_renames_hides_and_merges_themes() -> None:
     assert found["wartezeit"].label == "Warten"
     assert "kaffee" not in found
     assert "teuer" not in found and found["laut"].count == 18  # the same 18 answers: counted once each
+
+
+def test_hiding_a_phrase_leaves_its_words_to_be_themes() -> None:
+    comments = _comments()
+    assert "personal" not in {t.key for t in themes(comments)}  # said within "freundliches Personal"
+    found = {t.key: t for t in themes(comments, Edits(hidden=frozenset({"freundlich personal"})))}
+    assert "freundlich personal" not in found and found["personal"].count == 28
