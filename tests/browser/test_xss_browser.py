@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from feedback.analysis.models import ThemeEdit
 from feedback.api import services as api_services
 from feedback.api.models import Scope
 from feedback.cli import load_demo
@@ -17,6 +18,7 @@ from feedback.qr.models import Code
 from feedback.referrals.models import Invite
 from feedback.surveys.models import Response
 from feedback.texts import LANGUAGES
+from feedback.touchpoints.models import Campaign
 from feedback.webhooks import services as webhook_services
 from feedback.webhooks.models import WebhookEndpoint
 from tests.browser.conftest import DESKTOP, PHONE, dashboard_paths, log_in
@@ -57,6 +59,8 @@ HOSTILE = {
     "scan": ["os", "browser"],
     # the mail log: subjects name campaigns and touchpoints, reasons are the mail server's words
     "mail": ["subject", "last_error", "to_address"],
+    # a theme's new name, and its key (words respondents wrote)
+    "theme_edit": ["value", "key"],
 }
 #: Texts written in several languages ({language: text} maps): the payload in every language of every row.
 HOSTILE_TEXTS = {
@@ -104,6 +108,7 @@ SYSTEM = {
     "mail_alert": ["about", "data", "dedupe_key", "topic"],
     "alert_setting": ["topic"],
     "notify_run": ["kind"],
+    "theme_edit": ["action"],
 }
 INSPECT = """() => {
   const handlers = [...document.querySelectorAll('*')].flatMap(
@@ -149,6 +154,8 @@ def _poison(workspace_id: int) -> None:
         to="ops@example.com", topic="detractor", subject="x", text="x", html="", locale="de", now=utcnow(),
         workspace_id=workspace_id,
     )
+    campaign_id = db.session.scalar(sa.select(Campaign.id).where(Campaign.workspace_id == workspace_id).limit(1))
+    db.session.add(ThemeEdit(workspace_id=workspace_id, campaign_id=campaign_id, key="x", action="hide", value=""))
     db.session.commit()
     qr_services.record_unknown(PAYLOAD, utcnow())  # in a transaction of its own
     for name, columns in HOSTILE.items():
