@@ -405,8 +405,8 @@ class ResponseList(BaseModel):
     next_cursor: str | None
 
 
-class CommentQuery(Strict):
-    """Filters and paging of a campaign's open-text answers (all combined with "and")."""
+class ThemeQuery(Strict):
+    """Filters of a campaign's open-text answers (all combined with "and"), for their themes."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -420,6 +420,11 @@ class CommentQuery(Strict):
     language: str | None = Field(default=None, max_length=8, examples=["de"])
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
+
+
+class CommentQuery(ThemeQuery):
+    """The same filters, and paging of the answers."""
+
     page: int = Field(default=1, ge=1, le=100_000)
     limit: int = Field(default=50, ge=1, le=500)
 
@@ -447,23 +452,6 @@ class CommentList(BaseModel):
     total: int = Field(description="Open-text answers of the campaign in all.")
     page: int
     pages: int
-
-
-class ThemeQuery(Strict):
-    """Filters of the answers whose themes are wanted (the comments' filters, without paging)."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    q: str | None = Field(default=None, max_length=100, description="Only answers containing this text (any case).")
-    touchpoint: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
-        default_factory=list, max_length=200, description="Only answers at these touchpoints of the campaign."
-    )
-    group: Literal["detractors", "passives", "promoters"] | None = Field(
-        default=None, description="Only answers of responses whose NPS lies in this group (0–6, 7–8, 9–10)."
-    )
-    language: str | None = Field(default=None, max_length=8, examples=["de"])
-    from_: date | None = Field(default=None, alias="from")
-    to: date | None = None
 
 
 class Theme(BaseModel):

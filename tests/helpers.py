@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import time
+import urllib.request
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -66,3 +69,16 @@ def rating_input(
         asked=asked if asked is not None else frozenset({Metric.NPS} | ({Metric.CSAT} if csat else set())),
         outcomes=Outcomes(coupons_issued=coupons, redemptions=coupons, revenue=Decimal(revenue)),
     )
+
+
+def wait_until_ready(port: int, process: subprocess.Popen, patience: float = 120) -> int | None:
+    """Poll a started `feedback serve` until /readyz answers (its status), or until it exits or `patience` seconds
+    pass (None): the deadline only ends a start that failed; a busy machine may take long to get there."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                return response.status
+        except OSError:
+            time.sleep(0.2)
+    return None

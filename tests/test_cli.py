@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -21,7 +20,7 @@ from feedback.qr.models import Code, Scan
 from feedback.surveys.models import Response
 from feedback.touchpoints.models import Campaign, Phase, Touchpoint
 from tests.conftest import environ_for
-from tests.helpers import count
+from tests.helpers import count, wait_until_ready
 
 
 def test_demo_creates_a_realistic_workspace_and_is_idempotent(runner) -> None:
@@ -130,15 +129,7 @@ def test_serve_migrates_loads_demo_and_answers_through_gunicorn(tmp_path: Path) 
     command = [sys.executable, "-m", "feedback", "serve", "--demo", "--port", str(port), "--workers", "2"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 120  # ends a start that failed; a busy machine may take long to get there
-        status = None
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-                    status = response.status
-                    break
-            except OSError:
-                time.sleep(0.2)
+        status = wait_until_ready(port, process)
         assert status == 200
         # links with secrets: a colleague's invitation and a respondent's response token
         for path in ("/join/SECRETJOINTOKEN42", "/t/ABCD2345/thanks?r=SECRETRESPONSETOKEN&lang=en"):

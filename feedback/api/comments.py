@@ -29,7 +29,7 @@ def _comment(c: Comment) -> schemas.Comment:
     )
 
 
-def _args(query: schemas.CommentQuery) -> MultiDict[str, str]:
+def filter_args(query: schemas.ThemeQuery) -> MultiDict[str, str]:
     """The validated query as the query string the dashboard's filters read."""
     values = [
         ("q", query.q or ""),
@@ -48,7 +48,7 @@ def list_comments(campaign_id: int, query: schemas.CommentQuery) -> Response:
     page; a touchpoint of another campaign, an unknown language is refused (422), an impossible period too (400)."""
     campaign = tp.get_campaign(workspace_id(), campaign_id)
     checked_range(query.from_, query.to)  # an impossible period is refused as by every other endpoint
-    filters, problems = read_comment_filters(_args(query), tp.touchpoints_of(campaign, include_archived=True))
+    filters, problems = read_comment_filters(filter_args(query), tp.touchpoints_of(campaign, include_archived=True))
     if problems:
         return problem(422, " ".join(problems))
     found = comment_page(campaign, filters, query.page, query.limit)

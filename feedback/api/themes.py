@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Response
 from spectree import Response as Resp
-from werkzeug.datastructures import MultiDict
 
 from feedback import schemas
 from feedback.analysis.comments import read_comment_filters
@@ -12,6 +11,7 @@ from feedback.analysis.services import checked_range
 from feedback.analysis.theme_edits import campaign_themes
 from feedback.analysis.themes import Theme
 from feedback.api.base import ERRORS, bp, json_response, spec, workspace_id
+from feedback.api.comments import filter_args
 from feedback.errors import problem
 from feedback.touchpoints import services as tp
 
@@ -32,18 +32,6 @@ def _theme(t: Theme) -> schemas.Theme:
     )
 
 
-def _args(query: schemas.ThemeQuery) -> MultiDict[str, str]:
-    """The validated query as the query string the dashboard's filters read."""
-    values = [
-        ("q", query.q or ""),
-        ("group", query.group or ""),
-        ("language", query.language or ""),
-        ("from", query.from_.isoformat() if query.from_ else ""),
-        ("to", query.to.isoformat() if query.to else ""),
-    ]
-    return MultiDict(values + [("touchpoint", str(i)) for i in query.touchpoint])
-
-
 @bp.get("/campaigns/<int:campaign_id>/themes")
 @spec.validate(query=schemas.ThemeQuery, resp=Resp(HTTP_200=schemas.ThemeList, **ERRORS), tags=["ratings"])
 def list_themes(campaign_id: int, query: schemas.ThemeQuery) -> Response:
@@ -52,7 +40,7 @@ def list_themes(campaign_id: int, query: schemas.ThemeQuery) -> Response:
     refused (422), an impossible period too (400)."""
     campaign = tp.get_campaign(workspace_id(), campaign_id)
     checked_range(query.from_, query.to)
-    filters, problems = read_comment_filters(_args(query), tp.touchpoints_of(campaign, include_archived=True))
+    filters, problems = read_comment_filters(filter_args(query), tp.touchpoints_of(campaign, include_archived=True))
     if problems:
         return problem(422, " ".join(problems))
     found = campaign_themes(campaign, filters)

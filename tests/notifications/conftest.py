@@ -14,6 +14,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 
+from tests.surveys.test_quick import writes  # noqa: F401 - the batch sizes the group commit wrote
+
 #: How long a test waits at most for an event before it fails (it goes on as soon as the event happens).
 PATIENCE = 20.0
 

@@ -8,26 +8,11 @@ import sqlalchemy as sa
 
 from feedback.extensions import db
 from feedback.notifications.models import Alert
-from feedback.respondent import quick
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Response, Survey
 from feedback.surveys.questions import QuestionSpec, QuestionType
 from feedback.texts import Texts
 from tests.phone import TRADE_FAIR, Respondent
-
-
-@pytest.fixture
-def writes(monkeypatch):  # noqa: ANN001, ANN201
-    """The batch sizes the group commit wrote."""
-    batches: list[int] = []
-    original = quick.ResponseWriter._write
-
-    def counting(self, cursor, batch):  # noqa: ANN001, ANN202
-        batches.append(len(batch))
-        return original(self, cursor, batch)
-
-    monkeypatch.setattr(quick.ResponseWriter, "_write", counting)
-    return batches
 
 
 @pytest.fixture

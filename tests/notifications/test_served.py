@@ -8,12 +8,11 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.conftest import environ_for
+from tests.helpers import wait_until_ready
 from tests.notifications.conftest import SmtpServer, free_port
 
 
@@ -30,14 +29,7 @@ def test_feedback_serve_sends_due_alerts_from_its_workers(tmp_path: Path, smtp: 
     command = [sys.executable, "-m", "feedback", "serve", "--demo", "--port", str(port), "--workers", "2"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 120  # ends a start that failed; a busy machine may take long to get there
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
+        assert wait_until_ready(port, process) == 200
         # an alert that another process wrote (as `feedback notify run` would): a worker picks it up and sends it
         with sqlite3.connect(database) as connection:
             user_id, workspace_id = connection.execute(
