@@ -17,6 +17,7 @@ from feedback.analysis import exports, sentences
 from feedback.analysis.driver_catalogue import driver_rows
 from feedback.analysis.driver_queries import campaign_drivers
 from feedback.analysis.exports import CAMPAIGN_COLUMN
+from feedback.analysis.segments import Segment
 from feedback.analysis.services import DateRange, campaign_ratings, choice_questions
 from feedback.auth.models import Workspace
 from feedback.errors import DomainError
@@ -59,10 +60,18 @@ class Download:
     filename: str
 
 
-def _suffix(dates: DateRange) -> str:
+def _suffix(dates: DateRange, segment: Segment | None = None) -> str:
+    narrowed = "-segment" if segment is not None and segment.active else ""
     if not dates.first and not dates.last:
-        return ""
-    return f"-{dates.first or 'start'}_{dates.last or 'today'}"
+        return narrowed
+    return f"-{dates.first or 'start'}_{dates.last or 'today'}{narrowed}"
+
+
+def _segment_meta(segment: Segment | None) -> dict[str, object] | None:
+    """The segment as the JSON downloads name it (None without one)."""
+    if segment is None or not segment.active:
+        return None
+    return {"id": segment.saved_id, "name": segment.name or None, "conditions": segment.document()}
 
 
 def _titles() -> dict[str, str]:
@@ -89,39 +98,48 @@ def _campaign_meta(campaign: Campaign) -> dict[str, object]:
     return {"id": campaign.id, "name": campaign.name, "slug": campaign.slug}
 
 
-def _section(campaign: Campaign, dates: DateRange, fmt: str) -> exports.Section:
-    result = campaign_ratings(campaign, dates)
+def _section(campaign: Campaign, dates: DateRange, fmt: str, segment: Segment | None = None) -> exports.Section:
+    result = campaign_ratings(campaign, dates, segment)
     if fmt == "csv":
         return exports.Section(campaign.slug, result, [])
     comparison = exports.comparison_rows(result, sentences.comparison)
     names = {row.touchpoint.id: row.touchpoint.name for row in result.rows}
     language = get_locale().language if get_locale() else "en"
-    choices = exports.choice_rows(choice_questions(campaign, dates), names, language)
-    drivers = driver_rows(campaign_drivers(campaign, dates), language, sentences.driver)
+    choices = exports.choice_rows(choice_questions(campaign, dates, segment=segment), names, language)
+    drivers = driver_rows(campaign_drivers(campaign, dates, segment), language, sentences.driver)
     return exports.Section(campaign.slug, result, comparison, choices, drivers)
 
 
-def ratings_download(campaign: Campaign, dates: DateRange, fmt: str, dialect: CsvDialect = PLAIN) -> Download:
+def ratings_download(
+    campaign: Campaign, dates: DateRange, fmt: str, dialect: CsvDialect = PLAIN, segment: Segment | None = None
+) -> Download:
     """The campaign's rating rows (and comparisons with the rest of the campaign) as CSV, XLSX or JSON."""
-    return campaigns_ratings_download(campaign.workspace, [campaign], dates, fmt, dialect)
+    return campaigns_ratings_download(campaign.workspace, [campaign], dates, fmt, dialect, segment)
 
 
 def campaigns_ratings_download(
-    workspace: Workspace, campaigns: list[Campaign], dates: DateRange, fmt: str, dialect: CsvDialect = PLAIN
+    workspace: Workspace,
+    campaigns: list[Campaign],
+    dates: DateRange,
+    fmt: str,
+    dialect: CsvDialect = PLAIN,
+    segment: Segment | None = None,
 ) -> Download:
     """Ratings of one campaign, or of several in one file (a first `campaign` column; in JSON one entry each);
-    a CSV in `dialect`."""
+    a CSV in `dialect`; of the respondents and visitors of `segment` when one is given."""
     if fmt not in RATING_FORMATS:
         raise UnknownFormat(_("Downloads come as CSV, XLSX or JSON."))
     if not campaigns:
         raise NoCampaigns(_("This workspace has no campaigns yet."))
     several = len(campaigns) > 1
-    sections = [_section(campaign, dates, fmt) for campaign in campaigns]
-    filename = f"{workspace.slug if several else campaigns[0].slug}-ratings{_suffix(dates)}.{fmt}"
+    sections = [_section(campaign, dates, fmt, segment) for campaign in campaigns]
+    filename = f"{workspace.slug if several else campaigns[0].slug}-ratings{_suffix(dates, segment)}.{fmt}"
     if fmt == "csv":
         return Download(exports.ratings_csv(sections, dialect.in_zone(workspace.timezone)), MIMETYPES[fmt], filename)
     if fmt == "json":
         period = {"period": _period(dates, workspace), "currency": workspace.currency}
+        if segment is not None and segment.active:
+            period["segment"] = _segment_meta(segment)
         if not several:
             meta = {"campaign": _campaign_meta(campaigns[0]), **period}
             return Download(exports.ratings_json(meta, exports.ratings_document(sections[0])), MIMETYPES[fmt], filename)
@@ -174,13 +192,20 @@ def _json_list(documents: Iterable[dict[str, object]]) -> Iterator[str]:
     yield "\n]\n"
 
 
-def responses_download(campaign: Campaign, dates: DateRange, fmt: str, dialect: CsvDialect = PLAIN) -> Download:
+def responses_download(
+    campaign: Campaign, dates: DateRange, fmt: str, dialect: CsvDialect = PLAIN, segment: Segment | None = None
+) -> Download:
     """Raw responses of the campaign, one column per question key."""
-    return campaigns_responses_download(campaign.workspace, [campaign], dates, fmt, dialect)
+    return campaigns_responses_download(campaign.workspace, [campaign], dates, fmt, dialect, segment)
 
 
 def campaigns_responses_download(
-    workspace: Workspace, campaigns: list[Campaign], dates: DateRange, fmt: str, dialect: CsvDialect = PLAIN
+    workspace: Workspace,
+    campaigns: list[Campaign],
+    dates: DateRange,
+    fmt: str,
+    dialect: CsvDialect = PLAIN,
+    segment: Segment | None = None,
 ) -> Download:
     """Raw responses of one or several campaigns: CSV (in `dialect`) or XLSX (times typed, in the workspace's
     time zone) with one column per question key (and a first `campaign` column when there are several), or JSON,
@@ -192,10 +217,14 @@ def campaigns_responses_download(
     several = len(campaigns) > 1
     ids = [campaign.id for campaign in campaigns]
     period = dates.period(workspace.timezone)
+    narrowing = segment.response_conditions() if segment is not None and segment.active else []
     records = response_records(
-        workspace.id, Response.touchpoint_id.in_(_touchpoints(workspace.id, ids)), *period.where(Response.started_at)
+        workspace.id,
+        Response.touchpoint_id.in_(_touchpoints(workspace.id, ids)),
+        *period.where(Response.started_at),
+        *narrowing,
     )
-    filename = f"{workspace.slug if several else campaigns[0].slug}-responses{_suffix(dates)}.{fmt}"
+    filename = f"{workspace.slug if several else campaigns[0].slug}-responses{_suffix(dates, segment)}.{fmt}"
     if fmt == "json":
         return Download(_json_list(record.document() for record in records), MIMETYPES[fmt], filename)
     keys = response_keys(workspace.id, ids)

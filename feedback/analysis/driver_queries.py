@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 
 from feedback.analysis import drivers
 from feedback.analysis.queries import Scope
+from feedback.analysis.segments import Segment
 from feedback.analysis.services import DateRange, _scope
 from feedback.extensions import db
 from feedback.surveys.models import Answer, Question, Response, Survey
@@ -80,6 +81,7 @@ def pair_counts(scope: Scope) -> PairCounts:
             Response.flagged.is_(False),
             Response.completed_at.is_not(None),
             *scope.period.where(Response.started_at),
+            *scope.response_conditions(),
             nps.value_number.is_not(None),
             sa.or_(other.value_number.is_not(None), other.value_text.is_not(None)),
         )
@@ -101,12 +103,14 @@ def _specs(campaign: Campaign, survey_ids: set[int]) -> tuple[bool, dict[str, Qu
     return has_nps, specs
 
 
-def campaign_drivers(campaign: Campaign, dates: DateRange | None = None) -> DriverReport:
+def campaign_drivers(
+    campaign: Campaign, dates: DateRange | None = None, segment: Segment | None = None
+) -> DriverReport:
     """The campaign's questions ranked by how they relate to the NPS of the same response (all its touchpoints,
-    archived ones too, in the local days of `dates`)."""
+    archived ones too, in the local days of `dates`, the respondents of `segment`)."""
     touchpoints = touchpoints_of(campaign, include_archived=True)
     has_nps, specs = _specs(campaign, {tp.survey_id for tp in touchpoints if tp.survey_id})
-    counted = pair_counts(_scope(campaign, touchpoints, dates or DateRange()))
+    counted = pair_counts(_scope(campaign, touchpoints, dates or DateRange(), segment))
     if not has_nps and not counted:
         return DriverReport(False)
     scales: dict[str, dict[tuple[int, int], int]] = {}

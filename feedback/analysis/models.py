@@ -107,3 +107,19 @@ class ThemeEdit(db.Model):
     value: Mapped[str] = mapped_column(sa.String(120), default="")
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+
+class SavedSegment(db.Model):
+    """A named segment of a workspace (analysis/segments.py): its conditions as query parameters, so that every
+    analysis page, download and API read can be narrowed by `segment=<id>`."""
+
+    __tablename__ = "segment"
+    __table_args__ = (sa.UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    #: {"answer": ["contact:yes"], "device": "mobile", …}: the parameters `segments.parse_conditions` reads.
+    conditions: Mapped[dict[str, object]] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))

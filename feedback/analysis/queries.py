@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from feedback.analysis.segments import Segment
 from feedback.extensions import db
 from feedback.qr.models import LandingAction, Scan
 from feedback.surveys.models import Answer, Response
@@ -60,6 +61,21 @@ class Scope:
     timezone: str = "UTC"
     first: date | None = None
     last: date | None = None
+    #: Who is looked at (None or an inactive segment: everyone).
+    segment: Segment | None = None
+
+    @property
+    def segmented(self) -> bool:
+        """Whether a segment narrows the rows."""
+        return self.segment is not None and self.segment.active
+
+    def response_conditions(self) -> list[sa.ColumnElement[bool]]:
+        """The segment's conditions on Response (none without a segment)."""
+        return self.segment.response_conditions() if self.segmented else []  # type: ignore[union-attr]
+
+    def scan_conditions(self) -> list[sa.ColumnElement[bool]] | None:
+        """The segment's conditions on Scan; None when it cannot narrow scans (an answer condition)."""
+        return self.segment.scan_conditions() if self.segmented else []  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True)
@@ -129,6 +145,7 @@ def _responses(query: sa.Select, scope: Scope, dimension: Dimension) -> sa.Selec
         Response.touchpoint_id.in_(scope.touchpoint_ids),
         Response.flagged.is_(False),
         *scope.period.where(Response.started_at),
+        *scope.response_conditions(),
     )
     if dimension is Dimension.DEVICE:
         query = query.outerjoin(Scan, Scan.id == Response.scan_id)
@@ -252,6 +269,7 @@ def kept_apart(scope: Scope) -> KeptApart:
             Response.flagged.is_(True),
             Response.completed_at.is_not(None),
             *scope.period.where(Response.started_at),
+            *scope.response_conditions(),
         )
         .group_by(first)
     )
@@ -262,6 +280,7 @@ def kept_apart(scope: Scope) -> KeptApart:
             Response.touchpoint_id.in_(scope.touchpoint_ids),
             Response.coupon_withheld.is_(True),
             *scope.period.where(Response.started_at),
+            *scope.response_conditions(),
         )
     )
     return KeptApart(
@@ -272,8 +291,12 @@ def kept_apart(scope: Scope) -> KeptApart:
 def returning_visitors(scope: Scope) -> dict[date, tuple[int, int]]:
     """Cookie visitors by the day of their first scan: {day: (visitors, of whom came back on a later day)}.
 
-    Only scans with a first-party cookie key count: the daily hash of other visitors changes every day.
+    Only scans with a first-party cookie key count: the daily hash of other visitors changes every day. A segment
+    that cannot narrow scans (an answer condition) gives none.
     """
+    narrowing = scope.scan_conditions()
+    if narrowing is None:
+        return {}
     per_visitor = (
         sa.select(
             _day(sa.func.min(Scan.scanned_at)).label("first_day"),
@@ -285,6 +308,7 @@ def returning_visitors(scope: Scope) -> dict[date, tuple[int, int]]:
             Scan.visitor_from_cookie == sa.true(),  # "= 1", as the partial index ix_scan_cookie_visitor says
             Scan.is_bot.is_(False),
             *scope.period.where(Scan.scanned_at),
+            *narrowing,
         )
         .group_by(Scan.visitor_key)
         .subquery()
@@ -311,6 +335,7 @@ def kiosk_completions(scope: Scope) -> dict[int, int]:
             Response.kiosk.is_(True),
             Response.completed_at.is_not(None),
             *scope.period.where(Response.started_at),
+            *scope.response_conditions(),
         )
         .group_by(Response.touchpoint_id)
     )
@@ -319,7 +344,11 @@ def kiosk_completions(scope: Scope) -> dict[int, int]:
 
 def landing_action_counts(scope: Scope) -> dict[int, dict[str, int]]:
     """Counted clicks on the landing pages' actions per touchpoint and action ({touchpoint: {"call": n, …}}): bots'
-    and team devices' clicks are recorded but not counted."""
+    and team devices' clicks are recorded but not counted. A click records only the device class of the visit, so
+    a segment narrows them when it asks about the device alone and gives none otherwise."""
+    device_only = scope.segmented and scope.segment == Segment(device=scope.segment.device)  # type: ignore[union-attr]
+    if scope.segmented and not device_only:
+        return {}
     query = (
         sa.select(LandingAction.touchpoint_id, LandingAction.action, sa.func.count())
         .where(
@@ -328,6 +357,7 @@ def landing_action_counts(scope: Scope) -> dict[int, dict[str, int]]:
             LandingAction.is_bot.is_(False),
             LandingAction.team.is_(False),
             *scope.period.where(LandingAction.clicked_at),
+            *([LandingAction.device_class == scope.segment.device] if device_only else []),  # type: ignore[union-attr]
         )
         .group_by(LandingAction.touchpoint_id, LandingAction.action)
     )

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from feedback.analysis.models import DailyCount, MonthlyCount, RetainedCount, RolledUpDay, RolledUpMonth
+from feedback.analysis.segments import Segment
 from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.qr.models import Scan, ScanOutcome
@@ -98,11 +99,15 @@ def _count_segment(
     offset: int | None,
     zone: ZoneInfo,
     scans_only: bool = False,
+    narrowed: Narrowed | None = None,
 ) -> list[Count]:
     """Every count of the workspace's local days [first, last], straight from the raw rows and the retained
-    counts; with `scans_only`, the counts of the raw scans not yet retained and nothing else."""
+    counts; with `scans_only`, the counts of the raw scans not yet retained and nothing else; `narrowed` keeps to
+    some touchpoints, dimensions and a segment (whose counts the retained scans cannot give)."""
     start, end = utc_start(first, zone), utc_start(last + timedelta(days=1), zone)
     rows: list[Count] = []
+    narrowed = narrowed or Narrowed()
+    scan_where, response_where = narrowed.scan_where(), narrowed.response_where()
     scan_day = _local_day(Scan.scanned_at, first, offset)
     scan_keys = {
         "touchpoint": sa.literal(""),
@@ -113,6 +118,8 @@ def _count_segment(
         "arrival": sa.cast(sa.func.coalesce(Scan.code_id, 0), sa.String) + ":" + sa.func.coalesce(Scan.arrival, ""),
     }
     for dimension, key in scan_keys.items():
+        if not narrowed.wants(dimension) or scan_where is None:
+            continue
         query = (
             sa.select(Scan.touchpoint_id, scan_day, key, sa.func.count(), sa.func.count(sa.distinct(Scan.visitor_key)))
             .where(
@@ -122,6 +129,7 @@ def _count_segment(
                 Scan.is_bot.is_(False),
                 Scan.outcome == ScanOutcome.OK.value,
                 Scan.retained_at.is_(None),  # counted in retained_count
+                *scan_where,
             )
             .group_by(Scan.touchpoint_id, scan_day, key)
         )
@@ -139,11 +147,12 @@ def _count_segment(
         RetainedCount.measure,
         RetainedCount.value,
         sa.func.sum(RetainedCount.n),
-    ).where(RetainedCount.workspace_id == workspace_id, RetainedCount.day.between(first, last))
-    for tp, day, dimension, k, measure, value, n in connection.execute(
-        retained.group_by(*retained.selected_columns[:6])
+    ).where(RetainedCount.workspace_id == workspace_id, RetainedCount.day.between(first, last), *narrowed.tp_where())
+    for tp, day, dimension, k, measure, value, n in (
+        connection.execute(retained.group_by(*retained.selected_columns[:6])) if narrowed.segment is None else ()
     ):
-        rows.append(Count(tp, _as_date(day), dimension, k, measure, value, int(n)))
+        if narrowed.wants(dimension):
+            rows.append(Count(tp, _as_date(day), dimension, k, measure, value, int(n)))
     response_day = _local_day(Response.started_at, first, offset)
     response_keys = {
         "touchpoint": sa.literal(""),
@@ -156,8 +165,11 @@ def _count_segment(
         Response.started_at >= start,
         Response.started_at < end,
         Response.flagged.is_(False),
+        *response_where,
     )
     for dimension, key in response_keys.items():
+        if not narrowed.wants(dimension):
+            continue
         query = (
             sa.select(Response.touchpoint_id, response_day, key, sa.func.count(), sa.func.count(Response.completed_at))
             .select_from(Response)
@@ -179,6 +191,8 @@ def _count_segment(
     oriented = sa.case((Question.higher_is_better, Answer.value_number), else_=turned)
     metric_answer = sa.or_(Question.type != QuestionType.RATING.value, Question.loyalty)
     for dimension, key in answer_keys.items():
+        if not narrowed.wants(dimension):
+            continue
         if dimension == "item":
             chosen = Answer.question_type == QuestionType.RATING.value
         else:
@@ -198,13 +212,51 @@ def _count_segment(
     return rows
 
 
+@dataclass(frozen=True)
+class Narrowed:
+    """What a live count may leave out: other touchpoints, other dimensions, and the rows outside a segment."""
+
+    touchpoint_ids: frozenset[int] | None = None
+    dimensions: frozenset[str] | None = None
+    segment: Segment | None = None
+
+    def wants(self, dimension: str) -> bool:
+        """Whether the counts of a dimension are needed."""
+        return self.dimensions is None or dimension in self.dimensions
+
+    def tp_where(self, column: sa.ColumnElement[int] | None = None) -> list[sa.ColumnElement[bool]]:
+        """The touchpoint condition on a column (the retained counts' by default)."""
+        if self.touchpoint_ids is None:
+            return []
+        return [(RetainedCount.touchpoint_id if column is None else column).in_(sorted(self.touchpoint_ids))]
+
+    def scan_where(self) -> list[sa.ColumnElement[bool]] | None:
+        """Conditions on scans; None when no scan counts (the segment asks about an answer)."""
+        found = self.tp_where(Scan.touchpoint_id)
+        if self.segment is None:
+            return found
+        narrowing = self.segment.scan_conditions()
+        return None if narrowing is None else found + narrowing
+
+    def response_where(self) -> list[sa.ColumnElement[bool]]:
+        """Conditions on responses (and so on their answers)."""
+        found = self.tp_where(Response.touchpoint_id)
+        return found + (self.segment.response_conditions() if self.segment is not None else [])
+
+
 def count_live(
-    connection: sa.Connection, workspace_id: int, first: date, last: date, zone: ZoneInfo, scans_only: bool = False
+    connection: sa.Connection,
+    workspace_id: int,
+    first: date,
+    last: date,
+    zone: ZoneInfo,
+    scans_only: bool = False,
+    narrowed: Narrowed | None = None,
 ) -> list[Count]:
     """The counts of the local days [first, last] from the rows as they are now (see `_count_segment`)."""
     rows: list[Count] = []
     for seg_first, seg_last, offset in _segments(first, last, zone):
-        rows += _count_segment(connection, workspace_id, seg_first, seg_last, offset, zone, scans_only)
+        rows += _count_segment(connection, workspace_id, seg_first, seg_last, offset, zone, scans_only, narrowed)
     return rows
 
 
@@ -402,11 +454,14 @@ def daily_counts(
     last: date | None,
     dimension: str,
     today: date | None = None,
+    segment: Segment | None = None,
 ) -> list[Count]:
     """Counts of one dimension for the local days [first, last] (open ends: all data, up to today).
 
     Closed days come from the roll-ups (whole months from `monthly_count`, other days from `daily_count`), the
-    days still open are counted live; the "day" and "touchpoint_day" dimensions keep one row per day.
+    days still open are counted live; the "day" and "touchpoint_day" dimensions keep one row per day. With an
+    active segment every day is counted live from the raw rows (the roll-ups hold no segment), with the same
+    queries narrowed by it.
     """
     zone = ZoneInfo(timezone)
     today = today or datetime.now(zone).date()
@@ -419,6 +474,8 @@ def daily_counts(
     last = min(last or today, today, data[1])
     if first > last:
         return []
+    if segment is not None and segment.active:
+        return _count_narrowed(workspace_id, wanted, zone, first, last, dimension, segment)
     closed_until = today - timedelta(days=OPEN_DAYS)
     rows: list[Count] = []
     if first <= closed_until:
@@ -444,6 +501,24 @@ def daily_counts(
                     if dimension not in BY_DAY or c.measure in TREND_MEASURES:
                         rows.append(c)
     return rows
+
+
+def _count_narrowed(
+    workspace_id: int, wanted: set[int], zone: ZoneInfo, first: date, last: date, dimension: str, segment: Segment
+) -> list[Count]:
+    """The live counts of one dimension of the segment, summed as `_read` sums the roll-ups."""
+    source = "touchpoint" if dimension in BY_DAY else dimension
+    narrowed = Narrowed(frozenset(wanted), frozenset({source}), segment)
+    per_touchpoint = dimension in ("touchpoint", "item", "touchpoint_day")
+    by_day = dimension in BY_DAY
+    summed: dict[tuple[int, date, str, str, int], int] = defaultdict(int)
+    with db.engine.connect() as connection:
+        for c in count_live(connection, workspace_id, first, last, zone, narrowed=narrowed):
+            if by_day and c.measure not in TREND_MEASURES:
+                continue
+            group = (c.touchpoint_id if per_touchpoint else 0, c.day if by_day else date.min, c.key, c.measure, c.value)
+            summed[group] += c.n
+    return [Count(tp, day, dimension, key, measure, value, n) for (tp, day, key, measure, value), n in summed.items()]
 
 
 def forget_days(session: Session, workspace_id: int, instants: Iterable[datetime | None]) -> None:

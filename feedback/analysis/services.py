@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from feedback.analysis import choices, comparisons, queries, ratings, rollups, stats, summaries
 from feedback.analysis.filters import Filters
 from feedback.analysis.queries import Dimension, Key, Period, Scope
 from feedback.analysis.ratings import CampaignRatings, LandingActions, TouchpointInput, TouchpointRating
+from feedback.analysis.segments import Segment
 from feedback.analysis.summaries import Arrivals, GroupCounts, Metric, ReferralMetrics, Referrals, Summary
 from feedback.errors import DomainError
 from feedback.extensions import db
@@ -22,7 +24,7 @@ from feedback.leads.services import LeadNumbers, lead_numbers
 from feedback.offers.services import Revenue, revenue_numbers
 from feedback.qr.models import Code, CodeBatch
 from feedback.referrals.services import referral_numbers
-from feedback.surveys.models import Survey
+from feedback.surveys.models import Response, Survey
 from feedback.surveys.questions import QuestionSpec, QuestionType
 from feedback.tenancy import owned
 from feedback.texts import Texts
@@ -91,7 +93,9 @@ def _chosen(campaign: Campaign, touchpoint_ids: frozenset[int] | None) -> list[T
     return touchpoints if touchpoint_ids is None else [tp for tp in touchpoints if tp.id in touchpoint_ids]
 
 
-def _scope(campaign: Campaign, touchpoints: list[Touchpoint], dates: DateRange) -> Scope:
+def _scope(
+    campaign: Campaign, touchpoints: list[Touchpoint], dates: DateRange, segment: Segment | None = None
+) -> Scope:
     timezone = campaign.workspace.timezone
     return Scope(
         campaign.workspace_id,
@@ -100,6 +104,7 @@ def _scope(campaign: Campaign, touchpoints: list[Touchpoint], dates: DateRange) 
         timezone,
         dates.first,
         dates.last,
+        segment if segment is not None and segment.active else None,
     )
 
 
@@ -130,7 +135,13 @@ def _key(dimension: Dimension, count: rollups.Count) -> Key:
 def _group_counts(scope: Scope, dimension: Dimension) -> dict[Key, GroupCounts]:
     """Scans, visitors (per day), starts, completions and scale answers per group, from the daily counts."""
     rows = rollups.daily_counts(
-        scope.workspace_id, scope.touchpoint_ids, scope.timezone, scope.first, scope.last, dimension.value
+        scope.workspace_id,
+        scope.touchpoint_ids,
+        scope.timezone,
+        scope.first,
+        scope.last,
+        dimension.value,
+        segment=scope.segment,
     )
     return _fold(rows, lambda count: _key(dimension, count))
 
@@ -241,7 +252,7 @@ def _rating_item_counts(scope: Scope) -> dict[int, dict[str, dict[int, int]]]:
     """Loyalty items one by one: {touchpoint: {question key: {value: count}}}."""
     result: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     for count in rollups.daily_counts(
-        scope.workspace_id, scope.touchpoint_ids, scope.timezone, scope.first, scope.last, "item"
+        scope.workspace_id, scope.touchpoint_ids, scope.timezone, scope.first, scope.last, "item", segment=scope.segment
     ):
         values = result[count.touchpoint_id][count.key]
         values[count.value] = values.get(count.value, 0) + count.n
@@ -260,17 +271,21 @@ def _outcomes(revenue: Revenue | None, leads: LeadNumbers | None) -> ratings.Out
     )
 
 
-def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> CampaignRatings:
-    """Rating rows of every touchpoint of the campaign (archived ones too: their answers still count)."""
+def campaign_ratings(
+    campaign: Campaign, dates: DateRange = DateRange(), segment: Segment | None = None
+) -> CampaignRatings:
+    """Rating rows of every touchpoint of the campaign (archived ones too: their answers still count), of the
+    respondents and visitors of `segment` when one is given."""
     touchpoints = touchpoints_of(campaign, include_archived=True)
-    scope = _scope(campaign, touchpoints, dates)
+    scope = _scope(campaign, touchpoints, dates, segment)
+    responses = segment_responses(scope)
     counts = _group_counts(scope, Dimension.TOUCHPOINT)
     rating_items = _rating_item_counts(scope)
     asked = _asked_metrics(campaign.workspace_id, touchpoints)
-    referrals, _ = referral_numbers(campaign, (scope.period.start, scope.period.end))
+    referrals, _ = referral_numbers(campaign, (scope.period.start, scope.period.end), responses)
     ids = [tp.id for tp in touchpoints]
-    revenue = revenue_numbers(campaign.workspace_id, ids, scope.period.start, scope.period.end)
-    leads = lead_numbers(campaign.workspace_id, ids, scope.period.start, scope.period.end)
+    revenue = revenue_numbers(campaign.workspace_id, ids, scope.period.start, scope.period.end, responses)
+    leads = lead_numbers(campaign.workspace_id, ids, scope.period.start, scope.period.end, responses)
     actions = queries.landing_action_counts(scope)
     kiosk = queries.kiosk_completions(scope)
     inputs = [
@@ -294,6 +309,18 @@ def campaign_ratings(campaign: Campaign, dates: DateRange = DateRange()) -> Camp
     return ratings.rate_touchpoints(inputs)
 
 
+def segment_responses(scope: Scope) -> sa.Select | None:
+    """The ids of the scope's responses in its segment (for the outcomes counted by other features: invites,
+    coupons, contacts); None without a segment."""
+    if not scope.segmented:
+        return None
+    return sa.select(Response.id).where(
+        Response.workspace_id == scope.workspace_id,
+        Response.touchpoint_id.in_(scope.touchpoint_ids),
+        *scope.response_conditions(),
+    )
+
+
 def touchpoint_counts(campaign: Campaign, dates: DateRange) -> dict[int, GroupCounts]:
     """What the database counted per touchpoint of the campaign (archived ones too) in the local days (the ratings'
     counts, without the ratings): for checks that compare periods of one touchpoint."""
@@ -310,13 +337,16 @@ class RollupRow:
 
 
 def choice_questions(
-    campaign: Campaign, dates: DateRange = DateRange(), touchpoint_ids: frozenset[int] | None = None
+    campaign: Campaign,
+    dates: DateRange = DateRange(),
+    touchpoint_ids: frozenset[int] | None = None,
+    segment: Segment | None = None,
 ) -> list[choices.ChoiceQuestion]:
     """Every single- and multiple-choice question the campaign's touchpoints' surveys ask or were answered with, in
     the surveys' order; options as the survey defines them, then any value answered but no longer offered (only
     the named touchpoints when `touchpoint_ids` is given)."""
     touchpoints = _chosen(campaign, touchpoint_ids)
-    scope = _scope(campaign, touchpoints, dates)
+    scope = _scope(campaign, touchpoints, dates, segment)
     counted = queries.choice_counts(scope)
     survey_ids = {tp.survey_id for tp in touchpoints if tp.survey_id}
     specs: dict[str, QuestionSpec] = {}
@@ -359,11 +389,12 @@ def rollup(
     dimension: Dimension,
     dates: DateRange = DateRange(),
     touchpoint_ids: frozenset[int] | None = None,
+    segment: Segment | None = None,
 ) -> list[RollupRow]:
     """Numbers per code (print variant), device class, language or day of the campaign (of the named touchpoints
-    when `touchpoint_ids` is given)."""
+    when `touchpoint_ids` is given, of the segment when one is given)."""
     touchpoints = _chosen(campaign, touchpoint_ids)
-    counts = _group_counts(_scope(campaign, touchpoints, dates), dimension)
+    counts = _group_counts(_scope(campaign, touchpoints, dates, segment), dimension)
     labels: dict[Key, str] = {}
     if dimension is Dimension.CODE:
         codes = db.session.execute(
@@ -383,10 +414,13 @@ def rollup(
 
 
 def weekly(
-    campaign: Campaign, dates: DateRange = DateRange(), touchpoint_ids: frozenset[int] | None = None
+    campaign: Campaign,
+    dates: DateRange = DateRange(),
+    touchpoint_ids: frozenset[int] | None = None,
+    segment: Segment | None = None,
 ) -> list[RollupRow]:
     """Days folded into ISO weeks (Monday first), with empty weeks between the first and last kept as zeros."""
-    days = rollup(campaign, Dimension.DAY, dates, touchpoint_ids)
+    days = rollup(campaign, Dimension.DAY, dates, touchpoint_ids, segment)
     grouped: dict[date, GroupCounts] = defaultdict(GroupCounts)
     for row in days:
         if isinstance(row.key, date):
@@ -403,11 +437,14 @@ def weekly(
 
 
 def retention(
-    campaign: Campaign, dates: DateRange = DateRange(), touchpoint_ids: frozenset[int] | None = None
+    campaign: Campaign,
+    dates: DateRange = DateRange(),
+    touchpoint_ids: frozenset[int] | None = None,
+    segment: Segment | None = None,
 ) -> list[tuple[date, int, int]]:
     """Weekly cohorts of first scans (first-party cookie visitors): (week, visitors, returned on a later day)."""
     touchpoints = _chosen(campaign, touchpoint_ids)
-    per_day = queries.returning_visitors(_scope(campaign, touchpoints, dates))
+    per_day = queries.returning_visitors(_scope(campaign, touchpoints, dates, segment))
     weeks: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     for day, (visitors, returned) in per_day.items():
         week = weeks[day - timedelta(days=day.weekday())]
@@ -488,6 +525,7 @@ class CampaignReport:
     across: list[comparisons.Across]
     choices: list[choices.ChoiceQuestion]
     filters: Filters = Filters()
+    segment: Segment = Segment()
     #: The rating rows the filters chose, in rank order, and their numbers together.
     rows: list[TouchpointRating] = field(default_factory=list)
     total: Summary | None = None
@@ -498,15 +536,17 @@ class CampaignReport:
 
 
 def campaign_report(
-    campaign: Campaign, dates: DateRange = DateRange(), filters: Filters | None = None
+    campaign: Campaign, dates: DateRange = DateRange(), filters: Filters | None = None, segment: Segment | None = None
 ) -> CampaignReport:
     """Ratings, roll-ups, trend, retention and the test across the touchpoints of a campaign; with filters, every
-    number but the ratings' ranks and tests covers only the touchpoints they choose."""
+    number but the ratings' ranks and tests covers only the touchpoints they choose; with a segment, every number
+    (ranks and tests too) covers only its respondents and visitors."""
     filters = filters or Filters()
-    result = campaign_ratings(campaign, dates)
+    segment = segment or Segment()
+    result = campaign_ratings(campaign, dates, segment)
     rows = [row for row in result.rows if filters.matches(row.touchpoint)]
     ids = frozenset(row.touchpoint.id for row in rows) if filters.active else None
-    by_code = rollup(campaign, Dimension.CODE, dates, ids)
+    by_code = rollup(campaign, Dimension.CODE, dates, ids, segment)
     return CampaignReport(
         campaign=campaign,
         dates=dates,
@@ -514,13 +554,14 @@ def campaign_report(
         by_channel=rollup_by_touchpoint_field(rows, "channel"),
         by_phase=rollup_by_touchpoint_field(rows, "phase"),
         by_code=by_code,
-        by_device=rollup(campaign, Dimension.DEVICE, dates, ids),
-        by_language=rollup(campaign, Dimension.LANGUAGE, dates, ids),
-        weeks=weekly(campaign, dates, ids),
-        retention=retention(campaign, dates, ids),
+        by_device=rollup(campaign, Dimension.DEVICE, dates, ids, segment),
+        by_language=rollup(campaign, Dimension.LANGUAGE, dates, ids, segment),
+        weeks=weekly(campaign, dates, ids, segment),
+        retention=retention(campaign, dates, ids, segment),
         across=comparisons.across([row.summary for row in rows]),
-        choices=choice_questions(campaign, dates, ids),
+        choices=choice_questions(campaign, dates, ids, segment),
         filters=filters,
+        segment=segment,
         rows=rows,
         total=summaries.summarise(summaries.total(row.touchpoint.counts for row in rows))
         if filters.active

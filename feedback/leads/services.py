@@ -537,9 +537,14 @@ class LeadNumbers:
 
 
 def lead_numbers(
-    workspace_id: int, touchpoint_ids: list[int], start: datetime | None, end: datetime | None
+    workspace_id: int,
+    touchpoint_ids: list[int],
+    start: datetime | None,
+    end: datetime | None,
+    responses: sa.Select | None = None,
 ) -> dict[int, LeadNumbers]:
-    """Per touchpoint: contacts first captured there within the period, and how many are qualified now.
+    """Per touchpoint: contacts first captured there within the period, and how many are qualified now; with
+    `responses` (a SELECT of response ids, an analysis segment) only contacts left with one of those responses.
 
     A contact left with an address another contact already held (`unconfirmed`) is not counted again: it may be the
     same person, and the address reached the workspace once.
@@ -560,6 +565,11 @@ def lead_numbers(
         )
         .group_by(Contact.touchpoint_id)
     )
+    if responses is not None:
+        with_response = sa.select(Response.contact_id).where(
+            Response.id.in_(responses), Response.contact_id.is_not(None)
+        )
+        query = query.where(Contact.id.in_(with_response))
     if start is not None:
         query = query.where(Contact.created_at >= start)
     if end is not None:

@@ -303,9 +303,14 @@ class Revenue:
 
 
 def revenue_numbers(
-    workspace_id: int, touchpoint_ids: Iterable[int], start: datetime | None, end: datetime | None
+    workspace_id: int,
+    touchpoint_ids: Iterable[int],
+    start: datetime | None,
+    end: datetime | None,
+    responses: sa.Select | None = None,
 ) -> dict[int, Revenue]:
-    """Per touchpoint: coupons issued within the period, and how many of those were redeemed, for how much."""
+    """Per touchpoint: coupons issued within the period, and how many of those were redeemed, for how much; with
+    `responses` (a SELECT of response ids, an analysis segment) only the coupons of those responses."""
     ids = list(touchpoint_ids)
     if not ids:
         return {}
@@ -319,6 +324,8 @@ def revenue_numbers(
         .where(Coupon.workspace_id == workspace_id, Coupon.touchpoint_id.in_(ids))
         .group_by(Coupon.touchpoint_id)
     )
+    if responses is not None:
+        query = query.where(Coupon.response_id.in_(responses))
     if start is not None:
         query = query.where(Coupon.issued_at >= start)
     if end is not None:

@@ -178,12 +178,15 @@ def _median_hours(
 
 
 def referral_numbers(
-    campaign: Campaign, period: tuple[datetime | None, datetime | None] = (None, None)
+    campaign: Campaign,
+    period: tuple[datetime | None, datetime | None] = (None, None),
+    responses: sa.Select | None = None,
 ) -> tuple[dict[int, ReferralNumbers], ReferralNumbers]:
     """Per referring touchpoint and for the whole campaign (counted by the database, GROUP BY touchpoint).
 
     :param period: UTC [start, end) of the respondents' starts (as every response count); their invites, the opens
         of those and the friends won count whenever they happened, so that every rate is about the same people.
+    :param responses: a SELECT of response ids: only these respondents (an analysis segment).
     """
     ws = campaign.workspace_id
     touchpoint_ids = list(
@@ -199,6 +202,7 @@ def referral_numbers(
             Response.completed_at.is_not(None),
             Response.flagged.is_(False),
             *_within(Response.started_at, period),
+            *([Response.id.in_(responses)] if responses is not None else []),
         )
         .subquery()
     )

@@ -432,6 +432,11 @@ class ResponseRecord:
     multiple: set[str] = field(default_factory=set)
     #: Answered on a kiosk touchpoint's shared screen.
     kiosk: bool = False
+    #: The device class and arrival of the scan it started from ("" when the scan is gone), and whether it came
+    #: through a respondent's invite (JSON only: the CSV's columns are a contract).
+    device: str = ""
+    arrival: str = ""
+    referred: bool = False
 
     def row(self, keys: list[str]) -> list[object]:
         """RESPONSE_COLUMNS, then one column per key (several choices joined with '; '); typed values (times as
@@ -466,6 +471,9 @@ class ResponseRecord:
             "flags": self.flags or None,
             "reference": self.reference or None,
             "kiosk": self.kiosk,
+            "device": self.device or None,
+            "arrival": self.arrival or None,
+            "referred": self.referred,
             "answers": answers,
         }
 
@@ -478,7 +486,7 @@ def response_records(
 
     Streams from one ordered query over answers, so memory stays flat however many responses there are.
     """
-    from feedback.qr.models import Code
+    from feedback.qr.models import Code, Scan
     from feedback.touchpoints.models import Campaign
 
     query = (
@@ -494,6 +502,9 @@ def response_records(
             Response.flag_reason,
             Response.flagged,
             Response.kiosk,
+            Scan.device_class,
+            Scan.arrival,
+            Response.invite_id,
             Answer.question_key,
             Answer.question_type,
             Answer.value_number,
@@ -502,6 +513,7 @@ def response_records(
         .join(Touchpoint, Touchpoint.id == Response.touchpoint_id)
         .join(Campaign, Campaign.id == Touchpoint.campaign_id)
         .outerjoin(Code, Code.id == Response.code_id)
+        .outerjoin(Scan, Scan.id == Response.scan_id)
         .outerjoin(Answer, Answer.response_id == Response.id)
         .where(Response.workspace_id == workspace_id, *criteria)
         .order_by(Response.id, Answer.id)
@@ -512,14 +524,15 @@ def response_records(
             SurveyVersion.survey_id == survey_id
         )
     current: ResponseRecord | None = None
-    for (rid, campaign, touchpoint, code, reference, language, started, completed, reason, flagged, kiosk, key,
-         kind, number, text) in db.session.execute(query):  # fmt: skip
+    for (rid, campaign, touchpoint, code, reference, language, started, completed, reason, flagged, kiosk, device,
+         arrival, invite, key, kind, number, text) in db.session.execute(query):  # fmt: skip
         if current is None or current.id != rid:
             if current is not None:
                 yield current
             flags = (reason or "likely_bot") if flagged else ""
             current = ResponseRecord(
-                rid, campaign, touchpoint, code or "", language, started, completed, flags, reference or "", kiosk=kiosk
+                rid, campaign, touchpoint, code or "", language, started, completed, flags, reference or "",
+                kiosk=kiosk, device=device or "", arrival=arrival or "", referred=invite is not None,
             )
         if key is not None:
             current.values.setdefault(key, []).append(number if number is not None else (text or ""))

@@ -1,0 +1,273 @@
+"""Segments (analysis/segments.py): every condition narrows the ratings, roll-ups, choices, drivers, comments and
+downloads; the numbers are recounted independently from the raw export (and the scans the test made) and must be
+the same, intervals included; bad conditions are reported and ignored; saved segments belong to one workspace."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from feedback.analysis import summaries
+from feedback.analysis.downloads import responses_download
+from feedback.analysis.queries import Dimension
+from feedback.analysis.segments import AnswerIs, Segment, read_segment
+from feedback.analysis.services import campaign_ratings, choice_questions, rollup, weekly
+from feedback.analysis.stats import nps_from_counts
+from feedback.extensions import db
+from feedback.qr import services as qr_services
+from feedback.qr.models import Scan
+from feedback.referrals.models import Invite
+from feedback.surveys import services as survey_services
+from feedback.surveys.models import Answer, Response, Survey
+from feedback.surveys.questions import Option, QuestionSpec, QuestionType
+from feedback.texts import Texts
+from tests.helpers import first_code
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+DEVICES = ("mobile", "mobile", "mobile", "tablet", "desktop")
+ARRIVALS = ("symbol", "symbol", "typed_url", "typed_code", "invite", "kiosk")
+
+
+@dataclass
+class Visit:
+    """What the test made: one scan and perhaps its response."""
+
+    touchpoint: int
+    scan_id: int
+    device: str
+    language: str
+    arrival: str
+    cookie: bool
+    returning: bool
+    referred: bool
+    response_id: int | None = None
+    kiosk: bool = False
+    completed: bool = False
+    flagged: bool = False
+    nps: int | None = None
+    contact: str | None = None
+    started: datetime | None = None
+
+
+@pytest.fixture
+def made(app, make_user, make_workspace, make_campaign, make_touchpoint, with_survey):  # noqa: ANN001
+    """Two touchpoints asking the NPS, a reason and "May we contact you?" (yes/no); 240 visits with random devices,
+    languages, arrivals, cookies and earlier visits, two thirds answered (some not completed, some flagged), over
+    three weeks."""
+    owner = make_user(locale="en")
+    workspace = make_workspace(owner=owner)
+    campaign = make_campaign(workspace=workspace)
+    touchpoints = [with_survey(make_touchpoint(campaign, name), "nps-reason") for name in ("Flyer", "Messestand")]
+    yes_no = (Option("yes", Texts.of(en="Yes")), Option("no", Texts.of(en="No")))
+    for tp in touchpoints:
+        survey = db.session.get(Survey, tp.survey_id)
+        survey_services.add_question(
+            survey, QuestionSpec("contact", QuestionType.SINGLE_CHOICE, False, Texts.of(en="Contact?"), options=yes_no)
+        )
+    db.session.commit()
+    rng = random.Random(24)
+    visits: list[Visit] = []
+    referrer: Invite | None = None
+    for i in range(240):
+        tp = touchpoints[i % 2]
+        when = START + timedelta(hours=2 * i)
+        cookie = rng.random() < 0.6
+        returning = cookie and rng.random() < 0.4
+        arrival = rng.choice(ARRIVALS)
+        if arrival == "invite" and referrer is None:
+            arrival = "symbol"  # no invite yet to arrive through
+        key = f"c{i:031d}" if cookie else f"h{i:031d}"
+        code = first_code(tp) or qr_services.create_code(tp, "")
+        if returning:  # an earlier visit of the same cookie, a day before (itself a new visit)
+            earlier = Scan(
+                workspace_id=workspace.id, touchpoint_id=tp.id, code_id=code.id, scanned_at=when - timedelta(days=1),
+                visitor_key=key, visitor_from_cookie=True, device_class="mobile", language="de", arrival="symbol",
+            )  # fmt: skip
+            db.session.add(earlier)
+            db.session.flush()
+            visits.append(Visit(tp.id, earlier.id, "mobile", "de", "symbol", True, False, False))
+        referred = arrival == "invite" and referrer is not None
+        scan = Scan(
+            workspace_id=workspace.id, touchpoint_id=tp.id, code_id=code.id, scanned_at=when, visitor_key=key,
+            visitor_from_cookie=cookie, device_class=rng.choice(DEVICES), language=rng.choice(("de", "de", "en")),
+            arrival=arrival, invite_id=referrer.id if referred else None,
+        )  # fmt: skip
+        db.session.add(scan)
+        db.session.flush()
+        visit = Visit(tp.id, scan.id, scan.device_class, scan.language, arrival, cookie, returning, referred)
+        visits.append(visit)
+        if rng.random() < 0.34:
+            continue
+        version = db.session.get(Survey, tp.survey_id).current
+        visit.kiosk = arrival == "kiosk"
+        visit.completed = rng.random() < 0.9
+        visit.flagged = visit.completed and rng.random() < 0.08
+        visit.nps = rng.choice(range(11))
+        visit.contact = rng.choice(("yes", "no", None))
+        visit.started = when + timedelta(seconds=5)
+        response = Response(
+            workspace_id=workspace.id, touchpoint_id=tp.id, code_id=code.id, scan_id=scan.id, version_id=version.id,
+            invite_id=referrer.id if referred else None, token=f"seg-{i}", visitor_key=key, language=scan.language,
+            started_at=visit.started, completed_at=when + timedelta(seconds=60) if visit.completed else None,
+            flagged=visit.flagged, flag_reason="too_fast" if visit.flagged else "", kiosk=visit.kiosk,
+        )  # fmt: skip
+        answers = {"nps": (visit.nps, None), **({"contact": (None, visit.contact)} if visit.contact else {})}
+        for question_key, (number, text) in answers.items():
+            kind = "nps" if question_key == "nps" else "single_choice"
+            response.answers.append(
+                Answer(
+                    workspace_id=workspace.id, touchpoint_id=tp.id, question_key=question_key, question_type=kind,
+                    value_number=number, value_text=text, answered_at=visit.started,
+                )  # fmt: skip
+            )
+        db.session.add(response)
+        db.session.flush()
+        visit.response_id = response.id
+        if referrer is None and visit.completed and not visit.flagged:
+            referrer = Invite(
+                workspace_id=workspace.id, campaign_id=campaign.id, touchpoint_id=tp.id, response_id=response.id,
+                code=f"SEG{i:05d}", referrer_visitor_key=key,
+            )  # fmt: skip
+            db.session.add(referrer)
+            db.session.flush()
+    db.session.commit()
+    return {"owner": owner, "workspace": workspace, "campaign": campaign, "touchpoints": touchpoints, "visits": visits}
+
+
+def _exported(campaign, segment: Segment | None = None) -> dict[int, dict]:  # noqa: ANN001
+    """The raw JSON export by response id."""
+    body = "".join(responses_download(campaign, _all(), "json", segment=segment).body)  # type: ignore[arg-type]
+    return {row["response_id"]: row for row in json.loads(body)}
+
+
+def _all():  # noqa: ANN202
+    from feedback.analysis.services import DateRange
+
+    return DateRange()
+
+
+SEGMENTS = {
+    "detractors": (Segment(nps="detractors"), lambda v: v.nps is not None and v.nps <= 6),
+    "contact yes": (Segment(answers=(AnswerIs("contact", values=("yes",)),)), lambda v: v.contact == "yes"),
+    "nps 9-10 and english": (
+        Segment(answers=(AnswerIs("nps", low=9, high=10),), language="en"),
+        lambda v: v.nps is not None and v.nps >= 9 and v.language == "en",
+    ),
+    "mobile": (Segment(device="mobile"), lambda v: v.device == "mobile"),
+    "returning": (Segment(visitor="returning"), lambda v: v.returning),
+    "new on a tablet": (Segment(visitor="new", device="tablet"), lambda v: not v.returning and v.device == "tablet"),
+    "referred": (Segment(referred=True), lambda v: v.referred),
+    "not referred, typed": (
+        Segment(referred=False, arrival="typed_url"),
+        lambda v: not v.referred and v.arrival == "typed_url",
+    ),
+    "kiosk": (Segment(kiosk=True), lambda v: v.kiosk if v.response_id else v.arrival == "kiosk"),
+    "own phone in german": (
+        Segment(kiosk=False, language="de"),
+        lambda v: (not v.kiosk if v.response_id else v.arrival != "kiosk") and v.language == "de",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SEGMENTS))
+def test_segmented_ratings_match_a_recount_from_the_raw_export(made, name: str) -> None:
+    """Per touchpoint: scans, visitors, starts, completions and the NPS answers of the segment, recounted from the
+    raw JSON export (responses: language, kiosk, device, arrival, referred, answers) and the scans the test made;
+    the NPS and its interval are those of the recount."""
+    segment, wanted = SEGMENTS[name]
+    exported = _exported(made["campaign"])
+    found = {row.touchpoint.id: row for row in campaign_ratings(made["campaign"], segment=segment).rows}
+    for tp in made["touchpoints"]:
+        visits = [v for v in made["visits"] if v.touchpoint == tp.id]
+        responses = [v for v in visits if v.response_id and wanted(v)]
+        for v in responses:  # the export agrees with what the test made
+            row = exported[v.response_id]
+            assert (row["language"], row["kiosk"], row["device"], row["arrival"], row["referred"]) == (
+                v.language, v.kiosk, v.device, v.arrival, v.referred,
+            )  # fmt: skip
+        counted = [v for v in responses if not v.flagged]
+        nps = Counter(exported[v.response_id]["answers"]["nps"] for v in counted)
+        counts = found[tp.id].touchpoint.counts
+        assert counts.starts == len(counted)
+        assert counts.completions == sum(1 for v in counted if v.completed)
+        assert dict(counts.answers.get(QuestionType.NPS, {})) == dict(nps)
+        if segment.splits_scans:
+            scans = [v for v in visits if wanted(v)]
+            assert counts.scans == len(scans)
+            assert counts.visitors == len(scans)  # every visit has its own key on its day
+        else:
+            assert counts.scans == 0 and counts.visitors == 0
+        expected = nps_from_counts(dict(nps))
+        summary = found[tp.id].summary
+        assert summary.nps.n == expected.n
+        if expected.n:
+            assert summary.nps.nps == pytest.approx(expected.nps)
+            assert summary.nps.ci.low == pytest.approx(expected.ci.low)
+            assert summary.nps.ci.high == pytest.approx(expected.ci.high)
+
+
+def test_the_raw_export_of_a_segment_holds_exactly_its_responses(made) -> None:
+    """Flagged ones included, as in every raw export."""
+    for segment, wanted in SEGMENTS.values():
+        ids = set(_exported(made["campaign"], segment))
+        assert ids == {v.response_id for v in made["visits"] if v.response_id and wanted(v)}
+
+
+def test_without_a_segment_the_roll_ups_give_the_same_numbers_as_an_empty_segment(made) -> None:
+    """The roll-ups (days closed) and the live path agree: an inactive segment changes nothing."""
+    plain = campaign_ratings(made["campaign"])
+    empty = campaign_ratings(made["campaign"], segment=Segment())
+    assert [r.touchpoint.counts for r in plain.rows] == [r.touchpoint.counts for r in empty.rows]
+
+
+def test_roll_ups_by_device_language_and_week_and_the_choices_are_narrowed(made) -> None:
+    """The segment of mobile visitors: every device row is mobile; the weekly completions add up to the ratings';
+    the choice question counts only the segment's respondents."""
+    segment = Segment(device="mobile")
+    devices = rollup(made["campaign"], Dimension.DEVICE, segment=segment)
+    assert [row.key for row in devices] == ["mobile"]
+    total = summaries.total(r.touchpoint.counts for r in campaign_ratings(made["campaign"], segment=segment).rows)
+    assert devices[0].summary.counts.scans == total.scans
+    weeks = weekly(made["campaign"], segment=segment)
+    assert sum(w.summary.counts.completions for w in weeks) == total.completions
+    (contact,) = choice_questions(made["campaign"], segment=segment)
+    counted = [v for v in made["visits"] if v.response_id and not v.flagged and v.device == "mobile" and v.contact]
+    assert contact.analysis.total.respondents == len(counted)
+
+
+def test_bad_conditions_are_reported_and_ignored() -> None:
+    """Unknown question, option, range, language, device, group, flag: each says why; nothing of it is applied."""
+    yes_no = (Option("yes", Texts.of(en="Yes")), Option("no", Texts.of(en="No")))
+    questions = [
+        QuestionSpec("contact", QuestionType.SINGLE_CHOICE, False, Texts.of(en="?"), options=yes_no),
+        QuestionSpec("nps", QuestionType.NPS, True, Texts.of(en="?")),
+        QuestionSpec("why", QuestionType.TEXT, False, Texts.of(en="?")),
+    ]
+    args = {
+        "answer": ["contact:maybe", "nps:5-12", "why:x", "nope:1", "<script>:1", "nps:7-8"],
+        "language": "xx",
+        "device": "bot",
+        "nps": "haters",
+        "visitor": "old",
+        "referred": "perhaps",
+        "arrival": "teleport",
+        "kiosk": "1",
+    }
+    segment, problems = read_segment(args, questions)
+    assert segment == Segment(answers=(AnswerIs("nps", low=7, high=8),))
+    assert len(problems) == 12
+    assert any("maybe" in p for p in problems) and any("0 to 10" in p for p in problems)
+
+
+def test_a_saved_segment_of_another_workspace_is_refused() -> None:
+    """`segment=<id>` is looked up in the workspace only; a miss is reported and nothing is narrowed."""
+    segment, problems = read_segment({"segment": "7", "device": "mobile"}, [], lambda _id: None)
+    assert segment == Segment() and len(problems) == 1
+    saved = Segment(device="tablet", saved_id=7, name="Tablets")
+    segment, problems = read_segment({"segment": "7", "device": "mobile"}, [], lambda _id: saved)
+    assert segment.device == "tablet" and segment.name == "Tablets" and not problems
