@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from feedback.analysis import themes
 from feedback.analysis.queries import Scope, counted, nps_of_responses
+from feedback.analysis.segments import Segment
 from feedback.analysis.services import DateRange, InvalidPeriod, parse_range
 from feedback.exports import PLAIN, CsvDialect, csv_stream
 from feedback.extensions import db
@@ -50,11 +51,13 @@ class CommentFilters:
     group: str | None = None
     language: str | None = None
     dates: DateRange = DateRange()
+    #: The respondents looked at (analysis/segments.py): one more condition, on the responses.
+    segment: Segment = field(default_factory=Segment)
 
     @property
     def active(self) -> bool:
         """Whether anything narrows the list (the period aside)."""
-        return bool(self.search or self.touchpoints or self.group or self.language)
+        return bool(self.search or self.touchpoints or self.group or self.language or self.segment.active)
 
     def conditions(self, nps: sa.ColumnElement[int | None]) -> list[sa.ColumnElement[bool]]:
         """The filters as SQL conditions on Answer and Response (the period is the scope's)."""
@@ -78,6 +81,7 @@ class CommentFilters:
             "language": self.language or "",
             "from": self.dates.first.isoformat() if self.dates.first else "",
             "to": self.dates.last.isoformat() if self.dates.last else "",
+            **self.segment.query(),
         }
         return {key: value for key, value in values.items() if value}
 
@@ -87,7 +91,9 @@ def like_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def read_comment_filters(args: QueryArgs, touchpoints: Iterable[Touchpoint]) -> tuple[CommentFilters, list[str]]:
+def read_comment_filters(
+    args: QueryArgs, touchpoints: Iterable[Touchpoint], segment: Segment | None = None
+) -> tuple[CommentFilters, list[str]]:
     """The filters of a query string, and a sentence for each value that was ignored: a touchpoint that is not one
     of the campaign's (another campaign's or workspace's, or not a number), an unknown group or language, an
     unreadable period. The search text loses control characters and is cut to MAX_SEARCH characters."""
@@ -111,7 +117,7 @@ def read_comment_filters(args: QueryArgs, touchpoints: Iterable[Touchpoint]) -> 
         problems.append(f"{error.message} {_l('Showing all time instead.')}")
         dates = DateRange()
     touchpoint_ids = frozenset(i for i in chosen if i is not None)
-    return CommentFilters(search, touchpoint_ids, group, language, dates), problems
+    return CommentFilters(search, touchpoint_ids, group, language, dates, segment or Segment()), problems
 
 
 def nps_group(nps: int | None) -> str | None:
@@ -162,14 +168,15 @@ class CommentPage:
         return max(1, -(-self.matching // self.per_page))
 
 
-def _scope(campaign: Campaign, dates: DateRange) -> Scope:
+def _scope(campaign: Campaign, dates: DateRange, segment: Segment) -> Scope:
     touchpoint_ids = db.session.scalars(
         sa.select(Touchpoint.id).where(
             Touchpoint.workspace_id == campaign.workspace_id, Touchpoint.campaign_id == campaign.id
         )
     )
     timezone = campaign.workspace.timezone
-    return Scope(campaign.workspace_id, tuple(touchpoint_ids), dates.period(timezone), timezone)
+    narrowed = segment if segment.active else None
+    return Scope(campaign.workspace_id, tuple(touchpoint_ids), dates.period(timezone), timezone, segment=narrowed)
 
 
 def _comments(campaign: Campaign, filters: CommentFilters, dates: DateRange) -> sa.Select:
@@ -200,7 +207,7 @@ def _comments(campaign: Campaign, filters: CommentFilters, dates: DateRange) -> 
             *filters.conditions(nps.c.nps),
         )
     )
-    return counted(query, _scope(campaign, dates))
+    return counted(query, _scope(campaign, dates, filters.segment))
 
 
 def _count(query: sa.Select) -> int:

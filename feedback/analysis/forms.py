@@ -18,3 +18,13 @@ class ThemeEditForm(FlaskForm):
     key = HiddenField(validators=[DataRequired(), Length(max=120)])
     name = StringField(_l("New name"), validators=[Length(max=200)])
     into = SelectField(_l("Merge into"), choices=[], validate_choice=False, validators=[Length(max=120)])
+
+
+class SegmentSaveForm(FlaskForm):
+    """The name under which the page's segment is saved (its conditions come with the page's query string)."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+
+
+class SegmentDeleteForm(FlaskForm):
+    """Deleting a saved segment (the CSRF token only)."""

@@ -17,6 +17,7 @@ from reportlab.platypus import KeepInFrame, Paragraph, SimpleDocTemplate, Spacer
 from feedback.analysis import comparisons, sentences
 from feedback.analysis.downloads import MIMETYPES, Download, _suffix
 from feedback.analysis.ratings import CampaignRatings, TouchpointRating
+from feedback.analysis.segments import Segment
 from feedback.analysis.services import DateRange, campaign_ratings
 from feedback.analysis.stats import NpsEstimate, Proportion
 from feedback.templating import analysis_label, money, number, percent
@@ -92,8 +93,8 @@ def _key_comparisons(result: CampaignRatings) -> list[str]:
     return lines
 
 
-def summary_pdf(campaign: Campaign, dates: DateRange, result: CampaignRatings) -> bytes:
-    """Render the summary; everything is scaled to stay on one A4 page."""
+def summary_pdf(campaign: Campaign, dates: DateRange, result: CampaignRatings, segment: str = "") -> bytes:
+    """Render the summary (of a segment, described in `segment`); everything is scaled to stay on one A4 page."""
     story: list[object] = []
     start = format_date(dates.first, "medium") if dates.first else _("first scan")
     end = format_date(dates.last, "medium") if dates.last else _("today")
@@ -109,6 +110,8 @@ def summary_pdf(campaign: Campaign, dates: DateRange, result: CampaignRatings) -
             SMALL,
         )
     )
+    if segment:
+        story.append(_p(_("Segment: %(conditions)s", conditions=segment), SMALL))
     total = result.total
     facts = [
         (_("Scans"), number(total.counts.scans)),
@@ -222,9 +225,10 @@ def _advice_word(row: TouchpointRating) -> str:
     return str(analysis_label(row.advice))
 
 
-def summary_download(campaign: Campaign, dates: DateRange) -> Download:
-    """The summary as a file to send."""
-    result = campaign_ratings(campaign, dates)
-    return Download(
-        summary_pdf(campaign, dates, result), MIMETYPES["pdf"], f"{campaign.slug}-summary{_suffix(dates)}.pdf"
-    )
+def summary_download(
+    campaign: Campaign, dates: DateRange, segment: Segment | None = None, described: str = ""
+) -> Download:
+    """The summary as a file to send (of the respondents and visitors of `segment`, described as `described`)."""
+    result = campaign_ratings(campaign, dates, segment)
+    name = f"{campaign.slug}-summary{_suffix(dates, segment)}.pdf"
+    return Download(summary_pdf(campaign, dates, result, described), MIMETYPES["pdf"], name)

@@ -229,16 +229,18 @@ def read_segment(
 
 
 def parse_conditions(
-    args: QueryArgs | Mapping[str, Any], questions: Iterable[QuestionSpec], problems: list[str]
+    args: QueryArgs | Mapping[str, Any], questions: Iterable[QuestionSpec] | None, problems: list[str]
 ) -> Segment:
-    """The conditions of a query string (or a saved segment's document); what cannot be used is reported."""
-    specs = {q.key: q for q in questions if q.type in CHOICE_TYPES or q.type in SCALES}
+    """The conditions of a query string, checked against the questions asked; what cannot be used is reported.
+    Without `questions` (a saved segment, kept for every campaign of the workspace) an answer condition is taken as
+    written: in a campaign that does not ask that question it matches nobody, it never widens the segment."""
+    specs = None if questions is None else {q.key: q for q in questions if q.type in CHOICE_TYPES or q.type in SCALES}
     answers: list[AnswerIs] = []
     for token in _many(args, "answer")[: MAX_ANSWER_CONDITIONS + 1]:
         if len(answers) == MAX_ANSWER_CONDITIONS:
             problems.append(str(_l("A segment takes at most %(n)d answers; the others were ignored.", n=5)))
             break
-        condition = _answer(token.strip(), specs, problems)
+        condition = _answer(token.strip(), specs, problems) if specs is not None else _as_written(token.strip())
         if condition is not None and condition not in answers:
             answers.append(condition)
     nps = _choice(args, "nps", NPS_GROUPS, _l("There is no such NPS group; that condition was ignored."), problems)
@@ -256,6 +258,17 @@ def parse_conditions(
     )
     referred, kiosk = _flag(args, "referred", problems), _flag(args, "kiosk", problems)
     return Segment(tuple(answers), nps, language, device, visitor, referred, arrival, kiosk)
+
+
+def _as_written(token: str) -> AnswerIs | None:
+    """A stored answer condition (`key:low-high` for a scale, `key:option|option` for a choice)."""
+    key, _, value = token.partition(":")
+    if not key or not value:
+        return None
+    match = _RANGE.match(value)
+    if match:
+        return AnswerIs(key[:40], low=int(match.group(1)), high=int(match.group(2) or match.group(1)))
+    return AnswerIs(key[:40], values=tuple(dict.fromkeys(v[:200] for v in value.split("|") if v)))
 
 
 def _answer(token: str, specs: Mapping[str, QuestionSpec], problems: list[str]) -> AnswerIs | None:

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from feedback.analysis import theme_edits
 from feedback.analysis.comments import read_comment_filters
 from feedback.analysis.forms import ThemeEditForm
+from feedback.analysis.segment_store import read_campaign_segment
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
 from feedback.extensions import commit, db
@@ -35,7 +36,8 @@ def edit_theme(campaign_id: int) -> Response:
     require_role(Role.EDITOR)
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
     touchpoints = touchpoint_services.touchpoints_of(campaign, include_archived=True)
-    filters, _notices = read_comment_filters(request.args, touchpoints)
+    segment, _problems = read_campaign_segment(request.args, campaign)
+    filters, _notices = read_comment_filters(request.args, touchpoints, segment)
     back = redirect(url_for("analysis.comments", campaign_id=campaign.id, **filters.query()))
     form = ThemeEditForm()
     if not form.validate_on_submit():

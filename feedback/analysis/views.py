@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -21,6 +23,14 @@ from feedback.analysis.driver_queries import campaign_drivers
 from feedback.analysis.filters import FILTER_KEYS, read_filters
 from feedback.analysis.forms import ThemeEditForm
 from feedback.analysis.queries import Scope, kept_apart, text_answers
+from feedback.analysis.segment_panel import panel
+from feedback.analysis.segment_store import (
+    read_campaign_segment,
+    read_workspace_segment,
+    saved_segments,
+    segment_questions,
+)
+from feedback.analysis.segments import Segment
 from feedback.analysis.services import (
     REST,
     DateRange,
@@ -46,7 +56,7 @@ from feedback.templating import channel_label, device_label, money, phase_label
 from feedback.tenancy import current_role, current_workspace, scope_blueprint
 from feedback.texts import LANGUAGES
 from feedback.touchpoints import services as touchpoint_services
-from feedback.touchpoints.models import Phase
+from feedback.touchpoints.models import Campaign, Phase
 
 bp = Blueprint("analysis", __name__, url_prefix="/w/<ws>")
 scope_blueprint(bp)
@@ -91,6 +101,58 @@ def _query(dates: DateRange, **values: object) -> dict[str, str]:
     return {key: str(value) for key, value in found.items() if value not in (None, "")}
 
 
+class InvalidSegment(DomainError):
+    """A download asked for a segment with a condition that names nothing: refused rather than widened."""
+
+    status = 400
+
+
+def _strict_segment(campaign: Campaign | None = None) -> Segment:
+    """The segment of a download; a condition that cannot be used refuses the download (400)."""
+    workspace = current_workspace()
+    if campaign is not None:
+        segment, problems = read_campaign_segment(request.args, campaign)
+    else:
+        segment, problems = read_workspace_segment(request.args, workspace.id)
+    if problems:
+        raise InvalidSegment(" ".join(problems))
+    return segment
+
+
+def _segment_page(
+    campaign: Campaign, segment: Segment, endpoint: str, keep: dict[str, str], page: str, **route: object
+) -> dict[str, object]:
+    """What the segment panel of a page needs: its choices and chips, the form's target and hidden values (the
+    page's other parameters), where to save it and whether the reader may."""
+    language = get_locale().language if get_locale() else "en"
+    questions = segment_questions(campaign.workspace_id, campaign)
+
+    def url_with(other: Segment) -> str:
+        return url_for(endpoint, **route, **keep, **other.query())
+
+    saved = [(row.id, row.name) for row in saved_segments(campaign.workspace_id)]
+    return {
+        "segment_view": panel(segment, questions, saved, language, url_with, device_label),
+        "segment_action": url_for(endpoint, **route),
+        "segment_hidden": keep,
+        "segment_save_url": url_for(
+            "segments.save", campaign_id=campaign.id, page=page, **_without(keep, "page"), **segment.query()
+        ),
+        "segment_can_save": current_role().allows(Role.EDITOR),
+        "segment_clear_url": url_with(Segment()),
+    }
+
+
+def _described(campaign: Campaign, segment: Segment) -> str:
+    """The segment in words (for the PDF)."""
+    if not segment.active:
+        return ""
+    language = get_locale().language if get_locale() else "en"
+    questions = segment_questions(campaign.workspace_id, campaign)
+    chips = panel(segment, questions, [], language, lambda _s: "", device_label)
+    return " · ".join(f"{chip.name}: {chip.value}" for chip in chips.chips)
+
+
 def _tab_links(campaign_id: int, current: Tab, keep: dict[str, str]) -> list[dict[str, object]]:
     """The tabs as links that keep the period and filters; compare is its own page."""
     links = []
@@ -118,10 +180,13 @@ def overview(campaign_id: int) -> str | Response:
     if asked not in set(Tab):
         notices.append(_("This part of the ratings does not exist; showing the overview."))
     tab = Tab(asked) if asked in set(Tab) else Tab.OVERVIEW
-    keep = _query(dates, **filters.query())
+    segment, segment_notices = read_campaign_segment(request.args, campaign)
+    notices += segment_notices
+    plain = _query(dates, **filters.query())
+    keep: dict = {**plain, **segment.query()}
     if tab is Tab.COMPARE:
         return redirect(url_for("analysis.compare", campaign_id=campaign.id, **keep))
-    report = campaign_report(campaign, dates, filters)
+    report = campaign_report(campaign, dates, filters, segment)
     here = {**keep, "tab": tab.value} if tab is not Tab.OVERVIEW else keep
 
     def filter_url(key: str, value: object) -> str:
@@ -148,10 +213,13 @@ def overview(campaign_id: int) -> str | Response:
         Tab.OFFERS: dict,
         Tab.DRIVERS: dict,
     }[tab]()
-    drivers = campaign_drivers(campaign, dates) if tab is Tab.DRIVERS else None
+    drivers = campaign_drivers(campaign, dates, segment) if tab is Tab.DRIVERS else None
     total = report.total or report.ratings.total
+    page_keep = {**plain, "tab": tab.value} if tab is not Tab.OVERVIEW else plain
     return render_template(
         "analysis/overview.html",
+        **_segment_page(campaign, segment, "analysis.overview", page_keep, "ratings", campaign_id=campaign.id),
+        download_query={**_query(dates), **segment.query()},
         campaign=campaign,
         report=report,
         result=report.ratings,
@@ -217,7 +285,8 @@ def compare(campaign_id: int) -> str:
     """Two touchpoints, print variants, channels or phases (or one against the rest, and a benchmark NPS)."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
     dates, date_error = _dates()
-    report = campaign_report(campaign, dates)
+    segment, segment_notices = read_campaign_segment(request.args, campaign)
+    report = campaign_report(campaign, dates, segment=segment)
     unknown = (request.args.get("kind") or GroupKind.TOUCHPOINT) not in set(GroupKind) or (
         request.args.get("side") or Side.TWO_SIDED
     ) not in set(Side)
@@ -249,12 +318,19 @@ def compare(campaign_id: int) -> str:
             error = _("Choose two touchpoints and, if you like, a benchmark NPS between −100 and 100.")
         except DomainError as problem:
             error = str(problem.message)
-    keep = _query(
+    plain = _query(
         dates,
         **read_filters(request.args, touchpoint_services.touchpoints_of(campaign, include_archived=True))[0].query(),
     )
+    keep: dict = {**plain, **segment.query()}
+    compared = {k: v for k, v in request.args.items() if k in ("kind", "a", "b", "benchmark", "side") and v}
     return render_template(
         "analysis/compare.html",
+        **_segment_page(
+            campaign, segment, "analysis.compare", {**plain, **compared}, "compare", campaign_id=campaign.id
+        ),
+        notices=segment_notices,
+        keep=keep,
         tabs=_tab_links(campaign.id, Tab.COMPARE, keep),
         campaign=campaign,
         groups=groups,
@@ -279,16 +355,25 @@ def touchpoint(campaign_id: int, touchpoint_id: int) -> str:
     if tp is None:
         raise NotFound()
     dates, date_error = _dates()
-    report = campaign_report(campaign, dates)
+    segment, segment_notices = read_campaign_segment(request.args, campaign)
+    report = campaign_report(campaign, dates, segment=segment)
     row = next(r for r in report.ratings.rows if r.touchpoint.id == tp.id)
     results = list(row.vs_rest)
     group = request.args.get("group", "")
     page = page_number(request.args.get("page"))
-    scope = Scope(campaign.workspace_id, (tp.id,), dates.period(campaign.workspace.timezone))
+    timezone = campaign.workspace.timezone
+    narrowed = segment if segment.active else None
+    scope = Scope(campaign.workspace_id, (tp.id,), dates.period(timezone), timezone, segment=narrowed)
     texts, total_texts = text_answers(scope, SCORE_GROUPS.get(group), TEXTS_PER_PAGE, (page - 1) * TEXTS_PER_PAGE)
     rest_name = _("the rest of the campaign")
+    plain = _query(dates)
     return render_template(
         "analysis/touchpoint.html",
+        **_segment_page(
+            campaign, segment, "analysis.touchpoint", plain, "ratings", campaign_id=campaign.id, touchpoint_id=tp.id
+        ),
+        notices=segment_notices,
+        keep={**plain, **segment.query()},
         campaign=campaign,
         touchpoint=tp,
         row=row,
@@ -318,11 +403,16 @@ def comments(campaign_id: int) -> str:
     and period (values that name nothing are ignored with a notice)."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
     touchpoints = touchpoint_services.touchpoints_of(campaign, include_archived=True)
-    filters, notices = read_comment_filters(request.args, touchpoints)
+    segment, notices = read_campaign_segment(request.args, campaign)
+    filters, problems = read_comment_filters(request.args, touchpoints, segment)
+    notices += problems
     found = comment_page(campaign, filters, page_number(request.args.get("page")))
     can_edit = current_role().allows(Role.EDITOR)
+    own = _without(replace(filters, segment=Segment()).query(), "language")
     return render_template(
         "analysis/comments.html",
+        **_segment_page(campaign, segment, "analysis.comments", own, "comments", campaign_id=campaign.id),
+        segment_keep=_without(segment.query(), "language"),
         themes=campaign_themes(campaign, filters),
         undoable=undoable_edits(campaign) if can_edit else [],
         can_edit=can_edit,
@@ -346,7 +436,7 @@ def download_comments(campaign_id: int) -> Response:
     """The open-text answers of the comments page's filters as CSV (`?dialect=excel-de` for German Excel)."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
     filters, _notices = read_comment_filters(
-        request.args, touchpoint_services.touchpoints_of(campaign, include_archived=True)
+        request.args, touchpoint_services.touchpoints_of(campaign, include_archived=True), _strict_segment(campaign)
     )
     language = get_locale().language if get_locale() else "en"
     body = comments_csv(campaign, filters, language, _dialect())
@@ -357,36 +447,35 @@ def download_comments(campaign_id: int) -> Response:
 def download_ratings(campaign_id: int, fmt: str) -> Response:
     """Ratings as CSV (`?dialect=excel-de` for German Excel), XLSX or JSON for the chosen period."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
-    return _send(ratings_download(campaign, _strict_dates(), fmt, _dialect()))
+    return _send(ratings_download(campaign, _strict_dates(), fmt, _dialect(), _strict_segment(campaign)))
 
 
 @bp.route("/campaigns/<int:campaign_id>/responses.<fmt>")
 def download_responses(campaign_id: int, fmt: str) -> Response:
     """Raw responses as CSV or XLSX (one column per question key) or JSON."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
-    return _send(responses_download(campaign, _strict_dates(), fmt, _dialect()))
+    return _send(responses_download(campaign, _strict_dates(), fmt, _dialect(), _strict_segment(campaign)))
 
 
 @bp.route("/ratings.<fmt>")
 def download_all_ratings(fmt: str) -> Response:
     """Ratings of every campaign of the workspace in one file (a first `campaign` column when there are several)."""
     workspace = current_workspace()
-    return _send(
-        campaigns_ratings_download(workspace, all_campaigns(workspace.id), _strict_dates(), fmt, _dialect())
-    )
+    campaigns, segment = all_campaigns(workspace.id), _strict_segment()
+    return _send(campaigns_ratings_download(workspace, campaigns, _strict_dates(), fmt, _dialect(), segment))
 
 
 @bp.route("/responses.<fmt>")
 def download_all_responses(fmt: str) -> Response:
     """Raw responses of every campaign of the workspace in one file."""
     workspace = current_workspace()
-    return _send(
-        campaigns_responses_download(workspace, all_campaigns(workspace.id), _strict_dates(), fmt, _dialect())
-    )
+    campaigns, segment = all_campaigns(workspace.id), _strict_segment()
+    return _send(campaigns_responses_download(workspace, campaigns, _strict_dates(), fmt, _dialect(), segment))
 
 
 @bp.route("/campaigns/<int:campaign_id>/summary.pdf")
 def download_summary(campaign_id: int) -> Response:
     """A one-page campaign summary for management."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
-    return _send(pdf.summary_download(campaign, _strict_dates()))
+    segment = _strict_segment(campaign)
+    return _send(pdf.summary_download(campaign, _strict_dates(), segment, _described(campaign, segment)))
