@@ -295,11 +295,57 @@ class Period(Strict):
     to: date | None = Field(default=None, examples=["2026-03-31"])
 
 
+YesNo = Literal["yes", "no"]
+
+
+class SegmentQuery(Strict):
+    """A segment (all conditions combined with "and"): a saved one by id, or conditions. A condition that names
+    nothing (a question the campaign does not ask, an option it does not offer) is refused with 422."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    segment: int | None = Field(default=None, ge=1, le=2**31 - 1, description="A saved segment's id.")
+    answer: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list,
+        max_length=5,
+        description="An answer: `key:option` (or `key:option|option`) for a choice question, `key:low-high` or "
+        "`key:value` for a scale question.",
+        examples=[["contact:yes"]],
+    )
+    nps: Literal["detractors", "passives", "promoters"] | None = Field(
+        default=None, description="Respondents whose NPS answer lies in this group (0–6, 7–8, 9–10)."
+    )
+    language: str | None = Field(default=None, max_length=8, examples=["de"])
+    device: Literal["mobile", "tablet", "desktop", "other"] | None = None
+    visitor: Literal["new", "returning"] | None = Field(
+        default=None,
+        description="Returning: the same first-party cookie scanned a code of the workspace more than 30 minutes "
+        "before; visitors without that cookie count as new.",
+    )
+    referred: YesNo | None = Field(default=None, description="Came through a respondent's invite.")
+    arrival: Literal["symbol", "typed_url", "typed_code", "invite", "personal_mailing", "kiosk"] | None = None
+    kiosk: YesNo | None = Field(default=None, description="Answered on a kiosk's shared screen.")
+
+    def segment_args(self) -> dict[str, Any]:
+        """The conditions as the dashboard's query string has them."""
+        fields = ("segment", "answer", "nps", "language", "device", "visitor", "referred", "arrival", "kiosk")
+        values = {name: getattr(self, name) for name in fields}
+        return {k: (str(v) if isinstance(v, int) else v) for k, v in values.items() if v not in (None, [], "")}
+
+
+class AnalysisQuery(Period, SegmentQuery):
+    """A period and a segment."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
 class Ratings(BaseModel):
     """The dashboard's rating rows (columns as in the CSV/XLSX download) and comparisons with the rest."""
 
     campaign: dict[str, Any]
     period: dict[str, Any]
+    #: The segment the numbers are of (its saved id and name, and its conditions); absent without one.
+    segment: dict[str, Any] | None = None
     currency: str
     generated_at: datetime
     campaign_rating: float | None
@@ -348,8 +394,9 @@ class Drivers(BaseModel):
     drivers: list[Driver]
 
 
-class ResponseQuery(Strict):
-    """Filters and paging of the response list."""
+class ResponseQuery(SegmentQuery):
+    """Filters and paging of the response list, and a segment (its answer conditions checked against every survey
+    of the workspace)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -405,8 +452,8 @@ class ResponseList(BaseModel):
     next_cursor: str | None
 
 
-class ThemeQuery(Strict):
-    """Filters of a campaign's open-text answers (all combined with "and"), for their themes."""
+class ThemeQuery(SegmentQuery):
+    """Filters of a campaign's open-text answers (all combined with "and"), for their themes, and a segment."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -417,7 +464,6 @@ class ThemeQuery(Strict):
     group: Literal["detractors", "passives", "promoters"] | None = Field(
         default=None, description="Only answers of responses whose NPS lies in this group (0–6, 7–8, 9–10)."
     )
-    language: str | None = Field(default=None, max_length=8, examples=["de"])
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
 

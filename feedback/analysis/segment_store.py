@@ -3,6 +3,7 @@ the questions a campaign asks."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +25,12 @@ MAX_SAVED = 100
 
 class SegmentRefused(DomainError):
     """A segment that cannot be saved (no name, a name in use, nothing chosen, too many)."""
+
+
+class SegmentNotUsable(DomainError):
+    """A download or API read asked for a segment with a condition that names nothing: refused, not widened."""
+
+    status = 422
 
 
 def segment_questions(workspace_id: int, campaign: Campaign | None = None) -> list[QuestionSpec]:
@@ -65,6 +72,18 @@ def read_campaign_segment(args: QueryArgs, campaign: Campaign) -> tuple[Segment,
 def read_workspace_segment(args: QueryArgs, workspace_id: int) -> tuple[Segment, list[str]]:
     """The segment of a request about every campaign of a workspace."""
     return read_segment(args, segment_questions(workspace_id), _saved(workspace_id))
+
+
+def strict_segment(args: QueryArgs | Mapping[str, Any], workspace_id: int, campaign: Campaign | None) -> Segment:
+    """The segment of a download or API read about a campaign (or every campaign of the workspace).
+
+    :raises SegmentNotUsable: a condition that cannot be used (the reasons joined).
+    """
+    questions = segment_questions(workspace_id, campaign)
+    segment, problems = read_segment(args, questions, _saved(workspace_id))
+    if problems:
+        raise SegmentNotUsable(" ".join(problems))
+    return segment
 
 
 def saved_segments(workspace_id: int) -> list[SavedSegment]:

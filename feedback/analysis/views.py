@@ -26,9 +26,9 @@ from feedback.analysis.queries import Scope, kept_apart, text_answers
 from feedback.analysis.segment_panel import panel
 from feedback.analysis.segment_store import (
     read_campaign_segment,
-    read_workspace_segment,
     saved_segments,
     segment_questions,
+    strict_segment,
 )
 from feedback.analysis.segments import Segment
 from feedback.analysis.services import (
@@ -101,22 +101,9 @@ def _query(dates: DateRange, **values: object) -> dict[str, str]:
     return {key: str(value) for key, value in found.items() if value not in (None, "")}
 
 
-class InvalidSegment(DomainError):
-    """A download asked for a segment with a condition that names nothing: refused rather than widened."""
-
-    status = 400
-
-
 def _strict_segment(campaign: Campaign | None = None) -> Segment:
-    """The segment of a download; a condition that cannot be used refuses the download (400)."""
-    workspace = current_workspace()
-    if campaign is not None:
-        segment, problems = read_campaign_segment(request.args, campaign)
-    else:
-        segment, problems = read_workspace_segment(request.args, workspace.id)
-    if problems:
-        raise InvalidSegment(" ".join(problems))
-    return segment
+    """The segment of a download; a condition that cannot be used refuses the download (422)."""
+    return strict_segment(request.args, current_workspace().id, campaign)
 
 
 def _segment_page(

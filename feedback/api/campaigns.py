@@ -11,6 +11,7 @@ from feedback.analysis import sentences
 from feedback.analysis.downloads import ratings_download
 from feedback.analysis.driver_catalogue import driver_documents, driver_rows
 from feedback.analysis.driver_queries import campaign_drivers
+from feedback.analysis.segment_store import strict_segment
 from feedback.analysis.services import checked_range
 from feedback.api.base import ERRORS, WRITE_ERRORS, bp, json_response, spec, workspace_id
 from feedback.auth.models import User
@@ -152,20 +153,23 @@ def update_touchpoint(touchpoint_id: int, json: schemas.TouchpointUpdate) -> Res
 
 
 @bp.get("/campaigns/<int:campaign_id>/ratings")
-@spec.validate(query=schemas.Period, resp=Resp(HTTP_200=schemas.Ratings, **ERRORS), tags=["ratings"])
-def ratings(campaign_id: int, query: schemas.Period) -> Response:
-    """The dashboard's ratings with intervals, and each touchpoint against the rest of its campaign."""
+@spec.validate(query=schemas.AnalysisQuery, resp=Resp(HTTP_200=schemas.Ratings, **ERRORS), tags=["ratings"])
+def ratings(campaign_id: int, query: schemas.AnalysisQuery) -> Response:
+    """The dashboard's ratings with intervals, and each touchpoint against the rest of its campaign (of a segment's
+    respondents and visitors when one is given)."""
     campaign = tp.get_campaign(workspace_id(), campaign_id)
-    download = ratings_download(campaign, checked_range(query.from_, query.to), "json")
+    segment = strict_segment(query.segment_args(), campaign.workspace_id, campaign)
+    download = ratings_download(campaign, checked_range(query.from_, query.to), "json", segment=segment)
     return Response(download.body, mimetype="application/json")  # type: ignore[arg-type]
 
 
 @bp.get("/campaigns/<int:campaign_id>/drivers")
-@spec.validate(query=schemas.Period, resp=Resp(HTTP_200=schemas.Drivers, **ERRORS), tags=["ratings"])
-def drivers(campaign_id: int, query: schemas.Period) -> Response:
+@spec.validate(query=schemas.AnalysisQuery, resp=Resp(HTTP_200=schemas.Drivers, **ERRORS), tags=["ratings"])
+def drivers(campaign_id: int, query: schemas.AnalysisQuery) -> Response:
     """The campaign's questions ranked by how they relate to the NPS of the same response (association, not cause)."""
     campaign = tp.get_campaign(workspace_id(), campaign_id)
-    report = campaign_drivers(campaign, checked_range(query.from_, query.to))
+    segment = strict_segment(query.segment_args(), campaign.workspace_id, campaign)
+    report = campaign_drivers(campaign, checked_range(query.from_, query.to), segment)
     rows = driver_rows(report, get_locale().language if get_locale() else "en", sentences.driver)
     return json_response(
         schemas.Drivers(

@@ -8,6 +8,7 @@ from werkzeug.datastructures import MultiDict
 
 from feedback import schemas
 from feedback.analysis.comments import Comment, comment_page, read_comment_filters
+from feedback.analysis.segment_store import strict_segment
 from feedback.analysis.services import checked_range
 from feedback.api.base import ERRORS, bp, json_response, spec, workspace_id
 from feedback.errors import problem
@@ -48,7 +49,10 @@ def list_comments(campaign_id: int, query: schemas.CommentQuery) -> Response:
     page; a touchpoint of another campaign, an unknown language is refused (422), an impossible period too (400)."""
     campaign = tp.get_campaign(workspace_id(), campaign_id)
     checked_range(query.from_, query.to)  # an impossible period is refused as by every other endpoint
-    filters, problems = read_comment_filters(filter_args(query), tp.touchpoints_of(campaign, include_archived=True))
+    segment = strict_segment(query.segment_args(), campaign.workspace_id, campaign)
+    filters, problems = read_comment_filters(
+        filter_args(query), tp.touchpoints_of(campaign, include_archived=True), segment
+    )
     if problems:
         return problem(422, " ".join(problems))
     found = comment_page(campaign, filters, query.page, query.limit)

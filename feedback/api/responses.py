@@ -9,6 +9,7 @@ from flask import Response, g
 from spectree import Response as Resp
 
 from feedback import schemas
+from feedback.analysis.segment_store import strict_segment
 from feedback.analysis.services import checked_range
 from feedback.api.base import (
     ERRORS,
@@ -57,6 +58,9 @@ def list_responses(query: schemas.ResponseQuery) -> Response:
     if query.from_ or query.to:
         period = checked_range(query.from_, query.to).period(g.workspace.timezone)
         statement = statement.where(*period_conditions(period))
+    segment = strict_segment(query.segment_args(), workspace_id(), None)
+    if segment.active:
+        statement = statement.where(*segment.response_conditions())
     rows = list(db.session.scalars(statement.limit(query.limit + 1)))
     more = len(rows) > query.limit
     rows = rows[: query.limit]

@@ -7,6 +7,7 @@ from spectree import Response as Resp
 
 from feedback import schemas
 from feedback.analysis.comments import read_comment_filters
+from feedback.analysis.segment_store import strict_segment
 from feedback.analysis.services import checked_range
 from feedback.analysis.theme_edits import campaign_themes
 from feedback.analysis.themes import Theme
@@ -40,7 +41,9 @@ def list_themes(campaign_id: int, query: schemas.ThemeQuery) -> Response:
     refused (422), an impossible period too (400)."""
     campaign = tp.get_campaign(workspace_id(), campaign_id)
     checked_range(query.from_, query.to)
-    filters, problems = read_comment_filters(filter_args(query), tp.touchpoints_of(campaign, include_archived=True))
+    segment = strict_segment(query.segment_args(), campaign.workspace_id, campaign)
+    touchpoints = tp.touchpoints_of(campaign, include_archived=True)
+    filters, problems = read_comment_filters(filter_args(query), touchpoints, segment)
     if problems:
         return problem(422, " ".join(problems))
     found = campaign_themes(campaign, filters)

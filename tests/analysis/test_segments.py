@@ -4,6 +4,7 @@ the same, intervals included; bad conditions are reported and ignored; saved seg
 
 from __future__ import annotations
 
+import io
 import json
 import random
 from collections import Counter
@@ -11,13 +12,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
 
 from feedback.analysis import summaries
 from feedback.analysis.downloads import responses_download
+from feedback.analysis.models import SavedSegment
 from feedback.analysis.queries import Dimension
 from feedback.analysis.segments import AnswerIs, Segment, read_segment
 from feedback.analysis.services import campaign_ratings, choice_questions, rollup, weekly
 from feedback.analysis.stats import nps_from_counts
+from feedback.api import services as api_services
+from feedback.api.models import Scope
+from feedback.auth.models import Role
+from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.qr import services as qr_services
 from feedback.qr.models import Scan
@@ -59,8 +67,9 @@ def made(app, make_user, make_workspace, make_campaign, make_touchpoint, with_su
     """Two touchpoints asking the NPS, a reason and "May we contact you?" (yes/no); 240 visits with random devices,
     languages, arrivals, cookies and earlier visits, two thirds answered (some not completed, some flagged), over
     three weeks."""
-    owner = make_user(locale="en")
-    workspace = make_workspace(owner=owner)
+    owner, viewer = make_user(locale="en"), make_user(locale="en")
+    workspace = make_workspace(owner=owner, members={viewer: Role.VIEWER})
+    other_workspace = make_workspace(owner=make_user())
     campaign = make_campaign(workspace=workspace)
     touchpoints = [with_survey(make_touchpoint(campaign, name), "nps-reason") for name in ("Flyer", "Messestand")]
     yes_no = (Option("yes", Texts.of(en="Yes")), Option("no", Texts.of(en="No")))
@@ -136,7 +145,15 @@ def made(app, make_user, make_workspace, make_campaign, make_touchpoint, with_su
             db.session.add(referrer)
             db.session.flush()
     db.session.commit()
-    return {"owner": owner, "workspace": workspace, "campaign": campaign, "touchpoints": touchpoints, "visits": visits}
+    return {
+        "owner": owner,
+        "viewer": viewer,
+        "workspace": workspace,
+        "other_workspace": other_workspace,
+        "campaign": campaign,
+        "touchpoints": touchpoints,
+        "visits": visits,
+    }
 
 
 def _exported(campaign, segment: Segment | None = None) -> dict[int, dict]:  # noqa: ANN001
@@ -271,3 +288,119 @@ def test_a_saved_segment_of_another_workspace_is_refused() -> None:
     saved = Segment(device="tablet", saved_id=7, name="Tablets")
     segment, problems = read_segment({"segment": "7", "device": "mobile"}, [], lambda _id: saved)
     assert segment.device == "tablet" and segment.name == "Tablets" and not problems
+
+
+# --- pages, downloads and the API ------------------------------------------------------------------------------------
+
+
+def _api(client, made) -> dict[str, str]:  # noqa: ANN001
+    _token, secret = api_services.create_token(made["workspace"].id, "BI", Scope.READ, made["owner"].id, utcnow())
+    db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_the_same_segmented_numbers_on_the_page_in_the_downloads_and_the_api(client, auth, made) -> None:
+    """Mobile visitors who are new: scans, completions, NPS and its interval per touchpoint are the service's in
+    the ratings JSON, the XLSX and the API; the page names the conditions."""
+    campaign = made["campaign"]
+    segment = Segment(device="mobile", visitor="new")
+    expected = {r.touchpoint.id: r for r in campaign_ratings(campaign, segment=segment).rows}
+    auth.login(made["owner"])
+    base = f"/w/{made['workspace'].slug}/campaigns/{campaign.id}/ratings"
+    query = "?device=mobile&visitor=new"
+    page = client.get(base + query, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Device: Phone" in page
+    assert "Visitor: New visitors" in page
+    documents = {"json": json.loads(client.get(base + ".json" + query).get_data(as_text=True))}
+    api = client.get(f"/api/v1/campaigns/{campaign.id}/ratings" + query, headers=_api(client, made))
+    assert api.status_code == 200
+    documents["api"] = api.get_json()
+    assert documents["json"]["segment"]["conditions"] == {"device": "mobile", "visitor": "new"}
+    book = load_workbook(io.BytesIO(client.get(base + ".xlsx" + query).data))
+    sheet = list(book["Ratings"].iter_rows(values_only=True))
+    documents["xlsx"] = {"touchpoints": [dict(zip(sheet[0], row, strict=True)) for row in sheet[1:]]}
+    for output, document in documents.items():
+        rows = {r["touchpoint_id"]: r for r in document["touchpoints"]}
+        for tp_id, row in expected.items():
+            found = rows[tp_id]
+            assert found["scans"] == row.summary.counts.scans, output
+            assert found["completions"] == row.summary.counts.completions, output
+            assert found["nps"] == pytest.approx(row.summary.nps.nps), output
+            assert found["nps_low"] == pytest.approx(row.summary.nps.ci.low), output
+
+
+def test_a_segment_that_names_nothing_is_refused_by_downloads_and_the_api_and_reported_on_the_page(
+    client, auth, made  # noqa: ANN001
+) -> None:
+    """An option the question does not offer: 422 for the download and the API, a notice on the page (which then
+    shows everyone); another workspace's saved segment likewise."""
+    campaign = made["campaign"]
+    auth.login(made["owner"])
+    base = f"/w/{made['workspace'].slug}/campaigns/{campaign.id}/ratings"
+    assert client.get(base + ".json?answer=contact:maybe").status_code == 422
+    api = client.get(f"/api/v1/campaigns/{campaign.id}/ratings?answer=contact:maybe", headers=_api(client, made))
+    assert api.status_code == 422 and "maybe" in api.get_data(as_text=True)
+    page = client.get(base + "?answer=contact:maybe", headers={"Accept-Language": "en"})
+    assert page.status_code == 200 and "is not an option of" in page.get_data(as_text=True)
+    foreign = SavedSegment(workspace_id=made["other_workspace"].id, name="x", conditions={"device": "mobile"})
+    db.session.add(foreign)
+    db.session.commit()
+    assert client.get(base + f".json?segment={foreign.id}").status_code == 422
+    page = client.get(base + f"?segment={foreign.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "There is no such saved segment" in page
+
+
+def test_an_answer_segment_says_that_scans_are_not_counted(client, auth, made) -> None:
+    """NPS detractors: the page explains why scans and visitors are not counted for it."""
+    auth.login(made["owner"])
+    base = f"/w/{made['workspace'].slug}/campaigns/{made['campaign'].id}/ratings"
+    page = client.get(base + "?nps=detractors", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "An answer belongs to a response, not to a scan" in page
+    assert "NPS group: Detractors (0–6)" in page
+
+
+def test_saving_using_and_deleting_a_segment(client, auth, made) -> None:
+    """An editor saves the page's conditions under a name and lands on the page with it; the same name again is
+    refused; a viewer may not save or delete; the saved one narrows downloads by id; deleting it removes it."""
+    campaign, workspace = made["campaign"], made["workspace"]
+    auth.login(made["owner"])
+    save = f"/w/{workspace.slug}/campaigns/{campaign.id}/segments?page=ratings&tab=touchpoints&nps=detractors"
+    answer = client.post(save, data={"name": "  Detractors   "})
+    assert answer.status_code == 302
+    row = db.session.scalar(sa.select(SavedSegment))
+    assert row.name == "Detractors" and row.conditions == {"nps": "detractors"}
+    assert answer.location.endswith(f"/campaigns/{campaign.id}/ratings?tab=touchpoints&segment={row.id}")
+    again = client.post(save, data={"name": "detractors"}, follow_redirects=True, headers={"Accept-Language": "en"})
+    assert "exists already" in again.get_data(as_text=True)
+    empty = f"/w/{workspace.slug}/campaigns/{campaign.id}/segments?page=https://evil.example/"
+    client.post(empty, data={"name": "Nothing"})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SavedSegment)) == 1
+    base = f"/w/{workspace.slug}/campaigns/{campaign.id}"
+    by_id = json.loads(client.get(f"{base}/responses.json?segment={row.id}").get_data(as_text=True))
+    by_conditions = json.loads(client.get(f"{base}/responses.json?nps=detractors").get_data(as_text=True))
+    assert [r["response_id"] for r in by_id] == [r["response_id"] for r in by_conditions] and by_id
+    listing = client.get(f"/w/{workspace.slug}/segments", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Detractors" in listing and "NPS group: Detractors (0–6)" in listing
+    auth.logout()
+    auth.login(made["viewer"])
+    assert client.post(save, data={"name": "Mine"}).status_code == 403
+    assert client.post(f"/w/{workspace.slug}/segments/{row.id}/delete").status_code == 403
+    auth.logout()
+    auth.login(made["owner"])
+    assert client.post(f"/w/{workspace.slug}/segments/{row.id + 1000}/delete").status_code == 404
+    assert client.post(f"/w/{workspace.slug}/segments/{row.id}/delete").status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SavedSegment)) == 0
+
+
+def test_the_open_text_answers_and_their_api_take_the_segment(client, auth, made, make_response) -> None:
+    """Text answers of English respondents only, on the page and through the API."""
+    campaign = made["campaign"]
+    flyer = made["touchpoints"][0]
+    make_response(flyer, nps=3, reason="Zu teuer", language="de")
+    make_response(flyer, nps=3, reason="Too expensive", language="en")
+    auth.login(made["owner"])
+    page = client.get(f"/w/{made['workspace'].slug}/campaigns/{campaign.id}/comments?language=en&nps=detractors")
+    text = page.get_data(as_text=True)
+    assert "Too expensive" in text and "Zu teuer" not in text
+    api = client.get(f"/api/v1/campaigns/{campaign.id}/comments?nps=detractors&language=de", headers=_api(client, made))
+    assert [c["answer"] for c in api.get_json()["items"]] == ["Zu teuer"]
