@@ -8,6 +8,7 @@ import json
 
 import sqlalchemy as sa
 
+from feedback.analysis.models import SavedSegment
 from feedback.api import services as api_services
 from feedback.api.models import Scope
 from feedback.auth import services as auth_services
@@ -104,6 +105,8 @@ def two_tenants(make_user, make_workspace, make_campaign, make_touchpoint):  # n
         )
     )
     db.session.flush()
+    segment = SavedSegment(workspace_id=foreign.id, name="Secret segment", conditions={"device": "mobile"})
+    db.session.add(segment)
     db.session.commit()
     membership = db.session.scalar(sa.select(Membership).where(Membership.workspace_id == foreign.id))
     ids = {
@@ -124,5 +127,6 @@ def two_tenants(make_user, make_workspace, make_campaign, make_touchpoint):  # n
         "key": "nps",
         "action": "up",
         "token_id": api_token.id,
+        "segment_id": segment.id,
     }
     return attacker, own, foreign, ids
