@@ -17,7 +17,7 @@ from feedback.analysis.drivers import Driver
 from feedback.analysis.drivers import Kind as DriverKind
 from feedback.analysis.drivers import Verdict as DriverVerdict
 from feedback.analysis.ratings import Advice, CampaignRatings, Position, TouchpointRating
-from feedback.analysis.summaries import SCAN_SHARE_EXPECTED, Arrivals, Metric, Scannability
+from feedback.analysis.summaries import SCAN_SHARE_EXPECTED, Arrivals, Metric, Scannability, Summary
 
 #: Below this a p-value reads "< 0.0001" (never 0).
 P_FLOOR = 0.0001
@@ -522,3 +522,92 @@ def driver(driver: Driver, question: str, option: str = "") -> str:
             )
         )
     return template % values
+
+
+def level(test: Comparison, summary: Summary) -> str | None:
+    """The value a change is quoted from or to: NPS in points, a share in %; None for scales (their test compares
+    ranks, so a sentence quotes no means beside it, STATS.md §5)."""
+    if test is Comparison.NPS:
+        return None if summary.nps.nps is None else format_decimal(summary.nps.nps, format="0;−0")
+    share_of = {Comparison.CSAT: summary.csat, Comparison.RESPONSE_RATE: summary.response_rate}.get(test)
+    if share_of is None or share_of.share is None:
+        return None
+    return format_decimal(100 * share_of.share, format="0.0") + " %"
+
+
+def change(
+    result: Result, subject: str, a: str, b: str, after: str | None, before: str | None, over_time: bool = True
+) -> str:
+    """A period against an earlier one ("NPS of Booth rose from 31 to 45: +14 points (95 % CI 2 to 26),
+    significant, p = 0.004.") or one campaign against another, with "not enough evidence" where the test finds
+    none and "too few answers" below 10 a side; `a` and `b` name the sides, `after` and `before` their values."""
+    metric = _test_metric(result.test)
+    names = {"metric": metric, "subject": subject, "a": a, "b": b}
+    if result.verdict is Verdict.TOO_FEW:
+        return _(
+            "%(metric)s of %(subject)s: too few answers to compare (%(na)s in %(a)s, %(nb)s in %(b)s; at least 10 "
+            "each needed).",
+            na=result.n_a,
+            nb=result.n_b,
+            **names,
+        )
+    if result.verdict is Verdict.NO_VARIATION:
+        return _("%(metric)s of %(subject)s: every answer is the same in %(a)s and %(b)s, nothing to test.", **names)
+    adjusted = result.family > 1
+    values = {
+        **names,
+        "diff": effect(result, a, b),
+        "p": _("%(p)s after adjustment", p=p_value(result.p_adjusted)) if adjusted else p_value(result.p_adjusted),
+        "significant": _("significant after adjustment") if adjusted else _("significant"),
+        "after": after,
+        "before": before,
+    }
+    quoted = after is not None and before is not None
+    if result.verdict in (Verdict.HIGHER, Verdict.LOWER):
+        up = result.verdict is Verdict.HIGHER
+        if over_time and quoted:
+            template = (
+                _("%(metric)s of %(subject)s rose from %(before)s to %(after)s: %(diff)s, %(significant)s, %(p)s.")
+                if up
+                else _("%(metric)s of %(subject)s fell from %(before)s to %(after)s: %(diff)s, %(significant)s, %(p)s.")
+            )
+        elif over_time:
+            template = (
+                _("%(metric)s of %(subject)s rose: %(diff)s, %(significant)s, %(p)s.")
+                if up
+                else _("%(metric)s of %(subject)s fell: %(diff)s, %(significant)s, %(p)s.")
+            )
+        elif quoted:
+            template = (
+                _(
+                    "%(metric)s of %(subject)s is higher in %(a)s than in %(b)s (%(after)s against %(before)s): "
+                    "%(diff)s, %(significant)s, %(p)s."
+                )
+                if up
+                else _(
+                    "%(metric)s of %(subject)s is lower in %(a)s than in %(b)s (%(after)s against %(before)s): "
+                    "%(diff)s, %(significant)s, %(p)s."
+                )
+            )
+        else:
+            template = (
+                _("%(metric)s of %(subject)s is higher in %(a)s than in %(b)s: %(diff)s, %(significant)s, %(p)s.")
+                if up
+                else _("%(metric)s of %(subject)s is lower in %(a)s than in %(b)s: %(diff)s, %(significant)s, %(p)s.")
+            )
+        return template % values
+    if over_time and quoted:
+        return _(
+            "%(metric)s of %(subject)s went from %(before)s to %(after)s: %(diff)s, not enough evidence of a change "
+            "(%(p)s).",
+            **values,
+        )
+    if over_time:
+        return _("%(metric)s of %(subject)s: %(diff)s, not enough evidence of a change (%(p)s).", **values)
+    if quoted:
+        return _(
+            "%(metric)s of %(subject)s: %(after)s in %(a)s, %(before)s in %(b)s (%(diff)s), not enough evidence of "
+            "a difference (%(p)s).",
+            **values,
+        )
+    return _("%(metric)s of %(subject)s: %(diff)s, not enough evidence of a difference (%(p)s).", **values)
