@@ -106,11 +106,11 @@ def campaign_comparison(
         )
         for channel, phase in matched
     ]
-    whole = Group(TOTAL, str(_l("The whole campaign")), total(counts_a.values()), total(counts_b.values()))
+    whole = Group(TOTAL, str(_l("the whole campaign")), total(counts_a.values()), total(counts_b.values()))
     only_a = tuple(tp.name for tp in mine if (tp.channel, tp.phase) not in b)
     only_b = tuple(tp.name for tp in theirs if (tp.channel, tp.phase) not in a)
     spans = ((dates.first, dates.last), (other_dates.first, other_dates.last))
-    return periods.compare(Against.CAMPAIGN, whole, groups, spans, (only_a, only_b))
+    return periods.compare(Against.CAMPAIGN, whole, groups, spans, (only_a, only_b), (other.id, other.name))
 
 
 def comparison(

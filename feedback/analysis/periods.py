@@ -138,6 +138,9 @@ class PeriodComparison:
     b_days: Span = (None, None)
     only_a: tuple[str, ...] = field(default_factory=tuple)
     only_b: tuple[str, ...] = field(default_factory=tuple)
+    #: The other campaign (campaign comparisons): its id and name.
+    other_id: int | None = None
+    other_name: str = ""
 
 
 def _one(test: Comparison, a: Summary, b: Summary) -> Result | None:
@@ -157,6 +160,7 @@ def compare(
     groups: Sequence[Group],
     days: tuple[Span, Span] = ((None, None), (None, None)),
     unmatched: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+    other: tuple[int | None, str] = (None, ""),
 ) -> PeriodComparison:
     """The total (one test per metric) and the rows (one Holm family per metric over the rows tested)."""
     summaries = [(g, summarise(g.a), summarise(g.b)) for g in (total, *groups)]
@@ -173,7 +177,7 @@ def compare(
         Line(g.key, g.label, a, b, tuple(results), g.names_a, g.names_b)
         for (g, a, b), results in zip(summaries, found, strict=True)
     )
-    return PeriodComparison(against, lines, days[0], days[1], unmatched[0], unmatched[1])
+    return PeriodComparison(against, lines, days[0], days[1], unmatched[0], unmatched[1], other[0], other[1])
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from feedback.analysis.comparisons import METRICS, Across, Comparison, Effect, R
 from feedback.analysis.drivers import Driver
 from feedback.analysis.drivers import Kind as DriverKind
 from feedback.analysis.drivers import Verdict as DriverVerdict
+from feedback.analysis.periods import Against, Line, PeriodComparison
 from feedback.analysis.ratings import Advice, CampaignRatings, Position, TouchpointRating
 from feedback.analysis.summaries import SCAN_SHARE_EXPECTED, Arrivals, Metric, Scannability, Summary
 
@@ -94,7 +95,8 @@ def _points(value: float) -> str:
     return format_decimal(value, format="+0;−0")
 
 
-def _test_metric(test: Comparison) -> str:
+def compared_metric(test: Comparison) -> str:
+    """The metric a comparison tests, as a reader knows it."""
     if test in METRICS:
         return metric_name(METRICS[test])
     return _("response rate") if test is Comparison.RESPONSE_RATE else _("NPS")
@@ -150,7 +152,7 @@ def effect(result: Result, a: str = "A", b: str = "B") -> str:
 def comparison(result: Result, a: str, b: str) -> str:
     """E.g. "Trade-fair booth has a higher NPS than Postal mailing: +18 points (95 % CI 6 to 30), significant after
     adjustment, p = 0.003."."""
-    metric = _test_metric(result.test)
+    metric = compared_metric(result.test)
     if result.test is Comparison.BENCHMARK:
         b = _("the benchmark (%(value)s)", value=format_decimal(result.benchmark or 0, format="0"))
     if result.verdict is Verdict.TOO_FEW:
@@ -206,7 +208,7 @@ def _evidence(row: TouchpointRating, result: CampaignRatings, money: Callable[[D
     parts = []
     evidence = row.evidence
     if evidence is not None:
-        metric = _test_metric(evidence.test)
+        metric = compared_metric(evidence.test)
         if evidence.tested:
             parts.append(
                 _(
@@ -541,7 +543,7 @@ def change(
     """A period against an earlier one ("NPS of Booth rose from 31 to 45: +14 points (95 % CI 2 to 26),
     significant, p = 0.004.") or one campaign against another, with "not enough evidence" where the test finds
     none and "too few answers" below 10 a side; `a` and `b` name the sides, `after` and `before` their values."""
-    metric = _test_metric(result.test)
+    metric = compared_metric(result.test)
     names = {"metric": metric, "subject": subject, "a": a, "b": b}
     if result.verdict is Verdict.TOO_FEW:
         return _(
@@ -611,3 +613,25 @@ def change(
             **values,
         )
     return _("%(metric)s of %(subject)s: %(diff)s, not enough evidence of a difference (%(p)s).", **values)
+
+
+def side_names(found: PeriodComparison, campaign: str) -> tuple[str, str]:
+    """What the sentences call A and B: this period and the period before (or a year earlier), or the campaigns."""
+    if found.against is Against.CAMPAIGN:
+        return campaign, found.other_name
+    before = _("the previous period") if found.against is Against.PREVIOUS else _("the same period last year")
+    return _("this period"), before
+
+
+def period_sentence(found: PeriodComparison, campaign: str) -> Callable[[Result, Line], str]:
+    """The sentence of one row's result (the same function for the page, the XLSX sheet and the API)."""
+    a, b = side_names(found, campaign)
+    over_time = found.against is not Against.CAMPAIGN
+
+    def say(result: Result, line: Line) -> str:
+        subject = line.label if not line.total or over_time else _("the whole campaign")
+        return change(
+            result, subject, a, b, level(result.test, line.a), level(result.test, line.b), over_time=over_time
+        )
+
+    return say

@@ -58,7 +58,7 @@ TEXTS_PER_PAGE = 25
 QUOTE_LENGTH = 160
 
 
-def _dates() -> tuple[DateRange, str | None]:
+def read_dates() -> tuple[DateRange, str | None]:
     """The period from the query string; an unreadable one falls back to everything, with the reason."""
     try:
         return parse_range(request.args.get("from"), request.args.get("to")), None
@@ -85,18 +85,21 @@ def _send(download: Download) -> Response:
     return response
 
 
-def _query(dates: DateRange, **values: object) -> dict[str, str]:
+def kept_query(dates: DateRange, **values: object) -> dict[str, str]:
     """Query parameters that keep the period (and the given values), leaving out the empty ones."""
     found = {"from": dates.first, "to": dates.last, **values}
     return {key: str(value) for key, value in found.items() if value not in (None, "")}
 
 
-def _tab_links(campaign_id: int, current: Tab, keep: dict[str, str]) -> list[dict[str, object]]:
-    """The tabs as links that keep the period and filters; compare is its own page."""
+def tab_links(campaign_id: int, current: Tab, keep: dict[str, str]) -> list[dict[str, object]]:
+    """The tabs as links that keep the period and filters; compare and periods are pages of their own (periods
+    always covers the whole campaign, so it keeps the period only)."""
     links = []
     for tab, label in TAB_LABELS.items():
         if tab is Tab.COMPARE:
             url = url_for("analysis.compare", campaign_id=campaign_id, **keep)
+        elif tab is Tab.PERIODS:
+            url = url_for("periods.page", campaign_id=campaign_id, **_without(keep, *FILTER_KEYS))
         else:
             url = url_for("analysis.overview", campaign_id=campaign_id, **_without(keep, "tab"), tab=tab.value)
         links.append({"tab": tab.value, "label": label, "url": url, "current": tab is current})
@@ -112,15 +115,17 @@ def overview(campaign_id: int) -> str | Response:
     """The campaign's ratings in tabs (overview, touchpoints, journey, referrals, offers; compare is its own page),
     narrowed by the touchpoint, channel and phase filters of the query string."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
-    dates, date_error = _dates()
+    dates, date_error = read_dates()
     filters, notices = read_filters(request.args, touchpoint_services.touchpoints_of(campaign, include_archived=True))
     asked = request.args.get("tab") or Tab.OVERVIEW
     if asked not in set(Tab):
         notices.append(_("This part of the ratings does not exist; showing the overview."))
     tab = Tab(asked) if asked in set(Tab) else Tab.OVERVIEW
-    keep = _query(dates, **filters.query())
+    keep = kept_query(dates, **filters.query())
     if tab is Tab.COMPARE:
         return redirect(url_for("analysis.compare", campaign_id=campaign.id, **keep))
+    if tab is Tab.PERIODS:
+        return redirect(url_for("periods.page", campaign_id=campaign.id, **_without(keep, *FILTER_KEYS)))
     report = campaign_report(campaign, dates, filters)
     here = {**keep, "tab": tab.value} if tab is not Tab.OVERVIEW else keep
 
@@ -158,7 +163,7 @@ def overview(campaign_id: int) -> str | Response:
         rows=report.rows,
         total=total,
         tab=tab.value,
-        tabs=_tab_links(campaign.id, tab, keep),
+        tabs=tab_links(campaign.id, tab, keep),
         filters=filters,
         chips=chips,
         notices=notices,
@@ -216,7 +221,7 @@ def _group_label(kind: GroupKind, label: str) -> str:
 def compare(campaign_id: int) -> str:
     """Two touchpoints, print variants, channels or phases (or one against the rest, and a benchmark NPS)."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
-    dates, date_error = _dates()
+    dates, date_error = read_dates()
     report = campaign_report(campaign, dates)
     unknown = (request.args.get("kind") or GroupKind.TOUCHPOINT) not in set(GroupKind) or (
         request.args.get("side") or Side.TWO_SIDED
@@ -249,13 +254,13 @@ def compare(campaign_id: int) -> str:
             error = _("Choose two touchpoints and, if you like, a benchmark NPS between −100 and 100.")
         except DomainError as problem:
             error = str(problem.message)
-    keep = _query(
+    keep = kept_query(
         dates,
         **read_filters(request.args, touchpoint_services.touchpoints_of(campaign, include_archived=True))[0].query(),
     )
     return render_template(
         "analysis/compare.html",
-        tabs=_tab_links(campaign.id, Tab.COMPARE, keep),
+        tabs=tab_links(campaign.id, Tab.COMPARE, keep),
         campaign=campaign,
         groups=groups,
         kind=kind,
@@ -278,7 +283,7 @@ def touchpoint(campaign_id: int, touchpoint_id: int) -> str:
     tp = campaign_touchpoint(campaign, touchpoint_id)
     if tp is None:
         raise NotFound()
-    dates, date_error = _dates()
+    dates, date_error = read_dates()
     report = campaign_report(campaign, dates)
     row = next(r for r in report.ratings.rows if r.touchpoint.id == tp.id)
     results = list(row.vs_rest)
