@@ -559,7 +559,7 @@ def change(
     values = {
         **names,
         "diff": effect(result, a, b),
-        "p": _("%(p)s after adjustment", p=p_value(result.p_adjusted)) if adjusted else p_value(result.p_adjusted),
+        "p": p_value(result.p_adjusted),
         "significant": _("significant after adjustment") if adjusted else _("significant"),
         "after": after,
         "before": before,
@@ -598,6 +598,8 @@ def change(
                 else _("%(metric)s of %(subject)s is lower in %(a)s than in %(b)s: %(diff)s, %(significant)s, %(p)s.")
             )
         return template % values
+    if adjusted:
+        values["p"] = _("%(p)s after adjustment", p=values["p"])
     if over_time and quoted:
         return _(
             "%(metric)s of %(subject)s went from %(before)s to %(after)s: %(diff)s, not enough evidence of a change "

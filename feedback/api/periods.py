@@ -18,14 +18,14 @@ from feedback.touchpoints import services as tp
 @bp.get("/campaigns/<int:campaign_id>/comparison")
 @spec.validate(
     query=schemas.ComparisonQuery,
-    resp=Resp(HTTP_200=schemas.PeriodComparison, HTTP_400=schemas.Problem, **ERRORS),
+    resp=Resp(HTTP_200=schemas.PeriodComparison, **ERRORS),
     tags=["ratings"],
 )
 def period_comparison(campaign_id: int, query: schemas.ComparisonQuery) -> Response:
     """The chosen days (the last 28 complete ones without) against the period before (`previous`) or the same
     dates a year earlier (`last_year`), or this campaign against another of the workspace (`campaign`, touchpoints
     matched by channel and phase, several sharing one summed); per metric of the total and of each row. A reversed
-    period or a missing other campaign is 400, another workspace's campaign 404."""
+    period, a missing other campaign or this one again is 422, another workspace's campaign 404."""
     campaign = tp.get_campaign(workspace_id(), campaign_id)
     against = Against(query.against)
     dates, other_dates = checked_range(query.from_, query.to), checked_range(query.other_from, query.other_to)
@@ -44,9 +44,7 @@ def period_comparison(campaign_id: int, query: schemas.ComparisonQuery) -> Respo
 
 
 @bp.get("/campaigns/<int:campaign_id>/trend")
-@spec.validate(
-    query=schemas.Period, resp=Resp(HTTP_200=schemas.Trend, HTTP_400=schemas.Problem, **ERRORS), tags=["ratings"]
-)
+@spec.validate(query=schemas.Period, resp=Resp(HTTP_200=schemas.Trend, **ERRORS), tags=["ratings"])
 def trend(campaign_id: int, query: schemas.Period) -> Response:
     """The campaign's weeks (of the chosen days, else from its first to its last answer): NPS and completion rate
     with their 95 % intervals; `enough` is false below 10 NPS answers."""
