@@ -356,6 +356,10 @@ class Ratings(BaseModel):
     drivers: list[dict[str, Any]] = Field(
         default_factory=list, description="The campaign's drivers of the NPS, as GET …/drivers lists them."
     )
+    periods: list[dict[str, Any]] = Field(
+        default_factory=list, description="The days against the period before and a year earlier (…/comparison)."
+    )
+    trend: list[dict[str, Any]] = Field(default_factory=list, description="The weeks, as GET …/trend lists them.")
 
 
 class Driver(BaseModel):
@@ -392,6 +396,92 @@ class Drivers(BaseModel):
     has_nps: bool = Field(description="False when none of the campaign's surveys asks the NPS question.")
     caveat: str
     drivers: list[Driver]
+
+
+class ComparisonQuery(SegmentQuery):
+    """What to compare: the chosen days (the last 28 complete ones without) against the period before or the same
+    dates a year earlier, or this campaign against another of the workspace."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    against: Literal["previous", "last_year", "campaign"] = Field(default="previous")
+    campaign_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="The other campaign (against=campaign only)."
+    )
+    from_: date | None = Field(default=None, alias="from", examples=["2026-03-01"])
+    to: date | None = Field(default=None, examples=["2026-03-28"])
+    other_from: date | None = Field(default=None, description="The other campaign's first day (default: all).")
+    other_to: date | None = Field(default=None, description="The other campaign's last day (default: all).")
+
+
+class ComparisonRow(BaseModel):
+    """One metric of one row (the campaign total, a touchpoint, or a channel and phase both campaigns have): A
+    against B with the difference's interval and the Holm-adjusted p (docs/STATISTICS.md §3)."""
+
+    against: str
+    a_from: str | None
+    a_to: str | None
+    b_from: str | None
+    b_to: str | None
+    row: str = Field(description="total, a touchpoint id, or channel/phase.")
+    label: str
+    touchpoints_a: str = Field(description="The touchpoints summed into the row on A's side, comma-separated.")
+    touchpoints_b: str
+    metric: Literal["nps", "csat", "ces", "loyalty", "response_rate"]
+    value_a: float | None = Field(description="NPS points, a share 0–1 (csat, response_rate) or a mean.")
+    low_a: float | None = Field(description="95 % interval: adjusted Wald, Wilson or t.")
+    high_a: float | None
+    n_a: int
+    value_b: float | None
+    low_b: float | None
+    high_b: float | None
+    n_b: int
+    effect: float | None = Field(description="A − B: NPS points, share difference, or probability of superiority.")
+    effect_unit: Literal["points", "share", "superiority"]
+    effect_low: float | None = Field(description="95 % interval of the difference (adjusted Wald, Newcombe).")
+    effect_high: float | None
+    effect_centre: float | None = Field(description="The adjusted-Wald difference, the interval's centre (NPS).")
+    method: str | None
+    p: float | None
+    p_holm: float | None = Field(description="Holm-adjusted per metric over the rows below the total.")
+    family: int
+    verdict: Literal["higher", "lower", "not_enough_evidence", "no_variation", "too_few"]
+    sentence: str
+
+
+class PeriodComparison(BaseModel):
+    """A against B, the campaign total first, then each touchpoint (or channel and phase)."""
+
+    campaign_id: int
+    against: Literal["previous", "last_year", "campaign"]
+    other_campaign_id: int | None
+    only_a: list[str] = Field(description="Touchpoints of this campaign whose channel and phase B lacks.")
+    only_b: list[str] = Field(description="Touchpoints of the other campaign whose channel and phase A lacks.")
+    rows: list[ComparisonRow]
+
+
+class TrendWeek(BaseModel):
+    """One ISO week: NPS (adjusted-Wald interval) and completion rate (Wilson interval)."""
+
+    week: str
+    week_start: date
+    partial: bool
+    nps: float | None
+    nps_low: float | None
+    nps_high: float | None
+    nps_n: int
+    enough: bool = Field(description="At least 10 NPS answers.")
+    completion_rate: float | None
+    completion_low: float | None
+    completion_high: float | None
+    starts: int
+
+
+class Trend(BaseModel):
+    """The campaign's weeks, from its first to its last answer unless days are chosen."""
+
+    campaign_id: int
+    weeks: list[TrendWeek]
 
 
 class ResponseQuery(SegmentQuery):

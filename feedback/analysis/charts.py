@@ -310,3 +310,102 @@ def sparkline(values: Sequence[int], label: str, width: int = 112, height: int =
         f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
         f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">{"".join(body)}</svg>'
     )
+
+
+@dataclass(frozen=True)
+class BandPoint:
+    """One week of a banded trend: a value with its interval, or None (no answers: a gap)."""
+
+    label: str
+    value: float | None
+    low: float | None
+    high: float | None
+    #: Enough answers to draw it solid, joined and with its band; otherwise a hollow point on its own.
+    solid: bool
+
+
+def _runs(points: Sequence[BandPoint]) -> list[list[int]]:
+    """Indices of consecutive solid points (each run is joined and banded)."""
+    runs: list[list[int]] = []
+    for i, point in enumerate(points):
+        if point.solid and point.value is not None and point.low is not None and point.high is not None:
+            if runs and runs[-1][-1] == i - 1:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+    return runs
+
+
+def _panel(
+    points: Sequence[BandPoint],
+    top: float,
+    plot_h: float,
+    scale: tuple[float, float, tuple[float, ...]],
+    colour: str,
+    label: str,
+    fmt: Callable[[float], str],
+) -> list[str]:
+    """One banded line: grid and ticks of the axis, the shaded 95 % band of each run, the line and the points."""
+    low_end, high_end, ticks = scale
+    left, right = 60, 24
+    step = (WIDTH - left - right) / max(len(points), 1)
+
+    def x(i: int) -> float:
+        return left + step * (i + 0.5)
+
+    def y(value: float) -> float:
+        return top + plot_h * (high_end - value) / (high_end - low_end)
+
+    body = [_text(4, top - 6, label, "start", 11, INK, "bold")]
+    for tick in ticks:
+        body.append(f'<line x1="{left}" y1="{y(tick):.1f}" x2="{WIDTH - right}" y2="{y(tick):.1f}" stroke="{GRID}"/>')
+        body.append(_text(left - 6, y(tick) + 4, fmt(tick), "end", 10, MUTED))
+    for run in _runs(points):
+        upper = [f"{x(i):.1f},{y(points[i].high):.1f}" for i in run]  # type: ignore[arg-type]
+        lower = [f"{x(i):.1f},{y(points[i].low):.1f}" for i in reversed(run)]  # type: ignore[arg-type]
+        if len(run) == 1:  # a lone week: its band is a bar
+            i = run[0]
+            body.append(
+                f'<rect x="{x(i) - 5:.1f}" y="{y(points[i].high):.1f}" width="10" '  # type: ignore[arg-type]
+                f'height="{y(points[i].low) - y(points[i].high):.1f}" fill="{colour}" fill-opacity="0.18"/>'  # type: ignore[arg-type]
+            )
+        else:
+            body.append(f'<polygon points="{" ".join(upper + lower)}" fill="{colour}" fill-opacity="0.18"/>')
+            line = " ".join(f"{x(i):.1f},{y(points[i].value):.1f}" for i in run)  # type: ignore[arg-type]
+            body.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2"/>')
+    for i, point in enumerate(points):
+        if point.value is None:
+            continue
+        fill = colour if point.solid else "#fff"
+        body.append(
+            f'<circle cx="{x(i):.1f}" cy="{y(point.value):.1f}" r="3.5" fill="{fill}" stroke="{colour}" '
+            f'stroke-width="1.5"/>'
+        )
+    return body
+
+
+def banded_trend(
+    nps: Sequence[BandPoint],
+    rate: Sequence[BandPoint],
+    title: str,
+    desc: str,
+    labels: tuple[str, str],
+    pct: Callable[[float], str],
+) -> Markup:
+    """Weekly NPS (−100…100) and completion rate (0–100 %) as lines in two panels, each with its 95 % interval as
+    a shaded band; weeks with too few answers are hollow points outside the line, weeks without any are gaps."""
+    nps_h, rate_h, gap = 170, 90, 40
+    height = 24 + nps_h + gap + rate_h + 44
+    body = _panel(nps, 24, nps_h, (-100, 100, (-100, -50, 0, 50, 100)), ACCENT, labels[0], lambda v: f"{v:.0f}")
+    rate_top = 24 + nps_h + gap
+    body += _panel(rate, rate_top, rate_h, (0, 1, (0, 0.5, 1)), GREEN, labels[1], pct)
+    left, right = 60, 24
+    step = (WIDTH - left - right) / max(len(nps), 1)
+    every = max(1, -(-len(nps) // 10))
+    for i, point in enumerate(nps):
+        if i % every == 0:
+            body.append(_text(left + step * (i + 0.5), height - 22, point.label[-3:], "middle", 10, MUTED))
+    if nps:
+        body.append(_text(left, height - 6, nps[0].label, "start", 10, MUTED))
+        body.append(_text(WIDTH - right, height - 6, nps[-1].label, "end", 10, MUTED))
+    return _svg(height, title, desc, body)

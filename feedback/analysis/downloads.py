@@ -17,6 +17,10 @@ from feedback.analysis import exports, sentences
 from feedback.analysis.driver_catalogue import driver_rows
 from feedback.analysis.driver_queries import campaign_drivers
 from feedback.analysis.exports import CAMPAIGN_COLUMN
+from feedback.analysis.period_catalogue import period_rows, trend_rows
+from feedback.analysis.period_queries import campaign_trend
+from feedback.analysis.period_queries import comparison as period_comparison
+from feedback.analysis.periods import Against
 from feedback.analysis.segments import Segment
 from feedback.analysis.services import DateRange, campaign_ratings, choice_questions
 from feedback.auth.models import Workspace
@@ -80,6 +84,8 @@ def _titles() -> dict[str, str]:
         "comparisons": _("Comparisons"),
         "choices": _("Choice questions"),
         "drivers": _("Drivers"),
+        "periods": _("Periods"),
+        "trend": _("Trend"),
         "columns": _("Columns"),
         "column": _("Column"),
         "meaning": _("Meaning"),
@@ -107,7 +113,12 @@ def _section(campaign: Campaign, dates: DateRange, fmt: str, segment: Segment | 
     language = get_locale().language if get_locale() else "en"
     choices = exports.choice_rows(choice_questions(campaign, dates, segment=segment), names, language)
     drivers = driver_rows(campaign_drivers(campaign, dates, segment), language, sentences.driver)
-    return exports.Section(campaign.slug, result, comparison, choices, drivers)
+    periods = []
+    for against in (Against.PREVIOUS, Against.LAST_YEAR):
+        found = period_comparison(campaign, against, dates, segment=segment)
+        periods += period_rows(found, sentences.period_sentence(found, campaign.name))
+    trend = trend_rows(campaign_trend(campaign, dates, segment=segment))
+    return exports.Section(campaign.slug, result, comparison, choices, drivers, periods, trend)
 
 
 def ratings_download(

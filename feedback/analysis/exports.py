@@ -22,6 +22,7 @@ from feedback.analysis import comparisons
 from feedback.analysis.catalogue import BY_KEY
 from feedback.analysis.choices import ChoiceQuestion
 from feedback.analysis.driver_catalogue import DRIVER_HEADER, DRIVERS_HELP, driver_documents
+from feedback.analysis.period_catalogue import PERIOD_HEADER, PERIODS_HELP, TREND_HEADER, TREND_HELP, documents
 from feedback.analysis.ratings import CampaignRatings, TouchpointRating
 from feedback.analysis.stats import Interval
 from feedback.exports import PLAIN, CsvDialect, csv_stream, safe_cell
@@ -520,6 +521,10 @@ class Section:
     choices: list[list[object]] = field(default_factory=list)
     #: Drivers of the NPS (DRIVER_HEADER rows); not in CSV downloads.
     drivers: list[list[object]] = field(default_factory=list)
+    #: The chosen days against the period before and a year earlier (PERIOD_HEADER rows); not in CSV downloads.
+    periods: list[list[object]] = field(default_factory=list)
+    #: Weekly NPS and completion rate (TREND_HEADER rows); not in CSV downloads.
+    trend: list[list[object]] = field(default_factory=list)
 
 
 def ratings_csv(sections: list[Section], dialect: CsvDialect = PLAIN) -> Iterator[str]:
@@ -538,6 +543,8 @@ def ratings_document(section: Section) -> dict[str, object]:
         "comparisons": [dict(zip(COMPARISON_HEADER, row, strict=True)) for row in section.comparison],
         "choices": [dict(zip(CHOICE_HEADER, row, strict=True)) for row in section.choices],
         "drivers": driver_documents(section.drivers),
+        "periods": documents(PERIOD_HEADER, section.periods),
+        "trend": documents(TREND_HEADER, section.trend),
     }
 
 
@@ -615,6 +622,20 @@ def ratings_xlsx(sections: list[Section], titles: dict[str, str], currency_forma
         ):
             cell.number_format = fmt
 
+    for key, header, formats in (
+        ("periods", PERIOD_HEADER, {"p": "0.0000", "p_holm": "0.0000"}),
+        ("trend", TREND_HEADER, {"nps": "0.0", "completion_rate": "0.0%"}),
+    ):
+        view_sheet = book.create_sheet(titles[key])
+        _sheet_header(view_sheet, lead + header, [24] * len(lead) + [max(9, min(40, len(h) + 4)) for h in header])
+        for section in sections:
+            for values in getattr(section, key):
+                view_sheet.append([safe_cell(v) for v in [section.campaign] * len(lead) + values])
+        for name, fmt in formats.items():
+            column = len(lead) + header.index(name) + 1
+            for (cell,) in view_sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+                cell.number_format = fmt
+
     help_sheet = book.create_sheet(titles["columns"])
     _sheet_header(help_sheet, [titles["column"], titles["meaning"]], [24, 110])
     if several:
@@ -623,6 +644,8 @@ def ratings_xlsx(sections: list[Section], titles: dict[str, str], currency_forma
         help_sheet.append([column.key, str(column.help)])
     help_sheet.append([titles["choices"], str(CHOICES_HELP)])
     help_sheet.append([titles["drivers"], str(DRIVERS_HELP)])
+    help_sheet.append([titles["periods"], str(PERIODS_HELP)])
+    help_sheet.append([titles["trend"], str(TREND_HELP)])
     for row in help_sheet.iter_rows(min_row=2):
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
 

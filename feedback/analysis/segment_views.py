@@ -26,7 +26,12 @@ bp = Blueprint("segments", __name__, url_prefix="/w/<ws>")
 scope_blueprint(bp)
 
 #: The pages a saved segment returns to.
-PAGES = {"ratings": "analysis.overview", "compare": "analysis.compare", "comments": "analysis.comments"}
+PAGES = {
+    "ratings": "analysis.overview",
+    "compare": "analysis.compare",
+    "comments": "analysis.comments",
+    "periods": "periods.page",
+}
 
 
 def _back(campaign_id: int) -> tuple[str, dict[str, str]]:

@@ -16,8 +16,9 @@ from feedback.analysis.comparisons import METRICS, Across, Comparison, Effect, R
 from feedback.analysis.drivers import Driver
 from feedback.analysis.drivers import Kind as DriverKind
 from feedback.analysis.drivers import Verdict as DriverVerdict
+from feedback.analysis.periods import Against, Line, PeriodComparison
 from feedback.analysis.ratings import Advice, CampaignRatings, Position, TouchpointRating
-from feedback.analysis.summaries import SCAN_SHARE_EXPECTED, Arrivals, Metric, Scannability
+from feedback.analysis.summaries import SCAN_SHARE_EXPECTED, Arrivals, Metric, Scannability, Summary
 
 #: Below this a p-value reads "< 0.0001" (never 0).
 P_FLOOR = 0.0001
@@ -94,7 +95,8 @@ def _points(value: float) -> str:
     return format_decimal(value, format="+0;−0")
 
 
-def _test_metric(test: Comparison) -> str:
+def compared_metric(test: Comparison) -> str:
+    """The metric a comparison tests, as a reader knows it."""
     if test in METRICS:
         return metric_name(METRICS[test])
     return _("response rate") if test is Comparison.RESPONSE_RATE else _("NPS")
@@ -150,7 +152,7 @@ def effect(result: Result, a: str = "A", b: str = "B") -> str:
 def comparison(result: Result, a: str, b: str) -> str:
     """E.g. "Trade-fair booth has a higher NPS than Postal mailing: +18 points (95 % CI 6 to 30), significant after
     adjustment, p = 0.003."."""
-    metric = _test_metric(result.test)
+    metric = compared_metric(result.test)
     if result.test is Comparison.BENCHMARK:
         b = _("the benchmark (%(value)s)", value=format_decimal(result.benchmark or 0, format="0"))
     if result.verdict is Verdict.TOO_FEW:
@@ -206,7 +208,7 @@ def _evidence(row: TouchpointRating, result: CampaignRatings, money: Callable[[D
     parts = []
     evidence = row.evidence
     if evidence is not None:
-        metric = _test_metric(evidence.test)
+        metric = compared_metric(evidence.test)
         if evidence.tested:
             parts.append(
                 _(
@@ -522,3 +524,116 @@ def driver(driver: Driver, question: str, option: str = "") -> str:
             )
         )
     return template % values
+
+
+def level(test: Comparison, summary: Summary) -> str | None:
+    """The value a change is quoted from or to: NPS in points, a share in %; None for scales (their test compares
+    ranks, so a sentence quotes no means beside it, STATS.md §5)."""
+    if test is Comparison.NPS:
+        return None if summary.nps.nps is None else format_decimal(summary.nps.nps, format="0;−0")
+    share_of = {Comparison.CSAT: summary.csat, Comparison.RESPONSE_RATE: summary.response_rate}.get(test)
+    if share_of is None or share_of.share is None:
+        return None
+    return format_decimal(100 * share_of.share, format="0.0") + " %"
+
+
+def change(
+    result: Result, subject: str, a: str, b: str, after: str | None, before: str | None, over_time: bool = True
+) -> str:
+    """A period against an earlier one ("NPS of Booth rose from 31 to 45: +14 points (95 % CI 2 to 26),
+    significant, p = 0.004.") or one campaign against another, with "not enough evidence" where the test finds
+    none and "too few answers" below 10 a side; `a` and `b` name the sides, `after` and `before` their values."""
+    metric = compared_metric(result.test)
+    names = {"metric": metric, "subject": subject, "a": a, "b": b}
+    if result.verdict is Verdict.TOO_FEW:
+        return _(
+            "%(metric)s of %(subject)s: too few answers to compare (%(na)s in %(a)s, %(nb)s in %(b)s; at least 10 "
+            "each needed).",
+            na=result.n_a,
+            nb=result.n_b,
+            **names,
+        )
+    if result.verdict is Verdict.NO_VARIATION:
+        return _("%(metric)s of %(subject)s: every answer is the same in %(a)s and %(b)s, nothing to test.", **names)
+    adjusted = result.family > 1
+    values = {
+        **names,
+        "diff": effect(result, a, b),
+        "p": p_value(result.p_adjusted),
+        "significant": _("significant after adjustment") if adjusted else _("significant"),
+        "after": after,
+        "before": before,
+    }
+    quoted = after is not None and before is not None
+    if result.verdict in (Verdict.HIGHER, Verdict.LOWER):
+        up = result.verdict is Verdict.HIGHER
+        if over_time and quoted:
+            template = (
+                _("%(metric)s of %(subject)s rose from %(before)s to %(after)s: %(diff)s, %(significant)s, %(p)s.")
+                if up
+                else _("%(metric)s of %(subject)s fell from %(before)s to %(after)s: %(diff)s, %(significant)s, %(p)s.")
+            )
+        elif over_time:
+            template = (
+                _("%(metric)s of %(subject)s rose: %(diff)s, %(significant)s, %(p)s.")
+                if up
+                else _("%(metric)s of %(subject)s fell: %(diff)s, %(significant)s, %(p)s.")
+            )
+        elif quoted:
+            template = (
+                _(
+                    "%(metric)s of %(subject)s is higher in %(a)s than in %(b)s (%(after)s against %(before)s): "
+                    "%(diff)s, %(significant)s, %(p)s."
+                )
+                if up
+                else _(
+                    "%(metric)s of %(subject)s is lower in %(a)s than in %(b)s (%(after)s against %(before)s): "
+                    "%(diff)s, %(significant)s, %(p)s."
+                )
+            )
+        else:
+            template = (
+                _("%(metric)s of %(subject)s is higher in %(a)s than in %(b)s: %(diff)s, %(significant)s, %(p)s.")
+                if up
+                else _("%(metric)s of %(subject)s is lower in %(a)s than in %(b)s: %(diff)s, %(significant)s, %(p)s.")
+            )
+        return template % values
+    if adjusted:
+        values["p"] = _("%(p)s after adjustment", p=values["p"])
+    if over_time and quoted:
+        return _(
+            "%(metric)s of %(subject)s went from %(before)s to %(after)s: %(diff)s, not enough evidence of a change "
+            "(%(p)s).",
+            **values,
+        )
+    if over_time:
+        return _("%(metric)s of %(subject)s: %(diff)s, not enough evidence of a change (%(p)s).", **values)
+    if quoted:
+        return _(
+            "%(metric)s of %(subject)s: %(after)s in %(a)s, %(before)s in %(b)s (%(diff)s), not enough evidence of "
+            "a difference (%(p)s).",
+            **values,
+        )
+    return _("%(metric)s of %(subject)s: %(diff)s, not enough evidence of a difference (%(p)s).", **values)
+
+
+def side_names(found: PeriodComparison, campaign: str) -> tuple[str, str]:
+    """What the sentences call A and B: this period and the period before (or a year earlier), or the campaigns."""
+    if found.against is Against.CAMPAIGN:
+        return campaign, found.other_name
+    before = _("the previous period") if found.against is Against.PREVIOUS else _("the same period last year")
+    return _("this period"), before
+
+
+def period_sentence(found: PeriodComparison, campaign: str) -> Callable[[Result, Line], str]:
+    """The sentence of one row's result (the same function for the page, the XLSX sheet and the API)."""
+    a, b = side_names(found, campaign)
+    over_time = found.against is not Against.CAMPAIGN
+
+    def say(result: Result, line: Line) -> str:
+        subject = line.label if not line.total or over_time else _("the whole campaign")
+        return change(
+            result, subject, a, b, level(result.test, line.a), level(result.test, line.b), over_time=over_time
+        )
+
+    return say

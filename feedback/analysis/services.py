@@ -321,10 +321,13 @@ def segment_responses(scope: Scope) -> sa.Select | None:
     )
 
 
-def touchpoint_counts(campaign: Campaign, dates: DateRange) -> dict[int, GroupCounts]:
+def touchpoint_counts(
+    campaign: Campaign, dates: DateRange, segment: Segment | None = None
+) -> dict[int, GroupCounts]:
     """What the database counted per touchpoint of the campaign (archived ones too) in the local days (the ratings'
-    counts, without the ratings): for checks that compare periods of one touchpoint."""
-    return _group_counts(_scope(campaign, touchpoints_of(campaign, include_archived=True), dates), Dimension.TOUCHPOINT)
+    counts, without the ratings), of a segment when one is given: for comparisons of periods and campaigns."""
+    touchpoints = touchpoints_of(campaign, include_archived=True)
+    return _group_counts(_scope(campaign, touchpoints, dates, segment), Dimension.TOUCHPOINT)
 
 
 @dataclass(frozen=True)

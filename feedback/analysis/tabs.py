@@ -4,6 +4,7 @@ report's, the charts only draw them)."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,11 +12,14 @@ from markupsafe import Markup
 
 from feedback.analysis import charts, sentences
 from feedback.analysis.choices import ChoiceQuestion
+from feedback.analysis.comparisons import PAIR_TESTS, Comparison, Result
 from feedback.analysis.driver_queries import DriverReport
 from feedback.analysis.drivers import Kind
+from feedback.analysis.period_catalogue import value_of
+from feedback.analysis.periods import Line, PeriodComparison, Week
 from feedback.analysis.ratings import TouchpointRating
 from feedback.analysis.services import CampaignReport
-from feedback.templating import number, percent, score
+from feedback.templating import mean2, number, percent, percent1, score
 
 
 class Tab(enum.StrEnum):
@@ -24,6 +28,7 @@ class Tab(enum.StrEnum):
     OVERVIEW = "overview"
     TOUCHPOINTS = "touchpoints"
     COMPARE = "compare"  # its own page, /compare, shown as a tab
+    PERIODS = "periods"  # its own page, /periods, shown as a tab
     JOURNEY = "journey"
     REFERRALS = "referrals"
     OFFERS = "offers"
@@ -34,6 +39,7 @@ TAB_LABELS = {
     Tab.OVERVIEW: _l("Overview"),
     Tab.TOUCHPOINTS: _l("Touchpoints"),
     Tab.COMPARE: _l("Compare"),
+    Tab.PERIODS: _l("Periods"),
     Tab.JOURNEY: _l("Journey"),
     Tab.REFERRALS: _l("Referrals"),
     Tab.OFFERS: _l("Offers"),
@@ -238,3 +244,93 @@ def driver_views(report: DriverReport, language: str) -> list[dict[str, object]]
             }
         )
     return views
+
+
+def _value(test: Comparison, value: float | None) -> str:
+    if value is None:
+        return "–"
+    if test is Comparison.NPS:
+        return score(value)
+    if test in (Comparison.CSAT, Comparison.RESPONSE_RATE):
+        return percent1(value)
+    return mean2(value)
+
+
+def _side(test: Comparison, summary: object) -> dict[str, object]:
+    value, ci, n = value_of(test, summary)  # type: ignore[arg-type]
+    return {
+        "value": _value(test, value),
+        "ci": f"{_value(test, ci.low)} … {_value(test, ci.high)}" if ci else None,
+        "n": n,
+    }
+
+
+def period_lines(found: PeriodComparison, sentence: Callable[[Result, Line], str]) -> list[dict[str, object]]:
+    """What the periods page lists per row (the total first): its label, the touchpoints summed on each side, and
+    per metric both sides' values with interval and n, the difference with its interval, the adjusted p and the
+    sentence."""
+    lines = []
+    for line in found.lines:
+        results = []
+        for test in PAIR_TESTS:
+            result = line.result(test)
+            if result is None:
+                continue
+            results.append(
+                {
+                    "metric": sentences.compared_metric(test),
+                    "a": _side(test, line.a),
+                    "b": _side(test, line.b),
+                    "diff": sentences.effect(result) if result.tested else "–",
+                    "p": sentences.p_value(result.p_adjusted) if result.p_adjusted is not None else None,
+                    "family": result.family,
+                    "verdict": result.verdict.value,
+                    "sentence": sentence(result, line),
+                }
+            )
+        lines.append(
+            {
+                "label": line.label,
+                "total": line.total,
+                "pooled": line.pooled,
+                "names_a": line.names_a,
+                "names_b": line.names_b,
+                "results": results,
+            }
+        )
+    return lines
+
+
+def weekly_band_chart(weeks: list[Week]) -> Markup | None:
+    """Weekly NPS and completion rate with their 95 % intervals as shaded bands; thin weeks hollow."""
+    if not weeks:
+        return None
+    nps = [
+        charts.BandPoint(
+            w.label, w.nps.nps, w.nps.ci.low if w.nps.ci else None, w.nps.ci.high if w.nps.ci else None, w.enough
+        )
+        for w in weeks
+    ]
+    rate = [
+        charts.BandPoint(
+            w.label,
+            w.completion_rate.share if w.completion_rate else None,
+            w.completion_rate.ci.low if w.completion_rate and w.completion_rate.ci else None,
+            w.completion_rate.ci.high if w.completion_rate and w.completion_rate.ci else None,
+            bool(w.completion_rate and w.completion_rate.n >= 10),
+        )
+        for w in weeks
+    ]
+    return charts.banded_trend(
+        nps,
+        rate,
+        _("Weekly NPS and completion rate"),
+        _(
+            "NPS per week (upper panel, −100 to 100) and completion rate, completions per survey start (lower panel, "
+            "0 to 100 %), each with its 95 % interval as a shaded band. Hollow points: weeks with fewer than 10 "
+            "answers (or starts), not joined and without a band; no point: no answers. The table below lists the "
+            "same numbers."
+        ),
+        (_("NPS"), _("Completion rate")),
+        percent,
+    )

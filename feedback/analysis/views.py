@@ -68,7 +68,7 @@ TEXTS_PER_PAGE = 25
 QUOTE_LENGTH = 160
 
 
-def _dates() -> tuple[DateRange, str | None]:
+def read_dates() -> tuple[DateRange, str | None]:
     """The period from the query string; an unreadable one falls back to everything, with the reason."""
     try:
         return parse_range(request.args.get("from"), request.args.get("to")), None
@@ -95,7 +95,7 @@ def _send(download: Download) -> Response:
     return response
 
 
-def _query(dates: DateRange, **values: object) -> dict[str, str]:
+def kept_query(dates: DateRange, **values: object) -> dict[str, str]:
     """Query parameters that keep the period (and the given values), leaving out the empty ones."""
     found = {"from": dates.first, "to": dates.last, **values}
     return {key: str(value) for key, value in found.items() if value not in (None, "")}
@@ -106,7 +106,7 @@ def _strict_segment(campaign: Campaign | None = None) -> Segment:
     return strict_segment(request.args, current_workspace().id, campaign)
 
 
-def _segment_page(
+def segment_page(
     campaign: Campaign, segment: Segment, endpoint: str, keep: dict[str, str], page: str, **route: object
 ) -> dict[str, object]:
     """What the segment panel of a page needs: its choices and chips, the form's target and hidden values (the
@@ -140,12 +140,15 @@ def _described(campaign: Campaign, segment: Segment) -> str:
     return " · ".join(f"{chip.name}: {chip.value}" for chip in chips.chips)
 
 
-def _tab_links(campaign_id: int, current: Tab, keep: dict[str, str]) -> list[dict[str, object]]:
-    """The tabs as links that keep the period and filters; compare is its own page."""
+def tab_links(campaign_id: int, current: Tab, keep: dict[str, str]) -> list[dict[str, object]]:
+    """The tabs as links that keep the period and filters; compare and periods are pages of their own (periods
+    always covers the whole campaign, so it keeps the period only)."""
     links = []
     for tab, label in TAB_LABELS.items():
         if tab is Tab.COMPARE:
             url = url_for("analysis.compare", campaign_id=campaign_id, **keep)
+        elif tab is Tab.PERIODS:
+            url = url_for("periods.page", campaign_id=campaign_id, **_without(keep, *FILTER_KEYS))
         else:
             url = url_for("analysis.overview", campaign_id=campaign_id, **_without(keep, "tab"), tab=tab.value)
         links.append({"tab": tab.value, "label": label, "url": url, "current": tab is current})
@@ -161,7 +164,7 @@ def overview(campaign_id: int) -> str | Response:
     """The campaign's ratings in tabs (overview, touchpoints, journey, referrals, offers; compare is its own page),
     narrowed by the touchpoint, channel and phase filters of the query string."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
-    dates, date_error = _dates()
+    dates, date_error = read_dates()
     filters, notices = read_filters(request.args, touchpoint_services.touchpoints_of(campaign, include_archived=True))
     asked = request.args.get("tab") or Tab.OVERVIEW
     if asked not in set(Tab):
@@ -169,10 +172,12 @@ def overview(campaign_id: int) -> str | Response:
     tab = Tab(asked) if asked in set(Tab) else Tab.OVERVIEW
     segment, segment_notices = read_campaign_segment(request.args, campaign)
     notices += segment_notices
-    plain = _query(dates, **filters.query())
+    plain = kept_query(dates, **filters.query())
     keep: dict = {**plain, **segment.query()}
     if tab is Tab.COMPARE:
         return redirect(url_for("analysis.compare", campaign_id=campaign.id, **keep))
+    if tab is Tab.PERIODS:
+        return redirect(url_for("periods.page", campaign_id=campaign.id, **_without(keep, *FILTER_KEYS)))
     report = campaign_report(campaign, dates, filters, segment)
     here = {**keep, "tab": tab.value} if tab is not Tab.OVERVIEW else keep
 
@@ -205,15 +210,15 @@ def overview(campaign_id: int) -> str | Response:
     page_keep = {**plain, "tab": tab.value} if tab is not Tab.OVERVIEW else plain
     return render_template(
         "analysis/overview.html",
-        **_segment_page(campaign, segment, "analysis.overview", page_keep, "ratings", campaign_id=campaign.id),
-        download_query={**_query(dates), **segment.query()},
+        **segment_page(campaign, segment, "analysis.overview", page_keep, "ratings", campaign_id=campaign.id),
+        download_query={**kept_query(dates), **segment.query()},
         campaign=campaign,
         report=report,
         result=report.ratings,
         rows=report.rows,
         total=total,
         tab=tab.value,
-        tabs=_tab_links(campaign.id, tab, keep),
+        tabs=tab_links(campaign.id, tab, keep),
         filters=filters,
         chips=chips,
         notices=notices,
@@ -271,7 +276,7 @@ def _group_label(kind: GroupKind, label: str) -> str:
 def compare(campaign_id: int) -> str:
     """Two touchpoints, print variants, channels or phases (or one against the rest, and a benchmark NPS)."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
-    dates, date_error = _dates()
+    dates, date_error = read_dates()
     segment, segment_notices = read_campaign_segment(request.args, campaign)
     report = campaign_report(campaign, dates, segment=segment)
     unknown = (request.args.get("kind") or GroupKind.TOUCHPOINT) not in set(GroupKind) or (
@@ -305,7 +310,7 @@ def compare(campaign_id: int) -> str:
             error = _("Choose two touchpoints and, if you like, a benchmark NPS between −100 and 100.")
         except DomainError as problem:
             error = str(problem.message)
-    plain = _query(
+    plain = kept_query(
         dates,
         **read_filters(request.args, touchpoint_services.touchpoints_of(campaign, include_archived=True))[0].query(),
     )
@@ -313,12 +318,12 @@ def compare(campaign_id: int) -> str:
     compared = {k: v for k, v in request.args.items() if k in ("kind", "a", "b", "benchmark", "side") and v}
     return render_template(
         "analysis/compare.html",
-        **_segment_page(
+        **segment_page(
             campaign, segment, "analysis.compare", {**plain, **compared}, "compare", campaign_id=campaign.id
         ),
         notices=segment_notices,
         keep=keep,
-        tabs=_tab_links(campaign.id, Tab.COMPARE, keep),
+        tabs=tab_links(campaign.id, Tab.COMPARE, keep),
         campaign=campaign,
         groups=groups,
         kind=kind,
@@ -341,7 +346,7 @@ def touchpoint(campaign_id: int, touchpoint_id: int) -> str:
     tp = campaign_touchpoint(campaign, touchpoint_id)
     if tp is None:
         raise NotFound()
-    dates, date_error = _dates()
+    dates, date_error = read_dates()
     segment, segment_notices = read_campaign_segment(request.args, campaign)
     report = campaign_report(campaign, dates, segment=segment)
     row = next(r for r in report.ratings.rows if r.touchpoint.id == tp.id)
@@ -353,10 +358,10 @@ def touchpoint(campaign_id: int, touchpoint_id: int) -> str:
     scope = Scope(campaign.workspace_id, (tp.id,), dates.period(timezone), timezone, segment=narrowed)
     texts, total_texts = text_answers(scope, SCORE_GROUPS.get(group), TEXTS_PER_PAGE, (page - 1) * TEXTS_PER_PAGE)
     rest_name = _("the rest of the campaign")
-    plain = _query(dates)
+    plain = kept_query(dates)
     return render_template(
         "analysis/touchpoint.html",
-        **_segment_page(
+        **segment_page(
             campaign, segment, "analysis.touchpoint", plain, "ratings", campaign_id=campaign.id, touchpoint_id=tp.id
         ),
         notices=segment_notices,
@@ -398,7 +403,7 @@ def comments(campaign_id: int) -> str:
     own = _without(replace(filters, segment=Segment()).query(), "language")
     return render_template(
         "analysis/comments.html",
-        **_segment_page(campaign, segment, "analysis.comments", own, "comments", campaign_id=campaign.id),
+        **segment_page(campaign, segment, "analysis.comments", own, "comments", campaign_id=campaign.id),
         segment_keep=_without(segment.query(), "language"),
         themes=campaign_themes(campaign, filters),
         undoable=undoable_edits(campaign) if can_edit else [],

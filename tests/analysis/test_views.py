@@ -128,7 +128,7 @@ def test_xlsx_has_typed_numbers_formats_and_five_sheets(client, auth, seeded) ->
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].endswith('.xlsx"')
     book = load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["Ratings", "Comparisons", "Choice questions", "Drivers", "Columns"]
+    assert book.sheetnames == ["Ratings", "Comparisons", "Choice questions", "Drivers", "Periods", "Trend", "Columns"]
     sheet = book["Ratings"]
     assert sheet.freeze_panes == "A2"
     header = [c.value for c in sheet[1]]
