@@ -14,10 +14,13 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from feedback.analysis import exports, sentences
+from feedback.analysis.comments import CommentFilters
 from feedback.analysis.driver_catalogue import driver_rows
 from feedback.analysis.driver_queries import campaign_drivers
 from feedback.analysis.exports import CAMPAIGN_COLUMN
 from feedback.analysis.services import DateRange, campaign_ratings, choice_questions
+from feedback.analysis.theme_catalogue import theme_rows
+from feedback.analysis.theme_edits import campaign_themes
 from feedback.auth.models import Workspace
 from feedback.errors import DomainError
 from feedback.exports import PLAIN, CsvDialect, csv_stream, xlsx_cell
@@ -71,6 +74,7 @@ def _titles() -> dict[str, str]:
         "comparisons": _("Comparisons"),
         "choices": _("Choice questions"),
         "drivers": _("Drivers"),
+        "themes": _("Themes"),
         "columns": _("Columns"),
         "column": _("Column"),
         "meaning": _("Meaning"),
@@ -98,7 +102,9 @@ def _section(campaign: Campaign, dates: DateRange, fmt: str) -> exports.Section:
     language = get_locale().language if get_locale() else "en"
     choices = exports.choice_rows(choice_questions(campaign, dates), names, language)
     drivers = driver_rows(campaign_drivers(campaign, dates), language, sentences.driver)
-    return exports.Section(campaign.slug, result, comparison, choices, drivers)
+    found = campaign_themes(campaign, CommentFilters(dates=dates))  # as the comments page without other filters
+    themes = theme_rows(found.themes, found.answers)
+    return exports.Section(campaign.slug, result, comparison, choices, drivers, themes)
 
 
 def ratings_download(campaign: Campaign, dates: DateRange, fmt: str, dialect: CsvDialect = PLAIN) -> Download:

@@ -214,7 +214,7 @@ def test_libreoffice_opens_the_workbook_with_its_numbers_typed(client, auth, sho
     )
     assert converted.returncode == 0, converted.stderr
     ratings = load_workbook(tmp_path / "out" / "ratings.xlsx")
-    assert ratings.sheetnames == sheets and len(sheets) == 5  # ratings, comparisons, choices, drivers, columns
+    assert ratings.sheetnames == sheets and len(sheets) == 6  # ratings, comparisons, choices, drivers, themes, columns
     sheet = ratings.worksheets[0]
     header = [c.value for c in sheet[1]]
     rows = [dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2)]
