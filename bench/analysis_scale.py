@@ -1,8 +1,13 @@
-"""Ratings at scale: 100 touchpoints, 5,000,000 scans, 1,000,000 responses (3 answers each) on SQLite or PostgreSQL.
+"""Ratings at scale: 100 touchpoints, 5,000,000 scans, 1,000,000 responses (3 answers each, and a free-text answer
+in every fourth) on SQLite or PostgreSQL.
 
 Prints the time of the campaign ratings, the ratings page and the XLSX download, each as a ratio to a plain
 `SELECT touchpoint_id, COUNT(*) … GROUP BY touchpoint_id` over the same scans, responses and answers, measured in
 the same run. Goal: ratings and XLSX within 3× of that baseline.
+
+The narrowed analyses (`NARROWED_RUNS`: today the themes of the campaign's open-text answers, as the comments page
+computes them) print their time as a ratio to the unfiltered campaign ratings of the same run (goal ≤ 3×) and their
+peak Python memory.
 """
 
 from __future__ import annotations
@@ -24,6 +29,45 @@ TOUCHPOINTS = 100
 FULL = {"scans": 5_000_000, "responses": 1_000_000}
 QUICK = {"scans": 100_000, "responses": 20_000}
 CHUNK = 20_000
+#: Every TEXT_EVERY-th response has a free-text answer; every fifth response is in English.
+TEXT_EVERY = 4
+#: What respondents write at a trade-fair stand: (language, tone, text); a low-quality touchpoint draws more
+#: complaints. A few dozen phrases, so that the themes have recurring terms to find.
+PHRASES = (
+    ("de", "bad", "Die Wartezeit am Stand war viel zu lang"),
+    ("de", "bad", "Lange Wartezeit, aber freundliches Personal"),
+    ("de", "bad", "Der Kaffee war kalt"),
+    ("de", "bad", "Zu laut in der Halle, man versteht kaum etwas"),
+    ("de", "bad", "Parkplätze waren schwer zu finden"),
+    ("de", "bad", "Die Preise sind zu hoch"),
+    ("de", "bad", "Die Beratung war oberflächlich"),
+    ("de", "bad", "Keine Prospekte mehr am Stand"),
+    ("de", "bad", "Lange Wartezeit an der Kasse"),
+    ("de", "good", "Sehr freundliches Personal"),
+    ("de", "good", "Kompetente Beratung, vielen Dank"),
+    ("de", "good", "Tolle Produktvorführung am Stand"),
+    ("de", "good", "Gute Beratung und leckerer Kaffee"),
+    ("de", "good", "Schöner Stand, angenehme Atmosphäre"),
+    ("de", "good", "Schnelle Antworten auf alle Fragen"),
+    ("de", "good", "Das Gewinnspiel hat Spaß gemacht"),
+    ("de", "good", "Freundliches Personal und kompetente Beratung"),
+    ("de", "neutral", "Alles in Ordnung"),
+    ("de", "neutral", "Mehr Sitzplätze wären schön"),
+    ("de", "neutral", "Bitte das Angebot per Mail schicken"),
+    ("en", "bad", "Waiting time was far too long"),
+    ("en", "bad", "Long wait at the booth"),
+    ("en", "bad", "The coffee was cold"),
+    ("en", "bad", "Too noisy in the hall"),
+    ("en", "bad", "Prices are too high"),
+    ("en", "bad", "Hard to find parking"),
+    ("en", "good", "Very friendly staff"),
+    ("en", "good", "Great product demo"),
+    ("en", "good", "Helpful advice, thank you"),
+    ("en", "good", "Friendly staff and good coffee"),
+    ("en", "good", "Quick answers to all my questions"),
+    ("en", "neutral", "More seats would be nice"),
+    ("en", "neutral", "Please send the offer by email"),
+)
 
 
 def _app(url: str):  # noqa: ANN202 - a Flask app
@@ -55,6 +99,8 @@ def _fill(app, scans: int, responses: int) -> tuple[int, str]:  # noqa: ANN001
     from feedback.qr.models import Scan
     from feedback.surveys import services as surveys
     from feedback.surveys.models import Answer, Response
+    from feedback.surveys.questions import QuestionSpec, QuestionType
+    from feedback.texts import Texts
     from feedback.touchpoints import services as tp
     from feedback.touchpoints.models import Channel, Phase
 
@@ -64,6 +110,7 @@ def _fill(app, scans: int, responses: int) -> tuple[int, str]:  # noqa: ANN001
         workspace = auth.create_workspace("Bench GmbH", user)
         campaign = tp.create_campaign(workspace.id, tp.CampaignData("Bench"))
         survey = surveys.create_survey(workspace.id, "Messe", "trade-fair")
+        surveys.add_question(survey, QuestionSpec("comment", QuestionType.TEXT, False, Texts.of(de="Was noch?")))
         version_id = survey.current.id
         touchpoints = []
         for i in range(TOUCHPOINTS):
@@ -111,7 +158,7 @@ def _fill(app, scans: int, responses: int) -> tuple[int, str]:  # noqa: ANN001
                 "version_id": version_id,
                 "token": f"b{i:042d}",
                 "visitor_key": f"{i:032x}",
-                "language": "de",
+                "language": "en" if i % 5 == 0 else "de",
                 "started_at": when,
                 "completed_at": when + timedelta(seconds=40) if i % 8 else None,
                 "flagged": i % 97 == 0,
@@ -144,6 +191,28 @@ def _fill(app, scans: int, responses: int) -> tuple[int, str]:  # noqa: ANN001
             }
 
         rows(responses * 3, Answer.__table__, answer)
+        by_language = {
+            (language, tone): [t for lang, kind, t in PHRASES if (lang, kind) == (language, tone)]
+            for language, tone, _text in PHRASES
+        }
+
+        def text_answer(j: int) -> dict:
+            i = j * TEXT_EVERY + 1  # the second response of every TEXT_EVERY
+            tp_id, _ = touchpoints[i % TOUCHPOINTS]
+            draw = rng.random()
+            tone = "bad" if draw > 0.3 + 0.6 * quality[i % TOUCHPOINTS] else "good" if draw > 0.15 else "neutral"
+            return {
+                "response_id": i + 1,
+                "workspace_id": ws,
+                "touchpoint_id": tp_id,
+                "question_key": "comment",
+                "question_type": "text",
+                "value_number": None,
+                "value_text": rng.choice(by_language["en" if i % 5 == 0 else "de", tone]),
+                "answered_at": start + timedelta(seconds=i * 15),
+            }
+
+        rows(responses // TEXT_EVERY, Answer.__table__, text_answer)
         db.session.execute(sa.text("ANALYZE"))
         db.session.commit()
         return campaign.id, workspace.slug
@@ -156,6 +225,38 @@ def _best(fn: Callable[[], object], repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - started)
     return min(times) if repeats > 1 else statistics.mean(times)
+
+
+def campaign_themes_run(campaign) -> Callable[[], object]:  # noqa: ANN001 - a Campaign
+    """The themes of the campaign's open-text answers, unfiltered, with the marketer's edits: what the comments page
+    computes."""
+    from feedback.analysis.comments import CommentFilters
+    from feedback.analysis.theme_edits import campaign_themes
+
+    return lambda: campaign_themes(campaign, CommentFilters())
+
+
+#: Narrowed analyses timed against the unfiltered campaign ratings of the same run: name → a function of the campaign
+#: giving the call to time. A segment-filtered ratings run goes here beside the themes, as
+#: "segment_filtered_ratings": lambda campaign: lambda: <the campaign ratings narrowed to one segment>.
+NARROWED_RUNS: dict[str, Callable[[object], Callable[[], object]]] = {"themes": campaign_themes_run}
+
+
+def narrowed_runs(campaign, ratings_seconds: float, repeats: int) -> dict[str, float]:  # noqa: ANN001
+    """Each of NARROWED_RUNS: its best time, its ratio to the unfiltered campaign ratings and its peak Python memory
+    (tracemalloc, measured after the timings because tracing slows everything down)."""
+    figures: dict[str, float] = {}
+    for name, make in NARROWED_RUNS.items():
+        call = make(campaign)
+        seconds = _best(call, repeats)
+        tracemalloc.start()
+        call()
+        peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        figures[f"{name}_seconds"] = seconds
+        figures[f"{name}_ratio_to_ratings"] = seconds / ratings_seconds
+        figures[f"{name}_peak_python_mb"] = round(peak_mb, 1)
+    return figures
 
 
 def run(quick: bool = False, url: str | None = None, size: dict[str, int] | None = None) -> dict[str, float]:
@@ -195,6 +296,9 @@ def run(quick: bool = False, url: str | None = None, size: dict[str, int] | None
             ratings_download(campaign, _all(), "xlsx")
             peak_python_mb = tracemalloc.get_traced_memory()[1] / 2**20
             tracemalloc.stop()
+            found = campaign_themes_run(campaign)()
+            themes = {"text_answers_read": found.answers, "themes_found": len(found.themes)}
+            narrowed = narrowed_runs(campaign, ratings, repeats)
         client = app.test_client()
         client.post("/login", data={"email": "bench@example.com", "password": "bench-password-1"})
         page = _best(lambda: client.get(f"/w/{slug}/campaigns/{campaign_id}/ratings").status_code, repeats)
@@ -217,6 +321,8 @@ def run(quick: bool = False, url: str | None = None, size: dict[str, int] | None
         "ratings_page_ratio": page / base,
         "xlsx_ratio": xlsx / base,
         "ratings_and_xlsx_peak_python_mb": round(peak_python_mb, 1),
+        **themes,
+        **narrowed,
         "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 

@@ -604,6 +604,18 @@ class Theme(BaseModel):
     p_adjusted: float | None = Field(description="Holm-adjusted p of detractors against promoters; null: not tested.")
     more_among_detractors: bool
     quotes: list[str] = Field(description="Typical answers naming it (plain text, unescaped).")
+    # added later, the same fields as the ratings download's `themes` (feedback/analysis/theme_catalogue.py)
+    answers: int = Field(description="Answers the themes were found in.")
+    detractors_n: int = Field(description="Detractors' answers (NPS 0–6).")
+    detractors_count: int = Field(description="Detractors' answers naming it.")
+    promoters_n: int = Field(description="Promoters' answers (NPS 9–10).")
+    promoters_count: int = Field(description="Promoters' answers naming it.")
+    difference: float | None = Field(description="Detractors' share − promoters' share; null: not tested.")
+    difference_low: float | None = Field(description="Newcombe 95 % interval of the difference.")
+    difference_high: float | None
+    test: Literal["chi2", "fisher"] | None = Field(description="χ² without Yates, or Fisher's exact test.")
+    p: float | None = Field(description="Unadjusted p of detractors against promoters.")
+    family: int = Field(description="How many themes Holm adjusted over.")
 
 
 class ThemeList(BaseModel):

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from feedback.analysis import exports, sentences
+from feedback.analysis.comments import CommentFilters
 from feedback.analysis.driver_catalogue import driver_rows
 from feedback.analysis.driver_queries import campaign_drivers
 from feedback.analysis.exports import CAMPAIGN_COLUMN
@@ -23,6 +24,8 @@ from feedback.analysis.period_queries import comparison as period_comparison
 from feedback.analysis.periods import Against
 from feedback.analysis.segments import Segment
 from feedback.analysis.services import DateRange, campaign_ratings, choice_questions
+from feedback.analysis.theme_catalogue import theme_rows
+from feedback.analysis.theme_edits import campaign_themes
 from feedback.auth.models import Workspace
 from feedback.errors import DomainError
 from feedback.exports import PLAIN, CsvDialect, csv_stream, xlsx_cell
@@ -84,6 +87,7 @@ def _titles() -> dict[str, str]:
         "comparisons": _("Comparisons"),
         "choices": _("Choice questions"),
         "drivers": _("Drivers"),
+        "themes": _("Themes"),
         "periods": _("Periods"),
         "trend": _("Trend"),
         "columns": _("Columns"),
@@ -113,12 +117,17 @@ def _section(campaign: Campaign, dates: DateRange, fmt: str, segment: Segment | 
     language = get_locale().language if get_locale() else "en"
     choices = exports.choice_rows(choice_questions(campaign, dates, segment=segment), names, language)
     drivers = driver_rows(campaign_drivers(campaign, dates, segment), language, sentences.driver)
+    # the themes as the comments page shows them without other filters (of the segment's respondents)
+    found = campaign_themes(campaign, CommentFilters(dates=dates, segment=segment or Segment()))
+    themes = theme_rows(found.themes, found.answers)
     periods = []
     for against in (Against.PREVIOUS, Against.LAST_YEAR):
-        found = period_comparison(campaign, against, dates, segment=segment)
-        periods += period_rows(found, sentences.period_sentence(found, campaign.name))
+        compared = period_comparison(campaign, against, dates, segment=segment)
+        periods += period_rows(compared, sentences.period_sentence(compared, campaign.name))
     trend = trend_rows(campaign_trend(campaign, dates, segment=segment))
-    return exports.Section(campaign.slug, result, comparison, choices, drivers, periods, trend)
+    return exports.Section(
+        campaign.slug, result, comparison, choices, drivers, themes=themes, periods=periods, trend=trend
+    )
 
 
 def ratings_download(

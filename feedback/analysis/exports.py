@@ -19,12 +19,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from feedback.analysis import comparisons
-from feedback.analysis.catalogue import BY_KEY
+from feedback.analysis.catalogue import BY_KEY, Unit
 from feedback.analysis.choices import ChoiceQuestion
 from feedback.analysis.driver_catalogue import DRIVER_HEADER, DRIVERS_HELP, driver_documents
 from feedback.analysis.period_catalogue import PERIOD_HEADER, PERIODS_HELP, TREND_HEADER, TREND_HELP, documents
 from feedback.analysis.ratings import CampaignRatings, TouchpointRating
 from feedback.analysis.stats import Interval
+from feedback.analysis.theme_catalogue import THEME_FIELDS, THEME_HEADER, THEMES_HELP, theme_documents
 from feedback.exports import PLAIN, CsvDialect, csv_stream, safe_cell
 
 
@@ -521,6 +522,8 @@ class Section:
     choices: list[list[object]] = field(default_factory=list)
     #: Drivers of the NPS (DRIVER_HEADER rows); not in CSV downloads.
     drivers: list[list[object]] = field(default_factory=list)
+    #: Themes of the open-text answers (THEME_HEADER rows, the marketer's edits applied); not in CSV downloads.
+    themes: list[list[object]] = field(default_factory=list)
     #: The chosen days against the period before and a year earlier (PERIOD_HEADER rows); not in CSV downloads.
     periods: list[list[object]] = field(default_factory=list)
     #: Weekly NPS and completion rate (TREND_HEADER rows); not in CSV downloads.
@@ -543,6 +546,7 @@ def ratings_document(section: Section) -> dict[str, object]:
         "comparisons": [dict(zip(COMPARISON_HEADER, row, strict=True)) for row in section.comparison],
         "choices": [dict(zip(CHOICE_HEADER, row, strict=True)) for row in section.choices],
         "drivers": driver_documents(section.drivers),
+        "themes": theme_documents(section.themes),
         "periods": documents(PERIOD_HEADER, section.periods),
         "trend": documents(TREND_HEADER, section.trend),
     }
@@ -622,6 +626,19 @@ def ratings_xlsx(sections: list[Section], titles: dict[str, str], currency_forma
         ):
             cell.number_format = fmt
 
+    theme_sheet = book.create_sheet(titles["themes"])
+    widths = [20, 28, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 10, 10, 10, 8, 10, 10, 7, 12, 60, 60, 60]
+    _sheet_header(theme_sheet, lead + THEME_HEADER, [24] * len(lead) + widths)
+    for section in sections:
+        for values in section.themes:
+            theme_sheet.append([safe_cell(v) for v in [section.campaign] * len(lead) + values])
+    theme_formats = [
+        "0.0%" if f.unit is Unit.SHARE else "0.0000" if f.key in ("p", "p_adjusted") else None for f in THEME_FIELDS
+    ]
+    for row in theme_sheet.iter_rows(min_row=2):
+        for cell, fmt in zip(row[len(lead) :], theme_formats, strict=True):
+            if fmt:
+                cell.number_format = fmt
     for key, header, formats in (
         ("periods", PERIOD_HEADER, {"p": "0.0000", "p_holm": "0.0000"}),
         ("trend", TREND_HEADER, {"nps": "0.0", "completion_rate": "0.0%"}),
@@ -644,6 +661,7 @@ def ratings_xlsx(sections: list[Section], titles: dict[str, str], currency_forma
         help_sheet.append([column.key, str(column.help)])
     help_sheet.append([titles["choices"], str(CHOICES_HELP)])
     help_sheet.append([titles["drivers"], str(DRIVERS_HELP)])
+    help_sheet.append([titles["themes"], str(THEMES_HELP)])
     help_sheet.append([titles["periods"], str(PERIODS_HELP)])
     help_sheet.append([titles["trend"], str(TREND_HELP)])
     for row in help_sheet.iter_rows(min_row=2):

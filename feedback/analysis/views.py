@@ -410,6 +410,7 @@ def comments(campaign_id: int) -> str:
         can_edit=can_edit,
         theme_form=ThemeEditForm() if can_edit else None,
         quote_length=QUOTE_LENGTH,
+        p_value=sentences.p_value,
         campaign=campaign,
         touchpoints=touchpoints,
         found=found,

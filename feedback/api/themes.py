@@ -9,28 +9,18 @@ from feedback import schemas
 from feedback.analysis.comments import read_comment_filters
 from feedback.analysis.segment_store import strict_segment
 from feedback.analysis.services import checked_range
+from feedback.analysis.theme_catalogue import theme_documents, theme_rows
 from feedback.analysis.theme_edits import campaign_themes
-from feedback.analysis.themes import Theme
 from feedback.api.base import ERRORS, bp, json_response, spec, workspace_id
 from feedback.api.comments import filter_args
 from feedback.errors import problem
 from feedback.touchpoints import services as tp
 
 
-def _theme(t: Theme) -> schemas.Theme:
-    return schemas.Theme(
-        key=t.key,
-        label=t.label,
-        count=t.count,
-        share=t.share.share or 0.0,
-        ci_low=t.share.ci.low if t.share.ci else None,
-        ci_high=t.share.ci.high if t.share.ci else None,
-        detractors_share=t.detractors.share,
-        promoters_share=t.promoters.share,
-        p_adjusted=t.p_adjusted,
-        more_among_detractors=t.more_among_detractors,
-        quotes=list(t.quotes),
-    )
+def _theme(document: dict[str, object]) -> schemas.Theme:
+    """A theme as the API returns it: the catalogue's fields, the quotes as one list."""
+    quotes = [document.pop(key) for key in list(document) if key.startswith("quote_")]
+    return schemas.Theme(**document, quotes=[q for q in quotes if q is not None])  # type: ignore[arg-type]
 
 
 @bp.get("/campaigns/<int:campaign_id>/themes")
@@ -47,6 +37,5 @@ def list_themes(campaign_id: int, query: schemas.ThemeQuery) -> Response:
     if problems:
         return problem(422, " ".join(problems))
     found = campaign_themes(campaign, filters)
-    return json_response(
-        schemas.ThemeList(items=[_theme(t) for t in found.themes], answers=found.answers, capped=found.capped)
-    )
+    items = [_theme(document) for document in theme_documents(theme_rows(found.themes, found.answers))]
+    return json_response(schemas.ThemeList(items=items, answers=found.answers, capped=found.capped))

@@ -214,8 +214,8 @@ def test_libreoffice_opens_the_workbook_with_its_numbers_typed(client, auth, sho
     )
     assert converted.returncode == 0, converted.stderr
     ratings = load_workbook(tmp_path / "out" / "ratings.xlsx")
-    # ratings, comparisons, choices, drivers, periods, trend, columns
-    assert ratings.sheetnames == sheets and len(sheets) == 7
+    # ratings, comparisons, choices, drivers, themes, periods, trend, columns
+    assert ratings.sheetnames == sheets and len(sheets) == 8
     sheet = ratings.worksheets[0]
     header = [c.value for c in sheet[1]]
     rows = [dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2)]

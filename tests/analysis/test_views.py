@@ -121,14 +121,16 @@ def test_a_period_limits_every_number(client, auth, seeded) -> None:
     assert booth.summary.nps.n == 11 + 1  # hours 0–10 end before midnight in Berlin (23:00 UTC), plus the partial
 
 
-def test_xlsx_has_typed_numbers_formats_and_five_sheets(client, auth, seeded) -> None:
+def test_xlsx_has_typed_numbers_formats_and_six_sheets(client, auth, seeded) -> None:
     """openpyxl reads numbers back as numbers, with % formats, a frozen header and neutralised formulas."""
     auth.login(seeded["owner"])
     response = client.get(f"/w/{seeded['workspace'].slug}/campaigns/{seeded['campaign'].id}/ratings.xlsx")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].endswith('.xlsx"')
     book = load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["Ratings", "Comparisons", "Choice questions", "Drivers", "Periods", "Trend", "Columns"]
+    assert book.sheetnames == [
+        "Ratings", "Comparisons", "Choice questions", "Drivers", "Themes", "Periods", "Trend", "Columns"
+    ]
     sheet = book["Ratings"]
     assert sheet.freeze_panes == "A2"
     header = [c.value for c in sheet[1]]
