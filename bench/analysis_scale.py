@@ -5,9 +5,9 @@ Prints the time of the campaign ratings, the ratings page and the XLSX download,
 `SELECT touchpoint_id, COUNT(*) … GROUP BY touchpoint_id` over the same scans, responses and answers, measured in
 the same run. Goal: ratings and XLSX within 3× of that baseline.
 
-The narrowed analyses (`NARROWED_RUNS`: today the themes of the campaign's open-text answers, as the comments page
-computes them) print their time as a ratio to the unfiltered campaign ratings of the same run (goal ≤ 3×) and their
-peak Python memory.
+The narrowed analyses (`NARROWED_RUNS`: the themes of the campaign's open-text answers, as the comments page computes
+them, and the campaign ratings of two segments, counted live from the raw rows) print their time as a ratio to the
+unfiltered campaign ratings of the same run (goal ≤ 3×) and their peak Python memory.
 """
 
 from __future__ import annotations
@@ -157,6 +157,8 @@ def _fill(app, scans: int, responses: int) -> tuple[int, str]:  # noqa: ANN001
                 "code_id": code_id,
                 "version_id": version_id,
                 "token": f"b{i:042d}",
+                # the scan it started from: one of the same touchpoint at about the same time (k ≡ i mod 100)
+                "scan_id": 5 * i - 4 * (i % TOUCHPOINTS) + 1,
                 "visitor_key": f"{i:032x}",
                 "language": "en" if i % 5 == 0 else "de",
                 "started_at": when,
@@ -236,10 +238,31 @@ def campaign_themes_run(campaign) -> Callable[[], object]:  # noqa: ANN001 - a C
     return lambda: campaign_themes(campaign, CommentFilters())
 
 
+def segment_ratings_run(campaign) -> Callable[[], object]:  # noqa: ANN001 - a Campaign
+    """The campaign ratings of the NPS detractors (an answer condition: every response count narrowed by an
+    EXISTS on its answers, scans not counted), as the ratings page computes them with `?nps=detractors`."""
+    from feedback.analysis.segments import Segment
+    from feedback.analysis.services import campaign_ratings
+
+    return lambda: campaign_ratings(campaign, segment=Segment(nps="detractors"))
+
+
+def segment_visit_ratings_run(campaign) -> Callable[[], object]:  # noqa: ANN001 - a Campaign
+    """The campaign ratings of German-speaking phone visitors (`?device=mobile&language=de`): scans and responses
+    narrowed, the responses through their scan."""
+    from feedback.analysis.segments import Segment
+    from feedback.analysis.services import campaign_ratings
+
+    return lambda: campaign_ratings(campaign, segment=Segment(device="mobile", language="de"))
+
+
 #: Narrowed analyses timed against the unfiltered campaign ratings of the same run: name → a function of the campaign
-#: giving the call to time. A segment-filtered ratings run goes here beside the themes, as
-#: "segment_filtered_ratings": lambda campaign: lambda: <the campaign ratings narrowed to one segment>.
-NARROWED_RUNS: dict[str, Callable[[object], Callable[[], object]]] = {"themes": campaign_themes_run}
+#: giving the call to time.
+NARROWED_RUNS: dict[str, Callable[[object], Callable[[], object]]] = {
+    "themes": campaign_themes_run,
+    "segment_filtered_ratings": segment_ratings_run,
+    "segment_visit_ratings": segment_visit_ratings_run,
+}
 
 
 def narrowed_runs(campaign, ratings_seconds: float, repeats: int) -> dict[str, float]:  # noqa: ANN001

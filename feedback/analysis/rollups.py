@@ -513,7 +513,11 @@ def _count_narrowed(
     by_day = dimension in BY_DAY
     summed: dict[tuple[int, date, str, str, int], int] = defaultdict(int)
     with db.engine.connect() as connection:
-        for c in count_live(connection, workspace_id, first, last, zone, narrowed=narrowed):
+        if by_day:
+            counted = count_live(connection, workspace_id, first, last, zone, narrowed=narrowed)
+        else:  # one pass over the exact bounds of the local days, every row on one (unused) day
+            counted = _count_segment(connection, workspace_id, first, last, None, zone, narrowed=narrowed)
+        for c in counted:
             if by_day and c.measure not in TREND_MEASURES:
                 continue
             group = (c.touchpoint_id if per_touchpoint else 0, c.day if by_day else date.min, c.key, c.measure, c.value)
