@@ -32,7 +32,7 @@ AGAINST_LABELS = {
 
 @bp.route("/campaigns/<int:campaign_id>/periods")
 def page(campaign_id: int) -> tuple[str, int]:
-    """The comparison chosen by `against` (previous, last_year, campaign with `campaign_id`, and `b_from`/`b_to`
+    """The comparison chosen by `against` (previous, last_year, campaign with `other`, and `b_from`/`b_to`
     for the other campaign's days) and the weekly trend of the chosen days."""
     campaign = touchpoint_services.get_campaign(current_workspace().id, campaign_id)
     dates, error = read_dates()
@@ -40,7 +40,7 @@ def page(campaign_id: int) -> tuple[str, int]:
     asked = request.args.get("against") or Against.PREVIOUS
     status, found = 200, None
     against = Against(asked) if asked in set(Against) else Against.PREVIOUS
-    other_id = parse_id(request.args.get("campaign_id"))
+    other_id = parse_id(request.args.get("other"))
     if asked not in set(Against):
         error, status = _("This comparison does not exist. Choose one from the list."), 400
     else:
@@ -58,7 +58,7 @@ def page(campaign_id: int) -> tuple[str, int]:
     weeks = campaign_trend(campaign, dates, segment)
     plain = kept_query(dates)
     keep = {**plain, **segment.query()}
-    chosen = {k: v for k, v in request.args.items() if k in ("against", "b_from", "b_to") and v}
+    chosen = {k: v for k, v in request.args.items() if k in ("against", "other", "b_from", "b_to") and v}
     return render_template(
         "analysis/periods.html",
         **segment_page(campaign, segment, "periods.page", {**plain, **chosen}, "periods", campaign_id=campaign.id),

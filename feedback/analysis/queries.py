@@ -295,8 +295,8 @@ def returning_visitors(scope: Scope) -> dict[date, tuple[int, int]]:
     that cannot narrow scans (an answer condition) gives none.
     """
     narrowing = scope.scan_conditions()
-    if narrowing is None:
-        return {}
+    if narrowing is None or (scope.segment is not None and scope.segment.visitor is not None):
+        return {}  # a segment of new or returning visitors would cut off the very scans that show a return
     per_visitor = (
         sa.select(
             _day(sa.func.min(Scan.scanned_at)).label("first_day"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -219,6 +219,8 @@ class Narrowed:
     touchpoint_ids: frozenset[int] | None = None
     dimensions: frozenset[str] | None = None
     segment: Segment | None = None
+    #: False: count no scans (the segment cannot narrow some of them).
+    scans: bool = True
 
     def wants(self, dimension: str) -> bool:
         """Whether the counts of a dimension are needed."""
@@ -233,6 +235,8 @@ class Narrowed:
     def scan_where(self) -> list[sa.ColumnElement[bool]] | None:
         """Conditions on scans; None when no scan counts (the segment asks about an answer)."""
         found = self.tp_where(Scan.touchpoint_id)
+        if not self.scans:
+            return None
         if self.segment is None:
             return found
         narrowing = self.segment.scan_conditions()
@@ -513,16 +517,75 @@ def _count_narrowed(
     by_day = dimension in BY_DAY
     summed: dict[tuple[int, date, str, str, int], int] = defaultdict(int)
     with db.engine.connect() as connection:
-        if by_day:
-            counted = count_live(connection, workspace_id, first, last, zone, narrowed=narrowed)
-        else:  # one pass over the exact bounds of the local days, every row on one (unused) day
-            counted = _count_segment(connection, workspace_id, first, last, None, zone, narrowed=narrowed)
-        for c in counted:
+        held = _held_by_retained(segment) if source == "touchpoint" else None
+        extra: list[Count] = []
+        if segment.splits_scans and _has_retained(connection, workspace_id, first, last):
+            if held is None:  # the summaries of the retained scans cannot be narrowed: count no scans at all
+                narrowed = replace(narrowed, scans=False)
+            else:
+                extra = _retained_of(connection, workspace_id, wanted, first, last, held)
+        # per local day, as the roll-ups: visitors are counted per day (STATS.md §1)
+        counted = count_live(connection, workspace_id, first, last, zone, narrowed=narrowed)
+        for c in [*counted, *extra]:
             if by_day and c.measure not in TREND_MEASURES:
                 continue
             group = (c.touchpoint_id if per_touchpoint else 0, c.day if by_day else date.min, c.key, c.measure, c.value)
             summed[group] += c.n
     return [Count(tp, day, dimension, key, measure, value, n) for (tp, day, key, measure, value), n in summed.items()]
+
+
+def _held_by_retained(segment: Segment) -> tuple[str, str] | None:
+    """The retained counts' dimension and key that hold a segment asking about the device class or the language
+    alone (the summaries of retained scans keep those per touchpoint and day); None for any other segment."""
+    if segment.device is not None and segment == Segment(device=segment.device):
+        return "device", segment.device
+    if segment.language is not None and segment == Segment(language=segment.language):
+        return "language", segment.language
+    return None
+
+
+def _has_retained(connection: sa.Connection, workspace_id: int, first: date | None, last: date | None) -> bool:
+    query = sa.select(RetainedCount.id).where(RetainedCount.workspace_id == workspace_id)
+    if first is not None:
+        query = query.where(RetainedCount.day >= first)
+    if last is not None:
+        query = query.where(RetainedCount.day <= last)
+    return connection.scalar(query.limit(1)) is not None
+
+
+def _retained_of(
+    connection: sa.Connection, workspace_id: int, wanted: set[int], first: date, last: date, held: tuple[str, str]
+) -> list[Count]:
+    """The retained scan counts of one device class or language, as counts of the touchpoint dimension."""
+    query = (
+        sa.select(RetainedCount.touchpoint_id, RetainedCount.day, RetainedCount.measure, sa.func.sum(RetainedCount.n))
+        .where(
+            RetainedCount.workspace_id == workspace_id,
+            RetainedCount.day.between(first, last),
+            RetainedCount.dimension == held[0],
+            RetainedCount.key == held[1],
+            RetainedCount.touchpoint_id.in_(sorted(wanted)),
+        )
+        .group_by(RetainedCount.touchpoint_id, RetainedCount.day, RetainedCount.measure)
+    )
+    rows = connection.execute(query)
+    return [Count(tp, _as_date(day), "touchpoint", "", measure, 0, int(n)) for tp, day, measure, n in rows]
+
+
+def scans_counted(
+    workspace_id: int, first: date | None, last: date | None, segment: Segment | None, dimension: str = "touchpoint"
+) -> bool:
+    """Whether a segment's scans are counted (exactly): it asks about no answer, and either no scan of those days
+    was summarised by the retention job or the summaries hold it (the device class or language alone, per
+    touchpoint)."""
+    if segment is None or not segment.active:
+        return True
+    if not segment.splits_scans:
+        return False
+    if dimension in ("touchpoint", *BY_DAY) and _held_by_retained(segment) is not None:
+        return True
+    with db.engine.connect() as connection:
+        return not _has_retained(connection, workspace_id, first, last)
 
 
 def forget_days(session: Session, workspace_id: int, instants: Iterable[datetime | None]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from feedback.analysis.models import SavedSegment
 from feedback.analysis.segments import MAX_NAME, QueryArgs, Segment, parse_conditions, read_segment
@@ -96,7 +97,7 @@ def save_segment(workspace_id: int, user_id: int | None, name: str, segment: Seg
 
     :raises SegmentRefused: no name, a name the workspace uses already, no condition, or too many saved.
     """
-    name = " ".join(name.split())
+    name = " ".join("".join(c for c in name if c.isprintable()).split())
     if not name:
         raise SegmentRefused(str(_l("Give the segment a name.")))
     if len(name) > MAX_NAME:
@@ -111,8 +112,11 @@ def save_segment(workspace_id: int, user_id: int | None, name: str, segment: Seg
     row = SavedSegment(
         workspace_id=workspace_id, name=name, conditions=segment.document(), created_at=utcnow(), created_by_id=user_id
     )
-    db.session.add(row)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:  # saved under the same name at the same moment
+        raise SegmentRefused(str(_l("A segment named “%(name)s” exists already.", name=name))) from None
     return row
 
 

@@ -31,13 +31,38 @@ PAGES = {
     "compare": "analysis.compare",
     "comments": "analysis.comments",
     "periods": "periods.page",
+    "touchpoint": "analysis.touchpoint",
+}
+
+
+#: What a page keeps besides the period and the segment (rebuilt into a URL of our own: no open redirect).
+PAGE_KEYS = {
+    "analysis.overview": ("touchpoint", "channel", "phase"),
+    "analysis.compare": ("kind", "a", "b", "benchmark", "side"),
+    "analysis.comments": ("q", "group"),
+    "periods.page": ("against", "other", "b_from", "b_to"),
+    "analysis.touchpoint": ("group",),
 }
 
 
 def _back(campaign_id: int) -> tuple[str, dict[str, str]]:
-    """The page to return to and its period and tab, from validated values only (no open redirect)."""
+    """The page to return to with its period, tab and own parameters (short strings only)."""
     page = PAGES.get(request.args.get("page") or "", PAGES["ratings"])
-    keep: dict[str, str] = {}
+    keep: dict[str, str] = {
+        key: value[:100]
+        for key in PAGE_KEYS.get(page, ())
+        if (value := (request.args.get(key) or "").strip())
+    }
+    if page == PAGES["comments"]:
+        touchpoints = [v for v in request.args.getlist("touchpoint") if v.isascii() and v.isdigit() and len(v) < 10]
+        if touchpoints:
+            keep["touchpoint"] = touchpoints  # type: ignore[assignment]
+    if page == PAGES["touchpoint"]:
+        value = request.args.get("touchpoint_id") or ""
+        if not (value.isascii() and value.isdigit() and len(value) < 10):
+            page = PAGES["ratings"]
+        else:
+            keep["touchpoint_id"] = value
     try:
         dates = parse_range(request.args.get("from"), request.args.get("to"))
         keep.update({k: v.isoformat() for k, v in (("from", dates.first), ("to", dates.last)) if v})

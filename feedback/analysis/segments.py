@@ -156,9 +156,8 @@ class Segment:
         found = self._on_scan(Scan)
         if self.language is not None:
             found.append(Scan.language == self.language)
-        if self.referred is not None:
-            invited = sa.or_(Scan.invite_id.is_not(None), Scan.arrival == Arrival.INVITE.value)
-            found.append(invited if self.referred else sa.not_(invited))
+        if self.referred is not None:  # as for responses: through an invite that still counts
+            found.append(Scan.invite_id.is_not(None) if self.referred else Scan.invite_id.is_(None))
         if self.kiosk is not None:
             at_kiosk = sa.func.coalesce(Scan.arrival, "") == Arrival.KIOSK.value
             found.append(at_kiosk if self.kiosk else sa.not_(at_kiosk))
@@ -220,7 +219,8 @@ def read_segment(
     problems: list[str] = []
     value = _one(args, "segment")
     if value:
-        found = saved(int(value)) if saved is not None and value.isdigit() and len(value) < 10 else None
+        usable = value.isascii() and value.isdigit() and len(value) < 10
+        found = saved(int(value)) if saved is not None and usable else None
         if found is None:
             problems.append(str(_l("There is no such saved segment; the segment was ignored.")))
             return Segment(), problems

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from feedback.analysis import pdf, sentences, tabs
+from feedback.analysis import pdf, rollups, sentences, tabs
 from feedback.analysis.comments import comment_page, comments_csv, highlighted, read_comment_filters
 from feedback.analysis.downloads import (
     Download,
@@ -118,12 +118,22 @@ def segment_page(
         return url_for(endpoint, **route, **keep, **other.query())
 
     saved = [(row.id, row.name) for row in saved_segments(campaign.workspace_id)]
+    try:
+        dates = parse_range(keep.get("from"), keep.get("to"))
+    except InvalidPeriod:
+        dates = DateRange()
     return {
+        "segment_scans": rollups.scans_counted(campaign.workspace_id, dates.first, dates.last, segment),
         "segment_view": panel(segment, questions, saved, language, url_with, device_label),
         "segment_action": url_for(endpoint, **route),
         "segment_hidden": keep,
         "segment_save_url": url_for(
-            "segments.save", campaign_id=campaign.id, page=page, **_without(keep, "page"), **segment.query()
+            "segments.save",
+            campaign_id=campaign.id,
+            page=page,
+            **{key: value for key, value in route.items() if key != "campaign_id"},
+            **_without(keep, "page"),
+            **segment.query(),
         ),
         "segment_can_save": current_role().allows(Role.EDITOR),
         "segment_clear_url": url_with(Segment()),
@@ -362,7 +372,13 @@ def touchpoint(campaign_id: int, touchpoint_id: int) -> str:
     return render_template(
         "analysis/touchpoint.html",
         **segment_page(
-            campaign, segment, "analysis.touchpoint", plain, "ratings", campaign_id=campaign.id, touchpoint_id=tp.id
+            campaign,
+            segment,
+            "analysis.touchpoint",
+            {**plain, **({"group": group} if group in SCORE_GROUPS else {})},
+            "touchpoint",
+            campaign_id=campaign.id,
+            touchpoint_id=tp.id,
         ),
         notices=segment_notices,
         keep={**plain, **segment.query()},

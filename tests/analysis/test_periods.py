@@ -391,7 +391,7 @@ def test_bad_input_is_refused_and_changes_nothing(
     spring = history["spring"]
     foreign = make_campaign(workspace=make_workspace(owner=make_user()), name="Foreign secret")
     base = f"/w/{spring.workspace.slug}/campaigns/{spring.id}/periods"
-    page = client.get(f"{base}?against=campaign&campaign_id={foreign.id}", headers={"Accept-Language": "en"})
+    page = client.get(f"{base}?against=campaign&other={foreign.id}", headers={"Accept-Language": "en"})
     assert page.status_code == 404 and "Foreign secret" not in page.get_data(as_text=True)
     assert client.get(f"{base}?against=sideways").status_code == 400
     assert client.get(f"{base}?against=campaign").status_code == 400

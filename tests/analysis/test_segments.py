@@ -404,3 +404,57 @@ def test_the_open_text_answers_and_their_api_take_the_segment(client, auth, made
     assert "Too expensive" in text and "Zu teuer" not in text
     api = client.get(f"/api/v1/campaigns/{campaign.id}/comments?nps=detractors&language=de", headers=_api(client, made))
     assert [c["answer"] for c in api.get_json()["items"]] == ["Zu teuer"]
+
+
+def test_scans_the_retention_job_summarised_count_only_where_the_summaries_hold_the_segment(made) -> None:
+    """After retention: phone visitors keep their scans (the summaries are per device class), German phone visitors
+    count no scans (no summary holds both), never a partial count; the same completions either way."""
+    from feedback.analysis.retention import retain_workspace
+    from feedback.analysis.rollups import scans_counted
+
+    workspace, campaign = made["workspace"], made["campaign"]
+    phones = Segment(device="mobile")
+    both = Segment(device="mobile", language="de")
+    before = {name: campaign_ratings(campaign, segment=s).total.counts for name, s in (("p", phones), ("b", both))}
+    retain_workspace(workspace.id, workspace.slug, workspace.timezone, 30, datetime(2026, 5, 1, tzinfo=UTC))
+    db.session.expire_all()
+    after = {name: campaign_ratings(campaign, segment=s).total.counts for name, s in (("p", phones), ("b", both))}
+    assert before["p"].scans > 0 and after["p"].scans == before["p"].scans
+    assert after["p"].visitors == before["p"].visitors
+    assert after["b"].scans == 0 and after["b"].completions == before["b"].completions
+    assert scans_counted(workspace.id, None, None, phones) and not scans_counted(workspace.id, None, None, both)
+
+
+def test_a_visitor_segment_has_no_return_cohorts(made) -> None:
+    """New or returning visitors: the weekly return cohorts would be cut off by the condition itself, so none."""
+    from feedback.analysis.services import retention
+
+    assert retention(made["campaign"])
+    assert retention(made["campaign"], segment=Segment(visitor="new")) == []
+    assert retention(made["campaign"], segment=Segment(device="mobile"))
+
+
+def test_odd_segment_ids_are_reported_not_failed(client, auth, made) -> None:
+    """A superscript digit, a huge number, letters: a notice on the page, 422 for a download."""
+    auth.login(made["owner"])
+    base = f"/w/{made['workspace'].slug}/campaigns/{made['campaign'].id}/ratings"
+    for value in ("²", "①", "99999999999999", "abc", "-1"):
+        page = client.get(base, query_string={"segment": value}, headers={"Accept-Language": "en"})
+        assert page.status_code == 200 and "There is no such saved segment" in page.get_data(as_text=True)
+        assert client.get(base + ".json", query_string={"segment": value}).status_code == 422
+
+
+def test_saving_keeps_the_page_it_came_from(client, auth, made) -> None:
+    """From the compare page with its choices, from a touchpoint page: the redirect rebuilds that page."""
+    campaign, workspace = made["campaign"], made["workspace"]
+    tp = made["touchpoints"][0]
+    auth.login(made["owner"])
+    save = f"/w/{workspace.slug}/campaigns/{campaign.id}/segments"
+    answer = client.post(save + "?page=compare&kind=touchpoint&a=1&device=tablet", data={"name": "Tab\x07lets\n"})
+    row = db.session.scalar(sa.select(SavedSegment))
+    assert row.name == "Tablets"
+    assert answer.location.endswith(f"/campaigns/{campaign.id}/compare?kind=touchpoint&a=1&segment={row.id}")
+    answer = client.post(save + f"?page=touchpoint&touchpoint_id={tp.id}&group=detractors&kiosk=no", data={"name": "K"})
+    assert f"/campaigns/{campaign.id}/ratings/{tp.id}?group=detractors&segment=" in answer.location
+    answer = client.post(save + "?page=touchpoint&touchpoint_id=x&kiosk=yes", data={"name": "K2"})
+    assert f"/campaigns/{campaign.id}/ratings?segment=" in answer.location
