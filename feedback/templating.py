@@ -141,6 +141,7 @@ ANALYSIS_LABELS = {
     "improve": _l("improve"),
     "cut": _l("rethink or cut"),
     "measure": _l("measure longer"),
+    "no_reach": _l("no budget advice (visitors not counted)"),
     "no_data": _l("no data"),
     "insufficient": _l("too few answers"),
     "low_precision": _l("low precision (n < 30)"),

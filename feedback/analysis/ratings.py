@@ -55,6 +55,8 @@ class Advice(enum.StrEnum):
     CUT = "cut"  # rethink or cut
     CHEAPER = "make_cheaper"
     MEASURE = "measure"
+    #: A segment whose scans are not counted (it asks about an answer): the position only, no budget advice.
+    NO_REACH = "no_reach"
 
 
 #: The metric that places a touchpoint against its campaign: the first one its answers have.
@@ -262,8 +264,10 @@ def _headline(summary: Summary) -> Metric | None:
 def _advice(row: TouchpointRating, campaign: CampaignRatings) -> Advice:
     """STATS.md §11: position × reach, and cost only where a like-the-campaign touchpoint pays more per promoter
     than the campaign without returning more."""
-    if not row.ranked or row.position is None or row.wide_reach is None:
+    if not row.ranked or row.position is None:
         return Advice.MEASURE
+    if row.wide_reach is None:
+        return Advice.NO_REACH
     if row.position is Position.BELOW:
         return Advice.IMPROVE if row.wide_reach else Advice.CUT
     if row.position is Position.ABOVE:
@@ -315,9 +319,10 @@ def _campaign_return(touchpoints: Sequence[TouchpointInput]) -> tuple[Decimal | 
 
 
 def rate_touchpoints(
-    touchpoints: Sequence[TouchpointInput], weights: Mapping[Metric, float] = WEIGHTS
+    touchpoints: Sequence[TouchpointInput], weights: Mapping[Metric, float] = WEIGHTS, reach_known: bool = True
 ) -> CampaignRatings:
-    """Rate, rank, place and advise every touchpoint of a campaign (§8, §11)."""
+    """Rate, rank, place and advise every touchpoint of a campaign (§8, §11). Without `reach_known` (a segment
+    whose scans are not counted) no touchpoint has a reach, a quadrant or budget advice: only its position."""
     shrinkage = {
         metric: stats.shrink([stats.score_summary(tp.counts.of(metric), SCORES[metric]) for tp in touchpoints])
         for metric in Metric
@@ -353,13 +358,14 @@ def rate_touchpoints(
     rows = _positions(rows, everything)
     ranked = sorted((r for r in rows if r.ranked), key=lambda r: -(r.ranking_key or 0))
     median_rating = statistics.median(r.rating or 0 for r in ranked) if ranked else None
-    median_visitors = statistics.median(r.touchpoint.counts.visitors for r in ranked) if ranked else None
+    visitors = [r.touchpoint.counts.visitors for r in ranked]
+    median_visitors = statistics.median(visitors) if ranked and reach_known else None
     ordered = [
         replace(
             row,
             rank=position,
-            quadrant=_quadrant(row, median_rating, median_visitors),  # type: ignore[arg-type]
-            wide_reach=row.touchpoint.counts.visitors >= median_visitors,  # type: ignore[operator]
+            quadrant=_quadrant(row, median_rating, median_visitors) if reach_known else None,  # type: ignore[arg-type]
+            wide_reach=row.touchpoint.counts.visitors >= median_visitors if reach_known else None,  # type: ignore[operator]
         )
         for position, row in enumerate(ranked, start=1)
     ] + sorted((r for r in rows if not r.ranked), key=lambda r: (r.rating is None, -(r.rating or 0)))

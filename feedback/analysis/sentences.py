@@ -220,13 +220,14 @@ def _evidence(row: TouchpointRating, result: CampaignRatings, money: Callable[[D
             )
         else:
             parts.append(_("%(metric)s: every answer is the same as in the rest of the campaign", metric=metric))
-    parts.append(
-        _(
-            "%(visitors)s visitors (median of the ranked touchpoints %(median)s)",
-            visitors=format_decimal(row.touchpoint.counts.visitors),
-            median=format_decimal(result.median_visitors or 0, format="#,##0.#"),
+    if result.median_visitors is not None:
+        parts.append(
+            _(
+                "%(visitors)s visitors (median of the ranked touchpoints %(median)s)",
+                visitors=format_decimal(row.touchpoint.counts.visitors),
+                median=format_decimal(result.median_visitors, format="#,##0.#"),
+            )
         )
-    )
     cost = row.touchpoint.cost
     if row.cost_per_promoter is None and cost and row.summary.nps.n and result.cost_per_promoter is not None:
         parts.append(
@@ -285,6 +286,13 @@ def advice(row: TouchpointRating, result: CampaignRatings, money: Callable[[Deci
         Position.LIKE: _("like the campaign (no significant difference)"),
         Position.BELOW: _("below the campaign"),
     }[row.position or Position.LIKE]
+    if row.advice is Advice.NO_REACH:
+        return _(
+            "%(name)s: %(where)s (%(evidence)s); no budget advice for a segment whose visitors are not counted.",
+            name=name,
+            where=where,
+            evidence=evidence,
+        )
     reach = _("more visitors than the median") if row.wide_reach else _("fewer visitors than the median")
     sentences = {
         Advice.KEEP: _("%(name)s: keep – %(where)s, %(reach)s (%(evidence)s)."),

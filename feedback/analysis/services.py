@@ -306,7 +306,8 @@ def campaign_ratings(
         )
         for tp in touchpoints
     ]
-    return ratings.rate_touchpoints(inputs)
+    reach_known = rollups.scans_counted(scope.workspace_id, scope.first, scope.last, scope.segment)
+    return ratings.rate_touchpoints(inputs, reach_known=reach_known)
 
 
 def segment_responses(scope: Scope) -> sa.Select | None:

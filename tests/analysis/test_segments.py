@@ -458,3 +458,20 @@ def test_saving_keeps_the_page_it_came_from(client, auth, made) -> None:
     assert f"/campaigns/{campaign.id}/ratings/{tp.id}?group=detractors&segment=" in answer.location
     answer = client.post(save + "?page=touchpoint&touchpoint_id=x&kiosk=yes", data={"name": "K2"})
     assert f"/campaigns/{campaign.id}/ratings?segment=" in answer.location
+
+
+def test_without_counted_visitors_no_sentence_speaks_of_reach(made) -> None:
+    """Detractors: no quadrant, no median of visitors, and advice that names the position only."""
+    from feedback.analysis import sentences
+    from feedback.analysis.ratings import Advice
+    from feedback.templating import money
+
+    result = campaign_ratings(made["campaign"], segment=Segment(nps="detractors"))
+    assert result.median_visitors is None
+    assert all(row.quadrant is None and row.wide_reach is None for row in result.rows)
+    assert {row.advice for row in result.rows} <= {Advice.NO_REACH, Advice.MEASURE}
+    for row in result.rows:
+        text = sentences.advice(row, result, money)
+        assert "visitors than the median" not in text and "median of the ranked" not in text
+    phones = campaign_ratings(made["campaign"], segment=Segment(device="mobile"))
+    assert phones.median_visitors is not None
