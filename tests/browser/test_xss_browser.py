@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from feedback.analysis.models import ThemeEdit
+from feedback.analysis.models import SavedSegment, ThemeEdit
 from feedback.api import services as api_services
 from feedback.api.models import Scope
 from feedback.cli import load_demo
@@ -61,6 +61,7 @@ HOSTILE = {
     "mail": ["subject", "last_error", "to_address"],
     # a theme's new name, and its key (words respondents wrote)
     "theme_edit": ["value", "key"],
+    "segment": ["name"],
 }
 #: Texts written in several languages ({language: text} maps): the payload in every language of every row.
 HOSTILE_TEXTS = {
@@ -109,6 +110,8 @@ SYSTEM = {
     "alert_setting": ["topic"],
     "notify_run": ["kind"],
     "theme_edit": ["action"],
+    # filled below with a hostile answer condition (JSON: a payload as the whole value would be no segment)
+    "segment": ["conditions"],
 }
 INSPECT = """() => {
   const handlers = [...document.querySelectorAll('*')].flatMap(
@@ -156,6 +159,9 @@ def _poison(workspace_id: int) -> None:
     )
     campaign_id = db.session.scalar(sa.select(Campaign.id).where(Campaign.workspace_id == workspace_id).limit(1))
     db.session.add(ThemeEdit(workspace_id=workspace_id, campaign_id=campaign_id, key="x", action="hide", value=""))
+    db.session.add(
+        SavedSegment(workspace_id=workspace_id, name="x", conditions={"answer": [f"nps:{PAYLOAD}", f"{PAYLOAD}:1"]})
+    )
     db.session.commit()
     qr_services.record_unknown(PAYLOAD, utcnow())  # in a transaction of its own
     for name, columns in HOSTILE.items():
@@ -219,6 +225,15 @@ def test_hostile_text_everywhere_runs_no_script_on_any_page(app, browser, live_s
     page = desk.new_page()
     log_in(page, live_server, login["email"])
     paths = [*dashboard_paths(app, login["workspace"]), "/account", "/api/docs"]
+    campaign_id = db.session.scalar(sa.select(sa.func.min(Campaign.id)).where(Campaign.workspace_id == workspace_id))
+    segment_id = db.session.scalar(sa.select(SavedSegment.id).where(SavedSegment.workspace_id == workspace_id))
+    hostile = "%3Cimg%20src%3Dx%20onerror%3D__xss%3D1%3E"
+    base = f"/w/{login['workspace']}/campaigns/{campaign_id}"
+    paths += [  # a saved hostile segment in use, and hostile conditions in the query string
+        f"{base}/ratings?segment={segment_id}",
+        f"{base}/comments?segment={segment_id}",
+        f"{base}/ratings?answer={hostile}:1&answer=nps:{hostile}",
+    ]
     assert len(paths) >= 30, "\n".join(paths)  # every GET page of the dashboard
     shown = 0
     for path in paths:
