@@ -249,11 +249,20 @@ def segment_ratings_run(campaign) -> Callable[[], object]:  # noqa: ANN001 - a C
 
 def segment_visit_ratings_run(campaign) -> Callable[[], object]:  # noqa: ANN001 - a Campaign
     """The campaign ratings of German-speaking phone visitors (`?device=mobile&language=de`): scans and responses
-    narrowed, the responses through their scan."""
+    narrowed live, the responses through their scan."""
     from feedback.analysis.segments import Segment
     from feedback.analysis.services import campaign_ratings
 
     return lambda: campaign_ratings(campaign, segment=Segment(device="mobile", language="de"))
+
+
+def segment_device_ratings_run(campaign) -> Callable[[], object]:  # noqa: ANN001 - a Campaign
+    """The campaign ratings of phone visitors (`?device=mobile`): a segment the roll-ups hold (they count per
+    device class and touchpoint), so only the loyalty items are counted live."""
+    from feedback.analysis.segments import Segment
+    from feedback.analysis.services import campaign_ratings
+
+    return lambda: campaign_ratings(campaign, segment=Segment(device="mobile"))
 
 
 #: Narrowed analyses timed against the unfiltered campaign ratings of the same run: name → a function of the campaign
@@ -262,6 +271,7 @@ NARROWED_RUNS: dict[str, Callable[[object], Callable[[], object]]] = {
     "themes": campaign_themes_run,
     "segment_filtered_ratings": segment_ratings_run,
     "segment_visit_ratings": segment_visit_ratings_run,
+    "segment_device_ratings": segment_device_ratings_run,
 }
 
 

@@ -427,16 +427,22 @@ def _read(
     wanted: set[int],
     dimension: str,
     days: sa.ColumnElement[bool],
+    held: tuple[str, str] | None = None,
 ) -> Iterator[Count]:
+    """Summed roll-up rows of one dimension; with `held` (a device class or language segment), the rows of that
+    dimension and key, per touchpoint, as the touchpoint dimension's."""
     by_day = dimension in BY_DAY
     # Per touchpoint only where the caller needs it; other dimensions sum over the touchpoints asked for.
     touchpoint = table.touchpoint_id if dimension in ("touchpoint", "item", "touchpoint_day") else sa.literal(0)
-    group = [touchpoint, table.key, table.measure, table.value, *([table.day] if by_day else [])]
+    key = sa.literal("") if held else table.key
+    group = [touchpoint, key, table.measure, table.value, *([table.day] if by_day else [])]
+    stored = held[0] if held else ("touchpoint" if by_day else dimension)
     query = (
         sa.select(*group, sa.func.sum(table.n))
         .where(
             table.workspace_id == workspace_id,
-            table.dimension == ("touchpoint" if by_day else dimension),
+            table.dimension == stored,
+            table.key == held[1] if held else sa.true(),
             days,
             table.touchpoint_id.in_(wanted),
             # the trend shows scans, responses and NPS per day: leave the other answers unread
@@ -445,9 +451,9 @@ def _read(
         .group_by(*group)
     )
     for row in connection.execute(query):
-        tp, key, measure, value = row[:4]
+        tp, found_key, measure, value = row[:4]
         day = _as_date(row[4]) if by_day else date.min
-        yield Count(tp, day, dimension, key, measure, value, int(row[-1]))
+        yield Count(tp, day, dimension, found_key, measure, value, int(row[-1]))
 
 
 def daily_counts(
@@ -478,8 +484,12 @@ def daily_counts(
     last = min(last or today, today, data[1])
     if first > last:
         return []
+    held = None
     if segment is not None and segment.active:
-        return _count_narrowed(workspace_id, wanted, zone, first, last, dimension, segment)
+        # the roll-ups hold a segment of one device class or one language, per touchpoint, for whole periods
+        held = _held_by_summaries(segment) if dimension == "touchpoint" else None
+        if held is None:
+            return _count_narrowed(workspace_id, wanted, zone, first, last, dimension, segment)
     closed_until = today - timedelta(days=OPEN_DAYS)
     rows: list[Count] = []
     if first <= closed_until:
@@ -490,20 +500,21 @@ def daily_counts(
             _roll_up_months(workspace_id, months, timezone)
         with db.engine.connect() as connection:
             if months:
-                rows += _read(connection, MonthlyCount, workspace_id, wanted, dimension, MonthlyCount.day.in_(months))
+                in_months = MonthlyCount.day.in_(months)
+                rows += _read(connection, MonthlyCount, workspace_id, wanted, dimension, in_months, held)
                 outside = sa.or_(DailyCount.day < months[0], DailyCount.day > _month_end(months[-1]))
             else:
                 outside = sa.true()
             days = sa.and_(DailyCount.day.between(first, rolled_last), outside)
-            rows += _read(connection, DailyCount, workspace_id, wanted, dimension, days)
+            rows += _read(connection, DailyCount, workspace_id, wanted, dimension, days, held)
         first = rolled_last + timedelta(days=1)
     if first <= last:
         with db.engine.connect() as connection:
-            source = "touchpoint" if dimension in BY_DAY else dimension
+            source = held[0] if held else ("touchpoint" if dimension in BY_DAY else dimension)
             for c in count_live(connection, workspace_id, first, last, zone):
-                if c.dimension == source and c.touchpoint_id in wanted:
+                if c.dimension == source and c.touchpoint_id in wanted and (held is None or c.key == held[1]):
                     if dimension not in BY_DAY or c.measure in TREND_MEASURES:
-                        rows.append(c)
+                        rows.append(replace(c, dimension=dimension, key="") if held else c)
     return rows
 
 
@@ -517,7 +528,7 @@ def _count_narrowed(
     by_day = dimension in BY_DAY
     summed: dict[tuple[int, date, str, str, int], int] = defaultdict(int)
     with db.engine.connect() as connection:
-        held = _held_by_retained(segment) if source == "touchpoint" else None
+        held = _held_by_summaries(segment) if source == "touchpoint" else None
         extra: list[Count] = []
         if segment.splits_scans and _has_retained(connection, workspace_id, first, last):
             if held is None:  # the summaries of the retained scans cannot be narrowed: count no scans at all
@@ -534,9 +545,9 @@ def _count_narrowed(
     return [Count(tp, day, dimension, key, measure, value, n) for (tp, day, key, measure, value), n in summed.items()]
 
 
-def _held_by_retained(segment: Segment) -> tuple[str, str] | None:
-    """The retained counts' dimension and key that hold a segment asking about the device class or the language
-    alone (the summaries of retained scans keep those per touchpoint and day); None for any other segment."""
+def _held_by_summaries(segment: Segment) -> tuple[str, str] | None:
+    """The stored dimension and key that hold a segment asking about the device class or the language alone (the
+    roll-ups and the summaries of retained scans keep those per touchpoint and day); None for any other segment."""
     if segment.device is not None and segment == Segment(device=segment.device):
         return "device", segment.device
     if segment.language is not None and segment == Segment(language=segment.language):
@@ -582,7 +593,7 @@ def scans_counted(
         return True
     if not segment.splits_scans:
         return False
-    if dimension in ("touchpoint", *BY_DAY) and _held_by_retained(segment) is not None:
+    if dimension in ("touchpoint", *BY_DAY) and _held_by_summaries(segment) is not None:
         return True
     with db.engine.connect() as connection:
         return not _has_retained(connection, workspace_id, first, last)
