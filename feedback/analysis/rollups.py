@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from feedback.analysis.models import DailyCount, MonthlyCount, RetainedCount, RolledUpDay, RolledUpMonth
 from feedback.analysis.segments import Segment
@@ -25,7 +25,7 @@ from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.qr.models import Scan, ScanOutcome
 from feedback.surveys.models import Answer, Question, Response
-from feedback.surveys.questions import SCALES, QuestionType
+from feedback.surveys.questions import NPS_GROUPS, SCALES, QuestionType
 
 #: Today and the day before stay live: responses started late in the evening are still being completed.
 OPEN_DAYS = 2
@@ -167,6 +167,24 @@ def _count_segment(
         Response.flagged.is_(False),
         *response_where,
     )
+    # the NPS groups a response's NPS answers fall in (one row per group: a response asked twice may be in two), so
+    # that a segment of one NPS group reads the roll-ups; answers come after the start, hence the lower bound only
+    nps = aliased(Answer)
+    group = sa.case(
+        *((nps.value_number.between(low, high), name) for name, (low, high) in NPS_GROUPS.items()), else_=""
+    )
+    groups = (
+        sa.select(nps.response_id, group.label("nps_group"))
+        .where(
+            nps.workspace_id == workspace_id,
+            nps.question_type == QuestionType.NPS.value,
+            nps.value_number.is_not(None),
+            nps.answered_at >= start,
+        )
+        .distinct()
+        .subquery()
+    )
+    response_keys["nps_group"] = groups.c.nps_group
     for dimension, key in response_keys.items():
         if not narrowed.wants(dimension):
             continue
@@ -178,6 +196,8 @@ def _count_segment(
         )
         if dimension == "device":
             query = query.outerjoin(Scan, Scan.id == Response.scan_id)
+        if dimension == "nps_group":
+            query = query.join(groups, groups.c.response_id == Response.id)
         for tp, day, k, starts, completions in connection.execute(query):
             rows.append(Count(tp, _as_date(day), dimension, str(k or ""), "starts", 0, starts))
             rows.append(Count(tp, _as_date(day), dimension, str(k or ""), "completions", 0, completions))
@@ -207,6 +227,8 @@ def _count_segment(
         )
         if dimension == "device":
             query = query.outerjoin(Scan, Scan.id == Response.scan_id)
+        if dimension == "nps_group":
+            query = query.join(groups, groups.c.response_id == Answer.response_id)
         for tp, day, k, question_type, value, n in connection.execute(query):
             rows.append(Count(tp, _as_date(day), dimension, str(k or ""), question_type, int(value), n))
     return rows
@@ -550,6 +572,8 @@ def _held_by_summaries(segment: Segment) -> tuple[str, str] | None:
     roll-ups and the summaries of retained scans keep those per touchpoint and day); None for any other segment."""
     if segment.device is not None and segment == Segment(device=segment.device):
         return "device", segment.device
+    if segment.nps is not None and segment == Segment(nps=segment.nps):
+        return "nps_group", segment.nps
     if segment.language is not None and segment == Segment(language=segment.language):
         return "language", segment.language
     return None
