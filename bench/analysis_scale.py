@@ -158,7 +158,7 @@ def _fill(app, scans: int, responses: int) -> tuple[int, str]:  # noqa: ANN001
                 "version_id": version_id,
                 "token": f"b{i:042d}",
                 # the scan it started from: one of the same touchpoint at about the same time (k ≡ i mod 100)
-                "scan_id": 5 * i - 4 * (i % TOUCHPOINTS) + 1,
+                "scan_id": k + 1 if (k := 5 * i - 4 * (i % TOUCHPOINTS)) < scans else None,
                 "visitor_key": f"{i:032x}",
                 "language": "en" if i % 5 == 0 else "de",
                 "started_at": when,
