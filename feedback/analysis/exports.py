@@ -121,7 +121,8 @@ COLUMNS: list[Column] = [
         "text",
         _l(
             "keep, grow, improve, cut (rethink or cut), make_cheaper or measure, from the position against the "
-            "campaign, reach against the median and cost per promoter (see position)."
+            "campaign, reach against the median and cost per promoter (see position); no_reach for a segment whose "
+            "visitors are not counted (the position only)."
         ),
         lambda r: r.advice.value,
     ),

@@ -14,7 +14,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepInFrame, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from feedback.analysis import comparisons, sentences
+from feedback.analysis import comparisons, rollups, sentences
 from feedback.analysis.downloads import MIMETYPES, Download, _suffix
 from feedback.analysis.ratings import CampaignRatings, TouchpointRating
 from feedback.analysis.segments import Segment
@@ -93,7 +93,9 @@ def _key_comparisons(result: CampaignRatings) -> list[str]:
     return lines
 
 
-def summary_pdf(campaign: Campaign, dates: DateRange, result: CampaignRatings, segment: str = "") -> bytes:
+def summary_pdf(
+    campaign: Campaign, dates: DateRange, result: CampaignRatings, segment: str = "", scans_counted: bool = True
+) -> bytes:
     """Render the summary (of a segment, described in `segment`); everything is scaled to stay on one A4 page."""
     story: list[object] = []
     start = format_date(dates.first, "medium") if dates.first else _("first scan")
@@ -114,7 +116,7 @@ def summary_pdf(campaign: Campaign, dates: DateRange, result: CampaignRatings, s
         story.append(_p(_("Segment: %(conditions)s", conditions=segment), SMALL))
     total = result.total
     facts = [
-        (_("Scans"), number(total.counts.scans)),
+        (_("Scans"), number(total.counts.scans) if scans_counted else "–"),
         (_("Completed responses"), number(total.counts.completions)),
         (
             _("NPS"),
@@ -231,4 +233,5 @@ def summary_download(
     """The summary as a file to send (of the respondents and visitors of `segment`, described as `described`)."""
     result = campaign_ratings(campaign, dates, segment)
     name = f"{campaign.slug}-summary{_suffix(dates, segment)}.pdf"
-    return Download(summary_pdf(campaign, dates, result, described), MIMETYPES["pdf"], name)
+    counted = rollups.scans_counted(campaign.workspace_id, dates.first, dates.last, segment)
+    return Download(summary_pdf(campaign, dates, result, described, counted), MIMETYPES["pdf"], name)

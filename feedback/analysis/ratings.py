@@ -341,7 +341,9 @@ def rate_touchpoints(
             TouchpointRating(
                 touchpoint=tp,
                 summary=summary,
-                scan_rate=tp.counts.visitors / tp.reach if tp.reach and tp.counts.visitors <= tp.reach else None,
+                scan_rate=tp.counts.visitors / tp.reach
+                if reach_known and tp.reach and tp.counts.visitors <= tp.reach
+                else None,
                 referrals=referral_metrics(tp.referrals),
                 rating_items={key: stats.mean_estimate(c, 1, 5) for key, c in sorted(tp.rating_items.items())},
                 cost_per_scan=_per(tp.cost, tp.counts.scans),

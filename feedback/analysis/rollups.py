@@ -168,18 +168,20 @@ def _count_segment(
         *response_where,
     )
     # the NPS groups a response's NPS answers fall in (one row per group: a response asked twice may be in two), so
-    # that a segment of one NPS group reads the roll-ups; answers come after the start, hence the lower bound only
-    nps = aliased(Answer)
+    # that a segment of one NPS group reads the roll-ups
+    nps, started = aliased(Answer), aliased(Response)
     group = sa.case(
         *((nps.value_number.between(low, high), name) for name, (low, high) in NPS_GROUPS.items()), else_=""
     )
     groups = (
         sa.select(nps.response_id, group.label("nps_group"))
+        .join(started, started.id == nps.response_id)
         .where(
             nps.workspace_id == workspace_id,
             nps.question_type == QuestionType.NPS.value,
             nps.value_number.is_not(None),
-            nps.answered_at >= start,
+            started.started_at >= start,
+            started.started_at < end,
         )
         .distinct()
         .subquery()
@@ -491,9 +493,9 @@ def daily_counts(
     """Counts of one dimension for the local days [first, last] (open ends: all data, up to today).
 
     Closed days come from the roll-ups (whole months from `monthly_count`, other days from `daily_count`), the
-    days still open are counted live; the "day" and "touchpoint_day" dimensions keep one row per day. With an
-    active segment every day is counted live from the raw rows (the roll-ups hold no segment), with the same
-    queries narrowed by it.
+    days still open are counted live; the "day" and "touchpoint_day" dimensions keep one row per day. A segment of
+    one device class, language or NPS group is read from the roll-ups of that dimension (touchpoint dimension only);
+    any other active segment is counted live from the raw rows, with the same queries narrowed by it.
     """
     zone = ZoneInfo(timezone)
     today = today or datetime.now(zone).date()

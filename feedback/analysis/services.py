@@ -282,7 +282,8 @@ def campaign_ratings(
     counts = _group_counts(scope, Dimension.TOUCHPOINT)
     rating_items = _rating_item_counts(scope)
     asked = _asked_metrics(campaign.workspace_id, touchpoints)
-    referrals, _ = referral_numbers(campaign, (scope.period.start, scope.period.end), responses)
+    completed = {tp: c.completions for tp, c in counts.items() if isinstance(tp, int)}  # the same respondents
+    referrals, _ = referral_numbers(campaign, (scope.period.start, scope.period.end), responses, completed)
     ids = [tp.id for tp in touchpoints]
     revenue = revenue_numbers(campaign.workspace_id, ids, scope.period.start, scope.period.end, responses)
     leads = lead_numbers(campaign.workspace_id, ids, scope.period.start, scope.period.end, responses)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import statistics
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -160,16 +162,15 @@ def _within(column: sa.ColumnElement[datetime], period: tuple[datetime | None, d
 
 
 def _median_hours(
-    campaign: Campaign, touchpoint_id: int | None = None, period: tuple[datetime | None, datetime | None] = (None, None)
+    campaign: Campaign, counted: tuple[sa.ColumnElement[bool], ...], touchpoint_id: int | None = None
 ) -> float | None:
-    """Median time from issuing an invite to an acceptance, in hours, over the invites of the period's respondents
+    """Median time from issuing an invite to an acceptance, in hours, over the invites of the counted respondents
     (the same people as every other referral number)."""
     query = (
         sa.select(Invite.created_at, InviteAcceptance.accepted_at)
         .join(InviteAcceptance, InviteAcceptance.invite_id == Invite.id)
         .join(Response, Response.id == Invite.response_id)
-        .where(Invite.campaign_id == campaign.id, Invite.workspace_id == campaign.workspace_id)
-        .where(Response.completed_at.is_not(None), Response.flagged.is_(False), *_within(Response.started_at, period))
+        .where(Invite.campaign_id == campaign.id, Invite.workspace_id == campaign.workspace_id, *counted)
     )
     if touchpoint_id is not None:
         query = query.where(Invite.touchpoint_id == touchpoint_id)
@@ -181,12 +182,18 @@ def referral_numbers(
     campaign: Campaign,
     period: tuple[datetime | None, datetime | None] = (None, None),
     responses: sa.Select | None = None,
+    respondents: Mapping[int, int] | None = None,
 ) -> tuple[dict[int, ReferralNumbers], ReferralNumbers]:
     """Per referring touchpoint and for the whole campaign (counted by the database, GROUP BY touchpoint).
+
+    The invites are few and are read from their side (each joined to its response by key); the respondents without
+    one are the touchpoint's respondents less those with one.
 
     :param period: UTC [start, end) of the respondents' starts (as every response count); their invites, the opens
         of those and the friends won count whenever they happened, so that every rate is about the same people.
     :param responses: a SELECT of response ids: only these respondents (an analysis segment).
+    :param respondents: the completed, counted responses per touchpoint of that period (and segment), when the
+        caller has them already (the ratings' roll-ups); otherwise they are counted here.
     """
     ws = campaign.workspace_id
     touchpoint_ids = list(
@@ -194,57 +201,67 @@ def referral_numbers(
             owned(Touchpoint, ws, Touchpoint.campaign_id == campaign.id).with_only_columns(Touchpoint.id)
         )
     )
-    respondents = (
-        sa.select(Response.id, Response.touchpoint_id)
-        .where(
-            Response.workspace_id == ws,
-            Response.touchpoint_id.in_(touchpoint_ids),
-            Response.completed_at.is_not(None),
-            Response.flagged.is_(False),
-            *_within(Response.started_at, period),
-            *([Response.id.in_(responses)] if responses is not None else []),
-        )
-        .subquery()
+    counted = (
+        Response.workspace_id == ws,
+        Response.touchpoint_id.in_(touchpoint_ids),
+        Response.completed_at.is_not(None),
+        Response.flagged.is_(False),
+        *_within(Response.started_at, period),
+        *([Response.id.in_(responses)] if responses is not None else []),
     )
+    if respondents is None:
+        respondents = dict(
+            db.session.execute(  # type: ignore[arg-type]
+                sa.select(Response.touchpoint_id, sa.func.count()).where(*counted).group_by(Response.touchpoint_id)
+            ).all()
+        )
     friends = (
         sa.select(InviteAcceptance.invite_id, sa.func.count().label("n"))
         .where(InviteAcceptance.workspace_id == ws)
         .group_by(InviteAcceptance.invite_id)
         .subquery()
     )
-    invited = Invite.id.is_not(None).label("invited")
     won = sa.func.coalesce(friends.c.n, 0).label("won")
     grouped: dict[int, dict[tuple[bool, int], int]] = {tp: {} for tp in touchpoint_ids}
-    for tp, took, n_friends, count in db.session.execute(
-        sa.select(respondents.c.touchpoint_id, invited, won, sa.func.count())
-        .select_from(respondents)
-        .outerjoin(Invite, Invite.response_id == respondents.c.id)
+    invited: dict[int, int] = defaultdict(int)
+    for tp, n_friends, count in db.session.execute(
+        sa.select(Response.touchpoint_id, won, sa.func.count())
+        .select_from(Invite)
+        .join(Response, Response.id == Invite.response_id)
         .outerjoin(friends, friends.c.invite_id == Invite.id)
-        .group_by(respondents.c.touchpoint_id, invited, won)
+        .where(Invite.workspace_id == ws, *counted)
+        .group_by(Response.touchpoint_id, won)
     ):
-        grouped[tp][(bool(took), int(n_friends))] = count
+        grouped[tp][(True, int(n_friends))] = count
+        invited[tp] += count
+    for tp in touchpoint_ids:
+        without = respondents.get(tp, 0) - invited[tp]
+        if without > 0:
+            grouped[tp][(False, 0)] = without
     opens = {
         tp: (total, unique)
         for tp, total, unique in db.session.execute(
-            sa.select(respondents.c.touchpoint_id, sa.func.count(Scan.id), sa.func.count(sa.distinct(Scan.visitor_key)))
-            .join(Invite, Invite.response_id == respondents.c.id)
+            sa.select(Response.touchpoint_id, sa.func.count(Scan.id), sa.func.count(sa.distinct(Scan.visitor_key)))
+            .select_from(Invite)
+            .join(Response, Response.id == Invite.response_id)
             .join(Scan, Scan.invite_id == Invite.id)
-            .where(Scan.is_bot.is_(False), Scan.visitor_key != Invite.referrer_visitor_key)
-            .group_by(respondents.c.touchpoint_id)
+            .where(Invite.workspace_id == ws, *counted, Scan.is_bot.is_(False))
+            .where(Scan.visitor_key != Invite.referrer_visitor_key)
+            .group_by(Response.touchpoint_id)
         )
     }
     per_touchpoint = {
         tp: ReferralNumbers(
             referrals=Referrals(grouped[tp], opens.get(tp, (0, 0))[1]),
             opens=opens.get(tp, (0, 0))[0],
-            median_hours_to_accept=_median_hours(campaign, tp, period) if any(f for (_, f) in grouped[tp]) else None,
+            median_hours_to_accept=_median_hours(campaign, counted, tp) if any(f for (_, f) in grouped[tp]) else None,
         )
         for tp in touchpoint_ids
     }
     total = ReferralNumbers(
         referrals=sum((n.referrals for n in per_touchpoint.values()), Referrals()),
         opens=sum(n.opens for n in per_touchpoint.values()),
-        median_hours_to_accept=_median_hours(campaign, None, period),
+        median_hours_to_accept=_median_hours(campaign, counted),
     )
     return per_touchpoint, total
 

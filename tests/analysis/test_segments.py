@@ -9,7 +9,8 @@ import json
 import random
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -475,3 +476,23 @@ def test_without_counted_visitors_no_sentence_speaks_of_reach(made) -> None:
         assert "visitors than the median" not in text and "median of the ranked" not in text
     phones = campaign_ratings(made["campaign"], segment=Segment(device="mobile"))
     assert phones.median_visitors is not None
+
+
+def test_an_nps_answer_dated_before_its_response_still_puts_it_in_its_group(made) -> None:
+    """The roll-ups' NPS groups follow the response's start, as the live condition does, whatever the answer's
+    time says."""
+    from feedback.analysis.rollups import _count_narrowed
+
+    visit = next(v for v in made["visits"] if v.nps is not None and v.nps <= 6 and v.completed and not v.flagged)
+    answer = db.session.scalar(
+        sa.select(Answer).where(Answer.response_id == visit.response_id, Answer.question_key == "nps")
+    )
+    answer.answered_at = visit.started - timedelta(days=30)
+    db.session.commit()
+    segment = Segment(nps="detractors")
+    held = {r.touchpoint.id: r.touchpoint.counts for r in campaign_ratings(made["campaign"], segment=segment).rows}
+    zone = ZoneInfo(made["workspace"].timezone)
+    ids = {tp.id for tp in made["touchpoints"]}
+    live = _count_narrowed(made["workspace"].id, ids, zone, date(2026, 2, 1), date(2026, 4, 30), "touchpoint", segment)
+    for tp in ids:
+        assert held[tp].completions == sum(c.n for c in live if c.touchpoint_id == tp and c.measure == "completions")
