@@ -24,7 +24,7 @@ from feedback.leads.services import LeadNumbers, lead_numbers
 from feedback.offers.services import Revenue, revenue_numbers
 from feedback.qr.models import Code, CodeBatch
 from feedback.referrals.services import referral_numbers
-from feedback.surveys.models import Response, Survey
+from feedback.surveys.models import Survey
 from feedback.surveys.questions import QuestionSpec, QuestionType
 from feedback.tenancy import owned
 from feedback.texts import Texts
@@ -311,16 +311,10 @@ def campaign_ratings(
     return ratings.rate_touchpoints(inputs, reach_known=reach_known)
 
 
-def segment_responses(scope: Scope) -> sa.Select | None:
-    """The ids of the scope's responses in its segment (for the outcomes counted by other features: invites,
-    coupons, contacts); None without a segment."""
-    if not scope.segmented:
-        return None
-    return sa.select(Response.id).where(
-        Response.workspace_id == scope.workspace_id,
-        Response.touchpoint_id.in_(scope.touchpoint_ids),
-        *scope.response_conditions(),
-    )
+def segment_responses(scope: Scope) -> list[sa.ColumnElement[bool]] | None:
+    """The segment's conditions on Response, for the outcomes counted by other features (invites, coupons,
+    contacts: each joins or looks up its response by key); None without a segment."""
+    return scope.response_conditions() if scope.segmented else None
 
 
 def touchpoint_counts(

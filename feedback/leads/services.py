@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -541,10 +542,10 @@ def lead_numbers(
     touchpoint_ids: list[int],
     start: datetime | None,
     end: datetime | None,
-    responses: sa.Select | None = None,
+    responses: Sequence[sa.ColumnElement[bool]] | None = None,
 ) -> dict[int, LeadNumbers]:
     """Per touchpoint: contacts first captured there within the period, and how many are qualified now; with
-    `responses` (a SELECT of response ids, an analysis segment) only contacts left with one of those responses.
+    `responses` (conditions on Response: an analysis segment) only contacts left with a response meeting them.
 
     A contact left with an address another contact already held (`unconfirmed`) is not counted again: it may be the
     same person, and the address reached the workspace once.
@@ -566,10 +567,7 @@ def lead_numbers(
         .group_by(Contact.touchpoint_id)
     )
     if responses is not None:
-        with_response = sa.select(Response.contact_id).where(
-            Response.id.in_(responses), Response.contact_id.is_not(None)
-        )
-        query = query.where(Contact.id.in_(with_response))
+        query = query.where(sa.exists().where(Response.contact_id == Contact.id, *responses))
     if start is not None:
         query = query.where(Contact.created_at >= start)
     if end is not None:

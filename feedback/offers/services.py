@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -307,10 +307,10 @@ def revenue_numbers(
     touchpoint_ids: Iterable[int],
     start: datetime | None,
     end: datetime | None,
-    responses: sa.Select | None = None,
+    responses: Sequence[sa.ColumnElement[bool]] | None = None,
 ) -> dict[int, Revenue]:
     """Per touchpoint: coupons issued within the period, and how many of those were redeemed, for how much; with
-    `responses` (a SELECT of response ids, an analysis segment) only the coupons of those responses."""
+    `responses` (conditions on Response: an analysis segment) only the coupons of responses meeting them."""
     ids = list(touchpoint_ids)
     if not ids:
         return {}
@@ -325,7 +325,7 @@ def revenue_numbers(
         .group_by(Coupon.touchpoint_id)
     )
     if responses is not None:
-        query = query.where(Coupon.response_id.in_(responses))
+        query = query.where(sa.exists().where(Response.id == Coupon.response_id, *responses))
     if start is not None:
         query = query.where(Coupon.issued_at >= start)
     if end is not None:

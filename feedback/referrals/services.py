@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -181,7 +181,7 @@ def _median_hours(
 def referral_numbers(
     campaign: Campaign,
     period: tuple[datetime | None, datetime | None] = (None, None),
-    responses: sa.Select | None = None,
+    responses: Sequence[sa.ColumnElement[bool]] | None = None,
     respondents: Mapping[int, int] | None = None,
 ) -> tuple[dict[int, ReferralNumbers], ReferralNumbers]:
     """Per referring touchpoint and for the whole campaign (counted by the database, GROUP BY touchpoint).
@@ -191,7 +191,7 @@ def referral_numbers(
 
     :param period: UTC [start, end) of the respondents' starts (as every response count); their invites, the opens
         of those and the friends won count whenever they happened, so that every rate is about the same people.
-    :param responses: a SELECT of response ids: only these respondents (an analysis segment).
+    :param responses: conditions on Response: only the respondents meeting them (an analysis segment).
     :param respondents: the completed, counted responses per touchpoint of that period (and segment), when the
         caller has them already (the ratings' roll-ups); otherwise they are counted here.
     """
@@ -207,7 +207,7 @@ def referral_numbers(
         Response.completed_at.is_not(None),
         Response.flagged.is_(False),
         *_within(Response.started_at, period),
-        *([Response.id.in_(responses)] if responses is not None else []),
+        *(responses or ()),
     )
     if respondents is None:
         respondents = dict(

@@ -496,3 +496,18 @@ def test_an_nps_answer_dated_before_its_response_still_puts_it_in_its_group(made
     live = _count_narrowed(made["workspace"].id, ids, zone, date(2026, 2, 1), date(2026, 4, 30), "touchpoint", segment)
     for tp in ids:
         assert held[tp].completions == sum(c.n for c in live if c.touchpoint_id == tp and c.measure == "completions")
+
+
+def test_invites_belong_to_the_segment_of_the_response_that_took_them(made) -> None:
+    """The one invite was taken by a response: it counts in a segment holding that response, not in one without;
+    the respondents of each segment are its completions."""
+    invite = db.session.scalar(sa.select(Invite))
+    owner = next(v for v in made["visits"] if v.response_id == invite.response_id)
+    inside = Segment(device=owner.device, language=owner.language)
+    outside = Segment(device=next(d for d in ("mobile", "tablet", "desktop") if d != owner.device))
+    for segment, invites in ((inside, 1), (outside, 0)):
+        result = campaign_ratings(made["campaign"], segment=segment)
+        row = next(r for r in result.rows if r.touchpoint.id == invite.touchpoint_id)
+        referrals = row.touchpoint.referrals
+        assert referrals.invites == invites
+        assert referrals.completed == row.touchpoint.counts.completions
