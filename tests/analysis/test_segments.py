@@ -511,3 +511,26 @@ def test_invites_belong_to_the_segment_of_the_response_that_took_them(made) -> N
         referrals = row.touchpoint.referrals
         assert referrals.invites == invites
         assert referrals.completed == row.touchpoint.counts.completions
+
+
+def test_period_comparisons_and_the_trend_take_the_segment(client, auth, made) -> None:
+    """The API's comparison of the previous period and its trend, for phone visitors: each side's NPS n is the
+    segment's, counted by the service for those days."""
+    from feedback.analysis.services import DateRange, touchpoint_counts
+
+    campaign = made["campaign"]
+    segment = Segment(device="mobile")
+    headers = _api(client, made)
+    query = "?against=previous&from=2026-03-12&to=2026-03-21&device=mobile"
+    found = client.get(f"/api/v1/campaigns/{campaign.id}/comparison" + query, headers=headers)
+    assert found.status_code == 200
+    a = touchpoint_counts(campaign, DateRange(date(2026, 3, 12), date(2026, 3, 21)), segment)
+    b = touchpoint_counts(campaign, DateRange(date(2026, 3, 2), date(2026, 3, 11)), segment)
+    rows = {r["row"]: r for r in found.get_json()["rows"] if r["metric"] == "nps"}
+    for tp in made["touchpoints"]:
+        row = rows[str(tp.id)]
+        assert row["n_a"] == sum(a[tp.id].answers[QuestionType.NPS].values())
+        assert row["n_b"] == sum(b[tp.id].answers[QuestionType.NPS].values())
+    trend = client.get(f"/api/v1/campaigns/{campaign.id}/trend?device=mobile", headers=headers).get_json()
+    everyone = client.get(f"/api/v1/campaigns/{campaign.id}/trend", headers=headers).get_json()
+    assert sum(w["nps_n"] for w in trend["weeks"]) < sum(w["nps_n"] for w in everyone["weeks"])
