@@ -32,7 +32,7 @@ def test_comments_are_searched_and_highlighted_on_desktop_and_phone(app, browser
         page.wait_for_url("**/comments**")
         first = page.locator(".quotes blockquote").first.inner_text()
         word = max(first.split(), key=len).strip(".,!?")
-        page.get_by_label("Suche").fill(word)
+        page.get_by_role("searchbox", name="Suchen").fill(word)
         page.get_by_role("button", name="Anzeigen").click()
         page.wait_for_url("**q=**")
         assert page.locator(".quotes mark").count() >= 1
