@@ -69,7 +69,7 @@ class Server:
     def start(self) -> None:
         command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", str(THREADS),
                    "--worker-class", "gthread", "--bind", f"127.0.0.1:{self.port}", "--reuse-port",
-                   "--graceful-timeout", "10", "--log-level", "critical", "wsgi:app"]  # fmt: skip
+                   "--graceful-timeout", "30", "--log-level", "critical", "wsgi:app"]  # fmt: skip
         self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **self.env}, start_new_session=True)
 
     def workers(self) -> list[int]:
@@ -112,9 +112,9 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)
 
 
-def _scan(port: int, code: str, cookie_id: str) -> int:
+def _scan(port: int, code: str, cookie_id: str, timeout: float = 10) -> int:
     """One scan on a connection of its own; the status, or raises OSError/HTTPException."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         connection.request(
             "GET",
@@ -191,7 +191,8 @@ def _graceful(server: Server, code: str, figures: Figures) -> list[str]:
         while not stop.is_set():
             cookie_id = uuid.uuid4().hex
             try:
-                _scan(server.port, code, cookie_id)
+                # waits longer than the server's graceful timeout: a slow answer is not mistaken for a cut one
+                _scan(server.port, code, cookie_id, timeout=60)
                 results.append("ok")
             except ConnectionRefusedError:
                 results.append("refused")
@@ -206,7 +207,7 @@ def _graceful(server: Server, code: str, figures: Figures) -> list[str]:
     time.sleep(1.0)
     assert server.process is not None
     server.process.send_signal(signal.SIGTERM)
-    server.process.wait(timeout=30)
+    server.process.wait(timeout=90)
     time.sleep(0.3)
     stop.set()
     for thread in threads:
