@@ -534,15 +534,37 @@ def driver(driver: Driver, question: str, option: str = "") -> str:
     return template % values
 
 
-def level(test: Comparison, summary: Summary) -> str | None:
-    """The value a change is quoted from or to: NPS in points, a share in %; None for scales (their test compares
-    ranks, so a sentence quotes no means beside it, STATS.md §5)."""
+def _level_value(test: Comparison, summary: Summary) -> float | None:
+    """NPS in points or a share in %; None for scales."""
     if test is Comparison.NPS:
-        return None if summary.nps.nps is None else format_decimal(summary.nps.nps, format="0;−0")
+        return summary.nps.nps
     share_of = {Comparison.CSAT: summary.csat, Comparison.RESPONSE_RATE: summary.response_rate}.get(test)
-    if share_of is None or share_of.share is None:
+    return None if share_of is None or share_of.share is None else 100 * share_of.share
+
+
+def level(test: Comparison, summary: Summary, decimals: int | None = None) -> str | None:
+    """The value a change is quoted from or to: NPS in points (whole), a share in % (one decimal), or with
+    `decimals`; None for scales (their test compares ranks, so a sentence quotes no means beside it, STATS.md §5)."""
+    value = _level_value(test, summary)
+    if value is None:
         return None
-    return format_decimal(100 * share_of.share, format="0.0") + " %"
+    places = decimals if decimals is not None else 0 if test is Comparison.NPS else 1
+    pattern = "0" + ("." + "0" * places if places else "")
+    text = format_decimal(value, format=f"{pattern};−{pattern}")
+    return text if test is Comparison.NPS else text + " %"
+
+
+def levels(result: Result, after: Summary, before: Summary) -> tuple[str | None, str | None]:
+    """The two values a change is quoted between, with one decimal more when the rounded values would not add up to
+    the rounded difference beside them ("47 to 33: −13" reads wrong; "46.6 to 33.4: −13" does not)."""
+    first, second = _level_value(result.test, after), _level_value(result.test, before)
+    places = 0 if result.test is Comparison.NPS else 1
+    if first is not None and second is not None and result.effect is not None:
+        diff = result.effect * (100 if result.kind is Effect.SHARE else 1)
+        shown = round(first, places) - round(second, places)
+        if abs(shown - round(diff, places)) > 10**-places / 2:
+            places += 1
+    return level(result.test, after, places), level(result.test, before, places)
 
 
 def change(
@@ -640,8 +662,6 @@ def period_sentence(found: PeriodComparison, campaign: str) -> Callable[[Result,
 
     def say(result: Result, line: Line) -> str:
         subject = line.label if not line.total or over_time else _("the whole campaign")
-        return change(
-            result, subject, a, b, level(result.test, line.a), level(result.test, line.b), over_time=over_time
-        )
+        return change(result, subject, a, b, *levels(result, line.a, line.b), over_time=over_time)
 
     return say

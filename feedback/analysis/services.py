@@ -24,7 +24,7 @@ from feedback.leads.services import LeadNumbers, lead_numbers
 from feedback.offers.services import Revenue, revenue_numbers
 from feedback.qr.models import Code, CodeBatch
 from feedback.referrals.services import referral_numbers
-from feedback.surveys.models import Survey
+from feedback.surveys.models import Question, Survey, SurveyVersion
 from feedback.surveys.questions import QuestionSpec, QuestionType
 from feedback.tenancy import owned
 from feedback.texts import Texts
@@ -248,9 +248,23 @@ def code_arrivals(workspace_id: int, timezone: str, touchpoint_ids: Iterable[int
     return {code_id: Arrivals(counts) for code_id, counts in found.items()}
 
 
+def _asks_ratings(workspace_id: int) -> bool:
+    """Whether any survey version of the workspace has a rating question (without one no answer is a rating)."""
+    query = (
+        sa.select(Question.id)
+        .join(SurveyVersion, SurveyVersion.id == Question.version_id)
+        .join(Survey, Survey.id == SurveyVersion.survey_id)
+        .where(Survey.workspace_id == workspace_id, Question.type == QuestionType.RATING.value)
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
 def _rating_item_counts(scope: Scope) -> dict[int, dict[str, dict[int, int]]]:
-    """Loyalty items one by one: {touchpoint: {question key: {value: count}}}."""
+    """Loyalty items one by one: {touchpoint: {question key: {value: count}}}; not counted at all (a live pass for
+    most segments) when the workspace asks no rating question."""
     result: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    if not _asks_ratings(scope.workspace_id):
+        return {}
     for count in rollups.daily_counts(
         scope.workspace_id, scope.touchpoint_ids, scope.timezone, scope.first, scope.last, "item", segment=scope.segment
     ):

@@ -197,6 +197,20 @@ def test_sentences_in_german(app) -> None:  # noqa: ANN001
     assert "zu wenige Antworten" in poster
 
 
+def test_quoted_values_get_a_decimal_when_their_rounding_would_not_add_up_to_the_difference(app) -> None:  # noqa: ANN001
+    now = [10] * 8 + [8] * 6 + [3]  # 15 answers: NPS 46.67 (47 whole)
+    before = [10] * 6 + [8] * 8 + [3]  # 15 answers: NPS 33.33 (33 whole); the difference 13.33 reads "+13"
+    found = periods.compare(Against.PREVIOUS, Group(periods.TOTAL, "x", _counts(now), _counts(before)), [])
+    for language, quoted in (("en", "from 33.3 to 46.7: +13 points"), ("de", "von 33,3 auf 46,7: +13 Punkte")):
+        with app.test_request_context(f"/?lang={language}"):
+            refresh()
+            text = sentences.period_sentence(found, "Spring")(found.lines[0].result(Comparison.NPS), found.lines[0])
+        assert quoted in text, text
+    # whole values stay whole where they add up
+    total, booth, _flyer, _poster = _sentences(app, "en")
+    assert "from −10 to 35: +45 points" in booth and "from 3 to 31: +28 points" in total
+
+
 def test_a_campaign_comparison_says_higher_in_a_than_in_b(app) -> None:  # noqa: ANN001
     with app.test_request_context("/?lang=en"):
         refresh()
