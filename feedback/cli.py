@@ -60,12 +60,14 @@ def run_gunicorn(factory: Callable[[], Flask], host: str, port: int, workers: in
 
         def load(self) -> Flask:
             """Build the app inside the worker."""
+            from feedback.analysis.rollup_keeper import keep_rolled_up
             from feedback.notifications.services import start_dispatcher as start_mail_dispatcher
             from feedback.webhooks.delivery import start_dispatcher
 
             app = factory()
             start_dispatcher(app)  # each worker sends webhooks and mails too, so nothing else has to run
             start_mail_dispatcher(app)
+            keep_rolled_up(app)  # and rolls up closed days while it has nothing else to do
             return app
 
     FeedbackApplication().run()

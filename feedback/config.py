@@ -236,6 +236,9 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, ob
         "MAIL_POLL_SECONDS": _int(environ, "MAIL_POLL_SECONDS", 5, minimum=1),
         # Raw scans older than this many days become daily counts (`feedback retention`); 0 keeps them.
         "SCAN_RETENTION_DAYS": _retention_days(environ),
+        # Every serving process rolls up closed days in its idle time this often (seconds; 0: only `feedback rollup`
+        # and the first page view that needs a day).
+        "ROLLUP_POLL_SECONDS": _int(environ, "ROLLUP_POLL_SECONDS", 300),
     }
 
 

@@ -9,7 +9,7 @@ day (a late answer, a flag, a deleted response) removes that day's roll-up in th
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -693,25 +693,46 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
             forget_days(session, workspace_id, instants)
 
 
-def build(workspace_id: int, timezone: str, today: date | None = None) -> int:
-    """Roll up every closed day (and whole month) of a workspace now; returns how many days are rolled up."""
+def pending_days(workspace_id: int, timezone: str, today: date | None = None) -> list[date]:
+    """The workspace's closed days with data (or inside its data's span) that are not rolled up yet."""
     zone = ZoneInfo(timezone)
     today = today or datetime.now(zone).date()
     with db.engine.connect() as connection:
         data = _data_days(connection, workspace_id, zone)
-    if data is None:
-        return 0
-    last = min(data[1], today - timedelta(days=OPEN_DAYS))
-    if data[0] > last:
-        return 0
-    _roll_up(workspace_id, data[0], last, timezone)
-    months = _whole_months(data[0], last)
-    if months:
-        _roll_up_months(workspace_id, months, timezone)
-    with db.engine.connect() as connection:
-        return (
-            connection.scalar(
-                sa.select(sa.func.count()).select_from(RolledUpDay).where(RolledUpDay.workspace_id == workspace_id)
+        if data is None:
+            return []
+        last = min(data[1], today - timedelta(days=OPEN_DAYS))
+        if data[0] > last:
+            return []
+        done = set(
+            connection.scalars(
+                sa.select(RolledUpDay.day).where(
+                    RolledUpDay.workspace_id == workspace_id,
+                    RolledUpDay.day.between(data[0], last),
+                    RolledUpDay.timezone == timezone,
+                )
             )
-            or 0
         )
+    return [d for d in _days(data[0], last) if d not in done]
+
+
+def build(
+    workspace_id: int, timezone: str, today: date | None = None, should_stop: Callable[[], bool] | None = None
+) -> int:
+    """Roll up every closed day (and whole month) of a workspace now, one day per short transaction (so scans wait
+    for at most one day's counting); `should_stop` is asked before each day (a busy worker leaves the rest for
+    later). How many days are rolled up."""
+    for day in pending_days(workspace_id, timezone, today):
+        if should_stop is not None and should_stop():
+            break
+        _roll_up(workspace_id, day, day, timezone)
+    with db.engine.connect() as connection:
+        query = sa.select(RolledUpDay.day).where(
+            RolledUpDay.workspace_id == workspace_id, RolledUpDay.timezone == timezone
+        )
+        done = {_as_date(d) for d in connection.scalars(query)}
+    if done and (should_stop is None or not should_stop()):
+        months = [m for m in _whole_months(min(done), max(done)) if all(d in done for d in _days(m, _month_end(m)))]
+        if months:
+            _roll_up_months(workspace_id, months, timezone)
+    return len(done)

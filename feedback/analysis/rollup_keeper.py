@@ -1,0 +1,119 @@
+"""Roll-ups built in the background: every serving process rolls up the closed days of every workspace in its idle
+time (no request of its own in flight), one day per short transaction, so that a page view rarely finds a day to
+roll up itself (`feedback rollup` does the same from cron)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+import sqlalchemy as sa
+from flask import Flask, g
+
+from feedback.analysis import rollups
+from feedback.auth.models import Workspace
+from feedback.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class Keeper:
+    """A thread per process: a round right after start and then every `poll_seconds`; a round rolls up day by day
+    and stops as soon as the process has a request in flight (the rest waits for the next idle round)."""
+
+    def __init__(self, app: Flask, poll_seconds: float) -> None:
+        self.app = app
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        #: Rounds finished so far, and an event set after each (tests wait for it, never for time).
+        self.rounds = 0
+        self.round_done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="rollup-keeper", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def wake(self) -> None:
+        """Start a round now (after a bulk import, or in tests)."""
+        self._wake.set()
+
+    def request_started(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+
+    def request_ended(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def busy(self) -> bool:
+        """Whether the process serves a request now, or is stopping."""
+        with self._lock:
+            return self._in_flight > 0 or self._stop.is_set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self.run_round()
+            except Exception:  # the thread must survive a database hiccup; the next round tries again
+                log.exception("roll-up round failed")
+            self.rounds += 1
+            self.round_done.set()
+            self._wake.wait(self.poll_seconds)
+
+    def run_round(self) -> int:
+        """Roll up what is pending while the process is idle; the days rolled up over all workspaces."""
+        if self.busy():
+            return 0
+        total = 0
+        with self.app.app_context():
+            workspaces = db.session.execute(sa.select(Workspace.id, Workspace.timezone).order_by(Workspace.id)).all()
+            db.session.remove()
+            for workspace_id, timezone in workspaces:
+                if self.busy():
+                    break
+                before = len(rollups.pending_days(workspace_id, timezone))
+                if before:
+                    rollups.build(workspace_id, timezone, should_stop=self.busy)
+                    total += before - len(rollups.pending_days(workspace_id, timezone))
+        return total
+
+
+_keepers: dict[tuple[int, int], Keeper] = {}
+
+
+def keep_rolled_up(app: Flask) -> Keeper | None:
+    """Count this process's requests and start (once per app and process) the roll-up thread; none when
+    ROLLUP_POLL_SECONDS is 0."""
+    seconds = float(app.config.get("ROLLUP_POLL_SECONDS", 0))
+    if seconds <= 0:
+        return None
+    key = (os.getpid(), id(app))
+    keeper = _keepers.get(key)
+    if keeper is None:
+        keeper = _keepers[key] = Keeper(app, seconds)
+
+        def _started() -> None:
+            g.rollup_keeper_counted = True
+            keeper.request_started()
+
+        def _ended(_error: BaseException | None = None) -> None:
+            if g.pop("rollup_keeper_counted", False):  # an earlier before_request may have answered already
+                keeper.request_ended()
+
+        app.before_request(_started)
+        app.teardown_request(_ended)
+        keeper.start()
+    return keeper
