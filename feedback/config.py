@@ -331,6 +331,7 @@ def _mail_from(base_url: str) -> str:
     return f"feedback <noreply@{urlsplit(base_url).hostname or 'localhost'}>"
 
 
-def from_environment(instance_path: Path) -> dict[str, object]:
-    """Load the configuration from this process's environment."""
-    return load_config(os.environ, instance_path)
+def instance_folder(environ: Mapping[str, str]) -> Path:
+    """The writable folder for the SQLite file, secret key and rate limits: FEEDBACK_DATA_DIR, else ./instance."""
+    given = environ.get("FEEDBACK_DATA_DIR", "").strip()
+    return Path(given).expanduser().absolute() if given else Path.cwd() / "instance"
