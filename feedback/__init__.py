@@ -16,7 +16,7 @@ PROJECT_ROOT = PACKAGE_FOLDER.parent
 
 
 def shipped_folder(name: str) -> Path:
-    """The templates, static or migrations folder: inside the package when installed as a wheel, else at the top."""
+    """templates/, static/ or migrations/: inside the package when installed from a wheel, else the checkout's."""
     inside = PACKAGE_FOLDER / name
     return inside if inside.is_dir() else PROJECT_ROOT / name
 
