@@ -6,6 +6,10 @@
     python3 .ci/smoke.py production FOLDER
         runs FOLDER/.venv/bin/feedback as the README's production section describes (FEEDBACK_ENV=production,
         SECRET_KEY, PUBLIC_BASE_URL, PROXY_HOPS=1 behind a proxy that speaks HTTPS) and checks it the same way.
+    python3 .ci/smoke.py wheel FOLDER
+        FOLDER/.venv holds the wheel, installed (not editable); from FOLDER, outside the checkout, runs `feedback db
+        upgrade` and `feedback demo`, checks that the database went to FOLDER/instance and that templates, static
+        files and migrations come from the installed package, then serves and checks it the same way.
 
 Checks: /healthz answers, a real form login with the CSRF token, the campaigns page, one scan of a demo code that
 `feedback codes` then counts, and a SIGTERM after which the server exits with 0. Any failure prints the server's
@@ -237,6 +241,8 @@ def start(mode: str, folder: Path, argv: list[str], env: dict[str, str]) -> tupl
         check(re.findall(r"```sh\n(.+?)\n```", readme)[0] == command, "the command is not the README's first one")
         return subprocess.Popen(["bash", "-c", command], cwd=folder, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True), ""  # fmt: skip
+    if mode == "wheel":
+        return start_installed(folder, env)
     env |= {
         "FEEDBACK_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(48),
@@ -255,10 +261,47 @@ def start(mode: str, folder: Path, argv: list[str], env: dict[str, str]) -> tupl
                             text=True, start_new_session=True), demo.stdout  # fmt: skip
 
 
+def start_installed(folder: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """Set up and start the installed wheel from `folder`, a directory outside the checkout; the demo's output."""
+    python = folder / ".venv" / "bin" / "python"
+    where = subprocess.run([str(python), "-c", SHIPPED_FOLDERS], cwd=folder, env=env, capture_output=True, text=True,
+                           check=False)  # fmt: skip
+    check(where.returncode == 0, f"the installed package does not import: {where.stderr}")
+    site = json.loads(where.stdout)
+    for name, path in site["folders"].items():
+        check(Path(path).is_dir() and Path(path).is_relative_to(site["package"]),
+              f"{name} is not the installed package's ({path}, package at {site['package']})")  # fmt: skip
+    print(f"smoke: wheel: templates, static files and migrations come from {site['package']}", flush=True)
+    feedback = folder / ".venv" / "bin" / "feedback"
+    for step in (["db", "upgrade"], ["demo"]):
+        done = subprocess.run([str(feedback), *step], cwd=folder, env=env, capture_output=True, text=True, check=False)
+        check(done.returncode == 0, f"feedback {' '.join(step)} failed: {done.stdout}{done.stderr}")
+    database = folder / "instance" / "feedback.sqlite3"
+    check(database.is_file(), f"the database is not in ./instance of the working directory ({database})")
+    check(not (Path(site["package"]) / "instance").exists(), "an instance folder was made inside the installed package")
+    print(f"smoke: wheel: feedback db upgrade and feedback demo wrote {database}", flush=True)
+    command = [str(feedback), "serve", "--host", "127.0.0.1", "--port", str(free_port()), "--workers", "1"]
+    return subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True), done.stdout  # fmt: skip
+
+
+#: Run by the wheel's venv: where the app takes its templates, static files and migrations from.
+SHIPPED_FOLDERS = """
+import json
+from pathlib import Path
+import feedback
+app = feedback.create_app()
+folders = {"templates": app.template_folder, "static": app.static_folder,
+           "migrations": app.extensions["migrate"].directory}
+print(json.dumps({"package": str(Path(feedback.__file__).parent), "folders": folders}))
+"""
+
+
 def run(argv: list[str]) -> int:
     mode, folder = argv[0], Path(argv[1]).resolve()
     env = {key: value for key, value in os.environ.items() if not key.startswith(("FEEDBACK_", "DATABASE_URL"))}
     env.pop("VIRTUAL_ENV", None)
+    env.pop("PYTHONPATH", None)  # the installed package, never the checkout
     feedback = folder / ".venv" / "bin" / "feedback"
     process: subprocess.Popen[str] | None = None
     output: Output | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,16 +11,25 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_FOLDER = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_FOLDER.parent
+
+
+def shipped_folder(name: str) -> Path:
+    """templates/, static/ or migrations/: inside the package when installed from a wheel, else the checkout's."""
+    inside = PACKAGE_FOLDER / name
+    return inside if inside.is_dir() else PROJECT_ROOT / name
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; `config` overrides settings read from the environment (tests use it)."""
+    from feedback.config import instance_folder
+
     app = Flask(
         __name__,
-        instance_path=str(PROJECT_ROOT / "instance"),
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(instance_folder(settings_environment(config))),
+        template_folder=str(shipped_folder("templates")),
+        static_folder=str(shipped_folder("static")),
     )
     load_settings(app, config)
     register_extensions(app)
@@ -35,15 +45,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+def settings_environment(overrides: Mapping[str, Any] | None) -> Mapping[str, str]:
+    """The environment settings are read from: the overrides' ENVIRON (tests), else this process's."""
+    if overrides and "ENVIRON" in overrides:
+        return overrides["ENVIRON"]
+    return os.environ
+
+
 def load_settings(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     """Read settings from the environment, then apply overrides."""
-    from feedback.config import from_environment, load_config
+    from feedback.config import load_config
 
-    if overrides and "ENVIRON" in overrides:
-        settings = load_config(overrides["ENVIRON"], Path(app.instance_path))
-    else:
-        settings = from_environment(Path(app.instance_path))
-    app.config.update(settings)
+    app.config.update(load_config(settings_environment(overrides), Path(app.instance_path)))
     if overrides:
         app.config.update({k: v for k, v in overrides.items() if k != "ENVIRON"})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -61,7 +74,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    migrate.init_app(app, db, directory=str(shipped_folder("migrations")), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)

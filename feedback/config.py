@@ -49,7 +49,7 @@ def _public_base_url(value: str) -> str:
 
 
 def _secret_key(environ: Mapping[str, str], env: str, instance_path: Path) -> str:
-    """Return SECRET_KEY from the environment, or a generated one kept in instance/ for local runs."""
+    """Return SECRET_KEY from the environment, or a generated one kept in the instance folder for local runs."""
     key = environ.get("SECRET_KEY", "")
     if env == "production":
         if not key:
@@ -176,6 +176,7 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, ob
     if env not in ENVIRONMENTS:
         raise ConfigError(f"FEEDBACK_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
     production = env == "production"
+    _check_data_dir(environ)
 
     default_db = f"sqlite:///{instance_path / 'feedback.sqlite3'}"
     database_url = normalise_database_url(environ.get("DATABASE_URL") or default_db)
@@ -334,6 +335,14 @@ def _mail_from(base_url: str) -> str:
     return f"feedback <noreply@{urlsplit(base_url).hostname or 'localhost'}>"
 
 
-def from_environment(instance_path: Path) -> dict[str, object]:
-    """Load the configuration from this process's environment."""
-    return load_config(os.environ, instance_path)
+def _check_data_dir(environ: Mapping[str, str]) -> None:
+    """Refuse a FEEDBACK_DATA_DIR that names something other than a folder (a folder not there yet is made)."""
+    given = environ.get("FEEDBACK_DATA_DIR", "").strip()
+    if given and Path(given).expanduser().exists() and not Path(given).expanduser().is_dir():
+        raise ConfigError(f"FEEDBACK_DATA_DIR must be a folder for the service's data, got {given!r}")
+
+
+def instance_folder(environ: Mapping[str, str]) -> Path:
+    """The writable folder for the SQLite file, secret key and rate limits: FEEDBACK_DATA_DIR, else ./instance."""
+    given = environ.get("FEEDBACK_DATA_DIR", "").strip()
+    return Path(given).expanduser().absolute() if given else Path.cwd() / "instance"

@@ -60,6 +60,7 @@ def test_production_sets_secure_cookies(tmp_path: Path) -> None:
         ("PUBLIC_BASE_URL", "javascript:alert(1)", "absolute http"),
         ("PUBLIC_BASE_URL", "https://user:pw@fb.example", "credentials"),
         ("FEEDBACK_ENV", "staging", "FEEDBACK_ENV"),
+        ("FEEDBACK_DATA_DIR", "/dev/null", "must be a folder"),
         ("PROXY_HOPS", "two", "whole number"),
         ("PROXY_HOPS", "-1", "at least 0"),
         ("DATABASE_URL", "mysql://x/y", "DATABASE_URL"),
