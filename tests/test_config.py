@@ -89,6 +89,8 @@ def test_production_sets_secure_cookies(tmp_path: Path) -> None:
         ("MAIL_FROM", "feedback", "usable sender"),
         ("MAIL_FROM", "a@b.example\r\nBcc: x@evil.example", "usable sender"),
         ("MAIL_POLL_SECONDS", "0", "at least 1"),
+        ("ROLLUP_POLL_SECONDS", "-5", "at least 0"),
+        ("ROLLUP_POLL_SECONDS", "often", "whole number"),
         ("SCAN_RETENTION_DAYS", "-3", "at least 0"),
         ("SCAN_RETENTION_DAYS", "7", "at least 30"),
     ],
@@ -142,7 +144,11 @@ def test_the_command_line_reports_a_bad_setting_in_one_line(tmp_path: Path) -> N
     env.pop("DATABASE_URL", None)
     done = subprocess.run(
         [sys.executable, "-c", "from feedback.console import main; main()", "codes", "--help"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, check=False,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
@@ -155,7 +161,11 @@ def test_the_command_line_reports_an_unreachable_database_in_one_line(tmp_path: 
     env = {**os.environ, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
     done = subprocess.run(
         [sys.executable, "-c", "from feedback.console import main; main()", "codes"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, check=False,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
