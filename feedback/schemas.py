@@ -704,7 +704,9 @@ class Referrals(BaseModel):
     touchpoints: list[ReferralNumbers]
 
 
-WebhookEventName = Literal["response.completed", "invite.accepted", "lead.qualified", "code.scanned"]
+WebhookEventName = Literal[
+    "response.completed", "invite.accepted", "lead.qualified", "contact.stage_changed", "code.scanned"
+]
 
 
 class Webhook(BaseModel):
@@ -728,7 +730,7 @@ class WebhookCreate(Strict):
     """Where to send which events; code.scanned is one event per scan, so opt in only when needed."""
 
     url: str = Field(min_length=1, max_length=2000, examples=["https://crm.example.com/hooks/feedback"])
-    events: list[WebhookEventName] = Field(min_length=1, max_length=4)
+    events: list[WebhookEventName] = Field(min_length=1, max_length=5)
     description: str = Field(default="", max_length=120)
 
 
@@ -736,7 +738,7 @@ class WebhookUpdate(Strict):
     """Changed fields of an endpoint."""
 
     url: str | None = Field(default=None, min_length=1, max_length=2000)
-    events: list[WebhookEventName] | None = Field(default=None, min_length=1, max_length=4)
+    events: list[WebhookEventName] | None = Field(default=None, min_length=1, max_length=5)
     description: str | None = Field(default=None, max_length=120)
     paused: bool | None = None
 
@@ -790,7 +792,10 @@ class Redemption(Strict):
     order_value: Money = Field(description='Order value in the workspace currency, e.g. "23.50"; 0 to 1,000,000.')
 
 
-StageName = Literal["new", "marketing_qualified", "sales_ready"]
+StageName = Literal[
+    "new", "marketing_qualified", "sales_ready", "sales_accepted", "sales_qualified", "won", "lost"
+]
+LostReasonName = Literal["price", "competitor", "no_budget", "no_need", "timing", "no_response", "other"]
 
 
 class ContactOut(BaseModel):
@@ -807,6 +812,26 @@ class ContactOut(BaseModel):
     consent_language: str
     consent_text: str
     created_at: str
+    stage_changed_at: str | None = Field(default=None, description="When the lead last changed stage.")
+    order_value: Decimal | None = Field(
+        default=None, description="A won lead's order value (workspace currency, two decimals); null unless won."
+    )
+    lost_reason: LostReasonName | None = Field(default=None, description="Why a lost lead was lost; null unless lost.")
+    lost_note: str = Field(default="", description="What else was said about the loss.")
+
+
+class StageMove(Strict):
+    """Move a lead on in the funnel (the score moves it among new, marketing_qualified and sales_ready): to
+    sales_accepted (from those, or to reopen a lost lead), sales_qualified (from sales_accepted), won (from
+    sales_qualified, with `order_value`) or lost (from any open stage, with `reason`; `note` required for other).
+    Sending the stage the lead is at with the same values again changes nothing."""
+
+    stage: Literal["sales_accepted", "sales_qualified", "won", "lost"]
+    order_value: Money | None = Field(
+        default=None, description='A won lead\'s order value in the workspace currency, e.g. "12500.00".'
+    )
+    reason: LostReasonName | None = Field(default=None, description="Why the lead was lost (stage lost only).")
+    note: str = Field(default="", max_length=500, description="What else to say about the loss.")
 
 
 class ContactQuery(Strict):
@@ -827,4 +852,5 @@ class ContactExport(BaseModel):
 
     contact: ContactOut
     score_history: list[dict[str, Any]]
+    stage_history: list[dict[str, Any]] = Field(default_factory=list)
     responses: list[dict[str, Any]]
