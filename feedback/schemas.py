@@ -51,6 +51,9 @@ class Problem(BaseModel):
     errors: list[dict[str, Any]] | None = Field(
         default=None, description="Field errors of a request that did not validate."
     )
+    field: str | None = Field(
+        default=None, description="The input a refused lead move was refused for (stage, order_value, reason)."
+    )
 
 
 class Person(BaseModel):
@@ -832,6 +835,48 @@ class StageMove(Strict):
     )
     reason: LostReasonName | None = Field(default=None, description="Why the lead was lost (stage lost only).")
     note: str = Field(default="", max_length=500, description="What else to say about the loss.")
+
+
+class FunnelStep(BaseModel):
+    """One step of the lead funnel."""
+
+    step: Literal["lead", "marketing_qualified", "sales_accepted", "sales_qualified", "won"]
+    reached: int = Field(description="Leads that reached this step or a later one.")
+    now: int = Field(description="Leads at this step now.")
+    conversion: float | None = Field(description="reached ÷ reached at the step before (0…1); null at the first step.")
+    conversion_n: int | None = Field(description="The leads that reached the step before (the rate's n).")
+    conversion_low: float | None = Field(description="Wilson 95 % interval, lower end.")
+    conversion_high: float | None = Field(description="Wilson 95 % interval, upper end.")
+    median_days: float | None = Field(description="Median days at this step, of the leads that left it.")
+    median_days_n: int = Field(description="Leads that left the step (the median's n; those still there are not).")
+    median_days_low: float | None = Field(
+        description="Distribution-free (order statistic) 95 % interval, lower end; null below 6 leads."
+    )
+    median_days_high: float | None = Field(description="Upper end of that interval.")
+    lost: int = Field(description="Leads lost at this step (lost now, and this was their last step).")
+
+
+class FunnelNumbers(BaseModel):
+    """The funnel of a group of leads: the campaign's (touchpoint_id null) or one touchpoint's."""
+
+    touchpoint_id: int | None = None
+    leads: int
+    won: int
+    won_rate: float | None = Field(description="Won ÷ leads (0…1), with its Wilson interval.")
+    won_rate_low: float | None
+    won_rate_high: float | None
+    won_value: Decimal = Field(description="Order values of the won leads, as a string with two decimals.")
+    lost: int
+    lost_reasons: dict[str, int] = Field(description="Lost leads per reason.")
+    steps: list[FunnelStep]
+
+
+class LeadFunnel(BaseModel):
+    """The lead funnel of a campaign's leads (captured in the period, if one is given) and of each touchpoint."""
+
+    campaign_id: int
+    total: FunnelNumbers
+    touchpoints: list[FunnelNumbers]
 
 
 class ContactQuery(Strict):

@@ -163,3 +163,52 @@ def funnel(paths: Iterable[LeadPath]) -> Funnel:
         lost=sum(lost_at.values()),
         lost_reasons=dict(Counter(p.lost_reason for p in leads if p.lost_reason)),
     )
+
+
+def _low(p: Proportion | MedianEstimate | None) -> float | None:
+    return p.ci.low if p is not None and p.ci is not None else None
+
+
+def _high(p: Proportion | MedianEstimate | None) -> float | None:
+    return p.ci.high if p is not None and p.ci is not None else None
+
+
+def document(numbers: Funnel) -> dict[str, object]:
+    """The funnel as the API and the JSON download show it (shares 0…1, times in days, money as a string)."""
+    return {
+        "leads": numbers.leads,
+        "won": numbers.of(Step.WON).reached,
+        "won_rate": numbers.overall.share if numbers.overall else None,
+        "won_rate_low": _low(numbers.overall),
+        "won_rate_high": _high(numbers.overall),
+        "won_value": f"{numbers.won_value:.2f}",
+        "lost": numbers.lost,
+        "lost_reasons": dict(sorted(numbers.lost_reasons.items())),
+        "steps": [
+            {
+                "step": STEP_KEYS[s.step],
+                "reached": s.reached,
+                "now": s.now,
+                "conversion": s.conversion.share if s.conversion else None,
+                "conversion_n": s.conversion.n if s.conversion else None,
+                "conversion_low": _low(s.conversion),
+                "conversion_high": _high(s.conversion),
+                "median_days": s.time.median,
+                "median_days_n": s.time.n,
+                "median_days_low": _low(s.time),
+                "median_days_high": _high(s.time),
+                "lost": s.lost,
+            }
+            for s in numbers.steps
+        ],
+    }
+
+
+#: The steps' stable names in the API and downloads.
+STEP_KEYS = {
+    Step.LEAD: "lead",
+    Step.MQL: "marketing_qualified",
+    Step.SAL: "sales_accepted",
+    Step.SQL: "sales_qualified",
+    Step.WON: "won",
+}
