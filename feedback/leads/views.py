@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from feedback.analysis import funnel_sentences
@@ -55,7 +56,7 @@ class StageForm(LocalisedForm):
     order_value = AmountField(_l("Order value (won)"), validators=[Optional()])
     reason = SelectField(
         _l("Reason (lost)"),
-        choices=[("", "–"), *((key, label) for key, label in LOST_REASON_LABELS.items())],
+        choices=[SelectChoice("", "–"), *(SelectChoice(key, label) for key, label in LOST_REASON_LABELS.items())],
         validators=[Optional()],
     )
     note = StringField(_l("Note (lost)"), validators=[Optional(), Length(max=stages.NOTE_LENGTH)])
@@ -64,7 +65,7 @@ class StageForm(LocalisedForm):
 
 def _stage_form(contact, form: StageForm | None = None) -> StageForm:  # noqa: ANN001
     form = form or StageForm()
-    form.stage.choices = [(s.value, STAGE_LABELS[s.value]) for s in stages.allowed_moves(contact)]
+    form.stage.choices = [SelectChoice(s.value, STAGE_LABELS[s.value]) for s in stages.allowed_moves(contact)]
     return form
 
 
