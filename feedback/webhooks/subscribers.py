@@ -27,20 +27,17 @@ def _invite_accepted(event: InviteAccepted) -> None:
         emit(event.workspace_id, Event.INVITE_ACCEPTED, payloads.invite_accepted(invite, response, event.at), event.at)
 
 
-def _lead_qualified(event: LeadStageChanged) -> None:
-    """The score took a lead up to marketing-qualified or sales-ready (what sales moves is contact.stage_changed)."""
+def _lead_moved(event: LeadStageChanged) -> None:
+    """Every move of a lead's stage is contact.stage_changed, whoever made it; a rise the score made (to
+    marketing-qualified or sales-ready) is lead.qualified as well."""
     contact = db.session.get(Contact, event.contact_id)
-    if event.rose and event.changed_by == ChangedBy.SCORE.value and contact is not None:
+    if contact is None:
+        return
+    if event.rose and event.changed_by == ChangedBy.SCORE.value:
         data = {"contact": contact_data(contact), "previous_stage": event.previous}
         emit(event.workspace_id, Event.LEAD_QUALIFIED, data, event.at, contact_id=contact.id)
-
-
-def _stage_changed(event: LeadStageChanged) -> None:
-    """Every move of a lead's stage, whoever made it."""
-    contact = db.session.get(Contact, event.contact_id)
-    if contact is not None:
-        data = payloads.stage_changed(contact_data(contact), event.previous, event.changed_by, event.at)
-        emit(event.workspace_id, Event.CONTACT_STAGE_CHANGED, data, event.at, contact_id=contact.id)
+    data = payloads.stage_changed(contact_data(contact), event.previous, event.changed_by, event.at)
+    emit(event.workspace_id, Event.CONTACT_STAGE_CHANGED, data, event.at, contact_id=contact.id)
 
 
 def _response_erased(event: ResponseErased) -> None:
@@ -61,7 +58,6 @@ def subscribe(bus: Bus) -> None:
     waits."""
     bus.subscribe(ResponseCompleted, _response_completed, wants=_wants_completions)
     bus.subscribe(InviteAccepted, _invite_accepted)
-    bus.subscribe(LeadStageChanged, _lead_qualified)
-    bus.subscribe(LeadStageChanged, _stage_changed)
+    bus.subscribe(LeadStageChanged, _lead_moved)
     bus.subscribe(ResponseErased, _response_erased)
     bus.subscribe(ContactErased, _contact_erased)
