@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from feedback.auth import services as auth
 from feedback.auth.models import Membership, Role, User, Workspace
+from feedback.db_types import utcnow
 from feedback.errors import DomainError
 from feedback.extensions import db
 from feedback.qr import services as qr
@@ -542,6 +543,7 @@ def _demo_offers_and_leads(workspace: Workspace, campaign: Campaign, rng: random
                 name = rng.choice(DEMO_PEOPLE)
                 email = f"{name.split()[0].lower()}.{rng.randint(1, 999)}@example.com"
                 leads.capture(response, name, email, "", True, "de", workspace.name, response.completed_at)
+        _demo_funnel(workspace, rng)
         return
     offer = Offer(
         workspace_id=workspace.id,
@@ -563,6 +565,48 @@ def _demo_offers_and_leads(workspace: Workspace, campaign: Campaign, rng: random
             coupon.redeemed_at = coupon.issued_at + timedelta(days=rng.uniform(1, 25))
             coupon.order_value = Decimal(str(round(rng.uniform(6, 58), 2)))
             coupon.redeemed_via = "dashboard"
+
+
+def _demo_funnel(workspace: Workspace, rng: random.Random) -> None:
+    """Sales takes on most of the trade-fair leads: some are qualified, then won with an order or lost with a
+    reason, so that the funnel page has something to show (no move lies in the future)."""
+    from feedback.leads.models import Contact
+
+    contacts = db.session.scalars(
+        sa.select(Contact)
+        .where(Contact.workspace_id == workspace.id, Contact.unconfirmed.is_(False))
+        .order_by(Contact.id)
+    ).all()
+    for contact in contacts:
+        _demo_lead_path(workspace, contact.id, contact.created_at, rng)
+
+
+def _demo_lead_path(workspace: Workspace, contact_id: int, at: datetime, rng: random.Random) -> None:
+    """One lead's moves: lost early, left with marketing, or accepted, qualified and won or lost."""
+    from feedback.leads import stages
+    from feedback.leads.models import ChangedBy
+
+    now, mover = utcnow(), stages.Mover(ChangedBy.DASHBOARD)
+    reasons = ["price", "competitor", "no_budget", "timing", "no_response"]
+    plan: list[tuple[str, tuple[float, float], dict[str, object]]] = []
+    roll = rng.random()
+    if roll < 0.1:
+        plan = [("lost", (2, 8), {"reason": rng.choice(reasons)})]
+    elif roll < 0.75:
+        plan = [("sales_accepted", (1, 5), {})]
+        if rng.random() < 0.2:
+            plan.append(("lost", (3, 14), {"reason": rng.choice(reasons)}))
+        else:
+            plan.append(("sales_qualified", (2, 12), {}))
+            if rng.random() < 0.65:
+                plan.append(("won", (5, 30), {"order_value": Decimal(rng.randrange(80_000, 1_500_000)) / 100}))
+            elif rng.random() < 0.5:
+                plan.append(("lost", (5, 30), {"reason": "other", "note": "Projekt verschoben, Budget erst 2027"}))
+    for stage, days, values in plan:
+        at = at + timedelta(days=rng.uniform(*days))
+        if at > now:
+            return
+        stages.move_stage(workspace.id, contact_id, stages.Move(stage, **values), mover, at)  # type: ignore[arg-type]
 
 
 def load_demo_data(password: str) -> Workspace:

@@ -59,7 +59,8 @@ class CouponRedeemed:
 
 @dataclass(frozen=True)
 class LeadStageChanged:
-    """A contact's score moved it to another stage (`rose` when it went up)."""
+    """A contact moved to another stage (`rose` when it went up the funnel): by its score, or moved by a member
+    or a sales system (`changed_by`: score, dashboard, api)."""
 
     workspace_id: int
     contact_id: int
@@ -67,6 +68,7 @@ class LeadStageChanged:
     stage: str
     rose: bool
     at: datetime
+    changed_by: str = "score"
 
 
 @dataclass(frozen=True)

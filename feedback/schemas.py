@@ -51,6 +51,9 @@ class Problem(BaseModel):
     errors: list[dict[str, Any]] | None = Field(
         default=None, description="Field errors of a request that did not validate."
     )
+    field: str | None = Field(
+        default=None, description="The input a refused lead move was refused for (stage, order_value, reason)."
+    )
 
 
 class Person(BaseModel):
@@ -704,7 +707,9 @@ class Referrals(BaseModel):
     touchpoints: list[ReferralNumbers]
 
 
-WebhookEventName = Literal["response.completed", "invite.accepted", "lead.qualified", "code.scanned"]
+WebhookEventName = Literal[
+    "response.completed", "invite.accepted", "lead.qualified", "contact.stage_changed", "code.scanned"
+]
 
 
 class Webhook(BaseModel):
@@ -728,7 +733,7 @@ class WebhookCreate(Strict):
     """Where to send which events; code.scanned is one event per scan, so opt in only when needed."""
 
     url: str = Field(min_length=1, max_length=2000, examples=["https://crm.example.com/hooks/feedback"])
-    events: list[WebhookEventName] = Field(min_length=1, max_length=4)
+    events: list[WebhookEventName] = Field(min_length=1, max_length=5)
     description: str = Field(default="", max_length=120)
 
 
@@ -736,7 +741,7 @@ class WebhookUpdate(Strict):
     """Changed fields of an endpoint."""
 
     url: str | None = Field(default=None, min_length=1, max_length=2000)
-    events: list[WebhookEventName] | None = Field(default=None, min_length=1, max_length=4)
+    events: list[WebhookEventName] | None = Field(default=None, min_length=1, max_length=5)
     description: str | None = Field(default=None, max_length=120)
     paused: bool | None = None
 
@@ -790,7 +795,10 @@ class Redemption(Strict):
     order_value: Money = Field(description='Order value in the workspace currency, e.g. "23.50"; 0 to 1,000,000.')
 
 
-StageName = Literal["new", "marketing_qualified", "sales_ready"]
+StageName = Literal[
+    "new", "marketing_qualified", "sales_ready", "sales_accepted", "sales_qualified", "won", "lost"
+]
+LostReasonName = Literal["price", "competitor", "no_budget", "no_need", "timing", "no_response", "other"]
 
 
 class ContactOut(BaseModel):
@@ -807,6 +815,68 @@ class ContactOut(BaseModel):
     consent_language: str
     consent_text: str
     created_at: str
+    stage_changed_at: str | None = Field(default=None, description="When the lead last changed stage.")
+    order_value: Decimal | None = Field(
+        default=None, description="A won lead's order value (workspace currency, two decimals); null unless won."
+    )
+    lost_reason: LostReasonName | None = Field(default=None, description="Why a lost lead was lost; null unless lost.")
+    lost_note: str = Field(default="", description="What else was said about the loss.")
+
+
+class StageMove(Strict):
+    """Move a lead on in the funnel (the score moves it among new, marketing_qualified and sales_ready): to
+    sales_accepted (from those, or to reopen a lost lead), sales_qualified (from sales_accepted), won (from
+    sales_qualified, with `order_value`) or lost (from any open stage, with `reason`; `note` required for other).
+    Sending the stage the lead is at with the same values again changes nothing."""
+
+    stage: Literal["sales_accepted", "sales_qualified", "won", "lost"]
+    order_value: Money | None = Field(
+        default=None, description='A won lead\'s order value in the workspace currency, e.g. "12500.00".'
+    )
+    reason: LostReasonName | None = Field(default=None, description="Why the lead was lost (stage lost only).")
+    note: str = Field(default="", max_length=500, description="What else to say about the loss.")
+
+
+class FunnelStep(BaseModel):
+    """One step of the lead funnel."""
+
+    step: Literal["lead", "marketing_qualified", "sales_accepted", "sales_qualified", "won"]
+    reached: int = Field(description="Leads that reached this step or a later one.")
+    now: int = Field(description="Leads at this step now.")
+    conversion: float | None = Field(description="reached ÷ reached at the step before (0…1); null at the first step.")
+    conversion_n: int | None = Field(description="The leads that reached the step before (the rate's n).")
+    conversion_low: float | None = Field(description="Wilson 95 % interval, lower end.")
+    conversion_high: float | None = Field(description="Wilson 95 % interval, upper end.")
+    median_days: float | None = Field(description="Median days at this step, of the leads that left it.")
+    median_days_n: int = Field(description="Leads that left the step (the median's n; those still there are not).")
+    median_days_low: float | None = Field(
+        description="Distribution-free (order statistic) 95 % interval, lower end; null below 6 leads."
+    )
+    median_days_high: float | None = Field(description="Upper end of that interval.")
+    lost: int = Field(description="Leads lost at this step (lost now, and this was their last step).")
+
+
+class FunnelNumbers(BaseModel):
+    """The funnel of a group of leads: the campaign's (touchpoint_id null) or one touchpoint's."""
+
+    touchpoint_id: int | None = None
+    leads: int
+    won: int
+    won_rate: float | None = Field(description="Won ÷ leads (0…1), with its Wilson interval.")
+    won_rate_low: float | None
+    won_rate_high: float | None
+    won_value: Decimal = Field(description="Order values of the won leads, as a string with two decimals.")
+    lost: int
+    lost_reasons: dict[str, int] = Field(description="Lost leads per reason.")
+    steps: list[FunnelStep]
+
+
+class LeadFunnel(BaseModel):
+    """The lead funnel of a campaign's leads (captured in the period, if one is given) and of each touchpoint."""
+
+    campaign_id: int
+    total: FunnelNumbers
+    touchpoints: list[FunnelNumbers]
 
 
 class ContactQuery(Strict):
@@ -827,4 +897,5 @@ class ContactExport(BaseModel):
 
     contact: ContactOut
     score_history: list[dict[str, Any]]
+    stage_history: list[dict[str, Any]] = Field(default_factory=list)
     responses: list[dict[str, Any]]

@@ -376,6 +376,9 @@ COLUMNS: list[Column] = [
             "action_cta_per_visitor",
         )
     ),
+    Column("won_customers", "int", BY_KEY["won_customers"].definition, value("won_customers")),
+    Column("won_value", "money", BY_KEY["won_value"].definition, value("won_value")),
+    Column("won_value_per_cost", "number", BY_KEY["won_value_per_cost"].definition, value("won_value_per_cost")),
 ]
 COMPARISON_HEADER = [
     "touchpoint",

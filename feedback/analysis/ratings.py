@@ -80,6 +80,9 @@ class Outcomes:
     #: Marketing-qualified or better.
     leads_qualified: int = 0
     leads_sales_ready: int = 0
+    #: Of the leads, won now, and the order values of those won.
+    leads_won: int = 0
+    won_value: Decimal = Decimal("0.00")
 
 
 #: The landing page's actions, in the order pages and downloads show them.
@@ -156,6 +159,14 @@ class TouchpointInput:
         if self.cost is None or self.cost <= 0 or not self.outcomes.coupons_issued:
             return None
         return float(self.outcomes.revenue / self.cost)
+
+    @property
+    def won_value_per_cost(self) -> float | None:
+        """Order value of the won leads ÷ the touchpoint's cost, like the return on cost (1.0 = the won customers'
+        orders paid for the touchpoint); None without a cost or without leads."""
+        if self.cost is None or self.cost <= 0 or not self.outcomes.leads:
+            return None
+        return float(self.outcomes.won_value / self.cost)
 
 
 @dataclass(frozen=True)

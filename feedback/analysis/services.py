@@ -282,6 +282,8 @@ def _outcomes(revenue: Revenue | None, leads: LeadNumbers | None) -> ratings.Out
         leads=leads.contacts,
         leads_qualified=leads.marketing_qualified,
         leads_sales_ready=leads.sales_ready,
+        leads_won=leads.won,
+        won_value=leads.won_value,
     )
 
 

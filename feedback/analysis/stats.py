@@ -560,6 +560,32 @@ def bootstrap_mean(counts: Counts, resamples: int = BOOTSTRAP_RESAMPLES) -> Inte
     return Interval(float(low), float(high))
 
 
+@dataclass(frozen=True)
+class MedianEstimate:
+    """The median of n values with its distribution-free 95 % interval (None below 6 values)."""
+
+    n: int
+    median: float | None
+    ci: Interval | None
+
+
+def median_estimate(values: Sequence[float]) -> MedianEstimate:
+    """Median and its order-statistic 95 % interval: x₍ⱼ₎ … x₍ₙ₋ⱼ₊₁₎ with j = binom.ppf(0.025, n, ½), which
+    covers the median with at least 95 % whatever the distribution; below 6 values no such interval exists (None).
+    NaN and negative values are input errors (durations, amounts)."""
+    if any(not math.isfinite(v) or v < 0 for v in values):
+        raise InvalidCounts("values must be finite and not negative")
+    n = len(values)
+    if n == 0:
+        return MedianEstimate(0, None, None)
+    ordered = sorted(float(v) for v in values)
+    middle = float(np.median(ordered))
+    j = int(sps.binom.ppf(0.025, n, 0.5))
+    if j < 1:
+        return MedianEstimate(n, middle, None)
+    return MedianEstimate(n, middle, Interval(ordered[j - 1], ordered[n - j]))
+
+
 # --- Multiple comparisons (§7) ------------------------------------------------------------------------------------
 
 

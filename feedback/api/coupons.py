@@ -1,4 +1,5 @@
-"""Coupons (state and redemption) and contacts (leads: read, export, erase)."""
+"""Coupons (state and redemption), contacts (leads: read, export, erase, move through the funnel) and the lead
+funnel of a campaign."""
 
 from __future__ import annotations
 
@@ -8,14 +9,20 @@ from flask import Response, g
 from spectree import Response as Resp
 
 from feedback import schemas
+from feedback.analysis.funnel import document
+from feedback.analysis.services import checked_range
 from feedback.api import services as api_services
 from feedback.api.base import ERRORS, WRITE_ERRORS, bp, json_response, spec, workspace_id
 from feedback.db_types import utcnow
 from feedback.errors import problem
 from feedback.extensions import commit, db
 from feedback.leads import services as lead_services
+from feedback.leads import stages
+from feedback.leads.funnel import campaign_funnel
+from feedback.leads.models import ChangedBy
 from feedback.offers import services as offer_services
 from feedback.offers.models import Coupon, Offer
+from feedback.touchpoints import services as tp
 
 # --- coupons and leads ------------------------------------------------------------------------------------------
 
@@ -111,3 +118,41 @@ def erase_contact(contact_id: int) -> Response:
     lead_services.erase(lead_services.get_contact(workspace_id(), contact_id))
     commit()
     return Response(status=204)
+
+
+@bp.post("/contacts/<int:contact_id>/stage")
+@spec.validate(json=schemas.StageMove, resp=Resp(HTTP_200=schemas.ContactOut, **WRITE_ERRORS), tags=["leads"])
+def move_contact(contact_id: int, json: schemas.StageMove) -> Response:
+    """Move a lead on in the funnel (sales_accepted, sales_qualified, won with order_value, lost with reason); the
+    move is recorded and sent as contact.stage_changed. A move the funnel does not allow from the lead's stage is
+    409, a missing order value or reason 422; `field` names what is at fault and nothing changes."""
+    move = stages.Move(json.stage, order_value=json.order_value, reason=json.reason, note=json.note)
+    mover = stages.Mover(ChangedBy.API, api_token_id=g.api_token.id)
+    try:
+        contact = stages.move_stage(workspace_id(), contact_id, move, mover, utcnow())
+    except stages.StageRefused as error:
+        db.session.rollback()
+        return problem(error.status, str(error.message), field=error.field)
+    commit()
+    return json_response(schemas.ContactOut(**lead_services.contact_data(contact, _reveal())))
+
+
+@bp.get("/campaigns/<int:campaign_id>/funnel")
+@spec.validate(query=schemas.Period, resp=Resp(HTTP_200=schemas.LeadFunnel, **ERRORS), tags=["leads"])
+def lead_funnel(campaign_id: int, query: schemas.Period) -> Response:
+    """The campaign's lead funnel (lead → marketing-qualified → sales-accepted → sales-qualified → won) and each
+    touchpoint's: leads that reached each step, step conversion rates with Wilson 95 % intervals, median days per
+    step, losses by step and reason; of the leads captured in the period when one is given."""
+    campaign = tp.get_campaign(workspace_id(), campaign_id)
+    period = checked_range(query.from_, query.to).period(g.workspace.timezone)
+    found = campaign_funnel(campaign, tp.touchpoints_of(campaign, include_archived=True), period.start, period.end)
+    return json_response(
+        schemas.LeadFunnel(
+            campaign_id=campaign.id,
+            total=schemas.FunnelNumbers(**document(found.total)),  # type: ignore[arg-type]
+            touchpoints=[
+                schemas.FunnelNumbers(touchpoint_id=touchpoint.id, **document(numbers))  # type: ignore[arg-type]
+                for touchpoint, numbers in found.touchpoints
+            ],
+        )
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -15,14 +16,60 @@ from feedback.qr.models import BigId
 
 
 class Stage(enum.StrEnum):
-    """Where a lead stands, by its score against the workspace's thresholds."""
+    """Where a lead stands. The score moves a lead among the marketing stages (new, marketing-qualified and
+    sales-ready, by the workspace's thresholds); people and sales systems move it on (sales-accepted,
+    sales-qualified) and close it (won with an order value, lost with a reason)."""
 
     NEW = "new"
     MARKETING_QUALIFIED = "marketing_qualified"
+    #: Marketing-qualified with a score at or above the sales-ready threshold: ready to be handed to sales.
     SALES_READY = "sales_ready"
+    SALES_ACCEPTED = "sales_accepted"
+    SALES_QUALIFIED = "sales_qualified"
+    WON = "won"
+    LOST = "lost"
 
 
 STAGE_VALUES = tuple(s.value for s in Stage)
+#: The stages the score decides; once a person or a sales system moved a lead beyond them, the score no longer does.
+SCORED_STAGES = frozenset({Stage.NEW, Stage.MARKETING_QUALIFIED, Stage.SALES_READY})
+
+
+class LostReason(enum.StrEnum):
+    """Why a lead was lost (a fixed list, so that reasons can be counted; a note may say more)."""
+
+    PRICE = "price"
+    COMPETITOR = "competitor"
+    NO_BUDGET = "no_budget"
+    NO_NEED = "no_need"
+    TIMING = "timing"
+    NO_RESPONSE = "no_response"
+    OTHER = "other"
+
+
+LOST_REASON_VALUES = tuple(r.value for r in LostReason)
+
+#: How each reason reads on pages.
+LOST_REASON_LABELS = {
+    LostReason.PRICE.value: _l("Price too high"),
+    LostReason.COMPETITOR.value: _l("Chose a competitor"),
+    LostReason.NO_BUDGET.value: _l("No budget"),
+    LostReason.NO_NEED.value: _l("No need after all"),
+    LostReason.TIMING.value: _l("Not now (timing)"),
+    LostReason.NO_RESPONSE.value: _l("Could not be reached"),
+    LostReason.OTHER.value: _l("Other reason"),
+}
+
+
+class ChangedBy(enum.StrEnum):
+    """Who moved a lead: its score, a member in the dashboard, or a sales system through the API."""
+
+    SCORE = "score"
+    DASHBOARD = "dashboard"
+    API = "api"
+
+
+CHANGED_BY_VALUES = tuple(c.value for c in ChangedBy)
 
 
 class Activity(enum.StrEnum):
@@ -71,6 +118,11 @@ class Contact(db.Model):
     __table_args__ = (
         sa.CheckConstraint(f"stage IN {STAGE_VALUES!r}", name="stage"),
         sa.CheckConstraint("email <> '' OR phone <> ''", name="reachable"),
+        # a won lead has its order value, a lost one its reason, and no other lead has either
+        sa.CheckConstraint("(stage = 'won') = (order_value IS NOT NULL)", name="won_with_value"),
+        sa.CheckConstraint("order_value IS NULL OR order_value >= 0", name="order_value_not_negative"),
+        sa.CheckConstraint("(stage = 'lost') = (lost_reason IS NOT NULL)", name="lost_with_reason"),
+        sa.CheckConstraint(f"lost_reason IS NULL OR lost_reason IN {LOST_REASON_VALUES!r}", name="lost_reason"),
         sa.Index("ix_contact_workspace_stage", "workspace_id", "stage", "score"),
         sa.Index("ix_contact_workspace_email", "workspace_id", "email"),
     )
@@ -97,6 +149,39 @@ class Contact(db.Model):
     unconfirmed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: The contact that held the address when this one was left (None once that contact is erased).
     same_address_as: Mapped[int | None] = mapped_column(sa.ForeignKey("contact.id", ondelete="SET NULL"))
+    #: The order value of a won lead, in the workspace currency (exact to the cent); None unless won.
+    order_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    #: Why a lost lead was lost (LostReason) and what else was said; None / "" unless lost.
+    lost_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    lost_note: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+
+
+class StageChange(db.Model):
+    """One move of a contact from one stage to another: the funnel's times per stage are read from these rows."""
+
+    __tablename__ = "stage_change"
+    __table_args__ = (
+        sa.CheckConstraint(f"to_stage IN {STAGE_VALUES!r}", name="to_stage"),
+        sa.CheckConstraint(f"from_stage IN {STAGE_VALUES!r}", name="from_stage"),
+        sa.CheckConstraint("from_stage <> to_stage", name="moved"),
+        sa.CheckConstraint(f"changed_by IN {CHANGED_BY_VALUES!r}", name="changed_by"),
+        sa.Index("ix_stage_change_contact", "contact_id", "changed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contact.id", ondelete="CASCADE"))
+    from_stage: Mapped[str] = mapped_column(sa.String(20))
+    to_stage: Mapped[str] = mapped_column(sa.String(20))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: ChangedBy: the score, a member (user_id) or an API token (api_token_id).
+    changed_by: Mapped[str] = mapped_column(sa.String(20))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    api_token_id: Mapped[int | None] = mapped_column(sa.ForeignKey("api_token.id", ondelete="SET NULL"))
+    #: What the move recorded: the order value of a win, the reason and note of a loss.
+    order_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    lost_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    lost_note: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
 
 
 class ScoreEvent(db.Model):

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,13 +23,16 @@ from feedback import events
 from feedback.auth.models import Role, Workspace
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
-from feedback.events import Bus, ContactErased, ContactLeft, CouponRedeemed, InviteAccepted, LeadStageChanged
+from feedback.events import Bus, ContactErased, ContactLeft, CouponRedeemed, InviteAccepted
 from feedback.extensions import db
+from feedback.leads import stages
 from feedback.leads.models import (
     DEFAULT_MQL,
     DEFAULT_POINTS,
     DEFAULT_SALES_READY,
+    SCORED_STAGES,
     Activity,
+    ChangedBy,
     Contact,
     LeadSettings,
     ScoreEvent,
@@ -43,7 +47,6 @@ from feedback.touchpoints.models import Campaign, Touchpoint
 #: Answers of the follow-up question that mean "interested".
 FOLLOW_UP_INTEREST = frozenset({"offer", "info", "call", "yes"})
 PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 ()/-]{4,30}")
-STAGE_ORDER = [Stage.NEW, Stage.MARKETING_QUALIFIED, Stage.SALES_READY]
 
 DEFAULT_PURPOSE = {
     "de": "Ich bin einverstanden, dass {brand} mich zu meinem Feedback und zu passenden Angeboten per E-Mail oder "
@@ -285,17 +288,17 @@ def _add(
 
 
 def _restage(contact: Contact, rules: Rules, now: datetime) -> None:
-    """Move the contact to the stage its score reaches and tell the subscribers (a rise: lead.qualified)."""
+    """Move the contact to the marketing stage its score reaches, record the move and tell the subscribers (a
+    rise: lead.qualified). A lead that sales took on (or that was won or lost) is no longer moved by its score."""
+    if Stage(contact.stage) not in SCORED_STAGES:
+        return
     stage = rules.stage_for(contact.score)
     if stage.value == contact.stage:
         return
-    rose = STAGE_ORDER.index(stage) > STAGE_ORDER.index(Stage(contact.stage))
     previous = contact.stage
     contact.stage = stage.value
     contact.stage_changed_at = now
-    if contact.unconfirmed:  # no CRM hears of an address nobody confirmed (it may be someone else's)
-        return
-    events.publish(LeadStageChanged(contact.workspace_id, contact.id, previous, contact.stage, rose, now))
+    stages.record(contact, previous, stages.Mover(ChangedBy.SCORE), now)
 
 
 def _score_for_response(
@@ -433,7 +436,20 @@ def contact_data(contact: Contact, reveal: bool = True) -> dict[str, Any]:
         "created_at": contact.created_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "unconfirmed": contact.unconfirmed,
         "same_address_as": contact.same_address_as,
+        "stage_changed_at": _iso(contact.stage_changed_at),
+        "order_value": f"{contact.order_value:.2f}" if contact.order_value is not None else None,
+        "lost_reason": contact.lost_reason,
+        "lost_note": _note(contact.lost_note, reveal),
     }
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _note(note: str | None, reveal: bool) -> str:
+    """A note about a lost lead may name the person: masked for viewers like the name."""
+    return (note or "") if reveal or not note else str(HIDDEN_FOR_VIEWERS)
 
 
 def export(contact: Contact, reveal: bool = True) -> dict[str, Any]:
@@ -454,6 +470,18 @@ def export(contact: Contact, reveal: bool = True) -> dict[str, Any]:
                 "at": e.created_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
             }
             for e in history(contact)
+        ],
+        "stage_history": [
+            {
+                "from_stage": change.from_stage,
+                "to_stage": change.to_stage,
+                "at": _iso(change.changed_at),
+                "changed_by": change.changed_by,
+                "order_value": str(change.order_value) if change.order_value is not None else None,
+                "lost_reason": change.lost_reason,
+                "lost_note": _note(change.lost_note, reveal),
+            }
+            for change in stages.stage_history(contact)
         ],
         "responses": [
             {
@@ -498,6 +526,11 @@ CSV_COLUMNS = [
     "created_at",
     "same_address_as",
     "unconfirmed",
+    # added with the funnel to won
+    "stage_changed_at",
+    "order_value",
+    "lost_reason",
+    "lost_note",
 ]
 
 
@@ -523,6 +556,10 @@ def csv_rows(workspace_id: int, stage: str | None, reveal: bool = True) -> list[
                 c.created_at,
                 c.same_address_as or "",
                 "yes" if c.unconfirmed else "",
+                c.stage_changed_at,
+                c.order_value,
+                c.lost_reason or "",
+                _note(c.lost_note, reveal),
             ]
         )
     return rows
@@ -530,11 +567,13 @@ def csv_rows(workspace_id: int, stage: str | None, reveal: bool = True) -> list[
 
 @dataclass(frozen=True)
 class LeadNumbers:
-    """Contacts a touchpoint brought; qualified ones include the sales-ready."""
+    """Contacts a touchpoint brought; qualified ones include the sales-ready; won ones with their order values."""
 
     contacts: int = 0
     marketing_qualified: int = 0
     sales_ready: int = 0
+    won: int = 0
+    won_value: Decimal = Decimal("0.00")
 
 
 def lead_numbers(
@@ -558,6 +597,8 @@ def lead_numbers(
             sa.func.count(),
             sa.func.count().filter(Contact.stage.in_([Stage.MARKETING_QUALIFIED.value, Stage.SALES_READY.value])),
             sa.func.count().filter(Contact.stage == Stage.SALES_READY.value),
+            sa.func.count().filter(Contact.stage == Stage.WON.value),
+            sa.func.coalesce(sa.func.sum(Contact.order_value), 0),
         )
         .where(
             Contact.workspace_id == workspace_id,
@@ -572,7 +613,10 @@ def lead_numbers(
         query = query.where(Contact.created_at >= start)
     if end is not None:
         query = query.where(Contact.created_at < end)
-    return {tp: LeadNumbers(n, mql, sales) for tp, n, mql, sales in db.session.execute(query)}
+    return {
+        tp: LeadNumbers(n, mql, sales, won, Decimal(str(value)).quantize(Decimal("0.01")))
+        for tp, n, mql, sales, won, value in db.session.execute(query)
+    }
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,10 @@ class EndpointForm(FlaskForm):
             SelectChoice(
                 Event.LEAD_QUALIFIED.value, _l("lead.qualified – a contact became marketing-qualified or sales-ready")
             ),
+            SelectChoice(
+                Event.CONTACT_STAGE_CHANGED.value,
+                _l("contact.stage_changed – a lead moved in the funnel (accepted, qualified, won, lost …)"),
+            ),
             SelectChoice(Event.CODE_SCANNED.value, _l("code.scanned – every scan by a person (can be many)")),
         ],
         default=[Event.RESPONSE_COMPLETED.value, Event.INVITE_ACCEPTED.value],

@@ -22,11 +22,21 @@ class Event(enum.StrEnum):
     CODE_SCANNED = "code.scanned"
     #: A consented contact's lead score reached a higher stage.
     LEAD_QUALIFIED = "lead.qualified"
+    #: A contact moved to another stage of the funnel: by its score, or moved by a member or a sales system.
+    CONTACT_STAGE_CHANGED = "contact.stage_changed"
     #: Sent on request from the dashboard, to try an endpoint.
     PING = "ping"
 
 
-SUBSCRIBABLE = (Event.RESPONSE_COMPLETED, Event.INVITE_ACCEPTED, Event.LEAD_QUALIFIED, Event.CODE_SCANNED)
+SUBSCRIBABLE = (
+    Event.RESPONSE_COMPLETED,
+    Event.INVITE_ACCEPTED,
+    Event.LEAD_QUALIFIED,
+    Event.CONTACT_STAGE_CHANGED,
+    Event.CODE_SCANNED,
+)
+#: Events whose bodies carry a contact's name, e-mail and phone (not for viewers; erased with the contact).
+WITH_CONTACT = frozenset({Event.LEAD_QUALIFIED.value, Event.CONTACT_STAGE_CHANGED.value})
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -60,3 +60,15 @@ def code_scanned(
             "language": language,
         }
     }
+
+
+def stage_changed(contact: dict[str, Any], previous: str, changed_by: str, at: datetime) -> dict[str, Any]:
+    """A lead's move: the contact as the API shows it (with its stage, a win's order value, a loss's reason),
+    the stage it left, and who moved it (score, dashboard or api)."""
+    return {
+        "contact": contact,
+        "previous_stage": previous,
+        "stage": contact["stage"],
+        "changed_by": changed_by,
+        "changed_at": at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }

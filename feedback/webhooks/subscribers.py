@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from feedback.events import Bus, ContactErased, InviteAccepted, LeadStageChanged, ResponseCompleted, ResponseErased
 from feedback.extensions import db
-from feedback.leads.models import Contact
+from feedback.leads.models import ChangedBy, Contact
 from feedback.leads.services import contact_data
 from feedback.referrals.models import Invite
 from feedback.surveys.models import Response
@@ -27,11 +27,17 @@ def _invite_accepted(event: InviteAccepted) -> None:
         emit(event.workspace_id, Event.INVITE_ACCEPTED, payloads.invite_accepted(invite, response, event.at), event.at)
 
 
-def _lead_qualified(event: LeadStageChanged) -> None:
+def _lead_moved(event: LeadStageChanged) -> None:
+    """Every move of a lead's stage is contact.stage_changed, whoever made it; a rise the score made (to
+    marketing-qualified or sales-ready) is lead.qualified as well."""
     contact = db.session.get(Contact, event.contact_id)
-    if event.rose and contact is not None:
+    if contact is None:
+        return
+    if event.rose and event.changed_by == ChangedBy.SCORE.value:
         data = {"contact": contact_data(contact), "previous_stage": event.previous}
         emit(event.workspace_id, Event.LEAD_QUALIFIED, data, event.at, contact_id=contact.id)
+    data = payloads.stage_changed(contact_data(contact), event.previous, event.changed_by, event.at)
+    emit(event.workspace_id, Event.CONTACT_STAGE_CHANGED, data, event.at, contact_id=contact.id)
 
 
 def _response_erased(event: ResponseErased) -> None:
@@ -47,10 +53,11 @@ def _wants_completions(workspace_id: int, _campaign_id: int, _touchpoint_id: int
 
 
 def subscribe(bus: Bus) -> None:
-    """response.completed, invite.accepted and lead.qualified (code.scanned goes with the scan: qr.services); an
-    erased response or contact erases the bodies that carried it and cancels what still waits."""
+    """response.completed, invite.accepted, lead.qualified and contact.stage_changed (code.scanned goes with the
+    scan: qr.services); an erased response or contact erases the bodies that carried it and cancels what still
+    waits."""
     bus.subscribe(ResponseCompleted, _response_completed, wants=_wants_completions)
     bus.subscribe(InviteAccepted, _invite_accepted)
-    bus.subscribe(LeadStageChanged, _lead_qualified)
+    bus.subscribe(LeadStageChanged, _lead_moved)
     bus.subscribe(ResponseErased, _response_erased)
     bus.subscribe(ContactErased, _contact_erased)

@@ -17,7 +17,7 @@ from feedback.tenancy import current_role, current_workspace, require_role, scop
 from feedback.webhooks import services
 from feedback.webhooks.delivery import SIGNATURE_HEADER
 from feedback.webhooks.forms import EndpointForm
-from feedback.webhooks.models import Event
+from feedback.webhooks.models import WITH_CONTACT
 
 bp = Blueprint("webhooks", __name__, url_prefix="/w/<ws>/webhooks")
 scope_blueprint(bp)
@@ -91,8 +91,8 @@ def show_endpoint(endpoint_id: int) -> Response | str:
     status = request.args.get("status") or None
     before = parse_id(request.args.get("before"), MAX_BIG_ID)  # a delivery id
     deliveries, next_before = services.deliveries_of(endpoint, status, before)
-    # lead.qualified bodies carry the contact's name, e-mail and phone: not for viewers
-    with_contact = set() if may_identify_contacts(current_role()) else {Event.LEAD_QUALIFIED.value}
+    # lead.qualified and contact.stage_changed bodies carry the contact's name, e-mail and phone: not for viewers
+    with_contact = frozenset() if may_identify_contacts(current_role()) else WITH_CONTACT
     html = render_template(
         "webhooks/endpoint.html",
         endpoint=endpoint,

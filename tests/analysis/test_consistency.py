@@ -12,6 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -20,6 +21,8 @@ from feedback.api import services as api_services
 from feedback.api.models import Scope
 from feedback.db_types import utcnow
 from feedback.extensions import db
+from feedback.leads import stages
+from feedback.leads.models import ChangedBy, Contact
 from feedback.qr.models import LandingAction
 from feedback.referrals import services as referrals
 from feedback.touchpoints.models import Channel, Phase
@@ -29,7 +32,7 @@ from tests.helpers import WHEN
 KEYS = (
     "rating", "nps", "nps_n", "csat", "response_rate", "scans", "unique_visitors", "k_factor", "acceptance_rate",
     "kiosk", "action_call", "action_calendar", "action_follow", "action_cta", "action_call_per_visitor",
-    "action_cta_per_visitor",
+    "action_cta_per_visitor", "won_customers", "won_value", "won_value_per_cost",
 )  # fmt: skip
 ACTIONS = ("call", "calendar", "follow", "cta")
 
@@ -74,6 +77,17 @@ def campaign(make_user, make_workspace, make_campaign, make_touchpoint, with_sur
     friend = make_response(booth, when=WHEN + timedelta(days=1), nps=10, csat=5, ces=7)
     friend.invite_id = invite.id
     assert referrals.accept(friend, WHEN + timedelta(days=1))
+    # two leads at the booth, one of them won by sales with an order of 450.00 (the booth cost 900)
+    for name in ("Won", "Open"):
+        db.session.add(
+            Contact(workspace_id=workspace.id, touchpoint_id=booth.id, name=name, email=f"{name}@ex.com",
+                    consent_text="ok", consent_language="de", consented_at=WHEN, created_at=WHEN)
+        )  # fmt: skip
+    db.session.flush()
+    won = db.session.scalar(sa.select(Contact.id).where(Contact.name == "Won"))
+    for stage in ("sales_accepted", "sales_qualified", "won"):
+        move = stages.Move(stage, order_value=Decimal("450.00") if stage == "won" else None)
+        stages.move_stage(workspace.id, won, move, stages.Mover(ChangedBy.DASHBOARD), WHEN + timedelta(days=2))
     db.session.commit()
     return {"owner": owner, "workspace": workspace, "campaign": campaign, "touchpoints": (booth, flyer, poster)}
 
@@ -102,6 +116,9 @@ def _expected(campaign) -> dict[str, dict[str, object]]:  # noqa: ANN001
             **{f"action_{a}": row.touchpoint.actions.of(a) for a in ACTIONS},
             "action_call_per_visitor": row.touchpoint.actions.per_visitor("call", row.touchpoint.counts.visitors),
             "action_cta_per_visitor": row.touchpoint.actions.per_visitor("cta", row.touchpoint.counts.visitors),
+            "won_customers": row.touchpoint.outcomes.leads_won,
+            "won_value": row.touchpoint.outcomes.won_value,
+            "won_value_per_cost": row.touchpoint.won_value_per_cost,
         }
         for row in rows
     }
@@ -132,6 +149,8 @@ def test_every_output_shows_the_same_numbers(client, auth, runner, campaign, tmp
         "action_follow"
     ] == 3
     assert expected["Booth"]["action_call_per_visitor"] == pytest.approx(4 / 30)
+    assert (expected["Booth"]["won_customers"], expected["Booth"]["won_value"]) == (1, Decimal("450.00"))
+    assert expected["Booth"]["won_value_per_cost"] == 0.5 and expected["Flyer"]["won_value_per_cost"] is None
     ws, cid = campaign["workspace"].slug, campaign["campaign"].id
     auth.login(campaign["owner"])
     base = f"/w/{ws}/campaigns/{cid}/ratings"

@@ -154,6 +154,7 @@ VALID_BODIES = {
     "api.create_batch": {"count": 1},
     "api.update_webhook": {"description": "x"},
     "api.redeem_coupon": {"order_value": "10.00"},
+    "api.move_contact": {"stage": "sales_accepted"},
 }
 
 
@@ -231,6 +232,7 @@ def test_other_workspaces_ids_are_404(app, client, api, make_campaign, make_touc
     assert db.session.get(Campaign, foreign.id).archived_at is None and (count(Code), count(Response)) == before
     db.session.commit()
     assert db.session.get(Coupon, coupon.id).redeemed_at is None and db.session.get(Contact, contact.id) is not None
+    assert db.session.get(Contact, contact.id).stage == "new"
 
 
 def test_responses_page_with_a_signed_cursor_and_can_be_deleted(client, api, make_campaign, make_touchpoint) -> None:

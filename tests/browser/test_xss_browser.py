@@ -51,7 +51,8 @@ HOSTILE = {
         "social_url",
     ],  # fmt: skip
     "code_batch": ["name"],
-    "contact": ["name", "email", "phone"],
+    "contact": ["name", "email", "phone", "lost_note"],
+    "stage_change": ["lost_note"],
     "offer": ["name"],
     "code": ["label", "reference"],
     "answer": ["value_text"],
@@ -87,7 +88,8 @@ SYSTEM = {
     "workspace_invitation": ["email", "role", "token_hash"],
     "touchpoint": ["channel", "phase", "destination_url", "kiosk_coupon"],  # destination: a redirect, never shown
     "webhook_delivery": ["event", "event_id", "payload", "status"],
-    "contact": ["consent_text", "consent_language", "stage"],
+    "contact": ["consent_text", "consent_language", "stage", "lost_reason"],
+    "stage_change": ["from_stage", "to_stage", "changed_by", "lost_reason"],
     "daily_count": ["dimension", "key", "measure"],
     "monthly_count": ["dimension", "key", "measure"],
     "retained_count": ["dimension", "key", "measure"],
