@@ -239,8 +239,8 @@ def campaign_themes_run(campaign) -> Callable[[], object]:  # noqa: ANN001 - a C
 
 
 def segment_ratings_run(campaign) -> Callable[[], object]:  # noqa: ANN001 - a Campaign
-    """The campaign ratings of the NPS detractors (an answer condition: every response count narrowed by an
-    EXISTS on its answers, scans not counted), as the ratings page computes them with `?nps=detractors`."""
+    """The campaign ratings of the NPS detractors (an answer condition, scans not counted; the roll-ups count per NPS
+    group), as the ratings page computes them with `?nps=detractors`."""
     from feedback.analysis.segments import Segment
     from feedback.analysis.services import campaign_ratings
 
@@ -258,7 +258,7 @@ def segment_visit_ratings_run(campaign) -> Callable[[], object]:  # noqa: ANN001
 
 def segment_device_ratings_run(campaign) -> Callable[[], object]:  # noqa: ANN001 - a Campaign
     """The campaign ratings of phone visitors (`?device=mobile`): a segment the roll-ups hold (they count per
-    device class and touchpoint), so only the loyalty items are counted live."""
+    device class and touchpoint)."""
     from feedback.analysis.segments import Segment
     from feedback.analysis.services import campaign_ratings
 
