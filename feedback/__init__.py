@@ -65,7 +65,7 @@ def load_settings(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind database, migrations, CSRF, login, languages and rate limits to the app."""
-    from feedback import guards, i18n
+    from feedback import guards, i18n, replica
     from feedback.analysis import rollups
     from feedback.auth.models import User
     from feedback.extensions import configure_sqlite, csrf, db, limiter, login_manager, migrate
@@ -74,6 +74,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+    replica.init_app(app)
     migrate.init_app(app, db, directory=str(shipped_folder("migrations")), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)

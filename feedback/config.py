@@ -184,6 +184,14 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, ob
         raise ConfigError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
     _sqlite_folder(database_url, default_db)
 
+    replica_url = normalise_database_url(environ.get("DATABASE_REPLICA_URL", "")) if environ.get(
+        "DATABASE_REPLICA_URL"
+    ) else None
+    if replica_url is not None and not (
+        replica_url.startswith("postgresql+psycopg:") and database_url.startswith("postgresql+psycopg:")
+    ):
+        raise ConfigError("DATABASE_REPLICA_URL must be a postgresql:// URL, with DATABASE_URL on PostgreSQL too")
+
     base_default = "" if production else "http://localhost:8000"
     base_url = environ.get("PUBLIC_BASE_URL", base_default)
     if not base_url:
@@ -200,6 +208,10 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, ob
         "SECRET_KEY": _secret_key(environ, env, instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        # A streaming replica that dashboard analysis, downloads and API reads may use (feedback/replica.py), and how
+        # far behind it may be before those reads go back to the primary.
+        "DATABASE_REPLICA_URL": replica_url,
+        "REPLICA_MAX_LAG_SECONDS": _int(environ, "REPLICA_MAX_LAG_SECONDS", 10, minimum=1),
         "PUBLIC_BASE_URL": _public_base_url(base_url),
         "PROXY_HOPS": _int(environ, "PROXY_HOPS", 0),
         "DEFAULT_TIMEZONE": timezone,

@@ -137,6 +137,8 @@ def make_app(database_url: str, _migrated: None) -> Iterator[Callable[..., Flask
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+            if "feedback_replica" in app.extensions:
+                app.extensions["feedback_replica"].engine.dispose()
     if built:
         _clean(create_app({"ENVIRON": environ_for(database_url)}))
 

@@ -17,11 +17,13 @@ from feedback.analysis.tabs import Tab
 from feedback.analysis.views import kept_query, read_dates, segment_page, tab_links
 from feedback.bounds import parse_id
 from feedback.errors import DomainError
+from feedback.replica import route_reads
 from feedback.tenancy import current_workspace, scope_blueprint
 from feedback.touchpoints import services as touchpoint_services
 
 bp = Blueprint("periods", __name__, url_prefix="/w/<ws>")
 scope_blueprint(bp)
+route_reads(bp)  # after the access check: the analysis may read from the replica
 
 AGAINST_LABELS = {
     Against.PREVIOUS: _l("the previous period"),

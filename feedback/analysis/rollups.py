@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -24,6 +25,7 @@ from feedback.analysis.segments import Segment
 from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.qr.models import Scan, ScanOutcome
+from feedback.replica import read_engine
 from feedback.surveys.models import Answer, Question, Response
 from feedback.surveys.questions import NPS_GROUPS, SCALES, QuestionType
 
@@ -500,7 +502,8 @@ def daily_counts(
     zone = ZoneInfo(timezone)
     today = today or datetime.now(zone).date()
     wanted = set(touchpoint_ids)
-    with db.engine.connect() as connection:
+    reader = read_engine()  # the replica inside replica.reads(), else the primary
+    with reader.connect() as connection:
         data = _data_days(connection, workspace_id, zone)
     if data is None or not wanted:
         return []
@@ -522,7 +525,9 @@ def daily_counts(
         months = [] if dimension in BY_DAY else _whole_months(first, rolled_last)
         if months:
             _roll_up_months(workspace_id, months, timezone)
-        with db.engine.connect() as connection:
+        if reader is not db.engine and not _rolled_up_on(reader, workspace_id, first, rolled_last, months, timezone):
+            reader = db.engine  # the replica has not replayed these roll-ups yet
+        with reader.connect() as connection:
             if months:
                 in_months = MonthlyCount.day.in_(months)
                 rows += _read(connection, MonthlyCount, workspace_id, wanted, dimension, in_months, held)
@@ -533,13 +538,40 @@ def daily_counts(
             rows += _read(connection, DailyCount, workspace_id, wanted, dimension, days, held)
         first = rolled_last + timedelta(days=1)
     if first <= last:
-        with db.engine.connect() as connection:
+        with reader.connect() as connection:
             source = held[0] if held else ("touchpoint" if dimension in BY_DAY else dimension)
             for c in count_live(connection, workspace_id, first, last, zone):
                 if c.dimension == source and c.touchpoint_id in wanted and (held is None or c.key == held[1]):
                     if dimension not in BY_DAY or c.measure in TREND_MEASURES:
                         rows.append(replace(c, dimension=dimension, key="") if held else c)
     return rows
+
+
+def _rolled_up_on(
+    engine: Engine, workspace_id: int, first: date, last: date, months: list[date], timezone: str
+) -> bool:
+    """Whether every day (and month) of [first, last] is rolled up on this engine's database (a replica may not
+    have replayed what the primary just rolled up)."""
+    with engine.connect() as connection:
+        days = connection.scalar(
+            sa.select(sa.func.count()).where(
+                RolledUpDay.workspace_id == workspace_id,
+                RolledUpDay.day.between(first, last),
+                RolledUpDay.timezone == timezone,
+            )
+        )
+        if days != (last - first).days + 1:
+            return False
+        if not months:
+            return True
+        found = connection.scalar(
+            sa.select(sa.func.count()).where(
+                RolledUpMonth.workspace_id == workspace_id,
+                RolledUpMonth.month.in_(months),
+                RolledUpMonth.timezone == timezone,
+            )
+        )
+        return found == len(months)
 
 
 def _count_narrowed(
@@ -551,7 +583,7 @@ def _count_narrowed(
     per_touchpoint = dimension in ("touchpoint", "item", "touchpoint_day")
     by_day = dimension in BY_DAY
     summed: dict[tuple[int, date, str, str, int], int] = defaultdict(int)
-    with db.engine.connect() as connection:
+    with read_engine().connect() as connection:
         held = _held_by_summaries(segment) if source == "touchpoint" else None
         extra: list[Count] = []
         if segment.splits_scans and _has_retained(connection, workspace_id, first, last):
@@ -621,7 +653,7 @@ def scans_counted(
         return False
     if dimension in ("touchpoint", *BY_DAY) and _held_by_summaries(segment) is not None:
         return True
-    with db.engine.connect() as connection:
+    with read_engine().connect() as connection:
         return not _has_retained(connection, workspace_id, first, last)
 
 

@@ -18,12 +18,14 @@ from feedback.analysis.services import InvalidPeriod, parse_range
 from feedback.analysis.tabs import Tab
 from feedback.auth.models import Role
 from feedback.extensions import commit, db
+from feedback.replica import route_reads
 from feedback.templating import device_label
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
 from feedback.touchpoints import services as touchpoint_services
 
 bp = Blueprint("segments", __name__, url_prefix="/w/<ws>")
 scope_blueprint(bp)
+route_reads(bp)  # after the access check: the analysis may read from the replica
 
 #: The pages a saved segment returns to.
 PAGES = {

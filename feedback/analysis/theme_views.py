@@ -16,11 +16,13 @@ from feedback.analysis.segment_store import read_campaign_segment
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
 from feedback.extensions import commit, db
+from feedback.replica import route_reads
 from feedback.tenancy import current_workspace, require_role, scope_blueprint
 from feedback.touchpoints import services as touchpoint_services
 
 bp = Blueprint("themes", __name__, url_prefix="/w/<ws>")
 scope_blueprint(bp)
+route_reads(bp)  # after the access check: the analysis may read from the replica
 
 DONE = {
     "rename": _l("Theme renamed."),

@@ -51,6 +51,7 @@ from feedback.auth.models import Role
 from feedback.bounds import page_number
 from feedback.errors import DomainError, NotFound
 from feedback.exports import CsvDialect, dialect_named
+from feedback.replica import route_reads
 from feedback.surveys.questions import NPS_GROUPS
 from feedback.templating import channel_label, device_label, money, phase_label
 from feedback.tenancy import current_role, current_workspace, scope_blueprint
@@ -60,6 +61,7 @@ from feedback.touchpoints.models import Campaign, Phase
 
 bp = Blueprint("analysis", __name__, url_prefix="/w/<ws>")
 scope_blueprint(bp)
+route_reads(bp)  # after the access check: the analysis may read from the replica
 
 #: Score groups the free-text answers can be filtered by.
 SCORE_GROUPS = NPS_GROUPS

@@ -19,6 +19,7 @@ from feedback.auth.models import Workspace
 from feedback.db_types import utcnow
 from feedback.errors import problem
 from feedback.extensions import csrf, db
+from feedback.replica import route_reads
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -142,3 +143,6 @@ def read_cursor(raw: str, kind: str) -> int | None:
     if not (isinstance(value, list) and len(value) == 2 and value[0] == kind and isinstance(value[1], int)):
         return None
     return value[1]
+
+
+route_reads(bp)  # after authentication: the read endpoints may read from the replica
