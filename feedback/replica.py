@@ -109,6 +109,11 @@ def init_app(app: Flask) -> None:
         app.extensions["feedback_replica"] = Replica(url, float(app.config["REPLICA_MAX_LAG_SECONDS"]), options)
 
 
+def _primary() -> Engine:
+    """The app's own engine (through Flask-SQLAlchemy's registry: this module sits below feedback.extensions)."""
+    return current_app.extensions["sqlalchemy"].engine
+
+
 def _replica() -> Replica | None:
     return current_app.extensions.get("feedback_replica")
 
@@ -117,13 +122,11 @@ def _replica() -> Replica | None:
 def reads() -> Iterator[State | None]:
     """Read from the replica inside, when there is one that is up and close enough (the state, for the page); None
     without a replica."""
-    from feedback.extensions import db
-
     replica = _replica()
     if replica is None:
         yield None
         return
-    found = replica.state(db.engine)
+    found = replica.state(_primary())
     token = _reading.set(replica.engine if found.used else None)
     try:
         yield found
@@ -134,9 +137,7 @@ def reads() -> Iterator[State | None]:
 def read_engine() -> Engine:
     """The engine analysis code opens its own read connections on: the replica inside `reads()`, else the
     primary."""
-    from feedback.extensions import db
-
-    return _reading.get() or db.engine
+    return _reading.get() or _primary()
 
 
 def route_reads(*blueprints: Any) -> None:
@@ -144,12 +145,10 @@ def route_reads(*blueprints: Any) -> None:
     first, on the primary); the state is kept on `g` for the page."""
 
     def _start() -> None:
-        from feedback.extensions import db
-
         replica = _replica()
         if request.method not in ("GET", "HEAD") or replica is None:
             return
-        g.replica_state = found = replica.state(db.engine)
+        g.replica_state = found = replica.state(_primary())
         _reading.set(replica.engine if found.used else None)
 
     def _end(_error: BaseException | None = None) -> None:
