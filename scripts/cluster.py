@@ -260,19 +260,33 @@ def alive(pid_file: Path) -> int | None:
         return None
 
 
-def instance_up(lay: Layout, number: int, python: Path) -> None:
-    """Start instance 1 or 2 (`feedback serve` with gunicorn) unless it runs."""
+#: Instances started by this process, so that stopping one can wait for it (and it is not left a zombie).
+_started: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def instances_up(lay: Layout, python: Path) -> None:
+    """Start both instances at once, then wait for both."""
+    for number in (1, 2):
+        instance_up(lay, number, python, wait=False)
+    for port in lay.instance_ports:
+        wait_for(lambda port=port: healthy(port), f"the instance on {port}", timeout=180)
+
+
+def instance_up(lay: Layout, number: int, python: Path, wait: bool = True) -> None:
+    """Start instance 1 or 2 (`feedback serve` with gunicorn) unless it runs; `wait` until it answers."""
     pid_file = lay.pid_file(f"instance-{number}")
     if alive(pid_file):
         return
     port = lay.instance_ports[number - 1]
-    log = (lay.folder / "log" / f"instance-{number}.log").open("ab")
     command = [str(python / "bin" / "feedback"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
-    process = subprocess.Popen(
-        command, env=environment(lay, number), cwd=lay.folder, stdout=log, stderr=log, start_new_session=True
-    )
+    with (lay.folder / "log" / f"instance-{number}.log").open("ab") as log:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            command, env=environment(lay, number), cwd=lay.folder, stdout=log, stderr=log, start_new_session=True
+        )
     pid_file.write_text(str(process.pid))
-    wait_for(lambda: healthy(port), f"instance {number}", timeout=120)
+    _started[process.pid] = process
+    if wait:
+        wait_for(lambda: healthy(port), f"instance {number}", timeout=180)
 
 
 def instance_kill(lay: Layout, number: int, sig: int = signal.SIGTERM) -> None:
@@ -284,15 +298,11 @@ def instance_kill(lay: Layout, number: int, sig: int = signal.SIGTERM) -> None:
         os.killpg(pid, sig)
     except ProcessLookupError:
         return
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            finished, _status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:  # not our child: poll for it
-            finished = 0 if alive(lay.pid_file(f"instance-{number}")) else pid
-        if finished:
-            break
-        time.sleep(0.1)
+    process = _started.pop(pid, None)
+    if process is not None:
+        process.wait(timeout=60)
+    else:  # started by another run of this script: wait until it is gone
+        wait_for(lambda: alive(lay.pid_file(f"instance-{number}")) is None, f"instance {number}'s stop", timeout=60)
     lay.pid_file(f"instance-{number}").unlink(missing_ok=True)
 
 
@@ -306,7 +316,8 @@ defaults
     timeout client 60s
     timeout server 60s
     retries 3
-    retry-on conn-failure empty-response response-timeout
+    # only a request that never reached an instance is sent again: a scan or an answer is not idempotent
+    retry-on conn-failure
     option redispatch
     option forwardfor
 frontend feedback
@@ -357,8 +368,7 @@ def up(lay: Layout) -> None:
     python = venv(lay)
     say("applying migrations on the primary")
     run([str(python / "bin" / "feedback"), "db", "upgrade"], env=environment(lay, 1), cwd=lay.folder)
-    for number in (1, 2):
-        instance_up(lay, number, python)
+    instances_up(lay, python)
     haproxy_up(lay)
     say(f"up: http://127.0.0.1:{lay.port}/ (instances on {lay.instance_ports[0]} and {lay.instance_ports[1]})")
 
