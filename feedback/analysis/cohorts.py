@@ -138,3 +138,59 @@ def cohort_table(
         for key in keys
     )
     return CohortTable(who, by, tuple(months), rows, sum(size.values()), left_out)
+
+
+#: The columns of the cohort download (CSV, XLSX) and the fields of the API's cells: one row per cohort and month
+#: after its first (cells whose month is not over are left out).
+COHORT_HEADER = [
+    "who",
+    "by",
+    "cohort",
+    "label",
+    "size",
+    "months_after",
+    "month",
+    "came_back",
+    "n",
+    "rate",
+    "rate_low",
+    "rate_high",
+    "too_few",
+]
+
+
+def _add_months(first: date, k: int) -> date:
+    index = first.year * 12 + first.month - 1 + k
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def cohort_rows(table: CohortTable, labels: Mapping[int, str]) -> list[list[object]]:
+    """The table's cells in COHORT_HEADER order: for a month cohort `month` is the calendar month of the cell, for
+    a touchpoint cohort (members of several months) it is empty."""
+    rows: list[list[object]] = []
+    for row in table.rows:
+        cohort = row.key.isoformat()[:7] if isinstance(row.key, date) else row.key
+        label = cohort if isinstance(row.key, date) else labels.get(row.key, str(row.key))
+        for cell in row.cells:
+            if cell is None:
+                continue
+            month = _add_months(row.key, cell.k).isoformat()[:7] if isinstance(row.key, date) else None
+            ci = cell.rate.ci
+            rows.append(
+                [
+                    table.who.value,
+                    table.by.value,
+                    cohort,
+                    label,
+                    row.size,
+                    cell.k,
+                    month,
+                    cell.rate.k,
+                    cell.rate.n,
+                    cell.rate.share,
+                    ci.low if ci else None,
+                    ci.high if ci else None,
+                    cell.few,
+                ]
+            )
+    return rows
