@@ -1,5 +1,5 @@
 """The cohorts of a campaign, counted by the database: who was first seen in which month at which touchpoint, and
-who came back in which month after (docs/STATISTICS.md §5).
+who came back in which month after (docs/STATISTICS.md §7).
 
 - Respondents are first-party cookie visitors who completed a survey at one of the campaign's touchpoints (not on
   a kiosk's shared screen); their first contact is their first such response. They came back in a month when the

@@ -1,5 +1,5 @@
 """Cohort tables, pure: who was first seen when and where, and who came back in which month after, in; rows of
-retention cells with Wilson intervals out (docs/STATISTICS.md §5; no Flask, no SQL).
+retention cells with Wilson intervals out (docs/STATISTICS.md §7; no Flask, no SQL).
 
 Months are numbered 0, 1, 2 … from the first month of the window (the workspace's local calendar months). A member
 belongs to the month and the touchpoint of their first contact; "came back in month k" means active in the k-th

@@ -1,5 +1,5 @@
 """Customers and their lifetime value, pure: each customer's purchases in, the touchpoint's numbers out
-(docs/STATISTICS.md §4; no Flask, no SQL).
+(docs/STATISTICS.md §6; no Flask, no SQL).
 
 A customer is a contact with at least one purchase: a won order or a redeemed coupon. Their lifetime value (CLV) is
 the sum of their purchases' order values so far; a touchpoint's CLV is the mean over the customers it acquired,

@@ -1,5 +1,5 @@
 """Customers, their lifetime values and the repeat purchase rate per acquiring touchpoint, from constructed
-histories, checked against a computation in plain Python and SciPy (docs/STATISTICS.md §4)."""
+histories, checked against a computation in plain Python and SciPy (docs/STATISTICS.md §6)."""
 
 from __future__ import annotations
 
