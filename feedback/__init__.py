@@ -112,7 +112,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount each feature's blueprint."""
     from feedback import health
-    from feedback.analysis import period_views, segment_views, theme_views
+    from feedback.analysis import cohort_views, period_views, segment_views, theme_views
     from feedback.analysis import views as analysis_views
     from feedback.api import admin as api_admin
     from feedback.api import routes as api_routes
@@ -139,6 +139,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(theme_views.bp)
     app.register_blueprint(segment_views.bp)
     app.register_blueprint(period_views.bp)
+    app.register_blueprint(cohort_views.bp)
     app.register_blueprint(api_routes.bp)
     app.register_blueprint(api_admin.bp)
     app.register_blueprint(api_admin.docs_bp)

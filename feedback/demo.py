@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from feedback.auth import services as auth
 from feedback.auth.models import Membership, Role, User, Workspace
 from feedback.db_types import utcnow
+from feedback.demo_customers import demo_lifecycle
 from feedback.errors import DomainError
 from feedback.extensions import db
 from feedback.qr import services as qr
@@ -543,7 +544,7 @@ def _demo_offers_and_leads(workspace: Workspace, campaign: Campaign, rng: random
                 name = rng.choice(DEMO_PEOPLE)
                 email = f"{name.split()[0].lower()}.{rng.randint(1, 999)}@example.com"
                 leads.capture(response, name, email, "", True, "de", workspace.name, response.completed_at)
-        _demo_funnel(workspace, rng)
+        _demo_funnel(workspace, campaign, rng)
         return
     offer = Offer(
         workspace_id=workspace.id,
@@ -567,14 +568,19 @@ def _demo_offers_and_leads(workspace: Workspace, campaign: Campaign, rng: random
             coupon.redeemed_via = "dashboard"
 
 
-def _demo_funnel(workspace: Workspace, rng: random.Random) -> None:
-    """Sales takes on most of the trade-fair leads: some are qualified, then won with an order or lost with a
+def _demo_funnel(workspace: Workspace, campaign: Campaign, rng: random.Random) -> None:
+    """Sales takes on most of the trade-fair campaign's leads: some are qualified, then won with an order or lost with a
     reason, so that the funnel page has something to show (no move lies in the future)."""
     from feedback.leads.models import Contact
 
     contacts = db.session.scalars(
         sa.select(Contact)
-        .where(Contact.workspace_id == workspace.id, Contact.unconfirmed.is_(False))
+        .join(Touchpoint, Touchpoint.id == Contact.touchpoint_id)
+        .where(
+            Contact.workspace_id == workspace.id,
+            Contact.unconfirmed.is_(False),
+            Touchpoint.campaign_id == campaign.id,
+        )
         .order_by(Contact.id)
     ).all()
     for contact in contacts:
@@ -661,5 +667,8 @@ def fill_workspace(workspace: Workspace) -> Workspace:
             _demo_referrals(campaign, rng)
             db.session.flush()
             _demo_offers_and_leads(workspace, campaign, rng)
+            if not campaign.name.startswith("Messe"):
+                db.session.flush()
+                demo_lifecycle(workspace, campaign, rng)
     db.session.flush()
     return workspace

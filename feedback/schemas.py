@@ -487,6 +487,51 @@ class Trend(BaseModel):
     weeks: list[TrendWeek]
 
 
+class CohortQuery(Strict):
+    """Whose cohorts, grouped how."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    who: Literal["respondents", "customers"] = Field(
+        default="respondents",
+        description="respondents: first-party cookie visitors who completed a survey; customers: leads with a "
+        "purchase (a won order or a redeemed coupon).",
+    )
+    by: Literal["month", "touchpoint"] = Field(
+        default="month", description="Rows by the month (workspace time) or the touchpoint of first contact."
+    )
+
+
+class CohortCell(BaseModel):
+    """One cohort in one month after its first contact (months not over yet are left out)."""
+
+    who: str
+    by: str
+    cohort: str | int = Field(description="The month of first contact (YYYY-MM) or the touchpoint id.")
+    label: str
+    size: int = Field(description="Members of the cohort.")
+    months_after: int = Field(description="k: the k-th calendar month after the month of first contact.")
+    month: str | None = Field(description="That calendar month (YYYY-MM) for a month cohort; null by touchpoint.")
+    came_back: int
+    n: int = Field(description="Members whose month k is over (the rate's denominator).")
+    rate: float | None = Field(description="came_back ÷ n (0…1), with its Wilson 95 % interval.")
+    rate_low: float | None
+    rate_high: float | None
+    too_few: bool = Field(description="n below 10: shown, not to be read as a rate.")
+
+
+class Cohorts(BaseModel):
+    """A campaign's cohort table, one object per cell."""
+
+    campaign_id: int
+    who: str
+    by: str
+    months: list[str] = Field(description="The window's months (YYYY-MM), the current one last.")
+    members: int
+    left_out: int = Field(description="Completions that could not be followed (no first-party cookie, or a kiosk).")
+    cells: list[CohortCell]
+
+
 class ResponseQuery(SegmentQuery):
     """Filters and paging of the response list, and a segment (its answer conditions checked against every survey
     of the workspace)."""

@@ -287,6 +287,39 @@ CATALOGUE: tuple[MetricDef, ...] = (
         lambda r: Estimate(r.touchpoint.won_value_per_cost, r.touchpoint.outcomes.leads_won, None),
     ),
     MetricDef(
+        "customers",
+        _l("Customers"),
+        Unit.COUNT,
+        Method.NONE,
+        0,
+        _l(
+            "Leads first captured here (in the period) with at least one purchase so far: a won order or a redeemed "
+            "coupon (their own, or one of a later visit from the same phone's first-party cookie)."
+        ),
+        lambda r: Estimate(r.touchpoint.outcomes.customers.customers, r.touchpoint.outcomes.leads, None),
+    ),
+    MetricDef(
+        "clv",
+        _l("Customer lifetime value"),
+        Unit.MONEY,
+        Method.T,
+        RANK_MIN_N,
+        _l(
+            "Mean of the customers' lifetime values (each customer's won order value and redeemed coupon order "
+            "values so far), with the t interval of a mean, none below 2 customers; fewer than 10: too few."
+        ),
+        lambda r: _mean(r.touchpoint.outcomes.customers.clv),
+    ),
+    MetricDef(
+        "repeat_purchase_rate",
+        _l("Repeat purchase rate"),
+        Unit.SHARE,
+        Method.WILSON,
+        RANK_MIN_N,
+        _l("Customers with two purchases or more ÷ customers."),
+        lambda r: _share(r.touchpoint.outcomes.customers.repeat_rate),
+    ),
+    MetricDef(
         "kiosk",
         _l("Kiosk answers"),
         Unit.COUNT,

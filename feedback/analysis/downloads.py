@@ -268,3 +268,22 @@ def campaigns_responses_download(
 def all_campaigns(workspace_id: int) -> list[Campaign]:
     """Every campaign of the workspace, archived ones included, in the order they were made."""
     return list(db.session.scalars(owned(Campaign, workspace_id).order_by(Campaign.id)))
+
+
+def cohort_download(
+    campaign: Campaign, header: list[str], rows: list[list[object]], fmt: str, dialect: CsvDialect = PLAIN
+) -> Download:
+    """The cells of a cohort table (feedback/analysis/cohorts.py: COHORT_HEADER) as CSV or XLSX."""
+    first = rows[0] if rows else None
+    name = f"{campaign.slug}-cohorts-{first[0]}-by-{first[1]}" if first else f"{campaign.slug}-cohorts"
+    if fmt == "csv":
+        return Download(csv_stream(header, rows, dialect), MIMETYPES[fmt], f"{name}.csv")
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Cohorts"))
+    sheet.freeze_panes = "A2"
+    sheet.append(header)
+    for row in rows:
+        sheet.append([xlsx_cell(v) for v in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return Download(buffer.getvalue(), MIMETYPES[fmt], f"{name}.xlsx")

@@ -379,6 +379,24 @@ COLUMNS: list[Column] = [
     Column("won_customers", "int", BY_KEY["won_customers"].definition, value("won_customers")),
     Column("won_value", "money", BY_KEY["won_value"].definition, value("won_value")),
     Column("won_value_per_cost", "number", BY_KEY["won_value_per_cost"].definition, value("won_value_per_cost")),
+    Column("customers", "int", BY_KEY["customers"].definition, value("customers")),
+    Column(
+        "repeat_customers",
+        "int",
+        _l("Of those customers, the ones with two purchases or more."),
+        lambda r: r.touchpoint.outcomes.customers.repeat,
+    ),
+    Column("clv", "money", BY_KEY["clv"].definition, value("clv")),
+    Column("clv_low", "money", _l("t 95 % interval of the mean, lower end (not below 0); empty below 2."), low("clv")),
+    Column("clv_high", "money", _l("t 95 % interval of the mean, upper end."), high("clv")),
+    Column(
+        "repeat_purchase_rate",
+        "share",
+        BY_KEY["repeat_purchase_rate"].definition,
+        value("repeat_purchase_rate"),
+    ),
+    Column("repeat_purchase_rate_low", "share", _l("Wilson 95 % interval, lower end."), low("repeat_purchase_rate")),
+    Column("repeat_purchase_rate_high", "share", _l("Wilson 95 % interval, upper end."), high("repeat_purchase_rate")),
 ]
 COMPARISON_HEADER = [
     "touchpoint",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from feedback.analysis import comparisons, stats
+from feedback.analysis.lifetime import CustomerTotals
 from feedback.analysis.stats import Counts, MeanEstimate, Proportion
 from feedback.analysis.summaries import (
     SCORES,
@@ -83,6 +84,9 @@ class Outcomes:
     #: Of the leads, won now, and the order values of those won.
     leads_won: int = 0
     won_value: Decimal = Decimal("0.00")
+    #: The customers among the leads first captured here (a won order or a redeemed coupon) and their lifetime
+    #: values so far (feedback/analysis/lifetime.py).
+    customers: CustomerTotals = CustomerTotals()
 
 
 #: The landing page's actions, in the order pages and downloads show them.

@@ -13,7 +13,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from feedback.analysis import choices, comparisons, queries, ratings, rollups, stats, summaries
+from feedback.analysis.customer_queries import customer_totals
 from feedback.analysis.filters import Filters
+from feedback.analysis.lifetime import CustomerTotals
 from feedback.analysis.queries import Dimension, Key, Period, Scope
 from feedback.analysis.ratings import CampaignRatings, LandingActions, TouchpointInput, TouchpointRating
 from feedback.analysis.segments import Segment
@@ -273,7 +275,9 @@ def _rating_item_counts(scope: Scope) -> dict[int, dict[str, dict[int, int]]]:
     return {tp: dict(items) for tp, items in result.items()}
 
 
-def _outcomes(revenue: Revenue | None, leads: LeadNumbers | None) -> ratings.Outcomes:
+def _outcomes(
+    revenue: Revenue | None, leads: LeadNumbers | None, customers: CustomerTotals | None = None
+) -> ratings.Outcomes:
     revenue, leads = revenue or Revenue(), leads or LeadNumbers()
     return ratings.Outcomes(
         coupons_issued=revenue.issued,
@@ -284,6 +288,7 @@ def _outcomes(revenue: Revenue | None, leads: LeadNumbers | None) -> ratings.Out
         leads_sales_ready=leads.sales_ready,
         leads_won=leads.won,
         won_value=leads.won_value,
+        customers=customers or CustomerTotals(),
     )
 
 
@@ -303,6 +308,7 @@ def campaign_ratings(
     ids = [tp.id for tp in touchpoints]
     revenue = revenue_numbers(campaign.workspace_id, ids, scope.period.start, scope.period.end, responses)
     leads = lead_numbers(campaign.workspace_id, ids, scope.period.start, scope.period.end, responses)
+    buyers = customer_totals(campaign.workspace_id, ids, scope.period.start, scope.period.end, responses)
     actions = queries.landing_action_counts(scope)
     kiosk = queries.kiosk_completions(scope)
     inputs = [
@@ -317,7 +323,7 @@ def campaign_ratings(
             asked=asked[tp.id] | frozenset(m for m in Metric if counts.get(tp.id, GroupCounts()).of(m)),
             referrals=referrals[tp.id].referrals if tp.id in referrals else Referrals(),
             rating_items=rating_items.get(tp.id, {}),
-            outcomes=_outcomes(revenue.get(tp.id), leads.get(tp.id)),
+            outcomes=_outcomes(revenue.get(tp.id), leads.get(tp.id), buyers.get(tp.id)),
             actions=ratings.LandingActions(**actions.get(tp.id, {})),
             kiosk_completions=kiosk.get(tp.id, 0),
         )

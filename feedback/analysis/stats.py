@@ -11,6 +11,7 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 import numpy as np
 from scipy import stats as sps
@@ -446,6 +447,31 @@ def mean_estimate(counts: Counts, low: int, high: int) -> MeanEstimate:
         return MeanEstimate(n, mean, 0.0, Interval(mean, mean), no_variation=True)
     half = _t975(n - 1) * sd / math.sqrt(n)
     return MeanEstimate(n, mean, sd, Interval(_clip(mean - half, low, high), _clip(mean + half, low, high)), False)
+
+
+def amount_mean(n: int, total: Decimal, squares: Decimal) -> MeanEstimate:
+    """Mean of n non-negative amounts (money per customer) from their sum and sum of squares, with the t interval
+    of §5 clipped at 0 below (an amount has no upper end). Decimal arithmetic keeps the variance exact, so equal
+    amounts give SD 0 and [mean, mean] with the flag "no variation"; n = 1 has no SD and no interval. Negative or
+    inconsistent sums (Σx² < (Σx)²/n) are input errors."""
+    n = _check_count(n)
+    if total < 0 or squares < 0:
+        raise InvalidCounts("amounts cannot be negative")
+    if n == 0:
+        if total or squares:
+            raise InvalidCounts("amounts without customers")
+        return MeanEstimate(0, None, None, None, no_variation=False)
+    mean = total / n
+    if n == 1:
+        return MeanEstimate(1, float(mean), None, None, no_variation=False)
+    spread = squares - total * total / n
+    if spread < 0:
+        raise InvalidCounts("the sum of squares is smaller than the sum allows")
+    if spread == 0:
+        return MeanEstimate(n, float(mean), 0.0, Interval(float(mean), float(mean)), no_variation=True)
+    sd = math.sqrt(float(spread / (n - 1)))
+    half = _t975(n - 1) * sd / math.sqrt(n)
+    return MeanEstimate(n, float(mean), sd, Interval(max(0.0, float(mean) - half), float(mean) + half), False)
 
 
 # --- Rank tests (§6) ----------------------------------------------------------------------------------------------

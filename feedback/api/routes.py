@@ -1,7 +1,7 @@
 """The API's blueprint with every resource's routes on it (importing a resource module adds its routes)."""
 
-from feedback.api import campaigns, codes, comments, coupons, periods, responses, surveys, themes, webhooks
+from feedback.api import campaigns, codes, cohorts, comments, coupons, periods, responses, surveys, themes, webhooks
 from feedback.api.base import bp, spec
 
-RESOURCES = (campaigns, codes, comments, coupons, periods, responses, surveys, themes, webhooks)
+RESOURCES = (campaigns, codes, cohorts, comments, coupons, periods, responses, surveys, themes, webhooks)
 __all__ = ["RESOURCES", "bp", "spec"]

@@ -23,8 +23,10 @@ from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.leads import stages
 from feedback.leads.models import ChangedBy, Contact
-from feedback.qr.models import LandingAction
+from feedback.offers.models import Coupon, Offer
+from feedback.qr.models import LandingAction, Scan
 from feedback.referrals import services as referrals
+from feedback.surveys.models import Response
 from feedback.touchpoints.models import Channel, Phase
 from tests.helpers import WHEN
 
@@ -32,7 +34,8 @@ from tests.helpers import WHEN
 KEYS = (
     "rating", "nps", "nps_n", "csat", "response_rate", "scans", "unique_visitors", "k_factor", "acceptance_rate",
     "kiosk", "action_call", "action_calendar", "action_follow", "action_cta", "action_call_per_visitor",
-    "action_cta_per_visitor", "won_customers", "won_value", "won_value_per_cost",
+    "action_cta_per_visitor", "won_customers", "won_value", "won_value_per_cost", "customers", "repeat_customers",
+    "clv", "clv_low", "clv_high", "repeat_purchase_rate", "repeat_purchase_rate_low", "repeat_purchase_rate_high",
 )  # fmt: skip
 ACTIONS = ("call", "calendar", "follow", "cta")
 
@@ -88,6 +91,26 @@ def campaign(make_user, make_workspace, make_campaign, make_touchpoint, with_sur
     for stage in ("sales_accepted", "sales_qualified", "won"):
         move = stages.Move(stage, order_value=Decimal("450.00") if stage == "won" else None)
         stages.move_stage(workspace.id, won, move, stages.Mover(ChangedBy.DASHBOARD), WHEN + timedelta(days=2))
+    # customers: the won lead also redeemed the coupon of their response; the open lead redeemed two coupons
+    offer = Offer(workspace_id=workspace.id, campaign_id=campaign.id, name="10 %", texts={"de": "10 %"})
+    db.session.add(offer)
+    db.session.flush()
+    open_id = db.session.scalar(sa.select(Contact.id).where(Contact.name == "Open"))
+    responses = db.session.scalars(sa.select(Response).where(Response.touchpoint_id == booth.id).limit(3)).all()
+    bought = ((responses[0], won, "80.00"), (responses[1], open_id, "19.99"), (responses[2], None, "20.01"))
+    for i, (response, contact_id, value) in enumerate(bought):
+        response.contact_id = contact_id
+        response.scan_id = None
+        db.session.add(
+            Coupon(workspace_id=workspace.id, offer_id=offer.id, touchpoint_id=booth.id, response_id=response.id,
+                   code=f"CONSIST{i:03d}", issued_at=WHEN, redeemed_at=WHEN + timedelta(days=1),
+                   order_value=Decimal(value), redeemed_via="dashboard")
+        )  # fmt: skip
+    # the third response came from the open lead's phone (one of the booth's scans, carrying our cookie)
+    scan = db.session.scalars(sa.select(Scan).where(Scan.touchpoint_id == booth.id).limit(1)).one()
+    scan.visitor_from_cookie = True
+    responses[1].scan_id = scan.id
+    responses[1].visitor_key = responses[2].visitor_key = scan.visitor_key
     db.session.commit()
     return {"owner": owner, "workspace": workspace, "campaign": campaign, "touchpoints": (booth, flyer, poster)}
 
@@ -119,8 +142,25 @@ def _expected(campaign) -> dict[str, dict[str, object]]:  # noqa: ANN001
             "won_customers": row.touchpoint.outcomes.leads_won,
             "won_value": row.touchpoint.outcomes.won_value,
             "won_value_per_cost": row.touchpoint.won_value_per_cost,
+            **_customer_values(row),
         }
         for row in rows
+    }
+
+
+def _customer_values(row) -> dict[str, object]:  # noqa: ANN001
+    """The customers' numbers of a rating row: lifetime value and repeat purchase rate with their intervals."""
+    customers = row.touchpoint.outcomes.customers
+    clv, repeat = customers.clv, customers.repeat_rate
+    return {
+        "customers": customers.customers,
+        "repeat_customers": customers.repeat,
+        "clv": clv.mean,
+        "clv_low": clv.ci.low if clv.ci else None,
+        "clv_high": clv.ci.high if clv.ci else None,
+        "repeat_purchase_rate": repeat.share if repeat else None,
+        "repeat_purchase_rate_low": repeat.ci.low if repeat else None,
+        "repeat_purchase_rate_high": repeat.ci.high if repeat else None,
     }
 
 
@@ -151,6 +191,10 @@ def test_every_output_shows_the_same_numbers(client, auth, runner, campaign, tmp
     assert expected["Booth"]["action_call_per_visitor"] == pytest.approx(4 / 30)
     assert (expected["Booth"]["won_customers"], expected["Booth"]["won_value"]) == (1, Decimal("450.00"))
     assert expected["Booth"]["won_value_per_cost"] == 0.5 and expected["Flyer"]["won_value_per_cost"] is None
+    # the won lead: 450.00 + 80.00; the open lead: 19.99 + 20.01 (their phone's second coupon)
+    assert (expected["Booth"]["customers"], expected["Booth"]["repeat_customers"]) == (2, 2)
+    assert expected["Booth"]["clv"] == pytest.approx(285.0) and expected["Booth"]["clv_low"] == 0.0
+    assert expected["Flyer"]["clv"] is None and expected["Flyer"]["repeat_purchase_rate"] is None
     ws, cid = campaign["workspace"].slug, campaign["campaign"].id
     auth.login(campaign["owner"])
     base = f"/w/{ws}/campaigns/{cid}/ratings"
