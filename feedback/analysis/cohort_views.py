@@ -15,6 +15,7 @@ from feedback.analysis.downloads import MIMETYPES, Download, UnknownFormat, coho
 from feedback.db_types import utcnow
 from feedback.errors import DomainError
 from feedback.exports import dialect_named
+from feedback.replica import route_reads
 from feedback.templating import percent
 from feedback.tenancy import current_workspace, scope_blueprint
 from feedback.touchpoints import services as touchpoint_services
@@ -22,6 +23,7 @@ from feedback.touchpoints.models import Campaign
 
 bp = Blueprint("cohorts", __name__, url_prefix="/w/<ws>")
 scope_blueprint(bp)
+route_reads(bp)  # after the access check: the analysis may read from the replica
 
 WHO_LABELS = {Who.RESPONDENTS: _l("Respondents"), Who.CUSTOMERS: _l("Customers")}
 BY_LABELS = {By.MONTH: _l("Month of first contact"), By.TOUCHPOINT: _l("Touchpoint of first contact")}
