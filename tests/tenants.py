@@ -24,8 +24,8 @@ from feedback.qr import services as qr_services
 from feedback.referrals import services as referral_services
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Response
-from feedback.webhooks import services as webhook_services
 from feedback.texts import Texts
+from feedback.webhooks import services as webhook_services
 from feedback.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 #: A consented contact of the victim workspace: who they are (never shown to viewers) and their score (shown).

@@ -52,7 +52,8 @@ def test_shares_intervals_tests_and_holm_agree_with_scipy() -> None:
     leads = _leads()
     won = sum(w for _did, w in leads)
     counts = [
-        ActivityCount(a, sum(a in did for did, _w in leads), sum(a in did and w for did, w in leads)) for a in ACTIVITIES
+        ActivityCount(a, sum(a in did for did, _w in leads), sum(a in did and w for did, w in leads))
+        for a in ACTIVITIES
     ]
     result = suggest(len(leads), won, counts)
     expected_p = []
