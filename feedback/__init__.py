@@ -117,8 +117,10 @@ def register_blueprints(app: Flask) -> None:
     from feedback.api import admin as api_admin
     from feedback.api import routes as api_routes
     from feedback.auth import views as auth_views
+    from feedback.leads import scoring_views
     from feedback.leads import views as lead_views
     from feedback.notifications import views as notification_views
+    from feedback.nurture import views as nurture_views
     from feedback.offers import views as offer_views
     from feedback.qr import views as qr_views
     from feedback.referrals import views as referral_views
@@ -146,8 +148,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhook_views.bp)
     app.register_blueprint(offer_views.bp)
     app.register_blueprint(lead_views.dashboard_bp)
+    app.register_blueprint(scoring_views.bp)
     app.register_blueprint(notification_views.bp)
     app.register_blueprint(notification_views.unsubscribe_bp)
+    app.register_blueprint(nurture_views.bp)
+    app.register_blueprint(nurture_views.stop_bp)
     api_routes.spec.register(app)
 
 
@@ -185,11 +190,13 @@ def register_caches(app: Flask) -> None:
 
 def register_subscribers(app: Flask) -> None:
     """Who hears of domain events (feedback.events), in this order: coupons, lead scoring, the webhooks, the mail
-    alerts, then what a member's new role or removal changes (API tokens, ownerships of campaigns and touchpoints)."""
+    alerts, the nurture mails' stops, then what a member's new role or removal changes (API tokens, ownerships of
+    campaigns and touchpoints)."""
     from feedback import events
     from feedback.api import services as api_tokens
     from feedback.leads import services as leads
     from feedback.notifications import subscribers as alerts
+    from feedback.nurture import services as nurture
     from feedback.offers import services as offers
     from feedback.touchpoints import services as touchpoints
     from feedback.webhooks import subscribers as webhooks
@@ -199,6 +206,7 @@ def register_subscribers(app: Flask) -> None:
     leads.subscribe(bus)
     webhooks.subscribe(bus)
     alerts.subscribe(bus)
+    nurture.subscribe(bus)
     api_tokens.subscribe(bus)
     touchpoints.subscribe(bus)
 

@@ -181,6 +181,8 @@ def init_app(app: Flask) -> None:
     from feedback.api.cli import token_group
     from feedback.backup import backup_command, restore_command
     from feedback.notifications.cli import mail_group, notify_group
+    from feedback.notifications.schedule import add_job
+    from feedback.nurture.cli import nurture_command, scheduled
     from feedback.qr.cli import codes_command, qr_command
     from feedback.webhooks.cli import webhooks_group
 
@@ -194,6 +196,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(webhooks_group)
     app.cli.add_command(mail_group)
     app.cli.add_command(notify_group)
+    app.cli.add_command(nurture_command)
+    add_job(app, "nurture mail(s)", scheduled)
     app.cli.add_command(serve_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(create_user_command)

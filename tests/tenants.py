@@ -17,12 +17,14 @@ from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.leads import services as lead_services
 from feedback.leads.models import Contact
+from feedback.nurture import steps as nurture_steps
 from feedback.offers.models import Offer
 from feedback.qr import personal
 from feedback.qr import services as qr_services
 from feedback.referrals import services as referral_services
 from feedback.surveys import services as survey_services
 from feedback.surveys.models import Response
+from feedback.texts import Texts
 from feedback.webhooks import services as webhook_services
 from feedback.webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -107,6 +109,12 @@ def two_tenants(make_user, make_workspace, make_campaign, make_touchpoint):  # n
     db.session.flush()
     segment = SavedSegment(workspace_id=foreign.id, name="Secret segment", conditions={"device": "mobile"})
     db.session.add(segment)
+    step = nurture_steps.add_step(
+        foreign.id,
+        nurture_steps.StepData(2, Texts.of(de="Secret step", en="Secret step"), Texts.of(de="Secret", en="Secret"),
+                               touchpoint.id),
+        utcnow(),
+    )  # fmt: skip
     db.session.commit()
     membership = db.session.scalar(sa.select(Membership).where(Membership.workspace_id == foreign.id))
     ids = {
@@ -128,5 +136,6 @@ def two_tenants(make_user, make_workspace, make_campaign, make_touchpoint):  # n
         "action": "up",
         "token_id": api_token.id,
         "segment_id": segment.id,
+        "step_id": step.id,
     }
     return attacker, own, foreign, ids

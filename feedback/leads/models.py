@@ -81,6 +81,8 @@ class Activity(enum.StrEnum):
     FOLLOW_UP = "follow_up"
     INVITE_ACCEPTED = "invite_accepted"
     COUPON_REDEEMED = "coupon_redeemed"
+    #: Opened the personal link (or scanned the personal code) of a nurture mail (feedback.nurture).
+    NURTURE_REACTION = "nurture_reaction"
 
 
 #: How a contact's score events are named on pages and in alerts.
@@ -91,6 +93,7 @@ ACTIVITY_LABELS = {
     Activity.FOLLOW_UP.value: _l("Asked for an offer or information"),
     Activity.INVITE_ACCEPTED.value: _l("A friend they invited answered"),
     Activity.COUPON_REDEEMED.value: _l("Redeemed a coupon"),
+    Activity.NURTURE_REACTION.value: _l("Reacted to a nurture mail"),
 }
 
 #: Points per activity unless the workspace sets its own.
@@ -101,8 +104,11 @@ DEFAULT_POINTS = {
     Activity.FOLLOW_UP: 20,
     Activity.INVITE_ACCEPTED: 10,
     Activity.COUPON_REDEEMED: 25,
+    Activity.NURTURE_REACTION: 5,
 }
 DEFAULT_MQL, DEFAULT_SALES_READY = 15, 35
+#: The most points one activity can be worth, and the highest threshold: larger values are typing errors.
+MAX_POINTS, MAX_THRESHOLD = 1000, 10_000
 
 
 class Contact(db.Model):
@@ -216,3 +222,31 @@ class LeadSettings(db.Model):
     sales_ready_at: Mapped[int] = mapped_column(default=DEFAULT_SALES_READY)
     #: The consent wording in the workspace's own words: {language: text} (empty: the default wording).
     purpose: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+
+
+class RulesVersion(db.Model):
+    """One saved state of a workspace's points and thresholds: who saved it and when, and what rescoring every
+    contact with it changed. The newest is the one in force; scores are recomputed from each contact's score events
+    whenever a version is saved."""
+
+    __tablename__ = "lead_rules_version"
+    __table_args__ = (
+        sa.UniqueConstraint("workspace_id", "number", name="uq_lead_rules_version_number"),
+        sa.CheckConstraint("mql_at >= 1", name="mql_positive"),
+        sa.CheckConstraint("mql_at < sales_ready_at", name="thresholds_in_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    #: 1, 2, 3 … per workspace.
+    number: Mapped[int] = mapped_column()
+    #: Activity → points, every activity (the defaults filled in).
+    points: Mapped[dict[str, int]] = mapped_column(sa.JSON)
+    mql_at: Mapped[int] = mapped_column()
+    sales_ready_at: Mapped[int] = mapped_column()
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The member who saved it (None: carried over from before versions were kept, or a member since deleted).
+    saved_by: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    #: Contacts whose score the rescoring changed, and those whose stage it moved.
+    rescored: Mapped[int] = mapped_column(default=0)
+    restaged: Mapped[int] = mapped_column(default=0)

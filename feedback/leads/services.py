@@ -81,12 +81,6 @@ class ContactInvalid(DomainError):
         self.errors = errors
 
 
-class SettingsInvalid(DomainError):
-    """Scoring settings that do not make sense."""
-
-    status = 422
-
-
 # --- settings ----------------------------------------------------------------------------------------------------
 
 
@@ -128,21 +122,12 @@ def rules_for(workspace_id: int) -> Rules:
     )
 
 
-def save_rules(
-    workspace_id: int, points: dict[str, int], mql_at: int, sales_ready_at: int, purpose: Texts
-) -> None:
-    """Store the workspace's rules; scores already earned stay, stages follow at the next activity.
-
-    :raises SettingsInvalid: thresholds out of order or points out of range.
-    """
-    if not 1 <= mql_at < sales_ready_at <= 10_000:
-        raise SettingsInvalid(str(_l("The sales-ready threshold must be above the marketing-qualified one.")))
-    if any(not -100 <= v <= 1000 for v in points.values()):
-        raise SettingsInvalid(str(_l("Points per activity must lie between −100 and 1,000.")))
-    settings = db.session.get(LeadSettings, workspace_id) or LeadSettings(workspace_id=workspace_id)
-    settings.points = json.dumps({Activity(k).value: int(v) for k, v in points.items()})
-    settings.mql_at, settings.sales_ready_at = mql_at, sales_ready_at
-    # the form shows the workspace's languages only: wordings in the others stay stored
+def save_purpose(workspace_id: int, purpose: Texts) -> None:
+    """Store the workspace's consent wording in the languages it writes in; wordings in the others stay stored. The
+    points and thresholds are saved as versions (`leads.scoring.save_version`). The caller commits."""
+    settings = db.session.get(LeadSettings, workspace_id) or LeadSettings(
+        workspace_id=workspace_id, points="{}", mql_at=DEFAULT_MQL, sales_ready_at=DEFAULT_SALES_READY
+    )
     workspace = db.session.get(Workspace, workspace_id)
     shown = workspace.language_list if workspace else ()
     kept = {k: v for k, v in texts(settings.purpose).items if k not in shown}
@@ -225,7 +210,7 @@ def capture(
     response.contact_id = contact.id
     for activity in _response_activities(response):
         _add(contact, activity, f"response:{response.id}", response.touchpoint_id, rules, now)
-    _restage(contact, rules, now)
+    restage(contact, rules, now)
     events.publish(ContactLeft(contact.workspace_id, contact.id, response.id, response.touchpoint_id, now))
     return contact
 
@@ -287,7 +272,7 @@ def _add(
     return True
 
 
-def _restage(contact: Contact, rules: Rules, now: datetime) -> None:
+def restage(contact: Contact, rules: Rules, now: datetime) -> None:
     """Move the contact to the marketing stage its score reaches, record the move and tell the subscribers (a
     rise: lead.qualified). A lead that sales took on (or that was won or lost) is no longer moved by its score."""
     if Stage(contact.stage) not in SCORED_STAGES:
@@ -301,6 +286,18 @@ def _restage(contact: Contact, rules: Rules, now: datetime) -> None:
     stages.record(contact, previous, stages.Mover(ChangedBy.SCORE), now)
 
 
+def score_activity(
+    contact: Contact, activity: Activity, source: str, touchpoint_id: int | None, now: datetime
+) -> bool:
+    """Score one activity of the contact once per source with the workspace's rules, and move the contact to the
+    stage its score reaches; False when this source had scored it already. The caller commits."""
+    rules = rules_for(contact.workspace_id)
+    if not _add(contact, activity, source, touchpoint_id, rules, now):
+        return False
+    restage(contact, rules, now)
+    return True
+
+
 def _score_for_response(
     response_id: int | None, activity: Activity, source: str, touchpoint_id: int | None, now: datetime
 ) -> None:
@@ -312,7 +309,7 @@ def _score_for_response(
         return
     rules = rules_for(contact.workspace_id)
     if _add(contact, activity, source, touchpoint_id, rules, now):
-        _restage(contact, rules, now)
+        restage(contact, rules, now)
 
 
 def _score_redemption(event: CouponRedeemed) -> None:

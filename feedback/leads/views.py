@@ -10,22 +10,21 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from feedback.analysis import funnel_sentences
 from feedback.auth.forms import ConfirmForm
-from feedback.auth.models import Role, Workspace
+from feedback.auth.models import Role
 from feedback.confirm import Confirmation, confirmation_page, confirmed
 from feedback.db_types import utcnow
 from feedback.exports import csv_stream, dialect_named
 from feedback.extensions import commit, db
-from feedback.forms import AmountField, LocalisedForm, TextsField, WholeNumberField
+from feedback.forms import AmountField, LocalisedForm
 from feedback.leads import services, stages
 from feedback.leads.funnel import campaign_funnel
-from feedback.leads.models import ACTIVITY_LABELS, LOST_REASON_LABELS, Activity, ChangedBy, Stage
+from feedback.leads.models import ACTIVITY_LABELS, LOST_REASON_LABELS, ChangedBy, Stage
 from feedback.templating import money
 from feedback.tenancy import current_role, current_workspace, require_role, scope_blueprint
-from feedback.texts import LANGUAGES
 from feedback.touchpoints import services as touchpoint_services
 
 dashboard_bp = Blueprint("leads", __name__, url_prefix="/w/<ws>")
@@ -220,84 +219,3 @@ def erase_contact(contact_id: int) -> str | Response:
         flash(_("Contact erased. Their answers remain, without any link to them."), "success")
         return redirect(url_for("leads.list_leads"))
     return redirect(url_for("leads.show_contact", contact_id=contact.id))
-
-
-class SettingsForm(LocalisedForm):
-    """Points per activity, stage thresholds and the consent wording."""
-
-    scan = WholeNumberField(ACTIVITY_LABELS[Activity.SCAN.value], validators=[InputRequired(), NumberRange(-100, 1000)])
-    completed = WholeNumberField(
-        ACTIVITY_LABELS[Activity.COMPLETED.value], validators=[InputRequired(), NumberRange(-100, 1000)]
-    )
-    promoter = WholeNumberField(
-        ACTIVITY_LABELS[Activity.PROMOTER.value], validators=[InputRequired(), NumberRange(-100, 1000)]
-    )
-    follow_up = WholeNumberField(
-        ACTIVITY_LABELS[Activity.FOLLOW_UP.value], validators=[InputRequired(), NumberRange(-100, 1000)]
-    )
-    invite_accepted = WholeNumberField(
-        ACTIVITY_LABELS[Activity.INVITE_ACCEPTED.value], validators=[InputRequired(), NumberRange(-100, 1000)]
-    )
-    coupon_redeemed = WholeNumberField(
-        ACTIVITY_LABELS[Activity.COUPON_REDEEMED.value], validators=[InputRequired(), NumberRange(-100, 1000)]
-    )
-    mql_at = WholeNumberField(
-        _l("Marketing-qualified from (points)"), validators=[InputRequired(), NumberRange(1, 10_000)]
-    )
-    sales_ready_at = WholeNumberField(
-        _l("Sales-ready from (points)"), validators=[InputRequired(), NumberRange(1, 10_000)]
-    )
-    purpose = TextsField(
-        _l("Consent text"),
-        description=_l("Empty: the standard wording of that language (below)."),
-        max_length=2000,
-        multiline=True,
-    )
-    submit = SubmitField(_l("Save scoring"))
-
-
-@dashboard_bp.route("/leads/settings", methods=["GET", "POST"])
-def lead_settings() -> Response | str:
-    """Owners set the points, thresholds and consent wording."""
-    workspace: Workspace = current_workspace()
-    rules = services.rules_for(workspace.id)
-    form = (
-        SettingsForm(
-            data={
-                **{a.value: p for a, p in rules.points.items()},
-                "mql_at": rules.mql_at,
-                "sales_ready_at": rules.sales_ready_at,
-                "purpose": rules.own_purpose,
-            }
-        )
-        if request.method == "GET"
-        else SettingsForm()
-    )
-    if request.method == "POST":
-        require_role(Role.OWNER)
-        if form.validate_on_submit():
-            try:
-                services.save_rules(
-                    workspace.id,
-                    {a.value: getattr(form, a.value).data for a in Activity},
-                    form.mql_at.data,
-                    form.sales_ready_at.data,
-                    form.purpose.data,
-                )
-            except services.SettingsInvalid as error:
-                db.session.rollback()
-                form.sales_ready_at.errors = [str(error.message)]
-            else:
-                commit()
-                flash(_("Scoring saved."), "success")
-                return redirect(url_for("leads.list_leads"))
-    html = render_template(
-        "leads/settings.html",
-        form=form,
-        defaults=[
-            (LANGUAGES[language], services.DEFAULT_PURPOSE[language].format(brand=workspace.name))
-            for language in workspace.language_list
-        ],
-        is_owner=current_role().allows(Role.OWNER),
-    )
-    return make_response(html, 422 if form.errors else 200)

@@ -83,7 +83,8 @@ def run_command(once: bool) -> None:
     if once:
         written = schedule.run_due(utcnow())
         attempts = _send_due(app)
-        click.echo(f"{written.digests} report(s), {written.alerts} alert(s) written; {attempts} send attempt(s)")
+        jobs = "".join(f", {n} {name} written" for name, n in written.jobs.items())
+        click.echo(f"{written.digests} report(s), {written.alerts} alert(s) written{jobs}; {attempts} send attempt(s)")
         if outbox.smtp_settings(app) is None:
             click.echo("not sent: no mail server configured (set SMTP_URL); mails wait in the outbox", err=True)
         return

@@ -30,6 +30,9 @@ class Topic(enum.StrEnum):
     DIGEST = "digest"
     #: A mail sent on request to try the mail server (cannot be switched off).
     TEST = "test"
+    #: A step of a workspace's nurture sequence, to a consented contact (feedback.nurture; not to a member, and not
+    #: switched here: the contact stops them through the link in every such mail).
+    NURTURE = "nurture"
 
 
 #: Topics a member can switch, in the order the settings page lists them.
@@ -50,6 +53,8 @@ class MailStatus(enum.StrEnum):
 
 STATUS_VALUES = tuple(s.value for s in MailStatus)
 TOPIC_VALUES = tuple(t.value for t in Topic)
+#: What members are alerted of and can switch (every topic but the contacts' nurture mails).
+MEMBER_TOPIC_VALUES = tuple(t.value for t in Topic if t is not Topic.NURTURE)
 
 
 class Mail(db.Model):
@@ -92,6 +97,11 @@ class Mail(db.Model):
     #: The mail server's answer or the error of the last failed attempt ("" when none failed).
     last_error: Mapped[str] = mapped_column(sa.String(300), default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The consented contact a nurture mail is addressed to (no member), so that erasing them erases it.
+    contact_id: Mapped[int | None] = mapped_column(index=True)
+    #: The one-click unsubscribe link of a mail to a contact (the List-Unsubscribe header); members' mails derive
+    #: theirs from the member and topic.
+    list_unsubscribe: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
 
 
 class Alert(db.Model):
@@ -100,7 +110,7 @@ class Alert(db.Model):
 
     __tablename__ = "mail_alert"
     __table_args__ = (
-        sa.CheckConstraint(f"topic IN {TOPIC_VALUES!r}", name="topic"),
+        sa.CheckConstraint(f"topic IN {MEMBER_TOPIC_VALUES!r}", name="topic"),
         sa.Index("ix_mail_alert_due", "mail_id", "due_at"),
         sa.Index("ix_mail_alert_recent", "user_id", "workspace_id", "topic", "due_at"),
         sa.Index("ix_mail_alert_about", "workspace_id", "topic", "about", "created_at"),
@@ -146,7 +156,7 @@ class AlertSetting(db.Model):
     __tablename__ = "alert_setting"
     __table_args__ = (
         sa.UniqueConstraint("user_id", "workspace_id", "topic"),
-        sa.CheckConstraint(f"topic IN {TOPIC_VALUES!r}", name="topic"),
+        sa.CheckConstraint(f"topic IN {MEMBER_TOPIC_VALUES!r}", name="topic"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -77,8 +77,11 @@ def queue_mail(
     workspace_id: int | None = None,
     user_id: int | None = None,
     dedupe_key: str | None = None,
+    contact_id: int | None = None,
+    list_unsubscribe: str = "",
 ) -> Mail:
-    """Add a mail to the caller's session (the caller commits); sent at once after the commit."""
+    """Add a mail to the caller's session (the caller commits); sent at once after the commit. A mail to a
+    consented contact (`contact_id`, no member) carries its own one-click unsubscribe link."""
     mail = Mail(
         workspace_id=workspace_id,
         user_id=user_id,
@@ -93,6 +96,8 @@ def queue_mail(
         status=MailStatus.PENDING.value,
         created_at=now,
         next_attempt_at=now,
+        contact_id=contact_id,
+        list_unsubscribe=list_unsubscribe[:300],
     )
     db.session.add(mail)
     _wake_after_commit()
@@ -224,7 +229,8 @@ def attempt(mail_id: int, settings: mailer.SmtpSettings) -> mailer.Outcome | Non
     if mail is None or mail.status != MailStatus.PENDING.value:
         db.session.rollback()
         return None
-    if mail.workspace_id is not None and reachable(mail.user_id, mail.workspace_id) is None:
+    member_mail = mail.workspace_id is not None and mail.contact_id is None
+    if member_mail and reachable(mail.user_id, mail.workspace_id) is None:
         # the member left the workspace, became a viewer or was disabled while the mail waited: it is not theirs
         db.session.rollback()
         cancel(mail_id, "not sent: the recipient is no longer an editor of the workspace", utcnow())
@@ -238,7 +244,7 @@ def attempt(mail_id: int, settings: mailer.SmtpSettings) -> mailer.Outcome | Non
         message_id=mail.message_id,
         language=mail.locale,
         created_at=mail.created_at,
-        unsubscribe_url=unsubscribe_url(mail),
+        unsubscribe_url=mail.list_unsubscribe or unsubscribe_url(mail),
     )
     attempts = mail.attempts
     db.session.rollback()  # no transaction stays open while the server is talked to

@@ -3,11 +3,13 @@ workspace's time zone (for the week just ended, once per member, however often i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError
 
 from feedback.auth.models import Workspace
@@ -21,6 +23,16 @@ from feedback.touchpoints.services import campaign_recipients
 
 #: Reports go out from this local hour on Monday (and later in the week, if nothing ran on Monday).
 DIGEST_HOUR = 7
+#: Where create_app registers the other features' jobs that `feedback notify run` does each time (the nurture
+#: mails): features that write into the outbox import notifications, so notifications cannot import them.
+JOBS = "feedback.notify.jobs"
+#: A job: (now) → how many things it wrote.
+Job = Callable[[datetime], int]
+
+
+def add_job(app: Flask, name: str, job: Job) -> None:
+    """Have `feedback notify run` (and its loop) do `job` each time it looks for due work."""
+    app.extensions.setdefault(JOBS, []).append((name, job))
 
 
 def has_news(data: digest.DigestData) -> bool:
@@ -33,6 +45,8 @@ def has_news(data: digest.DigestData) -> bool:
 class Written:
     digests: int
     alerts: int
+    #: What each registered job wrote, by its name.
+    jobs: dict[str, int] = field(default_factory=dict)
 
 
 def _dedupe_key(campaign_id: int, week: str, user_id: int) -> str:
@@ -134,4 +148,5 @@ def run_due(now: datetime) -> Written:
         alerts += checks.nps_drops(now)
         mark("nps_drop", now.date(), now)
     alerts += checks.failing_deliveries(now)  # cheap, and each thing is alerted once a day
-    return Written(reports, alerts)
+    jobs = {name: job(now) for name, job in current_app.extensions.get(JOBS, [])}
+    return Written(reports, alerts, jobs)

@@ -31,6 +31,7 @@ TOPIC_LABELS = {
     Topic.DELIVERY_FAILING: _l("Webhooks or mails have been failing for a day"),
     Topic.DIGEST: _l("Weekly report of each campaign (Monday morning)"),
     Topic.TEST: _l("Test mail"),
+    Topic.NURTURE: _l("Nurture mail to a contact"),
 }
 
 

@@ -11,6 +11,7 @@ import io
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -239,6 +240,45 @@ def create_batch(touchpoint: Touchpoint, name: str, references: list[str]) -> Co
         ],
     )
     return batch
+
+
+def add_to_batch(touchpoint: Touchpoint, batch: CodeBatch | None, name: str, reference: str, now: datetime) -> Code:
+    """One more personal code for `reference` on the touchpoint, in `batch` (a new batch called `name` when None):
+    for mailings written one recipient at a time (nurture mails). The reference's existing code when it has one.
+    The caller commits.
+
+    :raises BatchError: the reference is empty, too long or holds control characters.
+    """
+    (reference,) = check_references([reference])
+    existing = db.session.scalar(
+        owned(Code, touchpoint.workspace_id, Code.touchpoint_id == touchpoint.id, Code.reference == reference)
+    )
+    if existing is not None:
+        return existing
+    if batch is None:
+        batch = CodeBatch(
+            workspace_id=touchpoint.workspace_id,
+            touchpoint_id=touchpoint.id,
+            name=name.strip()[:MAX_BATCH_NAME],
+            size=0,
+            created_at=now,
+        )
+        db.session.add(batch)
+        db.session.flush()
+        _ensure_shared_code(touchpoint)
+    code = Code(
+        workspace_id=touchpoint.workspace_id,
+        touchpoint_id=touchpoint.id,
+        code=_fresh_tokens(1)[0],
+        label="",
+        created_at=now,
+        batch_id=batch.id,
+        reference=reference,
+    )
+    db.session.add(code)
+    batch.size += 1
+    db.session.flush()
+    return code
 
 
 def issue_batch(touchpoint: Touchpoint, name: str, references: list[str] | None, count: int | None) -> CodeBatch:

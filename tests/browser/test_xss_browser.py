@@ -70,6 +70,7 @@ HOSTILE_TEXTS = {
     "touchpoint": ["headline", "body", "cta_label"],
     "offer": ["text"],
     "question": ["text", "low_label", "high_label", "detractor_text", "promoter_text"],
+    "nurture_step": ["subject", "body"],
 }
 #: Choice options: their labels, one per language (filled below).
 HOSTILE_OPTIONS = {"question": ["options"]}
@@ -81,6 +82,9 @@ SYSTEM = {
     "api_token": ["prefix", "token_hash", "scope"],
     "campaign": ["slug", "invite_policy"],
     "lead_settings": ["points"],
+    "lead_rules_version": ["points"],
+    "nurture_sequence": ["stop_at"],
+    "nurture_enrolment": ["stop_reason"],
     "membership": ["role"],
     "rolled_up_day": ["timezone"],
     "rolled_up_month": ["timezone"],
@@ -107,7 +111,7 @@ SYSTEM = {
     "invite_acceptance": ["visitor_key"],
     # mail bodies are never shown in the dashboard (their escaping: tests/browser/test_mail_browser.py); alert data is
     # what the bodies are made of
-    "mail": ["dedupe_key", "html_body", "text_body", "locale", "message_id", "status", "topic"],
+    "mail": ["dedupe_key", "html_body", "text_body", "locale", "message_id", "status", "topic", "list_unsubscribe"],
     "mail_alert": ["about", "data", "dedupe_key", "topic"],
     "alert_setting": ["topic"],
     "notify_run": ["kind"],

@@ -117,11 +117,11 @@ def test_the_score_no_longer_moves_a_lead_sales_took_on(shop) -> None:
     _move(contact, "sales_accepted", 1)
     rules = services.rules_for(contact.workspace_id)
     contact.score = 100
-    services._restage(contact, rules, WHEN + timedelta(days=2))
+    services.restage(contact, rules, WHEN + timedelta(days=2))
     assert contact.stage == "sales_accepted"
     fresh = _contact(shop["booth"], "Cem")
     fresh.score = 100
-    services._restage(fresh, rules, WHEN + timedelta(days=2))
+    services.restage(fresh, rules, WHEN + timedelta(days=2))
     db.session.commit()
     assert [(c.to_stage, c.changed_by) for c in stages.stage_history(fresh)] == [("sales_ready", "score")]
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from feedback.auth.models import Membership, Role
 from feedback.extensions import db
-from feedback.leads import services
+from feedback.leads import scoring, services
 from feedback.leads.models import Contact, ScoreEvent
 from feedback.offers.models import Coupon
 from feedback.surveys.models import Response
@@ -135,7 +135,7 @@ def test_scores_add_up_across_touchpoints_friends_and_coupons(
     app, client, fair, make_touchpoint, make_survey, make_code
 ) -> None:
     workspace, campaign, _booth, code = fair
-    services.save_rules(workspace.id, {"scan": 0, "completed": 5, "promoter": 0, "follow_up": 0, "invite_accepted": 10,
+    scoring.save_rules(workspace.id, {"scan": 0, "completed": 5, "promoter": 0, "follow_up": 0, "invite_accepted": 10,
                                        "coupon_redeemed": 25, }, 12, 40, Texts())  # fmt: skip
     db.session.commit()
     visitor = Respondent(app.test_client())
@@ -179,16 +179,18 @@ def test_scores_add_up_across_touchpoints_friends_and_coupons(
     assert [json.loads(p)["data"]["contact"]["stage"] for p in qualified] == ["marketing_qualified"]
 
 
-def test_scoring_settings_are_for_owners_and_must_make_sense(app, client, auth, fair, make_user) -> None:
+def test_scoring_is_for_editors_the_consent_text_for_owners_and_both_must_make_sense(
+    app, client, auth, fair, make_user
+) -> None:
     workspace, _campaign, _booth, _code = fair
     base = f"/w/{workspace.slug}/leads/settings"
     form = {"scan": "1", "completed": "5", "promoter": "10", "follow_up": "20", "invite_accepted": "10",
-            "coupon_redeemed": "25", "mql_at": "50", "sales_ready_at": "40"}  # fmt: skip
+            "coupon_redeemed": "25", "nurture_reaction": "5", "mql_at": "50", "sales_ready_at": "40"}  # fmt: skip
     bad = client.post(base, data=form)
     assert bad.status_code == 422 and "muss über der" in bad.get_data(as_text=True)
     assert services.rules_for(workspace.id).mql_at == 15  # unchanged defaults
-    good = client.post(base, data={**form, "mql_at": "20", "sales_ready_at": "60", "purpose-de": "Wir melden uns."})
-    assert good.status_code == 302
+    assert client.post(base, data={**form, "mql_at": "20", "sales_ready_at": "60"}).status_code == 302
+    assert client.post(f"{base}/consent", data={"purpose-de": "Wir melden uns."}).status_code == 302
     rules = services.rules_for(workspace.id)
     assert (rules.mql_at, rules.sales_ready_at, rules.purpose("de", "x")) == (20, 60, "Wir melden uns.")
     editor = make_user()
@@ -196,7 +198,9 @@ def test_scoring_settings_are_for_owners_and_must_make_sense(app, client, auth, 
     db.session.commit()
     auth.logout()
     auth.login(editor)
-    assert client.post(base, data=form).status_code == 403
+    assert client.post(base, data={**form, "mql_at": "25", "sales_ready_at": "60"}).status_code == 302
+    assert client.post(f"{base}/consent", data={"purpose-de": "Anders."}).status_code == 403
+    assert services.rules_for(workspace.id).purpose("de", "x") == "Wir melden uns."
 
 
 def test_the_api_lists_exports_and_erases_contacts(app, client, fair) -> None:

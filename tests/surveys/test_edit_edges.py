@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from feedback.extensions import db
-from feedback.leads import services as leads
+from feedback.leads import scoring as leads
 from feedback.leads.models import LeadSettings
 from feedback.surveys import services
 from feedback.surveys.models import Answer, Question, Response, Survey
