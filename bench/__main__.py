@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
-from bench import analysis_scale, page_weight, qr_render, scan_path, survey_submit
+from bench import analysis_scale, cluster_load, page_weight, qr_render, scan_path, survey_submit
 
 
 def analysis_scale_on_postgres(quick: bool) -> dict[str, object]:
@@ -15,6 +16,15 @@ def analysis_scale_on_postgres(quick: bool) -> dict[str, object]:
     if url is None:
         return {"skipped": "no PostgreSQL server on 127.0.0.1:5432"}
     return analysis_scale.run(quick=quick, url=url)
+
+
+def cluster_if_possible(quick: bool) -> dict[str, object]:
+    """The cluster run (scripts/cluster.py needs the local PostgreSQL and root for its replica), else skipped."""
+    from scripts import cluster
+
+    if os.geteuid() != 0 or not cluster.ready(cluster.PRIMARY_PORT):
+        return {"skipped": "needs root and the local PostgreSQL on 127.0.0.1:5432"}
+    return cluster_load.run(quick=quick)
 
 
 def main() -> None:
@@ -29,6 +39,7 @@ def main() -> None:
         "scan_path": scan_path.run(quick=args.quick),
         "survey_submit": survey_submit.run(quick=args.quick),
         "qr_render": qr_render.run(quick=args.quick),
+        "cluster": cluster_if_possible(args.quick),
     }
     width = max(len(k) for group in results.values() for k in group)
     for group, figures in results.items():

@@ -123,6 +123,7 @@ def run_wrk(
     threads: int = 2,
     script: Path | None = None,
     script_args: tuple[str, ...] = (),
+    headers: tuple[str, ...] = (),
 ) -> Load:
     """wrk against one URL for `seconds`, with a phone's User-Agent; warmed up first unless a Lua `script` makes
     the requests (each of its requests is one of a kind, e.g. a survey form, and must not be spent on warming):
@@ -130,17 +131,26 @@ def run_wrk(
     file grows its WAL and first pages during the first second)."""
     warmed = 0
     if script is None:
-        warm(url)
-        warmed = WARMUP + _wrk(url, WARMUP_SECONDS, connections, threads, script, script_args).acknowledged
-    load = _wrk(url, seconds, connections, threads, script, script_args)
+        if not headers:
+            warm(url)
+        warmed = WARMUP + _wrk(url, WARMUP_SECONDS, connections, threads, script, script_args, headers).acknowledged
+    load = _wrk(url, seconds, connections, threads, script, script_args, headers)
     return replace(load, warmup=warmed)
 
 
 def _wrk(
-    url: str, seconds: int, connections: int, threads: int, script: Path | None, script_args: tuple[str, ...]
+    url: str,
+    seconds: int,
+    connections: int,
+    threads: int,
+    script: Path | None,
+    script_args: tuple[str, ...],
+    headers: tuple[str, ...] = (),
 ) -> Load:
     command = [wrk_path(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
                "-H", f"User-Agent: {PHONE_UA}", "-H", "Accept-Language: de-DE"]  # fmt: skip
+    for header in headers:
+        command += ["-H", header]
     if script is not None:
         command += ["-s", str(script), url, "--", *script_args]
     else:

@@ -8,7 +8,8 @@ streaming replica made with pg_basebackup in a second cluster on another port, a
 
 Settings (environment): CLUSTER_PORT (8100; the instances take the next two), CLUSTER_REPLICA_PORT (5433),
 CLUSTER_DATABASE (feedback_cluster), CLUSTER_VENV (a venv with feedback installed; else one is made from the wheel),
-CLUSTER_DIR (.cluster in the checkout: wheel, venv, configuration, logs, pid files).
+CLUSTER_DIR (.cluster in the checkout: wheel, venv, configuration, logs, pid files), CLUSTER_NO_REPLICA=1 (the
+instances read from the primary only).
 """
 
 from __future__ import annotations
@@ -230,10 +231,11 @@ def environment(lay: Layout, number: int) -> dict[str, str]:
     secret = lay.folder / "secret_key"
     if not secret.exists():
         secret.write_text(secrets.token_hex(32))
+    replica = {} if os.environ.get("CLUSTER_NO_REPLICA") else {"DATABASE_REPLICA_URL": lay.replica_url}
     return {
         **os.environ,
+        **replica,
         "DATABASE_URL": lay.primary_url,
-        "DATABASE_REPLICA_URL": lay.replica_url,
         "RATELIMIT_STORAGE_URI": lay.redis_url,
         "SECRET_KEY": secret.read_text().strip(),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{lay.port}",
