@@ -170,6 +170,7 @@ def test_editors_create_batches_viewers_only_see_them(shop, client, auth, monkey
     assert client.post(url, data={"days": "180", "csrf_token": csrf_token_from(page.text)}).status_code == 403
     auth.logout()
     auth.login(owner)
+    assert url in client.get(f"/w/{workspace.slug}/touchpoints/{letter.id}").text
     page = client.get(url)
     created = client.post(url, data={"days": "180", "csrf_token": csrf_token_from(page.text)})
     assert created.status_code == 302
