@@ -190,3 +190,20 @@ def test_foreign_touchpoints_are_not_found(shop, client, auth, make_user, make_w
     assert client.get(f"/w/{workspace.slug}/touchpoints/{letter.id}/win-back").status_code == 404
     page = client.get(f"/w/{own.slug}/touchpoints/{letter.id}/win-back")
     assert page.status_code == 404
+
+
+def test_the_form_refuses_days_out_of_range_and_can_include_detractors(shop, client, auth, monkeypatch) -> None:
+    workspace, owner, _viewer, letter, _people, _h = shop
+    monkeypatch.setattr("feedback.winback.views.utcnow", lambda: NOW)
+    url = f"/w/{workspace.slug}/touchpoints/{letter.id}/win-back"
+    auth.login(owner)
+    token = csrf_token_from(client.get(url).text)
+    assert client.post(url, data={"days": "0", "csrf_token": token}).status_code == 422
+    assert client.post(url, data={"days": "1" + "0" * 30, "csrf_token": token}).status_code == 422
+    assert services.winbacks_of(letter) == []
+    included = client.post(url, data={"days": "180", "include_detractors": "y", "csrf_token": token})
+    assert included.status_code == 302
+    (winback,) = services.winbacks_of(letter)
+    assert winback.include_detractors and winback.batch.size == 13 and winback.suppressed_detractors == 0
+    mailmerge = client.get(f"/w/{workspace.slug}/batches/{winback.batch_id}/mailmerge.csv").text
+    assert mailmerge.count("winback-1-contact-") == 13 and "@example.com" not in mailmerge
