@@ -40,6 +40,8 @@ from feedback.tenancy import get_owned, owned
 from feedback.touchpoints.models import Touchpoint
 from feedback.winback.models import WinbackBatch, WinbackRecipient
 
+#: Answers that must name a term before it is a theme (shown on the page).
+MIN_THEME_ANSWERS = theme_analysis.MIN_ANSWERS
 #: A customer counts as lapsed after this many days without a purchase, unless the batch says otherwise.
 DEFAULT_LAPSED_DAYS = 180
 MAX_LAPSED_DAYS = 3650

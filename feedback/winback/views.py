@@ -51,6 +51,7 @@ def _page(touchpoint_id: int, form: WinbackForm, status: int = 200) -> Response:
         lapsed=lapsed,
         batches=batches,
         labels=services.reason_labels(str(get_locale() or "en")),
+        min_answers=services.MIN_THEME_ANSWERS,
         can_edit=current_role().allows(Role.EDITOR),
     )
     response = make_response(html, status)
