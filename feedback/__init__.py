@@ -128,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback.surveys import builder as survey_builder
     from feedback.touchpoints import views as touchpoint_views
     from feedback.webhooks import views as webhook_views
+    from feedback.winback import views as winback_views
 
     app.register_blueprint(health.bp)
     app.register_blueprint(respondent_views.bp)
@@ -153,6 +154,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notification_views.unsubscribe_bp)
     app.register_blueprint(nurture_views.bp)
     app.register_blueprint(nurture_views.stop_bp)
+    app.register_blueprint(winback_views.bp)
     api_routes.spec.register(app)
 
 

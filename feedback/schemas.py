@@ -705,7 +705,9 @@ class SurveyCreate(Strict):
     """A new survey filled from one of the built-in templates (both languages); edit it in the dashboard."""
 
     name: Name
-    template: Literal["nps-reason", "csat-purchase", "trade-fair", "loyalty"] = Field(examples=["nps-reason"])
+    template: Literal["nps-reason", "csat-purchase", "trade-fair", "loyalty", "churn", "win-back"] = Field(
+        examples=["nps-reason"]
+    )
 
 
 class SurveyList(BaseModel):

@@ -155,6 +155,54 @@ def _ces() -> QuestionSpec:
     )
 
 
+def _option(value: str, **texts: str) -> Option:
+    return Option(value, Texts.of(**texts))
+
+
+def _left_reasons() -> QuestionSpec:
+    """Why a customer stopped buying: the usual reasons, several may apply."""
+    return QuestionSpec(
+        key="left_reason",
+        type=QuestionType.MULTI_CHOICE,
+        required=False,
+        text=Texts.of(
+            de="Warum haben Sie zuletzt nicht mehr bei uns gekauft?",
+            en="Why did you stop buying from us?",
+            fr="Pourquoi avez-vous cessé d'acheter chez nous ?",
+            es="¿Por qué dejó de comprarnos?",
+            it="Perché ha smesso di acquistare da noi?",
+            nl="Waarom koopt u niet meer bij ons?",
+            pl="Dlaczego przestali Państwo u nas kupować?",
+            tr="Neden bizden alışveriş yapmayı bıraktınız?",
+        ),
+        options=(
+            _option("price", de="Zu teuer", en="Too expensive", fr="Trop cher", es="Demasiado caro",
+                    it="Troppo caro", nl="Te duur", pl="Za drogo", tr="Çok pahalı"),
+            _option("quality", de="Qualität hat nicht überzeugt", en="The quality did not convince me",
+                    fr="La qualité ne m'a pas convaincu", es="La calidad no me convenció",
+                    it="La qualità non mi ha convinto", nl="De kwaliteit overtuigde niet",
+                    pl="Jakość nie przekonała", tr="Kalite beni ikna etmedi"),
+            _option("service", de="Schlechter Service", en="Poor service", fr="Service insuffisant",
+                    es="Mal servicio", it="Servizio scadente", nl="Slechte service", pl="Słaba obsługa",
+                    tr="Kötü hizmet"),
+            _option("competitor", de="Zu einem anderen Anbieter gewechselt", en="Switched to another provider",
+                    fr="Passé à un autre fournisseur", es="Me cambié a otro proveedor",
+                    it="Passato a un altro fornitore", nl="Overgestapt naar een andere aanbieder",
+                    pl="Zmiana na innego dostawcę", tr="Başka bir sağlayıcıya geçtim"),
+            _option("no_need", de="Kein Bedarf mehr", en="No longer needed", fr="Plus besoin",
+                    es="Ya no lo necesito", it="Non ne ho più bisogno", nl="Geen behoefte meer",
+                    pl="Nie ma już potrzeby", tr="Artık ihtiyacım yok"),
+            _option("forgot", de="Einfach vergessen", en="Simply forgot", fr="J'ai simplement oublié",
+                    es="Simplemente lo olvidé", it="Me ne sono semplicemente dimenticato",
+                    nl="Gewoon vergeten", pl="Po prostu zapomniałem", tr="Sadece unuttum"),
+        ),
+    )  # fmt: skip
+
+
+def _open_text(key: str, **texts: str) -> QuestionSpec:
+    return QuestionSpec(key=key, type=QuestionType.TEXT, required=False, text=Texts.of(**texts))
+
+
 @dataclass(frozen=True)
 class SurveyTemplate:
     """A ready-made survey; its name is shown in the dashboard (German or English)."""
@@ -336,6 +384,75 @@ TEMPLATES: tuple[SurveyTemplate, ...] = (
                     tr="Çok olası",
                 ),
                 loyalty=True,
+            ),
+        ),
+    ),
+    SurveyTemplate(
+        "churn",
+        "Abwanderungsgründe",
+        "Churn reasons",
+        (
+            _left_reasons(),
+            _open_text(
+                "left_comment",
+                de="Was hätten wir besser machen können?",
+                en="What could we have done better?",
+                fr="Qu'aurions-nous pu mieux faire ?",
+                es="¿Qué podríamos haber hecho mejor?",
+                it="Che cosa avremmo potuto fare meglio?",
+                nl="Wat hadden we beter kunnen doen?",
+                pl="Co mogliśmy zrobić lepiej?",
+                tr="Neyi daha iyi yapabilirdik?",
+            ),
+        ),
+    ),
+    SurveyTemplate(
+        "win-back",
+        "Rückgewinnung",
+        "Win-back",
+        (
+            _left_reasons(),
+            QuestionSpec(
+                key="come_back",
+                type=QuestionType.MULTI_CHOICE,
+                required=False,
+                text=Texts.of(
+                    de="Was würde Sie dazu bewegen, wieder bei uns zu kaufen?",
+                    en="What would bring you back?",
+                    fr="Qu'est-ce qui vous ferait revenir ?",
+                    es="¿Qué le haría volver?",
+                    it="Che cosa la farebbe tornare?",
+                    nl="Wat zou u terugbrengen?",
+                    pl="Co skłoniłoby Państwa do powrotu?",
+                    tr="Sizi geri getirecek olan nedir?",
+                ),
+                options=(
+                    _option("discount", de="Ein Rabatt", en="A discount", fr="Une remise", es="Un descuento",
+                            it="Uno sconto", nl="Een korting", pl="Rabat", tr="Bir indirim"),
+                    _option("new_products", de="Neue Produkte", en="New products", fr="De nouveaux produits",
+                            es="Productos nuevos", it="Nuovi prodotti", nl="Nieuwe producten",
+                            pl="Nowe produkty", tr="Yeni ürünler"),
+                    _option("better_service", de="Besserer Service", en="Better service",
+                            fr="Un meilleur service", es="Un mejor servicio", it="Un servizio migliore",
+                            nl="Betere service", pl="Lepsza obsługa", tr="Daha iyi hizmet"),
+                    _option("reminder", de="Eine Erinnerung zur richtigen Zeit", en="A reminder at the right time",
+                            fr="Un rappel au bon moment", es="Un recordatorio en el momento adecuado",
+                            it="Un promemoria al momento giusto", nl="Een herinnering op het juiste moment",
+                            pl="Przypomnienie we właściwym czasie", tr="Doğru zamanda bir hatırlatma"),
+                    _option("nothing", de="Nichts", en="Nothing", fr="Rien", es="Nada", it="Niente",
+                            nl="Niets", pl="Nic", tr="Hiçbir şey"),
+                ),
+            ),  # fmt: skip
+            _open_text(
+                "come_back_comment",
+                de="Möchten Sie uns noch etwas sagen?",
+                en="Is there anything else you would like to tell us?",
+                fr="Souhaitez-vous nous dire autre chose ?",
+                es="¿Hay algo más que quiera decirnos?",
+                it="C'è qualcos'altro che vorrebbe dirci?",
+                nl="Wilt u ons nog iets vertellen?",
+                pl="Czy chcą Państwo nam jeszcze coś przekazać?",
+                tr="Bize söylemek istediğiniz başka bir şey var mı?",
             ),
         ),
     ),

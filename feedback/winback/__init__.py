@@ -1,0 +1,1 @@
+"""Win-back mailings: personalised codes for lapsed customers and how many of them came back."""
