@@ -51,7 +51,11 @@ def test_create_app_registers_coupons_lead_scoring_webhooks_and_alerts_in_that_o
     ]
     assert modules[InviteAccepted] == ["feedback.leads.services", "feedback.webhooks.subscribers"]
     assert modules[CouponRedeemed] == ["feedback.leads.services"]
-    assert modules[LeadStageChanged] == ["feedback.webhooks.subscribers", "feedback.notifications.subscribers"]
+    assert modules[LeadStageChanged] == [
+        "feedback.webhooks.subscribers",
+        "feedback.notifications.subscribers",
+        "feedback.nurture.services",  # a stage change stops the contact's nurture mails
+    ]
     assert modules[ContactLeft] == ["feedback.notifications.subscribers"]
 
 

@@ -16,11 +16,16 @@ from feedback.auth.models import Workspace
 from feedback.extensions import db
 
 log = logging.getLogger(__name__)
+#: A new process waits this long (or for `wake`) before its first round.
+FIRST_ROUND_SECONDS = 30.0
+#: Pause between two days of a round, so that writers waiting for the lock (SQLite) get it.
+BETWEEN_DAYS_SECONDS = 0.05
 
 
 class Keeper:
-    """A thread per process: a round right after start and then every `poll_seconds`; a round rolls up day by day
-    and stops as soon as the process has a request in flight (the rest waits for the next idle round)."""
+    """A thread per process: a round FIRST_ROUND_SECONDS after start and then every `poll_seconds`; a round rolls up
+    day by day, pausing between days, and stops as soon as the process has a request in flight (the rest waits for
+    the next idle round)."""
 
     def __init__(self, app: Flask, poll_seconds: float) -> None:
         self.app = app
@@ -62,7 +67,14 @@ class Keeper:
         with self._lock:
             return self._in_flight > 0 or self._stop.is_set()
 
+    def _pause_then_busy(self) -> bool:
+        """Between two days: leave the write lock to others for a moment, then ask whether to go on."""
+        self._stop.wait(BETWEEN_DAYS_SECONDS)
+        return self.busy()
+
     def _loop(self) -> None:
+        # not at once: a fresh worker (and whatever started it, e.g. a demo load or a migration) goes first
+        self._wake.wait(FIRST_ROUND_SECONDS)
         while not self._stop.is_set():
             self._wake.clear()
             try:
@@ -86,7 +98,7 @@ class Keeper:
                     break
                 before = len(rollups.pending_days(workspace_id, timezone))
                 if before:
-                    rollups.build(workspace_id, timezone, should_stop=self.busy)
+                    rollups.build(workspace_id, timezone, should_stop=self._pause_then_busy)
                     total += before - len(rollups.pending_days(workspace_id, timezone))
         return total
 

@@ -31,7 +31,7 @@ def test_feedback_serve_sends_due_alerts_from_its_workers(tmp_path: Path, smtp: 
     try:
         assert wait_until_ready(port, process) == 200
         # an alert that another process wrote (as `feedback notify run` would): a worker picks it up and sends it
-        with sqlite3.connect(database) as connection:
+        with sqlite3.connect(database, timeout=60) as connection:  # the workers write too
             user_id, workspace_id = connection.execute(
                 "SELECT user.id, membership.workspace_id FROM user JOIN membership ON membership.user_id = user.id "
                 "WHERE user.email = 'demo@example.com'"
