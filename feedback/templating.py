@@ -170,6 +170,13 @@ def mean2(value: float | None) -> str:
     return "–" if value is None else format_decimal(value, format="0.0")
 
 
+def points1(value: float | None, signed: bool = True) -> str:
+    """Percentage points with one decimal and a real minus sign ("+31.7", "−11.9"), or an en dash."""
+    if value is None:
+        return "–"
+    return format_decimal(value, format="+0.0;−0.0" if signed else "0.0;−0.0")
+
+
 @dataclass(frozen=True)
 class DownloadChoice:
     """One link of a download menu: the file format, the CSV dialect's query value (None: plain) and its label."""
@@ -199,6 +206,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(percent)
     app.add_template_filter(percent1)
     app.add_template_filter(decimal2)
+    app.add_template_filter(points1)
     app.add_template_filter(day)
     app.add_template_filter(local_time)
     app.add_template_filter(last_day)

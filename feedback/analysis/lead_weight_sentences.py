@@ -51,6 +51,15 @@ def activity(evidence: ActivityEvidence, name: str) -> str:
         "with": _share(evidence.with_activity),
         "without": _share(evidence.without_activity),
     }
+    if evidence.comparison is None and evidence.without_activity.n == 0:
+        return _(
+            "“%(name)s”: every lead has it; %(share)s were won. There is no lead without it to compare with: no "
+            "suggested weight.",
+            name=name,
+            share=_share(evidence.with_activity),
+        )
+    if evidence.comparison is None and evidence.with_activity.n == 0:
+        return _("“%(name)s”: no lead has it yet: no suggested weight.", name=name)
     if evidence.comparison is None:
         return _(
             "“%(name)s”: won with it %(with)s, without it %(without)s. Fewer than 10 leads on one side: no test, no "

@@ -179,4 +179,8 @@ def test_the_suggested_weights_page_quotes_its_numbers_and_flags_small_samples(c
     assert "2 of 6 leads were won." in page
     assert "Only 2 won leads among 6 leads" in page  # the small-n caveat
     assert "Fewer than 10 leads on one side: no test, no suggested weight." in page
+    # one side empty: said as such, not as a share of "no leads"
+    assert "Scanned a code”: every lead has it; 33% (2 of 6; 95 % interval" in page
+    assert "Redeemed a coupon”: no lead has it yet: no suggested weight." in page
+    assert "won with it no leads" not in page
     assert "These are associations, not causes" in page
