@@ -13,6 +13,7 @@ from feedback.auth import services as auth
 from feedback.auth.models import Membership, Role, User, Workspace
 from feedback.db_types import utcnow
 from feedback.demo_customers import demo_lifecycle
+from feedback.demo_outreach import demo_outreach
 from feedback.errors import DomainError
 from feedback.extensions import db
 from feedback.qr import services as qr
@@ -671,4 +672,10 @@ def fill_workspace(workspace: Workspace) -> Workspace:
                 db.session.flush()
                 demo_lifecycle(workspace, campaign, rng)
     db.session.flush()
+    spring = db.session.scalar(
+        sa.select(Campaign).where(Campaign.workspace_id == workspace.id, Campaign.name == CAMPAIGNS[0][0].name)
+    )
+    if spring is not None:
+        demo_outreach(workspace, spring, random.Random(f"demo-outreach-{spring.slug}"))
+        db.session.flush()
     return workspace

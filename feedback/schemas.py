@@ -946,3 +946,52 @@ class ContactExport(BaseModel):
     score_history: list[dict[str, Any]]
     stage_history: list[dict[str, Any]] = Field(default_factory=list)
     responses: list[dict[str, Any]]
+
+
+class WinbackOption(BaseModel):
+    """One answer option of a reason question and how many respondents of the batch chose it."""
+
+    value: str = Field(description="The option's stable value.")
+    labels: dict[str, str] = Field(description="The option's label per language of the workspace.")
+    count: int
+
+
+class WinbackReason(BaseModel):
+    """A choice question of the batch's survey (why they stopped, what would bring them back)."""
+
+    question: str = Field(description="The question's key.")
+    texts: dict[str, str] = Field(description="The question's text per language of the workspace.")
+    answered: int = Field(description="Respondents of the batch who answered it (the options' denominator).")
+    options: list[WinbackOption]
+
+
+class Winback(BaseModel):
+    """A win-back mailing: a batch of personal codes for lapsed customers, and what it brought back."""
+
+    id: int
+    batch_id: int = Field(description="The mailing batch holding the codes (personal codes API and print kit).")
+    name: str
+    created_at: datetime
+    lapsed_days: int = Field(description="Lapsed: no purchase for more than this many days when it was created.")
+    include_detractors: bool
+    suppressed_detractors: int = Field(description="Lapsed customers left out as detractors (latest NPS 0–6).")
+    without_email: int = Field(description="Lapsed customers left out for lack of an e-mail address.")
+    sent: int = Field(description="Codes in the batch, one per recipient (the rates' n).")
+    responded: int = Field(description="Codes through which a survey was completed.")
+    response_rate: float | None = Field(description="responded ÷ sent (0…1), with its Wilson 95 % interval.")
+    response_rate_low: float | None
+    response_rate_high: float | None
+    redeemed: int = Field(description="Recipients who redeemed a coupon after the batch was created.")
+    redemption_rate: float | None = Field(description="redeemed ÷ sent (0…1), with its Wilson 95 % interval.")
+    redemption_rate_low: float | None
+    redemption_rate_high: float | None
+    reasons: list[WinbackReason]
+    comments: int = Field(description="Open-text answers of the batch's respondents (the themes' base).")
+    themes: list[Theme]
+
+
+class WinbackList(BaseModel):
+    """A touchpoint's win-back mailings, newest first."""
+
+    touchpoint_id: int
+    items: list[Winback]

@@ -27,6 +27,7 @@ from feedback.surveys.models import Response
 from feedback.texts import Texts
 from feedback.webhooks import services as webhook_services
 from feedback.webhooks.models import WebhookDelivery, WebhookEndpoint
+from feedback.winback.models import WinbackBatch, WinbackRecipient
 
 #: A consented contact of the victim workspace: who they are (never shown to viewers) and their score (shown).
 CONTACT_NAME, CONTACT_EMAIL, CONTACT_PHONE, CONTACT_SCORE = (
@@ -115,6 +116,11 @@ def two_tenants(make_user, make_workspace, make_campaign, make_touchpoint):  # n
                                touchpoint.id),
         utcnow(),
     )  # fmt: skip
+    winback = WinbackBatch(workspace_id=foreign.id, batch_id=batch.id, lapsed_days=180)
+    db.session.add(winback)
+    db.session.flush()
+    db.session.add(WinbackRecipient(workspace_id=foreign.id, winback_id=winback.id, contact_id=contact.id,
+                                    code_id=next(personal.batch_codes(batch)).id))  # fmt: skip
     db.session.commit()
     membership = db.session.scalar(sa.select(Membership).where(Membership.workspace_id == foreign.id))
     ids = {
@@ -137,5 +143,6 @@ def two_tenants(make_user, make_workspace, make_campaign, make_touchpoint):  # n
         "token_id": api_token.id,
         "segment_id": segment.id,
         "step_id": step.id,
+        "winback_id": winback.id,
     }
     return attacker, own, foreign, ids

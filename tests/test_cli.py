@@ -15,10 +15,14 @@ import sqlalchemy as sa
 from feedback.auth.models import Membership, User, Workspace
 from feedback.extensions import db
 from feedback.leads.models import Contact
+from feedback.nurture import steps as nurture_steps
+from feedback.nurture.models import NurtureMail
 from feedback.offers.models import Coupon
 from feedback.qr.models import Code, Scan
 from feedback.surveys.models import Response
 from feedback.touchpoints.models import Campaign, Phase, Touchpoint
+from feedback.winback import services as winback_services
+from feedback.winback.models import WinbackBatch
 from tests.conftest import environ_for
 from tests.helpers import count, wait_until_ready
 
@@ -55,11 +59,21 @@ def test_demo_creates_a_realistic_workspace_and_is_idempotent(runner) -> None:
         .where(Response.invite_id.is_not(None), Code.reference.is_not(None))
     )
     assert friends_with_references == 0  # invited friends never answer under a recipient's reference
+    workspace = db.session.scalar(sa.select(Workspace))
+    for step in nurture_steps.step_stats(workspace.id):  # the nurture page opens with its history
+        assert step.sent >= 10 and 0 < step.reacted.k < step.sent
+    letter = db.session.scalar(sa.select(Touchpoint).where(Touchpoint.name == "Rückgewinnungs-Brief"))
+    (winback,) = winback_services.winbacks_of(letter)  # and the win-back page with its letter
+    found = winback_services.reactivation(winback)
+    assert found.sent >= 10 and 0 < found.redeemed.k <= found.responded.k < found.sent
+    assert found.reasons["left_reason"][0] == found.responded.k and found.themes
+    counts = (*counts, count(NurtureMail), count(WinbackBatch))
 
     second = runner.invoke(args=["demo", "--password", "another-password"])
     assert second.exit_code == 0, second.output
     db.session.rollback()
-    assert (count(Workspace), count(Campaign), count(Touchpoint), count(User), count(Code), count(Scan)) == counts
+    again = (count(Workspace), count(Campaign), count(Touchpoint), count(User), count(Code), count(Scan))
+    assert (*again, count(NurtureMail), count(WinbackBatch)) == counts
 
 
 def test_demo_login_works_in_the_browser_flow(runner, client) -> None:

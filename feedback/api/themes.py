@@ -17,7 +17,7 @@ from feedback.errors import problem
 from feedback.touchpoints import services as tp
 
 
-def _theme(document: dict[str, object]) -> schemas.Theme:
+def theme_model(document: dict[str, object]) -> schemas.Theme:
     """A theme as the API returns it: the catalogue's fields, the quotes as one list."""
     quotes = [document.pop(key) for key in list(document) if key.startswith("quote_")]
     return schemas.Theme(**document, quotes=[q for q in quotes if q is not None])  # type: ignore[arg-type]
@@ -37,5 +37,5 @@ def list_themes(campaign_id: int, query: schemas.ThemeQuery) -> Response:
     if problems:
         return problem(422, " ".join(problems))
     found = campaign_themes(campaign, filters)
-    items = [_theme(document) for document in theme_documents(theme_rows(found.themes, found.answers))]
+    items = [theme_model(document) for document in theme_documents(theme_rows(found.themes, found.answers))]
     return json_response(schemas.ThemeList(items=items, answers=found.answers, capped=found.capped))

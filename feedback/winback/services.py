@@ -15,7 +15,7 @@ The reactivation of a batch, each per code sent with its Wilson 95 % interval (S
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,11 +28,14 @@ from feedback.analysis import themes as theme_analysis
 from feedback.analysis.customer_queries import cookie_keys, customers
 from feedback.analysis.theme_edits import campaign_edits
 from feedback.errors import DomainError
+from feedback.exports import PLAIN, CsvDialect, csv_stream
 from feedback.extensions import db
 from feedback.leads.models import Contact
 from feedback.offers.models import Coupon
 from feedback.qr import personal
+from feedback.qr.codes import group
 from feedback.qr.models import Code, CodeBatch
+from feedback.qr.rendering import qr_url
 from feedback.surveys.catalog import template
 from feedback.surveys.models import Answer, Response
 from feedback.surveys.questions import CHOICE_TYPES, NPS_GROUPS, QuestionType
@@ -45,6 +48,8 @@ MIN_THEME_ANSWERS = theme_analysis.MIN_ANSWERS
 #: A customer counts as lapsed after this many days without a purchase, unless the batch says otherwise.
 DEFAULT_LAPSED_DAYS = 180
 MAX_LAPSED_DAYS = 3650
+#: The recipients download: the mail-merge columns of the batch and whom to send each code to.
+RECIPIENT_COLUMNS = [*personal.MAILMERGE_COLUMNS, "email", "name", "language"]
 _CHUNK = 500
 
 
@@ -288,6 +293,26 @@ def reactivation(winback: WinbackBatch) -> Reactivation:
         themes=theme_analysis.themes(comments, edits),
         comments=len(comments),
     )
+
+
+def recipient_rows(winback: WinbackBatch, public_base_url: str) -> Iterator[list[object]]:
+    """One row per code of the batch in RECIPIENT_COLUMNS order: the mail-merge columns, and the recipient's e-mail
+    address, name and the language they consented in (empty once the contact was erased: the code stays counted)."""
+    rows = db.session.execute(
+        sa.select(Code.reference, Code.code, Contact.email, Contact.name, Contact.consent_language)
+        .join(WinbackRecipient, WinbackRecipient.code_id == Code.id)
+        .outerjoin(Contact, Contact.id == WinbackRecipient.contact_id)
+        .where(WinbackRecipient.winback_id == winback.id, Code.workspace_id == winback.workspace_id)
+        .order_by(Code.id)
+        .execution_options(yield_per=1000)
+    )
+    for reference, code, email, name, language in rows:
+        yield [reference, code, group(code), qr_url(public_base_url, code), email or "", name or "", language or ""]
+
+
+def recipients_csv(winback: WinbackBatch, public_base_url: str, dialect: CsvDialect = PLAIN) -> Iterator[str]:
+    """The recipients download (UTF-8 with BOM, formula-safe), streamed."""
+    return csv_stream(RECIPIENT_COLUMNS, recipient_rows(winback, public_base_url), dialect)
 
 
 def reason_labels(language: str) -> dict[str, str]:

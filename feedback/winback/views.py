@@ -3,7 +3,19 @@ batch brought back."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,6 +24,7 @@ from wtforms.validators import InputRequired, Length, NumberRange
 
 from feedback.auth.models import Role
 from feedback.db_types import utcnow
+from feedback.exports import dialect_named
 from feedback.extensions import commit, db
 from feedback.forms import LocalisedForm, WholeNumberField
 from feedback.qr import personal
@@ -63,7 +76,7 @@ def _page(touchpoint_id: int, form: WinbackForm, status: int = 200) -> Response:
 def show_winback(touchpoint_id: int) -> Response:
     """Lapsed customers for the chosen number of days (and who is left out, why), and the touchpoint's win-back
     batches with their response and redemption rates, reasons and themes."""
-    form = WinbackForm(request.args, meta={"csrf": False})
+    form = WinbackForm(request.args or None, meta={"csrf": False})  # no query: the default days in the field
     if request.args:
         form.validate()
     return _page(touchpoint_id, form)
@@ -88,3 +101,22 @@ def create_winback(touchpoint_id: int) -> Response:
     commit()
     flash(_("%(n)s personal codes created for lapsed customers.", n=f"{winback.batch.size:,}"), "success")
     return redirect(url_for("winback.show_winback", touchpoint_id=touchpoint.id))
+
+
+@bp.route("/touchpoints/<int:touchpoint_id>/win-back/<int:winback_id>/recipients.csv")
+def winback_recipients(touchpoint_id: int, winback_id: int) -> Response:
+    """reference, code, code_display, url, email, name, language: whom to send each code to (editors and owners:
+    viewers see the batch's numbers, not its addresses); `?dialect=excel-de` for German Excel."""
+    require_role(Role.EDITOR)
+    workspace = current_workspace()
+    touchpoint = touchpoint_services.get_touchpoint(workspace.id, touchpoint_id)
+    winback = services.get_winback(workspace.id, winback_id)
+    if winback.batch.touchpoint_id != touchpoint.id:
+        abort(404)
+    dialect = dialect_named(request.args.get("dialect"))
+    body = services.recipients_csv(winback, current_app.config["PUBLIC_BASE_URL"], dialect)
+    response = Response(stream_with_context(body), mimetype="text/csv")
+    filename = f"{personal.file_stem(winback.batch)}-recipients.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

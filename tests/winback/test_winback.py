@@ -5,6 +5,7 @@ reasons and themes of its answers, and the page's access rules."""
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import timedelta
 
 import pytest
@@ -113,15 +114,15 @@ def respond_through(code: Code, at, flagged: bool = False, answers=()) -> Respon
     return response
 
 
-def test_a_batch_has_one_code_per_lapsed_customer_and_its_rates_carry_wilson_intervals(shop) -> None:
+@pytest.fixture
+def mailed(shop):  # noqa: ANN001,ANN201
+    """A win-back batch of the shop's 12 lapsed customers: three codes responded (one twice, one only flagged), two
+    recipients redeemed after the mailing (one through her win-back answer), one only before it."""
     workspace, _owner, _viewer, letter, people, h = shop
     winback = services.create_winback(letter, "", 180, False, NOW)
     db.session.commit()
     rows = db.session.scalars(sa.select(WinbackRecipient))
     recipients = {r.contact_id: db.session.get(Code, r.code_id) for r in rows}
-    assert len(recipients) == winback.batch.size == 12
-    assert people["dora"].id not in recipients and winback.suppressed_detractors == 1
-    assert all(code.batch_id == winback.batch_id for code in recipients.values())
 
     codes = [recipients[people[n].id] for n in ("anna", "emil", "lapsed0", "lapsed1")]
     pricey = [("left_reason", "multi_choice", "price"), ("come_back_comment", "text", "Die Preise sind zu teuer")]
@@ -137,6 +138,15 @@ def test_a_batch_has_one_code_per_lapsed_customer_and_its_rates_carry_wilson_int
         earlier.contact_id = people[name].id
         h.coupon(earlier, redeemed, "15.00")
     db.session.commit()
+    return winback, recipients
+
+
+def test_a_batch_has_one_code_per_lapsed_customer_and_its_rates_carry_wilson_intervals(shop, mailed) -> None:
+    _workspace, _owner, _viewer, _letter, people, _h = shop
+    winback, recipients = mailed
+    assert len(recipients) == winback.batch.size == 12
+    assert people["dora"].id not in recipients and winback.suppressed_detractors == 1
+    assert all(code.batch_id == winback.batch_id for code in recipients.values())
 
     result = services.reactivation(winback)
     assert result.sent == 12
@@ -172,6 +182,7 @@ def test_editors_create_batches_viewers_only_see_them(shop, client, auth, monkey
     auth.login(owner)
     assert url in client.get(f"/w/{workspace.slug}/touchpoints/{letter.id}").text
     page = client.get(url)
+    assert re.search(r'name="days"[^>]*value="180"', page.text)  # the default stands in the field
     created = client.post(url, data={"days": "180", "csrf_token": csrf_token_from(page.text)})
     assert created.status_code == 302
     assert db.session.scalar(sa.select(WinbackBatch.batch_id)) is not None
@@ -207,3 +218,68 @@ def test_the_form_refuses_days_out_of_range_and_can_include_detractors(shop, cli
     assert winback.include_detractors and winback.batch.size == 13 and winback.suppressed_detractors == 0
     mailmerge = client.get(f"/w/{workspace.slug}/batches/{winback.batch_id}/mailmerge.csv").text
     assert mailmerge.count("winback-1-contact-") == 13 and "@example.com" not in mailmerge
+
+
+def test_the_api_reads_each_batch_s_reactivation_as_the_page_shows_it(shop, mailed, client) -> None:
+    from feedback.api import services as api_services
+    from feedback.api.models import Scope
+    from feedback.db_types import utcnow
+
+    workspace, owner, _viewer, letter, _people, _h = shop
+    winback, _recipients = mailed
+    _t, token = api_services.create_token(workspace.id, "BI", Scope.READ, owner.id, utcnow())
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = client.get(f"/api/v1/touchpoints/{letter.id}/win-backs", headers=headers)
+    assert answer.status_code == 200, answer.text
+    (item,) = answer.json["items"]
+    expected = services.reactivation(winback)
+    assert (item["id"], item["batch_id"], item["sent"], item["lapsed_days"]) == (winback.id, winback.batch_id, 12, 180)
+    assert (item["suppressed_detractors"], item["without_email"]) == (1, 1)
+    for name, proportion in (("response_rate", expected.responded), ("redemption_rate", expected.redeemed)):
+        assert item[name] == pytest.approx(proportion.share)
+        assert (item[f"{name}_low"], item[f"{name}_high"]) == pytest.approx((proportion.ci.low, proportion.ci.high))
+    assert (item["responded"], item["redeemed"], item["comments"]) == (3, 2, 3)
+    reasons = {r["question"]: r for r in item["reasons"]}
+    assert reasons["left_reason"]["answered"] == 4
+    assert {o["value"]: o["count"] for o in reasons["left_reason"]["options"]} == {"price": 3, "forgot": 2}
+    price = next(o for o in reasons["left_reason"]["options"] if o["value"] == "price")
+    assert set(price["labels"]) == {"de", "en"} and price["labels"]["de"] != "price"
+    assert any("teuer" in theme["label"].lower() for theme in item["themes"])
+    assert "@example.com" not in answer.text  # addresses only in the editors' download
+    other = client.get(f"/api/v1/touchpoints/{letter.id + 1000}/win-backs", headers=headers)
+    assert other.status_code == 404
+
+
+def test_editors_download_the_recipients_with_their_addresses_viewers_do_not(
+    shop, mailed, client, auth, make_user, make_workspace
+) -> None:
+    workspace, owner, viewer, letter, people, _h = shop
+    winback, recipients = mailed
+    people["anna"].name = "=HYPERLINK(\"http://evil.example\")"
+    db.session.delete(people["emil"])  # erased: the code stays, the address goes
+    db.session.commit()
+    url = f"/w/{workspace.slug}/touchpoints/{letter.id}/win-back/{winback.id}/recipients.csv"
+    auth.login(viewer)
+    assert client.get(url).status_code == 403
+    auth.logout()
+    auth.login(owner)
+    page = client.get(f"/w/{workspace.slug}/touchpoints/{letter.id}/win-back")
+    assert url in page.text
+    download = client.get(url)
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    assert "recipients.csv" in download.headers["Content-Disposition"]
+    lines = download.text.lstrip("\ufeff").splitlines()
+    assert lines[0] == ",".join(services.RECIPIENT_COLUMNS)
+    assert len(lines) == 1 + 12
+    by_code = {line.split(",")[1]: line for line in lines[1:]}
+    assert "anna@example.com" in by_code[recipients[people["anna"].id].code]
+    assert "'=HYPERLINK" in by_code[recipients[people["anna"].id].code]  # a formula is neutralised
+    emil = recipients[people["emil"].id].code
+    assert by_code[emil].endswith(",,,") and "emil" not in by_code[emil]
+    assert client.get(url.replace(f"/touchpoints/{letter.id}/", f"/touchpoints/{letter.id + 1000}/")).status_code == 404
+    stranger = make_user(locale="en")
+    own = make_workspace(owner=stranger)
+    auth.logout()
+    auth.login(stranger)
+    assert client.get(url.replace(f"/w/{workspace.slug}/", f"/w/{own.slug}/")).status_code == 404
