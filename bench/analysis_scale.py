@@ -294,6 +294,7 @@ def narrowed_runs(campaign, ratings_seconds: float, repeats: int) -> dict[str, f
 
 def run(quick: bool = False, url: str | None = None, size: dict[str, int] | None = None) -> dict[str, float]:
     """Build the data set, measure, and return the figures."""
+    from feedback.analysis import rollups
     from feedback.analysis.downloads import ratings_download
     from feedback.analysis.services import campaign_ratings
     from feedback.extensions import db
@@ -318,6 +319,12 @@ def run(quick: bool = False, url: str | None = None, size: dict[str, int] | None
                     db.session.execute(statement).all()
 
             base = _best(baseline, repeats)
+            # the first ratings page after the bulk import, as a serving worker answers it: from what is rolled up
+            # (nothing yet), naming the days left out for its roll-up keeper, never rolling them up itself
+            viewer = app.test_client()
+            viewer.post("/login", data={"email": "bench@example.com", "password": "bench-password-1"})
+            with rollups.answering_at_once() as left_out:
+                first_page = _best(lambda: viewer.get(f"/w/{slug}/campaigns/{campaign_id}/ratings").status_code, 1)
             campaign = db.session.get(Campaign, campaign_id)
             first_read = _best(lambda: campaign_ratings(campaign), 1)  # builds the daily roll-ups
             ratings = _best(lambda: campaign_ratings(campaign), repeats)
@@ -346,6 +353,9 @@ def run(quick: bool = False, url: str | None = None, size: dict[str, int] | None
         "page_status": status,
         "build_seconds": build_seconds,
         "baseline_count_group_by_seconds": base,
+        "first_page_after_import_seconds": first_page,
+        "first_page_after_import_ratio": first_page / base,
+        "first_page_days_left_out": len(left_out),
         "first_read_with_roll_up_seconds": first_read,
         "campaign_ratings_seconds": ratings,
         "ratings_page_seconds": page,

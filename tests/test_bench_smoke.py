@@ -16,6 +16,7 @@ def test_analysis_scale_benchmark_runs_and_counts_every_answer() -> None:
     assert figures["page_status"] == 200
     # every 97th response is flagged and left out; the rest answered NPS
     assert figures["nps_answers_counted"] == 500 - len(range(0, 500, 97))
+    assert figures["first_page_after_import_ratio"] > 0 and figures["first_page_days_left_out"] == 0  # one day: live
 
 
 def test_scan_path_benchmark_runs_and_loses_no_acknowledged_scan() -> None:

@@ -9,7 +9,7 @@ import os
 import threading
 
 import sqlalchemy as sa
-from flask import Flask, g
+from flask import Flask, g, request
 
 from feedback.analysis import rollups
 from feedback.auth.models import Workspace
@@ -104,11 +104,23 @@ class Keeper:
 
 
 _keepers: dict[tuple[int, int], Keeper] = {}
+#: Downloads and API reads wait for their roll-ups (their figures must be whole); pages answer at once.
+_DOWNLOADS = (".csv", ".xlsx", ".json", ".pdf")
+
+
+def _is_page() -> bool:
+    """Whether this request is the GET of a dashboard page: it reads what is rolled up, counts a few missing days
+    live and names the rest (`rollups.begin_at_once`) instead of rolling them up while the user waits."""
+    rule = request.url_rule
+    if request.method != "GET" or rule is None or request.blueprint == "api":
+        return False
+    return "fmt" not in (request.view_args or {}) and not rule.rule.endswith(_DOWNLOADS)
 
 
 def keep_rolled_up(app: Flask) -> Keeper | None:
     """Count this process's requests and start (once per app and process) the roll-up thread; none when
-    ROLLUP_POLL_SECONDS is 0."""
+    ROLLUP_POLL_SECONDS is 0. With the thread running, dashboard pages answer at once from what is rolled up (and
+    wake it for what is not); without it a page rolls up what it needs itself."""
     seconds = float(app.config.get("ROLLUP_POLL_SECONDS", 0))
     if seconds <= 0:
         return None
@@ -120,10 +132,17 @@ def keep_rolled_up(app: Flask) -> Keeper | None:
         def _started() -> None:
             g.rollup_keeper_counted = True
             keeper.request_started()
+            if _is_page():
+                g.rollups_left_out, g.rollups_token = rollups.begin_at_once()
 
         def _ended(_error: BaseException | None = None) -> None:
             if g.pop("rollup_keeper_counted", False):  # an earlier before_request may have answered already
                 keeper.request_ended()
+            token = g.pop("rollups_token", None)
+            if token is not None:
+                rollups.end_at_once(token)
+                if g.get("rollups_left_out"):
+                    keeper.wake()  # the days the page had to leave out come first
 
         app.before_request(_started)
         app.teardown_request(_ended)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -37,6 +39,10 @@ TREND_MEASURES = ("scans", "visitors", "starts", "completions", QuestionType.NPS
 #: Dimensions read one row per day (of the trend measures): "day" sums the touchpoints asked for, "touchpoint_day"
 #: keeps them apart (the trend lines of lists).
 BY_DAY = ("day", "touchpoint_day")
+#: Inside `answering_at_once`, a read counts at most this many closed days live that are not rolled up yet; with
+#: more it leaves them out and names them, rather than waiting for them.
+LIVE_PENDING_DAYS = 7
+_pending: ContextVar[set[date] | None] = ContextVar("rollups_pending", default=None)
 
 
 @dataclass(frozen=True)
@@ -519,7 +525,12 @@ def daily_counts(
             return _count_narrowed(workspace_id, wanted, zone, first, last, dimension, segment)
     closed_until = today - timedelta(days=OPEN_DAYS)
     rows: list[Count] = []
-    if first <= closed_until:
+    pending = _pending.get()
+    if first <= closed_until and pending is not None:
+        rolled_last = min(last, closed_until)
+        rows += _read_ready(reader, workspace_id, wanted, dimension, first, rolled_last, timezone, held, pending)
+        first = rolled_last + timedelta(days=1)
+    elif first <= closed_until:
         rolled_last = min(last, closed_until)
         _roll_up(workspace_id, first, rolled_last, timezone)
         months = [] if dimension in BY_DAY else _whole_months(first, rolled_last)
@@ -528,22 +539,101 @@ def daily_counts(
         if reader is not db.engine and not _rolled_up_on(reader, workspace_id, first, rolled_last, months, timezone):
             reader = db.engine  # the replica has not replayed these roll-ups yet
         with reader.connect() as connection:
-            if months:
-                in_months = MonthlyCount.day.in_(months)
-                rows += _read(connection, MonthlyCount, workspace_id, wanted, dimension, in_months, held)
-                outside = sa.or_(DailyCount.day < months[0], DailyCount.day > _month_end(months[-1]))
-            else:
-                outside = sa.true()
-            days = sa.and_(DailyCount.day.between(first, rolled_last), outside)
-            rows += _read(connection, DailyCount, workspace_id, wanted, dimension, days, held)
+            rows += _read_rolled_up(connection, workspace_id, wanted, dimension, first, rolled_last, months, held)
         first = rolled_last + timedelta(days=1)
     if first <= last:
         with reader.connect() as connection:
-            source = held[0] if held else ("touchpoint" if dimension in BY_DAY else dimension)
-            for c in count_live(connection, workspace_id, first, last, zone):
-                if c.dimension == source and c.touchpoint_id in wanted and (held is None or c.key == held[1]):
-                    if dimension not in BY_DAY or c.measure in TREND_MEASURES:
-                        rows.append(replace(c, dimension=dimension, key="") if held else c)
+            rows += _live(connection, workspace_id, wanted, dimension, first, last, zone, held)
+    return rows
+
+
+def _read_rolled_up(
+    connection: sa.Connection,
+    workspace_id: int,
+    wanted: set[int],
+    dimension: str,
+    first: date,
+    last: date,
+    months: list[date],
+    held: tuple[str, str] | None,
+) -> list[Count]:
+    """The stored counts of [first, last]: the whole `months` from `monthly_count`, the other days from
+    `daily_count` (a day without its `rolled_up_day` row has no rows there either: `forget_days` drops both)."""
+    rows: list[Count] = []
+    if months:
+        in_months = MonthlyCount.day.in_(months)
+        rows += _read(connection, MonthlyCount, workspace_id, wanted, dimension, in_months, held)
+        outside = sa.and_(*(sa.not_(DailyCount.day.between(m, _month_end(m))) for m in months))
+    else:
+        outside = sa.true()
+    days = sa.and_(DailyCount.day.between(first, last), outside)
+    rows += _read(connection, DailyCount, workspace_id, wanted, dimension, days, held)
+    return rows
+
+
+def _live(
+    connection: sa.Connection,
+    workspace_id: int,
+    wanted: set[int],
+    dimension: str,
+    first: date,
+    last: date,
+    zone: ZoneInfo,
+    held: tuple[str, str] | None,
+) -> list[Count]:
+    """The counts of [first, last] from the raw rows, shaped as `_read` shapes the stored ones."""
+    rows: list[Count] = []
+    source = held[0] if held else ("touchpoint" if dimension in BY_DAY else dimension)
+    for c in count_live(connection, workspace_id, first, last, zone):
+        if c.dimension == source and c.touchpoint_id in wanted and (held is None or c.key == held[1]):
+            if dimension not in BY_DAY or c.measure in TREND_MEASURES:
+                rows.append(replace(c, dimension=dimension, key="") if held else c)
+    return rows
+
+
+def _read_ready(
+    reader: Engine,
+    workspace_id: int,
+    wanted: set[int],
+    dimension: str,
+    first: date,
+    last: date,
+    timezone: str,
+    held: tuple[str, str] | None,
+    pending: set[date],
+) -> list[Count]:
+    """The closed days [first, last] without rolling anything up: what is rolled up on `reader`, plus the days not
+    rolled up yet counted live when they are at most LIVE_PENDING_DAYS; more are left out and added to `pending`
+    (the page names them; the roll-up keeper builds them)."""
+    zone = ZoneInfo(timezone)
+    with reader.connect() as connection:
+        done = {
+            _as_date(d)
+            for d in connection.scalars(
+                sa.select(RolledUpDay.day).where(
+                    RolledUpDay.workspace_id == workspace_id,
+                    RolledUpDay.day.between(first, last),
+                    RolledUpDay.timezone == timezone,
+                )
+            )
+        }
+        months: list[date] = []
+        if dimension not in BY_DAY and (whole := _whole_months(first, last)):
+            ready = connection.scalars(
+                sa.select(RolledUpMonth.month).where(
+                    RolledUpMonth.workspace_id == workspace_id,
+                    RolledUpMonth.month.in_(whole),
+                    RolledUpMonth.timezone == timezone,
+                )
+            )
+            months = sorted(_as_date(m) for m in ready)
+        rows = _read_rolled_up(connection, workspace_id, wanted, dimension, first, last, months, held)
+        missing = [d for d in _days(first, last) if d not in done]
+        if len(missing) > LIVE_PENDING_DAYS:
+            pending.update(missing)
+            return rows
+        for run_first, run_last in _runs(missing) if missing else ():
+            rows += _live(connection, workspace_id, wanted, dimension, run_first, run_last, zone, held)
     return rows
 
 
@@ -723,6 +813,27 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
     for workspace_id, instants in _touched(session).items():
         if workspace_id is not None:
             forget_days(session, workspace_id, instants)
+
+
+def begin_at_once() -> tuple[set[date], Token[set[date] | None]]:
+    """From now on reads roll up nothing themselves (`_read_ready`): the set collects the closed days they left out,
+    still to be rolled up; `end_at_once(token)` ends it."""
+    left_out: set[date] = set()
+    return left_out, _pending.set(left_out)
+
+
+def end_at_once(token: Token[set[date] | None]) -> None:
+    _pending.reset(token)
+
+
+@contextmanager
+def answering_at_once() -> Iterator[set[date]]:
+    """`begin_at_once` … `end_at_once` around a block."""
+    left_out, token = begin_at_once()
+    try:
+        yield left_out
+    finally:
+        end_at_once(token)
 
 
 def pending_days(workspace_id: int, timezone: str, today: date | None = None) -> list[date]:

@@ -3,6 +3,8 @@ keeper rolls up only while it serves no request; the request count it relies on.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -13,6 +15,7 @@ from feedback.analysis.rollup_keeper import Keeper, keep_rolled_up
 from feedback.analysis.services import campaign_ratings
 from feedback.extensions import db
 from feedback.touchpoints.models import Channel, Phase
+from tests.conftest import PASSWORD
 
 FIRST = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 DAYS = 5
@@ -101,5 +104,82 @@ def test_each_serving_process_counts_its_requests_and_zero_turns_the_keeper_off(
         assert seen == [True] and not keeper.busy()
         assert app.test_client().get("/no-such-page").status_code == 404
         assert not keeper.busy()  # a request that ends in an error is counted out too
+    finally:
+        keeper.stop()
+
+
+WIDE = 12  # days of data, more than LIVE_PENDING_DAYS
+
+
+def _wide_campaign(make_campaign, make_touchpoint, with_survey, make_scans, make_response, workspace=None):  # noqa: ANN001, ANN202
+    campaign = make_campaign(workspace=workspace) if workspace else make_campaign()
+    touchpoint = with_survey(make_touchpoint(campaign, "Stand", Channel.TRADE_FAIR, Phase.AWARENESS))
+    for i in range(WIDE):
+        make_scans(touchpoint, 2, when=FIRST + timedelta(days=i))
+        make_response(touchpoint, when=FIRST + timedelta(days=i), nps=9)
+    db.session.commit()
+    return campaign
+
+
+def _roll_up_first(campaign, n: int) -> None:  # noqa: ANN001
+    asked = []
+    rollups.build(
+        campaign.workspace_id, campaign.workspace.timezone, should_stop=lambda: asked.append(1) or len(asked) > n
+    )
+    assert len(_rolled(campaign.workspace_id)) == n
+
+
+def test_read_at_once_counts_a_few_missing_days_live_and_rolls_up_nothing(
+    app, make_campaign, make_touchpoint, with_survey, make_scans, make_response
+) -> None:  # noqa: ANN001
+    campaign = _wide_campaign(make_campaign, make_touchpoint, with_survey, make_scans, make_response)
+    _roll_up_first(campaign, WIDE - rollups.LIVE_PENDING_DAYS)
+    with rollups.answering_at_once() as left_out:
+        row = campaign_ratings(campaign).rows[0]
+    assert left_out == set()
+    assert (row.summary.counts.scans, row.summary.nps.n) == (2 * WIDE, WIDE)  # exact: the missing days counted live
+    assert len(_rolled(campaign.workspace_id)) == WIDE - rollups.LIVE_PENDING_DAYS  # and none rolled up by the read
+
+
+def test_read_at_once_leaves_out_many_missing_days_and_names_them(
+    app, make_campaign, make_touchpoint, with_survey, make_scans, make_response
+) -> None:  # noqa: ANN001
+    campaign = _wide_campaign(make_campaign, make_touchpoint, with_survey, make_scans, make_response)
+    _roll_up_first(campaign, 3)
+    with rollups.answering_at_once() as left_out:
+        row = campaign_ratings(campaign).rows[0]
+    assert left_out == {FIRST.date() + timedelta(days=i) for i in range(3, WIDE)}
+    assert (row.summary.counts.scans, row.summary.nps.n) == (2 * 3, 3)  # what is ready, nothing more
+    assert len(_rolled(campaign.workspace_id)) == 3
+    row = campaign_ratings(campaign).rows[0]  # outside: the read rolls up what it needs, as downloads do
+    assert (row.summary.counts.scans, row.summary.nps.n) == (2 * WIDE, WIDE)
+
+
+def test_a_page_names_the_days_still_being_counted_wakes_the_keeper_and_downloads_stay_whole(
+    app, make_app, make_user, make_workspace, make_campaign, make_touchpoint, with_survey, make_scans, make_response
+) -> None:  # noqa: ANN001
+    user = make_user(locale="en")
+    workspace = make_workspace(owner=user)
+    campaign = _wide_campaign(make_campaign, make_touchpoint, with_survey, make_scans, make_response, workspace)
+    _roll_up_first(campaign, 3)
+    served = make_app(ROLLUP_POLL_SECONDS=3600)
+    keeper = keep_rolled_up(served)
+    assert keeper is not None
+    try:
+        client = served.test_client()
+        client.post("/login", data={"email": user.email, "password": PASSWORD})
+        page = client.get(f"/w/{workspace.slug}/campaigns/{campaign.id}/ratings")
+        assert page.status_code == 200
+        assert 'data-left-out="9"' in page.text and "still being counted" in page.text
+        assert keeper.round_done.wait(timeout=60)  # woken by the page, not after its first 30 s
+        assert len(_rolled(campaign.workspace_id)) == WIDE
+        again = client.get(f"/w/{workspace.slug}/campaigns/{campaign.id}/ratings")
+        assert again.status_code == 200 and "data-left-out" not in again.text
+        # a download waits for its roll-ups: its figures are whole
+        db.session.execute(sa.delete(RolledUpDay).where(RolledUpDay.workspace_id == workspace.id))
+        db.session.commit()
+        download = client.get(f"/w/{workspace.slug}/campaigns/{campaign.id}/ratings.csv")
+        rows = list(csv.DictReader(io.StringIO(download.text.lstrip("\ufeff"))))
+        assert [r["scans"] for r in rows if r["touchpoint"] == "Stand"] == [str(2 * WIDE)]
     finally:
         keeper.stop()
