@@ -107,16 +107,7 @@ def _restart(python: Path, replica: bool) -> None:
 def run(quick: bool = False, seconds: int | None = None) -> dict[str, object]:
     """Start the cluster on a database of its own, measure, stop it."""
     seconds = seconds or (3 if quick else 15)
-    cluster.ensure_primary(cluster.Layout(LAYOUT.folder, LAYOUT.port, LAYOUT.replica_port, "postgres"))
-    cluster.psql(cluster.PRIMARY_PORT, f"DROP DATABASE IF EXISTS {LAYOUT.database} WITH (FORCE)")
-    cluster.ensure_primary(LAYOUT)
-    for name in ("run", "log"):
-        (LAYOUT.folder / name).mkdir(parents=True, exist_ok=True)
-    cluster.replica_up(LAYOUT)
-    cluster.ensure_redis()
-    python = cluster.venv(LAYOUT)
-    env = cluster.environment(LAYOUT, 1)
-    cluster.run([str(python / "bin" / "feedback"), "db", "upgrade"], env=env, cwd=LAYOUT.folder)
+    python, env = cluster.prepare(LAYOUT, fresh=True)
     data = _prepare(env)
     scan = f"http://127.0.0.1:{LAYOUT.port}/t/{data['code']}"
     ratings = f"http://127.0.0.1:{LAYOUT.port}/api/v1/campaigns/{data['campaign_id']}/ratings"
@@ -149,8 +140,5 @@ def run(quick: bool = False, seconds: int | None = None) -> dict[str, object]:
         }
     finally:
         os.environ.pop("CLUSTER_NO_REPLICA", None)
-        cluster.haproxy_down(LAYOUT)
-        for number in (1, 2):
-            cluster.instance_kill(LAYOUT, number)
-        cluster.psql(cluster.PRIMARY_PORT, f"DROP DATABASE IF EXISTS {LAYOUT.database} WITH (FORCE)")
+        cluster.stop_and_drop(LAYOUT)
     return results

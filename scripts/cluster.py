@@ -360,16 +360,36 @@ def haproxy_down(lay: Layout) -> None:
 # --- commands ----------------------------------------------------------------------------------------------------
 
 
-def up(lay: Layout) -> None:
-    """Everything, in the order it depends on."""
+def prepare(lay: Layout, fresh: bool = False) -> tuple[Path, dict[str, str]]:
+    """Everything the instances need, in the order it depends on: folders, the primary with the layout's database
+    (dropped first when `fresh`: the test's and the benchmark's own), the replica, Redis, the wheel's venv and the
+    migrations. The venv's folder and instance 1's environment."""
     for name in ("run", "log"):
         (lay.folder / name).mkdir(parents=True, exist_ok=True)
+    if fresh:
+        ensure_primary(Layout(lay.folder, lay.port, lay.replica_port, "postgres"))
+        psql(PRIMARY_PORT, f"DROP DATABASE IF EXISTS {lay.database} WITH (FORCE)")
     ensure_primary(lay)
     replica_up(lay)
     ensure_redis()
     python = venv(lay)
+    env = environment(lay, 1)
     say("applying migrations on the primary")
-    run([str(python / "bin" / "feedback"), "db", "upgrade"], env=environment(lay, 1), cwd=lay.folder)
+    run([str(python / "bin" / "feedback"), "db", "upgrade"], env=env, cwd=lay.folder)
+    return python, env
+
+
+def stop_and_drop(lay: Layout) -> None:
+    """Stop the load balancer and both instances and drop the layout's own database (the test's, the benchmark's)."""
+    haproxy_down(lay)
+    for number in (1, 2):
+        instance_kill(lay, number)
+    psql(PRIMARY_PORT, f"DROP DATABASE IF EXISTS {lay.database} WITH (FORCE)")
+
+
+def up(lay: Layout) -> None:
+    """Everything, in the order it depends on."""
+    python, _env = prepare(lay)
     instances_up(lay, python)
     haproxy_up(lay)
     say(f"up: http://127.0.0.1:{lay.port}/ (instances on {lay.instance_ports[0]} and {lay.instance_ports[1]})")
