@@ -319,13 +319,12 @@ def run(quick: bool = False, url: str | None = None, size: dict[str, int] | None
                     db.session.execute(statement).all()
 
             base = _best(baseline, repeats)
-            # the first ratings page after the bulk import, as a serving worker answers it: from what is rolled up
-            # (nothing yet), naming the days left out for its roll-up keeper, never rolling them up itself
-            viewer = app.test_client()
-            viewer.post("/login", data={"email": "bench@example.com", "password": "bench-password-1"})
-            with rollups.answering_at_once() as left_out:
-                first_page = _best(lambda: viewer.get(f"/w/{slug}/campaigns/{campaign_id}/ratings").status_code, 1)
             campaign = db.session.get(Campaign, campaign_id)
+            # the first ratings page after the bulk import, as a serving worker reads it: from what is rolled up
+            # (nothing yet), a few missing days live, more named as still being counted (its page), never rolled
+            # up by the page itself
+            with rollups.answering_at_once() as left_out:
+                first_page = _best(lambda: _read_at_once(campaign), 1)
             first_read = _best(lambda: campaign_ratings(campaign), 1)  # builds the daily roll-ups
             ratings = _best(lambda: campaign_ratings(campaign), repeats)
             xlsx = _best(lambda: ratings_download(campaign, _all(), "xlsx").body, repeats)
@@ -368,6 +367,17 @@ def run(quick: bool = False, url: str | None = None, size: dict[str, int] | None
         **narrowed,
         "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+
+
+def _read_at_once(campaign) -> None:  # noqa: ANN001 - a Campaign
+    """The ratings a page reads, or the days it finds still being counted."""
+    from feedback.analysis import rollups
+    from feedback.analysis.services import campaign_ratings
+
+    try:
+        campaign_ratings(campaign)
+    except rollups.StillCounting:
+        pass
 
 
 def _all():  # noqa: ANN202

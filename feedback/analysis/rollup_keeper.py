@@ -9,7 +9,7 @@ import os
 import threading
 
 import sqlalchemy as sa
-from flask import Flask, g, request
+from flask import Flask, Response, g, make_response, render_template, request
 
 from feedback.analysis import rollups
 from feedback.auth.models import Workspace
@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 FIRST_ROUND_SECONDS = 30.0
 #: Pause between two days of a round, so that writers waiting for the lock (SQLite) get it.
 BETWEEN_DAYS_SECONDS = 0.05
+#: After a round that a request cut short, the next starts this soon (or when woken).
+RESUME_SECONDS = 1.0
+#: What a page still being counted asks the browser to wait before trying again.
+RETRY_AFTER_SECONDS = 30
 
 
 class Keeper:
@@ -37,6 +41,8 @@ class Keeper:
         #: Rounds finished so far, and an event set after each (tests wait for it, never for time).
         self.rounds = 0
         self.round_done = threading.Event()
+        #: Whether the last round stopped for a request with days left to roll up.
+        self.interrupted = False
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -70,7 +76,8 @@ class Keeper:
     def _pause_then_busy(self) -> bool:
         """Between two days: leave the write lock to others for a moment, then ask whether to go on."""
         self._stop.wait(BETWEEN_DAYS_SECONDS)
-        return self.busy()
+        self.interrupted = self.busy()
+        return self.interrupted
 
     def _loop(self) -> None:
         # not at once: a fresh worker (and whatever started it, e.g. a demo load or a migration) goes first
@@ -83,11 +90,13 @@ class Keeper:
                 log.exception("roll-up round failed")
             self.rounds += 1
             self.round_done.set()
-            self._wake.wait(self.poll_seconds)
+            # a round a request cut short goes on soon, not after the whole poll interval
+            self._wake.wait(RESUME_SECONDS if self.interrupted else self.poll_seconds)
 
     def run_round(self) -> int:
         """Roll up what is pending while the process is idle; the days rolled up over all workspaces."""
-        if self.busy():
+        self.interrupted = self.busy()
+        if self.interrupted:
             return 0
         total = 0
         with self.app.app_context():
@@ -95,6 +104,7 @@ class Keeper:
             db.session.remove()
             for workspace_id, timezone in workspaces:
                 if self.busy():
+                    self.interrupted = True
                     break
                 before = len(rollups.pending_days(workspace_id, timezone))
                 if before:
@@ -109,8 +119,8 @@ _DOWNLOADS = (".csv", ".xlsx", ".json", ".pdf")
 
 
 def _is_page() -> bool:
-    """Whether this request is the GET of a dashboard page: it reads what is rolled up, counts a few missing days
-    live and names the rest (`rollups.begin_at_once`) instead of rolling them up while the user waits."""
+    """Whether this request is the GET of a dashboard page: it reads what is rolled up and counts a few missing days
+    live (`rollups.begin_at_once`) instead of rolling them up while the user waits."""
     rule = request.url_rule
     if request.method != "GET" or rule is None or request.blueprint == "api":
         return False
@@ -119,8 +129,9 @@ def _is_page() -> bool:
 
 def keep_rolled_up(app: Flask) -> Keeper | None:
     """Count this process's requests and start (once per app and process) the roll-up thread; none when
-    ROLLUP_POLL_SECONDS is 0. With the thread running, dashboard pages answer at once from what is rolled up (and
-    wake it for what is not); without it a page rolls up what it needs itself."""
+    ROLLUP_POLL_SECONDS is 0. With the thread running, dashboard pages answer at once from what is rolled up (a
+    few missing days counted live); with more missing they say which days are still being counted (503) and wake
+    the thread. Without it a page rolls up what it needs itself."""
     seconds = float(app.config.get("ROLLUP_POLL_SECONDS", 0))
     if seconds <= 0:
         return None
@@ -133,7 +144,7 @@ def keep_rolled_up(app: Flask) -> Keeper | None:
             g.rollup_keeper_counted = True
             keeper.request_started()
             if _is_page():
-                g.rollups_left_out, g.rollups_token = rollups.begin_at_once()
+                _left_out, g.rollups_token = rollups.begin_at_once()
 
         def _ended(_error: BaseException | None = None) -> None:
             if g.pop("rollup_keeper_counted", False):  # an earlier before_request may have answered already
@@ -141,10 +152,18 @@ def keep_rolled_up(app: Flask) -> Keeper | None:
             token = g.pop("rollups_token", None)
             if token is not None:
                 rollups.end_at_once(token)
-                if g.get("rollups_left_out"):
-                    keeper.wake()  # the days the page had to leave out come first
+            if g.pop("rollups_wanted", False):
+                keeper.wake()  # the days the page needs come first (after this request: it rolls up when idle)
+
+        def _still_counting(error: rollups.StillCounting) -> Response:
+            g.rollups_wanted = True
+            response = make_response(render_template("analysis/still_counting.html", days=error.days), 503)
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            response.headers["Cache-Control"] = "no-store"
+            return response
 
         app.before_request(_started)
         app.teardown_request(_ended)
+        app.register_error_handler(rollups.StillCounting, _still_counting)
         keeper.start()
     return keeper

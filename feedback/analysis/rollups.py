@@ -40,9 +40,18 @@ TREND_MEASURES = ("scans", "visitors", "starts", "completions", QuestionType.NPS
 #: keeps them apart (the trend lines of lists).
 BY_DAY = ("day", "touchpoint_day")
 #: Inside `answering_at_once`, a read counts at most this many closed days live that are not rolled up yet; with
-#: more it leaves them out and names them, rather than waiting for them.
+#: more it raises StillCounting, rather than waiting for them or giving figures without them.
 LIVE_PENDING_DAYS = 7
 _pending: ContextVar[set[date] | None] = ContextVar("rollups_pending", default=None)
+
+
+class StillCounting(Exception):  # noqa: N818 - a state, not a fault
+    """More closed days than LIVE_PENDING_DAYS are not rolled up yet (`answering_at_once`): the page says which
+    instead of showing figures without them."""
+
+    def __init__(self, days: list[date]) -> None:
+        super().__init__(f"{len(days)} days not rolled up yet")
+        self.days = days
 
 
 @dataclass(frozen=True)
@@ -603,8 +612,10 @@ def _read_ready(
     pending: set[date],
 ) -> list[Count]:
     """The closed days [first, last] without rolling anything up: what is rolled up on `reader`, plus the days not
-    rolled up yet counted live when they are at most LIVE_PENDING_DAYS; more are left out and added to `pending`
-    (the page names them; the roll-up keeper builds them)."""
+    rolled up yet counted live when they are at most LIVE_PENDING_DAYS.
+
+    :raises StillCounting: more days are missing (added to `pending`): no figure is given from part of the data.
+    """
     zone = ZoneInfo(timezone)
     with reader.connect() as connection:
         done = {
@@ -631,7 +642,7 @@ def _read_ready(
         missing = [d for d in _days(first, last) if d not in done]
         if len(missing) > LIVE_PENDING_DAYS:
             pending.update(missing)
-            return rows
+            raise StillCounting(missing)
         for run_first, run_last in _runs(missing) if missing else ():
             rows += _live(connection, workspace_id, wanted, dimension, run_first, run_last, zone, held)
     return rows

@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from feedback.analysis import rollups
@@ -141,21 +142,21 @@ def test_read_at_once_counts_a_few_missing_days_live_and_rolls_up_nothing(
     assert len(_rolled(campaign.workspace_id)) == WIDE - rollups.LIVE_PENDING_DAYS  # and none rolled up by the read
 
 
-def test_read_at_once_leaves_out_many_missing_days_and_names_them(
+def test_read_at_once_gives_no_figures_from_part_of_the_days_and_names_the_missing_ones(
     app, make_campaign, make_touchpoint, with_survey, make_scans, make_response
 ) -> None:  # noqa: ANN001
     campaign = _wide_campaign(make_campaign, make_touchpoint, with_survey, make_scans, make_response)
     _roll_up_first(campaign, 3)
-    with rollups.answering_at_once() as left_out:
-        row = campaign_ratings(campaign).rows[0]
-    assert left_out == {FIRST.date() + timedelta(days=i) for i in range(3, WIDE)}
-    assert (row.summary.counts.scans, row.summary.nps.n) == (2 * 3, 3)  # what is ready, nothing more
-    assert len(_rolled(campaign.workspace_id)) == 3
+    missing = [FIRST.date() + timedelta(days=i) for i in range(3, WIDE)]
+    with rollups.answering_at_once() as left_out, pytest.raises(rollups.StillCounting) as still:
+        campaign_ratings(campaign)
+    assert still.value.days == missing and left_out == set(missing)
+    assert len(_rolled(campaign.workspace_id)) == 3  # the read rolled nothing up
     row = campaign_ratings(campaign).rows[0]  # outside: the read rolls up what it needs, as downloads do
     assert (row.summary.counts.scans, row.summary.nps.n) == (2 * WIDE, WIDE)
 
 
-def test_a_page_names_the_days_still_being_counted_wakes_the_keeper_and_downloads_stay_whole(
+def test_a_page_says_which_days_are_still_being_counted_wakes_the_keeper_and_downloads_stay_whole(
     app, make_app, make_user, make_workspace, make_campaign, make_touchpoint, with_survey, make_scans, make_response
 ) -> None:  # noqa: ANN001
     user = make_user(locale="en")
@@ -169,17 +170,41 @@ def test_a_page_names_the_days_still_being_counted_wakes_the_keeper_and_download
         client = served.test_client()
         client.post("/login", data={"email": user.email, "password": PASSWORD})
         page = client.get(f"/w/{workspace.slug}/campaigns/{campaign.id}/ratings")
-        assert page.status_code == 200
-        assert 'data-left-out="9"' in page.text and "still being counted" in page.text
+        assert page.status_code == 503 and page.headers["Retry-After"] == "30"
+        assert 'data-days="9"' in page.text and "still being counted" in page.text
+        assert "NPS" not in page.text  # no figure from part of the data
         assert keeper.round_done.wait(timeout=60)  # woken by the page, not after its first 30 s
         assert len(_rolled(campaign.workspace_id)) == WIDE
         again = client.get(f"/w/{workspace.slug}/campaigns/{campaign.id}/ratings")
-        assert again.status_code == 200 and "data-left-out" not in again.text
+        assert again.status_code == 200 and "still being counted" not in again.text
         # a download waits for its roll-ups: its figures are whole
         db.session.execute(sa.delete(RolledUpDay).where(RolledUpDay.workspace_id == workspace.id))
         db.session.commit()
         download = client.get(f"/w/{workspace.slug}/campaigns/{campaign.id}/ratings.csv")
         rows = list(csv.DictReader(io.StringIO(download.text.lstrip("\ufeff"))))
         assert [r["scans"] for r in rows if r["touchpoint"] == "Stand"] == [str(2 * WIDE)]
+    finally:
+        keeper.stop()
+
+
+def test_a_round_a_request_cut_short_goes_on_soon_without_a_wake_up(
+    app, make_campaign, make_touchpoint, with_survey, make_scans, make_response
+) -> None:  # noqa: ANN001
+    campaign = _campaign(make_campaign, make_touchpoint, with_survey, make_scans, make_response)
+    keeper = Keeper(app, poll_seconds=3600)  # the next poll would be an hour away
+    keeper.request_started()
+    keeper.start()
+    try:
+        keeper.wake()
+        assert keeper.round_done.wait(timeout=60)
+        assert keeper.interrupted and _rolled(campaign.workspace_id) == []  # busy: nothing done
+        keeper.round_done.clear()
+        keeper.request_ended()  # idle again: no wake-up, yet the next round comes after RESUME_SECONDS
+        for _ in range(20):  # (a round that began before the request ended was cut short too)
+            assert keeper.round_done.wait(timeout=60)
+            keeper.round_done.clear()
+            if not keeper.interrupted:
+                break
+        assert len(_rolled(campaign.workspace_id)) == DAYS and not keeper.interrupted
     finally:
         keeper.stop()
