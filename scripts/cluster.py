@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_BIN = Path("/usr/lib/postgresql")
 PRIMARY_PORT = 5432
 REPLICA_DATA = Path(os.environ.get("CLUSTER_REPLICA_DATA", "/var/lib/postgresql/feedback-replica"))
+#: How long a started replica may take to replay up to where the primary was when it started.
+CATCH_UP_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -139,30 +141,67 @@ def ensure_primary(lay: Layout) -> None:
         psql(PRIMARY_PORT, f"CREATE DATABASE {lay.database}")
 
 
-def replica_up(lay: Layout) -> None:
-    """A streaming replica of the primary on its own port (made with pg_basebackup the first time)."""
-    if ready(lay.replica_port):
-        return
+def _make_replica(lay: Layout) -> None:
+    """A fresh copy of the primary in REPLICA_DATA, set up to stream from it (pg_basebackup -R)."""
+    if REPLICA_DATA.exists():
+        shutil.rmtree(REPLICA_DATA)
+    say(f"making the replica in {REPLICA_DATA} with pg_basebackup")
+    base = ["pg_basebackup", "-h", "127.0.0.1", "-p", str(PRIMARY_PORT), "-U", "postgres", "-D"]
+    as_postgres([*base, str(REPLICA_DATA), "-R", "-X", "stream", "-c", "fast"])
+    settings = (
+        f"port = {lay.replica_port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '/tmp'\n"
+        "hot_standby = on\nhot_standby_feedback = on\n"
+    )
+    for name, text in {
+        "postgresql.conf": settings,
+        "pg_hba.conf": "local all all trust\nhost all all 127.0.0.1/32 trust\n",
+        "pg_ident.conf": "",
+    }.items():
+        (REPLICA_DATA / name).write_text(text)
+        shutil.chown(REPLICA_DATA / name, "postgres", "postgres")
+
+
+def _start_replica(lay: Layout) -> None:
     pg_ctl = str(PG_BIN / pg_version() / "bin" / "pg_ctl")
-    if not (REPLICA_DATA / "standby.signal").exists():
-        if REPLICA_DATA.exists():
-            shutil.rmtree(REPLICA_DATA)
-        say(f"making the replica in {REPLICA_DATA} with pg_basebackup")
-        base = ["pg_basebackup", "-h", "127.0.0.1", "-p", str(PRIMARY_PORT), "-U", "postgres", "-D"]
-        as_postgres([*base, str(REPLICA_DATA), "-R", "-X", "stream", "-c", "fast"])
-        settings = (
-            f"port = {lay.replica_port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '/tmp'\n"
-            "hot_standby = on\nhot_standby_feedback = on\n"
-        )
-        for name, text in {
-            "postgresql.conf": settings,
-            "pg_hba.conf": "local all all trust\nhost all all 127.0.0.1/32 trust\n",
-            "pg_ident.conf": "",
-        }.items():
-            (REPLICA_DATA / name).write_text(text)
-            shutil.chown(REPLICA_DATA / name, "postgres", "postgres")
     as_postgres([pg_ctl, "-D", str(REPLICA_DATA), "-l", str(REPLICA_DATA / "server.log"), "-w", "start"])
     wait_for(lambda: ready(lay.replica_port), "the replica")
+
+
+def _catches_up(lay: Layout, timeout: float = CATCH_UP_SECONDS) -> bool:
+    """Whether the replica replays the primary's WAL up to where the primary is now (it cannot once the WAL it
+    needs was recycled while it was down: it streams without a replication slot, so nothing piles up on the
+    primary)."""
+    target = psql(PRIMARY_PORT, "SELECT pg_current_wal_lsn()").strip()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psql(lay.replica_port, f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn").strip() == "t":
+                return True
+        except subprocess.CalledProcessError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def replica_up(lay: Layout) -> None:
+    """A streaming replica of the primary on its own port: made with pg_basebackup the first time, and made again
+    when it cannot catch up."""
+    if ready(lay.replica_port) and _catches_up(lay):
+        return
+    if ready(lay.replica_port):
+        say("the replica cannot catch up (the WAL it needs is gone): making it again")
+        replica_down(lay)
+        _make_replica(lay)
+    elif not (REPLICA_DATA / "standby.signal").exists():
+        _make_replica(lay)
+    _start_replica(lay)
+    if not _catches_up(lay):
+        say("the replica cannot catch up (the WAL it needs is gone): making it again")
+        replica_down(lay)
+        _make_replica(lay)
+        _start_replica(lay)
+        if not _catches_up(lay):
+            raise SystemExit("the replica does not catch up with the primary; see " + str(REPLICA_DATA / "server.log"))
 
 
 def replica_down(lay: Layout) -> None:

@@ -17,6 +17,10 @@ pytestmark = pytest.mark.browser
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth + 1"
 
 
+#: The demo's spring campaign: eight touchpoints of the campaign and its win-back letter.
+TOUCHPOINTS = 9
+
+
 def test_demo_ratings_read_at_a_glance(app, browser, live_server, screenshot) -> None:
     """Ranking, charts with text alternatives, advice, comparison and a touchpoint's comments, in German."""
     with app.app_context():
@@ -41,7 +45,7 @@ def _read_ratings(browser, live_server, screenshot, slug, campaign_id, size, con
     assert page.get_by_role("img", name="Rangfolge der Touchpoints").count() == 1
     for heading in ("Wohin das Budget gehen sollte", "Wochenverlauf"):
         assert page.get_by_role("heading", name=heading).count() >= 1, heading
-    assert page.locator("table.ranking tbody tr").count() == 8
+    assert page.locator("table.ranking tbody tr").count() == TOUCHPOINTS
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
     if size == "desktop":
         assert page.evaluate("document.body.scrollHeight") < 5000  # was about 15,000 px before the tabs
@@ -67,7 +71,7 @@ def _read_ratings(browser, live_server, screenshot, slug, campaign_id, size, con
     page.locator("table.ranking").get_by_role("link", name="Plakat", exact=True).click()  # the channel: a filter
     assert page.locator("table.ranking tbody tr").count() == 1
     page.get_by_role("link", name="Kanal: Plakat").click()  # the chip removes it
-    assert page.locator("table.ranking tbody tr").count() == 8
+    assert page.locator("table.ranking tbody tr").count() == TOUCHPOINTS
     page.locator("table.ranking").get_by_role("link", name=re.compile(r"^Details\W+Plakat Hauptbahnhof$")).click()
     page.wait_for_url("**/ratings/*")
     assert page.get_by_role("heading", name="Im Vergleich mit dem Rest der Kampagne").is_visible()
