@@ -117,8 +117,8 @@ def _demo_nurture(workspace: Workspace, campaign: Campaign, rng: random.Random) 
         .order_by(Contact.id)
     ).all()
     for contact in contacts:
-        if not limits.holds(contact.stage, contact.score):
-            continue
+        if not limits.holds(contact.stage, contact.score) or db.session.get(NurtureEnrolment, contact.id):
+            continue  # (enrolled already: the steps were removed and the demo loaded again)
         db.session.add(
             NurtureEnrolment(contact_id=contact.id, workspace_id=workspace.id, entered_at=contact.created_at)
         )

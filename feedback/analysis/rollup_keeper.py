@@ -43,6 +43,10 @@ class Keeper:
         self.round_done = threading.Event()
         #: Whether the last round stopped for a request with days left to roll up.
         self.interrupted = False
+        #: A page said it is still counting: roll up even while requests are served (each day is one short
+        #: transaction, with a pause after it), since a busy process may never be idle.
+        self.urgent = False
+        self._urgent_again = False
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -56,8 +60,11 @@ class Keeper:
         if self._thread is not None:
             self._thread.join(timeout=30)
 
-    def wake(self) -> None:
-        """Start a round now (after a bulk import, or in tests)."""
+    def wake(self, urgent: bool = False) -> None:
+        """Start a round now (after a bulk import, or in tests); `urgent` (a page is waiting for its figures): that
+        round and the next ones roll up even while the process serves requests, until nothing is left."""
+        if urgent:
+            self.urgent = self._urgent_again = True
         self._wake.set()
 
     def request_started(self) -> None:
@@ -69,9 +76,9 @@ class Keeper:
             self._in_flight -= 1
 
     def busy(self) -> bool:
-        """Whether the process serves a request now, or is stopping."""
+        """Whether the process serves a request now (unless a page waits for figures), or is stopping."""
         with self._lock:
-            return self._in_flight > 0 or self._stop.is_set()
+            return (self._in_flight > 0 and not self.urgent) or self._stop.is_set()
 
     def _pause_then_busy(self) -> bool:
         """Between two days: leave the write lock to others for a moment, then ask whether to go on."""
@@ -84,10 +91,13 @@ class Keeper:
         self._wake.wait(FIRST_ROUND_SECONDS)
         while not self._stop.is_set():
             self._wake.clear()
+            self._urgent_again = False
             try:
                 self.run_round()
             except Exception:  # the thread must survive a database hiccup; the next round tries again
                 log.exception("roll-up round failed")
+            if not self.interrupted and not self._urgent_again:
+                self.urgent = False  # a round ran to its end since the last page asked: nothing is left for it
             self.rounds += 1
             self.round_done.set()
             # a round a request cut short goes on soon, not after the whole poll interval
@@ -153,7 +163,7 @@ def keep_rolled_up(app: Flask) -> Keeper | None:
             if token is not None:
                 rollups.end_at_once(token)
             if g.pop("rollups_wanted", False):
-                keeper.wake()  # the days the page needs come first (after this request: it rolls up when idle)
+                keeper.wake(urgent=True)  # the days the page needs come first, busy or not
 
         def _still_counting(error: rollups.StillCounting) -> Response:
             g.rollups_wanted = True

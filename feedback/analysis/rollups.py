@@ -565,9 +565,10 @@ def _read_rolled_up(
     last: date,
     months: list[date],
     held: tuple[str, str] | None,
+    only: list[date] | None = None,
 ) -> list[Count]:
     """The stored counts of [first, last]: the whole `months` from `monthly_count`, the other days from
-    `daily_count` (a day without its `rolled_up_day` row has no rows there either: `forget_days` drops both)."""
+    `daily_count` (all of them, or `only` these)."""
     rows: list[Count] = []
     if months:
         in_months = MonthlyCount.day.in_(months)
@@ -576,6 +577,9 @@ def _read_rolled_up(
     else:
         outside = sa.true()
     days = sa.and_(DailyCount.day.between(first, last), outside)
+    if only is not None:
+        runs = list(_runs(only)) if only else []
+        days = sa.and_(days, sa.or_(sa.false(), *(DailyCount.day.between(a, b) for a, b in runs)))
     rows += _read(connection, DailyCount, workspace_id, wanted, dimension, days, held)
     return rows
 
@@ -617,7 +621,7 @@ def _read_ready(
     :raises StillCounting: more days are missing (added to `pending`): no figure is given from part of the data.
     """
     zone = ZoneInfo(timezone)
-    with reader.connect() as connection:
+    with reader.connect() as connection, _snapshot(connection):
         done = {
             _as_date(d)
             for d in connection.scalars(
@@ -637,8 +641,11 @@ def _read_ready(
                     RolledUpMonth.timezone == timezone,
                 )
             )
-            months = sorted(_as_date(m) for m in ready)
-        rows = _read_rolled_up(connection, workspace_id, wanted, dimension, first, last, months, held)
+            # a month counts only with every one of its days: none of them is then also counted live
+            months = sorted(m for m in map(_as_date, ready) if all(d in done for d in _days(m, _month_end(m))))
+        in_months = {d for m in months for d in _days(m, _month_end(m))}
+        daily = sorted(done - in_months)
+        rows = _read_rolled_up(connection, workspace_id, wanted, dimension, first, last, months, held, daily)
         missing = [d for d in _days(first, last) if d not in done]
         if len(missing) > LIVE_PENDING_DAYS:
             pending.update(missing)
@@ -646,6 +653,17 @@ def _read_ready(
         for run_first, run_last in _runs(missing) if missing else ():
             rows += _live(connection, workspace_id, wanted, dimension, run_first, run_last, zone, held)
     return rows
+
+
+@contextmanager
+def _snapshot(connection: sa.Connection) -> Iterator[None]:
+    """One snapshot for every statement of the block: what is rolled up and what is counted live then agree even
+    while a keeper commits days (SQLite's read transaction holds one; PostgreSQL needs REPEATABLE READ, which a hot
+    standby allows too)."""
+    if connection.dialect.name == "postgresql":
+        connection.execution_options(isolation_level="REPEATABLE READ")
+    with connection.begin():
+        yield
 
 
 def _rolled_up_on(

@@ -301,7 +301,9 @@ def recipient_rows(winback: WinbackBatch, public_base_url: str) -> Iterator[list
     rows = db.session.execute(
         sa.select(Code.reference, Code.code, Contact.email, Contact.name, Contact.consent_language)
         .join(WinbackRecipient, WinbackRecipient.code_id == Code.id)
-        .outerjoin(Contact, Contact.id == WinbackRecipient.contact_id)
+        .outerjoin(
+            Contact, sa.and_(Contact.id == WinbackRecipient.contact_id, Contact.workspace_id == winback.workspace_id)
+        )
         .where(WinbackRecipient.winback_id == winback.id, Code.workspace_id == winback.workspace_id)
         .order_by(Code.id)
         .execution_options(yield_per=1000)

@@ -208,3 +208,40 @@ def test_a_round_a_request_cut_short_goes_on_soon_without_a_wake_up(
         assert len(_rolled(campaign.workspace_id)) == DAYS and not keeper.interrupted
     finally:
         keeper.stop()
+
+
+def test_read_at_once_reads_only_the_days_rolled_up_in_the_workspaces_zone(
+    app, make_campaign, make_touchpoint, with_survey, make_scans, make_response
+) -> None:  # noqa: ANN001
+    campaign = _campaign(make_campaign, make_touchpoint, with_survey, make_scans, make_response)
+    rollups.build(campaign.workspace_id, campaign.workspace.timezone)
+    assert len(_rolled(campaign.workspace_id)) == DAYS
+    campaign.workspace.timezone = "America/New_York"  # the stored days belong to the old zone now
+    db.session.commit()
+    with rollups.answering_at_once() as left_out:
+        row = campaign_ratings(campaign).rows[0]
+    assert left_out == set()
+    assert (row.summary.counts.scans, row.summary.nps.n) == (2 * DAYS, DAYS)  # each counted once, live
+
+
+def test_a_page_waiting_for_its_figures_has_days_rolled_up_even_while_requests_are_served(
+    app, make_campaign, make_touchpoint, with_survey, make_scans, make_response
+) -> None:  # noqa: ANN001
+    campaign = _campaign(make_campaign, make_touchpoint, with_survey, make_scans, make_response)
+    keeper = Keeper(app, poll_seconds=3600)
+    keeper.request_started()  # a process that is never idle (scans keep coming)
+    keeper.start()
+    try:
+        keeper.wake(urgent=True)  # what a page that is still counting asks for
+        assert keeper.round_done.wait(timeout=60)
+        assert len(_rolled(campaign.workspace_id)) == DAYS and not keeper.interrupted and not keeper.urgent
+        keeper.round_done.clear()
+        make_scans(campaign.touchpoints[0], 1, when=FIRST + timedelta(days=DAYS))
+        db.session.commit()
+        before = _rolled(campaign.workspace_id)  # the new scan's day and its neighbour are to be rolled up again
+        keeper.wake()  # not urgent: the busy process is left alone
+        assert keeper.round_done.wait(timeout=60)
+        assert keeper.interrupted and _rolled(campaign.workspace_id) == before
+    finally:
+        keeper.request_ended()
+        keeper.stop()
