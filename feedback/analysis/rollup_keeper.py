@@ -126,13 +126,15 @@ class Keeper:
 _keepers: dict[tuple[int, int], Keeper] = {}
 #: Downloads and API reads wait for their roll-ups (their figures must be whole); pages answer at once.
 _DOWNLOADS = (".csv", ".xlsx", ".json", ".pdf")
+#: The API waits for whole figures; a phone's scan and survey pages read no counts (and are the hot path).
+_NOT_PAGES = ("api", "respondent")
 
 
 def _is_page() -> bool:
     """Whether this request is the GET of a dashboard page: it reads what is rolled up and counts a few missing days
     live (`rollups.begin_at_once`) instead of rolling them up while the user waits."""
     rule = request.url_rule
-    if request.method != "GET" or rule is None or request.blueprint == "api":
+    if request.method != "GET" or rule is None or request.blueprint in _NOT_PAGES:
         return False
     return "fmt" not in (request.view_args or {}) and not rule.rule.endswith(_DOWNLOADS)
 
