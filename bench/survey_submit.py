@@ -5,6 +5,7 @@ and whether every acknowledged response was stored with all its answers."""
 from __future__ import annotations
 
 import http.client
+import secrets
 import tempfile
 import time
 from pathlib import Path
@@ -17,10 +18,27 @@ from bench.scan_path import SECRET, fresh_postgres
 FORMS_PER_SECOND = 2500
 ANSWERS = {"q_nps": "9", "q_csat": "5", "q_ces": "6", "q_follow_up": "info", "q_repurchase": "4"}
 WRK_THREADS = 2
+#: The phones' User-Agents: a handful of common models and systems (phones repeat them a lot, so classifying one is
+#: mostly a cache hit, as in the field).
+PHONES = [
+    *(
+        f"Mozilla/5.0 (iPhone; CPU iPhone OS {version} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        f"Version/{version.split('_')[0]}.0 Mobile/15E148 Safari/604.1"
+        for version in ("16_6", "17_4", "17_5", "17_6", "18_0", "18_1")
+    ),
+    *(
+        f"Mozilla/5.0 (Linux; Android {android}; {model}) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0.0.0 Mobile Safari/537.36"
+        for android in ("13", "14")
+        for model in ("SM-S918B", "SM-A546B", "Pixel 8", "Pixel 7a", "moto g84 5G")
+    ),
+]
 
-#: Each wrk thread sends its own share of the forms (line i goes to thread i mod threads), one per request.
+#: Each wrk thread sends its own share of the forms (line i goes to thread i mod threads), one per request; a line is
+#: one phone's form: its User-Agent, its cookie (the visitor cookie its scan gave it), its address (as the reverse
+#: proxy in front passes it on) and the answered form.
 LUA = """
-local bodies = {}
+local forms = {}
 local sent = 0
 local count = 0
 function setup(thread)
@@ -29,17 +47,24 @@ function setup(thread)
 end
 function init(args)
   local threads, line = tonumber(args[2]), 0
-  for body in io.lines(args[1]) do
-    if line % threads == slot then bodies[#bodies + 1] = body end
+  for text in io.lines(args[1]) do
+    if line % threads == slot then
+      local agent, cookie, address, body = text:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+      forms[#forms + 1] = {agent, cookie, address, body}
+    end
     line = line + 1
   end
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-  wrk.headers["Cookie"] = args[3]
 end
 function request()
   sent = sent + 1
-  return wrk.format(nil, nil, nil, bodies[((sent - 1) % #bodies) + 1])
+  local form = forms[((sent - 1) % #forms) + 1]
+  local headers = {}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  headers["User-Agent"] = form[1]
+  headers["Cookie"] = form[2]
+  headers["X-Forwarded-For"] = form[3]
+  headers["Content-Type"] = "application/x-www-form-urlencoded"
+  return wrk.format("POST", nil, headers, form[4])
 end
 """
 
@@ -58,13 +83,12 @@ def _prepare(database_url: str) -> tuple[dict[str, str], str]:
     from feedback.touchpoints import services as tp
     from feedback.touchpoints.models import Channel, Phase
 
-    # wrk sends every form from one address and browser: the per-signature answer limit is lifted so the benchmark
-    # measures the write path, with the limiter still in it.
+    # The phones come through one reverse proxy (PROXY_HOPS=1), which passes on each phone's own address.
     env = {
         "DATABASE_URL": database_url,
         "SECRET_KEY": SECRET,
         "PUBLIC_BASE_URL": "https://fb.example.com",
-        "ANSWER_RATE_LIMIT": "1000000 per minute",
+        "PROXY_HOPS": "1",
     }
     app = create_app({"ENVIRON": env})
     with app.app_context():
@@ -93,11 +117,14 @@ def _prepare(database_url: str) -> tuple[dict[str, str], str]:
 
 
 def _bodies(env: dict[str, str], code: str, count: int, path: Path) -> None:
-    """`count` fresh survey forms (each its own signed state, shown two minutes ago), answered, one per line."""
+    """`count` fresh survey forms, one per line, each from another phone: a common phone's User-Agent, its own
+    visitor cookie, its own network (another device for the repeat rules and the answer limit), its own signed
+    state (shown two minutes ago) and the answers."""
     from feedback import create_app
     from feedback.extensions import db
     from feedback.qr.models import Code
     from feedback.respondent import respond
+    from feedback.qr.visitors import VISITOR_COOKIE
     from feedback.respondent.pages import sign_state
 
     app = create_app({"ENVIRON": env})
@@ -107,25 +134,26 @@ def _bodies(env: dict[str, str], code: str, count: int, path: Path) -> None:
         assert version is not None and len(respond.survey_pages(version)) == 1
         shown = time.time() - 120
         with path.open("w") as out:
-            for _ in range(count):
+            for phone in range(count):
                 state = respond.FormState(respond.new_token(), version.id, None, row.id, shown)
                 fields = {"state": sign_state(state), "page": "0", **ANSWERS}
-                out.write(urlencode(fields) + "\n")
+                cookie = f"{VISITOR_COOKIE}={secrets.token_hex(16)}"
+                address = f"10.{phone // 250 % 250}.{phone % 250}.{phone % 7 + 2}"
+                agent = PHONES[phone % len(PHONES)]
+                out.write(f"{agent}\t{cookie}\t{address}\t{urlencode(fields)}\n")
         db.session.remove()
         db.engine.dispose()
 
 
-def _session(base: str, code: str) -> str:
-    """Open the survey once like a phone: the cookies it is given (its visitor cookie; the forms need no session)."""
+def _check_survey(base: str, code: str) -> None:
+    """Open the survey once like a phone: it shows a form."""
     parts = urlsplit(base)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     connection.request("GET", f"/t/{code}", headers={"User-Agent": PHONE_UA, "Accept-Language": "de"})
     response = connection.getresponse()
     html = response.read().decode()
-    cookie = "; ".join(value.split(";")[0] for name, value in response.getheaders() if name.lower() == "set-cookie")
     connection.close()
     assert 'name="state"' in html, "the survey page shows no form"
-    return cookie
 
 
 def _stored(database_url: str) -> tuple[int, int]:
@@ -150,9 +178,9 @@ def _measure(database_url: str, seconds: int, tmp: Path, prefix: str) -> dict[st
     script.write_text(LUA)
     bodies = tmp / "bodies.txt"
     with gunicorn("wsgi:app", env) as base:
-        cookie = _session(base, code)
+        _check_survey(base, code)
         _bodies(env, code, FORMS_PER_SECOND * seconds, bodies)
-        arguments = (str(bodies), str(WRK_THREADS), cookie)
+        arguments = (str(bodies), str(WRK_THREADS))
         submit = run_wrk(f"{base}/t/{code}", seconds, script=script, script_args=arguments)
     with gunicorn("bench.servers:redirect") as base:  # the same POSTs, answered with a bare redirect
         bare = run_wrk(f"{base}/t/{code}", seconds, script=script, script_args=arguments)

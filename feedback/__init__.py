@@ -221,10 +221,13 @@ def register_commands(app: Flask) -> None:
 
 
 def install_fast_lane(app: Flask) -> None:
-    """Repeat scans of an active code are answered without Flask (see feedback.qr.fastpath)."""
+    """Repeat scans of an active code (feedback.qr.fastpath) and one-page survey completions
+    (feedback.respondent.lane) are answered without Flask."""
     from feedback.qr import fastpath
+    from feedback.respondent import lane
 
     fastpath.install(app)
+    lane.install(app)
 
 
 def install_security_headers(app: Flask) -> None:

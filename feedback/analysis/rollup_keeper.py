@@ -139,6 +139,12 @@ def _is_page() -> bool:
     return "fmt" not in (request.view_args or {}) and not rule.rule.endswith(_DOWNLOADS)
 
 
+def keeper_of(app: Flask) -> Keeper | None:
+    """The roll-up thread this process runs for the app, if any (a request answered before Flask, e.g. by the
+    survey submit's lane, counts itself in flight with it)."""
+    return _keepers.get((os.getpid(), id(app)))
+
+
 def keep_rolled_up(app: Flask) -> Keeper | None:
     """Count this process's requests and start (once per app and process) the roll-up thread; none when
     ROLLUP_POLL_SECONDS is 0. With the thread running, dashboard pages answer at once from what is rolled up (a

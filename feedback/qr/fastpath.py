@@ -138,7 +138,7 @@ def page_language(accept_language: str) -> str:
     return accepted.best_match(tuple(RESPONDENT_LANGUAGES)) or FALLBACK
 
 
-def _code_of(path: str) -> str | None:
+def code_of(path: str) -> str | None:
     """The code of a `/t/<code>` or `/T/<code>` path in its canonical form, or None."""
     from feedback.qr.codes import InvalidCode, normalise_code
 
@@ -196,7 +196,7 @@ class FastPath:
         mount point is in the page's links when a proxy serves us under a prefix)."""
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
             return None
-        code = _code_of(environ.get("PATH_INFO", ""))
+        code = code_of(environ.get("PATH_INFO", ""))
         if code is None:
             return None
         cookies = parse_cookie(environ.get("HTTP_COOKIE", "")) if environ.get("HTTP_COOKIE") else {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from urllib.parse import quote
 
 from flask import Response, current_app, make_response, render_template, url_for
@@ -44,7 +45,12 @@ KIOSK_COUPON_SECONDS = 120
 
 def _serializer() -> URLSafeTimedSerializer:
     """Signs the hidden form state so nobody can change the scan, code or version it names."""
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="survey-form")
+    return _serializer_for(current_app.config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=8)
+def _serializer_for(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="survey-form")
 
 
 def sign_state(state: respond.FormState) -> str:

@@ -222,7 +222,7 @@ def setup_of(code: str) -> Setup | None:
     return setup
 
 
-def complete_at_once(
+def completion_of(
     setup: Setup,
     state: respond.FormState,
     page: int,
@@ -231,20 +231,20 @@ def complete_at_once(
     language: str,
     now: datetime,
     device: str = "",
-) -> bool:
-    """Complete a new response from this one page through the group commit (`device`: the request's network +
-    device signature for the repeat rules); False (nothing stored) when the case
-    is not the common one and the full path must take it: the form belongs to another code, version or an invite,
-    the page has errors or is not the last, the completion would set something off, it came too fast for the
-    first time (the full path asks to take a moment), the form's response exists already, or the visitor answered
-    within the survey's repeat period."""
+) -> Completion | None:
+    """The new response this one page completes, ready for the group commit (`device`: the request's network +
+    device signature for the repeat rules); None (nothing to store here) when the case is not the common one and the
+    full path must take it: the form belongs to another code, version or an invite, the page has errors or is not
+    the last, the completion would set something off, or it came too fast for the first time (the full path asks to
+    take a moment). Whether the form's response exists already, or the visitor answered within the survey's repeat
+    period, the writer finds out (`store` then answers FULL_PATH)."""
     if state.code_id != setup.code_id or state.version_id != setup.version_id or state.invite_id is not None:
-        return False
+        return None
     all_pages = setup.pages
     page = max(0, min(page, len(all_pages) - 1))
     checked = respond.check_page(all_pages, page, {}, form)
     if checked.errors or checked.next_page is not None:
-        return False
+        return None
     reasons = respond.bot_signs(form, state, now)
     workspace_id, touchpoint_id = setup.workspace_id, setup.touchpoint_id
     answers = [
@@ -255,9 +255,9 @@ def complete_at_once(
     ]
     if setup.sets_off and not reasons:  # likely bots set nothing off
         if not setup.sets_off_when or any(check(answers) for check in setup.sets_off_when):
-            return False
+            return None
     if respond.needs_a_moment(reasons, state):  # the full path asks to take a moment first
-        return False
+        return None
     response = {
         "workspace_id": workspace_id,
         "touchpoint_id": touchpoint_id,
@@ -277,4 +277,4 @@ def complete_at_once(
         "kiosk": setup.kiosk,
     }
     claims = [] if reasons else repeats.claims_for(setup.rules, touchpoint_id, state.code_id, visitor_key, device, now)
-    return bool(store(Completion(response, answers, repeat_since(setup.repeat_days, now), claims)))
+    return Completion(response, answers, repeat_since(setup.repeat_days, now), claims)

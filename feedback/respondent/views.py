@@ -5,8 +5,6 @@ and contact steps, and a touchpoint's calendar entry."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import hmac
 import time
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -40,9 +38,9 @@ from feedback.qr.codes import InvalidCode, normalise_code
 from feedback.qr.models import Arrival as ScanArrival
 from feedback.qr.models import ScanOutcome
 from feedback.qr.services import ResolvedCode
-from feedback.qr.visitors import VISITOR_COOKIE, describe_visit, device_signature, signature, visitor_key_for_cookie
+from feedback.qr.visitors import VISITOR_COOKIE, describe_visit, device_signature
 from feedback.referrals import services as referrals
-from feedback.respondent import arrive, pages, quick, repeats, respond
+from feedback.respondent import arrive, client, lane, pages, repeats, respond
 from feedback.respondent.arrive import Next
 from feedback.surveys.models import Response as SurveyResponse
 from feedback.surveys.questions import AnswerError
@@ -59,21 +57,16 @@ csrf.exempt(bp)
 
 @bp.before_request
 def _refuse_posts_from_other_sites() -> Response | None:
-    """A form sent from another website or another subdomain (Sec-Fetch-Site, else Origin) is refused; every browser
-    sends one of them with a cross-site POST. (The Origin's host alone is compared: behind a proxy that ends TLS the
-    scheme the app sees may differ from the browser's.)"""
+    """A form sent from another website or another subdomain is refused (`client.sent_from_another_site`)."""
     if request.method != "POST":
         return None
-    site = request.headers.get("Sec-Fetch-Site")
-    origin = request.headers.get("Origin")
-    if site:
-        foreign = site not in ("same-origin", "none")
-    else:
-        foreign = bool(origin) and urlsplit(origin).netloc != request.host
-    if not foreign:
+    if not client.sent_from_another_site(
+        request.headers.get("Sec-Fetch-Site"), request.headers.get("Origin"), request.host
+    ):
         return None
     body, status = render_error(403, _("This form was sent from another website. Please open the link again."))
     return pages.no_store(make_response(body, status))
+
 
 #: Per network + device signature: unknown codes are counted against this; valid scans are not.
 UNKNOWN_CODE_LIMIT = "60 per minute"
@@ -82,14 +75,13 @@ CONTACT_LIMIT = "10 per minute"
 #: Per network + device signature: landing-action clicks stored (more are sent on, not stored).
 ACTION_LIMIT = "30 per minute"
 _ACTIONS = parse_limit(ACTION_LIMIT)
-VISITOR_COOKIE_AGE = 365 * 24 * 3600
 
 
 def _signature_key() -> str:
-    """Rate limits of the phone's pages count per anonymised network + device signature, never per cookie: a client
-    chooses its cookies (or clears them), not its network and device."""
-    user_agent = request.headers.get("User-Agent", "")
-    return "signature:" + signature(request.remote_addr, user_agent, current_app.config["SECRET_KEY"])
+    """Rate limits of the phone's pages count per anonymised network + device signature (`client.limit_key`)."""
+    return client.limit_key(
+        request.remote_addr, request.headers.get("User-Agent", ""), current_app.config["SECRET_KEY"]
+    )
 
 
 def _typed_code_limit() -> str:
@@ -102,6 +94,12 @@ def _invite_limit() -> str:
 
 def _answer_limit() -> str:
     return current_app.config["ANSWER_RATE_LIMIT"]
+
+
+def _counted_by_the_lane() -> bool:
+    """The submit lane counted this request against the answer limit before it handed it on (one request, one
+    count)."""
+    return bool(request.environ.get(lane.COUNTED))
 
 
 def _no_typed_code() -> bool:
@@ -285,25 +283,21 @@ def calendar_entry(raw: str) -> Response:
 
 
 def _respondent_key(token: str, kiosk: bool = False) -> tuple[str, str | None]:
-    """The visitor key for responses, and a first-party cookie id to set when the visitor has none.
-
-    The new id is derived from the form token, so requests of one form that overlap (answers saved as they are
-    given) all set the same cookie and the response's visitor key matches it. On a kiosk every form is another
-    person: the key comes from the form token alone, whatever cookie the screen has, and no cookie is set.
-    """
+    """The visitor key for responses, and a cookie id to set when the visitor has none (`client.respondent_key`)."""
     cookie = request.cookies.get(VISITOR_COOKIE, "")
-    if not kiosk and len(cookie) == 32 and all(c in "0123456789abcdef" for c in cookie):
-        return visitor_key_for_cookie(cookie), None
-    secret = current_app.config["SECRET_KEY"].encode()
-    fresh = hmac.new(secret, f"visitor-cookie:{token}".encode(), hashlib.sha256).hexdigest()[:32]
-    return visitor_key_for_cookie(fresh), None if kiosk else fresh
+    return client.respondent_key(cookie, token, kiosk, current_app.config["SECRET_KEY"])
 
 
 def _with_cookie(response: Response, fresh: str | None) -> Response:
     """Remember the respondent (first-party, functional: prevents answering twice)."""
     if fresh:
         response.set_cookie(
-            VISITOR_COOKIE, fresh, max_age=VISITOR_COOKIE_AGE, httponly=True, samesite="Lax", secure=request.is_secure
+            VISITOR_COOKIE,
+            fresh,
+            max_age=client.VISITOR_COOKIE_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
         )
     return response
 
@@ -341,40 +335,12 @@ def _is_team(resolved: ResolvedCode) -> bool:
     return resolved.code.workspace_id in _team()
 
 
-def _submit_at_once(raw: str) -> Response | None:
-    """The common case, a new response completed by this page, stored through the group commit (`quick`) from the
-    code's cached survey setup; None when the full path must take the request. The request takes no write lock of
-    its own, so the completions of many requests share one transaction."""
-    try:
-        code = normalise_code(raw)
-    except InvalidCode:
-        return None
-    if request.form.get("saved"):  # the script saved answers one by one: the response exists, the full path merges
-        return None
-    if _maybe_team():
-        return None
-    state = pages.unsign_state(request.form.get("state", ""))
-    if state is None or state.invite_id is not None:
-        return None
-    setup = quick.setup_of(code)
-    if setup is None or setup.code_id != state.code_id:
-        return None
-    visitor_key, fresh = _respondent_key(state.token, setup.kiosk)
-    form, language = _form_lists(), current_language()
-    if not quick.complete_at_once(setup, state, _page_number(), form, visitor_key, language, utcnow(), _device()):
-        return None
-    target = url_for("respondent.thanks", raw=code, r=state.token)
-    return pages.no_store(_with_cookie(redirect(target, 303), fresh))
-
-
 @bp.route("/T/<raw>", methods=["POST"])
 @bp.route("/t/<raw>", methods=["POST"])
-@limiter.shared_limit(_answer_limit, "answer", key_func=_signature_key)
+@limiter.shared_limit(_answer_limit, lane.SCOPE, key_func=_signature_key, exempt_when=_counted_by_the_lane)
 def submit(raw: str) -> Response:
-    """A survey page was sent: save it, then show the next page or the thank-you page."""
-    at_once = _submit_at_once(raw)
-    if at_once is not None:
-        return at_once
+    """A survey page was sent: save it, then show the next page or the thank-you page. (The common case, a new
+    response completed by its one page, the submit lane answers before Flask: `respondent.lane`.)"""
     commit()  # no read of the attempt may stay open: the full path takes the write lock first
     resolved = qr_services.resolve_code(raw)
     state = pages.unsign_state(request.form.get("state", ""))
@@ -411,7 +377,7 @@ def submit(raw: str) -> Response:
 
 
 @bp.route("/t/<raw>/answer", methods=["POST"])
-@limiter.shared_limit(_answer_limit, "answer", key_func=_signature_key)
+@limiter.shared_limit(_answer_limit, lane.SCOPE, key_func=_signature_key)
 def save_answer(raw: str) -> Response:
     """Save one answer as it is given (progressive enhancement); JSON in, JSON out."""
     resolved = qr_services.resolve_code(raw)

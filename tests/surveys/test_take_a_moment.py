@@ -14,6 +14,7 @@ from feedback.auth.models import Role
 from feedback.db_types import utcnow
 from feedback.extensions import db
 from feedback.offers.models import Coupon
+from feedback.respondent import lane
 from feedback.respondent import views as respondent_views
 from feedback.surveys.models import Response
 from tests.helpers import count
@@ -48,11 +49,12 @@ def plain_code(make_touchpoint, make_survey, make_code):  # noqa: ANN201
 
 @pytest.fixture
 def later(monkeypatch):  # noqa: ANN201
-    """Move the respondent pages' clock forward by some seconds."""
+    """Move the respondent pages' clock forward by some seconds (the views' and the submit lane's)."""
 
     def move(seconds: int) -> None:
         start = utcnow()
         monkeypatch.setattr(respondent_views, "utcnow", lambda: start + timedelta(seconds=seconds))
+        monkeypatch.setattr(lane, "utcnow", lambda: start + timedelta(seconds=seconds))
 
     return move
 

@@ -1,0 +1,242 @@
+"""The survey submit's lane: a form that completes a new response on its one page is answered before Flask.
+
+Most survey submits are one page sent once by a phone that has no dashboard session: a new response with its
+answers and nothing else to set off. For that case Flask's request handling (request and session objects, the URL
+map, the before- and after-request hooks, Flask-Limiter's bookkeeping, Babel's locale selection, Werkzeug's form
+parser) costs more than the work itself. This WSGI layer, in front of the Flask app like the scan path's fast lane
+(`feedback.qr.fastpath`), answers that case with the very checks and writes the view makes:
+
+- the same refusal of forms sent from another site (`client.sent_from_another_site`),
+- the same signed form state (`pages.unsign_state`), survey setup (`quick.setup_of`) and page check
+  (`quick.completion_of`),
+- the same answer limit, counted once in Flask-Limiter's storage under the same key and scope (`answer`, shared
+  with the single-answer saves) before anything is written,
+- the same group commit (`quick.store`), which answers only after the commit holding the response and its answers,
+- the same answer: 303 to the thank-you page, the visitor cookie when the phone had none, `no-store`, the
+  rate-limit headers.
+
+Everything else goes to Flask untouched (the body it read is handed on): another method or path, a query string, a
+body that is not a plain urlencoded form or is large, a dashboard session, remember or team cookie (a member's
+browser, a team device), a form sent from another site (Flask refuses it), NUL characters (Flask refuses them), an
+unreadable or changed form state, an invite, a form whose answers the script saved, an unknown code or one without
+a survey, a form the page check sends back, a completion that would set something off, a response that exists or a
+visitor who answered already (the writer says so), a reached answer limit (Flask refuses it), a failed write, and
+any error. A request the lane counted against the answer limit and then handed to Flask is not counted again
+(`COUNTED`): one request, one count. docs/RELIABILITY.md argues why the protection is the same.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+from flask import Flask
+from flask_limiter.constants import HeaderNames
+from limits import RateLimitItem
+from limits import parse as parse_limit
+from werkzeug.exceptions import SecurityError
+from werkzeug.http import parse_cookie
+from werkzeug.utils import redirect
+from werkzeug.wsgi import get_host
+
+from feedback.analysis.rollup_keeper import keeper_of
+from feedback.bounds import page_number
+from feedback.db_types import utcnow
+from feedback.extensions import limiter
+from feedback.i18n import LANG_COOKIE, RESPONDENT_LANGUAGES
+from feedback.qr.fastpath import code_of, page_language
+from feedback.qr.visitors import VISITOR_COOKIE, device_signature
+from feedback.respondent import client, pages, quick
+from feedback.respondent.respond import FormState
+
+log = logging.getLogger(__name__)
+
+#: Set in the WSGI environ when the lane counted the request against the answer limit before handing it to Flask.
+COUNTED = "feedback.lane.counted"
+#: The largest form the lane reads (a one-page survey's answers are far smaller; larger ones go to Flask).
+MAX_BODY = 64 * 1024
+#: At most this many fields, as Werkzeug's MAX_FORM_PARTS would allow.
+MAX_FIELDS = 1000
+FORM = "application/x-www-form-urlencoded"
+#: The limit scope the view's answer limit counts in (`@limiter.shared_limit(…, "answer", …)`).
+SCOPE = "answer"
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+@lru_cache(maxsize=32)
+def _limit(text: str) -> RateLimitItem:
+    return parse_limit(text)
+
+
+class SubmitLane:
+    """WSGI middleware in front of the Flask app that answers one-page survey completions."""
+
+    def __init__(self, app: Flask, wsgi_app: WsgiApp) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self._secret = str(app.config["SECRET_KEY"])
+        from feedback.auth.devices import TEAM_COOKIE
+
+        self._own_cookies = (
+            str(app.config["SESSION_COOKIE_NAME"]),
+            str(app.config.get("REMEMBER_COOKIE_NAME", "remember_token")),
+            TEAM_COOKIE,
+        )
+        #: Submits this process answered in the lane (for tests and the benchmark's notes).
+        self.served = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        code = self._candidate(environ)
+        if code is None:
+            return self.wsgi_app(environ, start_response)
+        length = int(environ["CONTENT_LENGTH"])
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)  # whoever answers in the end reads the same body
+        keeper = keeper_of(self.app)
+        if keeper is not None:
+            keeper.request_started()
+        try:
+            answered = self._answer(code, body, environ, start_response) if len(body) == length else None
+        except Exception:  # the full path decides, and finds the response if it was stored after all
+            log.exception("survey submit handed to the full path after an error")
+            answered = None
+        finally:
+            if keeper is not None:
+                keeper.request_ended()
+        if answered is not None:
+            self.served += 1
+            return answered
+        environ["wsgi.input"] = io.BytesIO(body)
+        return self.wsgi_app(environ, start_response)
+
+    def _candidate(self, environ: dict[str, Any]) -> str | None:
+        """The code of a POST the lane may try to answer, or None for anything else."""
+        if environ.get("REQUEST_METHOD") != "POST" or environ.get("QUERY_STRING"):
+            return None
+        code = code_of(environ.get("PATH_INFO", ""))
+        if code is None:
+            return None
+        if environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() != FORM:
+            return None
+        length = environ.get("CONTENT_LENGTH", "")
+        limit = min(MAX_BODY, int(self.app.config.get("MAX_CONTENT_LENGTH") or MAX_BODY))
+        if not (length.isascii() and length.isdigit()) or not 0 < int(length) <= limit:
+            return None
+        cookies = parse_cookie(environ.get("HTTP_COOKIE", "")) if environ.get("HTTP_COOKIE") else {}
+        if any(name in cookies for name in self._own_cookies):  # a member's browser or a team device
+            return None
+        try:
+            host = get_host(environ, self.app.config.get("TRUSTED_HOSTS"))
+        except SecurityError:
+            return None
+        if client.sent_from_another_site(environ.get("HTTP_SEC_FETCH_SITE"), environ.get("HTTP_ORIGIN"), host):
+            return None  # Flask refuses it, in the visitor's language
+        environ["feedback.lane.cookies"] = cookies
+        return code
+
+    def _answer(
+        self, code: str, body: bytes, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes] | None:
+        """Complete the response and answer; None (nothing written, nothing counted but what COUNTED says) when
+        Flask must take the request."""
+        try:
+            pairs = parse_qsl(body.decode(), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        except (UnicodeDecodeError, ValueError):
+            return None
+        form: dict[str, list[str]] = {}
+        for name, value in pairs:
+            if "\x00" in value:  # Flask refuses text with NUL characters
+                return None
+            form.setdefault(name, []).append(value)
+        if form.get("saved", [""])[0]:  # the script saved answers one by one: the response exists
+            return None
+        with self.app.app_context():
+            state = pages.unsign_state(form.get("state", [""])[0])
+            if state is None or state.invite_id is not None:
+                return None
+            return self._complete(code, state, form, environ, start_response)
+
+    def _complete(
+        self,
+        code: str,
+        state: FormState,
+        form: dict[str, list[str]],
+        environ: dict[str, Any],
+        start_response: StartResponse,
+    ) -> Iterable[bytes] | None:
+        setup = quick.setup_of(code)
+        if setup is None or setup.code_id != state.code_id:
+            return None
+        cookies: dict[str, str] = environ["feedback.lane.cookies"]
+        visitor_key, fresh = client.respondent_key(
+            cookies.get(VISITOR_COOKIE, ""), state.token, setup.kiosk, self._secret
+        )
+        address, user_agent = environ.get("REMOTE_ADDR"), environ.get("HTTP_USER_AGENT", "")
+        chosen = cookies.get(LANG_COOKIE)
+        language = chosen if chosen in RESPONDENT_LANGUAGES else page_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+        device = device_signature(address, user_agent, self._secret)
+        page = page_number(form.get("page", [None])[0], 0, 1000)
+        completion = quick.completion_of(setup, state, page, form, visitor_key, language, utcnow(), device)
+        if completion is None:
+            return None
+        counted = self._count(client.limit_key(address, user_agent, self._secret))
+        if counted is None:  # the limit is reached: Flask counts and refuses it as ever
+            return None
+        environ[COUNTED] = True
+        if not quick.store(completion):  # the response exists, the visitor answered already, or the write failed
+            return None
+        location = f"{environ.get('SCRIPT_NAME', '')}/t/{quote(code)}/thanks?r={quote(state.token)}"
+        response = redirect(location, 303, Response=self.app.response_class)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Vary"] = "Cookie"  # as Flask says of every answer that looked at the session
+        if fresh:
+            response.set_cookie(
+                VISITOR_COOKIE,
+                fresh,
+                max_age=client.VISITOR_COOKIE_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=environ.get("wsgi.url_scheme") == "https",
+            )
+        response.headers.extend(counted)
+        return response(environ, start_response)
+
+    def _count(self, key: str) -> list[tuple[str, str]] | None:
+        """Count the request against the answer limit as Flask-Limiter counts the view's (one hit in its storage under
+        the same key and scope): the rate-limit headers of the answer; None when the limit is reached (Flask then
+        refuses the request, as it refuses every request past the limit)."""
+        if not limiter.enabled:
+            return []
+        item = _limit(str(self.app.config["ANSWER_RATE_LIMIT"]))
+        prefix = self.app.config.get("RATELIMIT_KEY_PREFIX", "")
+        identifiers = [prefix, key, SCOPE] if prefix else [key, SCOPE]
+        if not limiter.limiter.hit(item, *identifiers):
+            return None
+        reset_time, remaining = limiter.limiter.get_window_stats(item, *identifiers)
+        reset_at = int(reset_time + 1)
+        return [
+            (HeaderNames.LIMIT.value, str(item.amount)),
+            (HeaderNames.REMAINING.value, str(remaining)),
+            (HeaderNames.RESET.value, str(reset_at)),
+            (HeaderNames.RETRY_AFTER.value, str(int(reset_at - time.time()))),
+        ]
+
+
+def install(app: Flask) -> None:
+    """Put the lane in front of the app (inside any proxy fix, so REMOTE_ADDR is already the client's)."""
+    app.wsgi_app = SubmitLane(app, app.wsgi_app)  # type: ignore[method-assign]
+
+
+def lane_of(app: Flask) -> SubmitLane:
+    """The app's submit lane, under whatever middleware wraps it."""
+    layer: Any = app.wsgi_app
+    while not isinstance(layer, SubmitLane):
+        layer = layer.wsgi_app if hasattr(layer, "wsgi_app") else layer.app
+    return layer
