@@ -123,8 +123,8 @@ def _bodies(env: dict[str, str], code: str, count: int, path: Path) -> None:
     from feedback import create_app
     from feedback.extensions import db
     from feedback.qr.models import Code
-    from feedback.respondent import respond
     from feedback.qr.visitors import VISITOR_COOKIE
+    from feedback.respondent import respond
     from feedback.respondent.pages import sign_state
 
     app = create_app({"ENVIRON": env})
