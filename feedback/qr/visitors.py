@@ -79,6 +79,7 @@ def classify_user_agent(user_agent: str) -> tuple[str, str, str, bool]:
     return device_class, os_family[:40], browser[:40], False
 
 
+@lru_cache(maxsize=4096)
 def anonymise_ip(address: str | None) -> str:
     """Drop the host part before hashing: IPv4 to its /24, IPv6 to its /48; unknown text to ''."""
     try:

@@ -13,7 +13,7 @@ parser) costs more than the work itself. This WSGI layer, in front of the Flask 
   with the single-answer saves) before anything is written,
 - the same group commit (`quick.store`), which answers only after the commit holding the response and its answers,
 - the same answer: 303 to the thank-you page, the visitor cookie when the phone had none, `no-store`, the
-  rate-limit headers.
+  rate-limit headers (written as plain WSGI status, headers and body: no response object is built).
 
 Everything else goes to Flask untouched (the body it read is handed on): another method or path, a query string, a
 body that is not a plain urlencoded form or is large, a dashboard session, remember or team cookie (a member's
@@ -39,9 +39,9 @@ from flask import Flask
 from flask_limiter.constants import HeaderNames
 from limits import RateLimitItem
 from limits import parse as parse_limit
+from markupsafe import escape
 from werkzeug.exceptions import SecurityError
-from werkzeug.http import parse_cookie
-from werkzeug.utils import redirect
+from werkzeug.http import dump_cookie, parse_cookie
 from werkzeug.wsgi import get_host
 
 from feedback.analysis.rollup_keeper import keeper_of
@@ -65,6 +65,14 @@ MAX_FIELDS = 1000
 FORM = "application/x-www-form-urlencoded"
 #: The limit scope the view's answer limit counts in (`@limiter.shared_limit(…, "answer", …)`).
 SCOPE = "answer"
+
+SEE_OTHER = "303 SEE OTHER"
+#: What a browser that does not follow the redirect shows (as Werkzeug's redirect says it).
+_REDIRECT_BODY = (
+    "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
+    '<p>You should be redirected automatically to the target URL: <a href="{location}">{location}</a>. If not, click '
+    "the link.\n"
+)
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -193,20 +201,23 @@ class SubmitLane:
         if not quick.store(completion):  # the response exists, the visitor answered already, or the write failed
             return None
         location = f"{environ.get('SCRIPT_NAME', '')}/t/{quote(code)}/thanks?r={quote(state.token)}"
-        response = redirect(location, 303, Response=self.app.response_class)
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Vary"] = "Cookie"  # as Flask says of every answer that looked at the session
+        body = _REDIRECT_BODY.format(location=escape(location)).encode()
+        headers = [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Location", location),
+            ("Cache-Control", "no-store"),
+            ("Vary", "Cookie"),  # as Flask says of every answer that looked at the session
+            *counted,
+        ]
         if fresh:
-            response.set_cookie(
-                VISITOR_COOKIE,
-                fresh,
-                max_age=client.VISITOR_COOKIE_AGE,
-                httponly=True,
-                samesite="Lax",
-                secure=environ.get("wsgi.url_scheme") == "https",
+            secure = environ.get("wsgi.url_scheme") == "https"
+            cookie = dump_cookie(
+                VISITOR_COOKIE, fresh, max_age=client.VISITOR_COOKIE_AGE, httponly=True, samesite="Lax", secure=secure
             )
-        response.headers.extend(counted)
-        return response(environ, start_response)
+            headers.append(("Set-Cookie", cookie))
+        start_response(SEE_OTHER, headers)
+        return [body]
 
     def _count(self, key: str) -> list[tuple[str, str]] | None:
         """Count the request against the answer limit as Flask-Limiter counts the view's (one hit in its storage under

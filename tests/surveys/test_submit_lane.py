@@ -69,6 +69,11 @@ def _stored() -> list[tuple]:
     ]  # fmt: skip
 
 
+def _body(reply) -> str:  # noqa: ANN001
+    """The answer's body, with the form's own thank-you address taken out."""
+    return reply.get_data(as_text=True).replace(reply.headers["Location"], "<thanks>")
+
+
 def _headers(reply) -> dict[str, str]:  # noqa: ANN001
     """The answer's headers that do not name the form (its token) or the moment."""
     skipped = {"location", "set-cookie", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after", "content-length"}
@@ -84,7 +89,7 @@ def test_a_completion_gets_from_the_lane_what_the_view_gives_and_stores_the_same
     assert _served(app) == 1  # the view answered the second
     assert by_lane.status_code == by_view.status_code == 303
     assert _headers(by_lane) == _headers(by_view)
-    assert by_lane.get_data().replace(b"\n", b"")[:60] == by_view.get_data().replace(b"\n", b"")[:60]
+    assert _body(by_lane) == _body(by_view) and "Redirecting" in _body(by_lane)
     for reply in (by_lane, by_view):
         path, _, token = reply.headers["Location"].partition("/thanks?r=")
         assert path == f"/t/{code.code}" and len(token) > 20
