@@ -155,7 +155,9 @@ class SubmitLane:
         """Complete the response and answer; None (nothing written, nothing counted but what COUNTED says) when
         Flask must take the request."""
         try:
-            pairs = parse_qsl(body.decode(), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+            pairs = parse_qsl(
+                body.decode(), keep_blank_values=True, errors="werkzeug.url_quote", max_num_fields=MAX_FIELDS
+            )  # as Werkzeug parses a form
         except (UnicodeDecodeError, ValueError):
             return None
         form: dict[str, list[str]] = {}

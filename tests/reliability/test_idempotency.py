@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench import survey_submit
-from bench.load import PHONE_UA, gunicorn
+from bench.load import gunicorn
 from feedback.config import normalise_database_url
 
 
@@ -18,15 +18,20 @@ def test_twenty_identical_concurrent_submits_make_exactly_one_response(server_da
     forms = tmp_path / "forms.txt"
     with gunicorn("wsgi:app", env) as base:
         port = int(base.rsplit(":", 1)[1])
-        cookie = survey_submit._session(base, code)
-        survey_submit._bodies(env, code, 1, forms)
-        body = forms.read_text().strip()
+        survey_submit._check_survey(base, code)
+        survey_submit._bodies(env, code, 1, forms)  # one phone's form: its User-Agent, cookie, address and answers
+        agent, cookie, address, body = forms.read_text().strip().split("\t")
         start = threading.Barrier(20)
         statuses: list[int] = []
 
         def submit() -> None:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            headers = {"User-Agent": PHONE_UA, "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+            headers = {
+                "User-Agent": agent,
+                "Cookie": cookie,
+                "X-Forwarded-For": address,
+                "Content-Type": "application/x-www-form-urlencoded",
+            }
             start.wait()
             try:
                 connection.request("POST", f"/t/{code}", body=body, headers=headers)
