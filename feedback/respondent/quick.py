@@ -1,9 +1,10 @@
 """Survey completions in one request, stored through a group commit: the common case of the respondent flow.
 
 Most responses are a one-page survey sent once: a new response with its answers, nothing else to set off. For that
-case the request checks the form against the code's survey setup, cached per process (`setup_of`: read at most
-once a second, dropped at once when this process changes a survey, an offer or a webhook; a change made by another
-process is seen within `SETUP_SECONDS`), runs no query and takes no lock of its own; the response with its answers
+case the submit lane (`respondent.lane`, before Flask) checks the form against the code's survey setup
+(`completion_of`), cached per process (`setup_of`: read at most once a second, dropped at once when this process
+changes a survey, an offer or a webhook; a change made by another process is seen within `SETUP_SECONDS`), runs no
+query and takes no lock of its own; the response with its answers
 goes to this process's writer, which stores the completions that arrive together in one transaction (one fsync,
 one turn at SQLite's lock) and checks the form's token and the survey's repeat rule inside it. Everything else,
 and every case in doubt, takes the full path of `respond.submit_page`: a response that exists already (a double
