@@ -145,43 +145,71 @@ def keeper_of(app: Flask) -> Keeper | None:
     return _keepers.get((os.getpid(), id(app)))
 
 
-def keep_rolled_up(app: Flask) -> Keeper | None:
-    """Count this process's requests and start (once per app and process) the roll-up thread; none when
+def keep_rolled_up(app: Flask, start_now: bool = True) -> Keeper | None:
+    """Count this process's requests and run (once per app and process) the roll-up thread; none when
     ROLLUP_POLL_SECONDS is 0. With the thread running, dashboard pages answer at once from what is rolled up (a
     few missing days counted live); with more missing they say which days are still being counted (503) and wake
-    the thread. Without it a page rolls up what it needs itself."""
+    the thread. Without it a page rolls up what it needs itself.
+
+    `start_now`: start this process's thread now (`feedback serve`, in each worker) and return it; else each
+    process that serves the app starts its own with its first request (`gunicorn wsgi:app`, after any fork, so
+    `--preload` works too) and None is returned."""
     seconds = float(app.config.get("ROLLUP_POLL_SECONDS", 0))
     if seconds <= 0:
         return None
+    if not app.extensions.get(_HOOKED):
+        app.extensions[_HOOKED] = True
+        _count_requests(app)
+    return _here(app, seconds) if start_now else None
+
+
+#: app.extensions: the app counts its requests for its keepers.
+_HOOKED = "feedback.rollup_keeper"
+_starting = threading.Lock()
+
+
+def _here(app: Flask, seconds: float) -> Keeper:
+    """This process's keeper of the app, started the first time it is asked for."""
     key = (os.getpid(), id(app))
     keeper = _keepers.get(key)
     if keeper is None:
-        keeper = _keepers[key] = Keeper(app, seconds)
-
-        def _started() -> None:
-            g.rollup_keeper_counted = True
-            keeper.request_started()
-            if _is_page():
-                _left_out, g.rollups_token = rollups.begin_at_once()
-
-        def _ended(_error: BaseException | None = None) -> None:
-            if g.pop("rollup_keeper_counted", False):  # an earlier before_request may have answered already
-                keeper.request_ended()
-            token = g.pop("rollups_token", None)
-            if token is not None:
-                rollups.end_at_once(token)
-            if g.pop("rollups_wanted", False):
-                keeper.wake(urgent=True)  # the days the page needs come first, busy or not
-
-        def _still_counting(error: rollups.StillCounting) -> Response:
-            g.rollups_wanted = True
-            response = make_response(render_template("analysis/still_counting.html", days=error.days), 503)
-            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            response.headers["Cache-Control"] = "no-store"
-            return response
-
-        app.before_request(_started)
-        app.teardown_request(_ended)
-        app.register_error_handler(rollups.StillCounting, _still_counting)
-        keeper.start()
+        with _starting:
+            keeper = _keepers.get(key)
+            if keeper is None:
+                keeper = Keeper(app, seconds)
+                keeper.start()
+                _keepers[key] = keeper
     return keeper
+
+
+def _count_requests(app: Flask) -> None:
+    """Every request counts itself in flight with this process's keeper; dashboard pages read at once."""
+    seconds = float(app.config["ROLLUP_POLL_SECONDS"])
+
+    def _started() -> None:
+        keeper = g.rollup_keeper = _here(app, seconds)
+        keeper.request_started()
+        if _is_page():
+            _left_out, g.rollups_token = rollups.begin_at_once()
+
+    def _ended(_error: BaseException | None = None) -> None:
+        keeper = g.pop("rollup_keeper", None)
+        if keeper is None:  # an earlier before_request answered already
+            return
+        keeper.request_ended()
+        token = g.pop("rollups_token", None)
+        if token is not None:
+            rollups.end_at_once(token)
+        if g.pop("rollups_wanted", False):
+            keeper.wake(urgent=True)  # the days the page needs come first, busy or not
+
+    def _still_counting(error: rollups.StillCounting) -> Response:
+        g.rollups_wanted = True
+        response = make_response(render_template("analysis/still_counting.html", days=error.days), 503)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    app.before_request(_started)
+    app.teardown_request(_ended)
+    app.register_error_handler(rollups.StillCounting, _still_counting)
