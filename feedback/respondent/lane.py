@@ -33,15 +33,15 @@ import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 
 from flask import Flask
 from flask_limiter.constants import HeaderNames
-from limits import RateLimitItem
-from limits import parse as parse_limit
+from limits import RateLimitItem, parse_many
 from markupsafe import escape
 from werkzeug.exceptions import SecurityError
 from werkzeug.http import dump_cookie, parse_cookie
+from werkzeug.urls import iri_to_uri
 from werkzeug.wsgi import get_host
 
 from feedback.analysis.rollup_keeper import keeper_of
@@ -79,8 +79,9 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 @lru_cache(maxsize=32)
-def _limit(text: str) -> RateLimitItem:
-    return parse_limit(text)
+def _limits(text: str) -> tuple[RateLimitItem, ...]:
+    """The limits of a limit string, shortest window first (the order Flask-Limiter checks them in)."""
+    return tuple(sorted(parse_many(text)))
 
 
 class SubmitLane:
@@ -89,7 +90,6 @@ class SubmitLane:
     def __init__(self, app: Flask, wsgi_app: WsgiApp) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
-        self._secret = str(app.config["SECRET_KEY"])
         from feedback.auth.devices import TEAM_COOKIE
 
         self._own_cookies = (
@@ -101,7 +101,10 @@ class SubmitLane:
         self.served = 0
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        code = self._candidate(environ)
+        try:
+            code = self._candidate(environ)
+        except Exception:  # e.g. an Origin that is no URL: Flask answers it
+            code = None
         if code is None:
             return self.wsgi_app(environ, start_response)
         length = int(environ["CONTENT_LENGTH"])
@@ -184,25 +187,25 @@ class SubmitLane:
         setup = quick.setup_of(code)
         if setup is None or setup.code_id != state.code_id:
             return None
+        secret = str(self.app.config["SECRET_KEY"])
         cookies: dict[str, str] = environ["feedback.lane.cookies"]
-        visitor_key, fresh = client.respondent_key(
-            cookies.get(VISITOR_COOKIE, ""), state.token, setup.kiosk, self._secret
-        )
+        visitor_key, fresh = client.respondent_key(cookies.get(VISITOR_COOKIE, ""), state.token, setup.kiosk, secret)
         address, user_agent = environ.get("REMOTE_ADDR"), environ.get("HTTP_USER_AGENT", "")
         chosen = cookies.get(LANG_COOKIE)
         language = chosen if chosen in RESPONDENT_LANGUAGES else page_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
-        device = device_signature(address, user_agent, self._secret)
+        device = device_signature(address, user_agent, secret)
         page = page_number(form.get("page", [None])[0], 0, 1000)
         completion = quick.completion_of(setup, state, page, form, visitor_key, language, utcnow(), device)
         if completion is None:
             return None
-        counted = self._count(client.limit_key(address, user_agent, self._secret))
-        if counted is None:  # the limit is reached: Flask counts and refuses it as ever
+        counted = self._count(client.limit_key(address, user_agent, secret), environ)
+        if counted is None:  # a limit is reached: Flask counts and refuses it as ever
             return None
-        environ[COUNTED] = True
         if not quick.store(completion):  # the response exists, the visitor answered already, or the write failed
             return None
-        location = f"{environ.get('SCRIPT_NAME', '')}/t/{quote(code)}/thanks?r={quote(state.token)}"
+        # as url_for builds it: the mount point without its trailing slash, the address in URI form
+        script = environ.get("SCRIPT_NAME", "").rstrip("/")
+        location = iri_to_uri(f"{script}/t/{code}/thanks?r={state.token}")
         body = _REDIRECT_BODY.format(location=escape(location)).encode()
         headers = [
             ("Content-Type", "text/html; charset=utf-8"),
@@ -221,17 +224,23 @@ class SubmitLane:
         start_response(SEE_OTHER, headers)
         return [body]
 
-    def _count(self, key: str) -> list[tuple[str, str]] | None:
-        """Count the request against the answer limit as Flask-Limiter counts the view's (one hit in its storage under
-        the same key and scope): the rate-limit headers of the answer; None when the limit is reached (Flask then
-        refuses the request, as it refuses every request past the limit)."""
+    def _count(self, key: str, environ: dict[str, Any]) -> list[tuple[str, str]] | None:
+        """Count the request against the answer limits as Flask-Limiter counts the view's: one hit per limit of
+        ANSWER_RATE_LIMIT ("10 per minute;50 per hour"), shortest window first, in its storage under the same key and
+        scope, stopping at the first one reached. The rate-limit headers of the answer (of the shortest window, as
+        Flask-Limiter picks them); None when a limit is reached (Flask then counts and refuses the request, as it
+        refuses every request past a limit: a refused request may count twice in the shorter windows before the one
+        reached, which refuses it anyway)."""
         if not limiter.enabled:
             return []
-        item = _limit(str(self.app.config["ANSWER_RATE_LIMIT"]))
+        items = _limits(str(self.app.config["ANSWER_RATE_LIMIT"]))
         prefix = self.app.config.get("RATELIMIT_KEY_PREFIX", "")
         identifiers = [prefix, key, SCOPE] if prefix else [key, SCOPE]
-        if not limiter.limiter.hit(item, *identifiers):
-            return None
+        for item in items:
+            if not limiter.limiter.hit(item, *identifiers):
+                return None
+        environ[COUNTED] = True  # counted: whatever happens next, the view does not count it again
+        item = items[0]
         reset_time, remaining = limiter.limiter.get_window_stats(item, *identifiers)
         reset_at = int(reset_time + 1)
         return [

@@ -163,8 +163,8 @@ def test_what_the_lane_does_not_take_the_view_answers_with_the_body_intact(app, 
     fields = open_form(client, code)
     missing = client.post(f"/t/{code.code}", data={**fields, "q_csat": "4"}, headers=PHONE)  # nps missing
     assert missing.status_code == 422 and 'value="4" checked' in missing.get_data(as_text=True)
-    nul = client.post(f"/t/{code.code}", data={**fields, **TRADE_FAIR, "q_follow_up": "offer\x00"}, headers=PHONE)
-    assert nul.status_code == 400
+    nul = client.post(f"/t/{code.code}", data={**fields, **TRADE_FAIR, "note": "hallo\x00"}, headers=PHONE)
+    assert nul.status_code == 400  # a field no question reads: only the NUL check sends it to Flask
     multipart = client.post(
         f"/t/{code.code}", data={**fields, **TRADE_FAIR}, headers=PHONE, content_type="multipart/form-data"
     )
@@ -186,3 +186,37 @@ def test_a_member_browser_goes_to_the_view(app, client, auth, make_user, code) -
     auth.login(make_user())
     reply = _send(client, code, open_form(client, code))
     assert reply.status_code == 303 and count(Response) == 1 and _served(app) == 0
+
+
+def test_every_limit_of_the_answer_limit_counts_in_the_lane(make_app, make_touchpoint, make_survey, make_code) -> None:
+    app = make_app({"ANSWER_RATE_LIMIT": "5 per minute;2 per hour"}, SURVEY_MIN_FILL_SECONDS=0)
+    with app.app_context():
+        touchpoint = make_touchpoint(name="Messe")
+        make_survey(touchpoint, "trade-fair", name="Messebesuch")
+        code = make_code(touchpoint)
+        replies = []
+        for minor in range(3):
+            phone = app.test_client()
+            replies.append(_send(phone, code, open_form(phone, code), agent=IPHONE.replace("17_5", f"17_{minor}")))
+        assert [r.status_code for r in replies] == [303, 303, 429]  # the hour's limit, not only the minute's
+        assert replies[0].headers["X-RateLimit-Limit"] == "5"  # the headers of the shortest window
+        assert count(Response) == 2 and _served(app) == 2
+
+
+@pytest.mark.parametrize("mount", ["/", "/umfrage/"])
+def test_the_thank_you_address_keeps_to_the_mount_point_as_the_view_builds_it(app, code, through_flask, mount) -> None:
+    locations = []
+    for agent in (IPHONE, OTHER_IPHONE):
+        phone = app.test_client()
+        fields = open_form(phone, code)
+        reply = phone.post(
+            f"/t/{code.code}",
+            data={**fields, **TRADE_FAIR},
+            headers={**PHONE, "User-Agent": agent},
+            environ_overrides={"SCRIPT_NAME": mount},
+        )
+        assert reply.status_code == 303
+        locations.append(reply.headers["Location"].partition("?r=")[0])
+        through_flask()  # the second phone's submit takes the view
+    assert _served(app) == 1
+    assert locations == [f"{mount.rstrip('/')}/t/{code.code}/thanks"] * 2  # never "//t/…" (another host)
