@@ -27,7 +27,12 @@ def sent_from_another_site(fetch_site: str | None, origin: str | None, host: str
     proxy that ends TLS the scheme the app sees may differ from the browser's.)"""
     if fetch_site:
         return fetch_site not in ("same-origin", "none")
-    return bool(origin) and urlsplit(origin).netloc != host
+    if not origin:
+        return False
+    try:
+        return urlsplit(origin).netloc != host
+    except ValueError:  # no address at all ("http://["): not ours either
+        return True
 
 
 def respondent_key(cookie: str, token: str, kiosk: bool, secret: str) -> tuple[str, str | None]:

@@ -135,7 +135,12 @@ def test_a_replayed_form_stores_one_response_and_counts_once(app, client, code) 
 
 @pytest.mark.parametrize(
     "headers",
-    [{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}, {"Origin": "https://evil.example"}],
+    [
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "https://evil.example"},
+        {"Origin": "http://["},  # no address at all
+    ],
 )
 def test_a_form_sent_from_another_site_is_refused_in_german_and_stores_nothing(app, client, code, headers) -> None:
     reply = _send(client, code, open_form(client, code), **headers)
