@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
@@ -58,6 +58,7 @@ _SKIPPED_HEADERS = {"content-length", "date", "server", "retry-after"}
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 Key = tuple[str, str, str]
+Layer = TypeVar("Layer")
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,26 @@ def offer(environ: dict[str, Any], offered: Offer) -> None:
     environ[OFFER_KEY] = offered
 
 
+def own_cookies(app: Flask) -> tuple[str, ...]:
+    """The cookies of a member's browser or a team device (dashboard session, remember-me, team mark): a request that
+    carries one is answered by Flask, never by a lane before it."""
+    from feedback.auth.devices import TEAM_COOKIE
+
+    return (
+        str(app.config["SESSION_COOKIE_NAME"]),
+        str(app.config.get("REMEMBER_COOKIE_NAME", "remember_token")),
+        TEAM_COOKIE,
+    )
+
+
+def phone_language(cookies: dict[str, str], accept_language: str) -> str:
+    """The language of a phone's page: the one chosen with the switch (its cookie), else the Accept-Language's."""
+    from feedback.i18n import LANG_COOKIE, RESPONDENT_LANGUAGES
+
+    chosen = cookies.get(LANG_COOKIE)
+    return chosen if chosen in RESPONDENT_LANGUAGES else page_language(accept_language)
+
+
 @lru_cache(maxsize=1024)
 def page_language(accept_language: str) -> str:
     """The page language for an Accept-Language header, as `feedback.i18n.select_locale` picks it."""
@@ -165,13 +186,7 @@ class FastPath:
         self.served = 0
         self._engine: sa.Engine | None = None
         self._secret = str(app.config["SECRET_KEY"])
-        from feedback.auth.devices import TEAM_COOKIE
-
-        self._own_cookies = (
-            str(app.config["SESSION_COOKIE_NAME"]),
-            str(app.config.get("REMEMBER_COOKIE_NAME", "remember_token")),
-            TEAM_COOKIE,
-        )
+        self._own_cookies = own_cookies(app)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         key = self._key(environ)
@@ -203,10 +218,7 @@ class FastPath:
         # a logged-in marketer sees their own language, and a team device's scans are recorded as the team's
         if any(name in cookies for name in self._own_cookies):
             return None
-        from feedback.i18n import LANG_COOKIE, RESPONDENT_LANGUAGES
-
-        chosen = cookies.get(LANG_COOKIE)
-        language = chosen if chosen in RESPONDENT_LANGUAGES else page_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+        language = phone_language(cookies, environ.get("HTTP_ACCEPT_LANGUAGE", ""))
         environ["feedback.fastpath.cookies"] = cookies
         return code, language, environ.get("SCRIPT_NAME", "")
 
@@ -348,9 +360,14 @@ def install(app: Flask) -> None:
     app.wsgi_app = FastPath(app, app.wsgi_app)  # type: ignore[method-assign]
 
 
-def lane_of(app: Flask) -> FastPath:
-    """The app's fast lane, under whatever middleware wraps it."""
+def layer_of(app: Flask, kind: type[Layer]) -> Layer:
+    """The app's WSGI layer of this kind (the fast lane, the submit lane), under whatever middleware wraps it."""
     layer: Any = app.wsgi_app
-    while not isinstance(layer, FastPath):
+    while not isinstance(layer, kind):
         layer = layer.wsgi_app if hasattr(layer, "wsgi_app") else layer.app
     return layer
+
+
+def lane_of(app: Flask) -> FastPath:
+    """The app's fast lane."""
+    return layer_of(app, FastPath)

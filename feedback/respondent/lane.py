@@ -48,8 +48,7 @@ from feedback.analysis.rollup_keeper import keeper_of
 from feedback.bounds import page_number
 from feedback.db_types import utcnow
 from feedback.extensions import limiter
-from feedback.i18n import LANG_COOKIE, RESPONDENT_LANGUAGES
-from feedback.qr.fastpath import code_of, page_language
+from feedback.qr.fastpath import code_of, layer_of, own_cookies, phone_language
 from feedback.qr.visitors import VISITOR_COOKIE, device_signature
 from feedback.respondent import client, pages, quick
 from feedback.respondent.respond import FormState
@@ -90,13 +89,7 @@ class SubmitLane:
     def __init__(self, app: Flask, wsgi_app: WsgiApp) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
-        from feedback.auth.devices import TEAM_COOKIE
-
-        self._own_cookies = (
-            str(app.config["SESSION_COOKIE_NAME"]),
-            str(app.config.get("REMEMBER_COOKIE_NAME", "remember_token")),
-            TEAM_COOKIE,
-        )
+        self._own_cookies = own_cookies(app)
         #: Submits this process answered in the lane (for tests and the benchmark's notes).
         self.served = 0
 
@@ -124,8 +117,7 @@ class SubmitLane:
         if answered is not None:
             self.served += 1
             return answered
-        environ["wsgi.input"] = io.BytesIO(body)
-        return self.wsgi_app(environ, start_response)
+        return self.wsgi_app(environ, start_response)  # the body it reads is the one read here
 
     def _candidate(self, environ: dict[str, Any]) -> str | None:
         """The code of a POST the lane may try to answer, or None for anything else."""
@@ -191,8 +183,7 @@ class SubmitLane:
         cookies: dict[str, str] = environ["feedback.lane.cookies"]
         visitor_key, fresh = client.respondent_key(cookies.get(VISITOR_COOKIE, ""), state.token, setup.kiosk, secret)
         address, user_agent = environ.get("REMOTE_ADDR"), environ.get("HTTP_USER_AGENT", "")
-        chosen = cookies.get(LANG_COOKIE)
-        language = chosen if chosen in RESPONDENT_LANGUAGES else page_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+        language = phone_language(cookies, environ.get("HTTP_ACCEPT_LANGUAGE", ""))
         device = device_signature(address, user_agent, secret)
         page = page_number(form.get("page", [None])[0], 0, 1000)
         completion = quick.completion_of(setup, state, page, form, visitor_key, language, utcnow(), device)
@@ -257,8 +248,5 @@ def install(app: Flask) -> None:
 
 
 def lane_of(app: Flask) -> SubmitLane:
-    """The app's submit lane, under whatever middleware wraps it."""
-    layer: Any = app.wsgi_app
-    while not isinstance(layer, SubmitLane):
-        layer = layer.wsgi_app if hasattr(layer, "wsgi_app") else layer.app
-    return layer
+    """The app's submit lane."""
+    return layer_of(app, SubmitLane)
